@@ -1,0 +1,1 @@
+"""The HTTP API (`twinning.api`): thin FastAPI routers over the domain services."""

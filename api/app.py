@@ -1,0 +1,59 @@
+"""The FastAPI application: routers, shared state, and the outbox relay beside it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from twinning import __version__
+from twinning.api.routes import events, health, partners
+from twinning.config import Settings
+from twinning.db import make_async_engine, make_engine
+from twinning.streams.broker import BrokerProbe
+from twinning.streams.outbox import OutboxSignal
+from twinning.streams.relay import OutboxRelay
+
+
+def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
+    """The API; with `with_relay` the outbox relay runs in this process and wakes on each commit."""
+    engine = make_async_engine(settings.async_database_url)
+    signal = OutboxSignal()
+    relay = (
+        OutboxRelay(
+            make_engine(settings.sync_database_url),
+            settings.bootstrap_servers,
+            signal=signal,
+            poll_interval=settings.relay_poll_interval,
+        )
+        if with_relay
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if relay is not None:
+            relay.start()
+        try:
+            yield
+        finally:
+            if relay is not None:
+                relay.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="twinning",
+        version=__version__,
+        summary="International affairs office: partner cities, visits, invitations, calendar feeds, leaflets.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+    app.state.outbox_signal = signal
+    app.state.relay = relay
+    app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
+    for module in (health, partners, events):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,32 @@
+"""Request-scoped dependencies: the database session, the actor, the outbox doorbell."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from twinning.streams.outbox import OutboxSignal
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+def get_outbox_signal(request: Request) -> OutboxSignal:
+    signal: OutboxSignal = request.app.state.outbox_signal
+    return signal
+
+
+def get_actor(request: Request) -> str:
+    """Who is acting; until access control lands this is the caller's address."""
+    client = request.client.host if request.client else "unknown"
+    return f"api@{client}"
+
+
+DbSession = Annotated[AsyncSession, Depends(get_db)]
+Actor = Annotated[str, Depends(get_actor)]
+OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]

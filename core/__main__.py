@@ -1,0 +1,5 @@
+"""`python -m twinning` is the `twinning` command."""
+
+from twinning.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""Settings of every twinning process, read once from `TWINNING_*` variables or `.env`."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+EMBEDDED = "embedded"
+
+
+class BrokerNotRunning(RuntimeError):
+    """The settings ask for the embedded broker, but none has been started for this data dir."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TWINNING_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".twinning"),
+        description="Where the SQLite database, worker state and the embedded broker's address live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (sqlite:///... or postgresql://...); default: SQLite in data_dir.",
+    )
+    broker: str = Field(
+        default=EMBEDDED,
+        description="`embedded`, or a comma-separated Kafka bootstrap list (host:port,...).",
+    )
+    api_host: str = "127.0.0.1"
+    api_port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    public_url: str | None = Field(
+        default=None, description="Base URL users reach the API at; default http://api_host:api_port."
+    )
+    topic_partitions: Annotated[int, Field(ge=1, le=1000)] = 6
+    topic_replication: Annotated[int, Field(ge=1, le=10)] = 1
+    consumer_group: str = "twinning"
+    relay_poll_interval: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=1.0,
+        description="Seconds the relay sleeps when idle and nobody in its process wakes it.",
+    )
+    rebalance_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=3.0, description="Kafka consumer-group rebalance timeout (s); short for one machine."
+    )
+    log_level: str = "info"
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_is_embedded_or_list(cls, value: str) -> str:
+        value = value.strip()
+        if value != EMBEDDED and not all(":" in part for part in value.split(",")):
+            raise ValueError("must be 'embedded' or a list of host:port separated by commas")
+        return value
+
+    @cached_property
+    def sync_database_url(self) -> URL:
+        """The database URL for blocking code (migrations, relay, CLI)."""
+        url = make_url(self.database_url or f"sqlite:///{self.data_dir.resolve() / 'twinning.db'}")
+        if url.get_backend_name() == "postgresql":
+            return url.set(drivername="postgresql+psycopg")
+        if url.get_backend_name() == "sqlite":
+            return url.set(drivername="sqlite+pysqlite")
+        raise ValueError(f"unsupported database {url.get_backend_name()!r}: use SQLite or PostgreSQL")
+
+    @cached_property
+    def async_database_url(self) -> URL:
+        """The same database for the event loop (API and worker)."""
+        url = self.sync_database_url
+        driver = "postgresql+asyncpg" if url.get_backend_name() == "postgresql" else "sqlite+aiosqlite"
+        return url.set(drivername=driver)
+
+    @property
+    def broker_address_file(self) -> Path:
+        return self.data_dir / "broker.json"
+
+    def bootstrap_servers(self) -> list[str]:
+        """The Kafka bootstrap list; for `embedded`, the address the running embedded broker wrote."""
+        if self.broker != EMBEDDED:
+            return [part.strip() for part in self.broker.split(",")]
+        try:
+            return list(json.loads(self.broker_address_file.read_text())["bootstrap_servers"])
+        except FileNotFoundError:
+            raise BrokerNotRunning(
+                f"TWINNING_BROKER=embedded but no embedded broker is running for {self.data_dir}: "
+                "start one with `twinning broker` (or use `twinning up`), "
+                "or set TWINNING_BROKER to a Kafka bootstrap list"
+            ) from None
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")

@@ -1,0 +1,1 @@
+"""Alembic migrations of every twinning table (SQLite and PostgreSQL)."""

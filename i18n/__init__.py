@@ -1,0 +1,1 @@
+"""Languages: Babel catalogs and locale-aware formatting (`twinning.i18n`)."""

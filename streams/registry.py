@@ -1,0 +1,6 @@
+"""The projectors the worker runs, in the order they see each event."""
+
+from twinning.crm.projector import projector as crm_projector
+from twinning.streams.projection import Projector
+
+PROJECTORS: list[Projector] = [crm_projector]

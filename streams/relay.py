@@ -1,0 +1,189 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order per aggregate.
+
+It runs in a thread (kafka-python is blocking): in the API process under `twinning up`,
+where the API rings `OutboxSignal` after each commit, or alone as `twinning relay`, where
+it polls. While the broker is unreachable it backs off and keeps every row; when it
+(re)connects it first re-queues every published event that no worker has applied yet,
+because the embedded broker keeps topics in memory and may have lost them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from sqlalchemy import exists, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from twinning.db import session_scope, utcnow
+from twinning.streams.outbox import OutboxSignal
+from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+def make_producer(bootstrap_servers: Sequence[str]) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=list(bootstrap_servers),
+        client_id="twinning-relay",
+        acks="all",
+        enable_idempotence=True,
+        max_in_flight_requests_per_connection=5,
+        linger_ms=2,
+        request_timeout_ms=5000,
+        max_block_ms=5000,
+        reconnect_backoff_ms=100,
+        reconnect_backoff_max_ms=2000,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        bootstrap_servers: Callable[[], Sequence[str]],
+        *,
+        signal: OutboxSignal | None = None,
+        poll_interval: float = 1.0,
+        max_backoff: float = 5.0,
+        producer_factory: Callable[[Sequence[str]], KafkaProducer] = make_producer,
+    ) -> None:
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.bootstrap_servers = bootstrap_servers
+        self.signal = signal or OutboxSignal()
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.producer_factory = producer_factory
+        self.broker_status: Literal["starting", "up", "down"] = "starting"
+        self._producer: KafkaProducer | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.signal.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._close_producer()
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                if self._producer is None:
+                    self._connect()
+                published = self.publish_pending()
+                backoff = 0.1
+            except (KafkaError, OSError) as exc:
+                self._broker_down(exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            except Exception:
+                log.exception("outbox relay failed; retrying")  # the database, most likely
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            if published < BATCH_SIZE:
+                self.signal.wait(self.poll_interval)
+
+    def _connect(self) -> None:
+        self._producer = self.producer_factory(self.bootstrap_servers())
+        requeued = self.requeue_unapplied()
+        if self.broker_status != "up":
+            log.info("broker reachable; %d published but unapplied events queued again", requeued)
+        self.broker_status = "up"
+
+    def _broker_down(self, exc: BaseException) -> None:
+        if self.broker_status != "down":
+            log.warning("broker unreachable (%s); outbox rows wait", exc)
+        self.broker_status = "down"
+        self._close_producer()
+
+    def _close_producer(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:  # noqa: BLE001 - closing a producer to a dead broker may fail
+                log.debug("producer close failed", exc_info=True)
+            self._producer = None
+
+    # --- the work ----------------------------------------------------------------------
+
+    def requeue_unapplied(self) -> int:
+        """Mark published-but-not-applied rows pending again (the broker may have lost them)."""
+        with session_scope(self.sessions) as session:
+            result = session.execute(
+                update(OutboxEvent)
+                .where(
+                    OutboxEvent.published_at.is_not(None),
+                    ~exists().where(ArchivedEvent.event_id == OutboxEvent.event_id),
+                    ~exists().where(ParkedEvent.event_id == OutboxEvent.event_id),
+                    ~exists().where(DeadLetter.event_id == OutboxEvent.event_id),
+                )
+                .values(published_at=None)
+            )
+            return result.rowcount or 0
+
+    def publish_pending(self) -> int:
+        """Publish one batch of pending rows in outbox order; returns how many were published."""
+        assert self._producer is not None
+        with self.sessions() as session:
+            rows = session.execute(
+                select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.aggregate_id, OutboxEvent.type, OutboxEvent.body)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(BATCH_SIZE)
+            ).all()
+        if not rows:
+            return 0
+        futures = [
+            (
+                row.id,
+                self._producer.send(
+                    row.topic,
+                    key=row.aggregate_id.encode(),
+                    value=row.body.encode(),
+                    headers=[("type", row.type.encode())],
+                ),
+            )
+            for row in rows
+        ]
+        try:
+            self._producer.flush(timeout=15)
+        except KafkaError:
+            log.debug("flush timed out; the rows not delivered stay pending", exc_info=True)
+        delivered: list[int] = []
+        failure: BaseException | None = None
+        for row_id, future in futures:
+            if future.succeeded():
+                delivered.append(row_id)
+            else:
+                failure = future.exception or KafkaError("not delivered")
+                break  # keep the order: later rows wait for this one
+        if delivered:
+            self._mark_published(delivered)
+        if failure is not None:
+            raise failure
+        return len(delivered)
+
+    def _mark_published(self, row_ids: list[int]) -> None:
+        with session_scope(self.sessions) as session:
+            session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(row_ids))
+                .values(published_at=utcnow(), publish_count=OutboxEvent.publish_count + 1)
+            )

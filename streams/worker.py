@@ -1,0 +1,86 @@
+"""The faust worker: one app, one consumer group, one agent per event topic.
+
+Each agent takes small batches off its topic and hands them to `EventProcessor`, which
+applies them to the read models (async SQLAlchemy, so the event loop never blocks) and
+dead-letters what it cannot apply. Nothing raised inside may escape an agent: faust would
+commit the offset past the event that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from twinning.config import Settings
+from twinning.db import make_async_engine
+from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS
+from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
+from twinning.streams.registry import PROJECTORS
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
+
+
+def create_app(settings: Settings) -> faust.App:
+    servers = settings.bootstrap_servers()
+    app = faust.App(
+        settings.consumer_group,
+        broker=[f"kafka://{server}" for server in servers],
+        autodiscover=False,
+        datadir=str(settings.data_dir / "worker"),
+        store="memory://",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_rebalance_timeout=settings.rebalance_timeout,
+        broker_session_timeout=max(6.0, settings.rebalance_timeout * 2),
+        broker_heartbeat_interval=1.0,
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+    )
+    engine = make_async_engine(settings.async_database_url)
+    dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
+
+    async def send_dead_letter(record: DeadLetterRecord) -> None:
+        await dead_letters.send(key=(record.event_id or "").encode() or None, value=record.to_bytes())
+
+    processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, send_dead_letter)
+
+    for topic_name in EVENT_TOPICS:
+        topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
+        app.agent(topic, name=f"project:{topic_name}", concurrency=1)(_project_with(processor))
+
+    return app
+
+
+def _project_with(processor: EventProcessor) -> Any:
+    async def project(stream: faust.StreamT[bytes]) -> None:
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WINDOW):
+            batch = [
+                Message(event.value, event.message.topic, event.message.partition, event.message.offset)
+                for event in events
+            ]
+            try:
+                await processor.process_batch(batch)
+            except Exception:  # the processor already catches per event; this is the last net
+                log.exception("unexpected failure on a batch of %d events", len(batch))
+
+    return project
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the worker until SIGINT/SIGTERM (faust installs the handlers and stops cleanly)."""
+    app = create_app(settings)
+    # faust narrates every service start and stop at INFO; keep the worker quiet unless debugging.
+    loglevel = "debug" if settings.log_level.lower() == "debug" else "warning"
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
