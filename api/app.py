@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from twinning import __version__
 from twinning.api.routes import events, health, partners
 from twinning.config import Settings
@@ -27,6 +26,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
             settings.bootstrap_servers,
             signal=signal,
             poll_interval=settings.relay_poll_interval,
+            redeliver_after=settings.redeliver_after,
         )
         if with_relay
         else None

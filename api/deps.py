@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-
 from twinning.streams.outbox import OutboxSignal
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
 from twinning.config import EMBEDDED, Settings
 
-cli = typer.Typer(help="twinning: the international affairs office's event-driven system.", no_args_is_help=True)
+cli = typer.Typer(
+    help="twinning: the international affairs office's event-driven system.", no_args_is_help=True
+)
 log = logging.getLogger("twinning")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Override TWINNING_DATA_DIR.")]
@@ -32,7 +33,11 @@ def _setup(settings: Settings) -> None:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine work.
-    for name, level in (("kafka", logging.CRITICAL), ("alembic", logging.WARNING), ("httpx", logging.WARNING)):
+    for name, level in (
+        ("kafka", logging.CRITICAL),
+        ("alembic", logging.WARNING),
+        ("httpx", logging.WARNING),
+    ):
         logging.getLogger(name).setLevel(level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     from twinning.db.migrate import upgrade
@@ -42,14 +47,15 @@ def _setup(settings: Settings) -> None:
 
 @cli.command()
 def up(
-    port: Annotated[int | None, typer.Option(help="API port (default TWINNING_API_PORT or 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="API port (default TWINNING_API_PORT or 8000).")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="API host.")] = None,
     data_dir: DataDir = None,
     demo: Annotated[bool, typer.Option(help="Load the demo data through the API.")] = False,
 ) -> None:
     """Start everything: embedded broker, worker, API and outbox relay. Ctrl-C stops it all."""
     import uvicorn
-
     from twinning.api.app import create_app
     from twinning.streams.broker import EmbeddedBroker
 
@@ -57,13 +63,20 @@ def up(
     _setup(settings)
     broker = None
     if settings.broker == EMBEDDED:
-        broker = EmbeddedBroker(data_dir=settings.data_dir, partitions=settings.topic_partitions).start()
+        broker = EmbeddedBroker(
+            data_dir=settings.data_dir, partitions=settings.topic_partitions
+        ).start()
         settings = settings.model_copy(update={"broker": ",".join(broker.bootstrap_servers)})
     worker = None
     try:
         worker = _spawn("worker", settings)
         server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+            uvicorn.Config(
+                create_app(settings),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+            )
         )
         threading.Thread(target=_announce, args=(server, settings, demo), daemon=True).start()
         server.run()
@@ -83,7 +96,9 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
     }
     # Its own process group: Ctrl-C goes to us, and we stop the child in order.
-    return subprocess.Popen([sys.executable, "-m", "twinning", command], env=env, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "twinning", command], env=env, start_new_session=True
+    )
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
@@ -131,16 +146,19 @@ def api(
     port: Annotated[int | None, typer.Option(help="API port.")] = None,
     host: Annotated[str | None, typer.Option(help="API host.")] = None,
     data_dir: DataDir = None,
-    with_relay: Annotated[bool, typer.Option(help="Run the outbox relay in this process too.")] = False,
+    with_relay: Annotated[
+        bool, typer.Option(help="Run the outbox relay in this process too.")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (run `twinning relay` beside it, or pass --with-relay)."""
     import uvicorn
-
     from twinning.api.app import create_app
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
     _setup(settings)
-    uvicorn.run(create_app(settings, with_relay=with_relay), host=settings.api_host, port=settings.api_port)
+    uvicorn.run(
+        create_app(settings, with_relay=with_relay), host=settings.api_host, port=settings.api_port
+    )
 
 
 @cli.command()
@@ -162,7 +180,10 @@ def relay(data_dir: DataDir = None) -> None:
     settings = _settings(data_dir=data_dir)
     _setup(settings)
     outbox_relay = OutboxRelay(
-        make_engine(settings.sync_database_url), settings.bootstrap_servers, poll_interval=settings.relay_poll_interval
+        make_engine(settings.sync_database_url),
+        settings.bootstrap_servers,
+        poll_interval=settings.relay_poll_interval,
+        redeliver_after=settings.redeliver_after,
     )
     outbox_relay.start()
     _wait_for_interrupt()
@@ -179,7 +200,9 @@ def broker(
 
     settings = _settings(data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with EmbeddedBroker(data_dir=settings.data_dir, port=port, partitions=settings.topic_partitions) as running:
+    with EmbeddedBroker(
+        data_dir=settings.data_dir, port=port, partitions=settings.topic_partitions
+    ) as running:
         typer.echo(f"embedded broker on {running.bootstrap_servers[0]} (Ctrl-C stops it)")
         _wait_for_interrupt()
 
@@ -201,7 +224,6 @@ def topics(data_dir: DataDir = None) -> None:
 def rebuild(data_dir: DataDir = None) -> None:
     """Recompute every read model from the archive of applied events (stop the workers first)."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
-
     from twinning.db import make_async_engine
     from twinning.streams.projection import rebuild as rebuild_read_models
     from twinning.streams.registry import PROJECTORS
@@ -212,7 +234,9 @@ def rebuild(data_dir: DataDir = None) -> None:
     async def run() -> int:
         engine = make_async_engine(settings.async_database_url)
         try:
-            return await rebuild_read_models(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS)
+            return await rebuild_read_models(
+                async_sessionmaker(engine, expire_on_commit=False), PROJECTORS
+            )
         finally:
             await engine.dispose()
 
@@ -233,7 +257,14 @@ def migrate(data_dir: DataDir = None) -> None:
     """Bring the database to the newest schema (every command also does this on start)."""
     settings = _settings(data_dir=data_dir)
     _setup(settings)
-    typer.echo(json.dumps({"database": settings.sync_database_url.render_as_string(hide_password=True), "migrated": True}))
+    typer.echo(
+        json.dumps(
+            {
+                "database": settings.sync_database_url.render_as_string(hide_password=True),
+                "migrated": True,
+            }
+        )
+    )
 
 
 def _wait_for_interrupt() -> None:

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: Annotated[int, Field(ge=0, le=65535)] = 8000
     public_url: str | None = Field(
-        default=None, description="Base URL users reach the API at; default http://api_host:api_port."
+        default=None,
+        description="Base URL users reach the API at; default http://api_host:api_port.",
     )
     topic_partitions: Annotated[int, Field(ge=1, le=1000)] = 6
     topic_replication: Annotated[int, Field(ge=1, le=10)] = 1
@@ -45,8 +46,13 @@ class Settings(BaseSettings):
         default=1.0,
         description="Seconds the relay sleeps when idle and nobody in its process wakes it.",
     )
+    redeliver_after: Annotated[float, Field(gt=0)] = Field(
+        default=30.0,
+        description="Seconds after which the relay publishes again an event that no worker applied.",
+    )
     rebalance_timeout: Annotated[float, Field(gt=0)] = Field(
-        default=3.0, description="Kafka consumer-group rebalance timeout (s); short for one machine."
+        default=3.0,
+        description="Kafka consumer-group rebalance timeout (s); short for one machine.",
     )
     log_level: str = "info"
 
@@ -66,13 +72,17 @@ class Settings(BaseSettings):
             return url.set(drivername="postgresql+psycopg")
         if url.get_backend_name() == "sqlite":
             return url.set(drivername="sqlite+pysqlite")
-        raise ValueError(f"unsupported database {url.get_backend_name()!r}: use SQLite or PostgreSQL")
+        raise ValueError(
+            f"unsupported database {url.get_backend_name()!r}: use SQLite or PostgreSQL"
+        )
 
     @cached_property
     def async_database_url(self) -> URL:
         """The same database for the event loop (API and worker)."""
         url = self.sync_database_url
-        driver = "postgresql+asyncpg" if url.get_backend_name() == "postgresql" else "sqlite+aiosqlite"
+        driver = (
+            "postgresql+asyncpg" if url.get_backend_name() == "postgresql" else "sqlite+aiosqlite"
+        )
         return url.set(drivername=driver)
 
     @property

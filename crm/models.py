@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-
 from twinning.db import Base, JsonType, UTCDateTime
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-
 from twinning.crm.models import PartnerCity
 from twinning.streams.events import Event, PartnerCityRegistered, PartnerCityUpdated
 from twinning.streams.projection import Park, Projector

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
-
-from twinning.streams.events import PartnerCityRegistered, PartnerCityUpdated, PartnerKind, PartnerStatus
+from twinning.streams.events import (
+    PartnerCityRegistered,
+    PartnerCityUpdated,
+    PartnerKind,
+    PartnerStatus,
+)
 
 # A command carries exactly what its event carries: one definition, validated once.
 PartnerCityCreate = PartnerCityRegistered

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-
 from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import PartnerCityCreate, PartnerCityUpdate
 from twinning.streams import outbox
@@ -15,13 +14,17 @@ from twinning.streams.events import Event, PartnerKind, new_event
 from twinning.streams.store import OutboxEvent
 
 
-async def register_partner(*, db_session: AsyncSession, data: PartnerCityCreate, actor: str) -> Event:
+async def register_partner(
+    *, db_session: AsyncSession, data: PartnerCityCreate, actor: str
+) -> Event:
     event = new_event(data, aggregate_id=str(uuid.uuid4()), actor=actor)
     outbox.record(db_session, event)
     return event
 
 
-async def update_partner(*, db_session: AsyncSession, partner_id: str, data: PartnerCityUpdate, actor: str) -> Event:
+async def update_partner(
+    *, db_session: AsyncSession, partner_id: str, data: PartnerCityUpdate, actor: str
+) -> Event:
     event = new_event(data, aggregate_id=partner_id, actor=actor)
     outbox.record(db_session, event)
     return event

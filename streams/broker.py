@@ -23,7 +23,6 @@ from pathlib import Path
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
-
 from twinning.streams.events import ALL_TOPICS, DEAD_LETTERS
 
 log = logging.getLogger(__name__)
@@ -73,14 +72,25 @@ def topic_specs(partitions: int, replication: int = 1) -> list[TopicSpec]:
     """The topics twinning needs; the dead letters are kept longer so that staff can inspect them."""
     week, month = 7 * 24 * 3600 * 1000, 30 * 24 * 3600 * 1000
     return [
-        TopicSpec(name, partitions if name != DEAD_LETTERS else 1, replication, month if name == DEAD_LETTERS else week)
+        TopicSpec(
+            name,
+            partitions if name != DEAD_LETTERS else 1,
+            replication,
+            month if name == DEAD_LETTERS else week,
+        )
         for name in ALL_TOPICS
     ]
 
 
-def create_topics(bootstrap_servers: Sequence[str], specs: Sequence[TopicSpec], *, timeout: float = 15) -> list[str]:
+def create_topics(
+    bootstrap_servers: Sequence[str], specs: Sequence[TopicSpec], *, timeout: float = 15
+) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
-    admin = KafkaAdminClient(bootstrap_servers=list(bootstrap_servers), client_id="twinning-admin", request_timeout_ms=int(timeout * 1000))
+    admin = KafkaAdminClient(
+        bootstrap_servers=list(bootstrap_servers),
+        client_id="twinning-admin",
+        request_timeout_ms=int(timeout * 1000),
+    )
     try:
         existing = set(admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
@@ -106,20 +116,26 @@ def wait_for_broker(bootstrap_servers: Sequence[str], timeout: float = 20) -> No
     last_error: BaseException | None = None
     while time.monotonic() < deadline:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=list(bootstrap_servers), request_timeout_ms=2000)
+            admin = KafkaAdminClient(
+                bootstrap_servers=list(bootstrap_servers), request_timeout_ms=2000
+            )
             admin.list_topics()
             admin.close()
             return
         except (KafkaError, OSError) as exc:
             last_error = exc
             time.sleep(0.1)
-    raise BrokerDidNotStart(f"broker at {','.join(bootstrap_servers)} did not answer within {timeout}s: {last_error}")
+    raise BrokerDidNotStart(
+        f"broker at {','.join(bootstrap_servers)} did not answer within {timeout}s: {last_error}"
+    )
 
 
 class EmbeddedBroker:
     """One Tansu process on loopback. Use as a context manager, or `start()` / `stop()`."""
 
-    def __init__(self, *, data_dir: Path | None = None, port: int | None = None, partitions: int = 6) -> None:
+    def __init__(
+        self, *, data_dir: Path | None = None, port: int | None = None, partitions: int = 6
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.partitions = partitions
@@ -138,7 +154,16 @@ class EmbeddedBroker:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log_file:
             self.process = subprocess.Popen(
-                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+                [
+                    binary,
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -151,7 +176,9 @@ class EmbeddedBroker:
             self.stop()
             raise
         if self.data_dir:
-            self.address_file.write_text(json.dumps({"bootstrap_servers": self.bootstrap_servers, "pid": self.process.pid}))
+            self.address_file.write_text(
+                json.dumps({"bootstrap_servers": self.bootstrap_servers, "pid": self.process.pid})
+            )
         log.info("embedded broker on %s", self.bootstrap_servers[0])
         return self
 
@@ -180,18 +207,34 @@ class EmbeddedBroker:
 
 
 class BrokerProbe:
-    """Answers "is the broker up?" for /health without hammering it: one probe per `ttl` seconds."""
+    """Answers "is the broker up?" for /health quickly: one probe per `ttl` seconds, at most one
+    in flight, and an answer of "down" when the broker does not reply within `timeout`."""
 
-    def __init__(self, bootstrap_servers: Callable[[], Sequence[str]], *, ttl: float = 2.0) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: Callable[[], Sequence[str]],
+        *,
+        ttl: float = 2.0,
+        timeout: float = 2.0,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.ttl = ttl
+        self.timeout = timeout
         self._last: tuple[float, dict[str, str | None]] | None = None
+        self._in_flight: asyncio.Future[dict[str, str | None]] | None = None
 
     async def check(self) -> dict[str, str | None]:
         now = time.monotonic()
-        if self._last is None or now - self._last[0] > self.ttl:
-            self._last = (now, await asyncio.to_thread(self._probe))
-        return self._last[1]
+        if self._last is not None and now - self._last[0] <= self.ttl:
+            return self._last[1]
+        if self._in_flight is None or self._in_flight.done():
+            self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._probe))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(self._in_flight), self.timeout)
+        except TimeoutError:
+            result = {"status": "down", "detail": f"no answer within {self.timeout}s"}
+        self._last = (time.monotonic(), result)
+        return result
 
     def _probe(self) -> dict[str, str | None]:
         try:
@@ -201,6 +244,6 @@ class BrokerProbe:
                 admin.list_topics()
             finally:
                 admin.close()
-        except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
+        except Exception as exc:
             return {"status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
         return {"status": "up", "detail": None}

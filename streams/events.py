@@ -61,22 +61,32 @@ def _language_tag(value: str) -> str:
     return value
 
 
+# CLDR names these two-letter regions, but they are not countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "ZZ"})
+
+
 def _country_code(value: str) -> str:
     from babel import Locale
 
-    if value not in Locale("en").territories or not value.isalpha():
+    if value not in Locale("en").territories or not value.isalpha() or value in _NOT_COUNTRIES:
         raise ValueError(f"unknown ISO 3166 country code {value!r}")
     return value
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 LanguageTag = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=35), AfterValidator(_language_tag)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=35),
+    AfterValidator(_language_tag),
 ]
 CountryCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"), AfterValidator(_country_code)
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(_country_code),
 ]
-TimeZoneName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_known_timezone)]
+TimeZoneName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_known_timezone)
+]
 
 
 def _names_not_empty(value: dict[str, str]) -> dict[str, str]:
@@ -88,7 +98,9 @@ def _names_not_empty(value: dict[str, str]) -> dict[str, str]:
 MultilingualText = Annotated[
     dict[LanguageTag, Text],
     AfterValidator(_names_not_empty),
-    Field(description="The same text in several languages, keyed by BCP 47 tag (zh-TW, en, ja, ...)."),
+    Field(
+        description="The same text in several languages, keyed by BCP 47 tag (zh-TW, en, ja, ...)."
+    ),
 ]
 
 
@@ -162,7 +174,6 @@ class PartnerCityUpdated(Payload):
         return self
 
 
-
 # --- the registry: (type, schema_version) -> payload model and topic --------------------
 
 
@@ -178,8 +189,15 @@ class EventType(BaseModel):
 EVENT_TYPES: dict[tuple[str, int], EventType] = {
     (e.name, e.schema_version): e
     for e in (
-        EventType(name="PartnerCityRegistered", schema_version=1, payload=PartnerCityRegistered, topic=PARTNERS),
-        EventType(name="PartnerCityUpdated", schema_version=1, payload=PartnerCityUpdated, topic=PARTNERS),
+        EventType(
+            name="PartnerCityRegistered",
+            schema_version=1,
+            payload=PartnerCityRegistered,
+            topic=PARTNERS,
+        ),
+        EventType(
+            name="PartnerCityUpdated", schema_version=1, payload=PartnerCityUpdated, topic=PARTNERS
+        ),
     )
 }
 
@@ -275,7 +293,11 @@ def decode(raw: bytes | str | None, *, topic: str | None = None) -> Event:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidEvent(f"not JSON: {exc}") from None
-    event_id = str(document.get("event_id")) if isinstance(document, dict) and "event_id" in document else None
+    event_id = (
+        str(document.get("event_id"))
+        if isinstance(document, dict) and "event_id" in document
+        else None
+    )
     try:
         envelope = Envelope.model_validate(document)
     except ValidationError as exc:
@@ -289,7 +311,9 @@ def decode(raw: bytes | str | None, *, topic: str | None = None) -> Event:
             reason = f"unknown event type {envelope.type!r} (known: {', '.join(known)})"
         raise InvalidEvent(reason, event_id)
     if topic is not None and topic != event_type.topic:
-        raise InvalidEvent(f"{envelope.type} belongs on {event_type.topic}, not on {topic}", event_id)
+        raise InvalidEvent(
+            f"{envelope.type} belongs on {event_type.topic}, not on {topic}", event_id
+        )
     try:
         payload = event_type.payload.model_validate(envelope.payload)
     except ValidationError as exc:
@@ -306,12 +330,12 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema of the whole message (envelope with typed payload) per event type."""
     schemas: dict[str, dict[str, Any]] = {}
     for (name, version), event_type in sorted(EVENT_TYPES.items()):
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             name,
             __base__=Envelope,
             __doc__=event_type.payload.__doc__,
-            type=(Literal[name], ...),
-            schema_version=(Literal[version], ...),
+            type=(Literal[name], ...),  # type: ignore[arg-type]
+            schema_version=(Literal[version], ...),  # type: ignore[arg-type]
             payload=(event_type.payload, ...),
         )
         schema = model.model_json_schema()
@@ -326,6 +350,9 @@ def write_json_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
     written = []
     for filename, schema in json_schemas().items():
         path = directory / filename
-        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
         written.append(path)
     return written

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 
 from sqlalchemy.ext.asyncio import AsyncSession
-
 from twinning.streams.events import Event
 from twinning.streams.store import OutboxEvent
 

@@ -24,7 +24,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
-
 from twinning.db import async_session_scope
 from twinning.streams.events import Event, InvalidEvent, decode
 from twinning.streams.store import ArchivedEvent, DeadLetter, ParkedEvent, ProcessedEvent
@@ -35,7 +34,7 @@ Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "parked", "dead-lettered"]
 
 
-class Park(Exception):  # noqa: N818 - it is an instruction, not an error
+class Park(Exception):
     """Raised by a handler when the event needs an aggregate that does not exist yet."""
 
     def __init__(self, waits_for: str, reason: str) -> None:
@@ -107,7 +106,9 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_DB_ERRORS)
 
 
-async def apply_event(session: AsyncSession, event: Event, projectors: Iterable[Projector]) -> Outcome:
+async def apply_event(
+    session: AsyncSession, event: Event, projectors: Iterable[Projector]
+) -> Outcome:
     """Apply `event` in `session` (the caller owns the transaction); `duplicate` if done before."""
     if await session.scalar(select(exists().where(ArchivedEvent.event_id == event.event_id))):
         return "duplicate"
@@ -165,11 +166,19 @@ class EventProcessor:
         if len(decoded) > 1:
             try:
                 async with async_session_scope(self.sessions) as session:
-                    applied = [await apply_event(session, event, self.projectors) for _, event in decoded]
-            except Exception:  # noqa: BLE001 - any failure: retry the batch one event at a time
+                    applied = [
+                        await apply_event(session, event, self.projectors) for _, event in decoded
+                    ]
+            except Exception:
                 log.debug("batch of %d failed; applying one by one", len(decoded), exc_info=True)
             else:
-                await self._release_parked({e.aggregate_id for (_, e), o in zip(decoded, applied, strict=True) if o == "applied"})
+                await self._release_parked(
+                    {
+                        e.aggregate_id
+                        for (_, e), o in zip(decoded, applied, strict=True)
+                        if o == "applied"
+                    }
+                )
                 return [outcomes.get(i) or applied.pop(0) for i in range(len(messages))]
         singles = [await self._process_one(message, event) for message, event in decoded]
         return [outcomes.get(i) or singles.pop(0) for i in range(len(messages))]
@@ -189,13 +198,19 @@ class EventProcessor:
                 # Most likely the same event applied concurrently (a rebalance); look again.
                 integrity_retries += 1
                 if integrity_retries > 2:
-                    return await self._dead_letter(DeadLetterRecord(message, f"cannot apply: {exc.orig}", event.event_id))
-            except Exception as exc:  # noqa: BLE001 - nothing may escape an agent
+                    return await self._dead_letter(
+                        DeadLetterRecord(message, f"cannot apply: {exc.orig}", event.event_id)
+                    )
+            except Exception as exc:
                 if not _is_transient(exc):
                     log.exception("projector failed on %s %s", event.type, event.event_id)
                     reason = f"projector failed: {type(exc).__name__}: {exc}"
-                    return await self._dead_letter(DeadLetterRecord(message, reason, event.event_id))
-                log.warning("database unavailable (%s); retrying in %.2fs", type(exc).__name__, delay)
+                    return await self._dead_letter(
+                        DeadLetterRecord(message, reason, event.event_id)
+                    )
+                log.warning(
+                    "database unavailable (%s); retrying in %.2fs", type(exc).__name__, delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
             else:
@@ -206,7 +221,9 @@ class EventProcessor:
     async def _park(self, message: Message, event: Event, park: Park) -> Outcome:
         async def write() -> None:
             async with async_session_scope(self.sessions) as session:
-                if await session.scalar(select(exists().where(ParkedEvent.event_id == event.event_id))):
+                if await session.scalar(
+                    select(exists().where(ParkedEvent.event_id == event.event_id))
+                ):
                     return
                 session.add(
                     ParkedEvent(
@@ -230,7 +247,9 @@ class EventProcessor:
             async with self.sessions() as session:
                 parked = (
                     await session.scalars(
-                        select(ParkedEvent).where(ParkedEvent.waits_for == aggregate_id).order_by(ParkedEvent.seq)
+                        select(ParkedEvent)
+                        .where(ParkedEvent.waits_for == aggregate_id)
+                        .order_by(ParkedEvent.seq)
                     )
                 ).all()
             for row in parked:
@@ -241,7 +260,7 @@ class EventProcessor:
                         outcome = await apply_event(session, event, self.projectors)
                 except Park:
                     continue  # still waiting (for something else now); it stays parked
-                except Exception:  # noqa: BLE001 - it stays parked; the next release tries again
+                except Exception:
                     log.exception("could not release parked event %s", row.event_id)
                     continue
                 if outcome == "applied":
@@ -251,7 +270,7 @@ class EventProcessor:
         log.warning("dead letter from %s: %s", record.message.topic, record.reason)
         try:
             await self.dead_letter_sink(record)
-        except Exception:  # noqa: BLE001 - the database row below still records it
+        except Exception:
             log.exception("could not send a dead letter to its topic")
 
         async def write() -> None:
@@ -283,7 +302,9 @@ class EventProcessor:
                 delay = min(delay * 2, self.max_backoff)
 
 
-async def rebuild(sessions: async_sessionmaker[AsyncSession], projectors: Sequence[Projector]) -> int:
+async def rebuild(
+    sessions: async_sessionmaker[AsyncSession], projectors: Sequence[Projector]
+) -> int:
     """Recompute every read model from the archive; returns the number of events replayed."""
     async with async_session_scope(sessions) as session:
         for projector in projectors:
@@ -308,6 +329,8 @@ async def rebuild(sessions: async_sessionmaker[AsyncSession], projectors: Sequen
                     handler = projector.handlers.get(event.type)
                     if handler is not None:
                         await handler(session, event)
-                        session.add(ProcessedEvent(projector=projector.name, event_id=event.event_id))
+                        session.add(
+                            ProcessedEvent(projector=projector.name, event_id=event.event_id)
+                        )
                 count += 1
             await session.flush()

@@ -5,21 +5,28 @@ where the API rings `OutboxSignal` after each commit, or alone as `twinning rela
 it polls. While the broker is unreachable it backs off and keeps every row; when it
 (re)connects it first re-queues every published event that no worker has applied yet,
 because the embedded broker keeps topics in memory and may have lost them.
+
+An outbox row counts as delivered only once the archive holds its event: the relay also
+re-publishes rows that stay published but unapplied for `redeliver_after` seconds. That
+covers a broker that restarted empty while the relay was idle, and a consumer whose position
+ran past offsets that the restarted broker reused. Duplicates are harmless: projections are
+idempotent by event id.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Literal
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
+from sqlalchemy.orm import sessionmaker
 from twinning.db import session_scope, utcnow
 from twinning.streams.outbox import OutboxSignal
 from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
@@ -52,6 +59,7 @@ class OutboxRelay:
         *,
         signal: OutboxSignal | None = None,
         poll_interval: float = 1.0,
+        redeliver_after: float = 30.0,
         max_backoff: float = 5.0,
         producer_factory: Callable[[Sequence[str]], KafkaProducer] = make_producer,
     ) -> None:
@@ -59,6 +67,8 @@ class OutboxRelay:
         self.bootstrap_servers = bootstrap_servers
         self.signal = signal or OutboxSignal()
         self.poll_interval = poll_interval
+        self.redeliver_after = redeliver_after
+        self._next_sweep = 0.0
         self.max_backoff = max_backoff
         self.producer_factory = producer_factory
         self.broker_status: Literal["starting", "up", "down"] = "starting"
@@ -85,6 +95,7 @@ class OutboxRelay:
             try:
                 if self._producer is None:
                     self._connect()
+                self._sweep_undelivered()
                 published = self.publish_pending()
                 backoff = 0.1
             except (KafkaError, OSError) as exc:
@@ -111,25 +122,40 @@ class OutboxRelay:
         if self.broker_status != "down":
             log.warning("broker unreachable (%s); outbox rows wait", exc)
         self.broker_status = "down"
-        self._close_producer()
+        self._close_producer(timeout=0)  # nothing left to flush to a broker that is gone
 
-    def _close_producer(self) -> None:
+    def _close_producer(self, timeout: float = 5) -> None:
         if self._producer is not None:
             try:
-                self._producer.close(timeout=1)
-            except Exception:  # noqa: BLE001 - closing a producer to a dead broker may fail
+                self._producer.close(timeout=timeout)
+            except Exception:
                 log.debug("producer close failed", exc_info=True)
             self._producer = None
 
     # --- the work ----------------------------------------------------------------------
 
-    def requeue_unapplied(self) -> int:
+    def _sweep_undelivered(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.redeliver_after / 2
+        requeued = self.requeue_unapplied(older_than=self.redeliver_after)
+        if requeued:
+            log.warning(
+                "%d events published over %.0fs ago are still unapplied; publishing again",
+                requeued,
+                self.redeliver_after,
+            )
+
+    def requeue_unapplied(self, older_than: float = 0.0) -> int:
         """Mark published-but-not-applied rows pending again (the broker may have lost them)."""
+        published_before = utcnow() - timedelta(seconds=older_than)
         with session_scope(self.sessions) as session:
             result = session.execute(
                 update(OutboxEvent)
                 .where(
                     OutboxEvent.published_at.is_not(None),
+                    OutboxEvent.published_at <= published_before,
                     ~exists().where(ArchivedEvent.event_id == OutboxEvent.event_id),
                     ~exists().where(ParkedEvent.event_id == OutboxEvent.event_id),
                     ~exists().where(DeadLetter.event_id == OutboxEvent.event_id),
@@ -143,7 +169,13 @@ class OutboxRelay:
         assert self._producer is not None
         with self.sessions() as session:
             rows = session.execute(
-                select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.aggregate_id, OutboxEvent.type, OutboxEvent.body)
+                select(
+                    OutboxEvent.id,
+                    OutboxEvent.topic,
+                    OutboxEvent.aggregate_id,
+                    OutboxEvent.type,
+                    OutboxEvent.body,
+                )
                 .where(OutboxEvent.published_at.is_(None))
                 .order_by(OutboxEvent.id)
                 .limit(BATCH_SIZE)

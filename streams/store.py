@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-
 from twinning.db import Base, UTCDateTime, utcnow
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.

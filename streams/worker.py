@@ -13,7 +13,6 @@ from typing import Any
 
 import faust
 from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS
@@ -51,9 +50,13 @@ def create_app(settings: Settings) -> faust.App:
     dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
 
     async def send_dead_letter(record: DeadLetterRecord) -> None:
-        await dead_letters.send(key=(record.event_id or "").encode() or None, value=record.to_bytes())
+        await dead_letters.send(
+            key=(record.event_id or "").encode() or None, value=record.to_bytes()
+        )
 
-    processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, send_dead_letter)
+    processor = EventProcessor(
+        async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, send_dead_letter
+    )
 
     for topic_name in EVENT_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
@@ -64,9 +67,11 @@ def create_app(settings: Settings) -> faust.App:
 
 def _project_with(processor: EventProcessor) -> Any:
     async def project(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WINDOW):
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WINDOW):  # type: ignore[attr-defined]
             batch = [
-                Message(event.value, event.message.topic, event.message.partition, event.message.offset)
+                Message(
+                    event.value, event.message.topic, event.message.partition, event.message.offset
+                )
                 for event in events
             ]
             try:

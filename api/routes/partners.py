@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel
-
 from twinning.api.deps import Actor, DbSession, OutboxDoorbell
 from twinning.crm import service
 from twinning.crm.schemas import PartnerCityCreate, PartnerCityRead, PartnerCityUpdate
@@ -24,7 +23,11 @@ class Accepted(BaseModel):
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
 async def register_partner(
-    data: PartnerCityCreate, db_session: DbSession, actor: Actor, doorbell: OutboxDoorbell, response: Response
+    data: PartnerCityCreate,
+    db_session: DbSession,
+    actor: Actor,
+    doorbell: OutboxDoorbell,
+    response: Response,
 ) -> Accepted:
     event = await service.register_partner(db_session=db_session, data=data, actor=actor)
     await db_session.commit()
@@ -44,7 +47,9 @@ async def update_partner(
 ) -> Accepted:
     if not await service.partner_exists(db_session=db_session, partner_id=partner_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"partner city {partner_id} not found")
-    event = await service.update_partner(db_session=db_session, partner_id=partner_id, data=data, actor=actor)
+    event = await service.update_partner(
+        db_session=db_session, partner_id=partner_id, data=data, actor=actor
+    )
     await db_session.commit()
     doorbell.notify()
     response.headers["Location"] = f"/partners/{partner_id}"
@@ -63,7 +68,9 @@ async def get_partner(partner_id: str, db_session: DbSession) -> PartnerCityRead
 async def list_partners(
     db_session: DbSession,
     kind: PartnerKind | None = None,
-    country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 code")] = None,
+    country: Annotated[
+        str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 code")
+    ] = None,
 ) -> list[PartnerCityRead]:
     partners = await service.list_partners(db_session=db_session, kind=kind, country=country)
     return [PartnerCityRead.model_validate(p) for p in partners]

@@ -26,7 +26,9 @@ def load_demo(base_url: str, *, timeout: float = 30) -> int:
         deadline = time.monotonic() + timeout
         waiting = list(event_ids)
         while waiting and time.monotonic() < deadline:
-            waiting = [e for e in waiting if client.get(f"/events/{e}").json().get("status") != "applied"]
+            waiting = [
+                e for e in waiting if client.get(f"/events/{e}").json().get("status") != "applied"
+            ]
             if waiting:
                 time.sleep(0.1)
         if waiting:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-
 from twinning.db import load_models, make_engine
 
 config = context.config
@@ -20,7 +19,9 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,232 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), the embedded broker, the worker
+process and the API on free loopback ports, all under temporary directories."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from postgres import create_database, postgres_server
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import URL, Engine
+from twinning.api.app import create_app
+from twinning.config import Settings
+from twinning.db.migrate import upgrade
+from twinning.streams.broker import EmbeddedBroker, free_port
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEADLINE = 60.0
+
+
+def wait_for(
+    condition: Callable[[], Any], *, timeout: float = DEADLINE, what: str = "condition"
+) -> Any:
+    """Poll `condition` until it returns something truthy; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[URL]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'twinning.db'}"
+    else:
+        url = create_database(request.getfixturevalue("postgres")).render_as_string(
+            hide_password=False
+        )
+    return url
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3) as running:
+        yield running
+
+
+class Stack:
+    """One twinning system: the API (with its relay) in this process, the worker as a child."""
+
+    def __init__(self, settings: Settings, broker: EmbeddedBroker, tmp_path: Path) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.tmp_path = tmp_path
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.worker_starts = 0
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.engine: Engine = create_engine(settings.sync_database_url)
+        self.client = httpx.Client(base_url=settings.base_url(), timeout=30)
+
+    # --- parts ---------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "TWINNING_BROKER": ",".join(self.broker.bootstrap_servers),
+            "TWINNING_DATA_DIR": str(self.settings.data_dir),
+            "TWINNING_DATABASE_URL": self.settings.sync_database_url.render_as_string(
+                hide_password=False
+            ),
+            "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
+        }
+
+    def start_worker(self) -> None:
+        self.worker_starts += 1
+        log = open(self.tmp_path / f"worker-{self.worker_starts}.log", "wb")  # noqa: SIM115 - the child owns it
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "twinning", "worker"],
+            env=self.env(),
+            cwd=self.tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait(10)
+        self.worker = None
+
+    def stop_worker(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(20)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait()
+        self.worker = None
+
+    def start_api(self, *, with_relay: bool = True) -> None:
+        app = create_app(self.settings, with_relay=with_relay)
+        self.app = app
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.settings.api_port,
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        wait_for(
+            lambda: self._server is not None and self._server.started,
+            timeout=20,
+            what="the API to start",
+        )
+
+    def stop_api(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            assert self._thread is not None
+            self._thread.join(20)
+            self._server = None
+
+    def close(self) -> None:
+        self.stop_worker()
+        self.stop_api()
+        self.client.close()
+        self.engine.dispose()
+
+    # --- what a user sees ------------------------------------------------------------------
+
+    def event_status(self, event_id: str) -> str:
+        response = self.client.get(f"/events/{event_id}")
+        return (
+            str(response.json()["status"])
+            if response.status_code == 200
+            else f"http {response.status_code}"
+        )
+
+    def wait_applied(self, event_ids: list[str], timeout: float = DEADLINE) -> None:
+        remaining = set(event_ids)
+
+        def all_applied() -> bool:
+            for event_id in list(remaining):
+                if self.event_status(event_id) == "applied":
+                    remaining.discard(event_id)
+            return not remaining
+
+        wait_for(all_applied, timeout=timeout, what=f"{len(remaining)} events to be applied")
+
+    def count(self, model: Any) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+
+    def post_partner(self, **overrides: Any) -> dict[str, str]:
+        response = self.client.post("/partners", json={**sample_partner(), **overrides})
+        assert response.status_code == 202, response.text
+        return dict(response.json())
+
+
+def sample_partner(n: int = 0) -> dict[str, Any]:
+    return {
+        "names": {"zh-TW": f"測試市{n}", "en": f"Testville {n}", "ja": f"テスト市{n}"},
+        "country": "JP",
+        "kind": "sister",
+        "timezone": "Asia/Tokyo",
+        "agreement_date": "2010-05-01",
+    }
+
+
+@pytest.fixture
+def make_stack(
+    database_url: str, broker: EmbeddedBroker, tmp_path: Path
+) -> Iterator[Callable[..., Stack]]:
+    stacks: list[Stack] = []
+
+    def make(*, worker: bool = True, api: bool = True, with_relay: bool = True) -> Stack:
+        data_dir = tmp_path / "data"
+        data_dir.mkdir(exist_ok=True)
+        settings = Settings(
+            database_url=database_url,
+            broker=",".join(broker.bootstrap_servers),
+            data_dir=data_dir,
+            api_port=free_port(),
+            topic_partitions=3,
+            relay_poll_interval=0.2,
+            redeliver_after=3.0,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        upgrade(settings.sync_database_url)
+        stack = Stack(settings, broker, tmp_path)
+        stacks.append(stack)
+        if api:
+            stack.start_api(with_relay=with_relay)
+        if worker:
+            stack.start_worker()
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.close()
+
+
+@pytest.fixture
+def stack(make_stack: Callable[..., Stack]) -> Stack:
+    return make_stack()

@@ -1,0 +1,59 @@
+"""Bad input is refused with the field and the reason, and nothing is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import Stack, sample_partner
+from twinning.streams.store import OutboxEvent
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"country": "XX"}, "country"),
+        ({"country": "Japan"}, "country"),
+        ({"kind": "enemy"}, "kind"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"agreement_date": "2010-13-45"}, "agreement_date"),
+        ({"names": {}}, "names"),
+        ({"names": {"en": "   "}}, "names"),
+        ({"website": "not a url"}, "website"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_an_invalid_partner_is_refused_with_422_naming_the_field(
+    make_stack: Callable[..., Stack], change: dict[str, Any], field: str
+) -> None:
+    stack = make_stack(worker=False, with_relay=False)
+    response = stack.client.post("/partners", json={**sample_partner(), **change})
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(field in error["loc"] for error in errors), errors
+    assert all(error["msg"] for error in errors)
+    assert stack.count(OutboxEvent) == 0
+
+
+def test_unknown_partner_and_event_answer_404(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(worker=False, with_relay=False)
+    assert stack.client.get("/partners/nope").status_code == 404
+    assert stack.client.patch("/partners/nope", json={"region": "x"}).status_code == 404
+    assert stack.client.get("/events/0b5e7d0e-6a49-4a0b-9a51-111111111111").status_code == 404
+    assert stack.client.get("/events/not-a-uuid").status_code == 422
+    assert stack.count(OutboxEvent) == 0
+
+
+def test_health_and_openapi_are_served(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(worker=False)
+    health = stack.client.get("/health")
+    assert health.status_code == 200
+    assert health.json() == {
+        "status": "ok",
+        "database": {"status": "up", "detail": None},
+        "broker": {"status": "up", "detail": None},
+    }
+    paths = stack.client.get("/openapi.json").json()["paths"]
+    assert {"/partners", "/partners/{partner_id}", "/events/{event_id}", "/health"} <= set(paths)
+    assert stack.client.get("/docs").status_code == 200

@@ -1,0 +1,250 @@
+"""The event backbone end to end: API -> outbox -> relay -> Kafka -> faust worker -> read model,
+on SQLite and PostgreSQL, against the embedded broker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from conftest import Stack, sample_partner, wait_for
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import func, select, text
+from twinning.crm.models import PartnerCity
+from twinning.streams.broker import EmbeddedBroker
+from twinning.streams.events import DEAD_LETTERS, PARTNERS
+from twinning.streams.store import ArchivedEvent, ProcessedEvent
+
+
+def test_partner_walks_from_pending_to_published_to_applied(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(worker=False, with_relay=False)
+    accepted = stack.post_partner(names={"zh-TW": "札幌市", "en": "Sapporo"})
+
+    assert stack.event_status(accepted["event_id"]) == "pending"
+    assert stack.client.get(f"/partners/{accepted['id']}").status_code == 404
+
+    stack.stop_api()
+    stack.start_api(with_relay=True)
+    wait_for(
+        lambda: stack.event_status(accepted["event_id"]) == "published", what="the relay to publish"
+    )
+
+    stack.start_worker()
+    wait_for(
+        lambda: stack.event_status(accepted["event_id"]) == "applied", what="the worker to apply"
+    )
+    partner = stack.client.get(f"/partners/{accepted['id']}").json()
+    assert partner["names"] == {"zh-TW": "札幌市", "en": "Sapporo"}
+    assert (partner["country"], partner["kind"], partner["timezone"]) == (
+        "JP",
+        "sister",
+        "Asia/Tokyo",
+    )
+    assert partner["agreement_date"] == "2010-05-01"
+
+
+def test_post_answers_202_with_location_and_the_list_filters(stack: Stack) -> None:
+    response = stack.client.post("/partners", json=sample_partner(1))
+    assert response.status_code == 202
+    assert response.headers["location"] == f"/partners/{response.json()['id']}"
+    other = stack.post_partner(country="KR", kind="friendly", timezone="Asia/Seoul")
+    stack.wait_applied([response.json()["event_id"], other["event_id"]])
+
+    friendly_kr = stack.client.get("/partners", params={"kind": "friendly", "country": "kr"}).json()
+    assert [p["id"] for p in friendly_kr] == [other["id"]]
+    sister = stack.client.get("/partners", params={"kind": "sister"}).json()
+    assert [p["id"] for p in sister] == [response.json()["id"]]
+
+
+def test_an_update_changes_only_the_fields_it_names(stack: Stack) -> None:
+    created = stack.post_partner()
+    updated = stack.client.patch(
+        f"/partners/{created['id']}", json={"names": {"ko": "테스트시"}, "status": "dormant"}
+    )
+    assert updated.status_code == 202, updated.text
+    stack.wait_applied([created["event_id"], updated.json()["event_id"]])
+
+    partner = stack.client.get(f"/partners/{created['id']}").json()
+    assert partner["names"] == {**sample_partner()["names"], "ko": "테스트시"}
+    assert partner["status"] == "dormant"
+    assert partner["kind"] == "sister"
+    assert partner["version"] == 2
+
+
+def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBroker) -> None:
+    warm = stack.post_partner()
+    stack.wait_applied([warm["event_id"]])
+    port = broker.port
+
+    broker.stop()
+    wait_for(
+        lambda: stack.client.get("/health").status_code == 503,
+        what="/health to report the broker down",
+    )
+    assert stack.client.get("/health").json()["broker"]["status"] == "down"
+    accepted = [stack.post_partner(names={"en": f"Outage {n}"})["event_id"] for n in range(100)]
+    assert {stack.event_status(e) for e in accepted} == {"pending"}
+
+    broker.port = port
+    broker.start()  # empty, as the embedded broker always is
+    stack.wait_applied(accepted, timeout=120)
+
+    assert stack.count(PartnerCity) == 101
+    assert stack.count(ArchivedEvent) == 101
+    with stack.engine.connect() as connection:
+        assert connection.scalar(select(func.max(PartnerCity.version))) == 1
+        assert connection.scalar(select(func.count()).select_from(ProcessedEvent)) == 101
+    assert stack.client.get("/health").status_code == 200
+
+
+def test_worker_killed_mid_stream_applies_every_event_exactly_once(stack: Stack) -> None:
+    created = stack.post_partner()
+    stack.wait_applied([created["event_id"]])
+    updates = []
+    for n in range(150):
+        response = stack.client.patch(f"/partners/{created['id']}", json={"region": f"region {n}"})
+        assert response.status_code == 202
+        updates.append(response.json()["event_id"])
+        if n == 60:
+            wait_for(lambda: stack.count(ArchivedEvent) > 10, what="the worker to be mid-stream")
+            stack.kill_worker()
+    assert stack.count(ArchivedEvent) < 151, "the worker was killed before the stream ended"
+    stack.start_worker()
+    stack.wait_applied(updates, timeout=120)
+
+    partner = stack.client.get(f"/partners/{created['id']}").json()
+    assert partner["version"] == 151  # one registration and 150 updates, none applied twice
+    assert partner["region"] == "region 149"
+    assert stack.count(ArchivedEvent) == 151
+
+
+def _envelope(
+    event_type: str, payload: dict[str, object], aggregate_id: str | None = None
+) -> dict[str, object]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": event_type,
+        "schema_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "aggregate_id": aggregate_id or str(uuid.uuid4()),
+        "actor": "external-system",
+        "payload": payload,
+    }
+
+
+def _dead_letters(broker: EmbeddedBroker, expected: int) -> list[dict[str, object]]:
+    consumer = KafkaConsumer(
+        DEAD_LETTERS,
+        bootstrap_servers=broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=500,
+    )
+    found: list[dict[str, object]] = []
+
+    def enough() -> bool:
+        found.extend(json.loads(record.value) for record in consumer)
+        return len(found) >= expected
+
+    try:
+        wait_for(enough, what=f"{expected} dead letters")
+    finally:
+        consumer.close()
+    return found
+
+
+def test_poison_messages_go_to_the_dead_letters_and_the_stream_goes_on(
+    stack: Stack, broker: EmbeddedBroker
+) -> None:
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+    aggregate = str(uuid.uuid4())
+    unknown = _envelope("PartnerCityAnnexed", {"by": "nobody"}, aggregate)
+    bad_payload = _envelope(
+        "PartnerCityRegistered", {**sample_partner(), "timezone": "Mars/Olympus_Mons"}, aggregate
+    )
+    valid = _envelope("PartnerCityRegistered", sample_partner(7), aggregate)
+    for value in (
+        b"{not json",
+        json.dumps(unknown).encode(),
+        json.dumps(bad_payload).encode(),
+        json.dumps(valid).encode(),
+    ):
+        producer.send(PARTNERS, key=aggregate.encode(), value=value)
+    producer.flush()
+    producer.close()
+
+    stack.wait_applied([str(valid["event_id"])])
+    assert stack.client.get(f"/partners/{aggregate}").json()["names"]["en"] == "Testville 7"
+    letters = _dead_letters(broker, 3)
+    reasons = sorted(str(letter["reason"]) for letter in letters)
+    assert reasons[0].startswith("invalid PartnerCityRegistered payload: timezone")
+    assert reasons[1].startswith("not JSON")
+    assert reasons[2].startswith("unknown event type 'PartnerCityAnnexed'")
+    assert {letter["original"] for letter in letters} >= {"{not json"}
+    state = stack.client.get(f"/events/{unknown['event_id']}").json()
+    assert state["status"] == "dead-lettered"
+    assert "PartnerCityAnnexed" in state["reason"]
+
+
+def test_an_update_that_arrives_before_its_partner_waits_for_it(
+    stack: Stack, broker: EmbeddedBroker
+) -> None:
+    aggregate = str(uuid.uuid4())
+    early = _envelope("PartnerCityUpdated", {"region": "Kansai"}, aggregate)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+    producer.send(PARTNERS, key=aggregate.encode(), value=json.dumps(early).encode()).get(10)
+    wait_for(
+        lambda: stack.event_status(str(early["event_id"])) == "parked",
+        what="the early update to be parked",
+    )
+
+    registration = _envelope("PartnerCityRegistered", sample_partner(3), aggregate)
+    producer.send(PARTNERS, key=aggregate.encode(), value=json.dumps(registration).encode()).get(10)
+    producer.close()
+    stack.wait_applied([str(registration["event_id"]), str(early["event_id"])])
+    partner = stack.client.get(f"/partners/{aggregate}").json()
+    assert (partner["region"], partner["version"]) == ("Kansai", 2)
+
+
+def _canonical_dump(stack: Stack) -> list[dict[str, object]]:
+    with stack.engine.connect() as connection:
+        rows = connection.execute(select(PartnerCity).order_by(PartnerCity.id)).mappings().all()
+    return [json.loads(json.dumps(dict(row), default=str, sort_keys=True)) for row in rows]
+
+
+def test_rebuild_reproduces_the_read_models_from_the_archive(stack: Stack) -> None:
+    events = []
+    for n in range(5):
+        created = stack.post_partner(**sample_partner(n))
+        events.append(created["event_id"])
+        update = stack.client.patch(
+            f"/partners/{created['id']}", json={"names": {"es": f"Ciudad {n}"}, "region": "Asia"}
+        )
+        events.append(update.json()["event_id"])
+    stack.wait_applied(events)
+    before = _canonical_dump(stack)
+    assert len(before) == 5
+    stack.stop_worker()
+    with stack.engine.begin() as connection:  # damage the read model; the archive is intact
+        connection.execute(
+            text(
+                "DELETE FROM partner_cities WHERE version = 2 AND region = 'Asia' AND country = 'JP'"
+            )
+        )
+    assert _canonical_dump(stack) != before
+
+    result = subprocess.run(
+        [sys.executable, "-m", "twinning", "rebuild"],
+        env=stack.env(),
+        cwd=stack.tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "10 archived events" in result.stdout
+    assert _canonical_dump(stack) == before
