@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning import __version__
 from twinning.api.routes import events, health, partners
 from twinning.config import Settings
 from twinning.db import make_async_engine, make_engine
 from twinning.streams.broker import BrokerProbe
-from twinning.streams.outbox import OutboxSignal
+from twinning.streams.outbox import NotSettled, OutboxSignal
 from twinning.streams.relay import OutboxRelay
 
 
@@ -56,4 +57,9 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
     for module in (health, partners, events):
         app.include_router(module.router)
+
+    @app.exception_handler(NotSettled)
+    async def _not_settled(_request: Request, exc: NotSettled) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+
     return app

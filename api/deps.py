@@ -26,6 +26,18 @@ def get_actor(request: Request) -> str:
     return f"api@{client}"
 
 
+def get_staff_actor(actor: Annotated[str, Depends(get_actor)]) -> str:
+    """The actor of a write; access control (roles admin/staff/viewer) plugs in here."""
+    return actor
+
+
+def get_personal_data_access(request: Request) -> bool:
+    """Whether the caller may see personal data (contacts, dietary and accessibility notes)."""
+    return True
+
+
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 Actor = Annotated[str, Depends(get_actor)]
+StaffActor = Annotated[str, Depends(get_staff_actor)]
+PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]

@@ -73,7 +73,16 @@ def _country_code(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+def _printable(value: str) -> str:
+    """User text may hold line breaks and tabs, never other control characters (NUL, ESC...)."""
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_printable)
+]
 LanguageTag = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=2, max_length=35),
@@ -130,6 +139,35 @@ class Payload(BaseModel):
         return self.model_dump(mode="json", exclude_unset=self.partial)
 
 
+# --- the registry: (type, schema_version) -> payload model and topic --------------------
+
+
+class EventType(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    schema_version: int
+    payload: type[Payload]
+    topic: str
+
+
+EVENT_TYPES: dict[tuple[str, int], EventType] = {}
+
+
+def register(topic: str, *payloads: type[Payload], schema_version: int = 1) -> None:
+    """Declare payload classes as event types on `topic`; the event type is the class name."""
+    for payload in payloads:
+        key = (payload.__name__, schema_version)
+        if key in EVENT_TYPES:
+            raise ValueError(f"{payload.__name__} v{schema_version} is registered twice")
+        EVENT_TYPES[key] = EventType(
+            name=payload.__name__, schema_version=schema_version, payload=payload, topic=topic
+        )
+
+
+# --- partners (twinning.partners) ------------------------------------------------------
+
+
 class PartnerCityRegistered(Payload):
     """A partner city entered the CRM (a sister city, friendly city, MOU partner or other)."""
 
@@ -174,32 +212,10 @@ class PartnerCityUpdated(Payload):
         return self
 
 
-# --- the registry: (type, schema_version) -> payload model and topic --------------------
+register(PARTNERS, PartnerCityRegistered, PartnerCityUpdated)
 
 
-class EventType(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    name: str
-    schema_version: int
-    payload: type[Payload]
-    topic: str
-
-
-EVENT_TYPES: dict[tuple[str, int], EventType] = {
-    (e.name, e.schema_version): e
-    for e in (
-        EventType(
-            name="PartnerCityRegistered",
-            schema_version=1,
-            payload=PartnerCityRegistered,
-            topic=PARTNERS,
-        ),
-        EventType(
-            name="PartnerCityUpdated", schema_version=1, payload=PartnerCityUpdated, topic=PARTNERS
-        ),
-    )
-}
+# --- lookups and the envelope -----------------------------------------------------------
 
 
 def event_type_of(payload: Payload) -> EventType:

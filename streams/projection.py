@@ -73,12 +73,19 @@ class DeadLetterRecord:
     reason: str
     event_id: str | None
 
-    def to_bytes(self) -> bytes:
+    def original(self) -> tuple[str, str]:
+        """The message as text: UTF-8 when it is printable text, else base64."""
         raw = self.message.value or b""
         try:
-            original, encoding = raw.decode(), "utf-8"
+            text = raw.decode()
         except UnicodeDecodeError:
-            original, encoding = base64.b64encode(raw).decode(), "base64"
+            text = "\x00"
+        if "\x00" in text:  # PostgreSQL text cannot hold NUL
+            return base64.b64encode(raw).decode(), "base64"
+        return text, "utf-8"
+
+    def to_bytes(self) -> bytes:
+        original, encoding = self.original()
         return json.dumps(
             {
                 "reason": self.reason,
@@ -282,7 +289,7 @@ class EventProcessor:
                         partition=record.message.partition,
                         offset=record.message.offset,
                         reason=record.reason,
-                        raw=(record.message.value or b"")[:65536].decode(errors="replace"),
+                        raw=record.original()[0][:65536],
                     )
                 )
 

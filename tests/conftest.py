@@ -3,6 +3,7 @@ process and the API on free loopback ports, all under temporary directories."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -19,9 +20,15 @@ import uvicorn
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 from twinning.api.app import create_app
 from twinning.config import Settings
+from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
+from twinning.streams.events import Event
+from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message, Outcome
+from twinning.streams.registry import PROJECTORS
 from twinning.streams.broker import EmbeddedBroker, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -230,3 +237,48 @@ def make_stack(
 @pytest.fixture
 def stack(make_stack: Callable[..., Stack]) -> Stack:
     return make_stack()
+
+
+class Projection:
+    """The worker's projection path without Kafka, for fast projector tests: raw messages go
+    through the same `EventProcessor` (decode, apply, park, dead-letter) on a real database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: Engine = create_engine(settings.sync_database_url)
+        self.dead_letters: list[DeadLetterRecord] = []
+
+    def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
+        messages = [
+            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
+            if isinstance(e, Event)
+            else Message(e, topic or "twinning.partners")
+            for e in events
+        ]
+
+        async def run() -> list[Outcome]:
+            engine = make_async_engine(self.settings.async_database_url)
+
+            async def sink(record: DeadLetterRecord) -> None:
+                self.dead_letters.append(record)
+
+            try:
+                processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink)
+                return [await processor.process(message) for message in messages]
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def rows(self, model: Any) -> list[Any]:
+        with Session(self.engine) as session:
+            return list(session.scalars(select(model)).all())
+
+
+@pytest.fixture
+def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    upgrade(settings.sync_database_url)
+    helper = Projection(settings)
+    yield helper
+    helper.engine.dispose()

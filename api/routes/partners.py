@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel
-from twinning.api.deps import Actor, DbSession, OutboxDoorbell
+from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
 from twinning.crm import service
 from twinning.crm.schemas import PartnerCityCreate, PartnerCityRead, PartnerCityUpdate
 from twinning.streams.events import PartnerKind
@@ -25,7 +25,7 @@ class Accepted(BaseModel):
 async def register_partner(
     data: PartnerCityCreate,
     db_session: DbSession,
-    actor: Actor,
+    actor: StaffActor,
     doorbell: OutboxDoorbell,
     response: Response,
 ) -> Accepted:
@@ -41,7 +41,7 @@ async def update_partner(
     partner_id: str,
     data: PartnerCityUpdate,
     db_session: DbSession,
-    actor: Actor,
+    actor: StaffActor,
     doorbell: OutboxDoorbell,
     response: Response,
 ) -> Accepted:

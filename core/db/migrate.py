@@ -23,4 +23,4 @@ def alembic_config(url: URL) -> Config:
 def upgrade(url: URL) -> None:
     if url.get_backend_name() == "sqlite" and url.database:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
