@@ -81,7 +81,9 @@ def _printable(value: str) -> str:
 
 
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_printable)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_printable),
 ]
 LanguageTag = Annotated[
     str,
@@ -213,6 +215,54 @@ class PartnerCityUpdated(Payload):
 
 
 register(PARTNERS, PartnerCityRegistered, PartnerCityUpdated)
+
+
+# --- exchanges (twinning.exchanges) ----------------------------------------------------
+
+
+class ExchangeField(StrEnum):
+    EDUCATION = "education"
+    CULTURE = "culture"
+    SPORTS = "sports"
+    ECONOMY_AND_TRADE = "economy-and-trade"
+    TOURISM = "tourism"
+    TECHNOLOGY = "technology"
+    ENVIRONMENT = "environment"
+    HEALTH = "health"
+    YOUTH = "youth"
+    GOVERNMENT = "government"
+    OTHER = "other"
+
+
+class ExchangeDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    VIRTUAL = "virtual"
+
+
+class ExchangeSource(Payload):
+    """What an exchange came from: a delegation visit, a city-hosted event or a trip abroad."""
+
+    kind: Literal["visit", "city-event", "trip"]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ExchangeRecorded(Payload):
+    """An exchange with one or more partners took place (recorded by staff, or by a completed
+    visit, city event or trip, which then names itself as `source`)."""
+
+    partner_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        min_length=1, max_length=50
+    )
+    date: date
+    field: ExchangeField
+    direction: ExchangeDirection
+    summary: MultilingualText
+    participants: Annotated[int, Field(ge=0, le=100000)] | None = None
+    source: ExchangeSource | None = None
+
+
+register(EXCHANGES, ExchangeRecorded)
 
 
 # --- lookups and the envelope -----------------------------------------------------------
