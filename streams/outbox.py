@@ -6,11 +6,15 @@ after they commit. `OutboxSignal` lets a relay in the same process wake at once.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+from collections.abc import Iterable
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.streams.events import Event
-from twinning.streams.store import OutboxEvent
+from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent
 
 
 def record(session: AsyncSession, event: Event) -> None:
