@@ -1,12 +1,15 @@
-"""Request-scoped dependencies: the database session, the actor, the outbox doorbell."""
+"""Request-scoped dependencies: the database session, the actor, the outbox doorbell, the
+settings and today's date (a dependency, so that tests can set the clock)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.config import Settings
 from twinning.streams.outbox import OutboxSignal
 
 
@@ -36,8 +39,20 @@ def get_personal_data_access(request: Request) -> bool:
     return True
 
 
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_today() -> date:
+    """Today's date (UTC), for figures that depend on it: dormancy, upcoming anniversaries."""
+    return datetime.now(UTC).date()
+
+
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 Actor = Annotated[str, Depends(get_actor)]
 StaffActor = Annotated[str, Depends(get_staff_actor)]
 PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Today = Annotated[date, Depends(get_today)]
