@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL, Engine
@@ -27,8 +28,15 @@ from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
 from twinning.streams.events import Event
-from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message, Outcome
+from twinning.streams.projection import (
+    DeadLetterRecord,
+    EventProcessor,
+    Message,
+    Outcome,
+    rebuild,
+)
 from twinning.streams.registry import PROJECTORS
+from twinning.streams.store import OutboxEvent
 from twinning.streams.broker import EmbeddedBroker, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -274,6 +282,18 @@ class Projection:
         with Session(self.engine) as session:
             return list(session.scalars(select(model)).all())
 
+    def rebuild(self) -> int:
+        """`twinning rebuild`: recompute every read model from the archive."""
+
+        async def run() -> int:
+            engine = make_async_engine(self.settings.async_database_url)
+            try:
+                return await rebuild(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
 
 @pytest.fixture
 def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
@@ -282,3 +302,42 @@ def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
     helper = Projection(settings)
     yield helper
     helper.engine.dispose()
+
+
+class LocalApi:
+    """The API in this process on the test database, without broker, relay or worker:
+    `deliver()` hands the committed outbox events to the projectors through the worker's
+    projection path (`Projection`), so that a test decides when the read model catches up."""
+
+    def __init__(self, projection: Projection, client: TestClient) -> None:
+        self.projection = projection
+        self.client = client
+        self.app = client.app
+        self._delivered: set[str] = set()
+
+    def deliver(self) -> list[Outcome]:
+        with Session(self.projection.engine) as session:
+            rows = session.execute(
+                select(OutboxEvent.event_id, OutboxEvent.topic, OutboxEvent.body).order_by(
+                    OutboxEvent.id
+                )
+            ).all()
+        outcomes = []
+        for event_id, topic, body in rows:
+            if event_id not in self._delivered:
+                self._delivered.add(event_id)
+                outcomes.extend(self.projection.apply(body.encode(), topic=topic))
+        return outcomes
+
+    def command(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """Send a command that must be accepted, then let the worker apply its events."""
+        response = self.client.request(method, url, **kwargs)
+        assert response.status_code == 202, response.text
+        self.deliver()
+        return dict(response.json())
+
+
+@pytest.fixture
+def local_api(projection: Projection) -> Iterator[LocalApi]:
+    with TestClient(create_app(projection.settings, with_relay=False)) as client:
+        yield LocalApi(projection, client)
