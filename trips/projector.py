@@ -24,6 +24,9 @@ projector = Projector("trips", tables=[Trip, TripLeg])
 
 
 async def _replace_legs(session: AsyncSession, trip: Trip, legs: list[TripLegFacts]) -> None:
+    # Set before the delete below, which flushes a new trip: it must be complete by then.
+    trip.starts_at = min(leg.start for leg in legs)
+    trip.ends_at = max(leg.end for leg in legs)
     await session.execute(delete(TripLeg).where(TripLeg.trip_id == trip.id))
     session.add_all(
         TripLeg(
@@ -39,8 +42,6 @@ async def _replace_legs(session: AsyncSession, trip: Trip, legs: list[TripLegFac
         )
         for position, leg in enumerate(legs)
     )
-    trip.starts_at = min(leg.start for leg in legs)
-    trip.ends_at = max(leg.end for leg in legs)
 
 
 async def _known_trip(session: AsyncSession, event: Event) -> Trip:
