@@ -244,6 +244,10 @@ class EventProcessor:
 
         await self._retrying(write)
         log.info("parked %s %s: %s", event.type, event.event_id, park.reason)
+        # The awaited aggregate may have been applied (by another agent or worker) between
+        # our look and the park row's commit, and its release found nothing to release then:
+        # look once more now that the row is visible, or the event would wait forever.
+        await self._release_parked({park.waits_for})
         return "parked"
 
     async def _release_parked(self, aggregate_ids: set[str]) -> None:

@@ -3,6 +3,7 @@ exchange), or computed when read from stored facts (anniversaries, dormancy)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, date, datetime
@@ -10,15 +11,18 @@ from typing import Any
 
 import pytest
 from conftest import LocalApi, Projection, sample_partner
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.api.deps import get_settings, get_today
 from twinning.crm.models import Exchange, PartnerActivity, PartnerCity, PartnerExchangeCount
 from twinning.crm.stats import add_months, next_anniversary, partner_stats
+from twinning.db import make_async_engine
 from twinning.streams.events import (
     ExchangeRecorded,
     PartnerCityRegistered,
     new_event,
 )
-from twinning.streams.store import ParkedEvent
+from twinning.streams.projection import EventProcessor, Message, Park, Projector
+from twinning.streams.store import ArchivedEvent, ParkedEvent
 
 
 def registered(partner_id: str, **facts: Any) -> Any:
@@ -329,3 +333,38 @@ def test_the_dormancy_period_is_a_setting(local_api: LocalApi) -> None:
 
 def test_stats_of_an_unknown_partner_answer_404(local_api: LocalApi) -> None:
     assert local_api.client.get("/partners/nope/stats").status_code == 404
+
+
+def test_an_event_parked_while_its_aggregate_was_being_applied_is_not_stranded(
+    projection: Projection,
+) -> None:
+    """Regression: the exchange agent parked an exchange just after the partners agent had
+    applied the partner and released what was parked for it; the exchange waited forever."""
+    looks = []
+    racing = Projector("racing")
+
+    @racing.on("ExchangeRecorded")
+    async def partner_arrives_right_after_the_first_look(_session: Any, event: Any) -> None:
+        looks.append(event.event_id)
+        if len(looks) == 1:
+            raise Park("osaka", "partner city osaka is not applied yet")
+
+    late = exchange("x1", ["osaka"], "2024-06-01")
+
+    async def no_dead_letters(record: Any) -> None:
+        raise AssertionError(record.reason)
+
+    async def run() -> str:
+        engine = make_async_engine(projection.settings.async_database_url)
+        try:
+            sessions = async_sessionmaker(engine, expire_on_commit=False)
+            return await EventProcessor(sessions, [racing], no_dead_letters).process(
+                Message(late.envelope.to_bytes(), "twinning.exchanges")
+            )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    assert len(looks) == 2
+    assert projection.rows(ParkedEvent) == []
+    assert [a.event_id for a in projection.rows(ArchivedEvent)] == [late.event_id]
