@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -269,13 +269,29 @@ class EventProcessor:
                     async with async_session_scope(self.sessions) as session:
                         await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
                         outcome = await apply_event(session, event, self.projectors)
-                except Park:
-                    continue  # still waiting (for something else now); it stays parked
+                except Park as park:
+                    # Still waiting; if for another aggregate now, it must wait for that one
+                    # (and look for it once more, as in `_park`).
+                    if park.waits_for != row.waits_for:
+                        await self._repark(row.seq, park)
+                        pending.append(park.waits_for)
+                    continue
                 except Exception:
                     log.exception("could not release parked event %s", row.event_id)
                     continue
                 if outcome == "applied":
                     pending.append(event.aggregate_id)
+
+    async def _repark(self, seq: int, park: Park) -> None:
+        async def write() -> None:
+            async with async_session_scope(self.sessions) as session:
+                await session.execute(
+                    update(ParkedEvent)
+                    .where(ParkedEvent.seq == seq)
+                    .values(waits_for=park.waits_for, reason=park.reason)
+                )
+
+        await self._retrying(write)
 
     async def _dead_letter(self, record: DeadLetterRecord) -> Outcome:
         log.warning("dead letter from %s: %s", record.message.topic, record.reason)

@@ -113,6 +113,17 @@ def test_an_exchange_waits_for_its_partner_and_counts_once_it_arrives(
     assert counts(projection, "late-city") == {(2024, "culture"): 1}
 
 
+def test_an_exchange_with_two_unknown_partners_waits_for_both(projection: Projection) -> None:
+    assert projection.apply(exchange("x1", ["osaka", "busan"], "2024-06-01")) == ["parked"]
+    projection.apply(registered("osaka"))
+    assert [(p.waits_for, p.reason) for p in projection.rows(ParkedEvent)] == [
+        ("busan", "exchange x1 waits for partner city busan")
+    ]
+    projection.apply(registered("busan"))
+    assert projection.rows(ParkedEvent) == []
+    assert counts(projection, "busan") == {(2024, "culture"): 1}
+
+
 def test_an_external_producers_exchange_is_applied_like_the_apis(projection: Projection) -> None:
     """A raw message written by another system (no twinning code involved in producing it)."""
     projection.apply(registered("osaka"))
