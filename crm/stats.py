@@ -11,7 +11,6 @@ CRM projector stores (last exchange, agreement date), so that they are never sta
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -30,10 +29,15 @@ from twinning.streams.events import PartnerStatus
 ANNIVERSARY_EVERY_YEARS = 5
 
 
+def _days_in_month(year: int, month: int) -> int:
+    first_of_next = date(year + month // 12, month % 12 + 1, 1)
+    return (first_of_next - timedelta(days=1)).day
+
+
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(day.day, _days_in_month(year, month)))
 
 
 def anniversary(agreement_date: date, years: int) -> Anniversary:

@@ -4,12 +4,14 @@ process and the API on free loopback ports, all under temporary directories."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -302,6 +304,23 @@ def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
     helper = Projection(settings)
     yield helper
     helper.engine.dispose()
+
+
+def external_event(
+    kind: str, payload: dict[str, Any], *, aggregate_id: str, actor: str = "another-system"
+) -> bytes:
+    """A message as another system writes it to a topic: plain JSON, no twinning code."""
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": kind,
+            "schema_version": 1,
+            "occurred_at": "2024-05-02T03:04:05+08:00",
+            "aggregate_id": aggregate_id,
+            "actor": actor,
+            "payload": payload,
+        }
+    ).encode()
 
 
 class LocalApi:

@@ -4,13 +4,11 @@ copies of its events."""
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from typing import Any
 
 import pytest
-from conftest import LocalApi, sample_partner
+from conftest import LocalApi, external_event, sample_partner
 from twinning.api.deps import get_personal_data_access
 from twinning.crm.models import Contact
 from twinning.streams.store import ArchivedEvent, OutboxEvent
@@ -181,17 +179,7 @@ def test_contact_events_from_an_external_producer_are_applied_like_the_apis(
     local_api: LocalApi, partner_id: str
 ) -> None:
     def message(kind: str, payload: dict[str, Any]) -> bytes:
-        return json.dumps(
-            {
-                "event_id": str(uuid.uuid4()),
-                "type": kind,
-                "schema_version": 1,
-                "occurred_at": "2024-05-02T03:04:05Z",
-                "aggregate_id": "crm-sync-7",
-                "actor": "address-book-sync",
-                "payload": payload,
-            }
-        ).encode()
+        return external_event(kind, payload, aggregate_id="crm-sync-7", actor="address-book-sync")
 
     outcomes = local_api.projection.apply(
         message("ContactUpdated", {"title": "Mayor"}),  # before its registration: parked

@@ -4,13 +4,11 @@ exchange), or computed when read from stored facts (anniversaries, dormancy)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from conftest import LocalApi, Projection, sample_partner
+from conftest import LocalApi, Projection, external_event, sample_partner
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.api.deps import get_settings, get_today
 from twinning.crm.models import Exchange, PartnerActivity, PartnerCity, PartnerExchangeCount
@@ -127,25 +125,20 @@ def test_an_exchange_with_two_unknown_partners_waits_for_both(projection: Projec
 def test_an_external_producers_exchange_is_applied_like_the_apis(projection: Projection) -> None:
     """A raw message written by another system (no twinning code involved in producing it)."""
     projection.apply(registered("osaka"))
-    raw = json.dumps(
+    raw = external_event(
+        "ExchangeRecorded",
         {
-            "event_id": str(uuid.uuid4()),
-            "type": "ExchangeRecorded",
-            "schema_version": 1,
-            "occurred_at": "2024-05-02T03:04:05+08:00",
-            "aggregate_id": "ext-1",
-            "actor": "school-exchange-system",
-            "payload": {
-                "partner_ids": ["osaka"],
-                "date": "2024-05-01",
-                "field": "education",
-                "direction": "virtual",
-                "summary": {"zh-TW": "線上交流", "ja": "オンライン交流"},
-                "participants": 40,
-                "source": {"kind": "city-event", "id": "ev-9"},
-            },
-        }
-    ).encode()
+            "partner_ids": ["osaka"],
+            "date": "2024-05-01",
+            "field": "education",
+            "direction": "virtual",
+            "summary": {"zh-TW": "線上交流", "ja": "オンライン交流"},
+            "participants": 40,
+            "source": {"kind": "city-event", "id": "ev-9"},
+        },
+        aggregate_id="ext-1",
+        actor="school-exchange-system",
+    )
     assert projection.apply(raw, topic="twinning.exchanges") == ["applied"]
     [row] = projection.rows(Exchange)
     assert (row.direction, row.participants, row.source_kind, row.source_id) == (

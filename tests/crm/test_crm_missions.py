@@ -3,12 +3,10 @@ written to the topic by another system."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 import pytest
-from conftest import LocalApi, sample_partner
+from conftest import LocalApi, external_event, sample_partner
 from twinning.crm.models import ForeignMission
 from twinning.streams.store import OutboxEvent
 
@@ -153,17 +151,12 @@ def test_unknown_missions_answer_404(local_api: LocalApi) -> None:
 
 
 def test_a_mission_from_an_external_producer_is_applied_like_the_apis(local_api: LocalApi) -> None:
-    raw = json.dumps(
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": "ForeignMissionRegistered",
-            "schema_version": 1,
-            "occurred_at": "2024-05-02T03:04:05Z",
-            "aggregate_id": "mofa-42",
-            "actor": "mofa-directory-sync",
-            "payload": {"names": {"en": "Embassy of Eswatini"}, "country": "sz", "kind": "embassy"},
-        }
-    ).encode()
+    raw = external_event(
+        "ForeignMissionRegistered",
+        {"names": {"en": "Embassy of Eswatini"}, "country": "sz", "kind": "embassy"},
+        aggregate_id="mofa-42",
+        actor="mofa-directory-sync",
+    )
     assert local_api.projection.apply(raw, topic="twinning.partners") == ["applied"]
     [row] = local_api.projection.rows(ForeignMission)
     assert (row.id, row.country) == ("mofa-42", "SZ")

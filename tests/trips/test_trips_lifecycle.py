@@ -3,12 +3,10 @@ cities visited) or cancelled; legs keep their destinations' time zones."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 import pytest
-from conftest import LocalApi, sample_partner
+from conftest import LocalApi, external_event, sample_partner
 from twinning.streams.store import OutboxEvent
 from twinning.trips.models import Trip
 
@@ -223,17 +221,7 @@ def test_trip_events_from_an_external_producer_are_applied_like_the_apis(
     local_api: LocalApi, partners: list[str]
 ) -> None:
     def message(kind: str, payload: dict[str, Any]) -> bytes:
-        return json.dumps(
-            {
-                "event_id": str(uuid.uuid4()),
-                "type": kind,
-                "schema_version": 1,
-                "occurred_at": "2025-01-02T03:04:05Z",
-                "aggregate_id": "travel-office-17",
-                "actor": "travel-office",
-                "payload": payload,
-            }
-        ).encode()
+        return external_event(kind, payload, aggregate_id="travel-office-17", actor="travel-office")
 
     outcomes = local_api.projection.apply(
         message("TripCancelled", {"reason": "Budget"}),  # before the plan: parked
