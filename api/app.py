@@ -60,6 +60,8 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
 
     @app.exception_handler(NotSettled)
     async def _not_settled(_request: Request, exc: NotSettled) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+        return JSONResponse(
+            {"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+        )
 
     return app

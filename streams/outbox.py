@@ -42,7 +42,11 @@ class OutboxSignal:
 
 
 async def settle(
-    session: AsyncSession, *, aggregate_ids: Iterable[str] = (), topic: str | None = None, timeout: float = 5.0
+    session: AsyncSession,
+    *,
+    aggregate_ids: Iterable[str] = (),
+    topic: str | None = None,
+    timeout: float = 5.0,
 ) -> None:
     """Wait until the worker has applied every committed event of these aggregates (or of
     `topic`), so that a command validates against the state its earlier commands produced.
@@ -74,4 +78,6 @@ class NotSettled(Exception):  # noqa: N818 - a state, reported to the client as 
     """Earlier changes to these aggregates are still on their way to the read models."""
 
     def __init__(self, what: list[str]) -> None:
-        super().__init__(f"earlier changes to {', '.join(what)} are still being applied; retry shortly")
+        super().__init__(
+            f"earlier changes to {', '.join(what)} are still being applied; retry shortly"
+        )

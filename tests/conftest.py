@@ -263,7 +263,9 @@ class Projection:
                 self.dead_letters.append(record)
 
             try:
-                processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink)
+                processor = EventProcessor(
+                    async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+                )
                 return [await processor.process(message) for message in messages]
             finally:
                 await engine.dispose()

@@ -9,10 +9,17 @@ from twinning.streams.store import ArchivedEvent, ParkedEvent
 
 
 def test_a_redelivered_event_changes_nothing(projection: Projection) -> None:
-    registered = new_event(PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-1", actor="staff")
+    registered = new_event(
+        PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-1", actor="staff"
+    )
     updated = new_event(PartnerCityUpdated(region="Kanto"), aggregate_id="p-1", actor="staff")
 
-    assert projection.apply(registered, updated, updated, registered) == ["applied", "applied", "duplicate", "duplicate"]
+    assert projection.apply(registered, updated, updated, registered) == [
+        "applied",
+        "applied",
+        "duplicate",
+        "duplicate",
+    ]
     [partner] = projection.rows(PartnerCity)
     assert (partner.region, partner.version) == ("Kanto", 2)
     assert len(projection.rows(ArchivedEvent)) == 2
@@ -20,7 +27,9 @@ def test_a_redelivered_event_changes_nothing(projection: Projection) -> None:
 
 def test_an_update_before_its_registration_is_parked_then_applied(projection: Projection) -> None:
     updated = new_event(PartnerCityUpdated(region="Kansai"), aggregate_id="p-2", actor="staff")
-    registered = new_event(PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-2", actor="staff")
+    registered = new_event(
+        PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-2", actor="staff"
+    )
 
     assert projection.apply(updated) == ["parked"]
     assert [p.event_id for p in projection.rows(ParkedEvent)] == [updated.event_id]
