@@ -114,7 +114,11 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 async def apply_event(
-    session: AsyncSession, event: Event, projectors: Iterable[Projector]
+    session: AsyncSession,
+    event: Event,
+    projectors: Iterable[Projector],
+    *,
+    applied_by: str | None = None,
 ) -> Outcome:
     """Apply `event` in `session` (the caller owns the transaction); `duplicate` if done before."""
     if await session.scalar(select(exists().where(ArchivedEvent.event_id == event.event_id))):
@@ -138,6 +142,7 @@ async def apply_event(
             actor=envelope.actor,
             occurred_at=envelope.occurred_at,
             body=envelope.model_dump_json(),
+            applied_by=applied_by,
         )
     )
     await session.flush()
@@ -154,8 +159,10 @@ class EventProcessor:
         dead_letter_sink: DeadLetterSink,
         *,
         max_backoff: float = 5.0,
+        worker_id: str | None = None,
     ) -> None:
         self.sessions = sessions
+        self.worker_id = worker_id
         self.projectors = projectors
         self.dead_letter_sink = dead_letter_sink
         self.max_backoff = max_backoff
@@ -174,7 +181,10 @@ class EventProcessor:
             try:
                 async with async_session_scope(self.sessions) as session:
                     applied = [
-                        await apply_event(session, event, self.projectors) for _, event in decoded
+                        await apply_event(
+                            session, event, self.projectors, applied_by=self.worker_id
+                        )
+                        for _, event in decoded
                     ]
             except Exception:
                 log.debug("batch of %d failed; applying one by one", len(decoded), exc_info=True)
@@ -198,7 +208,9 @@ class EventProcessor:
         while True:
             try:
                 async with async_session_scope(self.sessions) as session:
-                    outcome = await apply_event(session, event, self.projectors)
+                    outcome = await apply_event(
+                        session, event, self.projectors, applied_by=self.worker_id
+                    )
             except Park as park:
                 return await self._park(message, event, park)
             except IntegrityError as exc:
@@ -264,7 +276,9 @@ class EventProcessor:
                 try:
                     async with async_session_scope(self.sessions) as session:
                         await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
-                        outcome = await apply_event(session, event, self.projectors)
+                        outcome = await apply_event(
+                            session, event, self.projectors, applied_by=self.worker_id
+                        )
                 except Park:
                     continue  # still waiting (for something else now); it stays parked
                 except Exception:

@@ -9,6 +9,8 @@ commit the offset past the event that caused it.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
 import faust
@@ -55,7 +57,10 @@ def create_app(settings: Settings) -> faust.App:
         )
 
     processor = EventProcessor(
-        async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, send_dead_letter
+        async_sessionmaker(engine, expire_on_commit=False),
+        PROJECTORS,
+        send_dead_letter,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}",
     )
 
     for topic_name in EVENT_TOPICS:

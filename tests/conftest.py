@@ -80,7 +80,7 @@ class Stack:
         self.settings = settings
         self.broker = broker
         self.tmp_path = tmp_path
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_starts = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -100,32 +100,37 @@ class Stack:
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
         }
 
-    def start_worker(self) -> None:
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        """Start one more worker process in the consumer group."""
         self.worker_starts += 1
         log = open(self.tmp_path / f"worker-{self.worker_starts}.log", "wb")  # noqa: SIM115 - the child owns it
-        self.worker = subprocess.Popen(
+        worker = subprocess.Popen(
             [sys.executable, "-m", "twinning", "worker"],
             env=self.env(),
             cwd=self.tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        self.workers.append(worker)
+        return worker
 
     def kill_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait(10)
-        self.worker = None
+        """SIGKILL the newest worker: no shutdown, no offset commit."""
+        worker = self.workers.pop()
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
 
-    def stop_worker(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
-            try:
-                self.worker.wait(20)
-            except subprocess.TimeoutExpired:
-                self.worker.kill()
-                self.worker.wait()
-        self.worker = None
+    def stop_worker(self, worker: subprocess.Popen[bytes] | None = None) -> None:
+        """Stop one worker (or all) the way an operator does: SIGTERM, then wait."""
+        for running in [worker] if worker is not None else list(self.workers):
+            if running.poll() is None:
+                running.terminate()
+                try:
+                    running.wait(20)
+                except subprocess.TimeoutExpired:
+                    running.kill()
+                    running.wait()
+            self.workers.remove(running)
 
     def start_api(self, *, with_relay: bool = True) -> None:
         app = create_app(self.settings, with_relay=with_relay)
