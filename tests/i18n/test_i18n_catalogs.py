@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ TEMPLATE = REPO_ROOT / "i18n" / "messages.pot"
 SHIPPED = ("zh-TW", "en", "ja", "ko", "es")
 BRACE_FIELD = re.compile(r"\{(\w*)\}")
 
-MessageKey = tuple[str | None, str | tuple[str, ...]]
+MessageKey = tuple[str | None, tuple[str, ...]]
 
 
 def pybabel(*args: str) -> None:
@@ -41,13 +42,15 @@ def load(path: Path, locale: str | None = None) -> Catalog:
         return read_po(po, locale=locale)
 
 
+def forms(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A message id or translation as its forms: one, or one per plural form."""
+    if value is None or isinstance(value, str):
+        return (value or "",)
+    return tuple(value)
+
+
 def keys(catalog: Catalog) -> set[MessageKey]:
-    # A compiled catalog (read_mo) gives plural ids as lists.
-    return {
-        (message.context, tuple(message.id) if isinstance(message.id, list) else message.id)
-        for message in catalog
-        if message.id
-    }
+    return {(message.context, forms(message.id)) for message in catalog if message.id}
 
 
 def placeholders(text: str) -> Counter[str]:
@@ -60,10 +63,6 @@ def placeholders(text: str) -> Counter[str]:
     return Counter([*printf, *(f"{{{name}}}" for name in BRACE_FIELD.findall(text))])
 
 
-def forms(value: str | tuple[str, ...]) -> tuple[str, ...]:
-    return value if isinstance(value, tuple) else (value,)
-
-
 def entry_problems(message: Message, num_plurals: int) -> list[str]:
     name = forms(message.id)[0]
     translations = forms(message.string)
@@ -73,7 +72,7 @@ def entry_problems(message: Message, num_plurals: int) -> list[str]:
         problems.append(f"{name!r} is fuzzy")
     if not all(translations):
         problems.append(f"{name!r} is not translated")
-    if isinstance(message.id, tuple) and len(translations) != num_plurals:
+    if len(forms(message.id)) > 1 and len(translations) != num_plurals:
         problems.append(f"{name!r} has {len(translations)} plural forms, not {num_plurals}")
     problems += [
         f"{name!r}: placeholders {sorted(placeholders(form))} instead of {sorted(source)}"
@@ -85,8 +84,8 @@ def entry_problems(message: Message, num_plurals: int) -> list[str]:
 
 def catalog_problems(catalog: Catalog, template: Catalog) -> list[str]:
     """Everything that makes a catalog unfit to ship, each said so a translator can act on it."""
-    problems = [f"missing {key[1]!r}" for key in keys(template) - keys(catalog)]
-    problems += [f"obsolete {key[1]!r}" for key in keys(catalog) - keys(template)]
+    problems = [f"missing {key[1][0]!r}" for key in keys(template) - keys(catalog)]
+    problems += [f"obsolete {key[1][0]!r}" for key in keys(catalog) - keys(template)]
     for message in catalog:
         if message.id:
             problems += entry_problems(message, catalog.num_plurals)
@@ -125,13 +124,20 @@ def test_source_strings_use_named_placeholders_alike_in_singular_and_plural() ->
             )
 
 
-def test_the_checks_catch_a_missing_a_fuzzy_and_a_misformatted_entry() -> None:
+def test_the_checks_catch_missing_fuzzy_untranslated_and_misformatted_entries() -> None:
     template = Catalog(locale="es")
-    for message_id in ["Notes", "Location", ("%(count)s exchange", "%(count)s exchanges")]:
+    message_ids: list[str | tuple[str, str]] = [
+        "Notes",
+        "Location",
+        "Interpreter",
+        ("%(count)s exchange", "%(count)s exchanges"),
+    ]
+    for message_id in message_ids:
         template.add(message_id)
     template.add("%(official)s's calendar", flags=["python-format"])
     catalog = Catalog(locale="es")
     catalog.add("Notes", "Notas", flags=["fuzzy"])
+    catalog.add("Interpreter", "")
     catalog.add(
         ("%(count)s exchange", "%(count)s exchanges"), ("%(count)s intercambio", "intercambios")
     )
@@ -141,6 +147,7 @@ def test_the_checks_catch_a_missing_a_fuzzy_and_a_misformatted_entry() -> None:
 
     assert "missing 'Location'" in problems
     assert "'Notes' is fuzzy" in problems
+    assert "'Interpreter' is not translated" in problems
     assert "'%(count)s exchange': placeholders [] instead of ['%(count)']" in problems
     assert any(p.startswith('"%(official)s\'s calendar": placeholders') for p in problems)
 
