@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         description="How long a worker's fetch waits for data; short, because the embedded broker "
         "does not answer early when data arrives (Kafka does, so it costs only idle polls there).",
     )
+    park_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=3600.0,
+        description="Seconds an event waits for the aggregate it refers to before it is dead-lettered.",
+    )
     rebalance_timeout: Annotated[float, Field(gt=0)] = Field(
         default=3.0,
         description="Kafka consumer-group rebalance timeout (s); short for one machine.",

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import delete, exists, insert, select
@@ -328,6 +329,25 @@ class EventProcessor:
                     continue
                 if outcome == "applied":
                     pending.add(event.aggregate_id)
+
+    async def expire_parked(self, older_than: timedelta) -> int:
+        """Dead-letter parked events whose aggregate never appeared within `older_than`."""
+        cutoff = utcnow() - older_than
+        async with self.sessions() as session:
+            expired = (
+                await session.scalars(select(ParkedEvent).where(ParkedEvent.parked_at <= cutoff))
+            ).all()
+        for row in expired:
+            async with async_session_scope(self.sessions) as session:
+                gone = await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
+            if gone.rowcount:  # another worker may have released or expired it meanwhile
+                reason = (
+                    f"{row.reason}, and it did not appear within {older_than.total_seconds():.0f}s"
+                )
+                await self._dead_letter(
+                    DeadLetterRecord(Message(row.body.encode(), row.topic), reason, row.event_id)
+                )
+        return len(expired)
 
     async def _dead_letter(self, record: DeadLetterRecord) -> Outcome:
         log.warning("dead letter from %s: %s", record.message.topic, record.reason)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -94,6 +95,15 @@ def create_app(settings: Settings) -> faust.App:
     for topic_name in EVENT_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
         app.agent(topic, name=f"project:{topic_name}", concurrency=1)(_project_with(processor))
+
+    park_limit = timedelta(seconds=settings.park_timeout)
+
+    @app.timer(interval=max(1.0, min(60.0, settings.park_timeout / 4)))
+    async def expire_parked() -> None:
+        try:
+            await processor.expire_parked(park_limit)
+        except Exception:
+            log.exception("could not expire parked events; trying again at the next tick")
 
     return app
 

@@ -10,9 +10,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -26,11 +27,12 @@ from twinning.api.app import create_app
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
+from twinning.streams.broker import EmbeddedBroker, free_port
 from twinning.streams.events import Event
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message, Outcome
 from twinning.streams.registry import PROJECTORS
-from twinning.streams.broker import EmbeddedBroker, free_port
 
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0
 
@@ -253,6 +255,27 @@ class Projection:
         self.engine: Engine = create_engine(settings.sync_database_url)
         self.dead_letters: list[DeadLetterRecord] = []
 
+    def _run(self, work: Callable[[EventProcessor], Awaitable[T]]) -> T:
+        async def run() -> T:
+            engine = make_async_engine(self.settings.async_database_url)
+
+            async def sink(record: DeadLetterRecord) -> None:
+                self.dead_letters.append(record)
+
+            try:
+                return await work(
+                    EventProcessor(
+                        async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+                    )
+                )
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def expire_parked(self, older_than: timedelta) -> int:
+        return self._run(lambda processor: processor.expire_parked(older_than))
+
     def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
         messages = [
             Message(e.envelope.to_bytes(), topic or e.event_type.topic)
@@ -261,21 +284,10 @@ class Projection:
             for e in events
         ]
 
-        async def run() -> list[Outcome]:
-            engine = make_async_engine(self.settings.async_database_url)
+        async def apply_all(processor: EventProcessor) -> list[Outcome]:
+            return [await processor.process(message) for message in messages]
 
-            async def sink(record: DeadLetterRecord) -> None:
-                self.dead_letters.append(record)
-
-            try:
-                processor = EventProcessor(
-                    async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
-                )
-                return [await processor.process(message) for message in messages]
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
+        return self._run(apply_all)
 
     def rows(self, model: Any) -> list[Any]:
         with Session(self.engine) as session:

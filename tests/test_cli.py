@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import httpx
-
 from conftest import wait_for
 from twinning.demo import demo_partners
 from twinning.streams.broker import free_port

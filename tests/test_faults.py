@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import Stack, wait_for
 from postgres import TemporaryPostgres, create_database
 from twinning.config import Settings
