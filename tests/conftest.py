@@ -100,6 +100,7 @@ class Stack:
                 hide_password=False
             ),
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
+            "TWINNING_PARK_TIMEOUT": str(self.settings.park_timeout),
         }
 
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -214,7 +215,9 @@ def make_stack(
 ) -> Iterator[Callable[..., Stack]]:
     stacks: list[Stack] = []
 
-    def make(*, worker: bool = True, api: bool = True, with_relay: bool = True) -> Stack:
+    def make(
+        *, worker: bool = True, api: bool = True, with_relay: bool = True, **overrides: Any
+    ) -> Stack:
         data_dir = tmp_path / "data"
         data_dir.mkdir(exist_ok=True)
         settings = Settings(
@@ -225,6 +228,7 @@ def make_stack(
             topic_partitions=3,
             relay_poll_interval=0.2,
             redeliver_after=3.0,
+            **overrides,
             _env_file=None,  # type: ignore[call-arg]
         )
         upgrade(settings.sync_database_url)
