@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning import __version__
 from twinning.api.routes import (
@@ -23,6 +25,8 @@ from twinning.db import make_async_engine, make_engine
 from twinning.streams.broker import BrokerProbe
 from twinning.streams.outbox import NotSettled, OutboxSignal
 from twinning.streams.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
@@ -66,8 +70,22 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     for module in (health, partners, missions, contacts, exchanges, trips, events):
         app.include_router(module.router)
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The pool reconnects by itself (pre-ping) once the database is back.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the database is unavailable; nothing was changed, retry shortly"},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(NotSettled)
     async def _not_settled(_request: Request, exc: NotSettled) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+        return JSONResponse(
+            {"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+        )
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -79,7 +80,10 @@ def up(
             )
         )
         threading.Thread(target=_announce, args=(server, settings, demo), daemon=True).start()
-        server.run()
+        with contextlib.suppress(
+            KeyboardInterrupt
+        ):  # uvicorn re-raises Ctrl-C once it has shut down
+            server.run()
     finally:
         if worker is not None:
             _stop_process(worker)

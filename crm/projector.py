@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from twinning.crm.models import (
     Contact,
     Exchange,
@@ -29,6 +32,17 @@ from twinning.streams.events import Event, ExchangeRecorded
 from twinning.streams.projection import Park, Projector
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 
+
+async def _prefetch_partners(session: AsyncSession, events: Sequence[Event]) -> None:
+    """The partner cities a batch registers, updates or records exchanges with."""
+    ids = {event.aggregate_id for event in events}
+    for event in events:
+        if isinstance(event.payload, ExchangeRecorded):
+            ids.update(event.payload.partner_ids)
+    if ids:
+        (await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(ids)))).all()
+
+
 projector = Projector(
     "crm",
     tables=[
@@ -40,6 +54,7 @@ projector = Projector(
         PartnerActivity,
         PartnerExchangeCount,
     ],
+    prefetch=_prefetch_partners,
 )
 
 # Multilingual fields: an update adds or replaces languages instead of replacing the whole text.
@@ -127,6 +142,28 @@ def _redacted(body: str) -> str:
     return json.dumps(envelope, ensure_ascii=False)
 
 
+PERSONAL = ("ContactRegistered", "ContactUpdated")
+ERASED_IN_TRANSACTION = "twinning.crm.erased_contacts"
+
+
+def _redact_stored_copies(session: Session, contact_ids: Iterable[str]) -> None:
+    ids = list(contact_ids)
+    for table in (ArchivedEvent, OutboxEvent):
+        rows = session.execute(
+            select(table.event_id, table.body).where(
+                table.aggregate_id.in_(ids), table.type.in_(PERSONAL)
+            )
+        )
+        for event_id, body in rows.all():
+            session.execute(
+                update(table).where(table.event_id == event_id).values(body=_redacted(body))
+            )
+
+
+def _redact_before_commit(session: Session) -> None:
+    _redact_stored_copies(session, session.info.pop(ERASED_IN_TRANSACTION, ()))
+
+
 @projector.on("ContactErased")
 async def contact_erased(session: AsyncSession, event: Event) -> None:
     """Right to erasure: the contact leaves the read model, and the copies of its earlier
@@ -134,17 +171,15 @@ async def contact_erased(session: AsyncSession, event: Event) -> None:
     contact_id = event.aggregate_id
     await session.execute(delete(Contact).where(Contact.id == contact_id))
     await session.execute(delete(ParkedEvent).where(ParkedEvent.waits_for == contact_id))
-    personal = ("ContactRegistered", "ContactUpdated")
-    for table in (ArchivedEvent, OutboxEvent):
-        rows = await session.execute(
-            select(table.event_id, table.body).where(
-                table.aggregate_id == contact_id, table.type.in_(personal)
-            )
+    await session.run_sync(_redact_stored_copies, [contact_id])
+    # A batch's events are archived after all its handlers ran, so a registration erased in
+    # the same batch is not in the archive yet: redact once more just before the commit.
+    erased = session.info.setdefault(ERASED_IN_TRANSACTION, set())
+    if not erased:
+        sqlalchemy_event.listen(
+            session.sync_session, "before_commit", _redact_before_commit, once=True
         )
-        for event_id, body in rows.all():
-            await session.execute(
-                update(table).where(table.event_id == event_id).values(body=_redacted(body))
-            )
+    erased.add(contact_id)
 
 
 # --- exchanges and the figures derived from them -----------------------------------------

@@ -4,11 +4,10 @@ exchanges and the figures derived from them."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Self
 
-from babel import Locale
-from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from twinning.i18n import country_name, localized
 from twinning.streams.events import (
     ContactRegistered,
     ContactUpdated,
@@ -17,7 +16,6 @@ from twinning.streams.events import (
     ExchangeRecorded,
     ForeignMissionRegistered,
     ForeignMissionUpdated,
-    LanguageTag,
     MissionKind,
     PartnerCityRegistered,
     PartnerCityUpdated,
@@ -34,29 +32,33 @@ ContactCreate = ContactRegistered
 ContactUpdate = ContactUpdated
 ExchangeCreate = ExchangeRecorded
 
-DisplayLanguage = Annotated[
-    LanguageTag, Query(description="Language of display names such as `country_name` (BCP 47).")
-]
 
+class LocalizedNames(BaseModel):
+    """Multilingual names and a country, with both shown in the reader's language."""
 
-def country_name(code: str, language: str) -> str | None:
-    """The country's name in `language`, from CLDR."""
-    return Locale.parse(language, sep="-").territories.get(code)
-
-
-class WithCountryName(BaseModel):
+    names: dict[str, str]
+    name: str | None = Field(
+        default=None,
+        description="The name in the answer's language, by the fallback chain (ja -> en -> zh-TW).",
+    )
     country: str
-    country_name: str | None = None
+    country_name: str | None = Field(
+        default=None, description="CLDR's name of the country in the answer's language."
+    )
 
     def in_language(self, language: str) -> Self:
-        return self.model_copy(update={"country_name": country_name(self.country, language)})
+        return self.model_copy(
+            update={
+                "name": localized(self.names, language),
+                "country_name": country_name(self.country, locale=language),
+            }
+        )
 
 
-class PartnerCityRead(WithCountryName):
+class PartnerCityRead(LocalizedNames):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    names: dict[str, str]
     kind: PartnerKind
     timezone: str
     agreement_date: date | None
@@ -71,11 +73,10 @@ class PartnerCityRead(WithCountryName):
     version: int
 
 
-class ForeignMissionRead(WithCountryName):
+class ForeignMissionRead(LocalizedNames):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    names: dict[str, str]
     kind: MissionKind
     address: dict[str, str] | None
     website: str | None

@@ -46,14 +46,18 @@ class OutboxSignal:
 
 
 async def settle(
-    session: AsyncSession, *, aggregate_ids: Iterable[str] = (), topic: str | None = None, timeout: float = 5.0
+    session: AsyncSession,
+    *,
+    aggregate_ids: Iterable[str] = (),
+    topic: str | None = None,
+    within: float = 5.0,
 ) -> None:
     """Wait until the worker has applied every committed event of these aggregates (or of
     `topic`), so that a command validates against the state its earlier commands produced.
 
     Read models are kept by the worker a few milliseconds after each commit; a command that
     depends on the current state (a lifecycle step, a conflict check) calls this first.
-    Raises `NotSettled` when the worker does not catch up within `timeout` seconds.
+    Raises `NotSettled` when the worker does not catch up `within` seconds.
     """
     ids = list(aggregate_ids)
     unapplied = select(OutboxEvent.id).where(
@@ -64,7 +68,7 @@ async def settle(
         unapplied = unapplied.where(OutboxEvent.aggregate_id.in_(ids))
     if topic is not None:
         unapplied = unapplied.where(OutboxEvent.topic == topic)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     delay = 0.005
     while await session.scalar(unapplied.limit(1)) is not None:
         if time.monotonic() > deadline:
@@ -74,8 +78,10 @@ async def settle(
         delay = min(delay * 2, 0.1)
 
 
-class NotSettled(Exception):  # noqa: N818 - a state, reported to the client as 503
+class NotSettled(Exception):
     """Earlier changes to these aggregates are still on their way to the read models."""
 
     def __init__(self, what: list[str]) -> None:
-        super().__init__(f"earlier changes to {', '.join(what)} are still being applied; retry shortly")
+        super().__init__(
+            f"earlier changes to {', '.join(what)} are still being applied; retry shortly"
+        )

@@ -46,6 +46,7 @@ class ArchivedEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_by: Mapped[str | None] = mapped_column(String(200))  # which worker: host:pid
 
 
 class ProcessedEvent(Base):

@@ -12,9 +12,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from twinning.api.app import create_app
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
+from twinning.streams.broker import EmbeddedBroker, free_port
 from twinning.streams.events import Event
 from twinning.streams.projection import (
     DeadLetterRecord,
@@ -39,8 +41,8 @@ from twinning.streams.projection import (
 )
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.store import OutboxEvent
-from twinning.streams.broker import EmbeddedBroker, free_port
 
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0
 
@@ -90,7 +92,7 @@ class Stack:
         self.settings = settings
         self.broker = broker
         self.tmp_path = tmp_path
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_starts = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -108,34 +110,40 @@ class Stack:
                 hide_password=False
             ),
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
+            "TWINNING_PARK_TIMEOUT": str(self.settings.park_timeout),
         }
 
-    def start_worker(self) -> None:
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        """Start one more worker process in the consumer group."""
         self.worker_starts += 1
         log = open(self.tmp_path / f"worker-{self.worker_starts}.log", "wb")  # noqa: SIM115 - the child owns it
-        self.worker = subprocess.Popen(
+        worker = subprocess.Popen(
             [sys.executable, "-m", "twinning", "worker"],
             env=self.env(),
             cwd=self.tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        self.workers.append(worker)
+        return worker
 
     def kill_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait(10)
-        self.worker = None
+        """SIGKILL the newest worker: no shutdown, no offset commit."""
+        worker = self.workers.pop()
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
 
-    def stop_worker(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
-            try:
-                self.worker.wait(20)
-            except subprocess.TimeoutExpired:
-                self.worker.kill()
-                self.worker.wait()
-        self.worker = None
+    def stop_worker(self, worker: subprocess.Popen[bytes] | None = None) -> None:
+        """Stop one worker (or all) the way an operator does: SIGTERM, then wait."""
+        for running in [worker] if worker is not None else list(self.workers):
+            if running.poll() is None:
+                running.terminate()
+                try:
+                    running.wait(20)
+                except subprocess.TimeoutExpired:
+                    running.kill()
+                    running.wait()
+            self.workers.remove(running)
 
     def start_api(self, *, with_relay: bool = True) -> None:
         app = create_app(self.settings, with_relay=with_relay)
@@ -217,7 +225,9 @@ def make_stack(
 ) -> Iterator[Callable[..., Stack]]:
     stacks: list[Stack] = []
 
-    def make(*, worker: bool = True, api: bool = True, with_relay: bool = True) -> Stack:
+    def make(
+        *, worker: bool = True, api: bool = True, with_relay: bool = True, **overrides: Any
+    ) -> Stack:
         data_dir = tmp_path / "data"
         data_dir.mkdir(exist_ok=True)
         settings = Settings(
@@ -228,6 +238,7 @@ def make_stack(
             topic_partitions=3,
             relay_poll_interval=0.2,
             redeliver_after=3.0,
+            **overrides,
             _env_file=None,  # type: ignore[call-arg]
         )
         upgrade(settings.sync_database_url)
@@ -258,6 +269,27 @@ class Projection:
         self.engine: Engine = create_engine(settings.sync_database_url)
         self.dead_letters: list[DeadLetterRecord] = []
 
+    def _run(self, work: Callable[[EventProcessor], Awaitable[T]]) -> T:
+        async def run() -> T:
+            engine = make_async_engine(self.settings.async_database_url)
+
+            async def sink(record: DeadLetterRecord) -> None:
+                self.dead_letters.append(record)
+
+            try:
+                return await work(
+                    EventProcessor(
+                        async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+                    )
+                )
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def expire_parked(self, older_than: timedelta) -> int:
+        return self._run(lambda processor: processor.expire_parked(older_than))
+
     def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
         messages = [
             Message(e.envelope.to_bytes(), topic or e.event_type.topic)
@@ -266,35 +298,23 @@ class Projection:
             for e in events
         ]
 
-        async def run() -> list[Outcome]:
-            engine = make_async_engine(self.settings.async_database_url)
+        async def apply_all(processor: EventProcessor) -> list[Outcome]:
+            return [await processor.process(message) for message in messages]
 
-            async def sink(record: DeadLetterRecord) -> None:
-                self.dead_letters.append(record)
-
-            try:
-                processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink)
-                return [await processor.process(message) for message in messages]
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
+        return self._run(apply_all)
 
     def rows(self, model: Any) -> list[Any]:
         with Session(self.engine) as session:
             return list(session.scalars(select(model)).all())
 
+    def apply_batch(self, *events: Event) -> list[Outcome]:
+        """The events as one batch off the topic, applied in one transaction when possible."""
+        messages = [Message(e.envelope.to_bytes(), e.event_type.topic) for e in events]
+        return self._run(lambda processor: processor.process_batch(messages))
+
     def rebuild(self) -> int:
         """`twinning rebuild`: recompute every read model from the archive."""
-
-        async def run() -> int:
-            engine = make_async_engine(self.settings.async_database_url)
-            try:
-                return await rebuild(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS)
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
+        return self._run(lambda processor: rebuild(processor.sessions, PROJECTORS))
 
 
 @pytest.fixture

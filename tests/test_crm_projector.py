@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conftest import Projection, sample_partner
 from twinning.crm.models import PartnerCity
 from twinning.streams.events import PartnerCityRegistered, PartnerCityUpdated, new_event
@@ -9,10 +11,17 @@ from twinning.streams.store import ArchivedEvent, ParkedEvent
 
 
 def test_a_redelivered_event_changes_nothing(projection: Projection) -> None:
-    registered = new_event(PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-1", actor="staff")
+    registered = new_event(
+        PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-1", actor="staff"
+    )
     updated = new_event(PartnerCityUpdated(region="Kanto"), aggregate_id="p-1", actor="staff")
 
-    assert projection.apply(registered, updated, updated, registered) == ["applied", "applied", "duplicate", "duplicate"]
+    assert projection.apply(registered, updated, updated, registered) == [
+        "applied",
+        "applied",
+        "duplicate",
+        "duplicate",
+    ]
     [partner] = projection.rows(PartnerCity)
     assert (partner.region, partner.version) == ("Kanto", 2)
     assert len(projection.rows(ArchivedEvent)) == 2
@@ -20,7 +29,9 @@ def test_a_redelivered_event_changes_nothing(projection: Projection) -> None:
 
 def test_an_update_before_its_registration_is_parked_then_applied(projection: Projection) -> None:
     updated = new_event(PartnerCityUpdated(region="Kansai"), aggregate_id="p-2", actor="staff")
-    registered = new_event(PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-2", actor="staff")
+    registered = new_event(
+        PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-2", actor="staff"
+    )
 
     assert projection.apply(updated) == ["parked"]
     assert [p.event_id for p in projection.rows(ParkedEvent)] == [updated.event_id]
@@ -34,3 +45,19 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason(projection: Projec
     assert projection.apply(b"\x00garbage") == ["dead-lettered"]
     [letter] = projection.dead_letters
     assert letter.reason.startswith("not JSON")
+
+
+def test_a_parked_event_whose_aggregate_never_appears_is_dead_lettered(
+    projection: Projection,
+) -> None:
+    orphan = new_event(
+        PartnerCityUpdated(region="Nowhere"), aggregate_id="p-never", actor="other-system"
+    )
+    assert projection.apply(orphan) == ["parked"]
+    assert projection.expire_parked(timedelta(hours=1)) == 0  # still within its time
+
+    assert projection.expire_parked(timedelta(0)) == 1
+    [letter] = projection.dead_letters
+    assert letter.event_id == orphan.event_id
+    assert "p-never" in letter.reason and "did not appear within 0s" in letter.reason
+    assert projection.rows(ParkedEvent) == []

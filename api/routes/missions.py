@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response, status
 from twinning.api.common import Accepted, CountryFilter, Limit, Offset, accept
 from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
+from twinning.api.language import Language
 from twinning.crm import service
 from twinning.crm.schemas import (
-    DisplayLanguage,
     ForeignMissionCreate,
     ForeignMissionRead,
     ForeignMissionUpdate,
@@ -58,24 +58,24 @@ async def update_mission(
 
 @router.get("/{mission_id}", response_model=ForeignMissionRead)
 async def get_mission(
-    mission_id: str, db_session: DbSession, lang: DisplayLanguage = "en"
+    mission_id: str, db_session: DbSession, language: Language
 ) -> ForeignMissionRead:
     mission = await service.get_mission(db_session=db_session, mission_id=mission_id)
     if mission is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"foreign mission {mission_id} not found")
-    return ForeignMissionRead.model_validate(mission).in_language(lang)
+    return ForeignMissionRead.model_validate(mission).in_language(language)
 
 
 @router.get("", response_model=list[ForeignMissionRead])
 async def list_missions(
     db_session: DbSession,
+    language: Language,
     kind: MissionKind | None = None,
     country: CountryFilter = None,
-    lang: DisplayLanguage = "en",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[ForeignMissionRead]:
     missions = await service.list_missions(
         db_session=db_session, kind=kind, country=country, limit=limit, offset=offset
     )
-    return [ForeignMissionRead.model_validate(m).in_language(lang) for m in missions]
+    return [ForeignMissionRead.model_validate(m).in_language(language) for m in missions]

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from twinning.api.common import Accepted, CountryFilter, Limit, Offset, accept
 from twinning.api.deps import AppSettings, DbSession, OutboxDoorbell, StaffActor, Today
+from twinning.api.language import Language
 from twinning.crm import service, stats
 from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import (
-    DisplayLanguage,
     PartnerCityCreate,
     PartnerCityRead,
     PartnerCityUpdate,
@@ -100,19 +100,19 @@ async def get_partner_stats(
 
 @router.get("/{partner_id}", response_model=PartnerCityRead)
 async def get_partner(
-    partner_id: str, db_session: DbSession, lang: DisplayLanguage = "en"
+    partner_id: str, db_session: DbSession, language: Language
 ) -> PartnerCityRead:
     partner = await _partner(db_session, partner_id)
-    return PartnerCityRead.model_validate(partner).in_language(lang)
+    return PartnerCityRead.model_validate(partner).in_language(language)
 
 
 @router.get("", response_model=list[PartnerCityRead])
 async def list_partners(
     db_session: DbSession,
+    language: Language,
     kind: PartnerKind | None = None,
     country: CountryFilter = None,
     status: PartnerStatus | None = None,
-    lang: DisplayLanguage = "en",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[PartnerCityRead]:
@@ -124,4 +124,4 @@ async def list_partners(
         limit=limit,
         offset=offset,
     )
-    return [PartnerCityRead.model_validate(p).in_language(lang) for p in partners]
+    return [PartnerCityRead.model_validate(p).in_language(language) for p in partners]

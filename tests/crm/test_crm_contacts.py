@@ -11,6 +11,7 @@ import pytest
 from conftest import LocalApi, external_event, sample_partner
 from twinning.api.deps import get_personal_data_access
 from twinning.crm.models import Contact
+from twinning.streams.events import ContactErased, ContactRegistered, new_event
 from twinning.streams.store import ArchivedEvent, OutboxEvent
 
 EMAIL = "hanako.yamada@city.example.jp"
@@ -246,3 +247,18 @@ def test_unknown_contacts_and_owners_answer_404(local_api: LocalApi) -> None:
         == 404
     )
     assert local_api.projection.rows(OutboxEvent) == []
+
+
+def test_a_contact_registered_and_erased_in_one_batch_leaves_no_personal_data(
+    local_api: LocalApi, partner_id: str
+) -> None:
+    """The worker archives a batch after applying it: the erasure must still reach the
+    registration archived in the same transaction."""
+    contact = ContactRegistered.model_validate(sample_contact(partner_id=partner_id))
+    registered = new_event(contact, aggregate_id="c-1", actor="staff")
+    erased = new_event(ContactErased(), aggregate_id="c-1", actor="staff")
+    assert local_api.projection.apply_batch(registered, erased) == ["applied", "applied"]
+    bodies = [row.body for row in local_api.projection.rows(ArchivedEvent)]
+    assert len(bodies) == 3  # the partner, the registration, the erasure
+    assert not any("Yamada" in body or EMAIL in body for body in bodies)
+    assert local_api.projection.rows(Contact) == []

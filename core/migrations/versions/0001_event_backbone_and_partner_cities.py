@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", twinning.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("applied_at", twinning.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("applied_by", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_event_archive")),
         sa.UniqueConstraint("event_id", name=op.f("uq_event_archive_event_id")),
     )

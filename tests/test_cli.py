@@ -1,0 +1,67 @@
+"""The README's run command: `twinning up --demo` serves the demo data and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from conftest import wait_for
+from twinning.demo import demo_partners
+from twinning.streams.broker import free_port
+
+
+def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "twinning",
+            "up",
+            "--demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        assert up.stdout is not None
+        wait_for(
+            lambda: (
+                output.append(up.stdout.readline())
+                or "Press Ctrl-C" in output[-1]
+                or up.poll() is not None
+            ),
+            what="the URLs",
+        )
+        printed = "".join(output)
+        assert f"http://127.0.0.1:{port}/docs" in printed, printed
+        partners = httpx.get(f"http://127.0.0.1:{port}/partners", timeout=10).json()
+        assert sorted(p["names"]["en"] for p in partners) == sorted(
+            p["names"]["en"] for p in demo_partners()
+        )
+        broker_pid = int(
+            (tmp_path / "data" / "broker.json").read_text().split('"pid": ')[1].rstrip("}")
+        )
+    finally:
+        up.send_signal(signal.SIGINT)
+        rest, _ = up.communicate(timeout=60)
+    assert up.returncode == 0, rest
+    assert "twinning stopped." in rest
+    assert not (tmp_path / "data" / "broker.json").exists()
+    assert (
+        not Path(f"/proc/{broker_pid}").exists()
+        or "zombie" in Path(f"/proc/{broker_pid}/status").read_text()
+    )
