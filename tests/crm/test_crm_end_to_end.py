@@ -26,4 +26,5 @@ def test_a_contact_is_registered_changed_and_erased(stack: Stack) -> None:
 
     assert stack.client.get(f"/contacts/{contact_id}").status_code == 404
     assert stack.client.get("/contacts", params={"mission_id": mission["id"]}).json() == []
-    assert stack.client.get(f"/missions/{mission['id']}").json()["country_name"] == "Netherlands"
+    mission_read = stack.client.get(f"/missions/{mission['id']}", params={"lang": "en"}).json()
+    assert mission_read["country_name"] == "Netherlands"
