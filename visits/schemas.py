@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
-from twinning.api.routes.partners import Accepted
 from twinning.streams.events import (
     ExchangeDirection,
     ExchangeField,
@@ -91,11 +90,6 @@ class CompleteRequest(StepRequest):
     exchange: ExchangeRequest | None = Field(
         default=None, description="Required when the visiting delegation is a partner city."
     )
-
-
-class CompletionAccepted(Accepted):
-    exchange_id: str | None
-    exchange_event_id: str | None
 
 
 class OfficialRead(BaseModel):

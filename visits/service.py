@@ -456,9 +456,7 @@ async def display_zones(
 ) -> dict[str, str]:
     """Item id -> the zone its times are shown in: its venue's, or its outside place's."""
     venue_ids = {item.venue_id for item in items if item.venue_id is not None}
-    rows = await db_session.execute(
-        select(Venue.id, Venue.timezone).where(Venue.id.in_(venue_ids))
-    )
+    rows = await db_session.execute(select(Venue.id, Venue.timezone).where(Venue.id.in_(venue_ids)))
     venue_zones: dict[str, str] = {venue_id: zone for venue_id, zone in rows}
     return {
         item.id: (item.place or {}).get("timezone") or venue_zones.get(item.venue_id or "", "UTC")

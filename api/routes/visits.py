@@ -21,7 +21,6 @@ from twinning.visits import service
 from twinning.visits.lifecycle import STEPS, IllegalTransition, Step, VisitStatus
 from twinning.visits.schemas import (
     CompleteRequest,
-    CompletionAccepted,
     ItineraryItemCreate,
     ItineraryItemRead,
     ItineraryItemUpdate,
@@ -34,6 +33,13 @@ from twinning.visits.schemas import (
 )
 
 router = APIRouter(prefix="/visits", tags=["visits"])
+
+
+class CompletionAccepted(Accepted):
+    """The visit's completion, and the exchange recorded with it (none without a partner)."""
+
+    exchange_id: str | None
+    exchange_event_id: str | None
 
 
 @contextmanager
