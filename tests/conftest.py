@@ -12,14 +12,16 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, union
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
@@ -28,9 +30,10 @@ from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
 from twinning.streams.broker import EmbeddedBroker, free_port
-from twinning.streams.events import Event
+from twinning.streams.events import Event, decode
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message, Outcome
 from twinning.streams.registry import PROJECTORS
+from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -298,10 +301,77 @@ class Projection:
             return list(session.scalars(select(model)).all())
 
 
-@pytest.fixture
-def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     upgrade(settings.sync_database_url)
-    helper = Projection(settings)
+    return settings
+
+
+@pytest.fixture
+def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+    helper = Projection(_migrated_settings(database_url, tmp_path))
     yield helper
     helper.engine.dispose()
+
+
+class InlineApi(Projection):
+    """The API in this process (over ASGI, no relay, no broker, no worker process) with the
+    worker's projection path applying every committed event as soon as each response is back:
+    commands that settle the outbox see the read model current. For fast API tests; the
+    `stack` proves the real path."""
+
+    def __init__(self, settings: Settings, portal: BlockingPortal) -> None:
+        super().__init__(settings)
+        self.app = create_app(settings, with_relay=False)
+        self.portal = portal
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://inline"
+        )
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self.portal.call(partial(self.client.request, method, url, **kwargs))
+        pending = self.pending()
+        if pending:
+            self.apply(*pending)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def pending(self) -> list[Event]:
+        """Committed outbox events that the projection path has not seen yet, oldest first."""
+        seen = union(
+            select(ArchivedEvent.event_id),
+            select(ParkedEvent.event_id),
+            select(DeadLetter.event_id).where(DeadLetter.event_id.is_not(None)),
+        )
+        with Session(self.engine) as session:
+            bodies = session.scalars(
+                select(OutboxEvent.body)
+                .where(OutboxEvent.event_id.not_in(seen))
+                .order_by(OutboxEvent.id)
+            )
+            return [decode(body) for body in bodies]
+
+    def close(self) -> None:
+        self.portal.call(self.client.aclose)
+        self.portal.call(self.app.state.sessions.kw["bind"].dispose)
+        self.engine.dispose()
+
+
+@pytest.fixture
+def inline_api(database_url: str, tmp_path: Path) -> Iterator[InlineApi]:
+    settings = _migrated_settings(database_url, tmp_path)
+    with start_blocking_portal() as portal:
+        api = InlineApi(settings, portal)
+        yield api
+        api.close()
