@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -284,17 +284,27 @@ class Projection:
         return self._run(lambda processor: processor.expire_parked(older_than))
 
     def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
-        messages = [
-            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
-            if isinstance(e, Event)
-            else Message(e, topic or "twinning.partners")
-            for e in events
-        ]
+        """Apply each event on its own, as the worker does one message at a time."""
+        messages = self._messages(events, topic)
 
         async def apply_all(processor: EventProcessor) -> list[Outcome]:
             return [await processor.process(message) for message in messages]
 
         return self._run(apply_all)
+
+    def apply_batch(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
+        """Apply the events as one batch (one transaction), as the worker does under load."""
+        messages = self._messages(events, topic)
+        return self._run(lambda processor: processor.process_batch(messages))
+
+    @staticmethod
+    def _messages(events: Sequence[Event | bytes], topic: str | None) -> list[Message]:
+        return [
+            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
+            if isinstance(e, Event)
+            else Message(e, topic or "twinning.partners")
+            for e in events
+        ]
 
     def rows(self, model: Any) -> list[Any]:
         with Session(self.engine) as session:

@@ -8,8 +8,10 @@ with the reason instead of corrupting the read model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.streams.events import (
     Event,
@@ -37,10 +39,22 @@ from twinning.visits.models import (
     VisitStatusChange,
 )
 
+
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Load a batch's aggregates and itinerary items in a few queries, not one per event."""
+    aggregate_ids = {event.aggregate_id for event in events}
+    item_ids = {getattr(event.payload, "item_id", None) for event in events} - {None}
+    for model in (Visit, Official, Venue):
+        (await session.scalars(select(model).where(model.id.in_(aggregate_ids)))).all()
+    if item_ids:
+        (await session.scalars(select(ItineraryItem).where(ItineraryItem.id.in_(item_ids)))).all()
+
+
 # Children first, so that `twinning rebuild` can empty them in this order.
 projector = Projector(
     "visits",
     tables=[ItineraryAttendance, ItineraryItem, VisitStatusChange, Visit, Official, Venue],
+    prefetch=_prefetch,
 )
 
 #: Multilingual fields that an update merges by language instead of replacing.

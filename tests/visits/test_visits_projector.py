@@ -239,3 +239,23 @@ def test_a_rebuild_from_the_archive_reproduces_the_read_model(projection: Projec
     assert snapshot(projection) == before
     assert before["officials"][0]["title"] == {**sample_official()["title"], "ja": "副市長"}
     assert len(before["visit_status_changes"]) == 4
+
+
+def test_a_whole_visit_in_one_batch_applies_as_event_by_event(projection: Projection) -> None:
+    item = {**sample_item(TEN, ELEVEN), "item_id": "i-5", "venue_id": "hall"}
+
+    outcomes = projection.apply_batch(
+        envelope("VenueRegistered", "hall", sample_venue()),
+        *visit_events("v-6", "VisitApproved"),
+        envelope("ItineraryItemAdded", "v-6", {**item, "official_ids": ["o-1"]}),
+        envelope("ItineraryItemChanged", "v-6", {"item_id": "i-5", "official_ids": ["o-2"]}),
+        *visit_events("v-6", "VisitScheduled")[1:],
+        topic=VISITS,
+    )
+
+    assert outcomes == ["applied"] * 6
+    [visit] = projection.rows(Visit)
+    assert [h.status for h in visit.history] == ["requested", "approved", "scheduled"]
+    [row] = projection.rows(ItineraryItem)
+    assert (row.official_ids, row.sequence) == (["o-2"], 1)
+    assert projection.dead_letters == []
