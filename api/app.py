@@ -18,7 +18,9 @@ from twinning.api.routes import (
     health,
     missions,
     partners,
+    protocol,
     trips,
+    visits,
 )
 from twinning.config import Settings
 from twinning.db import make_async_engine, make_engine
@@ -67,7 +69,17 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.outbox_signal = signal
     app.state.relay = relay
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
-    for module in (health, partners, missions, contacts, exchanges, trips, events):
+    for module in (
+        health,
+        partners,
+        missions,
+        contacts,
+        exchanges,
+        trips,
+        protocol,
+        visits,
+        events,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(OperationalError)

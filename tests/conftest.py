@@ -12,17 +12,18 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, union
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
@@ -31,7 +32,7 @@ from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
 from twinning.streams.broker import EmbeddedBroker, free_port
-from twinning.streams.events import Event
+from twinning.streams.events import Event, decode
 from twinning.streams.projection import (
     DeadLetterRecord,
     EventProcessor,
@@ -40,7 +41,7 @@ from twinning.streams.projection import (
     rebuild,
 )
 from twinning.streams.registry import PROJECTORS
-from twinning.streams.store import OutboxEvent
+from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -291,37 +292,46 @@ class Projection:
         return self._run(lambda processor: processor.expire_parked(older_than))
 
     def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
-        messages = [
-            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
-            if isinstance(e, Event)
-            else Message(e, topic or "twinning.partners")
-            for e in events
-        ]
+        """Apply each event on its own, as the worker does one message at a time."""
+        messages = self._messages(events, topic)
 
         async def apply_all(processor: EventProcessor) -> list[Outcome]:
             return [await processor.process(message) for message in messages]
 
         return self._run(apply_all)
 
+    def apply_batch(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
+        """Apply the events as one batch (one transaction), as the worker does under load."""
+        messages = self._messages(events, topic)
+        return self._run(lambda processor: processor.process_batch(messages))
+
+    @staticmethod
+    def _messages(events: Sequence[Event | bytes], topic: str | None) -> list[Message]:
+        return [
+            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
+            if isinstance(e, Event)
+            else Message(e, topic or "twinning.partners")
+            for e in events
+        ]
+
     def rows(self, model: Any) -> list[Any]:
         with Session(self.engine) as session:
             return list(session.scalars(select(model)).all())
-
-    def apply_batch(self, *events: Event) -> list[Outcome]:
-        """The events as one batch off the topic, applied in one transaction when possible."""
-        messages = [Message(e.envelope.to_bytes(), e.event_type.topic) for e in events]
-        return self._run(lambda processor: processor.process_batch(messages))
 
     def rebuild(self) -> int:
         """`twinning rebuild`: recompute every read model from the archive."""
         return self._run(lambda processor: rebuild(processor.sessions, PROJECTORS))
 
 
-@pytest.fixture
-def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     upgrade(settings.sync_database_url)
-    helper = Projection(settings)
+    return settings
+
+
+@pytest.fixture
+def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+    helper = Projection(_migrated_settings(database_url, tmp_path))
     yield helper
     helper.engine.dispose()
 
@@ -343,40 +353,71 @@ def external_event(
     ).encode()
 
 
-class LocalApi:
-    """The API in this process on the test database, without broker, relay or worker:
-    `deliver()` hands the committed outbox events to the projectors through the worker's
-    projection path (`Projection`), so that a test decides when the read model catches up."""
+def command(api: InlineApi, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    """Send a command that must be accepted (202); its events are applied when it returns."""
+    response = api.request(method, url, **kwargs)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
 
-    def __init__(self, projection: Projection, client: TestClient) -> None:
-        self.projection = projection
-        self.client = client
-        self.app = client.app
-        self._delivered: set[str] = set()
 
-    def deliver(self) -> list[Outcome]:
-        with Session(self.projection.engine) as session:
-            rows = session.execute(
-                select(OutboxEvent.event_id, OutboxEvent.topic, OutboxEvent.body).order_by(
-                    OutboxEvent.id
-                )
-            ).all()
-        outcomes = []
-        for event_id, topic, body in rows:
-            if event_id not in self._delivered:
-                self._delivered.add(event_id)
-                outcomes.extend(self.projection.apply(body.encode(), topic=topic))
-        return outcomes
+class InlineApi(Projection):
+    """The API in this process (over ASGI, no relay, no broker, no worker process) with the
+    worker's projection path applying every committed event as soon as each response is back:
+    commands that settle the outbox see the read model current. For fast API tests; the
+    `stack` proves the real path."""
 
-    def command(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        """Send a command that must be accepted, then let the worker apply its events."""
-        response = self.client.request(method, url, **kwargs)
-        assert response.status_code == 202, response.text
-        self.deliver()
-        return dict(response.json())
+    def __init__(self, settings: Settings, portal: BlockingPortal) -> None:
+        super().__init__(settings)
+        self.app = create_app(settings, with_relay=False)
+        self.portal = portal
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://inline"
+        )
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self.portal.call(partial(self.client.request, method, url, **kwargs))
+        pending = self.pending()
+        if pending:
+            self.apply(*pending)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def pending(self) -> list[Event]:
+        """Committed outbox events that the projection path has not seen yet, oldest first."""
+        seen = union(
+            select(ArchivedEvent.event_id),
+            select(ParkedEvent.event_id),
+            select(DeadLetter.event_id).where(DeadLetter.event_id.is_not(None)),
+        )
+        with Session(self.engine) as session:
+            bodies = session.scalars(
+                select(OutboxEvent.body)
+                .where(OutboxEvent.event_id.not_in(seen))
+                .order_by(OutboxEvent.id)
+            )
+            return [decode(body) for body in bodies]
+
+    def close(self) -> None:
+        self.portal.call(self.client.aclose)
+        self.portal.call(self.app.state.sessions.kw["bind"].dispose)
+        self.engine.dispose()
 
 
 @pytest.fixture
-def local_api(projection: Projection) -> Iterator[LocalApi]:
-    with TestClient(create_app(projection.settings, with_relay=False)) as client:
-        yield LocalApi(projection, client)
+def inline_api(database_url: str, tmp_path: Path) -> Iterator[InlineApi]:
+    settings = _migrated_settings(database_url, tmp_path)
+    with start_blocking_portal() as portal:
+        api = InlineApi(settings, portal)
+        yield api
+        api.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import LocalApi, sample_partner
+from conftest import InlineApi, command, sample_partner
+from twinning.streams.events import ExchangeRecorded, PartnerCityRegistered, new_event
 from twinning.streams.store import OutboxEvent, ParkedEvent
 
 
@@ -22,19 +23,19 @@ def sample_exchange(partner_ids: list[str], **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def partners(local_api: LocalApi) -> list[str]:
+def partners(inline_api: InlineApi) -> list[str]:
     return [
-        str(local_api.command("POST", "/partners", json=sample_partner(n))["id"]) for n in range(2)
+        str(command(inline_api, "POST", "/partners", json=sample_partner(n))["id"])
+        for n in range(2)
     ]
 
 
-def test_a_recorded_exchange_is_read_back(local_api: LocalApi, partners: list[str]) -> None:
-    response = local_api.client.post("/exchanges", json=sample_exchange(partners))
+def test_a_recorded_exchange_is_read_back(inline_api: InlineApi, partners: list[str]) -> None:
+    response = inline_api.post("/exchanges", json=sample_exchange(partners))
     assert response.status_code == 202
     exchange_id = response.json()["id"]
     assert response.headers["Location"] == f"/exchanges/{exchange_id}"
-    local_api.deliver()
-    exchange = local_api.client.get(f"/exchanges/{exchange_id}").json()
+    exchange = inline_api.get(f"/exchanges/{exchange_id}").json()
     assert exchange["partner_ids"] == partners
     assert (exchange["date"], exchange["field"], exchange["participants"]) == (
         "2024-10-05",
@@ -44,7 +45,7 @@ def test_a_recorded_exchange_is_read_back(local_api: LocalApi, partners: list[st
 
 
 def test_exchanges_are_listed_newest_first_by_partner_field_and_year(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
     first, second = partners
     for partner_ids, day, field in [
@@ -52,12 +53,15 @@ def test_exchanges_are_listed_newest_first_by_partner_field_and_year(
         ([first, second], "2024-06-01", "culture"),
         ([second], "2024-09-01", "sports"),
     ]:
-        local_api.command(
-            "POST", "/exchanges", json=sample_exchange(partner_ids, date=day, field=field)
+        command(
+            inline_api,
+            "POST",
+            "/exchanges",
+            json=sample_exchange(partner_ids, date=day, field=field),
         )
 
     def dates(**params: Any) -> list[str]:
-        response = local_api.client.get("/exchanges", params=params)
+        response = inline_api.get("/exchanges", params=params)
         assert response.status_code == 200
         return [e["date"] for e in response.json()]
 
@@ -68,24 +72,22 @@ def test_exchanges_are_listed_newest_first_by_partner_field_and_year(
     assert dates(limit=1, offset=1) == ["2024-06-01"]
 
 
-def test_an_exchange_with_a_partner_still_on_its_way_waits_for_it(local_api: LocalApi) -> None:
+def test_an_exchange_with_a_partner_still_on_its_way_waits_for_it(inline_api: InlineApi) -> None:
     """Partner and exchange travel on different topics; the exchange may arrive first."""
-    partner = local_api.client.post("/partners", json=sample_partner()).json()
-    exchange = local_api.client.post("/exchanges", json=sample_exchange([partner["id"]]))
-    assert exchange.status_code == 202
-    [partner_row, exchange_row] = local_api.projection.rows(OutboxEvent)
-
-    assert local_api.projection.apply(exchange_row.body.encode(), topic=exchange_row.topic) == [
-        "parked"
-    ]
-    assert (
-        local_api.client.get(f"/events/{exchange.json()['event_id']}").json()["status"] == "parked"
+    partner = new_event(
+        PartnerCityRegistered.model_validate(sample_partner()), aggregate_id="p-1", actor="staff"
     )
-    assert local_api.projection.apply(partner_row.body.encode(), topic=partner_row.topic) == [
-        "applied"
-    ]
-    assert local_api.projection.rows(ParkedEvent) == []
-    assert [e["id"] for e in local_api.client.get("/exchanges").json()] == [exchange.json()["id"]]
+    exchange = new_event(
+        ExchangeRecorded.model_validate(sample_exchange(["p-1"])), aggregate_id="x-1", actor="staff"
+    )
+    assert inline_api.apply(exchange) == ["parked"]
+    assert inline_api.get(f"/events/{exchange.event_id}").json()["status"] == "parked"
+    assert inline_api.get("/exchanges").json() == []
+
+    assert inline_api.apply(partner) == ["applied"]
+    assert inline_api.rows(ParkedEvent) == []
+    assert inline_api.get(f"/events/{exchange.event_id}").json()["status"] == "applied"
+    assert [e["id"] for e in inline_api.get("/exchanges").json()] == ["x-1"]
 
 
 @pytest.mark.parametrize(
@@ -102,21 +104,21 @@ def test_an_exchange_with_a_partner_still_on_its_way_waits_for_it(local_api: Loc
     ],
 )
 def test_an_invalid_exchange_is_refused_with_422_naming_the_field(
-    local_api: LocalApi, partners: list[str], change: dict[str, Any], field: str
+    inline_api: InlineApi, partners: list[str], change: dict[str, Any], field: str
 ) -> None:
-    response = local_api.client.post("/exchanges", json={**sample_exchange(partners), **change})
+    response = inline_api.post("/exchanges", json={**sample_exchange(partners), **change})
     assert response.status_code == 422
     assert any(field in error["loc"] for error in response.json()["detail"])
 
 
-def test_invalid_exchange_filters_are_refused_with_422(local_api: LocalApi) -> None:
+def test_invalid_exchange_filters_are_refused_with_422(inline_api: InlineApi) -> None:
     for params in ({"field": "astrology"}, {"year": "last"}, {"limit": 0}, {"offset": -1}):
-        assert local_api.client.get("/exchanges", params=params).status_code == 422, params
+        assert inline_api.get("/exchanges", params=params).status_code == 422, params
 
 
-def test_unknown_exchanges_and_partners_answer_404(local_api: LocalApi) -> None:
-    assert local_api.client.get("/exchanges/nope").status_code == 404
-    response = local_api.client.post("/exchanges", json=sample_exchange(["nope"]))
+def test_unknown_exchanges_and_partners_answer_404(inline_api: InlineApi) -> None:
+    assert inline_api.get("/exchanges/nope").status_code == 404
+    response = inline_api.post("/exchanges", json=sample_exchange(["nope"]))
     assert response.status_code == 404
     assert "nope" in response.json()["detail"]
-    assert local_api.projection.rows(OutboxEvent) == []
+    assert inline_api.rows(OutboxEvent) == []

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from conftest import LocalApi, Projection, external_event, sample_partner
+from conftest import InlineApi, Projection, command, external_event, sample_partner
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.api.deps import get_settings, get_today
 from twinning.crm.models import Exchange, PartnerActivity, PartnerCity, PartnerExchangeCount
@@ -265,9 +265,9 @@ def test_an_ended_partnership_has_no_next_anniversary() -> None:
 # --- served by the API -------------------------------------------------------------------
 
 
-def entered_the_crm_on(local_api: LocalApi, day: date) -> None:
+def entered_the_crm_on(inline_api: InlineApi, day: date) -> None:
     """Partners registered now entered the CRM today (real time); move that into the past."""
-    with local_api.projection.engine.begin() as connection:
+    with inline_api.engine.begin() as connection:
         connection.execute(
             PartnerCity.__table__.update().values(
                 registered_at=datetime.combine(day, datetime.min.time(), UTC)
@@ -275,15 +275,16 @@ def entered_the_crm_on(local_api: LocalApi, day: date) -> None:
         )
 
 
-def test_partner_stats_are_served_as_of_today(local_api: LocalApi) -> None:
-    local_api.app.dependency_overrides[get_today] = lambda: date(2025, 7, 15)
-    osaka = local_api.command(
-        "POST", "/partners", json={**sample_partner(), "agreement_date": "2000-02-29"}
+def test_partner_stats_are_served_as_of_today(inline_api: InlineApi) -> None:
+    inline_api.app.dependency_overrides[get_today] = lambda: date(2025, 7, 15)
+    osaka = command(
+        inline_api, "POST", "/partners", json={**sample_partner(), "agreement_date": "2000-02-29"}
     )["id"]
-    quiet = local_api.command(
-        "POST", "/partners", json={**sample_partner(1), "agreement_date": "2005-12-01"}
+    quiet = command(
+        inline_api, "POST", "/partners", json={**sample_partner(1), "agreement_date": "2005-12-01"}
     )["id"]
-    local_api.command(
+    command(
+        inline_api,
         "POST",
         "/exchanges",
         json={
@@ -294,9 +295,9 @@ def test_partner_stats_are_served_as_of_today(local_api: LocalApi) -> None:
             "summary": {"en": "Marathon team"},
         },
     )
-    entered_the_crm_on(local_api, date(2015, 1, 1))
+    entered_the_crm_on(inline_api, date(2015, 1, 1))
 
-    figures = local_api.client.get(f"/partners/{osaka}/stats").json()
+    figures = inline_api.get(f"/partners/{osaka}/stats").json()
     assert figures["as_of"] == "2025-07-15"
     assert figures["last_exchange_date"] == "2025-03-01"
     assert figures["exchanges"] == 1
@@ -304,7 +305,7 @@ def test_partner_stats_are_served_as_of_today(local_api: LocalApi) -> None:
     assert figures["next_anniversary"] == {"years": 30, "date": "2030-02-28"}
     assert figures["dormant"] is False
 
-    overview = local_api.client.get("/partners/stats", params={"within_days": 180}).json()
+    overview = inline_api.get("/partners/stats", params={"within_days": 180}).json()
     assert overview["dormant_after_months"] == 18
     assert overview["dormant_partner_ids"] == [quiet]
     upcoming = [
@@ -313,12 +314,13 @@ def test_partner_stats_are_served_as_of_today(local_api: LocalApi) -> None:
     assert upcoming == [(quiet, 20, "2025-12-01")]
 
 
-def test_the_dormancy_period_is_a_setting(local_api: LocalApi) -> None:
-    local_api.app.dependency_overrides[get_today] = lambda: date(2025, 7, 15)
-    settings = local_api.projection.settings.model_copy(update={"dormant_after_months": 6})
-    local_api.app.dependency_overrides[get_settings] = lambda: settings
-    partner_id = local_api.command("POST", "/partners", json=sample_partner())["id"]
-    local_api.command(
+def test_the_dormancy_period_is_a_setting(inline_api: InlineApi) -> None:
+    inline_api.app.dependency_overrides[get_today] = lambda: date(2025, 7, 15)
+    settings = inline_api.settings.model_copy(update={"dormant_after_months": 6})
+    inline_api.app.dependency_overrides[get_settings] = lambda: settings
+    partner_id = command(inline_api, "POST", "/partners", json=sample_partner())["id"]
+    command(
+        inline_api,
         "POST",
         "/exchanges",
         json={
@@ -329,14 +331,14 @@ def test_the_dormancy_period_is_a_setting(local_api: LocalApi) -> None:
             "summary": {"en": "Choir"},
         },
     )
-    entered_the_crm_on(local_api, date(2015, 1, 1))
-    figures = local_api.client.get(f"/partners/{partner_id}/stats").json()
+    entered_the_crm_on(inline_api, date(2015, 1, 1))
+    figures = inline_api.get(f"/partners/{partner_id}/stats").json()
     assert (figures["dormant"], figures["dormant_since"]) == (True, "2025-07-15")
-    assert local_api.client.get("/partners/stats").json()["dormant_partner_ids"] == [partner_id]
+    assert inline_api.get("/partners/stats").json()["dormant_partner_ids"] == [partner_id]
 
 
-def test_stats_of_an_unknown_partner_answer_404(local_api: LocalApi) -> None:
-    assert local_api.client.get("/partners/nope/stats").status_code == 404
+def test_stats_of_an_unknown_partner_answer_404(inline_api: InlineApi) -> None:
+    assert inline_api.get("/partners/nope/stats").status_code == 404
 
 
 def test_an_event_parked_while_its_aggregate_was_being_applied_is_not_stranded(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import LocalApi, external_event, sample_partner
+from conftest import InlineApi, command, external_event, sample_partner
 from twinning.streams.store import OutboxEvent
 from twinning.trips.models import Trip
 
@@ -26,9 +26,10 @@ def leg(
 
 
 @pytest.fixture
-def partners(local_api: LocalApi) -> list[str]:
+def partners(inline_api: InlineApi) -> list[str]:
     return [
-        str(local_api.command("POST", "/partners", json=sample_partner(n))["id"]) for n in range(2)
+        str(command(inline_api, "POST", "/partners", json=sample_partner(n))["id"])
+        for n in range(2)
     ]
 
 
@@ -62,14 +63,14 @@ def sample_trip(partners: list[str], **overrides: Any) -> dict[str, Any]:
     }
 
 
-def plan(local_api: LocalApi, partners: list[str], **overrides: Any) -> str:
-    return str(local_api.command("POST", "/trips", json=sample_trip(partners, **overrides))["id"])
+def plan(inline_api: InlineApi, partners: list[str], **overrides: Any) -> str:
+    return str(command(inline_api, "POST", "/trips", json=sample_trip(partners, **overrides))["id"])
 
 
 def test_a_planned_trip_keeps_its_legs_in_utc_and_in_their_own_time_zones(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
-    trip = local_api.client.get(f"/trips/{plan(local_api, partners)}").json()
+    trip = inline_api.get(f"/trips/{plan(inline_api, partners)}").json()
     assert trip["status"] == "planned"
     first, _, hawaii = trip["legs"]
     assert first["starts_at"] == "2025-05-01T23:30:00Z"
@@ -81,15 +82,15 @@ def test_a_planned_trip_keeps_its_legs_in_utc_and_in_their_own_time_zones(
 
 
 def test_completing_a_trip_records_one_outbound_exchange_with_the_partners_visited(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
-    trip_id = plan(local_api, partners)
-    accepted = local_api.command("POST", f"/trips/{trip_id}/complete", json={"field": "culture"})
+    trip_id = plan(inline_api, partners)
+    accepted = command(inline_api, "POST", f"/trips/{trip_id}/complete", json={"field": "culture"})
 
-    trip = local_api.client.get(f"/trips/{trip_id}").json()
+    trip = inline_api.get(f"/trips/{trip_id}").json()
     assert trip["status"] == "completed"
     assert trip["exchange_id"] == accepted["exchange_id"]
-    exchange = local_api.client.get(f"/exchanges/{accepted['exchange_id']}").json()
+    exchange = inline_api.get(f"/exchanges/{accepted['exchange_id']}").json()
     assert exchange["partner_ids"] == partners
     assert (exchange["direction"], exchange["field"], exchange["participants"]) == (
         "outbound",
@@ -99,23 +100,23 @@ def test_completing_a_trip_records_one_outbound_exchange_with_the_partners_visit
     assert (exchange["source_kind"], exchange["source_id"]) == ("trip", trip_id)
     assert exchange["summary"] == sample_trip(partners)["title"]
     assert exchange["date"] == "2025-05-02"  # the first partner visit, in Tokyo's calendar
-    stats = local_api.client.get(f"/partners/{partners[1]}/stats").json()
+    stats = inline_api.get(f"/partners/{partners[1]}/stats").json()
     assert (stats["exchanges"], stats["last_exchange_date"]) == (1, "2025-05-02")
 
 
 def test_the_trips_completion_and_its_exchange_commit_together(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
-    trip_id = plan(local_api, partners)
-    accepted = local_api.client.post(f"/trips/{trip_id}/complete")
+    trip_id = plan(inline_api, partners)
+    accepted = inline_api.post(f"/trips/{trip_id}/complete")
     assert accepted.status_code == 202
-    committed = {(row.type, row.event_id) for row in local_api.projection.rows(OutboxEvent)}
+    committed = {(row.type, row.event_id) for row in inline_api.rows(OutboxEvent)}
     assert ("TripCompleted", accepted.json()["event_id"]) in committed
     assert ("ExchangeRecorded", accepted.json()["exchange_event_id"]) in committed
 
 
 def test_a_trip_that_visited_no_partner_records_no_exchange(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
     trip = sample_trip(partners)
     trip["legs"] = [
@@ -128,25 +129,28 @@ def test_a_trip_that_visited_no_partner_records_no_exchange(
             country="CH",
         )
     ]
-    trip_id = local_api.command(
-        "POST", "/trips", json={**trip, "international_event": {"en": "UN Habitat forum"}}
+    trip_id = command(
+        inline_api,
+        "POST",
+        "/trips",
+        json={**trip, "international_event": {"en": "UN Habitat forum"}},
     )["id"]
-    accepted = local_api.command("POST", f"/trips/{trip_id}/complete")
+    accepted = command(inline_api, "POST", f"/trips/{trip_id}/complete")
     assert (accepted["exchange_id"], accepted["exchange_event_id"]) == (None, None)
-    assert local_api.client.get("/exchanges").json() == []
+    assert inline_api.get("/exchanges").json() == []
 
 
-def test_a_cancelled_trip_keeps_its_reason(local_api: LocalApi, partners: list[str]) -> None:
-    trip_id = plan(local_api, partners)
-    local_api.command("POST", f"/trips/{trip_id}/cancel", json={"reason": "Typhoon"})
-    trip = local_api.client.get(f"/trips/{trip_id}").json()
+def test_a_cancelled_trip_keeps_its_reason(inline_api: InlineApi, partners: list[str]) -> None:
+    trip_id = plan(inline_api, partners)
+    command(inline_api, "POST", f"/trips/{trip_id}/cancel", json={"reason": "Typhoon"})
+    trip = inline_api.get(f"/trips/{trip_id}").json()
     assert (trip["status"], trip["cancel_reason"]) == ("cancelled", "Typhoon")
 
 
 def test_a_planned_trip_can_change_its_legs_and_officials(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
-    trip_id = plan(local_api, partners)
+    trip_id = plan(inline_api, partners)
     new_legs = [
         leg(
             "Busan",
@@ -157,15 +161,18 @@ def test_a_planned_trip_can_change_its_legs_and_officials(
             country="KR",
         )
     ]
-    local_api.command(
-        "PATCH", f"/trips/{trip_id}", json={"legs": new_legs, "title": {"ko": "시장 방한"}}
+    command(
+        inline_api,
+        "PATCH",
+        f"/trips/{trip_id}",
+        json={"legs": new_legs, "title": {"ko": "시장 방한"}},
     )
-    trip = local_api.client.get(f"/trips/{trip_id}").json()
+    trip = inline_api.get(f"/trips/{trip_id}").json()
     assert [leg["city"] for leg in trip["legs"]] == [{"en": "Busan"}]
     assert trip["title"] == {"en": "Mayor's visit to Japan", "zh-TW": "市長訪日", "ko": "시장 방한"}
     assert trip["starts_at"] == "2025-07-01T00:00:00Z"
-    assert local_api.projection.rebuild() > 0
-    assert local_api.client.get(f"/trips/{trip_id}").json()["legs"] == trip["legs"]
+    assert inline_api.rebuild() > 0
+    assert inline_api.get(f"/trips/{trip_id}").json()["legs"] == trip["legs"]
 
 
 @pytest.mark.parametrize(
@@ -178,58 +185,58 @@ def test_a_planned_trip_can_change_its_legs_and_officials(
     ],
 )
 def test_a_finished_trip_refuses_another_transition_with_409_naming_its_state(
-    local_api: LocalApi, partners: list[str], first: str, then: str
+    inline_api: InlineApi, partners: list[str], first: str, then: str
 ) -> None:
-    trip_id = plan(local_api, partners)
-    local_api.command("POST", f"/trips/{trip_id}/{first}")
-    refused = local_api.client.post(f"/trips/{trip_id}/{then}")
+    trip_id = plan(inline_api, partners)
+    command(inline_api, "POST", f"/trips/{trip_id}/{first}")
+    refused = inline_api.post(f"/trips/{trip_id}/{then}")
     assert refused.status_code == 409
     state = {"complete": "completed", "cancel": "cancelled"}[first]
     assert refused.json()["detail"]["current_state"] == state
     assert state in refused.json()["detail"]["message"]
 
 
-def test_a_finished_trip_cannot_be_changed(local_api: LocalApi, partners: list[str]) -> None:
-    trip_id = plan(local_api, partners)
-    local_api.command("POST", f"/trips/{trip_id}/complete")
-    refused = local_api.client.patch(f"/trips/{trip_id}", json={"title": {"en": "Later"}})
+def test_a_finished_trip_cannot_be_changed(inline_api: InlineApi, partners: list[str]) -> None:
+    trip_id = plan(inline_api, partners)
+    command(inline_api, "POST", f"/trips/{trip_id}/complete")
+    refused = inline_api.patch(f"/trips/{trip_id}", json={"title": {"en": "Later"}})
     assert refused.status_code == 409
     assert refused.json()["detail"]["current_state"] == "completed"
 
 
-def test_trips_are_listed_by_status_and_year(local_api: LocalApi, partners: list[str]) -> None:
-    done = plan(local_api, partners)
+def test_trips_are_listed_by_status_and_year(inline_api: InlineApi, partners: list[str]) -> None:
+    done = plan(inline_api, partners)
     planned = plan(
-        local_api,
+        inline_api,
         partners,
         legs=[
             leg("Kyoto", "Asia/Tokyo", "2026-04-01T09:00:00+09:00", "2026-04-02T09:00:00+09:00", [])
         ],
     )
-    local_api.command("POST", f"/trips/{done}/complete")
+    command(inline_api, "POST", f"/trips/{done}/complete")
 
     def ids(**params: Any) -> list[str]:
-        return [t["id"] for t in local_api.client.get("/trips", params=params).json()]
+        return [t["id"] for t in inline_api.get("/trips", params=params).json()]
 
     assert ids() == [done, planned]
     assert ids(status="planned") == [planned]
     assert ids(year=2025) == [done]
-    assert local_api.client.get("/trips", params={"status": "lost"}).status_code == 422
+    assert inline_api.get("/trips", params={"status": "lost"}).status_code == 422
 
 
 def test_trip_events_from_an_external_producer_are_applied_like_the_apis(
-    local_api: LocalApi, partners: list[str]
+    inline_api: InlineApi, partners: list[str]
 ) -> None:
     def message(kind: str, payload: dict[str, Any]) -> bytes:
         return external_event(kind, payload, aggregate_id="travel-office-17", actor="travel-office")
 
-    outcomes = local_api.projection.apply(
+    outcomes = inline_api.apply(
         message("TripCancelled", {"reason": "Budget"}),  # before the plan: parked
         message("TripPlanned", sample_trip(partners)),
         topic="twinning.exchanges",
     )
     assert outcomes == ["parked", "applied"]
-    [trip] = local_api.projection.rows(Trip)
+    [trip] = inline_api.rows(Trip)
     assert (trip.id, trip.status, trip.cancel_reason) == ("travel-office-17", "cancelled", "Budget")
 
 
@@ -280,9 +287,9 @@ def test_trip_events_from_an_external_producer_are_applied_like_the_apis(
     ],
 )
 def test_an_invalid_trip_is_refused_with_422_naming_the_field(
-    local_api: LocalApi, partners: list[str], change: dict[str, Any], field: str
+    inline_api: InlineApi, partners: list[str], change: dict[str, Any], field: str
 ) -> None:
-    response = local_api.client.post("/trips", json={**sample_trip(partners), **change})
+    response = inline_api.post("/trips", json={**sample_trip(partners), **change})
     assert response.status_code == 422
     assert any(field in error["loc"] for error in response.json()["detail"]), response.json()
 
@@ -298,22 +305,22 @@ def test_an_invalid_trip_is_refused_with_422_naming_the_field(
     ],
 )
 def test_invalid_trip_commands_are_refused_with_422_naming_the_field(
-    local_api: LocalApi, partners: list[str], url: str, body: dict[str, Any], field: str
+    inline_api: InlineApi, partners: list[str], url: str, body: dict[str, Any], field: str
 ) -> None:
-    trip_id = plan(local_api, partners)
+    trip_id = plan(inline_api, partners)
     method = "PATCH" if url == "" else "POST"
-    response = local_api.client.request(method, f"/trips/{trip_id}{url}", json=body)
+    response = inline_api.request(method, f"/trips/{trip_id}{url}", json=body)
     assert response.status_code == 422
     assert any(field in error["loc"] for error in response.json()["detail"]), response.json()
 
 
-def test_unknown_trips_and_partners_answer_404(local_api: LocalApi, partners: list[str]) -> None:
-    assert local_api.client.get("/trips/nope").status_code == 404
-    assert local_api.client.patch("/trips/nope", json={"title": {"en": "x"}}).status_code == 404
-    assert local_api.client.post("/trips/nope/complete").status_code == 404
-    assert local_api.client.post("/trips/nope/cancel").status_code == 404
+def test_unknown_trips_and_partners_answer_404(inline_api: InlineApi, partners: list[str]) -> None:
+    assert inline_api.get("/trips/nope").status_code == 404
+    assert inline_api.patch("/trips/nope", json={"title": {"en": "x"}}).status_code == 404
+    assert inline_api.post("/trips/nope/complete").status_code == 404
+    assert inline_api.post("/trips/nope/cancel").status_code == 404
     unknown_partner = sample_trip(partners)
     unknown_partner["legs"][0]["partner_ids"] = ["nowhere"]
-    response = local_api.client.post("/trips", json=unknown_partner)
+    response = inline_api.post("/trips", json=unknown_partner)
     assert response.status_code == 404
     assert "nowhere" in response.json()["detail"]
