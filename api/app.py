@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning import __version__
-from twinning.api.routes import events, health, partners, protocol, visits
+from twinning.api.routes import (
+    city_events,
+    events,
+    health,
+    invitations,
+    partners,
+    protocol,
+    visits,
+)
 from twinning.config import Settings
 from twinning.db import make_async_engine, make_engine
 from twinning.streams.broker import BrokerProbe
@@ -59,7 +67,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.outbox_signal = signal
     app.state.relay = relay
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
-    for module in (health, partners, protocol, visits, events):
+    for module in (health, partners, protocol, visits, city_events, invitations, events):
         app.include_router(module.router)
 
     @app.exception_handler(OperationalError)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.db import utcnow
 from twinning.streams.outbox import OutboxSignal
 
 
@@ -36,8 +38,14 @@ def get_personal_data_access(request: Request) -> bool:
     return True
 
 
+def get_clock() -> Callable[[], datetime]:
+    """What time it is now (UTC); tests override this dependency to move deadlines past."""
+    return utcnow
+
+
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 Actor = Annotated[str, Depends(get_actor)]
 StaffActor = Annotated[str, Depends(get_staff_actor)]
 PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]
+Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
