@@ -4,6 +4,8 @@ on a real database, with the worker's projection path applied after every comman
 
 from __future__ import annotations
 
+import json
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +43,21 @@ def sample_city_event(**overrides: Any) -> dict[str, Any]:
         "video_link": "https://video.example/festival",
         **overrides,
     }
+
+
+def produced(event_type: str, payload: dict[str, Any], *, aggregate_id: str) -> bytes:
+    """An event as another system writes it onto the topic (kcat, Java, Go...)."""
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": event_type,
+            "schema_version": 1,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "aggregate_id": aggregate_id,
+            "actor": "ticketing-system",
+            "payload": payload,
+        }
+    ).encode()
 
 
 class Clock:
