@@ -129,11 +129,9 @@ async def invitation_sent(session: AsyncSession, event: Event) -> None:
     assert isinstance(payload, InvitationSent)
     city_event = await _city_event(session, event)
     invitation = await session.get(Invitation, payload.invitation_id)
-    if invitation is not None and invitation.city_event_id != city_event.id:
-        raise ValueError(
-            f"invitation {payload.invitation_id} belongs to city event {invitation.city_event_id}"
-        )
-    if invitation is None:
+    if invitation is not None:
+        _require_same_city_event(invitation, event)
+    else:
         invitation = Invitation(
             id=payload.invitation_id,
             city_event_id=city_event.id,
@@ -150,15 +148,20 @@ async def invitation_sent(session: AsyncSession, event: Event) -> None:
     _touch(invitation, event)
 
 
+def _require_same_city_event(invitation: Invitation, event: Event) -> None:
+    """Invitation ids are unique across city events; another producer may get that wrong."""
+    if invitation.city_event_id != event.aggregate_id:
+        raise ValueError(
+            f"invitation {invitation.id} belongs to city event {invitation.city_event_id},"
+            f" not to {event.aggregate_id}"
+        )
+
+
 async def _invitation(session: AsyncSession, event: Event, invitation_id: str) -> Invitation:
     invitation = await session.get(Invitation, invitation_id)
     if invitation is None:
         raise Park(event.aggregate_id, f"invitation {invitation_id} has not been sent yet")
-    if invitation.city_event_id != event.aggregate_id:
-        raise ValueError(
-            f"invitation {invitation_id} belongs to city event {invitation.city_event_id},"
-            f" not to {event.aggregate_id}"
-        )
+    _require_same_city_event(invitation, event)
     return invitation
 
 

@@ -3,7 +3,7 @@ them (commands), and read them with their invitations and the RSVP summary (quer
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
 
@@ -34,8 +34,8 @@ from twinning.invitations.schemas import (
     InvitationSummary,
 )
 from twinning.invitations.service import CommandRefused, Conflict, InvalidInput, NotFound
-from twinning.streams.outbox import OutboxSignal
 from twinning.streams.events import CityEventKind
+from twinning.streams.outbox import OutboxSignal
 
 
 def refusal_response(refused: CommandRefused) -> JSONResponse:
@@ -61,7 +61,7 @@ def refusal_response(refused: CommandRefused) -> JSONResponse:
 class AnswersRefusals(APIRoute):
     """A route whose refused commands are answered with `refusal_response`."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def answer(request: Request) -> Response:

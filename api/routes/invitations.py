@@ -45,9 +45,7 @@ async def withdraw_invitation(
     return Accepted(id=invitation_id, event_id=event.event_id)
 
 
-@router.post(
-    "/{invitation_id}/rsvp", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted
-)
+@router.post("/{invitation_id}/rsvp", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
 async def record_rsvp(
     invitation_id: str,
     data: RsvpCreate,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import Projection
 from invitations_office import Office, office_desk
+from twinning.api.deps import get_personal_data_access
 
 
 @pytest.fixture
@@ -173,3 +174,16 @@ def test_the_summary_lists_who_has_not_replied_after_the_answer_by_date(office: 
         }
     ]
     assert day_after["counts"]["no-reply"] == 2
+
+
+def test_the_answer_note_is_withheld_from_callers_without_access_to_personal_data(
+    office: Office,
+) -> None:
+    city_event = office.city_event()
+    [invitation_id] = office.invite(city_event, ("partner", office.partner()))
+    office.accepted(office.rsvp(invitation_id, "declined", note="The mayor is in hospital"))
+    office.client.app.dependency_overrides[get_personal_data_access] = lambda: False  # type: ignore[attr-defined]
+
+    assert office.get(f"/invitations/{invitation_id}")["note"] is None
+    assert office.get(f"/city-events/{city_event}/invitations")[0]["note"] is None
+    assert office.get(f"/invitations/{invitation_id}")["answer"] == "declined"
