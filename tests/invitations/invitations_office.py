@@ -1,31 +1,22 @@
-"""An office desk for the invitations tests: the real API in-process (FastAPI's TestClient)
-on a real database, with the worker's projection path applied after every command (the
-`projection` fixture, no Kafka) and a clock the test sets. Fast enough for every flow."""
+"""An office desk for the invitations tests: the shared `inline_api` (the real API in this
+process, the worker's projection path applied after every command) with a clock the test
+sets, and the steps of the office's work. Fast enough for every flow."""
 
 from __future__ import annotations
 
 import json
 import uuid
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
-from conftest import Projection, sample_partner
-from sqlalchemy import exists, func, select
+from conftest import InlineApi, sample_partner
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from twinning.api.app import create_app
 from twinning.api.deps import get_clock
 from twinning.streams.events import decode
-from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent
-
-with warnings.catch_warnings():
-    # Starlette would rather drive its test client with `httpx2`; the project has `httpx`,
-    # which it still supports.
-    warnings.simplefilter("ignore", UserWarning)
-    from fastapi.testclient import TestClient
+from twinning.streams.store import ArchivedEvent, OutboxEvent
 
 #: Before the sample event and its answer-by date.
 EARLY = datetime(2026, 9, 1, tzinfo=UTC)
@@ -69,49 +60,35 @@ class Clock:
 
 
 class Office:
-    def __init__(self, client: TestClient, projection: Projection, clock: Clock) -> None:
-        self.client = client
-        self.projection = projection
-        self.clock = clock
+    def __init__(self, api: InlineApi) -> None:
+        self.api = api
+        self.clock = Clock()
+        api.app.dependency_overrides[get_clock] = lambda: self.clock
 
-    # --- the API, with the worker catching up after each command ------------------------
+    # --- the API (the worker catches up after each request) ------------------------------
 
     def post(self, path: str, json: Any = None) -> httpx.Response:
-        response = self.client.post(path, json=json)
-        self.catch_up()
-        return response
+        return self.api.post(path, json=json)
 
     def patch(self, path: str, json: Any) -> httpx.Response:
-        response = self.client.patch(path, json=json)
-        self.catch_up()
-        return response
+        return self.api.patch(path, json=json)
 
     def get(self, path: str, **params: Any) -> Any:
-        response = self.client.get(path, params=params)
+        response = self.api.get(path, params=params)
         assert response.status_code == 200, response.text
         return response.json()
 
-    def catch_up(self) -> None:
-        """What the worker does a few milliseconds after a commit."""
-        with Session(self.projection.engine) as session:
-            bodies = session.scalars(
-                select(OutboxEvent.body)
-                .where(
-                    ~exists().where(ArchivedEvent.event_id == OutboxEvent.event_id),
-                    ~exists().where(DeadLetter.event_id == OutboxEvent.event_id),
-                )
-                .order_by(OutboxEvent.id)
-            ).all()
-        if bodies:
-            self.projection.apply(*(decode(body) for body in bodies))
+    def post_before_the_worker(self, path: str, json: Any) -> httpx.Response:
+        """A command whose events the worker has not applied yet."""
+        return self.api.portal.call(partial(self.api.client.post, path, json=json))
 
     def outbox_size(self) -> int:
-        with Session(self.projection.engine) as session:
+        with Session(self.api.engine) as session:
             return int(session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
 
     def archived(self, event_type: str) -> list[dict[str, Any]]:
         """The envelopes of the applied events of one type, oldest first."""
-        with Session(self.projection.engine) as session:
+        with Session(self.api.engine) as session:
             bodies = session.scalars(
                 select(ArchivedEvent.body)
                 .where(ArchivedEvent.type == event_type)
@@ -141,12 +118,3 @@ class Office:
     def rsvp(self, invitation_id: str, answer: str, **more: Any) -> httpx.Response:
         body = {"answer": answer, "received_via": "email", **more}
         return self.post(f"/invitations/{invitation_id}/rsvp", body)
-
-
-@contextmanager
-def office_desk(projection: Projection) -> Iterator[Office]:
-    clock = Clock()
-    app = create_app(projection.settings, with_relay=False)
-    app.dependency_overrides[get_clock] = lambda: clock
-    with TestClient(app) as client:
-        yield Office(client, projection, clock)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Projection
-from invitations_office import Office, office_desk, sample_city_event
+from conftest import InlineApi
+from invitations_office import Office, sample_city_event
 
 AFTER_START = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)  # 10:00 in Taipei on the festival day
 COMPLETION = {"field": "culture", "summary": {"en": "Eight partner troupes performed."}}
 
 
 @pytest.fixture
-def office(projection: Projection) -> Iterator[Office]:
-    with office_desk(projection) as desk:
-        yield desk
+def office(inline_api: InlineApi) -> Office:
+    return Office(inline_api)
 
 
 def test_a_scheduled_event_is_read_back_in_utc_with_its_zone_and_local_days(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import Projection
-from invitations_office import office_desk, produced, sample_city_event
+from conftest import InlineApi, Projection
+from invitations_office import Office, produced, sample_city_event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
 from twinning.invitations.models import CityEvent, Invitation
@@ -55,23 +55,37 @@ def _what_staff_see(read: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_events_from_an_external_producer_are_applied_like_the_apis(
+    inline_api: InlineApi,
+) -> None:
+    assert apply(inline_api, SCHEDULED, INVITED, ANSWERED) == ["applied"] * 3
+    office = Office(inline_api)
+    api_event = office.city_event()
+    [api_invitation] = office.invite(api_event, ("mission", "m-jp"))
+    office.accepted(
+        office.rsvp(api_invitation, "accepted-in-person", delegates=3, received_via="portal")
+    )
+
+    for path in ("/city-events/{}", "/city-events/{}/invitations/summary"):
+        external = office.get(path.format(CITY_EVENT))
+        own = office.get(path.format(api_event))
+        assert _what_staff_see(external) == _what_staff_see(own)
+    assert _what_staff_see(office.get("/invitations/inv-1")) == _what_staff_see(
+        office.get(f"/invitations/{api_invitation}")
+    )
+
+
+def test_a_batch_as_the_worker_takes_it_under_load_is_applied_in_order(
     projection: Projection,
 ) -> None:
-    assert apply(projection, SCHEDULED, INVITED, ANSWERED) == ["applied"] * 3
-    with office_desk(projection) as office:
-        api_event = office.city_event()
-        [api_invitation] = office.invite(api_event, ("mission", "m-jp"))
-        office.accepted(
-            office.rsvp(api_invitation, "accepted-in-person", delegates=3, received_via="portal")
-        )
+    outcomes = projection.apply_batch(SCHEDULED, INVITED, ANSWERED, topic=INVITATIONS)
 
-        for path in ("/city-events/{}", "/city-events/{}/invitations/summary"):
-            external = office.get(path.format(CITY_EVENT))
-            own = office.get(path.format(api_event))
-            assert _what_staff_see(external) == _what_staff_see(own)
-        assert _what_staff_see(office.get("/invitations/inv-1")) == _what_staff_see(
-            office.get(f"/invitations/{api_invitation}")
-        )
+    assert outcomes == ["applied"] * 3
+    [invitation] = projection.rows(Invitation)
+    assert (invitation.answer, invitation.delegates, invitation.version) == (
+        "accepted-in-person",
+        3,
+        2,
+    )
 
 
 def test_an_answer_that_arrives_before_its_invitation_waits_for_it(

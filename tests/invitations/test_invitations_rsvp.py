@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Projection
-from invitations_office import Office, office_desk
+from conftest import InlineApi
+from invitations_office import Office
 from twinning.api.deps import get_personal_data_access
 
 
 @pytest.fixture
-def office(projection: Projection) -> Iterator[Office]:
-    with office_desk(projection) as desk:
-        yield desk
+def office(inline_api: InlineApi) -> Office:
+    return Office(inline_api)
 
 
 def test_a_new_invitation_has_no_reply_yet(office: Office) -> None:
@@ -182,7 +180,7 @@ def test_the_answer_note_is_withheld_from_callers_without_access_to_personal_dat
     city_event = office.city_event()
     [invitation_id] = office.invite(city_event, ("partner", office.partner()))
     office.accepted(office.rsvp(invitation_id, "declined", note="The mayor is in hospital"))
-    office.client.app.dependency_overrides[get_personal_data_access] = lambda: False  # type: ignore[attr-defined]
+    office.api.app.dependency_overrides[get_personal_data_access] = lambda: False
 
     assert office.get(f"/invitations/{invitation_id}")["note"] is None
     assert office.get(f"/city-events/{city_event}/invitations")[0]["note"] is None

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Projection, sample_partner
-from invitations_office import Office, office_desk, sample_city_event
+from conftest import InlineApi, sample_partner
+from invitations_office import Office, sample_city_event
 
 NEW_EVENT = sample_city_event()
 
@@ -90,9 +89,8 @@ BAD_INPUT = [
 
 
 @pytest.fixture
-def office(projection: Projection) -> Iterator[Office]:
-    with office_desk(projection) as desk:
-        yield desk
+def office(inline_api: InlineApi) -> Office:
+    return Office(inline_api)
 
 
 @pytest.mark.parametrize(("method", "path", "body", "field"), BAD_INPUT)
@@ -116,7 +114,7 @@ def test_bad_input_is_refused_with_422_naming_the_field_and_nothing_is_recorded(
 
 def test_bad_list_filters_are_refused_with_422(office: Office) -> None:
     for params in ({"from": "2026-11-01", "to": "2026-10-01"}, {"status": "done"}, {"limit": "0"}):
-        response = office.client.get("/city-events", params=params)
+        response = office.api.get("/city-events", params=params)
         assert response.status_code == 422, params
 
 
@@ -138,7 +136,7 @@ def test_bad_list_filters_are_refused_with_422(office: Office) -> None:
 def test_unknown_city_events_and_invitations_answer_404(
     office: Office, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
-    response = office.client.request(method.upper(), path, json=body)
+    response = office.api.request(method.upper(), path, json=body)
 
     assert response.status_code == 404
     assert "nope not found" in response.json()["detail"]
@@ -164,7 +162,7 @@ def test_a_partner_registered_a_moment_ago_can_be_invited_before_the_worker_appl
 ) -> None:
     city_event_id = office.city_event()
     # Straight to the API, without catching up: the worker has not seen the partner yet.
-    partner_id = office.client.post("/partners", json=sample_partner()).json()["id"]
+    partner_id = office.post_before_the_worker("/partners", sample_partner()).json()["id"]
 
     body = _invitations(invitees=[{"kind": "partner", "id": partner_id}])
     office.accepted(office.post(f"/city-events/{city_event_id}/invitations", body))
