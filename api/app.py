@@ -12,10 +12,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning import __version__
 from twinning.api.routes import (
+    city_events,
     contacts,
     events,
     exchanges,
     health,
+    invitations,
     missions,
     partners,
     protocol,
@@ -78,6 +80,8 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         trips,
         protocol,
         visits,
+        city_events,
+        invitations,
         events,
     ):
         app.include_router(module.router)

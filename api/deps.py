@@ -1,15 +1,16 @@
 """Request-scoped dependencies: the database session, the actor, the outbox doorbell, the
-settings and today's date (a dependency, so that tests can set the clock)."""
+settings and the clock (a dependency, so that tests can set it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
+from twinning.db import utcnow
 from twinning.streams.outbox import OutboxSignal
 
 
@@ -44,9 +45,9 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_today() -> date:
-    """Today's date (UTC), for figures that depend on it: dormancy, upcoming anniversaries."""
-    return datetime.now(UTC).date()
+def get_clock() -> Callable[[], datetime]:
+    """What time it is now (UTC); tests override this dependency to move deadlines past."""
+    return utcnow
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db)]
@@ -55,4 +56,4 @@ StaffActor = Annotated[str, Depends(get_staff_actor)]
 PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
-Today = Annotated[date, Depends(get_today)]
+Clock = Annotated[Callable[[], datetime], Depends(get_clock)]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from twinning.api.common import Accepted, CountryFilter, Limit, Offset, accept
-from twinning.api.deps import AppSettings, DbSession, OutboxDoorbell, StaffActor, Today
+from twinning.api.deps import AppSettings, Clock, DbSession, OutboxDoorbell, StaffActor
 from twinning.api.language import Language
 from twinning.crm import service, stats
 from twinning.crm.models import PartnerCity
@@ -65,14 +65,14 @@ async def update_partner(
 async def partner_stats_overview(
     db_session: DbSession,
     settings: AppSettings,
-    today: Today,
+    clock: Clock,
     within_days: Annotated[
         int, Query(ge=1, le=3660, description="Anniversaries up to this many days ahead.")
     ] = 365,
 ) -> PartnerStatsOverview:
     return await stats.overview(
         db_session=db_session,
-        today=today,
+        today=clock().date(),
         dormant_after_months=settings.dormant_after_months,
         within_days=within_days,
     )
@@ -87,12 +87,12 @@ async def _partner(db_session: DbSession, partner_id: str) -> PartnerCity:
 
 @router.get("/{partner_id}/stats", response_model=PartnerStats)
 async def get_partner_stats(
-    partner_id: str, db_session: DbSession, settings: AppSettings, today: Today
+    partner_id: str, db_session: DbSession, settings: AppSettings, clock: Clock
 ) -> PartnerStats:
     [figures] = await stats.stats_of(
         db_session=db_session,
         partners=[await _partner(db_session, partner_id)],
-        today=today,
+        today=clock().date(),
         dormant_after_months=settings.dormant_after_months,
     )
     return figures

@@ -103,6 +103,7 @@ async def async_session_scope(
 def load_models() -> MetaData:
     """Import every module that declares tables, so that `Base.metadata` is complete."""
     from twinning.crm import models as _crm  # noqa: F401
+    from twinning.invitations import models as _invitations  # noqa: F401
     from twinning.streams import store as _store  # noqa: F401
     from twinning.trips import models as _trips  # noqa: F401
     from twinning.visits import models as _visits  # noqa: F401

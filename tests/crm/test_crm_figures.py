@@ -4,13 +4,14 @@ exchange), or computed when read from stored facts (anniversaries, dormancy)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 from conftest import InlineApi, Projection, command, external_event, sample_partner
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from twinning.api.deps import get_settings, get_today
+from twinning.api.deps import get_clock, get_settings
 from twinning.crm.models import Exchange, PartnerActivity, PartnerCity, PartnerExchangeCount
 from twinning.crm.stats import add_months, next_anniversary, partner_stats
 from twinning.db import make_async_engine
@@ -265,6 +266,11 @@ def test_an_ended_partnership_has_no_next_anniversary() -> None:
 # --- served by the API -------------------------------------------------------------------
 
 
+def at(day: date) -> Callable[[], datetime]:
+    """A clock stopped at noon UTC of `day`."""
+    return lambda: datetime.combine(day, time(12), UTC)
+
+
 def entered_the_crm_on(inline_api: InlineApi, day: date) -> None:
     """Partners registered now entered the CRM today (real time); move that into the past."""
     with inline_api.engine.begin() as connection:
@@ -276,7 +282,7 @@ def entered_the_crm_on(inline_api: InlineApi, day: date) -> None:
 
 
 def test_partner_stats_are_served_as_of_today(inline_api: InlineApi) -> None:
-    inline_api.app.dependency_overrides[get_today] = lambda: date(2025, 7, 15)
+    inline_api.app.dependency_overrides[get_clock] = lambda: at(date(2025, 7, 15))
     osaka = command(
         inline_api, "POST", "/partners", json={**sample_partner(), "agreement_date": "2000-02-29"}
     )["id"]
@@ -315,7 +321,7 @@ def test_partner_stats_are_served_as_of_today(inline_api: InlineApi) -> None:
 
 
 def test_the_dormancy_period_is_a_setting(inline_api: InlineApi) -> None:
-    inline_api.app.dependency_overrides[get_today] = lambda: date(2025, 7, 15)
+    inline_api.app.dependency_overrides[get_clock] = lambda: at(date(2025, 7, 15))
     settings = inline_api.settings.model_copy(update={"dormant_after_months": 6})
     inline_api.app.dependency_overrides[get_settings] = lambda: settings
     partner_id = command(inline_api, "POST", "/partners", json=sample_partner())["id"]
