@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -33,6 +34,13 @@ from twinning.streams.broker import EmbeddedBroker, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0
+#: The first admin's API token in every test system (its TWINNING_BOOTSTRAP_TOKEN).
+ADMIN_TOKEN = "twn_test-admin-" + secrets.token_urlsafe(32)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header that authenticates a request with an API token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def wait_for(
@@ -85,7 +93,9 @@ class Stack:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.engine: Engine = create_engine(settings.sync_database_url)
-        self.client = httpx.Client(base_url=settings.base_url(), timeout=30)
+        self.client = httpx.Client(
+            base_url=settings.base_url(), timeout=30, headers=bearer(ADMIN_TOKEN)
+        )
 
     # --- parts ---------------------------------------------------------------------------
 
@@ -223,6 +233,7 @@ def make_stack(
             topic_partitions=3,
             relay_poll_interval=0.2,
             redeliver_after=3.0,
+            bootstrap_token=ADMIN_TOKEN,
             _env_file=None,  # type: ignore[call-arg]
         )
         upgrade(settings.sync_database_url)
@@ -284,7 +295,12 @@ class Projection:
 
 @pytest.fixture
 def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
-    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        bootstrap_token=ADMIN_TOKEN,
+        _env_file=None,  # type: ignore[call-arg]
+    )
     upgrade(settings.sync_database_url)
     helper = Projection(settings)
     yield helper

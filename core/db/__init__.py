@@ -102,6 +102,7 @@ async def async_session_scope(
 
 def load_models() -> MetaData:
     """Import every module that declares tables, so that `Base.metadata` is complete."""
+    from twinning.auth import models as _auth  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.streams import store as _store  # noqa: F401
 
