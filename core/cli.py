@@ -47,11 +47,13 @@ def _setup(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine work.
+    # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine
+    # work; aiosqlite logs every statement with its parameters, i.e. stored (personal) data.
     for name, level in (
         ("kafka", logging.CRITICAL),
         ("alembic", logging.WARNING),
         ("httpx", logging.WARNING),
+        ("aiosqlite", logging.WARNING),
     ):
         logging.getLogger(name).setLevel(level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

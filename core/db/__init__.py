@@ -71,15 +71,17 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+# Statement parameters are stored data, personal data among it: keep them out of SQLAlchemy's
+# log lines and out of the messages of its exceptions (which end up in tracebacks and logs).
 def make_engine(url: URL) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine)
     return engine
 
 
 def make_async_engine(url: URL) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine.sync_engine)
     return engine

@@ -40,11 +40,10 @@ def desk_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
     """Settings with no broker: the embedded one is named but not started in `data_dir`, so
     /health reports it down at once."""
     return Settings(
+        **{"bootstrap_token": ADMIN_TOKEN, **overrides},
         database_url=database_url,
         data_dir=data_dir,
-        bootstrap_token=ADMIN_TOKEN,
         _env_file=None,  # type: ignore[call-arg]
-        **overrides,
     )
 
 
