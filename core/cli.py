@@ -20,7 +20,10 @@ from twinning.auth.schemas import Role
 from twinning.config import EMBEDDED, Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncSession
+    from twinning.auth.models import ApiToken, User
 
 cli = typer.Typer(
     help="twinning: the international affairs office's event-driven system.", no_args_is_help=True
@@ -390,7 +393,7 @@ def users_list(data_dir: DataDir = None) -> None:
     """List the users, each with their tokens (prefix and id, never the token)."""
     from twinning.auth import service as auth
 
-    async def users_and_tokens(session: AsyncSession) -> list[tuple[Any, Any]]:
+    async def users_and_tokens(session: AsyncSession) -> list[tuple[User, Sequence[ApiToken]]]:
         return [
             (user, await auth.list_tokens(db_session=session, user_id=user.id))
             for user in await auth.list_users(db_session=session)
