@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning import __version__
 from twinning.api import security
 from twinning.api.deps import get_current_user
-from twinning.api.routes import events, health, partners, users
+from twinning.api.routes import events, health, partners, protocol, users, visits
 from twinning.auth import service as auth
 from twinning.config import Settings
 from twinning.db import async_session_scope, make_async_engine, make_engine
@@ -27,6 +28,8 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router,)
 #: Everything else: a valid API token first (any role reads; routes ask more where needed).
 AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,
+    protocol.router,
+    visits.router,
     events.router,
     users.router,
     users.whoami,
@@ -52,7 +55,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await _bootstrap_admin(sessions, settings)
+        await ensure_first_admin(sessions, settings)
         if relay is not None:
             relay.start()
         try:
@@ -79,6 +82,18 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         app.include_router(router, dependencies=[Depends(get_current_user)])
     security.install(app, settings)
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The pool reconnects by itself (pre-ping) once the database is back.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the database is unavailable; nothing was changed, retry shortly"},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(NotSettled)
     async def _not_settled(_request: Request, exc: NotSettled) -> JSONResponse:
         return JSONResponse(
@@ -92,8 +107,11 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     return app
 
 
-async def _bootstrap_admin(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """Store TWINNING_BOOTSTRAP_TOKEN as the first admin's token while there is no admin."""
+async def ensure_first_admin(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Store TWINNING_BOOTSTRAP_TOKEN as the first admin's token while there is no admin (on
+    startup; an app driven without its lifespan calls this itself)."""
     async with async_session_scope(sessions) as session:
         if settings.bootstrap_token is not None:
             token = settings.bootstrap_token.get_secret_value()

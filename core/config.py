@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         default=30.0,
         description="Seconds after which the relay publishes again an event that no worker applied.",
     )
+    fetch_max_wait_ms: Annotated[int, Field(ge=1, le=30000)] = Field(
+        default=20,
+        description="How long a worker's fetch waits for data; short, because the embedded broker "
+        "does not answer early when data arrives (Kafka does, so it costs only idle polls there).",
+    )
+    park_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=3600.0,
+        description="Seconds an event waits for the aggregate it refers to before it is dead-lettered.",
+    )
     rebalance_timeout: Annotated[float, Field(gt=0)] = Field(
         default=3.0,
         description="Kafka consumer-group rebalance timeout (s); short for one machine.",

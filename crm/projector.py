@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import PartnerCity
 from twinning.streams.events import Event, PartnerCityRegistered, PartnerCityUpdated
 from twinning.streams.projection import Park, Projector
 
-projector = Projector("crm", tables=[PartnerCity])
+
+async def _prefetch_partners(session: AsyncSession, events: Sequence[Event]) -> None:
+    ids = {event.aggregate_id for event in events}
+    if ids:
+        (await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(ids)))).all()
+
+
+projector = Projector("crm", tables=[PartnerCity], prefetch=_prefetch_partners)
 
 
 def _date(value: date | str | None) -> date | None:

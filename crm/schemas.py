@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from twinning.streams.events import (
     PartnerCityRegistered,
     PartnerCityUpdated,
@@ -22,7 +22,14 @@ class PartnerCityRead(BaseModel):
 
     id: str
     names: dict[str, str]
+    name: str | None = Field(
+        default=None,
+        description="The name in the answer's language, by the fallback chain (ja -> en -> zh-TW).",
+    )
     country: str
+    country_name: str | None = Field(
+        default=None, description="CLDR's name of the country in the answer's language."
+    )
     kind: PartnerKind
     timezone: str
     agreement_date: date | None

@@ -24,7 +24,9 @@ from pydantic import (
     HttpUrl,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -215,6 +217,305 @@ class PartnerCityUpdated(Payload):
 
 
 register(PARTNERS, PartnerCityRegistered, PartnerCityUpdated)
+
+
+# --- visits (twinning.visits) ----------------------------------------------------------
+# Officials and venues are managed here too: they are what an itinerary books, and keeping
+# them on the same topic lets a conflict check settle one topic.
+
+EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
+ProtocolRank = Annotated[
+    int, Field(ge=1, le=999, description="Order of precedence: 1 comes first (the mayor).")
+]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()./-]{3,30}$")
+]
+
+
+class Update(Payload):
+    """A partial update: only the fields present change, and at least one must be present.
+    Only the `clearable` fields may be set to null; the others must carry a value."""
+
+    partial: ClassVar[bool] = True
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("cannot be cleared (null)")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Update:
+        if not self.model_fields_set:
+            raise ValueError("an update must change at least one field")
+        return self
+
+
+class OfficialRegistered(Payload):
+    """An official of the city (mayor, deputy mayor, director) whom itineraries can book."""
+
+    names: MultilingualText
+    title: MultilingualText
+    protocol_rank: ProtocolRank
+
+
+class OfficialUpdated(Update):
+    """Some facts of an official changed; names and title merge by language."""
+
+    names: MultilingualText | None = None
+    title: MultilingualText | None = None
+    protocol_rank: ProtocolRank | None = None
+
+
+class VenueRegistered(Payload):
+    """One of the city's own rooms or halls where delegations are received."""
+
+    names: MultilingualText
+    capacity: Annotated[int, Field(ge=1, le=100000)]
+    timezone: TimeZoneName
+    address: MultilingualText | None = None
+
+
+class VenueUpdated(Update):
+    """Some facts of a venue changed; names and address merge by language."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"address"})
+
+    names: MultilingualText | None = None
+    capacity: Annotated[int, Field(ge=1, le=100000)] | None = None
+    timezone: TimeZoneName | None = None
+    address: MultilingualText | None = None
+
+
+class Delegation(Payload):
+    """Who visits: a partner city, a foreign mission, or another organisation (exactly one)."""
+
+    partner_id: EntityId | None = None
+    mission_id: EntityId | None = None
+    organisation: MultilingualText | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Delegation:
+        given = [self.partner_id, self.mission_id, self.organisation]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("name exactly one of partner_id, mission_id or organisation")
+        return self
+
+
+class HeadOfDelegation(Payload):
+    names: MultilingualText
+    title: MultilingualText
+    protocol_rank: ProtocolRank
+
+
+class VisitContact(Payload):
+    """The delegation's contact person: personal data, shown to staff only."""
+
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class VisitRequested(Payload):
+    """A delegation asked to visit; dietary and accessibility notes and the contact are
+    personal data."""
+
+    delegation: Delegation
+    head_of_delegation: HeadOfDelegation
+    members: Annotated[int, Field(ge=1, le=10000)]
+    purpose: MultilingualText
+    requested_from: date
+    requested_to: date
+    languages: list[LanguageTag] = Field(default_factory=list, max_length=20)
+    interpreter_needed: bool = False
+    dietary_notes: Text | None = None
+    accessibility_notes: Text | None = None
+    contact: VisitContact | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> VisitRequested:
+        if self.requested_to < self.requested_from:
+            raise ValueError("requested_to is before requested_from")
+        return self
+
+
+class VisitStep(Payload):
+    """A step in a visit's lifecycle, with the reason staff gave (if any)."""
+
+    reason: Text | None = None
+
+
+class VisitApproved(VisitStep):
+    """The office agreed to receive the delegation."""
+
+
+class VisitDeclined(VisitStep):
+    """The office declined the request."""
+
+
+class VisitScheduled(VisitStep):
+    """The visit's programme is fixed."""
+
+
+class VisitCancelled(VisitStep):
+    """The visit will not take place."""
+
+
+class VisitCompleted(VisitStep):
+    """The visit took place; `exchange_id` names the ExchangeRecorded committed with it."""
+
+    exchange_id: EntityId | None = None
+
+
+class OutsidePlace(Payload):
+    """A place that is not one of the city's venues (a school, a factory, a restaurant)."""
+
+    names: MultilingualText
+    timezone: TimeZoneName
+    address: MultilingualText | None = None
+
+
+class BookingConflict(Payload):
+    """An itinerary item that already books the same official or venue at an overlapping time."""
+
+    visit_id: EntityId
+    item_id: EntityId
+    official_id: EntityId | None = None
+    venue_id: EntityId | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class ConflictOverride(Payload):
+    """Staff booked in spite of conflicts: why, and which conflicts they overrode."""
+
+    reason: Text
+    conflicts: list[BookingConflict] = Field(default_factory=list, max_length=500)
+
+
+def _no_repeats(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise ValueError("an official is named more than once")
+    return value
+
+
+OfficialIds = Annotated[list[EntityId], Field(max_length=50), AfterValidator(_no_repeats)]
+Interpreter = Annotated[
+    bool | Text,
+    Field(description="The interpreter's name, or true when one is needed but not yet named."),
+]
+
+
+def _one_location(venue_id: str | None, place: OutsidePlace | None) -> None:
+    if venue_id is not None and place is not None:
+        raise ValueError("give either venue_id (a city venue) or place (outside), not both")
+
+
+def _in_order(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ValueError("ends_at must be after starts_at")
+
+
+class ItineraryItemFacts(Payload):
+    """What an itinerary item is: when, where, who attends, and what the calendar shows."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue_id: EntityId | None = None
+    place: OutsidePlace | None = None
+    official_ids: OfficialIds = Field(default_factory=list)
+    interpreter: Interpreter = False
+    gift_exchange: Text | None = None
+    press: bool = False
+    titles: MultilingualText
+    notes_shared: Text | None = Field(
+        default=None, description="Staff-chosen notes that calendars may show."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ItineraryItemFacts:
+        _in_order(self.starts_at, self.ends_at)
+        _one_location(self.venue_id, self.place)
+        if self.venue_id is None and self.place is None:
+            raise ValueError("give venue_id (a city venue) or place (outside)")
+        return self
+
+
+class ItineraryItemAdded(ItineraryItemFacts):
+    """An item joined a visit's itinerary (the aggregate is the visit)."""
+
+    item_id: EntityId
+    override: ConflictOverride | None = None
+
+
+class ItineraryItemChanges(Update):
+    """The facts of an itinerary item that a change names; titles merge by language."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {"venue_id", "place", "gift_exchange", "notes_shared", "override"}
+    )
+
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    venue_id: EntityId | None = None
+    place: OutsidePlace | None = None
+    official_ids: OfficialIds | None = None
+    interpreter: Interpreter | None = None
+    gift_exchange: Text | None = None
+    press: bool | None = None
+    titles: MultilingualText | None = None
+    notes_shared: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ItineraryItemChanges:
+        _in_order(self.starts_at, self.ends_at)
+        _one_location(self.venue_id, self.place)
+        if not self.model_fields_set & set(ItineraryItemChanges.model_fields):
+            raise ValueError("an update must change at least one field")
+        return self
+
+
+class ItineraryItemChanged(ItineraryItemChanges):
+    """Some facts of an itinerary item changed (the aggregate is the visit)."""
+
+    item_id: EntityId
+    override: ConflictOverride | None = None
+
+
+class ItineraryItemRemoved(Payload):
+    """An item left the itinerary; it is kept as removed so that calendars can cancel it."""
+
+    item_id: EntityId
+    reason: Text | None = None
+
+
+register(
+    VISITS,
+    OfficialRegistered,
+    OfficialUpdated,
+    VenueRegistered,
+    VenueUpdated,
+    VisitRequested,
+    VisitApproved,
+    VisitDeclined,
+    VisitScheduled,
+    VisitCompleted,
+    VisitCancelled,
+    ItineraryItemAdded,
+    ItineraryItemChanged,
+    ItineraryItemRemoved,
+)
 
 
 # --- exchanges (twinning.exchanges) ----------------------------------------------------

@@ -2,5 +2,6 @@
 
 from twinning.crm.projector import projector as crm_projector
 from twinning.streams.projection import Projector
+from twinning.visits.projector import projector as visits_projector
 
-PROJECTORS: list[Projector] = [crm_projector]
+PROJECTORS: list[Projector] = [crm_projector, visits_projector]

@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
 from typing import Any
 
 import faust
+from faust.transport.drivers import TRANSPORTS
+from faust.transport.drivers import aiokafka as aiokafka_driver
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.config import Settings
 from twinning.db import make_async_engine
@@ -27,11 +30,37 @@ BATCH_SIZE = 200
 BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
 
 
+class _PromptFetchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
+    """faust hard-codes a 1.5 s fetch wait. Kafka answers a fetch as soon as data arrives, but
+    the embedded broker waits the whole time, which would add up to 1.5 s to every event's
+    trip; so the wait is a setting here (`TWINNING_FETCH_MAX_WAIT_MS`)."""
+
+    fetch_max_wait_ms = 1500
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = self.fetch_max_wait_ms  # read by AIOKafkaConsumer.start()
+        return consumer
+
+
+class _PromptFetchConsumer(aiokafka_driver.Consumer):
+    def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
+        return _PromptFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(aiokafka_driver.Transport):
+    Consumer = _PromptFetchConsumer
+
+
+TRANSPORTS.aliases["twinning"] = f"{__name__}:_Transport"
+
+
 def create_app(settings: Settings) -> faust.App:
     servers = settings.bootstrap_servers()
+    _PromptFetchConsumerThread.fetch_max_wait_ms = settings.fetch_max_wait_ms
     app = faust.App(
         settings.consumer_group,
-        broker=[f"kafka://{server}" for server in servers],
+        broker=[f"twinning://{server}" for server in servers],
         autodiscover=False,
         datadir=str(settings.data_dir / "worker"),
         store="memory://",
@@ -66,6 +95,15 @@ def create_app(settings: Settings) -> faust.App:
     for topic_name in EVENT_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
         app.agent(topic, name=f"project:{topic_name}", concurrency=1)(_project_with(processor))
+
+    park_limit = timedelta(seconds=settings.park_timeout)
+
+    @app.timer(interval=max(1.0, min(60.0, settings.park_timeout / 4)))
+    async def expire_parked() -> None:
+        try:
+            await processor.expire_parked(park_limit)
+        except Exception:
+            log.exception("could not expire parked events; trying again at the next tick")
 
     return app
 

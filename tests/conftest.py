@@ -11,27 +11,32 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, union
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
-from twinning.api.app import create_app
+from twinning.api.app import create_app, ensure_first_admin
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
-from twinning.streams.events import Event
+from twinning.streams.broker import EmbeddedBroker, free_port
+from twinning.streams.events import Event, decode
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message, Outcome
 from twinning.streams.registry import PROJECTORS
-from twinning.streams.broker import EmbeddedBroker, free_port
+from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
 
+T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0
 #: The first admin's API token in every test system (its TWINNING_BOOTSTRAP_TOKEN).
@@ -108,6 +113,7 @@ class Stack:
                 hide_password=False
             ),
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
+            "TWINNING_PARK_TIMEOUT": str(self.settings.park_timeout),
         }
 
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -222,7 +228,9 @@ def make_stack(
 ) -> Iterator[Callable[..., Stack]]:
     stacks: list[Stack] = []
 
-    def make(*, worker: bool = True, api: bool = True, with_relay: bool = True) -> Stack:
+    def make(
+        *, worker: bool = True, api: bool = True, with_relay: bool = True, **overrides: Any
+    ) -> Stack:
         data_dir = tmp_path / "data"
         data_dir.mkdir(exist_ok=True)
         settings = Settings(
@@ -233,7 +241,7 @@ def make_stack(
             topic_partitions=3,
             relay_poll_interval=0.2,
             redeliver_after=3.0,
-            bootstrap_token=ADMIN_TOKEN,
+            **{"bootstrap_token": ADMIN_TOKEN, **overrides},
             _env_file=None,  # type: ignore[call-arg]
         )
         upgrade(settings.sync_database_url)
@@ -264,37 +272,56 @@ class Projection:
         self.engine: Engine = create_engine(settings.sync_database_url)
         self.dead_letters: list[DeadLetterRecord] = []
 
-    def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
-        messages = [
-            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
-            if isinstance(e, Event)
-            else Message(e, topic or "twinning.partners")
-            for e in events
-        ]
-
-        async def run() -> list[Outcome]:
+    def _run(self, work: Callable[[EventProcessor], Awaitable[T]]) -> T:
+        async def run() -> T:
             engine = make_async_engine(self.settings.async_database_url)
 
             async def sink(record: DeadLetterRecord) -> None:
                 self.dead_letters.append(record)
 
             try:
-                processor = EventProcessor(
-                    async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+                return await work(
+                    EventProcessor(
+                        async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+                    )
                 )
-                return [await processor.process(message) for message in messages]
             finally:
                 await engine.dispose()
 
         return asyncio.run(run())
+
+    def expire_parked(self, older_than: timedelta) -> int:
+        return self._run(lambda processor: processor.expire_parked(older_than))
+
+    def apply(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
+        """Apply each event on its own, as the worker does one message at a time."""
+        messages = self._messages(events, topic)
+
+        async def apply_all(processor: EventProcessor) -> list[Outcome]:
+            return [await processor.process(message) for message in messages]
+
+        return self._run(apply_all)
+
+    def apply_batch(self, *events: Event | bytes, topic: str | None = None) -> list[Outcome]:
+        """Apply the events as one batch (one transaction), as the worker does under load."""
+        messages = self._messages(events, topic)
+        return self._run(lambda processor: processor.process_batch(messages))
+
+    @staticmethod
+    def _messages(events: Sequence[Event | bytes], topic: str | None) -> list[Message]:
+        return [
+            Message(e.envelope.to_bytes(), topic or e.event_type.topic)
+            if isinstance(e, Event)
+            else Message(e, topic or "twinning.partners")
+            for e in events
+        ]
 
     def rows(self, model: Any) -> list[Any]:
         with Session(self.engine) as session:
             return list(session.scalars(select(model)).all())
 
 
-@pytest.fixture
-def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
     settings = Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
@@ -302,6 +329,78 @@ def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
         _env_file=None,  # type: ignore[call-arg]
     )
     upgrade(settings.sync_database_url)
-    helper = Projection(settings)
+    return settings
+
+
+@pytest.fixture
+def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
+    helper = Projection(_migrated_settings(database_url, tmp_path))
     yield helper
     helper.engine.dispose()
+
+
+class InlineApi(Projection):
+    """The API in this process (over ASGI, no relay, no broker, no worker process) with the
+    worker's projection path applying every committed event as soon as each response is back:
+    commands that settle the outbox see the read model current. For fast API tests; the
+    `stack` proves the real path."""
+
+    def __init__(self, settings: Settings, portal: BlockingPortal) -> None:
+        super().__init__(settings)
+        self.app = create_app(settings, with_relay=False)
+        self.portal = portal
+        # ASGITransport runs no lifespan: make the first admin here, and act as that admin.
+        portal.call(ensure_first_admin, self.app.state.sessions, settings)
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://inline",
+            headers=bearer(ADMIN_TOKEN),
+        )
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self.portal.call(partial(self.client.request, method, url, **kwargs))
+        pending = self.pending()
+        if pending:
+            self.apply(*pending)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def pending(self) -> list[Event]:
+        """Committed outbox events that the projection path has not seen yet, oldest first."""
+        seen = union(
+            select(ArchivedEvent.event_id),
+            select(ParkedEvent.event_id),
+            select(DeadLetter.event_id).where(DeadLetter.event_id.is_not(None)),
+        )
+        with Session(self.engine) as session:
+            bodies = session.scalars(
+                select(OutboxEvent.body)
+                .where(OutboxEvent.event_id.not_in(seen))
+                .order_by(OutboxEvent.id)
+            )
+            return [decode(body) for body in bodies]
+
+    def close(self) -> None:
+        self.portal.call(self.client.aclose)
+        self.portal.call(self.app.state.sessions.kw["bind"].dispose)
+        self.engine.dispose()
+
+
+@pytest.fixture
+def inline_api(database_url: str, tmp_path: Path) -> Iterator[InlineApi]:
+    settings = _migrated_settings(database_url, tmp_path)
+    with start_blocking_portal() as portal:
+        api = InlineApi(settings, portal)
+        yield api
+        api.close()

@@ -39,66 +39,67 @@ def _as_postgres_user(command: list[str]) -> list[str]:
     return command
 
 
+class TemporaryPostgres:
+    """A PostgreSQL cluster in a temporary directory on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.bin_dir = _pg_bin()
+        self.root = Path(tempfile.mkdtemp(prefix="twinning-pg-"))
+        self.data, sockets = self.root / "data", self.root / "sock"
+        sockets.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(sockets, "postgres")
+            self.root.chmod(0o755)
+        self.port = free_port()
+        self.options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {sockets} "
+            "-c fsync=off -c synchronous_commit=off -c max_connections=200"
+        )
+        initdb = [
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+        subprocess.run(_as_postgres_user(initdb), check=True, capture_output=True)
+
+    @property
+    def url(self) -> URL:
+        return make_url(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> None:
+        command = [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]
+        subprocess.run(_as_postgres_user(command), check=check, capture_output=True)
+
+    def start(self) -> None:
+        self._pg_ctl("-o", self.options, "-l", str(self.root / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "immediate", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @contextmanager
 def postgres_server() -> Iterator[URL]:
     configured = os.environ.get("TWINNING_TEST_POSTGRES_URL")
     if configured:
         yield make_url(configured)
         return
-    bin_dir = _pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="twinning-pg-"))
-    data, sockets = root / "data", root / "sock"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-        root.chmod(0o755)
-    port = free_port()
-    subprocess.run(
-        _as_postgres_user(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c max_connections=200"
-    subprocess.run(
-        _as_postgres_user(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
+    server = TemporaryPostgres()
+    server.start()
     try:
-        yield make_url(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+        yield server.url
     finally:
-        subprocess.run(
-            _as_postgres_user(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
-            ),
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
 
 
 def create_database(server: URL) -> URL:

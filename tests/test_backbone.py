@@ -157,37 +157,54 @@ def _dead_letters(broker: EmbeddedBroker, expected: int) -> list[dict[str, objec
     return found
 
 
-def test_poison_messages_go_to_the_dead_letters_and_the_stream_goes_on(
-    stack: Stack, broker: EmbeddedBroker
+def test_poison_messages_of_every_kind_go_to_the_dead_letters_and_the_stream_goes_on(
+    make_stack: Callable[..., Stack], broker: EmbeddedBroker
 ) -> None:
+    stack = make_stack(park_timeout=2.0)
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
     aggregate = str(uuid.uuid4())
-    unknown = _envelope("PartnerCityAnnexed", {"by": "nobody"}, aggregate)
+    wrong_envelope = {
+        **_envelope("PartnerCityRegistered", sample_partner(), aggregate),
+        "actor": None,
+    }
+    unknown_type = _envelope("PartnerCityAnnexed", {"by": "nobody"}, aggregate)
+    unknown_version = {
+        **_envelope("PartnerCityRegistered", sample_partner(), aggregate),
+        "schema_version": 9,
+    }
     bad_payload = _envelope(
         "PartnerCityRegistered", {**sample_partner(), "timezone": "Mars/Olympus_Mons"}, aggregate
     )
+    orphan = _envelope("PartnerCityUpdated", {"region": "Atlantis"})  # its partner never appears
     valid = _envelope("PartnerCityRegistered", sample_partner(7), aggregate)
-    for value in (
+    poison = [
         b"{not json",
-        json.dumps(unknown).encode(),
-        json.dumps(bad_payload).encode(),
-        json.dumps(valid).encode(),
-    ):
+        *(
+            json.dumps(e).encode()
+            for e in (wrong_envelope, unknown_type, unknown_version, bad_payload)
+        ),
+    ]
+    for value in [*poison, json.dumps(orphan).encode(), json.dumps(valid).encode()]:
         producer.send(PARTNERS, key=aggregate.encode(), value=value)
     producer.flush()
     producer.close()
 
     stack.wait_applied([str(valid["event_id"])])
     assert stack.client.get(f"/partners/{aggregate}").json()["names"]["en"] == "Testville 7"
-    letters = _dead_letters(broker, 3)
+    letters = _dead_letters(broker, 6)
     reasons = sorted(str(letter["reason"]) for letter in letters)
-    assert reasons[0].startswith("invalid PartnerCityRegistered payload: timezone")
-    assert reasons[1].startswith("not JSON")
-    assert reasons[2].startswith("unknown event type 'PartnerCityAnnexed'")
+    assert [r.split(":")[0] for r in reasons] == [
+        "invalid PartnerCityRegistered payload",
+        "invalid envelope",
+        "not JSON",
+        f"partner city {orphan['aggregate_id']} is not registered yet, and it did not appear within 2s",
+        "unknown event type 'PartnerCityAnnexed' (known",
+        "unknown schema_version 9 of PartnerCityRegistered",
+    ]
     assert {letter["original"] for letter in letters} >= {"{not json"}
-    state = stack.client.get(f"/events/{unknown['event_id']}").json()
-    assert state["status"] == "dead-lettered"
-    assert "PartnerCityAnnexed" in state["reason"]
+    for event in (unknown_type, unknown_version, bad_payload, orphan):
+        state = stack.client.get(f"/events/{event['event_id']}").json()
+        assert state["status"] == "dead-lettered", state
 
 
 def test_an_update_that_arrives_before_its_partner_waits_for_it(

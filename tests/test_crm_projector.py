@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conftest import Projection, sample_partner
 from twinning.crm.models import PartnerCity
 from twinning.streams.events import PartnerCityRegistered, PartnerCityUpdated, new_event
@@ -43,3 +45,19 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason(projection: Projec
     assert projection.apply(b"\x00garbage") == ["dead-lettered"]
     [letter] = projection.dead_letters
     assert letter.reason.startswith("not JSON")
+
+
+def test_a_parked_event_whose_aggregate_never_appears_is_dead_lettered(
+    projection: Projection,
+) -> None:
+    orphan = new_event(
+        PartnerCityUpdated(region="Nowhere"), aggregate_id="p-never", actor="other-system"
+    )
+    assert projection.apply(orphan) == ["parked"]
+    assert projection.expire_parked(timedelta(hours=1)) == 0  # still within its time
+
+    assert projection.expire_parked(timedelta(0)) == 1
+    [letter] = projection.dead_letters
+    assert letter.event_id == orphan.event_id
+    assert "p-never" in letter.reason and "did not appear within 0s" in letter.reason
+    assert projection.rows(ParkedEvent) == []

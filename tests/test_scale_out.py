@@ -3,9 +3,8 @@ over, and the read model ends as one worker would have left it."""
 
 from __future__ import annotations
 
-from sqlalchemy import distinct, select
-
 from conftest import Stack, sample_partner, wait_for
+from sqlalchemy import distinct, select
 from twinning.streams.store import ArchivedEvent
 
 

@@ -7,8 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel
 from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
+from twinning.api.language import Language
 from twinning.crm import service
+from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import PartnerCityCreate, PartnerCityRead, PartnerCityUpdate
+from twinning.i18n import country_name, localized
 from twinning.streams.events import PartnerKind
 
 router = APIRouter(prefix="/partners", tags=["partners"])
@@ -56,21 +59,34 @@ async def update_partner(
     return Accepted(id=partner_id, event_id=event.event_id)
 
 
+def _read(partner: PartnerCity, language: str) -> PartnerCityRead:
+    read = PartnerCityRead.model_validate(partner)
+    return read.model_copy(
+        update={
+            "name": localized(read.names, language),
+            "country_name": country_name(read.country, locale=language),
+        }
+    )
+
+
 @router.get("/{partner_id}", response_model=PartnerCityRead)
-async def get_partner(partner_id: str, db_session: DbSession) -> PartnerCityRead:
+async def get_partner(
+    partner_id: str, db_session: DbSession, language: Language
+) -> PartnerCityRead:
     partner = await service.get_partner(db_session=db_session, partner_id=partner_id)
     if partner is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"partner city {partner_id} not found")
-    return PartnerCityRead.model_validate(partner)
+    return _read(partner, language)
 
 
 @router.get("", response_model=list[PartnerCityRead])
 async def list_partners(
     db_session: DbSession,
+    language: Language,
     kind: PartnerKind | None = None,
     country: Annotated[
         str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 code")
     ] = None,
 ) -> list[PartnerCityRead]:
     partners = await service.list_partners(db_session=db_session, kind=kind, country=country)
-    return [PartnerCityRead.model_validate(p) for p in partners]
+    return [_read(p, language) for p in partners]

@@ -107,5 +107,6 @@ def load_models() -> MetaData:
     from twinning.auth import models as _auth  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.streams import store as _store  # noqa: F401
+    from twinning.visits import models as _visits  # noqa: F401
 
     return Base.metadata

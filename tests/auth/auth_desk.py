@@ -2,10 +2,6 @@
 TestClient, lifespan included, so the bootstrap admin exists) on a test database, without
 broker, relay or worker, plus a way to make callers of every role. Commands only need to
 reach the outbox here, so nothing more is required; fast enough for one database per test.
-
-The desk's app has one extra route, `GET /probe/personal-data`, that answers what
-`PersonalDataAccess` says for the caller: the contract every domain router relies on when it
-decides to show or redact contacts, dietary and accessibility notes.
 """
 
 from __future__ import annotations
@@ -19,11 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ADMIN_TOKEN, bearer
-from fastapi import APIRouter, Depends
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from twinning.api.app import create_app
-from twinning.api.deps import PersonalDataAccess, get_current_user
 from twinning.config import Settings
 from twinning.db.migrate import upgrade
 
@@ -32,8 +26,6 @@ with warnings.catch_warnings():
     # which it still supports.
     warnings.simplefilter("ignore", UserWarning)
     from fastapi.testclient import TestClient
-
-PROBE = "/probe/personal-data"
 
 
 def desk_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
@@ -85,15 +77,7 @@ def desk_fixture(database_url: str, tmp_path: Path) -> Iterator[Desk]:
 @contextmanager
 def open_desk(settings: Settings) -> Iterator[Desk]:
     upgrade(settings.sync_database_url)
-    app = create_app(settings, with_relay=False)
-    probe = APIRouter()
-
-    @probe.get(PROBE)
-    async def personal_data(access: PersonalDataAccess) -> dict[str, bool]:
-        return {"personal_data": access}
-
-    app.include_router(probe, dependencies=[Depends(get_current_user)])
-    with TestClient(app) as client:
+    with TestClient(create_app(settings, with_relay=False)) as client:
         desk = Desk(client, settings)
         try:
             yield desk

@@ -7,8 +7,8 @@ import json
 import re
 
 import pytest
-from auth_desk import PROBE, Desk, desk_fixture  # noqa: F401 - the `desk` fixture
-from conftest import sample_partner
+from auth_desk import Desk, desk_fixture  # noqa: F401 - the `desk` fixture
+from conftest import InlineApi, bearer, sample_partner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twinning.streams.store import OutboxEvent
@@ -20,8 +20,27 @@ PUBLIC = re.compile(
 )
 
 
+#: A visit request carrying personal data: the contact, dietary and accessibility notes.
+VISIT = {
+    "delegation": {"organisation": {"en": "Kyoto Chamber of Commerce"}},
+    "head_of_delegation": {
+        "names": {"en": "Ichiro Sato"},
+        "title": {"en": "Chairman"},
+        "protocol_rank": 3,
+    },
+    "members": 8,
+    "purpose": {"en": "Smart-city exchange"},
+    "requested_from": "2026-05-01",
+    "requested_to": "2026-05-03",
+    "dietary_notes": "two vegetarians",
+    "accessibility_notes": "one wheelchair user",
+    "contact": {"name": "Hanako Sato", "email": "sato@example.jp"},
+}
+PERSONAL = {"contact", "dietary_notes", "accessibility_notes"}
+
+
 @pytest.mark.parametrize(
-    ("role", "write", "read", "personal_data"),
+    ("role", "write", "read", "sees_personal_data"),
     [
         ("viewer", 403, 200, False),
         ("staff", 202, 200, True),
@@ -29,13 +48,21 @@ PUBLIC = re.compile(
     ],
 )
 def test_what_each_role_may_do(
-    desk: Desk, role: str, write: int, read: int, personal_data: bool
+    inline_api: InlineApi, role: str, write: int, read: int, sees_personal_data: bool
 ) -> None:
-    token = desk.token_of_new_user(f"someone.{role}", role)
+    visit_id = inline_api.post("/visits", json=VISIT).json()["id"]  # as the bootstrap admin
+    user = inline_api.post("/users", json={"name": f"someone.{role}", "role": role}).json()
+    as_user = bearer(inline_api.post(f"/users/{user['id']}/tokens", json={}).json()["token"])
 
-    assert desk.call("POST", "/partners", token=token, json=sample_partner()).status_code == write
-    assert desk.call("GET", "/partners", token=token).status_code == read
-    assert desk.call("GET", PROBE, token=token).json() == {"personal_data": personal_data}
+    written = inline_api.post("/partners", json=sample_partner(), headers=as_user)
+    visit = inline_api.get(f"/visits/{visit_id}", headers=as_user)
+    visits = inline_api.get("/visits", headers=as_user)
+
+    assert written.status_code == write
+    assert (visit.status_code, visits.status_code) == (read, read)
+    for shown in (visit.json(), *visits.json()):
+        assert PERSONAL.issubset(shown) == sees_personal_data, shown
+        assert ("Hanako" in visit.text + visits.text) == sees_personal_data
 
 
 def test_every_route_but_the_public_ones_answers_401_without_a_token(desk: Desk) -> None:

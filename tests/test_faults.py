@@ -1,0 +1,80 @@
+"""Faults: the database goes away under the API and the worker, and comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ADMIN_TOKEN, Stack, wait_for
+from postgres import TemporaryPostgres, create_database
+from twinning.config import Settings
+from twinning.db.migrate import upgrade
+from twinning.streams.broker import EmbeddedBroker, free_port
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[TemporaryPostgres]:
+    server = TemporaryPostgres()
+    server.start()
+    yield server
+    server.remove()
+
+
+def test_a_database_outage_answers_503_and_everything_recovers_by_itself(
+    own_postgres: TemporaryPostgres, broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=create_database(own_postgres.url).render_as_string(hide_password=False),
+        broker=",".join(broker.bootstrap_servers),
+        data_dir=tmp_path / "data",
+        api_port=free_port(),
+        topic_partitions=3,
+        redeliver_after=3.0,
+        bootstrap_token=ADMIN_TOKEN,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    upgrade(settings.sync_database_url)
+    stack = Stack(settings, broker, tmp_path)
+    try:
+        stack.start_api()
+        stack.start_worker()
+        before = stack.post_partner()
+        stack.wait_applied([before["event_id"]])
+
+        own_postgres.stop()
+        read = stack.client.get(f"/partners/{before['id']}")
+        assert read.status_code == 503
+        assert "database is unavailable" in read.json()["detail"]
+        assert read.headers["retry-after"]
+        assert (
+            stack.client.post(
+                "/partners",
+                json={
+                    "names": {"en": "Lost?"},
+                    "country": "JP",
+                    "kind": "sister",
+                    "timezone": "Asia/Tokyo",
+                },
+            ).status_code
+            == 503
+        )
+        health = stack.client.get("/health")
+        assert (health.status_code, health.json()["database"]["status"]) == (503, "down")
+
+        own_postgres.start()
+        wait_for(
+            lambda: stack.client.get(f"/partners/{before['id']}").status_code == 200,
+            what="the API to recover",
+        )
+        after = stack.post_partner(names={"en": "After the outage"})
+        stack.wait_applied([after["event_id"]])  # the worker recovered too
+        assert stack.client.get(f"/partners/{after['id']}").json()["names"] == {
+            "en": "After the outage"
+        }
+        assert {p["id"] for p in stack.client.get("/partners").json()} == {
+            before["id"],
+            after["id"],
+        }
+    finally:
+        stack.close()

@@ -1,0 +1,207 @@
+"""What the visits API accepts and returns: officials, venues, visits and itinerary items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field
+from twinning.streams.events import (
+    ExchangeDirection,
+    ExchangeField,
+    ItineraryItemChanges,
+    ItineraryItemFacts,
+    MultilingualText,
+    OfficialRegistered,
+    OfficialUpdated,
+    Payload,
+    Text,
+    VenueRegistered,
+    VenueUpdated,
+    VisitRequested,
+)
+from twinning.visits.lifecycle import VisitStatus
+from twinning.visits.models import ItineraryItem, Visit
+
+# A command carries exactly what its event carries: one definition, validated once.
+OfficialCreate = OfficialRegistered
+OfficialUpdate = OfficialUpdated
+VenueCreate = VenueRegistered
+VenueUpdate = VenueUpdated
+VisitCreate = VisitRequested
+
+#: Personal data of a visit, left out of every answer to a caller without access to it.
+PERSONAL_FIELDS = frozenset({"dietary_notes", "accessibility_notes", "contact"})
+
+
+class Page(BaseModel):
+    """Which slice of a list to return."""
+
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+PageQuery = Annotated[Page, Query()]
+
+
+class StepRequest(Payload):
+    """The optional body of a lifecycle step or a removal."""
+
+    reason: Text | None = None
+
+
+class OverrideRequest(Payload):
+    """Book in spite of conflicts; the reason is recorded with the conflicts it overrides."""
+
+    reason: Text
+
+
+class ItineraryItemCreate(ItineraryItemFacts):
+    override: OverrideRequest | None = None
+
+
+class ItineraryItemUpdate(ItineraryItemChanges):
+    override: OverrideRequest | None = None
+
+
+ExchangeDay = Annotated[
+    date,
+    Field(
+        description="Defaults to the local day the itinerary starts, else the first requested day."
+    ),
+]
+
+
+class ExchangeRequest(Payload):
+    """The exchange a completed visit records (with its partner city)."""
+
+    field: ExchangeField
+    direction: ExchangeDirection = ExchangeDirection.INBOUND
+    summary: MultilingualText
+    participants: Annotated[int, Field(ge=0, le=100000)] | None = Field(
+        default=None, description="Defaults to the number of delegation members."
+    )
+    date: ExchangeDay | None = None
+
+
+class CompleteRequest(StepRequest):
+    exchange: ExchangeRequest | None = Field(
+        default=None, description="Required when the visiting delegation is a partner city."
+    )
+
+
+class OfficialRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    names: dict[str, str]
+    title: dict[str, str]
+    protocol_rank: int
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class VenueRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    names: dict[str, str]
+    capacity: int
+    timezone: str
+    address: dict[str, str] | None
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class DelegationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    partner_id: str | None
+    mission_id: str | None
+    organisation: dict[str, str] | None
+
+
+class StatusChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    status: VisitStatus
+    actor: str
+    reason: str | None
+    occurred_at: datetime
+
+
+class VisitRead(BaseModel):
+    """A visit; `dietary_notes`, `accessibility_notes` and `contact` are absent for callers
+    without access to personal data."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: VisitStatus
+    delegation: DelegationRead
+    head_of_delegation: dict[str, Any]
+    members: int
+    purpose: dict[str, str]
+    requested_from: date
+    requested_to: date
+    languages: list[str]
+    interpreter_needed: bool
+    dietary_notes: str | None = None
+    accessibility_notes: str | None = None
+    contact: dict[str, Any] | None = None
+    exchange_id: str | None
+    requested_at: datetime
+    updated_at: datetime
+    version: int
+    history: list[StatusChangeRead]
+
+
+class ItineraryItemRead(BaseModel):
+    """An itinerary item: times in UTC, and again in `timezone` (the venue's, or the outside
+    place's) as `local_starts_at` and `local_ends_at`."""
+
+    id: str
+    visit_id: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    local_starts_at: datetime
+    local_ends_at: datetime
+    venue_id: str | None
+    place: dict[str, Any] | None
+    official_ids: list[str]
+    interpreter: bool | str
+    gift_exchange: str | None
+    press: bool
+    titles: dict[str, str]
+    notes_shared: str | None
+    overrides: list[dict[str, Any]]
+    removed: bool
+    removal_reason: str | None
+    sequence: int
+    added_at: datetime
+    updated_at: datetime
+
+
+def visit_view(visit: Visit, *, personal_data: bool) -> VisitRead:
+    """The visit as a caller may see it; without access, the personal fields are left unset
+    (routes answer with `response_model_exclude_unset`, so they are absent, not null)."""
+    view = VisitRead.model_validate(visit)
+    if personal_data:
+        return view
+    return VisitRead.model_validate(view.model_dump(exclude=set(PERSONAL_FIELDS)))
+
+
+def item_view(item: ItineraryItem, *, timezone: str) -> ItineraryItemRead:
+    zone = ZoneInfo(timezone)
+    return ItineraryItemRead(
+        **{c.key: getattr(item, c.key) for c in ItineraryItem.__table__.columns},
+        official_ids=item.official_ids,
+        timezone=timezone,
+        local_starts_at=item.starts_at.astimezone(zone),
+        local_ends_at=item.ends_at.astimezone(zone),
+    )

@@ -1,0 +1,464 @@
+"""Visits commands and queries for the API: commands check the current state and record
+events in the outbox, queries read the read model.
+
+Commands that depend on the state first settle the outbox (`outbox.settle`), so that they
+see what earlier commands did. A conflict check settles the whole `twinning.visits` topic:
+any visit may book the same official or venue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.crm import service as crm
+from twinning.db import Base
+from twinning.streams import outbox
+from twinning.streams.events import (
+    VISITS,
+    BookingConflict,
+    ConflictOverride,
+    Event,
+    ExchangeRecorded,
+    ExchangeSource,
+    ItineraryItemAdded,
+    ItineraryItemChanged,
+    ItineraryItemRemoved,
+    Payload,
+    VisitCompleted,
+    new_event,
+)
+from twinning.visits.lifecycle import (
+    BOOKING,
+    STEP_BY_COMMAND,
+    Step,
+    VisitStatus,
+    check_itinerary_open,
+    check_step,
+)
+from twinning.visits.models import ItineraryAttendance, ItineraryItem, Official, Venue, Visit
+from twinning.visits.schemas import (
+    CompleteRequest,
+    ItineraryItemCreate,
+    ItineraryItemUpdate,
+    OfficialCreate,
+    OfficialUpdate,
+    OverrideRequest,
+    Page,
+    VenueCreate,
+    VenueUpdate,
+    VisitCreate,
+)
+
+Entity = TypeVar("Entity", bound=Base)
+
+
+class NotFound(LookupError):
+    def __init__(self, kind: str, entity_id: str) -> None:
+        super().__init__(f"{kind} {entity_id} not found")
+
+
+class InvalidField(ValueError):
+    """Input that is well formed but does not fit the current state (an unknown venue)."""
+
+    def __init__(self, loc: tuple[str, ...], message: str, value: Any) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+        self.value = value
+
+
+class BookingConflicts(Exception):
+    """The item would book an official or venue that another item books at the same time."""
+
+    def __init__(self, conflicts: list[BookingConflict]) -> None:
+        super().__init__(
+            f"{len(conflicts)} conflicting booking(s); send an override with a reason to book anyway"
+        )
+        self.conflicts = conflicts
+
+
+class RemovedItem(Exception):
+    def __init__(self, item_id: str) -> None:
+        super().__init__(f"itinerary item {item_id} was removed: it cannot change")
+        self.item_id = item_id
+
+
+async def _record(
+    db_session: AsyncSession, payload: Payload, *, aggregate_id: str, actor: str
+) -> Event:
+    event = new_event(payload, aggregate_id=aggregate_id, actor=actor)
+    outbox.record(db_session, event)
+    return event
+
+
+async def _existing(
+    db_session: AsyncSession, model: type[Entity], entity_id: str, *, kind: str
+) -> Entity:
+    """The entity as the worker has it once its committed events are applied."""
+    await outbox.settle(db_session, aggregate_ids=[entity_id])
+    entity = await db_session.get(model, entity_id)
+    if entity is None:
+        raise NotFound(kind, entity_id)
+    return entity
+
+
+async def _page(db_session: AsyncSession, query: Any, page: Page) -> Sequence[Any]:
+    return (await db_session.scalars(query.limit(page.limit).offset(page.offset))).all()
+
+
+# --- officials and venues --------------------------------------------------------------
+
+
+async def register_official(*, db_session: AsyncSession, data: OfficialCreate, actor: str) -> Event:
+    return await _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+
+
+async def update_official(
+    *, db_session: AsyncSession, official_id: str, data: OfficialUpdate, actor: str
+) -> Event:
+    await _existing(db_session, Official, official_id, kind="official")
+    return await _record(db_session, data, aggregate_id=official_id, actor=actor)
+
+
+async def get_official(*, db_session: AsyncSession, official_id: str) -> Official | None:
+    return await db_session.get(Official, official_id)
+
+
+async def list_officials(*, db_session: AsyncSession, page: Page) -> Sequence[Official]:
+    query = select(Official).order_by(Official.protocol_rank, Official.id)
+    return await _page(db_session, query, page)
+
+
+async def register_venue(*, db_session: AsyncSession, data: VenueCreate, actor: str) -> Event:
+    return await _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+
+
+async def update_venue(
+    *, db_session: AsyncSession, venue_id: str, data: VenueUpdate, actor: str
+) -> Event:
+    await _existing(db_session, Venue, venue_id, kind="venue")
+    return await _record(db_session, data, aggregate_id=venue_id, actor=actor)
+
+
+async def get_venue(*, db_session: AsyncSession, venue_id: str) -> Venue | None:
+    return await db_session.get(Venue, venue_id)
+
+
+async def list_venues(*, db_session: AsyncSession, page: Page) -> Sequence[Venue]:
+    return await _page(db_session, select(Venue).order_by(Venue.id), page)
+
+
+# --- visits and their lifecycle ---------------------------------------------------------
+
+
+async def request_visit(*, db_session: AsyncSession, data: VisitCreate, actor: str) -> Event:
+    partner_id = data.delegation.partner_id
+    if partner_id is not None and not await crm.partner_exists(
+        db_session=db_session, partner_id=partner_id
+    ):
+        raise InvalidField(
+            ("delegation", "partner_id"), f"unknown partner city {partner_id}", partner_id
+        )
+    return await _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+
+
+async def get_visit(*, db_session: AsyncSession, visit_id: str) -> Visit | None:
+    return await db_session.get(Visit, visit_id)
+
+
+async def list_visits(
+    *,
+    db_session: AsyncSession,
+    page: Page,
+    status: VisitStatus | None = None,
+    partner_id: str | None = None,
+) -> Sequence[Visit]:
+    query = select(Visit).order_by(Visit.requested_from.desc(), Visit.id)
+    if status is not None:
+        query = query.where(Visit.status == status.value)
+    if partner_id is not None:
+        query = query.where(Visit.partner_id == partner_id)
+    return await _page(db_session, query, page)
+
+
+async def take_step(
+    *, db_session: AsyncSession, visit_id: str, step: Step, reason: str | None, actor: str
+) -> Event:
+    """Approve, decline, schedule or cancel a visit (completing records more: see below)."""
+    visit = await _existing(db_session, Visit, visit_id, kind="visit")
+    check_step(visit.id, visit.status, step)
+    return await _record(db_session, step.event(reason=reason), aggregate_id=visit.id, actor=actor)
+
+
+async def complete_visit(
+    *, db_session: AsyncSession, visit_id: str, data: CompleteRequest, actor: str
+) -> tuple[Event, Event | None]:
+    """Complete a visit and, when a partner city visited, record its exchange in the same
+    transaction; returns both events (the second is None without a partner)."""
+    visit = await _existing(db_session, Visit, visit_id, kind="visit")
+    check_step(visit.id, visit.status, STEP_BY_COMMAND["complete"])
+    exchange = None
+    if visit.partner_id is not None:
+        exchange = await _exchange_of(db_session, visit, data, actor)
+    completed = await _record(
+        db_session,
+        VisitCompleted(reason=data.reason, exchange_id=exchange.aggregate_id if exchange else None),
+        aggregate_id=visit.id,
+        actor=actor,
+    )
+    if exchange is not None:
+        outbox.record(db_session, exchange)
+    return completed, exchange
+
+
+async def _exchange_of(
+    db_session: AsyncSession, visit: Visit, data: CompleteRequest, actor: str
+) -> Event:
+    facts = data.exchange
+    if facts is None:
+        raise InvalidField(
+            ("exchange",),
+            "a visit by a partner city records its exchange: give at least field and summary",
+            None,
+        )
+    recorded = ExchangeRecorded(
+        partner_ids=[visit.partner_id],
+        date=facts.date or await _first_day(db_session, visit),
+        field=facts.field,
+        direction=facts.direction,
+        summary=facts.summary,
+        participants=visit.members if facts.participants is None else facts.participants,
+        source=ExchangeSource(kind="visit", id=visit.id),
+    )
+    return new_event(recorded, aggregate_id=str(uuid.uuid4()), actor=actor)
+
+
+async def _first_day(db_session: AsyncSession, visit: Visit) -> date:
+    """The local day the itinerary starts, or the first requested day without one."""
+    first = await db_session.scalar(
+        _live_items()
+        .where(ItineraryItem.visit_id == visit.id)
+        .order_by(ItineraryItem.starts_at)
+        .limit(1)
+    )
+    if first is None:
+        return visit.requested_from
+    zone = (await display_zones(db_session=db_session, items=[first]))[first.id]
+    return first.starts_at.astimezone(ZoneInfo(zone)).date()
+
+
+# --- itineraries ------------------------------------------------------------------------
+
+
+def _live_items() -> Any:
+    """Items that book their officials and venue: not removed, of a visit still booking."""
+    return (
+        select(ItineraryItem)
+        .join(Visit, Visit.id == ItineraryItem.visit_id)
+        .where(
+            ItineraryItem.removed.is_(False),
+            Visit.status.in_([status.value for status in BOOKING]),
+        )
+    )
+
+
+async def find_conflicts(
+    *,
+    db_session: AsyncSession,
+    starts_at: datetime,
+    ends_at: datetime,
+    venue_id: str | None,
+    official_ids: Iterable[str],
+    ignore_item: str | None = None,
+) -> list[BookingConflict]:
+    """Live items that book the same venue or officials in [starts_at, ends_at). Intervals
+    are half-open, so one item may start the moment another ends; times compare in UTC."""
+    overlapping = _live_items().where(
+        ItineraryItem.starts_at < ends_at, ItineraryItem.ends_at > starts_at
+    )
+    if ignore_item is not None:
+        overlapping = overlapping.where(ItineraryItem.id != ignore_item)
+    conflicts: list[BookingConflict] = []
+    if venue_id is not None:
+        for item in await db_session.scalars(overlapping.where(ItineraryItem.venue_id == venue_id)):
+            conflicts.append(_conflict(item, venue_id=venue_id))
+    officials = sorted(set(official_ids))
+    if officials:
+        rows = await db_session.execute(
+            overlapping.add_columns(ItineraryAttendance.official_id)
+            .join(ItineraryAttendance, ItineraryAttendance.item_id == ItineraryItem.id)
+            .where(ItineraryAttendance.official_id.in_(officials))
+        )
+        conflicts.extend(_conflict(item, official_id=official) for item, official in rows)
+    return sorted(
+        conflicts, key=lambda c: (c.starts_at, c.item_id, c.venue_id or "", c.official_id or "")
+    )
+
+
+def _conflict(item: ItineraryItem, **booked: str) -> BookingConflict:
+    return BookingConflict(
+        visit_id=item.visit_id,
+        item_id=item.id,
+        starts_at=item.starts_at,
+        ends_at=item.ends_at,
+        **booked,
+    )
+
+
+def _overriding(
+    conflicts: list[BookingConflict], override: OverrideRequest | None
+) -> ConflictOverride | None:
+    """What the event records of an override: only one that overrode something."""
+    if not conflicts:
+        return None
+    if override is None:
+        raise BookingConflicts(conflicts)
+    return ConflictOverride(reason=override.reason, conflicts=conflicts)
+
+
+async def _open_visit(db_session: AsyncSession, visit_id: str) -> Visit:
+    visit = await db_session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound("visit", visit_id)
+    check_itinerary_open(visit.id, visit.status)
+    return visit
+
+
+async def _check_references(
+    db_session: AsyncSession, venue_id: str | None, official_ids: Iterable[str]
+) -> None:
+    if venue_id is not None and await db_session.get(Venue, venue_id) is None:
+        raise InvalidField(("venue_id",), f"unknown venue {venue_id}", venue_id)
+    named = set(official_ids)
+    known = set(await db_session.scalars(select(Official.id).where(Official.id.in_(named))))
+    if named - known:
+        unknown = sorted(named - known)
+        raise InvalidField(("official_ids",), f"unknown officials {', '.join(unknown)}", unknown)
+
+
+async def add_item(
+    *, db_session: AsyncSession, visit_id: str, data: ItineraryItemCreate, actor: str
+) -> Event:
+    await outbox.settle(db_session, topic=VISITS)
+    visit = await _open_visit(db_session, visit_id)
+    await _check_references(db_session, data.venue_id, data.official_ids)
+    conflicts = await find_conflicts(
+        db_session=db_session,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        venue_id=data.venue_id,
+        official_ids=data.official_ids,
+    )
+    added = ItineraryItemAdded(
+        item_id=str(uuid.uuid4()),
+        **data.model_dump(exclude={"override"}),
+        override=_overriding(conflicts, data.override),
+    )
+    return await _record(db_session, added, aggregate_id=visit.id, actor=actor)
+
+
+BOOKED = frozenset({"starts_at", "ends_at", "venue_id", "official_ids"})
+
+
+async def change_item(
+    *,
+    db_session: AsyncSession,
+    visit_id: str,
+    item_id: str,
+    data: ItineraryItemUpdate,
+    actor: str,
+) -> Event:
+    await outbox.settle(db_session, topic=VISITS)
+    visit = await _open_visit(db_session, visit_id)
+    item = await _live_item(db_session, visit, item_id)
+    changes = data.model_dump(exclude_unset=True, exclude={"override"})
+    # Naming one kind of place clears the other: moving outside is just `{"place": {...}}`.
+    if changes.get("place") is not None:
+        changes.setdefault("venue_id", None)
+    if changes.get("venue_id") is not None:
+        changes.setdefault("place", None)
+    after = {
+        "starts_at": item.starts_at,
+        "ends_at": item.ends_at,
+        "venue_id": item.venue_id,
+        "place": item.place,
+        "official_ids": item.official_ids,
+        **changes,
+    }
+    if after["ends_at"] <= after["starts_at"]:
+        raise InvalidField(("ends_at",), "ends_at must be after starts_at", after["ends_at"])
+    if after["venue_id"] is None and after["place"] is None:
+        raise InvalidField(("venue_id",), "give venue_id (a city venue) or place (outside)", None)
+    await _check_references(db_session, changes.get("venue_id"), changes.get("official_ids") or [])
+    conflicts = []
+    if BOOKED & changes.keys():
+        conflicts = await find_conflicts(
+            db_session=db_session,
+            starts_at=after["starts_at"],
+            ends_at=after["ends_at"],
+            venue_id=after["venue_id"],
+            official_ids=after["official_ids"],
+            ignore_item=item.id,
+        )
+    changed = ItineraryItemChanged(
+        item_id=item.id, **changes, override=_overriding(conflicts, data.override)
+    )
+    return await _record(db_session, changed, aggregate_id=visit.id, actor=actor)
+
+
+async def remove_item(
+    *, db_session: AsyncSession, visit_id: str, item_id: str, reason: str | None, actor: str
+) -> Event:
+    await outbox.settle(db_session, aggregate_ids=[visit_id])
+    visit = await _open_visit(db_session, visit_id)
+    item = await _live_item(db_session, visit, item_id)
+    removed = ItineraryItemRemoved(item_id=item.id, reason=reason)
+    return await _record(db_session, removed, aggregate_id=visit.id, actor=actor)
+
+
+async def _live_item(db_session: AsyncSession, visit: Visit, item_id: str) -> ItineraryItem:
+    item = await get_item(db_session=db_session, visit_id=visit.id, item_id=item_id)
+    if item is None:
+        raise NotFound("itinerary item", item_id)
+    if item.removed:
+        raise RemovedItem(item_id)
+    return item
+
+
+async def get_item(
+    *, db_session: AsyncSession, visit_id: str, item_id: str
+) -> ItineraryItem | None:
+    item = await db_session.get(ItineraryItem, item_id)
+    return item if item is not None and item.visit_id == visit_id else None
+
+
+async def list_items(
+    *, db_session: AsyncSession, visit_id: str, include_removed: bool = False
+) -> Sequence[ItineraryItem]:
+    query = (
+        select(ItineraryItem)
+        .where(ItineraryItem.visit_id == visit_id)
+        .order_by(ItineraryItem.starts_at, ItineraryItem.id)
+    )
+    if not include_removed:
+        query = query.where(ItineraryItem.removed.is_(False))
+    return (await db_session.scalars(query)).all()
+
+
+async def display_zones(
+    *, db_session: AsyncSession, items: Sequence[ItineraryItem]
+) -> dict[str, str]:
+    """Item id -> the zone its times are shown in: its venue's, or its outside place's."""
+    venue_ids = {item.venue_id for item in items if item.venue_id is not None}
+    rows = await db_session.execute(select(Venue.id, Venue.timezone).where(Venue.id.in_(venue_ids)))
+    venue_zones: dict[str, str] = {venue_id: zone for venue_id, zone in rows}
+    return {
+        item.id: (item.place or {}).get("timezone") or venue_zones.get(item.venue_id or "", "UTC")
+        for item in items
+    }
