@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning import __version__
 from twinning.api import security
 from twinning.api.deps import get_current_user
-from twinning.api.routes import events, health, partners, protocol, users, visits
+from twinning.api.routes import (
+    city_events,
+    events,
+    health,
+    invitations,
+    partners,
+    protocol,
+    users,
+    visits,
+)
 from twinning.auth import service as auth
 from twinning.config import Settings
 from twinning.db import async_session_scope, make_async_engine, make_engine
@@ -30,6 +39,8 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,
     protocol.router,
     visits.router,
+    city_events.router,
+    invitations.router,
     events.router,
     users.router,
     users.whoami,

@@ -10,6 +10,7 @@ personal data is shown only when `PersonalDataAccess` is true, user management t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
+from twinning.db import utcnow
 from twinning.streams.outbox import OutboxSignal
 
 
@@ -85,6 +87,11 @@ def get_personal_data_access(user: CurrentUser) -> bool:
     return user.role.includes(Role.staff)
 
 
+def get_clock() -> Callable[[], datetime]:
+    """What time it is now (UTC); tests override this dependency to move deadlines past."""
+    return utcnow
+
+
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 StaffUser = Annotated[Principal, Depends(require_role(Role.staff))]
@@ -92,3 +99,4 @@ AdminUser = Annotated[Principal, Depends(require_role(Role.admin))]
 StaffActor = Annotated[str, Depends(get_staff_actor)]
 PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]
+Clock = Annotated[Callable[[], datetime], Depends(get_clock)]

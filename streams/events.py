@@ -566,6 +566,172 @@ class ExchangeRecorded(Payload):
 register(EXCHANGES, ExchangeRecorded)
 
 
+# --- invitations (twinning.invitations) ------------------------------------------------
+# Every event of a city event and of its invitations is keyed by the city event's id, so
+# that one partition carries them in order (an answer never overtakes its invitation).
+
+
+def _ends_after_start(ends_at: datetime, info: ValidationInfo) -> datetime:
+    """On the field (not the model), so that the error names `ends_at`."""
+    _in_order(info.data.get("starts_at"), ends_at)
+    return ends_at
+
+
+EndTime = Annotated[AwareDatetime, AfterValidator(_ends_after_start)]
+
+
+class CityEventKind(StrEnum):
+    FESTIVAL = "festival"
+    FORUM = "forum"
+    CEREMONY = "ceremony"
+    OTHER = "other"
+
+
+class VenueRef(Payload):
+    """Where a city event takes place: one of the city's managed venues, or a place in free text."""
+
+    venue_id: EntityId | None = None
+    place: Text | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> VenueRef:
+        if (self.venue_id is None) == (self.place is None):
+            raise ValueError("give either venue_id (a city venue) or place (free text)")
+        return self
+
+
+class CityEventScheduled(Payload):
+    """The city will host an event (festival, forum, ceremony...) that partners may be invited to.
+    Times carry their offset; `timezone` is the IANA zone the event is shown in."""
+
+    kind: CityEventKind
+    title: MultilingualText
+    description: MultilingualText | None = None
+    starts_at: AwareDatetime
+    ends_at: EndTime
+    timezone: TimeZoneName
+    venue: VenueRef | None = None
+    video_link: HttpUrl | None = Field(default=None, description="For remote attendance.")
+    open_to_partners: bool = True
+
+
+class CityEventUpdated(Update):
+    """Some facts of a city event changed; only the fields present change (title and
+    description add or replace languages)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"description", "venue", "video_link"})
+
+    kind: CityEventKind | None = None
+    title: MultilingualText | None = None
+    description: MultilingualText | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: EndTime | None = None
+    timezone: TimeZoneName | None = None
+    venue: VenueRef | None = None
+    video_link: HttpUrl | None = None
+    open_to_partners: bool | None = None
+
+
+class CityEventCancelled(Payload):
+    """The city event will not take place."""
+
+    reason: Text | None = None
+
+
+class CityEventCompletion(Payload):
+    """What staff record when a city event is over: the exchange it was."""
+
+    field: ExchangeField
+    summary: MultilingualText
+    participants: Annotated[int, Field(ge=0, le=100000)] | None = None
+
+
+class CityEventCompleted(CityEventCompletion):
+    """The city event took place; `exchange_id` names the exchange it recorded, if partners came."""
+
+    exchange_id: EntityId | None = None
+
+
+class InviteeKind(StrEnum):
+    PARTNER = "partner"
+    MISSION = "mission"
+
+
+class InvitationSent(Payload):
+    """A partner city or a foreign mission was invited to the city event."""
+
+    invitation_id: EntityId
+    invitee_kind: InviteeKind
+    invitee_id: EntityId
+    answer_by: date
+
+
+class Withdrawal(Payload):
+    """Why an invitation is taken back."""
+
+    reason: Text | None = None
+
+
+class InvitationWithdrawn(Withdrawal):
+    """The city took an invitation back."""
+
+    invitation_id: EntityId
+
+
+class RsvpAnswer(StrEnum):
+    ACCEPTED_IN_PERSON = "accepted-in-person"
+    ACCEPTED_BY_VIDEO = "accepted-by-video"
+    DECLINED = "declined"
+
+
+class ReceivedVia(StrEnum):
+    PORTAL = "portal"
+    LETTER = "letter"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class Rsvp(Payload):
+    """An invitee's answer, as it arrived (through the portal, or by letter, email or phone)."""
+
+    answer: RsvpAnswer
+    delegates: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None,
+        validate_default=True,
+        description="How many delegates come in person; only with accepted-in-person.",
+    )
+    note: Text | None = None
+    received_via: ReceivedVia
+
+    @field_validator("delegates")
+    @classmethod
+    def _delegates_come_in_person(cls, value: int | None, info: ValidationInfo) -> int | None:
+        answer = info.data.get("answer")
+        if answer is RsvpAnswer.ACCEPTED_IN_PERSON and value is None:
+            raise ValueError("the number of delegates is required when accepting in person")
+        if answer is not None and answer is not RsvpAnswer.ACCEPTED_IN_PERSON and value is not None:
+            raise ValueError(f"an answer {answer.value} has no delegates in person")
+        return value
+
+
+class RsvpRecorded(Rsvp):
+    """An answer to an invitation was recorded; a later one replaces it."""
+
+    invitation_id: EntityId
+
+
+register(
+    INVITATIONS,
+    CityEventScheduled,
+    CityEventUpdated,
+    CityEventCancelled,
+    CityEventCompleted,
+    InvitationSent,
+    InvitationWithdrawn,
+    RsvpRecorded,
+)
+
+
 # --- lookups and the envelope -----------------------------------------------------------
 
 

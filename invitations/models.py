@@ -1,0 +1,72 @@
+"""The city events and invitations read model, kept by the invitations projector."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+from twinning.db import Base, JsonType, UTCDateTime
+
+#: The answer of an invitation nobody has answered yet (the others are `RsvpAnswer` values).
+NO_REPLY = "no-reply"
+
+
+class CityEventStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class InvitationStatus(StrEnum):
+    INVITED = "invited"
+    WITHDRAWN = "withdrawn"
+
+
+class CityEvent(Base):
+    __tablename__ = "city_events"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[dict[str, str]] = mapped_column(JsonType)
+    description: Mapped[dict[str, str] | None] = mapped_column(JsonType)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # The calendar days the event covers in its own time zone, for date-range filters.
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    end_date: Mapped[date] = mapped_column(Date, index=True)
+    venue_id: Mapped[str | None] = mapped_column(String(100))
+    venue_place: Mapped[str | None] = mapped_column(Text)
+    video_link: Mapped[str | None] = mapped_column(String(2048))
+    open_to_partners: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    exchange_field: Mapped[str | None] = mapped_column(String(30))
+    exchange_summary: Mapped[dict[str, str] | None] = mapped_column(JsonType)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    exchange_id: Mapped[str | None] = mapped_column(String(100))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    city_event_id: Mapped[str] = mapped_column(ForeignKey("city_events.id"), index=True)
+    invitee_kind: Mapped[str] = mapped_column(String(20))
+    invitee_id: Mapped[str] = mapped_column(String(100), index=True)
+    answer_by: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(String(30))
+    delegates: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    received_via: Mapped[str | None] = mapped_column(String(20))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
