@@ -77,9 +77,11 @@ def _load_crm(loader: _Loader, partner_ids: dict[str, str]) -> None:
         loader.post(f"/trips/{trip_id}/complete", completion)
 
 
-def load_demo(base_url: str, *, timeout: float = 30) -> int:
-    """POST the demo records and wait until the worker has applied them; returns how many."""
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+def load_demo(base_url: str, *, token: str, timeout: float = 30) -> int:
+    """POST the demo records with the API token `token` (of a staff user) and wait until the
+    worker has applied them; returns how many."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
         loader = _Loader(client, timeout)
         partner_ids = {
             partner["names"]["en"]: loader.post("/partners", partner)["id"]  # type: ignore[index]
