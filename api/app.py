@@ -14,12 +14,14 @@ from twinning import __version__
 from twinning.api.routes import (
     city_events,
     events,
+    feeds,
     health,
     invitations,
     partners,
     protocol,
     visits,
 )
+from twinning.calendar.feeds import FeedCache
 from twinning.config import Settings
 from twinning.db import make_async_engine, make_engine
 from twinning.streams.broker import BrokerProbe
@@ -67,8 +69,11 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.outbox_signal = signal
     app.state.relay = relay
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
-    for module in (health, partners, protocol, visits, city_events, invitations, events):
+    app.state.feed_cache = FeedCache()
+    for module in (health, partners, protocol, visits, city_events, invitations, events, feeds):
         app.include_router(module.router)
+    app.include_router(feeds.public_router)  # feeds carry their own secret (or are public)
+    feeds.hide_feed_secrets_in_access_log()
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -1,8 +1,15 @@
 """The projectors the worker runs, in the order they see each event."""
 
+from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
 from twinning.invitations.projector import projector as invitations_projector
 from twinning.streams.projection import Projector
 from twinning.visits.projector import projector as visits_projector
 
-PROJECTORS: list[Projector] = [crm_projector, visits_projector, invitations_projector]
+# The calendar comes last: it derives its entries from the read models the others just updated.
+PROJECTORS: list[Projector] = [
+    crm_projector,
+    visits_projector,
+    invitations_projector,
+    calendar_projector,
+]

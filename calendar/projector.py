@@ -1,0 +1,472 @@
+"""The calendar projector: keeps calendar entries from itinerary items, city events, trips
+abroad and partner agreements, for the feeds of the office, each official and each partner.
+
+It runs after the domain projectors, in the same transaction, so it derives each entry from
+their read models as the event left them. Every source (an itinerary item, a city event, a
+trip, a partner's agreement, an exchange) has a deriver that says which entries it should have
+now; `_sync` brings the stored entries there:
+- a changed entry gets a new `revision` (its VEVENT is rendered again) and `changed_at` (the
+  event's time: DTSTAMP and LAST-MODIFIED); a change of time, place, status or attendees also
+  raises its SEQUENCE;
+- an entry that its source no longer has is kept as cancelled, and an audience that no longer
+  sees an entry keeps it with `removed_at` (its feed shows it cancelled for a while);
+- every audience whose feed changed gets its `FeedVersion` raised, for the API's cache.
+Renaming an official, a venue or a partner city refreshes the entries that name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.calendar.models import (
+    CalendarAudience,
+    CalendarEntry,
+    CalendarReference,
+    EntryStatus,
+    FeedVersion,
+)
+from twinning.crm.models import PartnerCity
+from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
+from twinning.streams.events import (
+    Event,
+    InviteeKind,
+    ItineraryItemAdded,
+    ItineraryItemChanged,
+    ItineraryItemRemoved,
+    PartnerStatus,
+)
+from twinning.streams.projection import Projector
+from twinning.visits.lifecycle import STEPS, VisitStatus
+from twinning.visits.models import ItineraryItem, Official, Venue, Visit
+
+projector = Projector("calendar", tables=[CalendarAudience, CalendarReference, CalendarEntry])
+
+OFFICE = "office"
+#: Anniversaries kept per partnership: every fifth year up to the hundredth (the feeds show
+#: those in their window).
+ANNIVERSARY_YEARS = range(5, 101, 5)
+
+
+def official_audience(official_id: str) -> str:
+    return f"official:{official_id}"
+
+
+def partner_audience(partner_id: str) -> str:
+    return f"partner:{partner_id}"
+
+
+@dataclass
+class Planned:
+    """An entry as its source says it should be now."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str | None
+    status: EntryStatus
+    facts: dict[str, Any]
+    audiences: set[str]
+    refs: set[str] = field(default_factory=set)
+
+
+Deriver = Callable[[AsyncSession, str], Awaitable[list[Planned]]]
+DERIVERS: dict[str, Deriver] = {}
+
+
+def deriver(kind: str) -> Callable[[Deriver], Deriver]:
+    def register(function: Deriver) -> Deriver:
+        DERIVERS[kind] = function
+        return function
+
+    return register
+
+
+# --- keeping entries in step with their source ------------------------------------------
+
+
+async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event) -> None:
+    """Bring the entries of one source to what its deriver says now."""
+    planned = await DERIVERS[kind](session, source_id)
+    existing = {
+        entry.uid: entry
+        for entry in await session.scalars(
+            select(CalendarEntry).where(
+                CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
+            )
+        )
+    }
+    touched: set[str] = set()
+    for plan in planned:
+        entry = existing.pop(plan.uid, None)
+        if entry is None:
+            entry = await session.get(CalendarEntry, plan.uid)  # another source had this uid
+        if entry is None:
+            entry = _new_entry(plan, kind=kind, source_id=source_id, event=event)
+            session.add(entry)
+            touched |= _sync(entry, plan, event, new=True)
+        else:
+            touched |= _sync(entry, plan, event)
+    for entry in existing.values():  # gone from its source: kept as cancelled
+        touched |= _sync(entry, _cancelled(entry), event)
+    await bump_versions(session, touched)
+
+
+def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> CalendarEntry:
+    return CalendarEntry(
+        uid=plan.uid,
+        kind=kind,
+        source_id=source_id,
+        starts_at=plan.starts_at,
+        ends_at=plan.ends_at,
+        timezone=plan.timezone,
+        status=plan.status.value,
+        cancelled_at=event.occurred_at if plan.status is EntryStatus.CANCELLED else None,
+        sequence=0,
+        revision=0,
+        created_at=event.occurred_at,
+        changed_at=event.occurred_at,
+        facts=plan.facts,
+        audiences=[],
+        references=[],
+    )
+
+
+def _cancelled(entry: CalendarEntry) -> Planned:
+    return Planned(
+        uid=entry.uid,
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
+        timezone=entry.timezone,
+        status=EntryStatus.CANCELLED,
+        facts=entry.facts,
+        audiences={a.audience for a in entry.audiences if a.removed_at is None},
+        refs={r.ref for r in entry.references},
+    )
+
+
+def _significant(entry: CalendarEntry) -> tuple[Any, ...]:
+    """What a change of raises SEQUENCE: time, place, status and who attends."""
+    active = sorted(a.audience for a in entry.audiences if a.removed_at is None)
+    place = entry.facts.get("location")
+    return (entry.starts_at, entry.ends_at, entry.timezone, entry.status, place, active)
+
+
+def _shown(entry: CalendarEntry) -> tuple[Any, ...]:
+    removed = sorted((a.audience, a.removed_at is None) for a in entry.audiences)
+    return (_significant(entry), entry.facts, removed)
+
+
+def _sync(entry: CalendarEntry, plan: Planned, event: Event, *, new: bool = False) -> set[str]:
+    """Apply `plan` to `entry`; the audiences whose feeds change (none if nothing did)."""
+    significant, shown = _significant(entry), _shown(entry)
+    before = {a.audience for a in entry.audiences}
+    entry.starts_at, entry.ends_at, entry.timezone = plan.starts_at, plan.ends_at, plan.timezone
+    if plan.facts != entry.facts:
+        entry.facts = plan.facts
+    if entry.status != plan.status.value:
+        cancelled = plan.status is EntryStatus.CANCELLED
+        entry.cancelled_at = event.occurred_at if cancelled else None
+        entry.status = plan.status.value
+    _sync_audiences(entry, plan.audiences, event.occurred_at)
+    _sync_references(entry, plan.refs)
+    if not new and _shown(entry) == shown:
+        return set()
+    if not new and _significant(entry) != significant:
+        entry.sequence += 1
+    entry.revision += 1
+    entry.changed_at = max(entry.changed_at, event.occurred_at)
+    return before | plan.audiences
+
+
+def _sync_audiences(entry: CalendarEntry, audiences: set[str], when: datetime) -> None:
+    rows = {row.audience: row for row in entry.audiences}
+    for audience in sorted(audiences):
+        row = rows.get(audience)
+        if row is None:
+            entry.audiences.append(CalendarAudience(audience=audience, removed_at=None))
+        elif row.removed_at is not None:
+            row.removed_at = None
+    for audience, row in rows.items():
+        if audience not in audiences and row.removed_at is None:
+            row.removed_at = when
+
+
+def _sync_references(entry: CalendarEntry, refs: set[str]) -> None:
+    current = {row.ref for row in entry.references}
+    if current != refs:
+        entry.references = [
+            *(row for row in entry.references if row.ref in refs),
+            *(CalendarReference(ref=ref) for ref in sorted(refs - current)),
+        ]
+
+
+async def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None:
+    """Raise the feed version of each audience (one statement; in sorted order, so that two
+    workers never wait on each other's rows in opposite orders)."""
+    keys = sorted(set(audiences))
+    if not keys:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(FeedVersion).values([{"audience": k, "version": 1} for k in keys])
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[FeedVersion.audience], set_={"version": FeedVersion.version + 1}
+        )
+    )
+
+
+async def refresh_referencing(session: AsyncSession, ref: str, event: Event) -> None:
+    """Refresh every source whose entries show `ref` (a renamed official, venue or partner)."""
+    sources = (
+        await session.execute(
+            select(CalendarEntry.kind, CalendarEntry.source_id)
+            .join(CalendarReference, CalendarReference.entry_uid == CalendarEntry.uid)
+            .where(CalendarReference.ref == ref)
+            .distinct()
+        )
+    ).all()
+    for kind, source_id in sorted(sources):
+        await refresh(session, kind, source_id, event)
+
+
+# --- derivers: what entries each source should have -------------------------------------
+
+
+def _place(names: dict[str, str], address: dict[str, str] | None) -> dict[str, Any]:
+    return {"names": names, "address": address}
+
+
+async def _partner_names(session: AsyncSession, partner_id: str) -> dict[str, str] | None:
+    partner = await session.get(PartnerCity, partner_id)
+    return dict(partner.names) if partner is not None else None
+
+
+async def _delegation(session: AsyncSession, visit: Visit) -> dict[str, str] | None:
+    if visit.partner_id is not None:
+        return await _partner_names(session, visit.partner_id)
+    return dict(visit.organisation) if visit.organisation else None
+
+
+VISIT_STATUS = {
+    VisitStatus.REQUESTED: EntryStatus.TENTATIVE,
+    VisitStatus.APPROVED: EntryStatus.TENTATIVE,
+    VisitStatus.SCHEDULED: EntryStatus.CONFIRMED,
+    VisitStatus.COMPLETED: EntryStatus.CONFIRMED,
+    VisitStatus.DECLINED: EntryStatus.CANCELLED,
+    VisitStatus.CANCELLED: EntryStatus.CANCELLED,
+}
+
+
+@deriver("itinerary")
+async def itinerary_entries(session: AsyncSession, item_id: str) -> list[Planned]:
+    item = await session.get(ItineraryItem, item_id)
+    visit = await session.get(Visit, item.visit_id) if item is not None else None
+    if item is None or visit is None:
+        return []
+    official_ids = item.official_ids
+    officials = sorted(
+        await session.scalars(select(Official).where(Official.id.in_(official_ids))),
+        key=lambda official: (official.protocol_rank, official.id),
+    )
+    venue = await session.get(Venue, item.venue_id) if item.venue_id is not None else None
+    if venue is not None:
+        place, zone = _place(venue.names, venue.address), venue.timezone
+    elif item.place is not None:
+        place, zone = _place(item.place["names"], item.place.get("address")), item.place["timezone"]
+    else:  # a venue not registered (yet): shown in UTC, refreshed when it is
+        place, zone = None, "UTC"
+    audiences = {OFFICE, *map(official_audience, official_ids)}
+    refs = {f"official:{o}" for o in official_ids}
+    if item.venue_id is not None:
+        refs.add(f"venue:{item.venue_id}")
+    if visit.partner_id is not None:
+        audiences.add(partner_audience(visit.partner_id))
+        refs.add(f"partner:{visit.partner_id}")
+    if visit.mission_id is not None:
+        refs.add(f"mission:{visit.mission_id}")
+    status = EntryStatus.CANCELLED if item.removed else VISIT_STATUS[VisitStatus(visit.status)]
+    facts = {
+        "title": dict(item.titles),
+        "location": place,
+        "delegation": await _delegation(session, visit),
+        "officials": [dict(official.names) for official in officials],
+        "interpreter": item.interpreter,
+        "notes": item.notes_shared,
+    }
+    return [
+        Planned(
+            uid=f"itinerary-{item.id}@twinning",
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            timezone=zone,
+            status=status,
+            facts=facts,
+            audiences=audiences,
+            refs=refs,
+        )
+    ]
+
+
+@deriver("city-event")
+async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[Planned]:
+    city_event = await session.get(CityEvent, city_event_id)
+    if city_event is None:
+        return []
+    venue = (
+        await session.get(Venue, city_event.venue_id) if city_event.venue_id is not None else None
+    )
+    if venue is not None:
+        place: dict[str, Any] | None = _place(venue.names, venue.address)
+    else:
+        place = {"text": city_event.venue_place} if city_event.venue_place else None
+    invited = set(
+        await session.scalars(
+            select(Invitation.invitee_id).where(
+                Invitation.city_event_id == city_event_id,
+                Invitation.invitee_kind == InviteeKind.PARTNER.value,
+                Invitation.status == InvitationStatus.INVITED.value,
+            )
+        )
+    )
+    refs = {f"partner:{p}" for p in invited}
+    if city_event.venue_id is not None:
+        refs.add(f"venue:{city_event.venue_id}")
+    cancelled = city_event.status == CityEventStatus.CANCELLED
+    facts = {
+        "title": dict(city_event.title),
+        "description": dict(city_event.description) if city_event.description else None,
+        "location": place,
+        "video_link": city_event.video_link,
+    }
+    return [
+        Planned(
+            uid=f"city-event-{city_event.id}@twinning",
+            starts_at=city_event.starts_at,
+            ends_at=city_event.ends_at,
+            timezone=city_event.timezone,
+            status=EntryStatus.CANCELLED if cancelled else EntryStatus.CONFIRMED,
+            facts=facts,
+            audiences={OFFICE, *map(partner_audience, invited)},
+            refs=refs,
+        )
+    ]
+
+
+def anniversary(agreement: date, years: int) -> date:
+    """The day a partnership turns `years` old; 29 February falls on 28 February in common years."""
+    try:
+        return agreement.replace(year=agreement.year + years)
+    except ValueError:
+        return agreement.replace(year=agreement.year + years, day=28)
+
+
+def _all_day(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), UTC)
+    return start, start + timedelta(days=1)
+
+
+@deriver("anniversary")
+async def anniversary_entries(session: AsyncSession, partner_id: str) -> list[Planned]:
+    """Every fifth anniversary of a partnership in force; none once it has ended."""
+    partner = await session.get(PartnerCity, partner_id)
+    if partner is None or partner.agreement_date is None or partner.status == PartnerStatus.ENDED:
+        return []
+    planned = []
+    for years in ANNIVERSARY_YEARS:
+        starts_at, ends_at = _all_day(anniversary(partner.agreement_date, years))
+        facts = {
+            "anniversary": {
+                "years": years,
+                "partner": dict(partner.names),
+                "kind": partner.kind,
+                "agreement_date": partner.agreement_date.isoformat(),
+            }
+        }
+        planned.append(
+            Planned(
+                uid=f"anniversary-{partner.id}-{years}@twinning",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                timezone=None,
+                status=EntryStatus.CONFIRMED,
+                facts=facts,
+                audiences={OFFICE, partner_audience(partner.id)},
+                refs={f"partner:{partner.id}"},
+            )
+        )
+    return planned
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def _renamed(ref_kind: str, *, feed_name: bool = False) -> Any:
+    """A handler for a record that entries may name: refresh them (and the record's own feed,
+    whose name it is)."""
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        await refresh_referencing(session, f"{ref_kind}:{event.aggregate_id}", event)
+        if feed_name:
+            await bump_versions(session, [f"{ref_kind}:{event.aggregate_id}"])
+
+    return handle
+
+
+projector.on("OfficialRegistered")(_renamed("official"))
+projector.on("OfficialUpdated")(_renamed("official", feed_name=True))
+projector.on("VenueRegistered")(_renamed("venue"))
+projector.on("VenueUpdated")(_renamed("venue"))
+
+
+async def _visit_changed(session: AsyncSession, event: Event) -> None:
+    item_ids = await session.scalars(
+        select(ItineraryItem.id)
+        .where(ItineraryItem.visit_id == event.aggregate_id)
+        .order_by(ItineraryItem.id)
+    )
+    for item_id in list(item_ids):
+        await refresh(session, "itinerary", item_id, event)
+
+
+for _step in STEPS:
+    projector.on(_step.event.__name__)(_visit_changed)
+
+
+@projector.on("ItineraryItemAdded")
+@projector.on("ItineraryItemChanged")
+@projector.on("ItineraryItemRemoved")
+async def itinerary_item(session: AsyncSession, event: Event) -> None:
+    payload = event.payload
+    assert isinstance(payload, ItineraryItemAdded | ItineraryItemChanged | ItineraryItemRemoved)
+    await refresh(session, "itinerary", payload.item_id, event)
+
+
+async def _partner_changed(session: AsyncSession, event: Event) -> None:
+    await refresh(session, "anniversary", event.aggregate_id, event)
+    await refresh_referencing(session, f"partner:{event.aggregate_id}", event)
+    await bump_versions(session, [partner_audience(event.aggregate_id)])  # its feed's name
+
+
+projector.on("PartnerCityRegistered")(_partner_changed)
+projector.on("PartnerCityUpdated")(_partner_changed)
+
+
+async def _city_event_changed(session: AsyncSession, event: Event) -> None:
+    await refresh(session, "city-event", event.aggregate_id, event)
+
+
+for _type in (
+    "CityEventScheduled",
+    "CityEventUpdated",
+    "CityEventCancelled",
+    "CityEventCompleted",
+    "InvitationSent",
+    "InvitationWithdrawn",
+):
+    projector.on(_type)(_city_event_changed)
