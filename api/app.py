@@ -6,11 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning import __version__
+from twinning.api import security
+from twinning.api.deps import get_current_user
 from twinning.api.routes import (
     city_events,
     events,
@@ -19,21 +21,39 @@ from twinning.api.routes import (
     invitations,
     partners,
     protocol,
+    users,
     visits,
 )
+from twinning.auth import service as auth
 from twinning.calendar.feeds import FeedCache
 from twinning.config import Settings
-from twinning.db import make_async_engine, make_engine
+from twinning.db import async_session_scope, make_async_engine, make_engine
 from twinning.streams.broker import BrokerProbe
 from twinning.streams.outbox import NotSettled, OutboxSignal
 from twinning.streams.relay import OutboxRelay
 
 log = logging.getLogger(__name__)
 
+#: Open to anyone: liveness (and leaflets, brochures, and feeds with their own tokens).
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, feeds.public_router)
+#: Everything else: a valid API token first (any role reads; routes ask more where needed).
+AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
+    partners.router,
+    protocol.router,
+    visits.router,
+    city_events.router,
+    invitations.router,
+    events.router,
+    feeds.router,
+    users.router,
+    users.whoami,
+)
+
 
 def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     """The API; with `with_relay` the outbox relay runs in this process and wakes on each commit."""
     engine = make_async_engine(settings.async_database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
     signal = OutboxSignal()
     relay = (
         OutboxRelay(
@@ -49,6 +69,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await ensure_first_admin(sessions, settings)
         if relay is not None:
             relay.start()
         try:
@@ -65,14 +86,16 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+    app.state.sessions = sessions
     app.state.outbox_signal = signal
     app.state.relay = relay
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
     app.state.feed_cache = FeedCache()
-    for module in (health, partners, protocol, visits, city_events, invitations, events, feeds):
-        app.include_router(module.router)
-    app.include_router(feeds.public_router)  # feeds carry their own secret (or are public)
+    for router in PUBLIC_ROUTERS:
+        app.include_router(router)
+    for router in AUTHENTICATED_ROUTERS:
+        app.include_router(router, dependencies=[Depends(get_current_user)])
+    security.install(app, settings)
     feeds.hide_feed_secrets_in_access_log()
 
     @app.exception_handler(OperationalError)
@@ -93,4 +116,25 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
             {"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
         )
 
+    @app.exception_handler(auth.Conflict)
+    async def _conflict(_request: Request, exc: auth.Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status.HTTP_409_CONFLICT)
+
     return app
+
+
+async def ensure_first_admin(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Store TWINNING_BOOTSTRAP_TOKEN as the first admin's token while there is no admin (on
+    startup; an app driven without its lifespan calls this itself)."""
+    async with async_session_scope(sessions) as session:
+        if settings.bootstrap_token is not None:
+            token = settings.bootstrap_token.get_secret_value()
+            if await auth.bootstrap_admin(db_session=session, token=token) is None:
+                log.info("an admin exists: TWINNING_BOOTSTRAP_TOKEN is not used and can go")
+        elif not await auth.admin_exists(db_session=session):
+            log.warning(
+                "no admin exists: set TWINNING_BOOTSTRAP_TOKEN, or run "
+                "`twinning users create NAME --role admin` and `twinning users token NAME`"
+            )

@@ -1,4 +1,11 @@
-"""Request-scoped dependencies: the database session, the actor, the outbox doorbell."""
+"""Request-scoped dependencies: the database session, the caller and what they may do, the
+actor of a write, the outbox doorbell.
+
+Every route but the public ones (health, leaflets and brochures, feeds with their own
+tokens, the OpenAPI docs) needs a caller: include such routers with
+`dependencies=[Depends(get_current_user)]` (see api/app.py). Writes take `StaffActor`,
+personal data is shown only when `PersonalDataAccess` is true, user management takes
+`AdminUser`."""
 
 from __future__ import annotations
 
@@ -6,8 +13,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.auth import service as auth
+from twinning.auth.schemas import Role
+from twinning.auth.service import Principal
 from twinning.db import utcnow
 from twinning.streams.outbox import OutboxSignal
 
@@ -22,20 +33,58 @@ def get_outbox_signal(request: Request) -> OutboxSignal:
     return signal
 
 
-def get_actor(request: Request) -> str:
-    """Who is acting; until access control lands this is the caller's address."""
-    client = request.client.host if request.client else "unknown"
-    return f"api@{client}"
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="APIToken",
+    description="An API token (`twinning users token NAME`, or POST /users/{id}/tokens).",
+)
+_CHALLENGE = 'Bearer realm="twinning"'
 
 
-def get_staff_actor(actor: Annotated[str, Depends(get_actor)]) -> str:
-    """The actor of a write; access control (roles admin/staff/viewer) plugs in here."""
-    return actor
+async def get_current_user(
+    db_session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind the bearer token: 401 without a token or with one that is unknown,
+    revoked, or belongs to a deactivated user."""
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "authentication required: send an API token as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": _CHALLENGE},
+        )
+    principal = await auth.authenticate(db_session=db_session, token=credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid API token: it is unknown or revoked, or its user is deactivated",
+            headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'},
+        )
+    return principal
 
 
-def get_personal_data_access(request: Request) -> bool:
+def require_role(role: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through callers whose role includes `role`, and 403s the rest."""
+
+    def check(user: CurrentUser) -> Principal:
+        if not user.role.includes(role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"forbidden: this needs the {role} role, and your role is {user.role}",
+            )
+        return user
+
+    return check
+
+
+def get_staff_actor(user: StaffUser) -> str:
+    """The actor recorded in the event of a write; only staff (and admins) may write."""
+    return user.actor
+
+
+def get_personal_data_access(user: CurrentUser) -> bool:
     """Whether the caller may see personal data (contacts, dietary and accessibility notes)."""
-    return True
+    return user.role.includes(Role.staff)
 
 
 def get_clock() -> Callable[[], datetime]:
@@ -44,7 +93,9 @@ def get_clock() -> Callable[[], datetime]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db)]
-Actor = Annotated[str, Depends(get_actor)]
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+StaffUser = Annotated[Principal, Depends(require_role(Role.staff))]
+AdminUser = Annotated[Principal, Depends(require_role(Role.admin))]
 StaffActor = Annotated[str, Depends(get_staff_actor)]
 PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]

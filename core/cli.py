@@ -11,16 +11,33 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from twinning.auth.schemas import Role
 from twinning.config import EMBEDDED, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from twinning.auth.models import ApiToken, User
 
 cli = typer.Typer(
     help="twinning: the international affairs office's event-driven system.", no_args_is_help=True
 )
+users_cli = typer.Typer(
+    help="Users of the API and their tokens (security data: stored in plain tables, no events).",
+    no_args_is_help=True,
+)
+cli.add_typer(users_cli, name="users")
 log = logging.getLogger("twinning")
+T = TypeVar("T")
+#: Who created users and tokens from the command line (recorded in their `created_by`).
+CLI_ACTOR = "cli"
+DEMO_USER = "demo"
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Override TWINNING_DATA_DIR.")]
 
@@ -33,17 +50,46 @@ def _setup(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine work.
+    # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine
+    # work; aiosqlite logs every statement with its parameters, i.e. stored (personal) data.
     for name, level in (
         ("kafka", logging.CRITICAL),
         ("alembic", logging.WARNING),
         ("httpx", logging.WARNING),
+        ("aiosqlite", logging.WARNING),
     ):
         logging.getLogger(name).setLevel(level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     from twinning.db.migrate import upgrade
 
     upgrade(settings.sync_database_url)
+
+
+def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one database transaction, committed when it returns (for commands that
+    change the database without the API); a refused change ends the command with its reason."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from twinning.auth.service import Conflict
+    from twinning.db import async_session_scope, make_async_engine
+
+    async def run() -> T:
+        engine = make_async_engine(settings.async_database_url)
+        try:
+            sessions = async_sessionmaker(engine, expire_on_commit=False)
+            async with async_session_scope(sessions) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except Conflict as exc:
+        raise _fail(str(exc)) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
 
 
 @cli.command()
@@ -58,10 +104,14 @@ def up(
     """Start everything: embedded broker, worker, API and outbox relay. Ctrl-C stops it all."""
     import uvicorn
     from twinning.api.app import create_app
+    from twinning.auth.service import bootstrap_admin
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
     _setup(settings)
+    configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
+    new_admin_token = issued if issued != configured else None
     broker = None
     if settings.broker == EMBEDDED:
         broker = EmbeddedBroker(
@@ -79,7 +129,9 @@ def up(
                 log_level="warning",
             )
         )
-        threading.Thread(target=_announce, args=(server, settings, demo), daemon=True).start()
+        threading.Thread(
+            target=_announce, args=(server, settings, demo, new_admin_token), daemon=True
+        ).start()
         with contextlib.suppress(
             KeyboardInterrupt
         ):  # uvicorn re-raises Ctrl-C once it has shut down
@@ -115,7 +167,7 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None
             process.wait()
 
 
-def _announce(server: Any, settings: Settings, demo: bool) -> None:
+def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str | None) -> None:
     import time
 
     while not server.started:
@@ -124,10 +176,20 @@ def _announce(server: Any, settings: Settings, demo: bool) -> None:
         time.sleep(0.05)
     base = settings.base_url()
     if demo:
-        from twinning.demo import load_demo
-
-        count = load_demo(base)
+        count = _load_demo(settings, base)
         typer.echo(f"Loaded {count} demo records through the API.")
+    if new_admin_token is not None:
+        typer.echo(
+            "\n".join(
+                [
+                    "",
+                    "First admin created: user `admin`. Its API token, shown this once:",
+                    f"  {new_admin_token}",
+                    "Call the API with the header `Authorization: Bearer <token>`;",
+                    "`twinning users --help` manages users and tokens.",
+                ]
+            )
+        )
     typer.echo(
         "\n".join(
             [
@@ -143,6 +205,38 @@ def _announce(server: Any, settings: Settings, demo: bool) -> None:
             ]
         )
     )
+
+
+def _load_demo(settings: Settings, base: str) -> int:
+    """Load the demo through the API as staff user `demo`, whose events say so, with a token
+    that is revoked when the load is done."""
+    from twinning.auth import service as auth
+    from twinning.auth.schemas import UserCreate
+    from twinning.demo import load_demo
+
+    async def issue(session: AsyncSession) -> tuple[str, str]:
+        user = await auth.get_user_by_name(db_session=session, name=DEMO_USER)
+        if user is None:
+            user = await auth.create_user(
+                db_session=session,
+                data=UserCreate(name=DEMO_USER, role=Role.staff),
+                created_by=CLI_ACTOR,
+            )
+        row, token = await auth.issue_token(
+            db_session=session, user=user, created_by=CLI_ACTOR, label="twinning up --demo"
+        )
+        return row.id, token
+
+    async def revoke(session: AsyncSession, token_id: str) -> None:
+        row = await auth.get_token(db_session=session, token_id=token_id)
+        if row is not None:
+            await auth.revoke_token(db_session=session, token=row)
+
+    token_id, token = _in_session(settings, issue)
+    try:
+        return load_demo(base, token=token)
+    finally:
+        _in_session(settings, lambda s: revoke(s, token_id))
 
 
 @cli.command()
@@ -269,6 +363,102 @@ def migrate(data_dir: DataDir = None) -> None:
             }
         )
     )
+
+
+@users_cli.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="Lower-case login name, e.g. `chen.wei`.")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.viewer,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user (then `twinning users token NAME` gives them a token)."""
+    from pydantic import ValidationError
+    from twinning.auth import service as auth
+    from twinning.auth.schemas import UserCreate
+
+    try:
+        data = UserCreate(name=name, role=role)
+    except ValidationError as exc:
+        raise _fail(f"invalid user: {exc.errors()[0]['msg']}") from None
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+    user = _in_session(
+        settings, lambda s: auth.create_user(db_session=s, data=data, created_by=CLI_ACTOR)
+    )
+    typer.echo(f"created user {user.name} ({user.role}), id {user.id}")
+
+
+@users_cli.command("list")
+def users_list(data_dir: DataDir = None) -> None:
+    """List the users, each with their tokens (prefix and id, never the token)."""
+    from twinning.auth import service as auth
+
+    async def users_and_tokens(session: AsyncSession) -> list[tuple[User, Sequence[ApiToken]]]:
+        return [
+            (user, await auth.list_tokens(db_session=session, user_id=user.id))
+            for user in await auth.list_users(db_session=session)
+        ]
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+    for user, tokens in _in_session(settings, users_and_tokens):
+        state = "active" if user.active else "deactivated"
+        typer.echo(f"{user.name:24} {user.role:7} {state:12} id {user.id}")
+        for token in tokens:
+            status = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "valid"
+            typer.echo(
+                f"    token {token.prefix}...  {status:18} id {token.id}  {token.label or ''}"
+            )
+
+
+@users_cli.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Issue a new API token for a user and print it (only the token, on stdout, this once)."""
+    from twinning.auth import service as auth
+
+    async def issue(session: AsyncSession) -> tuple[str, str]:
+        user = await auth.get_user_by_name(db_session=session, name=name)
+        if user is None:
+            raise _fail(f"no user named {name!r}")
+        row, token = await auth.issue_token(
+            db_session=session, user=user, created_by=CLI_ACTOR, label=label
+        )
+        return row.prefix, token
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+    prefix, token = _in_session(settings, issue)
+    typer.echo(f"token {prefix}... for {name}; it is not shown again, store it now", err=True)
+    typer.echo(token)
+
+
+@users_cli.command("revoke")
+def users_revoke(
+    token: Annotated[str, typer.Argument(help="The token's id or prefix (see `users list`).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke an API token: from now on it authenticates nobody."""
+    from twinning.auth import service as auth
+
+    async def revoke(session: AsyncSession) -> str:
+        found = await auth.find_tokens(db_session=session, id_or_prefix=token)
+        if len(found) != 1:
+            raise _fail(
+                f"no token with id or prefix {token!r}"
+                if not found
+                else f"{len(found)} tokens start with {token!r}: name one by its id"
+            )
+        await auth.revoke_token(db_session=session, token=found[0])
+        return found[0].prefix
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+    prefix = _in_session(settings, revoke)
+    typer.echo(f"revoked token {prefix}...")
 
 
 def _wait_for_interrupt() -> None:

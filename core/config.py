@@ -7,8 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 EMBEDDED = "embedded"
@@ -19,7 +19,10 @@ class BrokerNotRunning(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TWINNING_", env_file=".env", extra="ignore")
+    # Errors name the setting and the reason but never echo its value: some values are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="TWINNING_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(
         default=Path(".twinning"),
@@ -64,6 +67,18 @@ class Settings(BaseSettings):
         description="Kafka consumer-group rebalance timeout (s); short for one machine.",
     )
     log_level: str = "info"
+    bootstrap_token: SecretStr | None = Field(
+        default=None,
+        description="API token of the first admin, stored (hashed) when no admin exists yet; "
+        "at least 32 characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins that browsers may call the API from; none by default.",
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024)] = Field(
+        default=1024 * 1024, description="Largest request body accepted; larger ones get 413."
+    )
 
     @field_validator("broker")
     @classmethod
@@ -71,6 +86,26 @@ class Settings(BaseSettings):
         value = value.strip()
         if value != EMBEDDED and not all(":" in part for part in value.split(",")):
             raise ValueError("must be 'embedded' or a list of host:port separated by commas")
+        return value
+
+    @field_validator("bootstrap_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        # Compose passes `${TWINNING_BOOTSTRAP_TOKEN:-}` through as an empty string.
+        return None if value == "" else value
+
+    @field_validator("bootstrap_token")
+    @classmethod
+    def _bootstrap_token_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (a random secret, not a password)")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
 
     @cached_property

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from sqlalchemy import create_engine, func, select, union
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
-from twinning.api.app import create_app
+from twinning.api.app import create_app, ensure_first_admin
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
@@ -38,6 +39,13 @@ from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, Parke
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0
+#: The first admin's API token in every test system (its TWINNING_BOOTSTRAP_TOKEN).
+ADMIN_TOKEN = "twn_test-admin-" + secrets.token_urlsafe(32)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header that authenticates a request with an API token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def wait_for(
@@ -90,7 +98,9 @@ class Stack:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.engine: Engine = create_engine(settings.sync_database_url)
-        self.client = httpx.Client(base_url=settings.base_url(), timeout=30)
+        self.client = httpx.Client(
+            base_url=settings.base_url(), timeout=30, headers=bearer(ADMIN_TOKEN)
+        )
 
     # --- parts ---------------------------------------------------------------------------
 
@@ -231,7 +241,7 @@ def make_stack(
             topic_partitions=3,
             relay_poll_interval=0.2,
             redeliver_after=3.0,
-            **overrides,
+            **{"bootstrap_token": ADMIN_TOKEN, **overrides},
             _env_file=None,  # type: ignore[call-arg]
         )
         upgrade(settings.sync_database_url)
@@ -312,7 +322,12 @@ class Projection:
 
 
 def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
-    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        bootstrap_token=ADMIN_TOKEN,
+        _env_file=None,  # type: ignore[call-arg]
+    )
     upgrade(settings.sync_database_url)
     return settings
 
@@ -334,8 +349,12 @@ class InlineApi(Projection):
         super().__init__(settings)
         self.app = create_app(settings, with_relay=False)
         self.portal = portal
+        # ASGITransport runs no lifespan: make the first admin here, and act as that admin.
+        portal.call(ensure_first_admin, self.app.state.sessions, settings)
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://inline"
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://inline",
+            headers=bearer(ADMIN_TOKEN),
         )
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:

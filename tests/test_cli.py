@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,9 +10,11 @@ import sys
 from pathlib import Path
 
 import httpx
-from conftest import wait_for
+from conftest import bearer, wait_for
+from sqlalchemy import create_engine, select
 from twinning.demo import demo_partners
 from twinning.streams.broker import free_port
+from twinning.streams.store import OutboxEvent
 
 
 def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -48,7 +51,12 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         )
         printed = "".join(output)
         assert f"http://127.0.0.1:{port}/docs" in printed, printed
-        partners = httpx.get(f"http://127.0.0.1:{port}/partners", timeout=10).json()
+        admin_token = printed.split("shown this once:")[1].split()[0]
+        assert printed.count(admin_token) == 1
+        assert httpx.get(f"http://127.0.0.1:{port}/partners", timeout=10).status_code == 401
+        partners = httpx.get(
+            f"http://127.0.0.1:{port}/partners", headers=bearer(admin_token), timeout=10
+        ).json()
         assert sorted(p["names"]["en"] for p in partners) == sorted(
             p["names"]["en"] for p in demo_partners()
         )
@@ -61,7 +69,16 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
     assert up.returncode == 0, rest
     assert "twinning stopped." in rest
     assert not (tmp_path / "data" / "broker.json").exists()
+    assert _actors_of_the_outbox(tmp_path / "data" / "twinning.db") == {"user:demo"}
     assert (
         not Path(f"/proc/{broker_pid}").exists()
         or "zombie" in Path(f"/proc/{broker_pid}/status").read_text()
     )
+
+
+def _actors_of_the_outbox(database: Path) -> set[str]:
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        bodies = connection.scalars(select(OutboxEvent.body)).all()
+    engine.dispose()
+    return {json.loads(body)["actor"] for body in bodies}

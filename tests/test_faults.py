@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Stack, wait_for
+from conftest import ADMIN_TOKEN, Stack, wait_for
 from postgres import TemporaryPostgres, create_database
 from twinning.config import Settings
 from twinning.db.migrate import upgrade
@@ -31,6 +31,7 @@ def test_a_database_outage_answers_503_and_everything_recovers_by_itself(
         api_port=free_port(),
         topic_partitions=3,
         redeliver_after=3.0,
+        bootstrap_token=ADMIN_TOKEN,
         _env_file=None,  # type: ignore[call-arg]
     )
     upgrade(settings.sync_database_url)

@@ -38,6 +38,7 @@ def test_the_worker_imports_from_the_repository_root() -> None:
 
 def test_every_top_level_folder_is_a_twinning_subpackage() -> None:
     import twinning.api
+    import twinning.auth
     import twinning.calendar
     import twinning.crm
     import twinning.i18n
@@ -45,6 +46,7 @@ def test_every_top_level_folder_is_a_twinning_subpackage() -> None:
 
     for module, folder in [
         (twinning.api, "api"),
+        (twinning.auth, "auth"),
         (twinning.calendar, "calendar"),
         (twinning.crm, "crm"),
         (twinning.i18n, "i18n"),

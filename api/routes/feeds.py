@@ -19,7 +19,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from twinning.api.deps import Clock, DbSession, StaffActor
+from twinning.api.deps import Clock, DbSession, StaffActor, StaffUser
 from twinning.calendar import feeds
 from twinning.calendar.feeds import Audience, Feed, FeedCache
 from twinning.calendar.models import FeedLink
@@ -176,6 +176,7 @@ async def create_feed_link(
 @router.get("", response_model=list[FeedLinkRead])
 async def list_feed_links(
     db_session: DbSession,
+    _staff: StaffUser,
     official_id: Annotated[str | None, Query(max_length=100)] = None,
     office: bool = False,
     include_revoked: bool = False,
@@ -193,7 +194,7 @@ async def list_feed_links(
 
 
 @router.get("/{link_id}", response_model=FeedLinkRead)
-async def get_feed_link(link_id: str, db_session: DbSession) -> FeedLinkRead:
+async def get_feed_link(link_id: str, db_session: DbSession, _staff: StaffUser) -> FeedLinkRead:
     return FeedLinkRead.model_validate(await _link(db_session, link_id))
 
 

@@ -71,15 +71,17 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+# Statement parameters are stored data, personal data among it: keep them out of SQLAlchemy's
+# log lines and out of the messages of its exceptions (which end up in tracebacks and logs).
 def make_engine(url: URL) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine)
     return engine
 
 
 def make_async_engine(url: URL) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine.sync_engine)
     return engine
@@ -102,6 +104,7 @@ async def async_session_scope(
 
 def load_models() -> MetaData:
     """Import every module that declares tables, so that `Base.metadata` is complete."""
+    from twinning.auth import models as _auth  # noqa: F401
     from twinning.calendar import models as _calendar  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.invitations import models as _invitations  # noqa: F401

@@ -15,9 +15,11 @@ def demo_partners() -> list[dict[str, object]]:
     return list(json.loads((DATA / "partners.json").read_text(encoding="utf-8")))
 
 
-def load_demo(base_url: str, *, timeout: float = 30) -> int:
-    """POST the demo records and wait until the worker has applied them; returns how many."""
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+def load_demo(base_url: str, *, token: str, timeout: float = 30) -> int:
+    """POST the demo records with the API token `token` (of a staff user) and wait until the
+    worker has applied them; returns how many."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
         event_ids = []
         for partner in demo_partners():
             response = client.post("/partners", json=partner)

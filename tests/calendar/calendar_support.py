@@ -10,8 +10,10 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+import httpx
 from conftest import InlineApi, Projection
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -289,6 +291,15 @@ class Desk:
         self.api = api
         self.now = now
         api.app.dependency_overrides[get_clock] = lambda: lambda: self.now
+        #: A calendar client: no API token, only the feed's URL.
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=api.app), base_url="http://inline"
+        )
+
+    def fetch(self, url: str, method: str = "GET", **kwargs: Any) -> httpx.Response:
+        """What a calendar client gets at `url` (a full feed URL, or a path)."""
+        path = path_of(url) if "://" in url else url
+        return self.api.portal.call(partial(self.client.request, method, path, **kwargs))
 
     def accepted(self, url: str, body: dict[str, Any], method: str = "POST") -> str:
         response = self.api.request(method, url, json=body)

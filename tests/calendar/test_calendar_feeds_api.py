@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
-from calendar_support import NOW, Desk, events_by_uid, parse, path_of
+from calendar_support import NOW, Desk, events_by_uid, parse
 from conftest import InlineApi
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ def test_staff_create_a_link_to_an_officials_feed_in_https_and_webcal_forms(
     )
     secret = link["url"].split("/feeds/", 1)[1].removesuffix(".ics?lang=ja")
     assert len(secret) >= 43 and link["token_prefix"] == secret[:6]
-    feed = inline_api.get(path_of(link["url"]))
+    feed = desk.fetch(link["url"])
     assert feed.status_code == 200
     assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
     assert feed.headers["content-language"] == "ja"
@@ -57,22 +57,22 @@ def test_the_lang_parameter_switches_the_language_of_the_same_feed(inline_api: I
     desk = Desk(inline_api)
     mayor = desk.mayor()
     desk.visit_with_item(mayor)
-    url = path_of(desk.feed_link({"kind": "official", "official_id": mayor})["url"])
+    url = desk.feed_link({"kind": "official", "official_id": mayor})["url"]
     bare = url.split("?", 1)[0]
 
     names = {
-        lang: parse(inline_api.get(bare, params={"lang": lang}).content)["X-WR-CALNAME"]
+        lang: parse(desk.fetch(bare, params={"lang": lang}).content)["X-WR-CALNAME"]
         for lang in ("zh-TW", "en", "ja", "ko", "es")
     }
-    default = parse(inline_api.get(bare).content)["X-WR-CALNAME"]
-    unsupported = inline_api.get(bare, params={"lang": "fr"})
+    default = parse(desk.fetch(bare).content)["X-WR-CALNAME"]
+    unsupported = desk.fetch(bare, params={"lang": "fr"})
 
     assert names["zh-TW"] == default == "林市長的行事曆"  # the link's language: zh-TW by default
     assert names["en"] == "Mayor Lin's calendar"
     assert len(set(names.values())) == 5
     assert unsupported.headers["content-language"] == "zh-TW"
     uids = {
-        lang: set(events_by_uid(inline_api.get(bare, params={"lang": lang}).content))
+        lang: set(events_by_uid(desk.fetch(bare, params={"lang": lang}).content))
         for lang in ("zh-TW", "en")
     }
     assert uids["zh-TW"] == uids["en"]
@@ -98,7 +98,7 @@ def test_the_office_feed_shows_everything_and_links_are_listed_without_their_sec
     assert [link["audience"] for link in only_mayor] == [f"official:{mayor}"]
     for listed in [*everything, one]:
         assert "url" not in listed and "webcal" not in listed
-    feed = parse(inline_api.get(path_of(office["url"])).content)
+    feed = parse(desk.fetch(office["url"]).content)
     assert feed["X-WR-CALNAME"] == "International affairs office"
     summaries = sorted(str(event["SUMMARY"]) for event in feed.events)
     assert "Courtesy call" in summaries
@@ -119,17 +119,16 @@ def test_only_a_hash_of_the_secret_is_stored(inline_api: InlineApi) -> None:
 def test_a_revoked_link_answers_404_like_a_link_that_never_existed(inline_api: InlineApi) -> None:
     desk = Desk(inline_api)
     link = desk.feed_link({"kind": "office"})
-    url = path_of(link["url"])
-    assert inline_api.get(url).status_code == 200
+    assert desk.fetch(link["url"]).status_code == 200
 
     revoked = inline_api.delete(f"/feed-links/{link['id']}")
 
     assert revoked.status_code == 204
-    assert inline_api.get(url).status_code == 404
-    assert inline_api.get("/feeds/" + "x" * 43 + ".ics").status_code == 404
+    assert desk.fetch(link["url"]).status_code == 404
+    assert desk.fetch("/feeds/" + "x" * 43 + ".ics").status_code == 404
     assert inline_api.get("/feed-links").json() == []
     (listed,) = inline_api.get("/feed-links", params={"include_revoked": True}).json()
-    assert listed["revoked_at"] is not None and listed["revoked_by"].startswith("api@")
+    assert listed["revoked_at"] is not None and listed["revoked_by"] == "user:admin"
     assert inline_api.post(f"/feed-links/{link['id']}/rotate").status_code == 409
     assert inline_api.delete("/feed-links/unknown").status_code == 404
 
@@ -146,8 +145,8 @@ def test_rotating_a_link_gives_it_a_new_secret_and_the_old_url_answers_404(
     new = rotated.json()
     assert new["id"] == link["id"] and new["language"] == "ko"
     assert new["url"] != link["url"] and new["rotated_at"] is not None
-    assert inline_api.get(path_of(link["url"])).status_code == 404
-    assert inline_api.get(path_of(new["url"])).status_code == 200
+    assert desk.fetch(link["url"]).status_code == 404
+    assert desk.fetch(new["url"]).status_code == 200
 
 
 def test_links_to_unknown_officials_or_in_unsupported_languages_are_refused(
@@ -175,20 +174,20 @@ def test_an_unchanged_feed_answers_304_to_its_etag_or_its_date(inline_api: Inlin
     desk = Desk(inline_api)
     mayor = desk.mayor()
     desk.visit_with_item(mayor)
-    url = path_of(desk.feed_link({"kind": "official", "official_id": mayor})["url"])
-    first = inline_api.get(url)
+    url = desk.feed_link({"kind": "official", "official_id": mayor})["url"]
+    first = desk.fetch(url)
     etag, last_modified = first.headers["etag"], first.headers["last-modified"]
 
-    by_etag = inline_api.get(url, headers={"If-None-Match": etag})
-    by_weak_etag = inline_api.get(url, headers={"If-None-Match": f'"other", W/{etag}'})
-    by_date = inline_api.get(url, headers={"If-Modified-Since": last_modified})
-    stale_etag = inline_api.get(
+    by_etag = desk.fetch(url, headers={"If-None-Match": etag})
+    by_weak_etag = desk.fetch(url, headers={"If-None-Match": f'"other", W/{etag}'})
+    by_date = desk.fetch(url, headers={"If-Modified-Since": last_modified})
+    stale_etag = desk.fetch(
         url, headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified}
     )
     earlier = format_datetime(
         parsedate_to_datetime(last_modified) - timedelta(seconds=1), usegmt=True
     )
-    older_copy = inline_api.get(url, headers={"If-Modified-Since": earlier})
+    older_copy = desk.fetch(url, headers={"If-Modified-Since": earlier})
 
     assert first.status_code == 200 and etag.startswith('"')
     assert first.headers["cache-control"] == "private, max-age=300"
@@ -203,13 +202,13 @@ def test_a_change_gives_a_new_etag_and_a_later_last_modified(inline_api: InlineA
     desk = Desk(inline_api)
     mayor = desk.mayor()
     visit, item = desk.visit_with_item(mayor)
-    url = path_of(desk.feed_link({"kind": "official", "official_id": mayor}, language="en")["url"])
-    before = inline_api.get(url)
+    url = desk.feed_link({"kind": "official", "official_id": mayor}, language="en")["url"]
+    before = desk.fetch(url)
 
     changed = inline_api.patch(
         f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": "Courtesy call (moved)"}}
     )
-    after = inline_api.get(url, headers={"If-None-Match": before.headers["etag"]})
+    after = desk.fetch(url, headers={"If-None-Match": before.headers["etag"]})
 
     assert changed.status_code == 202, changed.text
     assert after.status_code == 200
@@ -227,12 +226,12 @@ def test_the_feed_changes_when_a_cancellation_expires_even_without_new_events(
     desk = Desk(inline_api, now=NOW)
     mayor = desk.mayor()
     visit, item = desk.visit_with_item(mayor)
-    url = path_of(desk.feed_link({"kind": "official", "official_id": mayor})["url"])
+    url = desk.feed_link({"kind": "official", "official_id": mayor})["url"]
     assert inline_api.delete(f"/visits/{visit}/itinerary/{item}").status_code == 202
-    cancelled = inline_api.get(url)
+    cancelled = desk.fetch(url)
 
     desk.now = NOW + timedelta(days=400)
-    later = inline_api.get(url, headers={"If-None-Match": cancelled.headers["etag"]})
+    later = desk.fetch(url, headers={"If-None-Match": cancelled.headers["etag"]})
 
     assert [str(e["STATUS"]) for e in parse(cancelled.content).events] == ["CANCELLED"]
     assert later.status_code == 200 and parse(later.content).events == []
@@ -240,9 +239,9 @@ def test_the_feed_changes_when_a_cancellation_expires_even_without_new_events(
 
 def test_head_answers_the_headers_of_the_feed(inline_api: InlineApi) -> None:
     desk = Desk(inline_api)
-    url = path_of(desk.feed_link({"kind": "office"})["url"])
+    url = desk.feed_link({"kind": "office"})["url"]
 
-    head, get = inline_api.request("HEAD", url), inline_api.get(url)
+    head, get = desk.fetch(url, "HEAD"), desk.fetch(url)
 
     assert head.status_code == 200 and head.content == b""
     assert head.headers["etag"] == get.headers["etag"]
@@ -253,8 +252,8 @@ def test_a_partner_city_has_a_public_feed_in_its_own_language(inline_api: Inline
     partner = desk.partner()
     desk.visit_with_item(desk.mayor(), partner)
 
-    feed = inline_api.get(f"/partners/{partner}/calendar.ics")
-    english = inline_api.get(f"/partners/{partner}/calendar.ics", params={"lang": "en"})
+    feed = desk.fetch(f"/partners/{partner}/calendar.ics")
+    english = desk.fetch(f"/partners/{partner}/calendar.ics", params={"lang": "en"})
 
     assert feed.status_code == 200
     assert feed.headers["cache-control"] == "public, max-age=300"
@@ -262,7 +261,7 @@ def test_a_partner_city_has_a_public_feed_in_its_own_language(inline_api: Inline
     assert parse(feed.content)["X-WR-CALNAME"] == "札幌市との交流・訪問"
     assert parse(english.content)["X-WR-CALNAME"] == "Sapporo — exchanges and visits"
     assert "Courtesy call" in {str(e["SUMMARY"]) for e in parse(english.content).events}
-    assert inline_api.get("/partners/unknown/calendar.ics").status_code == 404
+    assert desk.fetch("/partners/unknown/calendar.ics").status_code == 404
 
 
 def test_feed_secrets_are_hidden_in_the_access_log() -> None:

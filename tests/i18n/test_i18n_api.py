@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 import pytest
-from conftest import Projection, sample_partner
+from conftest import ADMIN_TOKEN, Projection, bearer, sample_partner
 from fastapi import FastAPI
 from twinning.api.app import create_app
 from twinning.streams.events import PartnerCityRegistered, new_event
@@ -21,7 +21,9 @@ def get(app: FastAPI, url: str, headers: dict[str, str] | None = None) -> httpx.
         transport = httpx.ASGITransport(app=app)
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://twinning.test") as client,
+            httpx.AsyncClient(
+                transport=transport, base_url="http://twinning.test", headers=bearer(ADMIN_TOKEN)
+            ) as client,
         ):
             return await client.get(url, headers=headers)
 
