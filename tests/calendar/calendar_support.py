@@ -258,12 +258,57 @@ class Feeds:
     def text(self, audience: Audience, language: str = "en", now: datetime = NOW) -> str:
         feed = self.build(audience, language, now)
         assert feed is not None, f"no feed for {audience}"
-        return feed.body.decode()
+        text = feed.body.decode()
+        check_feed(text)
+        return text
 
     def events(
         self, audience: Audience, language: str = "en", now: datetime = NOW
     ) -> dict[str, Event]:
         return events_by_uid(self.text(audience, language, now))
+
+
+def check_feed(text: str | bytes) -> Calendar:
+    """What every feed must be, whatever it shows: CRLF lines of at most 75 octets, one value
+    of each property per event, times that are UTC, dates, or local with a VTIMEZONE for
+    their TZID (never floating), and the properties clients need."""
+    text = text.decode() if isinstance(text, bytes) else text
+    for line in content_lines(text):
+        assert len(line.encode()) <= 75, line
+    calendar = parse(text)
+    for name in (
+        "VERSION",
+        "PRODID",
+        "NAME",
+        "X-WR-CALNAME",
+        "REFRESH-INTERVAL",
+        "X-PUBLISHED-TTL",
+    ):
+        assert name in calendar, name
+    zones = {str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")}
+    used: set[str] = set()
+    for event in calendar.events:
+        names = [name for name, _ in event.property_items(recursive=False)][1:-1]
+        assert len(names) == len(set(names)), f"a property appears twice in {names}"
+        for name in (
+            "UID",
+            "DTSTAMP",
+            "LAST-MODIFIED",
+            "SEQUENCE",
+            "DTSTART",
+            "DTEND",
+            "SUMMARY",
+            "STATUS",
+        ):
+            assert name in event, name
+        for name in ("DTSTART", "DTEND"):
+            value = event[name]
+            if isinstance(value.dt, datetime):
+                assert value.dt.tzinfo is not None, f"floating {name}"
+                assert "TZID" in value.params, f"{name} without TZID"
+                used.add(str(value.params["TZID"]))
+    assert used <= zones, f"no VTIMEZONE for {used - zones}"
+    return calendar
 
 
 def parse(text: str | bytes) -> Calendar:
@@ -299,7 +344,10 @@ class Desk:
     def fetch(self, url: str, method: str = "GET", **kwargs: Any) -> httpx.Response:
         """What a calendar client gets at `url` (a full feed URL, or a path)."""
         path = path_of(url) if "://" in url else url
-        return self.api.portal.call(partial(self.client.request, method, path, **kwargs))
+        response = self.api.portal.call(partial(self.client.request, method, path, **kwargs))
+        if response.status_code == 200 and method == "GET" and path.split("?")[0].endswith(".ics"):
+            check_feed(response.content)
+        return response
 
     def accepted(self, url: str, body: dict[str, Any], method: str = "POST") -> str:
         response = self.api.request(method, url, json=body)

@@ -279,3 +279,26 @@ def test_feed_secrets_are_hidden_in_the_access_log() -> None:
 
     assert "s3cr3t" not in record.getMessage()
     assert "/feeds/<secret>.ics" in record.getMessage()
+
+
+def test_only_staff_manage_feed_links_while_the_feeds_need_no_api_token(
+    inline_api: InlineApi,
+) -> None:
+    desk = Desk(inline_api)
+    link = desk.feed_link({"kind": "office"})
+    viewer = inline_api.post("/users", json={"name": "reader", "role": "viewer"}).json()
+    token = inline_api.post(f"/users/{viewer['id']}/tokens", json={}).json()["token"]
+
+    as_viewer = {"Authorization": f"Bearer {token}"}
+    refused = [
+        desk.fetch("/feed-links", headers=as_viewer),
+        desk.fetch(f"/feed-links/{link['id']}", headers=as_viewer),
+        desk.fetch("/feed-links", "POST", json={"audience": {"kind": "office"}}, headers=as_viewer),
+        desk.fetch(f"/feed-links/{link['id']}/rotate", "POST", headers=as_viewer),
+        desk.fetch(f"/feed-links/{link['id']}", "DELETE", headers=as_viewer),
+    ]
+    anonymous = desk.fetch("/feed-links")
+
+    assert [r.status_code for r in refused] == [403] * 5
+    assert anonymous.status_code == 401
+    assert desk.fetch(link["url"]).status_code == 200
