@@ -19,6 +19,7 @@ Rules kept here, and why:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -31,22 +32,22 @@ CRLF = "\r\n"
 FOLD_AT = 75  # octets per line, line break excluded
 PRODID = "-//twinning//Calendar feeds 1.0//EN"
 
-_TEXT_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        ";": "\\;",
-        ",": "\\,",
-        "\n": "\\n",
-        "\r": "\\n",
-        # TEXT may hold HTAB but no other control character (RFC 5545 3.3.11).
-        **{chr(c): None for c in (*range(0, 9), *range(10, 32), 127) if chr(c) not in "\n\r"},
-    }
-)
+# TEXT may hold HTAB but no other control character (RFC 5545 3.3.11).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def escape_text(value: str) -> str:
-    """A TEXT value as RFC 5545 writes it."""
-    return value.replace("\r\n", "\n").translate(_TEXT_ESCAPES)
+    """A TEXT value as RFC 5545 writes it (str.replace is the fastest way in CPython)."""
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "\\n")
+    )
 
 
 def fold(line: str) -> str:

@@ -221,8 +221,11 @@ async def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None
     )
 
 
-async def refresh_referencing(session: AsyncSession, ref: str, event: Event) -> None:
-    """Refresh every source whose entries show `ref` (a renamed official, venue or partner)."""
+async def refresh_referencing(
+    session: AsyncSession, ref: str, event: Event, *, done: tuple[str, str] | None = None
+) -> None:
+    """Refresh every source whose entries show `ref` (a renamed official, venue or partner),
+    but `done`, the (kind, source) already refreshed."""
     sources = (
         await session.execute(
             select(CalendarEntry.kind, CalendarEntry.source_id)
@@ -232,7 +235,8 @@ async def refresh_referencing(session: AsyncSession, ref: str, event: Event) -> 
         )
     ).all()
     for kind, source_id in sorted(sources):
-        await refresh(session, kind, source_id, event)
+        if (kind, source_id) != done:
+            await refresh(session, kind, source_id, event)
 
 
 # --- derivers: what entries each source should have -------------------------------------
@@ -406,22 +410,23 @@ async def anniversary_entries(session: AsyncSession, partner_id: str) -> list[Pl
 # --- handlers ---------------------------------------------------------------------------
 
 
-def _renamed(ref_kind: str, *, feed_name: bool = False) -> Any:
-    """A handler for a record that entries may name: refresh them (and the record's own feed,
-    whose name it is)."""
+def _named(ref_kind: str) -> Any:
+    """A handler for a record that entries may name (an official, a venue): refresh them, and
+    the record's own feed when its name changed."""
 
     async def handle(session: AsyncSession, event: Event) -> None:
-        await refresh_referencing(session, f"{ref_kind}:{event.aggregate_id}", event)
-        if feed_name:
-            await bump_versions(session, [f"{ref_kind}:{event.aggregate_id}"])
+        ref = f"{ref_kind}:{event.aggregate_id}"
+        await refresh_referencing(session, ref, event)
+        if event.type.endswith("Updated") and "names" in event.payload.model_fields_set:
+            await bump_versions(session, [ref])
 
     return handle
 
 
-projector.on("OfficialRegistered")(_renamed("official"))
-projector.on("OfficialUpdated")(_renamed("official", feed_name=True))
-projector.on("VenueRegistered")(_renamed("venue"))
-projector.on("VenueUpdated")(_renamed("venue"))
+projector.on("OfficialRegistered")(_named("official"))
+projector.on("OfficialUpdated")(_named("official"))
+projector.on("VenueRegistered")(_named("venue"))
+projector.on("VenueUpdated")(_named("venue"))
 
 
 async def _visit_changed(session: AsyncSession, event: Event) -> None:
@@ -447,10 +452,23 @@ async def itinerary_item(session: AsyncSession, event: Event) -> None:
     await refresh(session, "itinerary", payload.item_id, event)
 
 
+#: What the calendar shows of a partner city: its name, and its agreement's date, kind and status.
+PARTNER_FACTS_SHOWN = frozenset({"names", "kind", "agreement_date", "status"})
+
+
 async def _partner_changed(session: AsyncSession, event: Event) -> None:
+    """A partner's anniversaries, and the entries that name it. Most updates (region, website,
+    fields of cooperation) change nothing the calendar shows and cost nothing here."""
+    if event.type == "PartnerCityUpdated":
+        changed = event.payload.model_fields_set
+        if not changed & PARTNER_FACTS_SHOWN:
+            return
+        if "names" in changed:
+            await bump_versions(session, [partner_audience(event.aggregate_id)])  # its feed's name
     await refresh(session, "anniversary", event.aggregate_id, event)
-    await refresh_referencing(session, f"partner:{event.aggregate_id}", event)
-    await bump_versions(session, [partner_audience(event.aggregate_id)])  # its feed's name
+    await refresh_referencing(
+        session, f"partner:{event.aggregate_id}", event, done=("anniversary", event.aggregate_id)
+    )
 
 
 projector.on("PartnerCityRegistered")(_partner_changed)
