@@ -404,3 +404,84 @@ def test_the_same_events_applied_as_one_batch_give_the_same_feed(projection: Pro
     events_ = events_by_uid(Feeds(projection).text(OFFICE))
     assert str(events_[CALL]["STATUS"]) == "CONFIRMED"
     assert str(events_[uid("itinerary", TEA)]["STATUS"]) == "CANCELLED"
+
+
+def test_hostile_text_from_a_producer_stays_text_in_every_feed(projection: Projection) -> None:
+    producer = Producer(projection)
+    producer.register_basics()
+    producer.request_visit(VISIT, "VisitApproved")
+    hostile = "Tea\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil;x=1,y\\z\nSUMMARY:owned"
+    producer.add_item(
+        TEA,
+        "2026-05-02T09:00:00+08:00",
+        "2026-05-02T10:00:00+08:00",
+        place={"names": {"en": hostile}, "timezone": "Asia/Taipei"},
+        official_ids=[MAYOR],
+        titles={"en": hostile, "zh-TW": hostile},
+        notes_shared=hostile,
+        interpreter=hostile,
+    )
+
+    for language in ("en", "zh-TW"):
+        events = Feeds(projection).events(OF_MAYOR, language)
+        assert list(events) == [uid("itinerary", TEA)]
+        (event,) = events.values()
+        expected = hostile.replace("\r\n", "\n")
+        assert str(event["SUMMARY"]) == expected
+        assert str(event["LOCATION"]) == expected
+        assert str(event["DESCRIPTION"]).endswith(expected)
+
+
+def test_a_feed_is_served_from_cache_and_only_changed_entries_are_rendered_again(
+    projection: Projection,
+) -> None:
+    producer = office_with_a_visit(projection)
+    feeds = Feeds(projection)
+    first = feeds.build(OFFICE)
+    rendered = set(feeds.cache.events)
+
+    again = feeds.build(OFFICE)
+    producer.change_item(SCIENCE_PARK, titles={"en": "Science park visit"})
+    changed = feeds.build(OFFICE)
+
+    assert again is first  # nothing changed: the same bytes, not even reassembled
+    assert changed is not None and first is not None and changed.etag != first.etag
+    new = set(feeds.cache.events) - rendered
+    assert [key[0] for key in new] == [PARK]
+    assert b"Science park visit" in changed.body
+
+
+def test_an_itinerary_across_three_zones_shows_each_items_local_time_with_its_vtimezone(
+    projection: Projection,
+) -> None:
+    producer = Producer(projection)
+    producer.register_basics()
+    producer.request_visit(VISIT, "VisitApproved")
+    places = {
+        "item-taipei": ("Asia/Taipei", "2026-05-01T09:00:00+08:00", "2026-05-01T10:00:00+08:00"),
+        "item-tokyo": ("Asia/Tokyo", "2026-05-03T09:00:00+09:00", "2026-05-03T10:00:00+09:00"),
+        "item-la": (
+            "America/Los_Angeles",
+            "2026-05-05T09:00:00-07:00",
+            "2026-05-05T10:00:00-07:00",
+        ),
+    }
+    for item_id, (zone, starts_at, ends_at) in places.items():
+        producer.add_item(
+            item_id,
+            starts_at,
+            ends_at,
+            place={"names": {"en": zone}, "timezone": zone},
+            official_ids=[MAYOR],
+        )
+
+    text = Feeds(projection).text(OF_MAYOR)
+
+    events = events_by_uid(text)
+    for item_id, (zone, starts_at, ends_at) in places.items():
+        event = events[uid("itinerary", item_id)]
+        assert str(event["DTSTART"].params["TZID"]) == zone
+        assert (event.start.isoformat(), event.end.isoformat()) == (starts_at, ends_at)
+        assert f"DTSTART;TZID={zone}:{starts_at[:19].replace('-', '').replace(':', '')}" in text
+        assert f"BEGIN:VTIMEZONE\r\nTZID:{zone}\r\n" in text
+    assert text.count("BEGIN:VTIMEZONE") == 3
