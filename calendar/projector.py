@@ -16,14 +16,18 @@ Renaming an official, a venue or a partner city refreshes the entries that name 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from twinning.calendar.models import (
     CalendarAudience,
     CalendarEntry,
@@ -32,20 +36,50 @@ from twinning.calendar.models import (
     FeedVersion,
 )
 from twinning.crm.models import PartnerCity
+from twinning.db import Base
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
+    INVITATIONS,
     Event,
     InviteeKind,
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
+    PartnerCityRegistered,
     PartnerStatus,
 )
 from twinning.streams.projection import Projector
 from twinning.visits.lifecycle import STEPS, VisitStatus
 from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 
-projector = Projector("calendar", tables=[CalendarAudience, CalendarReference, CalendarEntry])
+ABSENT_IN_TRANSACTION = "twinning.calendar.absent"
+HELD_IN_TRANSACTION = "twinning.calendar.held"
+
+
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Load a batch's entries (of its itinerary items and city events) and the officials its
+    items name in a few queries, and remember which entries do not exist yet, so that the
+    handlers find everything in the session instead of querying (and flushing) per event."""
+    uids, official_ids = set(), set()
+    for event in events:
+        if item_id := getattr(event.payload, "item_id", None):
+            uids.add(entry_uid("itinerary", item_id))
+            official_ids |= set(getattr(event.payload, "official_ids", None) or ())
+        elif event.event_type.topic == INVITATIONS:
+            uids.add(entry_uid("city-event", event.aggregate_id))
+    held = session.info.setdefault(HELD_IN_TRANSACTION, {})
+    if uids:
+        entries = await session.scalars(select(CalendarEntry).where(CalendarEntry.uid.in_(uids)))
+        held.update(((CalendarEntry, entry.uid), entry) for entry in entries)
+        session.info[ABSENT_IN_TRANSACTION] = uids - {uid for _, uid in held}
+    if official_ids:
+        officials = await session.scalars(select(Official).where(Official.id.in_(official_ids)))
+        held.update(((Official, official.id), official) for official in officials)
+
+
+projector = Projector(
+    "calendar", tables=[CalendarAudience, CalendarReference, CalendarEntry], prefetch=_prefetch
+)
 
 OFFICE = "office"
 #: Anniversaries kept per partnership: every fifth year up to the hundredth (the feeds show
@@ -77,44 +111,87 @@ class Planned:
 
 Deriver = Callable[[AsyncSession, str], Awaitable[list[Planned]]]
 DERIVERS: dict[str, Deriver] = {}
+#: The UID of the one entry of a source of these kinds, from the source's id.
+SINGLE_UIDS: dict[str, str] = {}
 
 
-def deriver(kind: str) -> Callable[[Deriver], Deriver]:
+def deriver(kind: str, *, single_uid: str | None = None) -> Callable[[Deriver], Deriver]:
+    """Register what entries a source of `kind` should have; `single_uid` (a format with `{}`
+    for the source's id) for kinds with exactly one entry per source."""
+
     def register(function: Deriver) -> Deriver:
         DERIVERS[kind] = function
+        if single_uid is not None:
+            SINGLE_UIDS[kind] = single_uid
         return function
 
     return register
 
 
+def entry_uid(kind: str, source_id: str) -> str:
+    return SINGLE_UIDS[kind].format(source_id)
+
+
 # --- keeping entries in step with their source ------------------------------------------
+
+Record = TypeVar("Record", bound=Base)
+
+
+async def current(session: AsyncSession, model: type[Record], key: str) -> Record | None:
+    """The record as this transaction has it, found without a query where possible: one added
+    earlier in the transaction (by a domain projector, or by an earlier event of the batch) is
+    among the pending objects (`session.get` would flush to find it), and one looked up before
+    is held here (the session's identity map holds its objects only weakly)."""
+    held: dict[tuple[type[Base], str], Base] = session.info.setdefault(HELD_IN_TRANSACTION, {})
+    found = held.get((model, key))
+    if found is None:
+        name = _primary_key(model)  # type: ignore[arg-type]
+        found = next(
+            (o for o in session.new if type(o) is model and getattr(o, name) == key), None
+        ) or await session.get(model, key)
+    if found is not None:
+        held[(model, key)] = found
+    return found  # type: ignore[return-value]
+
+
+@cache
+def _primary_key(model: type[Base]) -> str:
+    (column,) = sqlalchemy_inspect(model).primary_key
+    return str(column.key)
 
 
 async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event) -> None:
     """Bring the entries of one source to what its deriver says now."""
     planned = await DERIVERS[kind](session, source_id)
-    existing = {
-        entry.uid: entry
-        for entry in await session.scalars(
-            select(CalendarEntry).where(
-                CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
-            )
-        )
-    }
+    existing = {entry.uid: entry for entry in await _entries_of(session, kind, source_id)}
     touched: set[str] = set()
     for plan in planned:
         entry = existing.pop(plan.uid, None)
         if entry is None:
-            entry = await session.get(CalendarEntry, plan.uid)  # another source had this uid
-        if entry is None:
             entry = _new_entry(plan, kind=kind, source_id=source_id, event=event)
             session.add(entry)
+            session.info.get(ABSENT_IN_TRANSACTION, set()).discard(plan.uid)
             touched |= _sync(entry, plan, event, new=True)
         else:
             touched |= _sync(entry, plan, event)
     for entry in existing.values():  # gone from its source: kept as cancelled
         touched |= _sync(entry, _cancelled(entry), event)
-    await bump_versions(session, touched)
+    bump_versions(session, touched)
+
+
+async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[CalendarEntry]:
+    """The stored entries of a source; one of a single-entry kind comes from the session's
+    identity map when a batch's prefetch (or an earlier event) loaded it: no query, no flush."""
+    if kind in SINGLE_UIDS:
+        uid = entry_uid(kind, source_id)
+        if uid in session.info.get(ABSENT_IN_TRANSACTION, ()):
+            return []
+        entry = await current(session, CalendarEntry, uid)
+        return [entry] if entry is not None else []
+    query = select(CalendarEntry).where(
+        CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
+    )
+    return list(await session.scalars(query))
 
 
 def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> CalendarEntry:
@@ -206,15 +283,32 @@ def _sync_references(entry: CalendarEntry, refs: set[str]) -> None:
         ]
 
 
-async def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None:
-    """Raise the feed version of each audience (one statement; in sorted order, so that two
-    workers never wait on each other's rows in opposite orders)."""
-    keys = sorted(set(audiences))
+BUMPED_IN_TRANSACTION = "twinning.calendar.bumped"
+
+
+def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None:
+    """Raise the feed version of these audiences when the transaction commits: once per
+    transaction (a batch of events), not once per event."""
+    keys = set(audiences)
+    if not keys:
+        return
+    bumped = session.info.setdefault(BUMPED_IN_TRANSACTION, set())
+    if not bumped:
+        sqlalchemy_event.listen(
+            session.sync_session, "before_commit", _bump_before_commit, once=True
+        )
+    bumped |= keys
+
+
+def _bump_before_commit(session: Session) -> None:
+    """One statement, the rows in sorted order (two workers never wait on each other's rows in
+    opposite orders)."""
+    keys = sorted(session.info.pop(BUMPED_IN_TRANSACTION, ()))
     if not keys:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(FeedVersion).values([{"audience": k, "version": 1} for k in keys])
-    await session.execute(
+    session.execute(
         statement.on_conflict_do_update(
             index_elements=[FeedVersion.audience], set_={"version": FeedVersion.version + 1}
         )
@@ -247,7 +341,7 @@ def _place(names: dict[str, str], address: dict[str, str] | None) -> dict[str, A
 
 
 async def _partner_names(session: AsyncSession, partner_id: str) -> dict[str, str] | None:
-    partner = await session.get(PartnerCity, partner_id)
+    partner = await current(session, PartnerCity, partner_id)
     return dict(partner.names) if partner is not None else None
 
 
@@ -267,18 +361,18 @@ VISIT_STATUS = {
 }
 
 
-@deriver("itinerary")
+@deriver("itinerary", single_uid="itinerary-{}@twinning")
 async def itinerary_entries(session: AsyncSession, item_id: str) -> list[Planned]:
-    item = await session.get(ItineraryItem, item_id)
-    visit = await session.get(Visit, item.visit_id) if item is not None else None
+    item = await current(session, ItineraryItem, item_id)
+    visit = await current(session, Visit, item.visit_id) if item is not None else None
     if item is None or visit is None:
         return []
     official_ids = item.official_ids
     officials = sorted(
-        await session.scalars(select(Official).where(Official.id.in_(official_ids))),
+        [o for o in [await current(session, Official, i) for i in official_ids] if o is not None],
         key=lambda official: (official.protocol_rank, official.id),
     )
-    venue = await session.get(Venue, item.venue_id) if item.venue_id is not None else None
+    venue = await current(session, Venue, item.venue_id) if item.venue_id is not None else None
     if venue is not None:
         place, zone = _place(venue.names, venue.address), venue.timezone
     elif item.place is not None:
@@ -305,7 +399,7 @@ async def itinerary_entries(session: AsyncSession, item_id: str) -> list[Planned
     }
     return [
         Planned(
-            uid=f"itinerary-{item.id}@twinning",
+            uid=entry_uid("itinerary", item.id),
             starts_at=item.starts_at,
             ends_at=item.ends_at,
             timezone=zone,
@@ -317,13 +411,15 @@ async def itinerary_entries(session: AsyncSession, item_id: str) -> list[Planned
     ]
 
 
-@deriver("city-event")
+@deriver("city-event", single_uid="city-event-{}@twinning")
 async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[Planned]:
-    city_event = await session.get(CityEvent, city_event_id)
+    city_event = await current(session, CityEvent, city_event_id)
     if city_event is None:
         return []
     venue = (
-        await session.get(Venue, city_event.venue_id) if city_event.venue_id is not None else None
+        await current(session, Venue, city_event.venue_id)
+        if city_event.venue_id is not None
+        else None
     )
     if venue is not None:
         place: dict[str, Any] | None = _place(venue.names, venue.address)
@@ -350,7 +446,7 @@ async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[
     }
     return [
         Planned(
-            uid=f"city-event-{city_event.id}@twinning",
+            uid=entry_uid("city-event", city_event.id),
             starts_at=city_event.starts_at,
             ends_at=city_event.ends_at,
             timezone=city_event.timezone,
@@ -378,7 +474,7 @@ def _all_day(day: date) -> tuple[datetime, datetime]:
 @deriver("anniversary")
 async def anniversary_entries(session: AsyncSession, partner_id: str) -> list[Planned]:
     """Every fifth anniversary of a partnership in force; none once it has ended."""
-    partner = await session.get(PartnerCity, partner_id)
+    partner = await current(session, PartnerCity, partner_id)
     if partner is None or partner.agreement_date is None or partner.status == PartnerStatus.ENDED:
         return []
     planned = []
@@ -418,7 +514,7 @@ def _named(ref_kind: str) -> Any:
         ref = f"{ref_kind}:{event.aggregate_id}"
         await refresh_referencing(session, ref, event)
         if event.type.endswith("Updated") and "names" in event.payload.model_fields_set:
-            await bump_versions(session, [ref])
+            bump_versions(session, [ref])
 
     return handle
 
@@ -459,16 +555,28 @@ PARTNER_FACTS_SHOWN = frozenset({"names", "kind", "agreement_date", "status"})
 async def _partner_changed(session: AsyncSession, event: Event) -> None:
     """A partner's anniversaries, and the entries that name it. Most updates (region, website,
     fields of cooperation) change nothing the calendar shows and cost nothing here."""
-    if event.type == "PartnerCityUpdated":
+    ref = f"partner:{event.aggregate_id}"
+    if isinstance(event.payload, PartnerCityRegistered):
+        if event.payload.agreement_date is None and not await _referenced(session, ref):
+            return  # no anniversaries, and nothing names it yet
+    else:
         changed = event.payload.model_fields_set
         if not changed & PARTNER_FACTS_SHOWN:
             return
         if "names" in changed:
-            await bump_versions(session, [partner_audience(event.aggregate_id)])  # its feed's name
+            bump_versions(session, [partner_audience(event.aggregate_id)])  # its feed's name
     await refresh(session, "anniversary", event.aggregate_id, event)
-    await refresh_referencing(
-        session, f"partner:{event.aggregate_id}", event, done=("anniversary", event.aggregate_id)
-    )
+    await refresh_referencing(session, ref, event, done=("anniversary", event.aggregate_id))
+
+
+async def _referenced(session: AsyncSession, ref: str) -> bool:
+    """Whether any entry names `ref`, looked up without flushing the transaction's changes
+    (the ones not flushed yet are among the pending objects)."""
+    if any(type(o) is CalendarReference and o.ref == ref for o in session.new):
+        return True
+    with session.no_autoflush:
+        query = select(CalendarReference.entry_uid).where(CalendarReference.ref == ref).limit(1)
+        return await session.scalar(query) is not None
 
 
 projector.on("PartnerCityRegistered")(_partner_changed)
