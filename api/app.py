@@ -15,12 +15,16 @@ from twinning.api import security
 from twinning.api.deps import get_current_user
 from twinning.api.routes import (
     city_events,
+    contacts,
     events,
+    exchanges,
     feeds,
     health,
     invitations,
+    missions,
     partners,
     protocol,
+    trips,
     users,
     visits,
 )
@@ -39,6 +43,10 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, feeds.public_router)
 #: Everything else: a valid API token first (any role reads; routes ask more where needed).
 AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,
+    missions.router,
+    contacts.router,
+    exchanges.router,
+    trips.router,
     protocol.router,
     visits.router,
     city_events.router,
