@@ -35,7 +35,7 @@ from twinning.calendar.models import (
     EntryStatus,
     FeedVersion,
 )
-from twinning.crm.models import PartnerCity
+from twinning.crm.models import Exchange, ForeignMission, PartnerCity
 from twinning.db import Base
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
@@ -49,6 +49,8 @@ from twinning.streams.events import (
     PartnerStatus,
 )
 from twinning.streams.projection import Projector
+from twinning.trips.models import Trip, TripLeg
+from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import STEPS, VisitStatus
 from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 
@@ -348,6 +350,9 @@ async def _partner_names(session: AsyncSession, partner_id: str) -> dict[str, st
 async def _delegation(session: AsyncSession, visit: Visit) -> dict[str, str] | None:
     if visit.partner_id is not None:
         return await _partner_names(session, visit.partner_id)
+    if visit.mission_id is not None:
+        mission = await current(session, ForeignMission, visit.mission_id)
+        return dict(mission.names) if mission is not None else None
     return dict(visit.organisation) if visit.organisation else None
 
 
@@ -503,6 +508,96 @@ async def anniversary_entries(session: AsyncSession, partner_id: str) -> list[Pl
     return planned
 
 
+TRIP_STATUS = {
+    TripStatus.PLANNED: EntryStatus.CONFIRMED,
+    TripStatus.COMPLETED: EntryStatus.CONFIRMED,
+    TripStatus.CANCELLED: EntryStatus.CANCELLED,
+}
+
+
+async def _traveller(session: AsyncSession, official: dict[str, Any]) -> dict[str, str] | None:
+    """An official on a trip: the register's names, else the name given on the trip."""
+    if official.get("official_id") is not None:
+        registered = await current(session, Official, official["official_id"])
+        if registered is not None:
+            return dict(registered.names)
+    return {"und": official["name"]} if official.get("name") else None
+
+
+@deriver("trip")
+async def trip_entries(session: AsyncSession, trip_id: str) -> list[Planned]:
+    """One entry per leg, in the leg's own time zone; the partner cities a leg visits see it."""
+    trip = await current(session, Trip, trip_id)
+    if trip is None:
+        return []
+    legs = await session.scalars(
+        select(TripLeg).where(TripLeg.trip_id == trip_id).order_by(TripLeg.position)
+    )
+    travellers = [await _traveller(session, official) for official in trip.officials]
+    official_ids = [o["official_id"] for o in trip.officials if o.get("official_id") is not None]
+    planned = []
+    for leg in legs:
+        partners = [await _partner_names(session, p) for p in leg.partner_ids]
+        facts = {
+            "leg": {"trip": dict(trip.title), "city": dict(leg.city)},
+            "location": {"names": dict(leg.city), "country": leg.country},
+            "officials": [names for names in travellers if names is not None],
+            "international_event": trip.international_event,
+            "partners": [names for names in partners if names is not None],
+            "description": leg.itinerary,
+        }
+        planned.append(
+            Planned(
+                uid=f"trip-{trip.id}-leg-{leg.position}@twinning",
+                starts_at=leg.starts_at,
+                ends_at=leg.ends_at,
+                timezone=leg.timezone,
+                status=TRIP_STATUS[TripStatus(trip.status)],
+                facts=facts,
+                audiences={
+                    OFFICE,
+                    *map(official_audience, official_ids),
+                    *map(partner_audience, leg.partner_ids),
+                },
+                refs={
+                    *(f"official:{o}" for o in official_ids),
+                    *(f"partner:{p}" for p in leg.partner_ids),
+                },
+            )
+        )
+    return planned
+
+
+@deriver("exchange", single_uid="exchange-{}@twinning")
+async def exchange_entries(session: AsyncSession, exchange_id: str) -> list[Planned]:
+    """An exchange staff recorded, as a whole day; one recorded by a visit, a city event or a
+    trip is in the calendar already as that visit, event or trip."""
+    exchange = await current(session, Exchange, exchange_id)
+    if exchange is None or exchange.source_kind is not None:
+        return []
+    partners = [await _partner_names(session, p) for p in exchange.partner_ids]
+    starts_at, ends_at = _all_day(exchange.date)
+    facts = {
+        "exchange": {
+            "field": exchange.field,
+            "partners": [names for names in partners if names is not None],
+        },
+        "description": dict(exchange.summary),
+    }
+    return [
+        Planned(
+            uid=entry_uid("exchange", exchange.id),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=None,
+            status=EntryStatus.CONFIRMED,
+            facts=facts,
+            audiences={OFFICE, *map(partner_audience, exchange.partner_ids)},
+            refs={f"partner:{p}" for p in exchange.partner_ids},
+        )
+    ]
+
+
 # --- handlers ---------------------------------------------------------------------------
 
 
@@ -522,6 +617,8 @@ def _named(ref_kind: str) -> Any:
 projector.on("OfficialRegistered")(_named("official"))
 projector.on("OfficialUpdated")(_named("official"))
 projector.on("VenueRegistered")(_named("venue"))
+projector.on("ForeignMissionRegistered")(_named("mission"))
+projector.on("ForeignMissionUpdated")(_named("mission"))
 projector.on("VenueUpdated")(_named("venue"))
 
 
@@ -583,16 +680,27 @@ projector.on("PartnerCityRegistered")(_partner_changed)
 projector.on("PartnerCityUpdated")(_partner_changed)
 
 
-async def _city_event_changed(session: AsyncSession, event: Event) -> None:
-    await refresh(session, "city-event", event.aggregate_id, event)
+def _refresher(kind: str) -> Any:
+    """A handler for the events of a source of `kind` whose aggregate is the source itself."""
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        await refresh(session, kind, event.aggregate_id, event)
+
+    return handle
 
 
-for _type in (
-    "CityEventScheduled",
-    "CityEventUpdated",
-    "CityEventCancelled",
-    "CityEventCompleted",
-    "InvitationSent",
-    "InvitationWithdrawn",
-):
-    projector.on(_type)(_city_event_changed)
+SOURCE_EVENTS = {
+    "city-event": (
+        "CityEventScheduled",
+        "CityEventUpdated",
+        "CityEventCancelled",
+        "CityEventCompleted",
+        "InvitationSent",
+        "InvitationWithdrawn",
+    ),
+    "trip": ("TripPlanned", "TripUpdated", "TripCompleted", "TripCancelled"),
+    "exchange": ("ExchangeRecorded",),
+}
+for _kind, _types in SOURCE_EVENTS.items():
+    for _type in _types:
+        projector.on(_type)(_refresher(_kind))
