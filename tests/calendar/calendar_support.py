@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from conftest import InlineApi, Projection
-from icalendar import Calendar, Event
+from icalendar import Calendar
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.api.deps import get_clock
 from twinning.calendar.feeds import Audience, Feed, FeedCache, build_feed
@@ -50,6 +50,8 @@ class Producer:
     ):
         self.projection = projection
         self.now = start
+        #: When a list, events are kept here (body, topic) instead of applied one by one.
+        self.held: list[tuple[bytes, str]] | None = None
 
     def envelope(self, event_type: str, aggregate_id: str, payload: dict[str, Any]) -> bytes:
         self.now += timedelta(minutes=1)
@@ -66,6 +68,9 @@ class Producer:
         ).encode()
 
     def send(self, event_type: str, aggregate_id: str, payload: dict[str, Any], topic: str) -> None:
+        if self.held is not None:
+            self.held.append((self.envelope(event_type, aggregate_id, payload), topic))
+            return
         outcome = self.projection.apply(
             self.envelope(event_type, aggregate_id, payload), topic=topic
         )
@@ -264,11 +269,11 @@ class Feeds:
 
     def events(
         self, audience: Audience, language: str = "en", now: datetime = NOW
-    ) -> dict[str, Event]:
+    ) -> dict[str, Any]:
         return events_by_uid(self.text(audience, language, now))
 
 
-def check_feed(text: str | bytes) -> Calendar:
+def check_feed(text: str | bytes) -> Any:
     """What every feed must be, whatever it shows: CRLF lines of at most 75 octets, one value
     of each property per event, times that are UTC, dates, or local with a VTIMEZONE for
     their TZID (never floating), and the properties clients need."""
@@ -311,11 +316,12 @@ def check_feed(text: str | bytes) -> Calendar:
     return calendar
 
 
-def parse(text: str | bytes) -> Calendar:
+def parse(text: str | bytes) -> Any:
+    """The feed read back by icalendar (typed loosely: its property values are a wide union)."""
     return Calendar.from_ical(text)
 
 
-def events_by_uid(text: str | bytes) -> dict[str, Event]:
+def events_by_uid(text: str | bytes) -> dict[str, Any]:
     return {str(event["UID"]): event for event in parse(text).events}
 
 

@@ -3,6 +3,7 @@ language asked for; conditional requests answered 304; the public partner feed."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -10,9 +11,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from calendar_support import NOW, Desk, events_by_uid, parse
 from conftest import InlineApi
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from twinning.api.routes.feeds import HideFeedSecrets
 from twinning.calendar.models import FeedLink
+from twinning.db import make_async_engine
+from twinning.streams.projection import rebuild
+from twinning.streams.registry import PROJECTORS
 
 
 def test_staff_create_a_link_to_an_officials_feed_in_https_and_webcal_forms(
@@ -302,3 +307,25 @@ def test_only_staff_manage_feed_links_while_the_feeds_need_no_api_token(
     assert [r.status_code for r in refused] == [403] * 5
     assert anonymous.status_code == 401
     assert desk.fetch(link["url"]).status_code == 200
+
+
+def test_a_rebuild_keeps_the_feed_links_and_the_feeds_they_serve(inline_api: InlineApi) -> None:
+    desk = Desk(inline_api)
+    mayor = desk.mayor()
+    desk.visit_with_item(mayor)
+    link = desk.feed_link({"kind": "official", "official_id": mayor})
+    before = desk.fetch(link["url"])
+
+    async def run() -> int:
+        engine = make_async_engine(inline_api.settings.async_database_url)
+        try:
+            return await rebuild(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    after = desk.fetch(link["url"])
+
+    assert after.status_code == 200
+    assert after.content == before.content
+    assert after.headers["etag"] == before.headers["etag"]
