@@ -131,9 +131,12 @@ def _when(name: str, value: datetime | date, timezone: str | None) -> str:
         day = value.date() if isinstance(value, datetime) else value
         return content_line(name, date_stamp(day), ";VALUE=DATE")
     assert isinstance(value, datetime)
-    return content_line(
-        name, local_stamp(value.astimezone(ZoneInfo(timezone))), f";TZID={timezone}"
-    )
+    local = value.astimezone(ZoneInfo(timezone))
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        # The second of two identical wall-clock times (clocks set back): RFC 5545 reads a
+        # local time as the first one, so this instant is written in UTC.
+        return content_line(name, utc_stamp(value))
+    return content_line(name, local_stamp(local), f";TZID={timezone}")
 
 
 def render_vevent(event: VEvent) -> str:

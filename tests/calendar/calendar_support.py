@@ -310,8 +310,10 @@ def check_feed(text: str | bytes) -> Any:
             value = event[name]
             if isinstance(value.dt, datetime):
                 assert value.dt.tzinfo is not None, f"floating {name}"
-                assert "TZID" in value.params, f"{name} without TZID"
-                used.add(str(value.params["TZID"]))
+                if "TZID" in value.params:
+                    used.add(str(value.params["TZID"]))
+                else:
+                    assert value.dt.utcoffset() == timedelta(0), f"{name} neither UTC nor TZID"
     assert used <= zones, f"no VTIMEZONE for {used - zones}"
     return calendar
 

@@ -147,3 +147,38 @@ def test_stamps_sequence_and_status_are_written_as_clients_expect() -> None:
     assert event["CREATED"].dt == datetime(2026, 4, 1, 7, tzinfo=UTC)
     assert event["SEQUENCE"] == 3
     assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_the_second_of_two_identical_local_times_is_written_in_utc() -> None:
+    # Madrid sets its clocks back at 03:00 on 2026-10-25: 02:30 happens twice.
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET
+    feed = render_calendar(
+        name="Test",
+        refresh=timedelta(hours=1),
+        events=[
+            render_vevent(
+                sample_event(
+                    uid="a",
+                    start=first,
+                    end=first + timedelta(minutes=30),
+                    timezone="Europe/Madrid",
+                )
+            ),
+            render_vevent(
+                sample_event(
+                    uid="b",
+                    start=second,
+                    end=second + timedelta(minutes=30),
+                    timezone="Europe/Madrid",
+                )
+            ),
+        ],
+        timezones={"Europe/Madrid": (2025, 2027)},
+    )
+
+    events = events_by_uid(feed)
+    assert "DTSTART;TZID=Europe/Madrid:20261025T023000" in feed
+    assert "DTSTART:20261025T013000Z" in feed
+    assert events["a"].start.astimezone(UTC) == first
+    assert events["b"].start.astimezone(UTC) == second
