@@ -58,7 +58,7 @@ ABSENT_IN_TRANSACTION = "twinning.calendar.absent"
 HELD_IN_TRANSACTION = "twinning.calendar.held"
 
 
-async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> list[Base]:
     """Load a batch's entries (of its itinerary items and city events) and the officials its
     items name in a few queries, and remember which entries do not exist yet, so that the
     handlers find everything in the session instead of querying (and flushing) per event."""
@@ -77,6 +77,7 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     if official_ids:
         officials = await session.scalars(select(Official).where(Official.id.in_(official_ids)))
         held.update(((Official, official.id), official) for official in officials)
+    return list(held.values())
 
 
 projector = Projector(
