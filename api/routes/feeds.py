@@ -92,9 +92,9 @@ async def _feed(
     return feed
 
 
-@public_router.api_route(
+@public_router.head("/feeds/{token}.ics", include_in_schema=False)
+@public_router.get(
     "/feeds/{token}.ics",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}, 304: {}, 404: {}},
 )
@@ -110,9 +110,9 @@ async def private_feed(
     return _answer(request, feed, PRIVATE_CACHING)
 
 
-@public_router.api_route(
+@public_router.head("/partners/{partner_id}/calendar.ics", include_in_schema=False)
+@public_router.get(
     "/partners/{partner_id}/calendar.ics",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}, 304: {}, 404: {}},
 )
