@@ -3,7 +3,8 @@
 `partners.json` holds the partner cities; `crm.json` the missions, contacts, exchanges and
 trips, which name partners and missions by their English name (ids are only known once the
 API has accepted them); `calendar.json` the officials, venues, a delegation's visit with its
-itinerary, and the calendar feeds whose links `twinning up --demo` prints.
+itinerary, and the calendar feeds whose links `twinning up --demo` prints; `protocol.json`
+visits in every other state of their lifecycle, and a city event with invitations and answers.
 """
 
 from __future__ import annotations
@@ -161,6 +162,43 @@ def _load_visit(
     loader.post(f"/visits/{visit_id}/schedule", {"reason": "DEMO programme agreed"})
 
 
+def _load_protocol(loader: _Loader, partner_ids: dict[str, str]) -> None:
+    """Visits in every state of their lifecycle; a city event with invitations and answers."""
+    protocol = json.loads((DATA / "protocol.json").read_text(encoding="utf-8"))
+    today = date.today()
+    for visit in protocol["visits"]:
+        request = dict(visit["request"])
+        first, last = request.pop("days")
+        visit_id = loader.post(
+            "/visits",
+            {
+                **request,
+                "delegation": {"partner_id": partner_ids[visit["partner"]]},
+                "requested_from": (today + timedelta(days=first)).isoformat(),
+                "requested_to": (today + timedelta(days=last)).isoformat(),
+            },
+        )["id"]
+        for step, body in visit["steps"]:  # each step waits for the one before (the API settles)
+            loader.post(f"/visits/{visit_id}/{step}", body)
+    spec = protocol["city_event"]
+    zone = spec["event"]["timezone"]
+    start, end = (_on_day(spec["days_from_now"], f"{hour:02d}:00", zone) for hour in spec["hours"])
+    event_id = loader.post("/city-events", {**spec["event"], "starts_at": start, "ends_at": end})[
+        "id"
+    ]
+    answer_by = (today + timedelta(days=spec["answer_by_days_from_now"])).isoformat()
+    invitees = [{"kind": "partner", "id": partner_ids[name]} for name in spec["answers"]]
+    response = loader.client.post(
+        f"/city-events/{event_id}/invitations", json={"answer_by": answer_by, "invitees": invitees}
+    )
+    response.raise_for_status()
+    sent = response.json()
+    loader.event_ids.extend(invitation["event_id"] for invitation in sent)
+    for invitation, answer in zip(sent, spec["answers"].values(), strict=True):
+        if answer is not None:  # None: no reply yet
+            loader.post(f"/invitations/{invitation['id']}/rsvp", answer)
+
+
 def _feed_links(
     loader: _Loader, calendar: dict[str, Any], official_ids: dict[str, str]
 ) -> dict[str, str]:
@@ -191,6 +229,7 @@ def load_demo(base_url: str, *, token: str, timeout: float = 30) -> DemoLoaded:
         official_ids, venues = _register_officials_and_venues(loader, calendar)
         _load_crm(loader, partner_ids, official_ids)
         _load_visit(loader, calendar["visit"], partner_ids, official_ids, venues)
+        _load_protocol(loader, partner_ids)
         loader.wait_applied()  # a link to an official's feed needs the official
         feeds = _feed_links(loader, calendar, official_ids)
         partner = calendar["visit"]["partner"]
