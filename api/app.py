@@ -15,11 +15,15 @@ from twinning.api import security
 from twinning.api.deps import get_current_user
 from twinning.api.routes import (
     city_events,
+    contacts,
     events,
+    exchanges,
     health,
     invitations,
+    missions,
     partners,
     protocol,
+    trips,
     users,
     visits,
 )
@@ -37,6 +41,10 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router,)
 #: Everything else: a valid API token first (any role reads; routes ask more where needed).
 AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,
+    missions.router,
+    contacts.router,
+    exchanges.router,
+    trips.router,
     protocol.router,
     visits.router,
     city_events.router,

@@ -1,5 +1,5 @@
 """Request-scoped dependencies: the database session, the caller and what they may do, the
-actor of a write, the outbox doorbell.
+actor of a write, the outbox doorbell, the settings and the clock.
 
 Every route but the public ones (health, leaflets and brochures, feeds with their own
 tokens, the OpenAPI docs) needs a caller: include such routers with
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
+from twinning.config import Settings
 from twinning.db import utcnow
 from twinning.streams.outbox import OutboxSignal
 
@@ -87,6 +88,11 @@ def get_personal_data_access(user: CurrentUser) -> bool:
     return user.role.includes(Role.staff)
 
 
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def get_clock() -> Callable[[], datetime]:
     """What time it is now (UTC); tests override this dependency to move deadlines past."""
     return utcnow
@@ -99,4 +105,5 @@ AdminUser = Annotated[Principal, Depends(require_role(Role.admin))]
 StaffActor = Annotated[str, Depends(get_staff_actor)]
 PersonalDataAccess = Annotated[bool, Depends(get_personal_data_access)]
 OutboxDoorbell = Annotated[OutboxSignal, Depends(get_outbox_signal)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
 Clock = Annotated[Callable[[], datetime], Depends(get_clock)]

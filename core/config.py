@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         default=3.0,
         description="Kafka consumer-group rebalance timeout (s); short for one machine.",
     )
+    dormant_after_months: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=18,
+        description="An active partner with no exchange for this many months is flagged dormant.",
+    )
     log_level: str = "info"
     bootstrap_token: SecretStr | None = Field(
         default=None,

@@ -31,3 +31,88 @@ class PartnerCity(Base):
 
     def to_dict(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__table__.columns}
+
+
+class ForeignMission(Base):
+    """A foreign mission in the host country, with the country it represents."""
+
+    __tablename__ = "foreign_missions"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    names: Mapped[dict[str, str]] = mapped_column(JsonType)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    address: Mapped[dict[str, str] | None] = mapped_column(JsonType)
+    website: Mapped[str | None] = mapped_column(String(2048))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Contact(Base):
+    """A person at a partner city or a foreign mission. Personal data: served only to callers
+    with personal-data access, and deleted (not flagged) when the contact is erased."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    partner_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    mission_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    preferred_language: Mapped[str | None] = mapped_column(String(35))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Exchange(Base):
+    """The exchange history: one row per recorded exchange."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, index=True)
+    field: Mapped[str] = mapped_column(String(30), index=True)
+    direction: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[dict[str, str]] = mapped_column(JsonType)
+    partner_ids: Mapped[list[str]] = mapped_column(JsonType)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    source_kind: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangePartner(Base):
+    """Which partners took part in which exchange: what filters and per-partner figures use."""
+
+    __tablename__ = "exchange_partners"
+
+    exchange_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    date: Mapped[date] = mapped_column(Date)
+    field: Mapped[str] = mapped_column(String(30))
+
+
+class PartnerActivity(Base):
+    """Derived per partner: how many exchanges, and the date of the last one."""
+
+    __tablename__ = "partner_activity"
+
+    partner_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    exchanges: Mapped[int] = mapped_column(Integer)
+    last_exchange_date: Mapped[date] = mapped_column(Date)
+
+
+class PartnerExchangeCount(Base):
+    """Derived per partner: the number of exchanges in each field and year."""
+
+    __tablename__ = "partner_exchange_counts"
+
+    partner_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

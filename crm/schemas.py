@@ -1,11 +1,22 @@
-"""What the CRM API accepts and returns for partner cities."""
+"""What the CRM API accepts and returns: partner cities, foreign missions, contacts,
+exchanges and the figures derived from them."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
+from twinning.i18n import country_name, localized
 from twinning.streams.events import (
+    ContactRegistered,
+    ContactUpdated,
+    ExchangeDirection,
+    ExchangeField,
+    ExchangeRecorded,
+    ForeignMissionRegistered,
+    ForeignMissionUpdated,
+    MissionKind,
     PartnerCityRegistered,
     PartnerCityUpdated,
     PartnerKind,
@@ -15,12 +26,16 @@ from twinning.streams.events import (
 # A command carries exactly what its event carries: one definition, validated once.
 PartnerCityCreate = PartnerCityRegistered
 PartnerCityUpdate = PartnerCityUpdated
+ForeignMissionCreate = ForeignMissionRegistered
+ForeignMissionUpdate = ForeignMissionUpdated
+ContactCreate = ContactRegistered
+ContactUpdate = ContactUpdated
+ExchangeCreate = ExchangeRecorded
 
 
-class PartnerCityRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class LocalizedNames(BaseModel):
+    """Multilingual names and a country, with both shown in the reader's language."""
 
-    id: str
     names: dict[str, str]
     name: str | None = Field(
         default=None,
@@ -30,6 +45,20 @@ class PartnerCityRead(BaseModel):
     country_name: str | None = Field(
         default=None, description="CLDR's name of the country in the answer's language."
     )
+
+    def in_language(self, language: str) -> Self:
+        return self.model_copy(
+            update={
+                "name": localized(self.names, language),
+                "country_name": country_name(self.country, locale=language),
+            }
+        )
+
+
+class PartnerCityRead(LocalizedNames):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
     kind: PartnerKind
     timezone: str
     agreement_date: date | None
@@ -42,3 +71,92 @@ class PartnerCityRead(BaseModel):
     registered_at: datetime
     updated_at: datetime
     version: int
+
+
+class ForeignMissionRead(LocalizedNames):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: MissionKind
+    address: dict[str, str] | None
+    website: str | None
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ContactRead(BaseModel):
+    """Personal data: served only to callers with personal-data access."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    partner_id: str | None
+    mission_id: str | None
+    name: str
+    title: str | None
+    organisation: str | None
+    email: str | None
+    phone: str | None
+    preferred_language: str | None
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ExchangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    date: date
+    field: ExchangeField
+    direction: ExchangeDirection
+    summary: dict[str, str]
+    partner_ids: list[str]
+    participants: int | None
+    source_kind: str | None
+    source_id: str | None
+    recorded_at: datetime
+
+
+# --- derived figures ---------------------------------------------------------------------
+
+
+class Anniversary(BaseModel):
+    years: int
+    date: date
+
+
+class ExchangeCount(BaseModel):
+    year: int
+    field: ExchangeField
+    count: int
+
+
+class PartnerStats(BaseModel):
+    """A partner's figures; `dormant` and `next_anniversary` are as of `as_of`."""
+
+    partner_id: str
+    names: dict[str, str]
+    status: PartnerStatus
+    agreement_date: date | None
+    as_of: date
+    exchanges: int
+    last_exchange_date: date | None
+    exchanges_by_field_and_year: list[ExchangeCount]
+    next_anniversary: Anniversary | None
+    dormant: bool
+    dormant_since: date | None
+
+
+class UpcomingAnniversary(Anniversary):
+    partner_id: str
+    names: dict[str, str]
+
+
+class PartnerStatsOverview(BaseModel):
+    as_of: date
+    dormant_after_months: int
+    partners: list[PartnerStats]
+    dormant_partner_ids: list[str]
+    upcoming_anniversaries: list[UpcomingAnniversary]

@@ -11,6 +11,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import available_timezones
@@ -20,6 +21,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    EmailStr,
     Field,
     HttpUrl,
     StringConstraints,
@@ -143,6 +145,27 @@ class Payload(BaseModel):
         return self.model_dump(mode="json", exclude_unset=self.partial)
 
 
+class Changes(Payload):
+    """A partial update: only the fields present change, at least one must, and the fields
+    named in `not_null` may change but never be cleared (set to null)."""
+
+    partial: ClassVar[bool] = True
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may be changed but not cleared")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Changes:
+        if not self.model_fields_set:
+            raise ValueError("an update must change at least one field")
+        return self
+
+
 # --- the registry: (type, schema_version) -> payload model and topic --------------------
 
 
@@ -190,10 +213,12 @@ class PartnerCityRegistered(Payload):
     )
 
 
-class PartnerCityUpdated(Payload):
+class PartnerCityUpdated(Changes):
     """Some facts of a partner city changed; only the fields present change."""
 
-    partial: ClassVar[bool] = True
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {"names", "country", "kind", "timezone", "status", "languages", "fields_of_cooperation"}
+    )
 
     names: MultilingualText | None = None
     country: CountryCode | None = None
@@ -209,14 +234,106 @@ class PartnerCityUpdated(Payload):
         default=None, max_length=50
     )
 
+
+RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
+
+
+class MissionKind(StrEnum):
+    EMBASSY = "embassy"
+    REPRESENTATIVE_OFFICE = "representative-office"
+    TRADE_OFFICE = "trade-office"
+    CHAMBER = "chamber"
+    OTHER = "other"
+
+
+class ForeignMissionRegistered(Payload):
+    """A foreign mission in the host country (embassy, representative or trade office, chamber)
+    entered the CRM; `country` is the country it represents."""
+
+    names: MultilingualText
+    country: CountryCode
+    kind: MissionKind
+    address: MultilingualText | None = None
+    website: HttpUrl | None = None
+
+
+class ForeignMissionUpdated(Changes):
+    """Some facts of a foreign mission changed; only the fields present change."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"names", "country", "kind"})
+
+    names: MultilingualText | None = None
+    country: CountryCode | None = None
+    kind: MissionKind | None = None
+    address: MultilingualText | None = None
+    website: HttpUrl | None = None
+
+
+PhoneNumber = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=40,
+        pattern=r"^\+?[0-9(][0-9 ().\-/]{3,}(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?$",
+    ),
+]
+
+
+class ContactRegistered(Payload):
+    """A person the office corresponds with at a partner city or a foreign mission.
+
+    Personal data: only staff with personal-data access read it, and `ContactErased` erases it.
+    """
+
+    partner_id: RecordId | None = None
+    mission_id: RecordId | None = None
+    name: ShortText
+    title: ShortText | None = None
+    organisation: ShortText | None = None
+    email: EmailStr | None = None
+    phone: PhoneNumber | None = None
+    preferred_language: LanguageTag | None = None
+
     @model_validator(mode="after")
-    def _changes_something(self) -> PartnerCityUpdated:
-        if not self.model_fields_set:
-            raise ValueError("an update must change at least one field")
+    def _belongs_to_one(self) -> ContactRegistered:
+        if (self.partner_id is None) == (self.mission_id is None):
+            raise ValueError("a contact belongs to exactly one of partner_id or mission_id")
         return self
 
 
-register(PARTNERS, PartnerCityRegistered, PartnerCityUpdated)
+class ContactUpdated(Changes):
+    """Some facts of a contact changed (the partner or mission it belongs to does not)."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    name: ShortText | None = None
+    title: ShortText | None = None
+    organisation: ShortText | None = None
+    email: EmailStr | None = None
+    phone: PhoneNumber | None = None
+    preferred_language: LanguageTag | None = None
+
+
+class ContactErased(Payload):
+    """A contact asked to be forgotten, or is no longer needed: its personal data is erased
+    from the read model and from the stored copies of its earlier events."""
+
+
+register(
+    PARTNERS,
+    PartnerCityRegistered,
+    PartnerCityUpdated,
+    ForeignMissionRegistered,
+    ForeignMissionUpdated,
+    ContactRegistered,
+    ContactUpdated,
+    ContactErased,
+)
 
 
 # --- visits (twinning.visits) ----------------------------------------------------------
@@ -563,7 +680,92 @@ class ExchangeRecorded(Payload):
     source: ExchangeSource | None = None
 
 
-register(EXCHANGES, ExchangeRecorded)
+class TripOfficial(Payload):
+    """An official on a trip: an id from the officials register, a name, or both."""
+
+    official_id: RecordId | None = None
+    name: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> TripOfficial:
+        if self.official_id is None and self.name is None:
+            raise ValueError("an official needs an official_id or a name")
+        return self
+
+
+class TripLeg(Payload):
+    """One destination of a trip, in the destination's own time zone."""
+
+    city: MultilingualText
+    country: CountryCode
+    timezone: TimeZoneName
+    start: AwareDatetime
+    end: AwareDatetime
+    partner_ids: list[RecordId] = Field(
+        default_factory=list, max_length=20, description="Partner cities visited on this leg."
+    )
+    itinerary: MultilingualText | None = Field(default=None, description="Itinerary notes.")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> TripLeg:
+        if self.end <= self.start:
+            raise ValueError("a leg must end after it starts")
+        return self
+
+
+MAX_PARTNERS_PER_EXCHANGE = 50
+
+
+def _legs_in_order(legs: list[TripLeg]) -> list[TripLeg]:
+    for before, after in pairwise(legs):
+        if after.start < before.end:
+            raise ValueError("legs must be in order and must not overlap")
+    if len({p for leg in legs for p in leg.partner_ids}) > MAX_PARTNERS_PER_EXCHANGE:
+        raise ValueError(f"a trip visits at most {MAX_PARTNERS_PER_EXCHANGE} partner cities")
+    return legs
+
+
+TripLegs = Annotated[
+    list[TripLeg], Field(min_length=1, max_length=30), AfterValidator(_legs_in_order)
+]
+TripOfficials = Annotated[list[TripOfficial], Field(min_length=1, max_length=50)]
+
+
+class TripPlanned(Payload):
+    """A trip abroad of the mayor or other officials (visits, or an international event) is planned."""
+
+    title: MultilingualText
+    officials: TripOfficials
+    legs: TripLegs
+    international_event: MultilingualText | None = Field(
+        default=None, description="The international event attended, if the trip is for one."
+    )
+
+
+class TripUpdated(Changes):
+    """A planned trip changed; `legs` and `officials`, when present, replace the whole list."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"title", "officials", "legs"})
+
+    title: MultilingualText | None = None
+    officials: TripOfficials | None = None
+    legs: TripLegs | None = None
+    international_event: MultilingualText | None = None
+
+
+class TripCompleted(Payload):
+    """A trip took place; `exchange_id` names the exchange it recorded with the partners visited."""
+
+    exchange_id: RecordId | None = None
+
+
+class TripCancelled(Payload):
+    """A planned trip will not take place."""
+
+    reason: Text | None = None
+
+
+register(EXCHANGES, ExchangeRecorded, TripPlanned, TripUpdated, TripCompleted, TripCancelled)
 
 
 # --- invitations (twinning.invitations) ------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -299,6 +299,10 @@ class EventProcessor:
 
         await self._retrying(write)
         log.info("parked %s %s: %s", event.type, event.event_id, park.reason)
+        # The awaited aggregate may have been applied (by another agent or worker) between
+        # our look and the park row's commit, and its release found nothing to release then:
+        # look once more now that the row is visible, or the event would wait forever.
+        await self._release_parked({park.waits_for})
         return "parked"
 
     async def _release_parked(self, aggregate_ids: set[str]) -> None:
@@ -322,8 +326,13 @@ class EventProcessor:
                         outcome = await apply_event(
                             session, event, self.projectors, applied_by=self.worker_id
                         )
-                except Park:
-                    continue  # still waiting (for something else now); it stays parked
+                except Park as park:
+                    # Still waiting; if for another aggregate now, it must wait for that one
+                    # (and look for it once more, as in `_park`).
+                    if park.waits_for != row.waits_for:
+                        await self._repark(row.seq, park)
+                        pending.add(park.waits_for)
+                    continue
                 except Exception:
                     log.exception("could not release parked event %s", row.event_id)
                     continue
@@ -348,6 +357,17 @@ class EventProcessor:
                     DeadLetterRecord(Message(row.body.encode(), row.topic), reason, row.event_id)
                 )
         return len(expired)
+
+    async def _repark(self, seq: int, park: Park) -> None:
+        async def write() -> None:
+            async with async_session_scope(self.sessions) as session:
+                await session.execute(
+                    update(ParkedEvent)
+                    .where(ParkedEvent.seq == seq)
+                    .values(waits_for=park.waits_for, reason=park.reason)
+                )
+
+        await self._retrying(write)
 
     async def _dead_letter(self, record: DeadLetterRecord) -> Outcome:
         log.warning("dead letter from %s: %s", record.message.topic, record.reason)

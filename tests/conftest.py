@@ -4,6 +4,7 @@ process and the API on free loopback ports, all under temporary directories."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from functools import partial
@@ -32,7 +34,13 @@ from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
 from twinning.streams.broker import EmbeddedBroker, free_port
 from twinning.streams.events import Event, decode
-from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message, Outcome
+from twinning.streams.projection import (
+    DeadLetterRecord,
+    EventProcessor,
+    Message,
+    Outcome,
+    rebuild,
+)
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
 
@@ -320,6 +328,10 @@ class Projection:
         with Session(self.engine) as session:
             return list(session.scalars(select(model)).all())
 
+    def rebuild(self) -> int:
+        """`twinning rebuild`: recompute every read model from the archive."""
+        return self._run(lambda processor: rebuild(processor.sessions, PROJECTORS))
+
 
 def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
     settings = Settings(
@@ -337,6 +349,30 @@ def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
     helper = Projection(_migrated_settings(database_url, tmp_path))
     yield helper
     helper.engine.dispose()
+
+
+def external_event(
+    kind: str, payload: dict[str, Any], *, aggregate_id: str, actor: str = "another-system"
+) -> bytes:
+    """A message as another system writes it to a topic: plain JSON, no twinning code."""
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": kind,
+            "schema_version": 1,
+            "occurred_at": "2024-05-02T03:04:05+08:00",
+            "aggregate_id": aggregate_id,
+            "actor": actor,
+            "payload": payload,
+        }
+    ).encode()
+
+
+def command(api: InlineApi, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    """Send a command that must be accepted (202); its events are applied when it returns."""
+    response = api.request(method, url, **kwargs)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
 
 
 class InlineApi(Projection):
