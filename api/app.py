@@ -23,6 +23,7 @@ from twinning.api.routes import (
     missions,
     partners,
     protocol,
+    publicity,
     trips,
     users,
     visits,
@@ -37,7 +38,7 @@ from twinning.streams.relay import OutboxRelay
 log = logging.getLogger(__name__)
 
 #: Open to anyone: liveness (and leaflets, brochures, and feeds with their own tokens).
-PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router,)
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, publicity.router)
 #: Everything else: a valid API token first (any role reads; routes ask more where needed).
 AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,

@@ -1,7 +1,9 @@
-"""The projectors the worker runs, in the order they see each event."""
+"""The projectors the worker runs, in the order they see each event (publicity last: it reads
+what the others have just written, e.g. the partners a completed visit or trip concerns)."""
 
 from twinning.crm.projector import projector as crm_projector
 from twinning.invitations.projector import projector as invitations_projector
+from twinning.publicity.projector import projector as publicity_projector
 from twinning.streams.projection import Projector
 from twinning.trips.projector import projector as trips_projector
 from twinning.visits.projector import projector as visits_projector
@@ -11,4 +13,5 @@ PROJECTORS: list[Projector] = [
     trips_projector,
     visits_projector,
     invitations_projector,
+    publicity_projector,
 ]

@@ -107,6 +107,7 @@ def load_models() -> MetaData:
     from twinning.auth import models as _auth  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.invitations import models as _invitations  # noqa: F401
+    from twinning.publicity import models as _publicity  # noqa: F401
     from twinning.streams import store as _store  # noqa: F401
     from twinning.trips import models as _trips  # noqa: F401
     from twinning.visits import models as _visits  # noqa: F401
