@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.core import get_global
 from sqlalchemy import select
@@ -290,6 +291,15 @@ def _sorted_by_text(lines: Iterable[PartnerLine]) -> tuple[PartnerLine, ...]:
 # --- the leaflet -------------------------------------------------------------------------------
 
 
+def _when(start: datetime, end: datetime, zone: str) -> str:
+    """ "26 December 2026 18:00–22:00" for one day, else the range of days (in the event's zone)."""
+    local = ZoneInfo(zone)
+    if start.astimezone(local).date() == end.astimezone(local).date():
+        day = format_date(start.astimezone(local).date(), format="long")
+        return f"{day} {format_interval(start, end, zone=zone, skeleton='Hm')}"
+    return format_interval(start, end, zone=zone, skeleton="yMMMd")
+
+
 async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[EventLine, ...]:
     events = (
         await session.scalars(
@@ -321,9 +331,7 @@ async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[EventL
         lines.append(
             EventLine(
                 title=shown(event.title) or Shown(event.id),
-                when=format_interval(
-                    event.starts_at, event.ends_at, zone=event.timezone, skeleton="yMMMdHm"
-                ),
+                when=_when(event.starts_at, event.ends_at, event.timezone),
                 where=where,
             )
         )

@@ -9,6 +9,7 @@ commit the offset past the event that caused it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -111,12 +112,18 @@ def create_app(settings: Settings) -> faust.App:
         executor=ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")),
     )
 
-    @app.timer(interval=PUBLICITY_INTERVAL)
-    async def refresh_publicity() -> None:
-        try:
-            await refresher.refresh(limit=PUBLICITY_BATCH)
-        except Exception:
-            log.exception("could not refresh the leaflets and brochures; trying at the next tick")
+    @app.task
+    async def publish() -> None:
+        """Render what is stale, a few documents at a time, until the worker stops (a task,
+        not a timer: a first render with cold fonts takes longer than any sensible tick)."""
+        while True:
+            try:
+                report = await refresher.refresh(limit=PUBLICITY_BATCH)
+            except Exception:
+                log.exception("could not refresh the leaflets and brochures; trying again")
+                report = None
+            if report is None or not report.checked:
+                await asyncio.sleep(PUBLICITY_INTERVAL)
 
     park_limit = timedelta(seconds=settings.park_timeout)
 

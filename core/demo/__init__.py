@@ -2,15 +2,18 @@
 
 `partners.json` holds the partner cities; `crm.json` the missions, contacts, exchanges and
 trips, which name partners and missions by their English name (ids are only known once the
-API has accepted them).
+API has accepted them); `city_events.json` the city's coming events, in days from today.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -77,6 +80,18 @@ def _load_crm(loader: _Loader, partner_ids: dict[str, str]) -> None:
         loader.post(f"/trips/{trip_id}/complete", completion)
 
 
+def _load_city_events(loader: _Loader) -> None:
+    """The city's coming events, dated from today so that they are always ahead."""
+    today = datetime.now(UTC).date()
+    for entry in json.loads((DATA / "city_events.json").read_text(encoding="utf-8")):
+        day = today + timedelta(days=entry.pop("days_from_now"))
+        zone = ZoneInfo(entry["timezone"])
+        start, end = (datetime.combine(day, clock_time(hour), zone) for hour in entry.pop("hours"))
+        loader.post(
+            "/city-events", {**entry, "starts_at": start.isoformat(), "ends_at": end.isoformat()}
+        )
+
+
 def load_demo(base_url: str, *, token: str, timeout: float = 30) -> int:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
     worker has applied them; returns how many."""
@@ -88,5 +103,6 @@ def load_demo(base_url: str, *, token: str, timeout: float = 30) -> int:
             for partner in demo_partners()
         }
         _load_crm(loader, partner_ids)
+        _load_city_events(loader)
         loader.wait_applied()
     return len(loader.event_ids)

@@ -125,7 +125,9 @@ def completed_trip(partner_id: str) -> list[Event]:
     return [event(planned, trip_id), event(TripCompleted(), trip_id)]
 
 
-def city_event(title: dict[str, str], *, days_after_now: int, open_to_partners: bool = True) -> Event:
+def city_event(
+    title: dict[str, str], *, days_after_now: int, open_to_partners: bool = True
+) -> Event:
     starts = NOW + timedelta(days=days_after_now)
     return event(
         CityEventScheduled.model_validate(
@@ -194,7 +196,9 @@ class History:
             ),
             *completed_visit(self.busan.aggregate_id),
             *completed_trip(self.busan.aggregate_id),
-            city_event({"zh-TW": "國際燈會", "en": "International Lantern Festival"}, days_after_now=20),
+            city_event(
+                {"zh-TW": "國際燈會", "en": "International Lantern Festival"}, days_after_now=20
+            ),
         ]
 
     @property
@@ -221,7 +225,9 @@ def refresh(
             options: dict[str, Any] = {"clock": lambda: now}
             if render is not None:
                 options["render"] = render
-            refresher = Refresher(async_sessionmaker(engine, expire_on_commit=False), settings, **options)
+            refresher = Refresher(
+                async_sessionmaker(engine, expire_on_commit=False), settings, **options
+            )
             return await refresher.refresh()
         finally:
             await engine.dispose()
@@ -236,7 +242,9 @@ class CountingRender:
         self.calls: list[tuple[str, str]] = []
 
     def __call__(self, document: Document, font_dir: str | None) -> tuple[str, bytes]:
-        name = "leaflet" if not hasattr(document, "partner_id") else f"brochure:{document.partner_id}"
+        name = (
+            "leaflet" if not hasattr(document, "partner_id") else f"brochure:{document.partner_id}"
+        )
         self.calls.append((name, document.locale))
         return f"<html lang='{document.locale}'>{name}</html>", b"%PDF-1.7 stand-in"
 

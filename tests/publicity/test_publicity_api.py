@@ -51,7 +51,9 @@ def test_the_leaflet_is_public_and_comes_in_the_language_and_format_asked_for(
     assert pdf.content.startswith(b"%PDF")
     assert 'filename="leaflet-ja-v1.pdf"' in pdf.headers["content-disposition"]
 
-    html = get(inline_api, public, "/publicity/leaflet", headers={"Accept-Language": "ko, en;q=0.5"})
+    html = get(
+        inline_api, public, "/publicity/leaflet", headers={"Accept-Language": "ko, en;q=0.5"}
+    )
     assert html.status_code == 200
     assert html.headers["content-type"] == "text/html; charset=utf-8"
     assert html.headers["content-language"] == "ko"

@@ -51,7 +51,9 @@ def history(projection: Projection) -> History:
     return history
 
 
-def rendered_after(projection: Projection, *events: object, **options: object) -> Counter[tuple[str, str]]:
+def rendered_after(
+    projection: Projection, *events: object, **options: object
+) -> Counter[tuple[str, str]]:
     if events:
         assert set(projection.apply(*events)) <= {"applied"}  # type: ignore[arg-type]
     renders = CountingRender()
@@ -159,7 +161,9 @@ def test_every_version_is_kept_and_numbered_per_document_and_locale(
 ) -> None:
     sapporo = history.ids["sapporo"]
     for n in range(2):
-        projection.apply(exchange([sapporo], date(2026, 1, 10 + n), "culture", {"en": f"Concert {n}"}))
+        projection.apply(
+            exchange([sapporo], date(2026, 1, 10 + n), "culture", {"en": f"Concert {n}"})
+        )
         refresh(projection.settings, render=CountingRender())
     versions = projection.rows(PublicityVersion)
     numbers = Counter((v.document, v.locale) for v in versions)

@@ -21,7 +21,6 @@ from conftest import Projection
 from postgres import create_database
 from publicity_support import (
     BUSAN,
-    HOSTILE,
     NOW,
     PERSONAL_DATA,
     SAPPORO,
@@ -38,9 +37,9 @@ from twinning.db.migrate import upgrade
 from twinning.i18n import country_name, force_locale, gettext, localized, supported_locales
 from twinning.i18n.labels import label
 from twinning.publicity.content import Document, content_hash
+from twinning.publicity.models import LEAFLET, brochure
 from twinning.publicity.refresh import gather
 from twinning.publicity.render import allowed_url, render_document, render_pdf, subset_cache
-from twinning.publicity.models import LEAFLET, brochure
 from twinning.streams.events import PartnerKind
 
 LOCALES = supported_locales()
@@ -57,7 +56,9 @@ class Rendered:
         return pdf_text(self.pdf)
 
 
-def _gather(settings: Settings, documents: list[tuple[str, str]]) -> dict[tuple[str, str], Document]:
+def _gather(
+    settings: Settings, documents: list[tuple[str, str]]
+) -> dict[tuple[str, str], Document]:
     async def run() -> dict[tuple[str, str], Document]:
         engine = make_async_engine(settings.async_database_url)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -159,7 +160,12 @@ def test_the_leaflet_pdf_reads_in_each_locale(documents: Module, locale: str) ->
 
 
 def test_the_leaflets_speak_their_own_languages(documents: Module) -> None:
-    headings = {"zh-TW": "城市外交", "ja": "都市外交", "ko": "도시 외교", "es": "Diplomacia de ciudades"}
+    headings = {
+        "zh-TW": "城市外交",
+        "ja": "都市外交",
+        "ko": "도시 외교",
+        "es": "Diplomacia de ciudades",
+    }
     for locale, heading in headings.items():
         assert heading in leaflet(documents, locale).text
     assert "부산광역시" in leaflet(documents, "ko").text
