@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, func, select
+
 from twinning.config import Settings
 from twinning.db.migrate import upgrade
 from twinning.streams.broker import EmbeddedBroker, free_port
@@ -61,35 +62,20 @@ def mixed_events(count: int) -> list[tuple[str, str, bytes]]:
     events: list[tuple[str, str, bytes]] = []
     ids = [str(uuid.uuid4()) for _ in range(partners)]
     for n, partner_id in enumerate(ids):
-        payload = {
-            "names": {"zh-TW": f"城市{n}", "en": f"City {n}"},
-            "country": "JP",
-            "kind": "friendly",
-            "timezone": "Asia/Tokyo",
-        }
-        events.append(
-            (PARTNERS, partner_id, envelope("PartnerCityRegistered", partner_id, payload))
-        )
+        payload = {"names": {"zh-TW": f"城市{n}", "en": f"City {n}"}, "country": "JP", "kind": "friendly", "timezone": "Asia/Tokyo"}
+        events.append((PARTNERS, partner_id, envelope("PartnerCityRegistered", partner_id, payload)))
     round_ = 0
     while len(events) < count:
         for partner_id in ids:
             if len(events) >= count:
                 break
-            events.append(
-                (
-                    PARTNERS,
-                    partner_id,
-                    envelope("PartnerCityUpdated", partner_id, {"region": f"r{round_}"}),
-                )
-            )
+            events.append((PARTNERS, partner_id, envelope("PartnerCityUpdated", partner_id, {"region": f"r{round_}"})))
         round_ += 1
     return events
 
 
 def produce(broker: EmbeddedBroker, events: list[tuple[str, str, bytes]]) -> None:
-    producer = KafkaProducer(
-        bootstrap_servers=broker.bootstrap_servers, acks="all", linger_ms=20, batch_size=256 * 1024
-    )
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all", linger_ms=20, batch_size=256 * 1024)
     for topic, key, value in events:
         producer.send(topic, key=key.encode(), value=value)
     producer.flush()
@@ -98,11 +84,7 @@ def produce(broker: EmbeddedBroker, events: list[tuple[str, str, bytes]]) -> Non
 
 def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
     """Baseline: a plain kafka-python consumer reading the same topic from the start."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=broker.bootstrap_servers,
-        enable_auto_commit=False,
-        fetch_max_bytes=64 * 1024 * 1024,
-    )
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers, enable_auto_commit=False, fetch_max_bytes=64 * 1024 * 1024)
     partitions = [TopicPartition(PARTNERS, p) for p in range(PARTITIONS)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
@@ -118,9 +100,7 @@ def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
 class System:
     """A database plus worker processes (and optionally the API) on the shared broker."""
 
-    def __init__(
-        self, broker: EmbeddedBroker, workdir: Path, database_url: str | None, group: str
-    ) -> None:
+    def __init__(self, broker: EmbeddedBroker, workdir: Path, database_url: str | None, group: str) -> None:
         self.workdir = workdir
         url = database_url or f"sqlite:///{workdir / 'twinning.db'}"
         self.settings = Settings(database_url=url, data_dir=workdir, _env_file=None)  # type: ignore[call-arg]
@@ -130,9 +110,7 @@ class System:
             **os.environ,
             "TWINNING_BROKER": ",".join(broker.bootstrap_servers),
             "TWINNING_DATA_DIR": str(workdir),
-            "TWINNING_DATABASE_URL": self.settings.sync_database_url.render_as_string(
-                hide_password=False
-            ),
+            "TWINNING_DATABASE_URL": self.settings.sync_database_url.render_as_string(hide_password=False),
             "TWINNING_CONSUMER_GROUP": group,
             "TWINNING_TOPIC_PARTITIONS": str(PARTITIONS),
         }
@@ -140,13 +118,7 @@ class System:
 
     def spawn(self, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{args[0]}-{len(self.processes)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "twinning", *args],
-            env=self.env,
-            cwd=self.workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen([sys.executable, "-m", "twinning", *args], env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process
 
@@ -157,9 +129,7 @@ class System:
     def apply_window(self) -> float:
         """Seconds between the first and the last event applied (worker start-up excluded)."""
         with self.engine.connect() as connection:
-            first, last = connection.execute(
-                select(func.min(ArchivedEvent.applied_at), func.max(ArchivedEvent.applied_at))
-            ).one()
+            first, last = connection.execute(select(func.min(ArchivedEvent.applied_at), func.max(ArchivedEvent.applied_at))).one()
         if isinstance(first, str):  # SQLite returns text
             first, last = datetime.fromisoformat(first), datetime.fromisoformat(last)
         return max((last - first).total_seconds(), 1e-6)
@@ -188,36 +158,19 @@ def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
     return int(line.split()[1]) / 1024
 
 
-def projection_run(
-    broker: EmbeddedBroker,
-    root: Path,
-    database_url: str | None,
-    events: int,
-    workers: int,
-    name: str,
-) -> dict[str, Any]:
+def projection_run(broker: EmbeddedBroker, root: Path, database_url: str | None, events: int, workers: int, name: str) -> dict[str, Any]:
     system = System(broker, root / name, database_url, group=f"bench-{name}")
     try:
         procs = [system.spawn("worker") for _ in range(workers)]
-        system.wait(
-            lambda: system.applied() >= events,
-            timeout=1800,
-            what=f"{events} events applied ({name})",
-        )
-        result: dict[str, Any] = {
-            "events": events,
-            "workers": workers,
-            "events_per_s": round(events / system.apply_window()),
-        }
+        system.wait(lambda: system.applied() >= events, timeout=1800, what=f"{events} events applied ({name})")
+        result: dict[str, Any] = {"events": events, "workers": workers, "events_per_s": round(events / system.apply_window())}
         result["worker_peak_rss_mb"] = round(max(peak_rss_mb(p) for p in procs), 1)
         return result
     finally:
         system.stop()
 
 
-def freshness(
-    broker: EmbeddedBroker, root: Path, database_url: str | None, samples: int
-) -> dict[str, Any]:
+def freshness(broker: EmbeddedBroker, root: Path, database_url: str | None, samples: int) -> dict[str, Any]:
     system = System(broker, root / "freshness", database_url, group="bench-freshness")
     port = free_port()
     try:
@@ -225,20 +178,8 @@ def freshness(
         worker = system.spawn("worker")
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         system.wait(lambda: _answers(client), timeout=60, what="the API to answer")
-        created = client.post(
-            "/partners",
-            json={
-                "names": {"en": "Fresh"},
-                "country": "JP",
-                "kind": "sister",
-                "timezone": "Asia/Tokyo",
-            },
-        ).json()
-        system.wait(
-            lambda: client.get(f"/partners/{created['id']}").status_code == 200,
-            timeout=60,
-            what="the worker to join",
-        )
+        created = client.post("/partners", json={"names": {"en": "Fresh"}, "country": "JP", "kind": "sister", "timezone": "Asia/Tokyo"}).json()
+        system.wait(lambda: client.get(f"/partners/{created['id']}").status_code == 200, timeout=60, what="the worker to join")
         visible, round_trips = [], []
         for n in range(samples):
             start = time.perf_counter()
@@ -270,25 +211,15 @@ def _answers(client: httpx.Client) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--freshness-samples", type=int, default=200)
-    parser.add_argument(
-        "--database-url", default=None, help="default: SQLite files in a temporary directory"
-    )
+    parser.add_argument("--database-url", default=None, help="default: SQLite files in a temporary directory")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 
-    report: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count()},
-        "database": "postgresql" if args.database_url else "sqlite",
-    }
-    with (
-        tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp,
-        EmbeddedBroker(data_dir=Path(tmp) / "broker", partitions=PARTITIONS) as broker,
-    ):
+    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "database": "postgresql" if args.database_url else "sqlite"}
+    with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp, EmbeddedBroker(data_dir=Path(tmp) / "broker", partitions=PARTITIONS) as broker:
         root = Path(tmp)
         events = mixed_events(args.events)
         produce(broker, events)
@@ -296,16 +227,8 @@ def main() -> None:
         one = projection_run(broker, root, args.database_url, len(events), 1, "one-worker")
         again = projection_run(broker, root, args.database_url, len(events), 1, "one-worker-again")
         two = projection_run(broker, root, args.database_url, len(events), 2, "two-workers")
-        report["projection"] = {
-            **one,
-            "baseline_raw_consumer_events_per_s": round(raw),
-            "ratio_to_raw": round(one["events_per_s"] / raw, 3),
-        }
-        report["scale"] = {
-            "one_worker_events_per_s": one["events_per_s"],
-            "two_workers_events_per_s": two["events_per_s"],
-            "ratio": round(two["events_per_s"] / one["events_per_s"], 2),
-        }
+        report["projection"] = {**one, "baseline_raw_consumer_events_per_s": round(raw), "ratio_to_raw": round(one["events_per_s"] / raw, 3)}
+        report["scale"] = {"one_worker_events_per_s": one["events_per_s"], "two_workers_events_per_s": two["events_per_s"], "ratio": round(two["events_per_s"] / one["events_per_s"], 2)}
         report["memory"] = {
             "worker_peak_rss_mb_run_1": one["worker_peak_rss_mb"],
             "worker_peak_rss_mb_run_2": again["worker_peak_rss_mb"],
@@ -325,30 +248,10 @@ def main() -> None:
 def _table(report: dict[str, Any]) -> str:
     p, s, f, m = report["projection"], report["scale"], report["freshness"], report["memory"]
     rows = [
-        (
-            "projection, events/s (1 worker)",
-            f"{p['events_per_s']:,}",
-            f"raw consumer {p['baseline_raw_consumer_events_per_s']:,}/s",
-            f"x{p['ratio_to_raw']}",
-        ),
-        (
-            "scale, events/s (2 workers)",
-            f"{s['two_workers_events_per_s']:,}",
-            f"1 worker {s['one_worker_events_per_s']:,}/s",
-            f"x{s['ratio']}",
-        ),
-        (
-            "freshness p50 / p99, ms",
-            f"{f['p50_ms']} / {f['p99_ms']}",
-            f"plain GET p50 {f['baseline_get_p50_ms']} ms",
-            "",
-        ),
-        (
-            "worker peak RSS, MB",
-            f"{m['worker_peak_rss_mb_run_1']}",
-            f"second run {m['worker_peak_rss_mb_run_2']}",
-            f"growth {m['growth_mb']}",
-        ),
+        ("projection, events/s (1 worker)", f"{p['events_per_s']:,}", f"raw consumer {p['baseline_raw_consumer_events_per_s']:,}/s", f"x{p['ratio_to_raw']}"),
+        ("scale, events/s (2 workers)", f"{s['two_workers_events_per_s']:,}", f"1 worker {s['one_worker_events_per_s']:,}/s", f"x{s['ratio']}"),
+        ("freshness p50 / p99, ms", f"{f['p50_ms']} / {f['p99_ms']}", f"plain GET p50 {f['baseline_get_p50_ms']} ms", ""),
+        ("worker peak RSS, MB", f"{m['worker_peak_rss_mb_run_1']}", f"second run {m['worker_peak_rss_mb_run_2']}", f"growth {m['growth_mb']}"),
         ("API peak RSS, MB", f"{m['api_peak_rss_mb']}", "", ""),
     ]
     width = max(len(r[0]) for r in rows)

@@ -99,10 +99,7 @@ def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBr
     with stack.engine.connect() as connection:
         assert connection.scalar(select(func.max(PartnerCity.version))) == 1
         assert connection.scalar(select(func.count()).select_from(ProcessedEvent)) == 101
-    wait_for(
-        lambda: stack.client.get("/health").status_code == 200,
-        what="/health to see the broker again",
-    )
+    wait_for(lambda: stack.client.get("/health").status_code == 200, what="/health to see the broker again")
 
 
 def test_worker_killed_mid_stream_applies_every_event_exactly_once(stack: Stack) -> None:
