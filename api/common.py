@@ -11,7 +11,7 @@ from twinning.streams.events import Event
 from twinning.streams.outbox import OutboxSignal
 
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
-Offset = Annotated[int, Query(ge=0, description="Skip this many items.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items.")]
 Year = Annotated[int, Query(ge=1900, le=2200)]
 CountryFilter = Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 code")]
 

@@ -33,14 +33,15 @@ from twinning.streams.projection import Park, Projector
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 
 
-async def _prefetch_partners(session: AsyncSession, events: Sequence[Event]) -> None:
+async def _prefetch_partners(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
     """The partner cities a batch registers, updates or records exchanges with."""
     ids = {event.aggregate_id for event in events}
     for event in events:
         if isinstance(event.payload, ExchangeRecorded):
             ids.update(event.payload.partner_ids)
-    if ids:
-        (await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(ids)))).all()
+    if not ids:
+        return []
+    return (await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(ids)))).all()
 
 
 projector = Projector(

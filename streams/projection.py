@@ -44,7 +44,7 @@ class Park(Exception):
         self.reason = reason
 
 
-Prefetch = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
+Prefetch = Callable[[AsyncSession, Sequence[Event]], Awaitable[Sequence[object]]]
 
 
 @dataclass
@@ -52,8 +52,10 @@ class Projector:
     name: str
     tables: Sequence[type[DeclarativeBase]] = ()
     handlers: dict[str, Handler] = field(default_factory=dict)
-    #: Loads, in one query, the rows a batch of events will touch, so that the handlers'
-    #: `session.get()` calls find them in the identity map instead of querying one by one.
+    #: Loads, in one query, the rows a batch of events will touch and returns them, so that
+    #: the handlers' `session.get()` calls find them in the identity map instead of querying
+    #: one by one. The batch holds the returned rows: the identity map alone keeps only weak
+    #: references, and unreferenced rows would be gone before the handlers ask for them.
     prefetch: Prefetch | None = None
 
     def on(self, event_type: str) -> Callable[[Handler], Handler]:
@@ -141,12 +143,12 @@ async def apply_events(
         ProcessedEvent.event_id.in_(ids)
     )
     ledger = {(projector, event_id) for projector, event_id in await session.execute(ledger_query)}
+    held: list[object] = []
     if len(events) > 1:
         for projector in projectors:
             if projector.prefetch is not None:
-                await projector.prefetch(
-                    session, [e for e in events if e.type in projector.handlers]
-                )
+                interested = [e for e in events if e.type in projector.handlers]
+                held.extend(await projector.prefetch(session, interested))
     outcomes: list[Outcome] = []
     ledger_rows: list[dict[str, object]] = []
     archive_rows: list[dict[str, object]] = []
@@ -184,6 +186,7 @@ async def apply_events(
         await session.execute(insert(ProcessedEvent), ledger_rows)
     if archive_rows:
         await session.execute(insert(ArchivedEvent), archive_rows)
+    del held  # the prefetched rows were needed until every handler ran
     return outcomes
 
 

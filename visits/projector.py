@@ -40,14 +40,20 @@ from twinning.visits.models import (
 )
 
 
-async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
     """Load a batch's aggregates and itinerary items in a few queries, not one per event."""
     aggregate_ids = {event.aggregate_id for event in events}
     item_ids = {getattr(event.payload, "item_id", None) for event in events} - {None}
+    rows: list[object] = []
     for model in (Visit, Official, Venue):
-        (await session.scalars(select(model).where(model.id.in_(aggregate_ids)))).all()
+        rows.extend((await session.scalars(select(model).where(model.id.in_(aggregate_ids)))).all())
     if item_ids:
-        (await session.scalars(select(ItineraryItem).where(ItineraryItem.id.in_(item_ids)))).all()
+        rows.extend(
+            (
+                await session.scalars(select(ItineraryItem).where(ItineraryItem.id.in_(item_ids)))
+            ).all()
+        )
+    return rows
 
 
 # Children first, so that `twinning rebuild` can empty them in this order.

@@ -40,7 +40,7 @@ class Page(BaseModel):
     """Which slice of a list to return."""
 
     limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
 
 PageQuery = Annotated[Page, Query()]

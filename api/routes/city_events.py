@@ -189,7 +189,7 @@ async def list_city_events(
     city_event_status: Annotated[CityEventStatus | None, Query(alias="status")] = None,
     kind: CityEventKind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CityEventRead]:
     if starts_from is not None and until is not None and until < starts_from:
         raise HTTPException(
