@@ -23,6 +23,13 @@ OPERATIONS = {
 }
 
 
+ANSWER_503_BY_DESIGN = {
+    "GET /health",
+    "GET /publicity/leaflet",
+    "GET /partners/{partner_id}/brochure",
+}
+
+
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_no_generated_request_gets_a_server_error(inline_api: InlineApi, operation: str) -> None:
     strategy = OPERATIONS[operation].as_strategy()
@@ -51,9 +58,10 @@ def test_no_generated_request_gets_a_server_error(inline_api: InlineApi, operati
         response = inline_api.request(
             kwargs.pop("method"), kwargs.pop("url"), headers=headers, **kwargs
         )
-        # /health answers 503 by design here: the in-process API has no broker.
+        # 503 by design here: /health (the in-process API has no broker), and a leaflet or
+        # brochure that no worker has rendered yet (retry shortly).
         allowed = response.status_code < 500 or (
-            operation == "GET /health" and response.status_code == 503
+            operation in ANSWER_503_BY_DESIGN and response.status_code == 503
         )
         assert allowed, f"{case.as_curl_command()} -> {response.status_code} {response.text[:500]}"
 
