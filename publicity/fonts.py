@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 #: Where Debian's fonts-noto-cjk (and most Linux distributions) put the fonts.
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 WEIGHTS = {400: "Regular", 700: "Bold"}
-#: What the stylesheet generates (page numbers, "1 / 2"), shown in the document's regular face.
-GENERATED = frozenset(" /0123456789")
+#: Always in the document's regular face: what the stylesheet generates (page numbers,
+#: "1 / 2"), and printable ASCII, so that an edit in Latin text rarely needs a new subset.
+ALWAYS_REGULAR = frozenset(chr(code) for code in range(0x20, 0x7F))
 
 
 @dataclass(frozen=True)
@@ -163,13 +164,13 @@ class _CharacterCollector(HTMLParser):
 
 def characters_by_face(html: str, locale: str) -> dict[Use, frozenset[str]]:
     """(face key, weight) -> the characters the page shows in it (the document's regular face
-    also has what the stylesheet generates)."""
+    also has `ALWAYS_REGULAR`)."""
     base = document_face(locale)
     collector = _CharacterCollector(base)
     collector.feed(html)
     collector.close()
     found = {use: frozenset(chars) for use, chars in collector.characters.items()}
-    found[base, 400] = found.get((base, 400), frozenset()) | GENERATED
+    found[base, 400] = found.get((base, 400), frozenset()) | ALWAYS_REGULAR
     return found
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.publicity.models import PublicityVersion
 from twinning.publicity.schemas import VersionSummary
 
 
-def _of(document: str, locale: str) -> tuple[object, ...]:
-    return (PublicityVersion.document == document, PublicityVersion.locale == locale)
+def _of(document: str, locale: str) -> ColumnElement[bool]:
+    return and_(PublicityVersion.document == document, PublicityVersion.locale == locale)
 
 
 async def latest_version(
@@ -19,7 +19,7 @@ async def latest_version(
 ) -> PublicityVersion | None:
     return await db_session.scalar(
         select(PublicityVersion)
-        .where(*_of(document, locale))
+        .where(_of(document, locale))
         .order_by(PublicityVersion.number.desc())
         .limit(1)
     )
@@ -29,7 +29,7 @@ async def get_version(
     *, db_session: AsyncSession, document: str, locale: str, number: int
 ) -> PublicityVersion | None:
     return await db_session.scalar(
-        select(PublicityVersion).where(*_of(document, locale), PublicityVersion.number == number)
+        select(PublicityVersion).where(_of(document, locale), PublicityVersion.number == number)
     )
 
 
@@ -44,7 +44,7 @@ async def list_versions(
             PublicityVersion.content_hash,
             func.length(PublicityVersion.pdf),
         )
-        .where(*_of(document, locale))
+        .where(_of(document, locale))
         .order_by(PublicityVersion.number.desc())
     )
     return [
