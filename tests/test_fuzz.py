@@ -6,10 +6,9 @@ import os
 
 import pytest
 import schemathesis
+from conftest import ADMIN_TOKEN, InlineApi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import ADMIN_TOKEN, InlineApi
 from twinning.api.app import create_app
 from twinning.config import Settings
 
