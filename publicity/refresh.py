@@ -25,6 +25,7 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
+from twinning.crm.models import PartnerCity
 from twinning.db import async_session_scope, utcnow
 from twinning.i18n import supported_locales
 from twinning.publicity import content
@@ -32,6 +33,7 @@ from twinning.publicity.models import (
     LEAFLET,
     PublicityDocument,
     PublicityVersion,
+    brochure,
     brochure_partner,
 )
 from twinning.publicity.render import render_document
@@ -80,40 +82,49 @@ class Refresher:
         self.render = render
         self.font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
         self._lock = asyncio.Lock()
+        self._ensured = False
 
     async def refresh(self, *, limit: int | None = None) -> RefreshReport:
         """Check (and where the content changed, render) up to `limit` due pairs."""
         async with self._lock:
             now = self.clock()
-            await self._ensure_leaflet(now)
+            if not self._ensured:
+                await self._ensure_documents(now)
             report = RefreshReport()
             for document, locale, generation in await self._due(now, limit):
                 await self._refresh_one(document, locale, generation, now, report)
             return report
 
-    async def _ensure_leaflet(self, now: datetime) -> None:
-        """The leaflet exists from the start, even before any event has touched it."""
+    async def _ensure_documents(self, now: datetime) -> None:
+        """Once per refresher: every document exists in every locale, even one no event has
+        marked yet (the leaflet of a new system, the brochures of partners registered before
+        publicity was installed). From then on the projector marks what changes."""
         try:
             async with async_session_scope(self.sessions) as session:
+                partners = await session.scalars(select(PartnerCity.id))
+                expected = {LEAFLET, *map(brochure, partners)}
                 known = set(
-                    await session.scalars(
-                        select(PublicityDocument.locale).where(
-                            PublicityDocument.document == LEAFLET
+                    (
+                        await session.execute(
+                            select(PublicityDocument.document, PublicityDocument.locale)
                         )
-                    )
+                    ).all()
                 )
-                for locale in set(supported_locales()) - known:
-                    session.add(
-                        PublicityDocument(
-                            document=LEAFLET,
-                            locale=locale,
-                            generation=1,
-                            marked_at=now,
-                            checked_generation=0,
-                        )
-                    )
+                for document in sorted(expected):
+                    for locale in supported_locales():
+                        if (document, locale) not in known:
+                            session.add(
+                                PublicityDocument(
+                                    document=document,
+                                    locale=locale,
+                                    generation=1,
+                                    marked_at=now,
+                                    checked_generation=0,
+                                )
+                            )
         except IntegrityError:
-            pass  # another refresher added them meanwhile: they are there either way
+            return  # another refresher added some meanwhile: the next refresh looks again
+        self._ensured = True
 
     async def _due(self, now: datetime, limit: int | None) -> Sequence[tuple[str, str, int]]:
         today = now.date()

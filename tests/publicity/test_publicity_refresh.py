@@ -25,8 +25,10 @@ from publicity_support import (
     exchange,
     refresh,
 )
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 from twinning.i18n import supported_locales
-from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
+from twinning.publicity.models import LEAFLET, PublicityDocument, PublicityVersion, brochure
 from twinning.streams.events import (
     InvitationSent,
     OfficialRegistered,
@@ -192,3 +194,14 @@ def test_a_brochure_of_a_partner_the_projection_never_saw_is_not_rendered(
     outcomes = projection.apply(exchange([stranger], date(2026, 2, 1), "other", {"en": "?"}))
     assert outcomes == ["parked"]
     assert rendered_after(projection) == Counter()
+
+
+def test_documents_no_event_has_marked_yet_are_rendered_too(projection: Projection) -> None:
+    """A system upgraded to publicity has partners but no marks: a worker's first look finds
+    the leaflet and every brochure anyway."""
+    history = History()
+    projection.apply(*history.events)
+    with Session(projection.engine) as session, session.begin():
+        session.execute(delete(PublicityDocument))
+    ids = history.ids.values()
+    assert rendered_after(projection) == every_locale(LEAFLET, *map(brochure, ids))
