@@ -48,7 +48,8 @@ def _serve(
         "Vary": "Accept-Language",
         "Cache-Control": "no-cache" if latest else "public, max-age=31536000, immutable",
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if_none_match = request.headers.get("if-none-match", "")
+    if if_none_match.strip() == "*" or etag in if_none_match:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     headers["Content-Disposition"] = (
         f'inline; filename="{name}-{version.locale}-v{version.number}.{format}"'
