@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,7 +37,7 @@ from twinning.publicity.models import (
     brochure_partner,
 )
 from twinning.publicity.render import render_document
-from twinning.publicity.service import latest_version
+from twinning.publicity.service import latest_number_and_hash
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +71,16 @@ class Refresher:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         *,
-        executor: Executor | None = None,
+        executor: Callable[[], Executor] | None = None,
         clock: Callable[[], datetime] = utcnow,
         render: Render = render_document,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.executor = executor  # None: the event loop's default thread pool
+        #: Makes the executor the rendering runs in (again if it breaks); None: the event
+        #: loop's default thread pool.
+        self.new_executor = executor
+        self.executor = executor() if executor is not None else None
         self.clock = clock
         self.render = render
         self.font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
@@ -157,14 +160,25 @@ class Refresher:
             shown = await gather(
                 session, document=document, locale=locale, now=now, settings=self.settings
             )
-            latest = await latest_version(db_session=session, document=document, locale=locale)
+            latest = await latest_number_and_hash(
+                db_session=session, document=document, locale=locale
+            )
         report.checked.append((document, locale))
         if shown is not None:
             digest = content.content_hash(shown)
-            if latest is None or latest.content_hash != digest:
-                number = latest.number + 1 if latest is not None else 1
-                if await self._render(document, locale, shown, digest, number):
-                    report.rendered.append((document, locale))
+            if latest is None or latest[1] != digest:
+                number = latest[0] + 1 if latest is not None else 1
+                try:
+                    if await self._render(document, locale, shown, digest, number):
+                        report.rendered.append((document, locale))
+                except BrokenExecutor:
+                    log.error("the rendering process died; starting another one")
+                    self.executor = self.new_executor() if self.new_executor else None
+                    return  # still stale: tried again at the next look
+                except Exception:
+                    # Not retried until the content changes or the day does: a document that
+                    # cannot be rendered must not hold up all the others.
+                    log.exception("could not render %s (%s)", document, locale)
         await self._mark_checked(document, locale, generation, now)
 
     async def _render(

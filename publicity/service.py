@@ -25,6 +25,21 @@ async def latest_version(
     )
 
 
+async def latest_number_and_hash(
+    *, db_session: AsyncSession, document: str, locale: str
+) -> tuple[int, str] | None:
+    """The number and content hash of the latest version, without loading the documents."""
+    row = (
+        await db_session.execute(
+            select(PublicityVersion.number, PublicityVersion.content_hash)
+            .where(_of(document, locale))
+            .order_by(PublicityVersion.number.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def get_version(
     *, db_session: AsyncSession, document: str, locale: str, number: int
 ) -> PublicityVersion | None:

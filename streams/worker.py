@@ -109,7 +109,7 @@ def create_app(settings: Settings) -> faust.App:
         # One process, started on first use: WeasyPrint is CPU-bound Python that would
         # otherwise hold the GIL the agents need. Spawned, since forking a process with
         # Kafka threads and a running loop is unsafe.
-        executor=ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")),
+        executor=lambda: ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")),
     )
 
     @app.task

@@ -28,6 +28,7 @@ from publicity_support import (
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from twinning.i18n import supported_locales
+from twinning.publicity.content import Document, Leaflet
 from twinning.publicity.models import LEAFLET, PublicityDocument, PublicityVersion, brochure
 from twinning.streams.events import (
     InvitationSent,
@@ -205,3 +206,22 @@ def test_documents_no_event_has_marked_yet_are_rendered_too(projection: Projecti
         session.execute(delete(PublicityDocument))
     ids = history.ids.values()
     assert rendered_after(projection) == every_locale(LEAFLET, *map(brochure, ids))
+
+
+def test_a_document_that_cannot_be_rendered_does_not_hold_up_the_others(
+    projection: Projection,
+) -> None:
+    history = History()
+    projection.apply(*history.events)
+    renders = CountingRender()
+
+    def leaflet_fails(document: Document, font_dir: str | None) -> tuple[str, bytes]:
+        if isinstance(document, Leaflet):
+            raise RuntimeError("a layout bug")
+        return renders(document, font_dir)
+
+    report = refresh(projection.settings, render=leaflet_fails)
+    assert Counter(renders.calls) == every_locale(*map(brochure, history.ids.values()))
+    assert not any(document == LEAFLET for document, _ in report.rendered)
+    # Not retried in a loop: the leaflet waits for a change (or the next day).
+    assert rendered_after(projection) == Counter()
