@@ -18,6 +18,7 @@ from twinning.api.routes import (
     contacts,
     events,
     exchanges,
+    feeds,
     health,
     invitations,
     missions,
@@ -29,6 +30,7 @@ from twinning.api.routes import (
     visits,
 )
 from twinning.auth import service as auth
+from twinning.calendar.feeds import FeedCache
 from twinning.config import Settings
 from twinning.db import async_session_scope, make_async_engine, make_engine
 from twinning.streams.broker import BrokerProbe
@@ -38,7 +40,7 @@ from twinning.streams.relay import OutboxRelay
 log = logging.getLogger(__name__)
 
 #: Open to anyone: liveness (and leaflets, brochures, and feeds with their own tokens).
-PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, publicity.router)
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, feeds.public_router, publicity.router)
 #: Everything else: a valid API token first (any role reads; routes ask more where needed).
 AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,
@@ -51,6 +53,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     city_events.router,
     invitations.router,
     events.router,
+    feeds.router,
     users.router,
     users.whoami,
 )
@@ -96,11 +99,13 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.outbox_signal = signal
     app.state.relay = relay
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
+    app.state.feed_cache = FeedCache()
     for router in PUBLIC_ROUTERS:
         app.include_router(router)
     for router in AUTHENTICATED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_user)])
     security.install(app, settings)
+    feeds.hide_feed_secrets_in_access_log()
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

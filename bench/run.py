@@ -5,15 +5,16 @@
 Runs against the embedded broker on this machine and prints a readable table and JSON:
 1. projection throughput (topic -> read models) against a plain kafka-python consumer reading
    the same topics;
-2. freshness: p50/p99 from a command's 202 to the change being visible through the API,
-   against the round trip of a plain GET;
+2. freshness: p50/p99 from a command's 202 (an itinerary item renamed) to the change being
+   visible in the official's iCal feed, against the round trip of a plain GET of that feed;
+3. feeds: a 1,000-entry feed rendered cold against icalendar building the same feed naively,
+   the first request of a feed, and requests/s for an unchanged feed and for 304 answers;
 5. scale: throughput of two workers against one;
 6. memory: peak resident memory of the worker and of the API, and whether the worker grows
-   over a second run of the same load.
+   over a second run of the same load;
 7. leaflets: the leaflet as HTML in every locale, and as PDF per locale against a naive
    WeasyPrint render of the same page; after an exchange; and the cost of an event that
    changes nothing a document shows (expected: no render). `--only leaflets` runs just this.
-Figures that need parts not built yet (feeds) are reported as "not measured".
 """
 
 from __future__ import annotations
@@ -21,28 +22,42 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+from icalendar import Calendar, Event
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, func, select
+from twinning.calendar import ical
+from twinning.calendar.describe import EntryRow, vevent
+from twinning.calendar.models import CalendarEntry
 from twinning.config import Settings
 from twinning.db.migrate import upgrade
+from twinning.i18n import force_locale
 from twinning.streams.broker import EmbeddedBroker, free_port
-from twinning.streams.events import PARTNERS
+from twinning.streams.events import PARTNERS, VISITS
 from twinning.streams.store import ArchivedEvent
 
 PARTITIONS = 6
+#: The first admin's API token in the benchmark's systems (commands need a staff token).
+ADMIN_TOKEN = "twn_bench-" + secrets.token_urlsafe(32)
+AS_ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+FEED_ENTRIES = 1000
+ZONES = ("Asia/Taipei", "Asia/Tokyo", "America/Los_Angeles")
 
 
 def envelope(event_type: str, aggregate_id: str, payload: dict[str, Any]) -> bytes:
@@ -116,6 +131,7 @@ class System:
             "TWINNING_DATABASE_URL": self.settings.sync_database_url.render_as_string(hide_password=False),
             "TWINNING_CONSUMER_GROUP": group,
             "TWINNING_TOPIC_PARTITIONS": str(PARTITIONS),
+            "TWINNING_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
         }
         self.processes: list[subprocess.Popen[bytes]] = []
 
@@ -173,37 +189,307 @@ def projection_run(broker: EmbeddedBroker, root: Path, database_url: str | None,
         system.stop()
 
 
-def freshness(broker: EmbeddedBroker, root: Path, database_url: str | None, samples: int) -> dict[str, Any]:
-    system = System(broker, root / "freshness", database_url, group="bench-freshness")
+def feed_events(entries: int) -> tuple[str, list[tuple[str, str, bytes]]]:
+    """An official with `entries` itinerary items over visits of 100 items each, in three zones."""
+    official, hall = str(uuid.uuid4()), str(uuid.uuid4())
+    events = [
+        (
+            VISITS,
+            official,
+            envelope(
+                "OfficialRegistered",
+                official,
+                {
+                    "names": {"zh-TW": "林市長", "en": "Mayor Lin"},
+                    "title": {"en": "Mayor"},
+                    "protocol_rank": 1,
+                },
+            ),
+        ),
+        (
+            VISITS,
+            hall,
+            envelope(
+                "VenueRegistered",
+                hall,
+                {
+                    "names": {"zh-TW": "市府大禮堂", "en": "City Hall Auditorium"},
+                    "capacity": 300,
+                    "timezone": ZONES[0],
+                },
+            ),
+        ),
+    ]
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    for v in range(0, entries, 100):
+        visit = str(uuid.uuid4())
+        events.append(
+            (
+                VISITS,
+                visit,
+                envelope(
+                    "VisitRequested",
+                    visit,
+                    {
+                        "delegation": {"organisation": {"en": f"Delegation {v}"}},
+                        "head_of_delegation": {
+                            "names": {"en": "Head"},
+                            "title": {"en": "Chair"},
+                            "protocol_rank": 1,
+                        },
+                        "members": 5,
+                        "purpose": {"en": "Exchange"},
+                        "requested_from": "2026-01-01",
+                        "requested_to": "2026-12-31",
+                    },
+                ),
+            )
+        )
+        events.append((VISITS, visit, envelope("VisitApproved", visit, {})))
+        for n in range(v, min(v + 100, entries)):
+            at = start + timedelta(hours=2 * n)
+            where = (
+                {"venue_id": hall}
+                if n % 3 == 0
+                else {
+                    "place": {
+                        "names": {"en": f"Place {n}", "ja": f"場所{n}"},
+                        "timezone": ZONES[n % 3],
+                    }
+                }
+            )
+            events.append(
+                (
+                    VISITS,
+                    visit,
+                    envelope(
+                        "ItineraryItemAdded",
+                        visit,
+                        {
+                            "item_id": f"bench-{n}",
+                            "starts_at": at.isoformat(),
+                            "ends_at": (at + timedelta(hours=1)).isoformat(),
+                            "official_ids": [official],
+                            "titles": {
+                                "zh-TW": f"會議 {n}，討論；合作",
+                                "en": f"Meeting {n}, on cooperation; with partners",
+                            },
+                            "interpreter": "Ms Chen" if n % 2 else True,
+                            "notes_shared": "Enter by the east gate",
+                            **where,
+                        },
+                    ),
+                )
+            )
+    return official, events
+
+
+def sample_rows(entries: int) -> list[EntryRow]:
+    """What the feed of `feed_events` holds, as the rendering reads it."""
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    rows = []
+    for n in range(entries):
+        at = start + timedelta(hours=2 * n)
+        facts = {
+            "title": {
+                "zh-TW": f"會議 {n}，討論；合作",
+                "en": f"Meeting {n}, on cooperation; with partners",
+            },
+            "location": {"names": {"en": f"Place {n}", "ja": f"場所{n}"}, "address": None},
+            "delegation": {"en": f"Delegation {n // 100}"},
+            "officials": [{"zh-TW": "林市長", "en": "Mayor Lin"}],
+            "interpreter": "Ms Chen",
+            "notes": "Enter by the east gate",
+        }
+        rows.append(
+            EntryRow(
+                uid=f"itinerary-bench-{n}@twinning",
+                kind="itinerary",
+                starts_at=at,
+                ends_at=at + timedelta(hours=1),
+                timezone=ZONES[n % 3],
+                status="confirmed",
+                sequence=1,
+                created_at=start,
+                changed_at=start,
+                facts=facts,
+            )
+        )
+    return rows
+
+
+def cold_render(rows: list[EntryRow], rounds: int = 3) -> dict[str, Any]:
+    """Seconds to render the whole feed from its rows: ours (VEVENT text written directly, the
+    VTIMEZONE cache emptied) against icalendar's Event.new/Calendar.to_ical for the same texts."""
+
+    def ours() -> bytes:
+        ical.render_vtimezone.cache_clear()
+        with force_locale("en"):
+            events = [
+                ical.render_vevent(vevent(row, public=False, cancelled=False)) for row in rows
+            ]
+        years = {zone: (2025, 2028) for zone in ZONES}
+        return ical.render_calendar(
+            name="Mayor Lin's calendar", refresh=timedelta(hours=1), events=events, timezones=years
+        ).encode()
+
+    def naive() -> bytes:
+        calendar = Calendar.new(
+            name="Mayor Lin's calendar",
+            prodid=ical.PRODID,
+            refresh_interval=timedelta(hours=1),
+            uid="bench",
+        )
+        with force_locale("en"):
+            for row in rows:
+                e = vevent(row, public=False, cancelled=False)
+                calendar.add_component(
+                    Event.new(
+                        uid=e.uid,
+                        stamp=e.stamp,
+                        last_modified=e.stamp,
+                        created=e.created,
+                        sequence=e.sequence,
+                        start=e.start.astimezone(ZoneInfo(e.timezone)),
+                        end=e.end.astimezone(ZoneInfo(e.timezone)),
+                        summary=e.summary,
+                        location=e.location,
+                        description=e.description,
+                        categories=list(e.categories),
+                        status=e.status.upper(),
+                    )
+                )  # type: ignore[union-attr]
+        calendar.add_missing_timezones()
+        return calendar.to_ical()
+
+    timings = {}
+    for name, build in (("ours", ours), ("naive", naive)):
+        build()  # imports and first-use costs out of the figure
+        best = min(_timed(build) for _ in range(rounds))
+        timings[name] = best
+    return {
+        "entries": len(rows),
+        "ms": round(1000 * timings["ours"], 1),
+        "baseline_icalendar_ms": round(1000 * timings["naive"], 1),
+        "ratio": round(timings["naive"] / timings["ours"], 1),
+    }
+
+
+def _timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def load(
+    url: str, *, threads: int, requests: int, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Requests/s of `threads` loopback clients sharing `requests` GETs of `url`."""
+    local = threading.local()
+    clients: list[httpx.Client] = []
+
+    def get(_: int) -> int:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=30)
+            clients.append(local.client)
+        return local.client.get(url, headers=headers).status_code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        statuses = list(pool.map(get, range(requests)))
+    elapsed = time.perf_counter() - start
+    for client in clients:
+        client.close()
+    return {
+        "requests": requests,
+        "threads": threads,
+        "per_s": round(requests / elapsed),
+        "statuses": sorted(set(statuses)),
+    }
+
+
+def feeds(
+    broker: EmbeddedBroker, root: Path, database_url: str | None, samples: int
+) -> dict[str, Any]:
+    """An official's 1,000-entry feed through the API and the worker: cold and warm requests,
+    304 answers, and freshness from a command's 202 to the change in the feed."""
+    system = System(broker, root / "feeds", database_url, group="bench-feeds")
     port = free_port()
     try:
         api = system.spawn("api", "--port", str(port), "--with-relay")
         worker = system.spawn("worker")
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=AS_ADMIN)
         system.wait(lambda: _answers(client), timeout=60, what="the API to answer")
-        created = client.post("/partners", json={"names": {"en": "Fresh"}, "country": "JP", "kind": "sister", "timezone": "Asia/Tokyo"}).json()
-        system.wait(lambda: client.get(f"/partners/{created['id']}").status_code == 200, timeout=60, what="the worker to join")
-        visible, round_trips = [], []
-        for n in range(samples):
-            start = time.perf_counter()
-            client.get(f"/partners/{created['id']}")
-            round_trips.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            client.patch(f"/partners/{created['id']}", json={"region": f"r{n}"})
-            while client.get(f"/partners/{created['id']}").json()["region"] != f"r{n}":
-                pass
-            visible.append(time.perf_counter() - start)
+        official, events = feed_events(FEED_ENTRIES)
+        produce(broker, events)
+        system.wait(
+            lambda: _entries(system) >= FEED_ENTRIES,
+            timeout=600,
+            what=f"{FEED_ENTRIES} calendar entries",
+        )
+        link = client.post(
+            "/feed-links",
+            json={"audience": {"kind": "official", "official_id": official}, "language": "en"},
+        ).json()
+        url = link["url"]
+        start = time.perf_counter()
+        first = httpx.get(url, timeout=30)
+        cold_ms = 1000 * (time.perf_counter() - start)
+        etag = first.headers["etag"]
+        warm = load(url, threads=4, requests=400)
+        not_modified = load(url, threads=4, requests=2000, headers={"If-None-Match": etag})
+        fresh = freshness(client, url, official, samples)
         client.close()
         return {
-            "samples": samples,
-            "p50_ms": round(1000 * statistics.median(visible), 1),
-            "p99_ms": round(1000 * statistics.quantiles(visible, n=100)[98], 1),
-            "baseline_get_p50_ms": round(1000 * statistics.median(round_trips), 2),
-            "api_peak_rss_mb": round(peak_rss_mb(api), 1),
-            "worker_peak_rss_mb": round(peak_rss_mb(worker), 1),
+            "feed": {
+                "entries": first.text.count("BEGIN:VEVENT"),
+                "bytes": len(first.content),
+                "first_request_ms": round(cold_ms, 1),
+                "warm": warm,
+                "not_modified": not_modified,
+            },
+            "freshness": {
+                **fresh,
+                "api_peak_rss_mb": round(peak_rss_mb(api), 1),
+                "worker_peak_rss_mb": round(peak_rss_mb(worker), 1),
+            },
         }
     finally:
         system.stop()
+
+
+def _entries(system: System) -> int:
+    with system.engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(CalendarEntry)) or 0)
+
+
+def freshness(client: httpx.Client, url: str, official: str, samples: int) -> dict[str, Any]:
+    """From the 202 of renaming an itinerary item to the new title in the official's feed."""
+    visits = client.get("/visits", params={"limit": 1}).json()
+    visit = visits[0]["id"]
+    item = client.get(f"/visits/{visit}/itinerary").json()[0]["id"]
+    feed = httpx.Client(timeout=30)
+    visible, round_trips = [], []
+    for n in range(samples):
+        start = time.perf_counter()
+        feed.get(url)
+        round_trips.append(time.perf_counter() - start)
+        marker = f"Renamed {n} {uuid.uuid4().hex[:6]}"
+        start = time.perf_counter()
+        accepted = client.patch(
+            f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": marker}}
+        )
+        assert accepted.status_code == 202, accepted.text
+        while marker not in feed.get(url).text:
+            pass
+        visible.append(time.perf_counter() - start)
+    feed.close()
+    return {
+        "samples": samples,
+        "p50_ms": round(1000 * statistics.median(visible), 1),
+        "p99_ms": round(1000 * statistics.quantiles(visible, n=100)[98], 1),
+        "baseline_get_p50_ms": round(1000 * statistics.median(round_trips), 2),
+    }
 
 
 def _answers(client: httpx.Client) -> bool:
@@ -346,16 +632,11 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
         """What WeasyPrint does on its own with the same page: system fonts, its own subsetting."""
         return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
 
-    def timed(work: Callable[[], Any]) -> float:
-        began = time.perf_counter()
-        work()
-        return time.perf_counter() - began
-
     fonts._MEMORY.clear()
     cold_cache = subset_cache(str(workdir / "fonts-cold"))
-    cold = {locale: timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
-    warm = {locale: timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
-    naive = {locale: timed(partial(naive_pdf, pages[locale])) for locale in locales}
+    cold = {locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
+    warm = {locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
+    naive = {locale: _timed(partial(naive_pdf, pages[locale])) for locale in locales}
 
     # One more exchange: new characters in the text, so the regular face needs a new subset.
     first_partner = history[0].aggregate_id
@@ -363,7 +644,7 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
     _refresh(settings, render=lambda document, font_dir: ("", b""))  # publish the history first
     _apply(settings, [new_event(recorded, aggregate_id=str(uuid.uuid4()), actor="bench")])
     changed_contents = _gather_leaflets(settings)
-    changed = {locale: timed(partial(render_pdf, render_html(changed_contents[locale]), locale, cold_cache)) for locale in locales}
+    changed = {locale: _timed(partial(render_pdf, render_html(changed_contents[locale]), locale, cold_cache)) for locale in locales}
 
     renders: list[Any] = []
 
@@ -449,9 +730,10 @@ def main() -> None:
             "worker_peak_rss_mb_run_2": again["worker_peak_rss_mb"],
             "growth_mb": round(again["worker_peak_rss_mb"] - one["worker_peak_rss_mb"], 1),
         }
-        report["freshness"] = freshness(broker, root, args.database_url, args.freshness_samples)
+        measured = feeds(broker, root, args.database_url, args.freshness_samples)
+        report["freshness"] = measured["freshness"]
         report["memory"]["api_peak_rss_mb"] = report["freshness"]["api_peak_rss_mb"]
-        report["feeds"] = "not measured: the calendar feeds are not built yet"
+        report["feeds"] = {"cold_render": cold_render(sample_rows(FEED_ENTRIES)), **measured["feed"]}
         # Last: with --database-url its rows would count in the runs above.
         report["leaflets"] = leaflets(root, args.database_url, args.leaflet_exchanges)
 
@@ -463,11 +745,14 @@ def main() -> None:
 
 
 def _table(report: dict[str, Any]) -> str:
-    p, s, f, m = report["projection"], report["scale"], report["freshness"], report["memory"]
+    p, s, f, m, c = report["projection"], report["scale"], report["freshness"], report["memory"], report["feeds"]
     rows = [
         ("projection, events/s (1 worker)", f"{p['events_per_s']:,}", f"raw consumer {p['baseline_raw_consumer_events_per_s']:,}/s", f"x{p['ratio_to_raw']}"),
         ("scale, events/s (2 workers)", f"{s['two_workers_events_per_s']:,}", f"1 worker {s['one_worker_events_per_s']:,}/s", f"x{s['ratio']}"),
-        ("freshness p50 / p99, ms", f"{f['p50_ms']} / {f['p99_ms']}", f"plain GET p50 {f['baseline_get_p50_ms']} ms", ""),
+        ("freshness p50 / p99, ms (feed)", f"{f['p50_ms']} / {f['p99_ms']}", f"plain feed GET p50 {f['baseline_get_p50_ms']} ms", ""),
+        (f"feed cold render, ms ({c['cold_render']['entries']})", f"{c['cold_render']['ms']}", f"icalendar {c['cold_render']['baseline_icalendar_ms']} ms", f"x{c['cold_render']['ratio']}"),
+        ("feed first request, ms", f"{c['first_request_ms']}", f"{c['entries']} entries, {c['bytes']:,} bytes", ""),
+        ("feed warm, requests/s", f"{c['warm']['per_s']:,}", f"304 answers {c['not_modified']['per_s']:,}/s", f"{c['warm']['threads']} threads"),
         ("worker peak RSS, MB", f"{m['worker_peak_rss_mb_run_1']}", f"second run {m['worker_peak_rss_mb_run_2']}", f"growth {m['growth_mb']}"),
         ("API peak RSS, MB", f"{m['api_peak_rss_mb']}", "", ""),
     ]
@@ -489,6 +774,7 @@ def _leaflet_table(leaflets: dict[str, Any]) -> str:
     rows.append(("restated partner name: renders", f"{restated['renders']}", f"checked {restated['documents_checked']} in {restated['check_s']} s", ""))
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{r[0]:<{width}}  {r[1]:>8}  {r[2]:<28} {r[3]}" for r in rows)
+
 
 
 if __name__ == "__main__":

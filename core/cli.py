@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
     from twinning.auth.models import ApiToken, User
+    from twinning.demo import DemoLoaded
 
 cli = typer.Typer(
     help="twinning: the international affairs office's event-driven system.", no_args_is_help=True
@@ -177,8 +178,9 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
         time.sleep(0.05)
     base = settings.base_url()
     if demo:
-        count = _load_demo(settings, base)
-        typer.echo(f"Loaded {count} demo records through the API.")
+        loaded = _load_demo(settings, base)
+        typer.echo(f"Loaded {loaded.records} demo records through the API.")
+        _announce_feeds(loaded.feeds)
     if new_admin_token is not None:
         typer.echo(
             "\n".join(
@@ -211,7 +213,22 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
     )
 
 
-def _load_demo(settings: Settings, base: str) -> int:
+def _announce_feeds(feeds: dict[str, str]) -> None:
+    width = max(map(len, feeds), default=0)
+    typer.echo(
+        "\n".join(
+            [
+                "",
+                "Calendar feeds of the demo: subscribe in Google Calendar, Outlook or Apple Calendar",
+                "(webcal:// in place of http:// opens Apple Calendar); ?lang=zh-TW, en, ja, ko or es",
+                "switches a feed's language. The office's and the mayor's are secret links:",
+                *(f"  {name:<{width}}  {url}" for name, url in feeds.items()),
+            ]
+        )
+    )
+
+
+def _load_demo(settings: Settings, base: str) -> DemoLoaded:
     """Load the demo through the API as staff user `demo`, whose events say so, with a token
     that is revoked when the load is done."""
     from twinning.auth import service as auth

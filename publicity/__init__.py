@@ -8,5 +8,5 @@ locale, as self-contained HTML and A4 PDF, kept current from the events.
 - `content` gathers what a document shows, `render` turns it into HTML and PDF, `fonts`
   embeds only the glyphs a PDF uses, `charts` draws the SVG pictures.
 
-See notes/publicity.md.
+See docs/publicity.md.
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 from conftest import bearer, wait_for
+from icalendar import Calendar
 from sqlalchemy import create_engine, select
 from twinning.demo import demo_partners
 from twinning.streams.broker import free_port
@@ -68,6 +69,7 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
             timeout=120,
             what="the worker to publish the leaflet",
         )
+        _check_demo_feeds(printed)
         broker_pid = int(
             (tmp_path / "data" / "broker.json").read_text().split('"pid": ')[1].rstrip("}")
         )
@@ -82,6 +84,30 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         not Path(f"/proc/{broker_pid}").exists()
         or "zombie" in Path(f"/proc/{broker_pid}/status").read_text()
     )
+
+
+def _check_demo_feeds(printed: str) -> None:
+    """The feed links printed work without an API token, as a calendar client uses them, and
+    `?lang=` switches the language."""
+    feeds = dict(
+        line.split()[:2]
+        for line in printed.split("Calendar feeds of the demo")[1].splitlines()
+        if "/feeds/" in line
+    )
+    names = {}
+    for lang in ("zh-TW", "en", "ja"):
+        url = feeds["mayor"].split("?")[0] + f"?lang={lang}"
+        mayor = httpx.get(url, timeout=10)
+        assert mayor.headers["content-type"] == "text/calendar; charset=utf-8"
+        names[lang] = Calendar.from_ical(mayor.content)["X-WR-CALNAME"]
+        assert len(Calendar.from_ical(mayor.content).events) >= 2  # the demo visit's items
+    assert names == {
+        "zh-TW": "林市長（示範）的行事曆",
+        "en": "Mayor Lin (demo)'s calendar",
+        "ja": "林市長（デモ）のカレンダー",
+    }
+    office = Calendar.from_ical(httpx.get(feeds["office"], timeout=10).content)
+    assert office["X-WR-CALNAME"] == "國際事務辦公室"
 
 
 def _actors_of_the_outbox(database: Path) -> set[str]:

@@ -105,6 +105,7 @@ async def async_session_scope(
 def load_models() -> MetaData:
     """Import every module that declares tables, so that `Base.metadata` is complete."""
     from twinning.auth import models as _auth  # noqa: F401
+    from twinning.calendar import models as _calendar  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.invitations import models as _invitations  # noqa: F401
     from twinning.publicity import models as _publicity  # noqa: F401

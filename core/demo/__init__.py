@@ -2,14 +2,17 @@
 
 `partners.json` holds the partner cities; `crm.json` the missions, contacts, exchanges and
 trips, which name partners and missions by their English name (ids are only known once the
-API has accepted them); `city_events.json` the city's coming events, in days from today.
+API has accepted them); `calendar.json` the officials, venues, a delegation's visit with its
+itinerary, and the calendar feeds whose links `twinning up --demo` prints; `city_events.json`
+the city's coming events that partners are invited to (shown on the leaflet).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -54,7 +57,15 @@ class _Loader:
             )
 
 
-def _load_crm(loader: _Loader, partner_ids: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class DemoLoaded:
+    """How many records the demo loaded, and the calendar feeds to subscribe to (name -> URL)."""
+
+    records: int
+    feeds: dict[str, str] = field(default_factory=dict)
+
+
+def _load_crm(loader: _Loader, partner_ids: dict[str, str], official_ids: dict[str, str]) -> None:
     crm = json.loads((DATA / "crm.json").read_text(encoding="utf-8"))
     missions = {m["names"]["en"]: loader.post("/missions", m)["id"] for m in crm["missions"]}
     for contact in crm["contacts"]:
@@ -72,6 +83,9 @@ def _load_crm(loader: _Loader, partner_ids: dict[str, str]) -> None:
         trip = entry["trip"]
         for leg in trip["legs"]:
             leg["partner_ids"] = [partner_ids[name] for name in leg.pop("partners")]
+        for official in trip["officials"]:  # the key of a demo official, as its id
+            if official.get("official_id") in official_ids:
+                official["official_id"] = official_ids[official["official_id"]]
         trip_id = loader.post("/trips", trip)["id"]
         if "complete" in entry:
             completions.append((trip_id, entry["complete"]))
@@ -80,29 +94,119 @@ def _load_crm(loader: _Loader, partner_ids: dict[str, str]) -> None:
         loader.post(f"/trips/{trip_id}/complete", completion)
 
 
-def _load_city_events(loader: _Loader) -> None:
-    """The city's coming events, dated from today so that they are always ahead."""
-    today = datetime.now(UTC).date()
-    for entry in json.loads((DATA / "city_events.json").read_text(encoding="utf-8")):
-        day = today + timedelta(days=entry.pop("days_from_now"))
-        zone = ZoneInfo(entry["timezone"])
-        start, end = (datetime.combine(day, clock_time(hour), zone) for hour in entry.pop("hours"))
-        loader.post(
-            "/city-events", {**entry, "starts_at": start.isoformat(), "ends_at": end.isoformat()}
+def _register_officials_and_venues(
+    loader: _Loader, calendar: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """The demo officials' ids by key, and the demo venues (id and time zone) by key."""
+    officials = {
+        o["key"]: loader.post("/officials", o["official"])["id"] for o in calendar["officials"]
+    }
+    venues = {
+        v["key"]: {
+            "id": loader.post("/venues", v["venue"])["id"],
+            "timezone": v["venue"]["timezone"],
+        }
+        for v in calendar["venues"]
+    }
+    return officials, venues
+
+
+def _on_day(day: int, at: str, zone: str) -> str:
+    """`at` o'clock, `day` days from today, in `zone` (so the demo always lies ahead)."""
+    tz = ZoneInfo(zone)
+    when = datetime.now(tz).date() + timedelta(days=day)
+    return datetime.combine(when, clock_time.fromisoformat(at), tz).isoformat()
+
+
+def _load_visit(
+    loader: _Loader,
+    visit: dict[str, Any],
+    partner_ids: dict[str, str],
+    official_ids: dict[str, str],
+    venues: dict[str, dict[str, Any]],
+) -> None:
+    """A partner's delegation: requested, approved, its itinerary planned, then scheduled."""
+    days = [item["day"] for item in visit["itinerary"]]
+    today = date.today()
+    request = {
+        **visit["request"],
+        "delegation": {"partner_id": partner_ids[visit["partner"]]},
+        "requested_from": (today + timedelta(days=min(days))).isoformat(),
+        "requested_to": (today + timedelta(days=max(days))).isoformat(),
+    }
+    visit_id = loader.post("/visits", request)["id"]
+    loader.wait_applied()  # approving checks the request's state
+    loader.post(f"/visits/{visit_id}/approve", {"reason": "DEMO"})
+    for item in visit["itinerary"]:
+        where = (
+            {"venue_id": venues[item["venue"]]["id"]}
+            if "venue" in item
+            else {"place": item["place"]}
         )
+        zone = venues[item["venue"]]["timezone"] if "venue" in item else item["place"]["timezone"]
+        body = {
+            key: value
+            for key, value in item.items()
+            if key in ("titles", "interpreter", "notes_shared")
+        }
+        loader.post(
+            f"/visits/{visit_id}/itinerary",
+            {
+                **body,
+                **where,
+                "starts_at": _on_day(item["day"], item["from"], zone),
+                "ends_at": _on_day(item["day"], item["to"], zone),
+                "official_ids": [official_ids[key] for key in item["officials"]],
+            },
+        )
+    loader.post(f"/visits/{visit_id}/schedule", {"reason": "DEMO programme agreed"})
 
 
-def load_demo(base_url: str, *, token: str, timeout: float = 30) -> int:
+def _load_city_events(loader: _Loader, venues: dict[str, dict[str, Any]]) -> None:
+    """The city's coming events, days counted from today like the visit's itinerary."""
+    for entry in json.loads((DATA / "city_events.json").read_text(encoding="utf-8")):
+        timing = {key: entry.pop(key) for key in ("day", "from", "to")}
+        if "at_venue" in entry:
+            entry["venue"] = {"venue_id": venues[entry.pop("at_venue")]["id"]}
+        zone = entry["timezone"]
+        starts_at = _on_day(timing["day"], timing["from"], zone)
+        ends_at = _on_day(timing["day"], timing["to"], zone)
+        loader.post("/city-events", {**entry, "starts_at": starts_at, "ends_at": ends_at})
+
+
+def _feed_links(
+    loader: _Loader, calendar: dict[str, Any], official_ids: dict[str, str]
+) -> dict[str, str]:
+    """The secret links of the demo's private feeds (name -> URL)."""
+    links = {}
+    for feed in calendar["feeds"]:
+        audience = dict(feed["audience"])
+        if "official" in audience:
+            audience["official_id"] = official_ids[audience.pop("official")]
+        body = {"audience": audience, "language": feed["language"], "label": feed["label"]}
+        response = loader.client.post("/feed-links", json=body)
+        response.raise_for_status()
+        links[feed["name"]] = response.json()["url"]
+    return links
+
+
+def load_demo(base_url: str, *, token: str, timeout: float = 30) -> DemoLoaded:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
-    worker has applied them; returns how many."""
+    worker has applied them; returns how many, and the demo's calendar feeds."""
     headers = {"Authorization": f"Bearer {token}"}
+    calendar = json.loads((DATA / "calendar.json").read_text(encoding="utf-8"))
     with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
         loader = _Loader(client, timeout)
         partner_ids = {
             partner["names"]["en"]: loader.post("/partners", partner)["id"]  # type: ignore[index]
             for partner in demo_partners()
         }
-        _load_crm(loader, partner_ids)
-        _load_city_events(loader)
-        loader.wait_applied()
-    return len(loader.event_ids)
+        official_ids, venues = _register_officials_and_venues(loader, calendar)
+        _load_crm(loader, partner_ids, official_ids)
+        _load_visit(loader, calendar["visit"], partner_ids, official_ids, venues)
+        _load_city_events(loader, venues)
+        loader.wait_applied()  # a link to an official's feed needs the official
+        feeds = _feed_links(loader, calendar, official_ids)
+        partner = calendar["visit"]["partner"]
+        feeds[f"{partner} (public)"] = f"{base_url}/partners/{partner_ids[partner]}/calendar.ics"
+    return DemoLoaded(records=len(loader.event_ids), feeds=feeds)

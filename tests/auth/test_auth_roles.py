@@ -16,7 +16,8 @@ from twinning.streams.store import OutboxEvent
 #: Paths anyone may call: liveness, the API docs, leaflets and brochures, and the calendar
 #: feeds (those carry their own secret in the URL).
 PUBLIC = re.compile(
-    r"^(/health|/docs.*|/redoc|/openapi\.json|/publicity/.*|/feeds/.*|/partners/\{[^}]+\}/brochure.*)$"
+    r"^(/health|/docs.*|/redoc|/openapi\.json|/publicity/.*|/feeds/.*"
+    r"|/partners/\{[^}]+\}/brochure.*|/partners/\{[^}]+\}/calendar\.ics)$"
 )
 
 

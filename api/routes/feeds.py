@@ -1,0 +1,245 @@
+"""iCal feeds: the feeds themselves (public paths, `public_router`) and the secret links
+to the private ones, which staff create, list, rotate and revoke (`router`).
+
+- `GET /feeds/{secret}.ics?lang=ja`: an official's or the office's feed. Calendar clients
+  cannot log in, so the secret in the URL is the key; an unknown or revoked one answers 404.
+- `GET /partners/{id}/calendar.ics?lang=ja`: a partner city's feed, public (its visits to us,
+  our trips to it, the city events it is invited to, its anniversaries), without the
+  interpreter and the notes meant for the city's officials.
+
+Both answer `text/calendar` with ETag and Last-Modified, and 304 to a client whose copy is
+current (If-None-Match, else If-Modified-Since).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from twinning.api.deps import Clock, DbSession, StaffActor, StaffUser
+from twinning.calendar import feeds
+from twinning.calendar.feeds import Audience, Feed, FeedCache
+from twinning.calendar.models import FeedLink
+from twinning.calendar.schemas import FeedLinkCreate, FeedLinkIssued, FeedLinkRead
+from twinning.crm.models import PartnerCity
+from twinning.streams import outbox
+
+public_router = APIRouter(tags=["calendar feeds"])
+router = APIRouter(prefix="/feed-links", tags=["calendar feeds"])
+
+#: Private feeds may be kept by the subscriber's client, never by a shared cache.
+PRIVATE_CACHING = "private, max-age=300"
+PUBLIC_CACHING = "public, max-age=300"
+CALENDAR = "text/calendar; charset=utf-8"
+
+LangQuery = Annotated[
+    str | None,
+    Query(
+        max_length=35,
+        description="The feed's language (zh-TW, en, ja, ko, es); default: the link's language.",
+    ),
+]
+
+
+def feed_cache(request: Request) -> FeedCache:
+    cache: FeedCache = request.app.state.feed_cache
+    return cache
+
+
+def _not_modified(request: Request, feed: Feed) -> bool:
+    """RFC 9110 13.1: If-None-Match decides when present, else If-Modified-Since."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or feed.etag in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and feed.last_modified <= since
+
+
+def _answer(request: Request, feed: Feed, caching: str) -> Response:
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": caching,
+        "Content-Language": feed.language,
+    }
+    if _not_modified(request, feed):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(feed.body, media_type=CALENDAR, headers=headers)
+
+
+async def _feed(
+    request: Request, db_session: DbSession, audience: Audience, language: str, clock: Clock
+) -> Feed:
+    feed = await feeds.build_feed(
+        db_session=db_session,
+        cache=feed_cache(request),
+        audience=audience,
+        language=language,
+        now=clock(),
+    )
+    if feed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    return feed
+
+
+@public_router.head("/feeds/{token}.ics", include_in_schema=False)
+@public_router.get(
+    "/feeds/{token}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, 304: {}, 404: {}},
+)
+async def private_feed(
+    token: str, request: Request, db_session: DbSession, clock: Clock, lang: LangQuery = None
+) -> Response:
+    """An official's or the office's feed, by the secret of its link."""
+    link = await feeds.link_of_token(db_session=db_session, token=token)
+    if link is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    language = feeds.feed_language(lang, link.language)
+    feed = await _feed(request, db_session, Audience(link.audience), language, clock)
+    return _answer(request, feed, PRIVATE_CACHING)
+
+
+@public_router.head("/partners/{partner_id}/calendar.ics", include_in_schema=False)
+@public_router.get(
+    "/partners/{partner_id}/calendar.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, 304: {}, 404: {}},
+)
+async def partner_feed(
+    partner_id: str, request: Request, db_session: DbSession, clock: Clock, lang: LangQuery = None
+) -> Response:
+    """A partner city's public feed; by default in the first of its languages twinning speaks."""
+    partner = await db_session.get(PartnerCity, partner_id)
+    if partner is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"partner city {partner_id} not found")
+    language = feeds.feed_language(lang, feeds.partner_language(partner))
+    feed = await _feed(request, db_session, Audience.partner(partner_id), language, clock)
+    return _answer(request, feed, PUBLIC_CACHING)
+
+
+# --- feed links (staff) -----------------------------------------------------------------
+
+
+def _issued(request: Request, link: FeedLink, token: str) -> FeedLinkIssued:
+    base = request.app.state.settings.base_url()
+    url = f"{base}/feeds/{token}.ics?lang={link.language}"
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return FeedLinkIssued(**FeedLinkRead.model_validate(link).model_dump(), url=url, webcal=webcal)
+
+
+async def _link(db_session: DbSession, link_id: str) -> FeedLink:
+    link = await feeds.get_link(db_session=db_session, link_id=link_id)
+    if link is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"feed link {link_id} not found")
+    return link
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=FeedLinkIssued)
+async def create_feed_link(
+    data: FeedLinkCreate,
+    request: Request,
+    response: Response,
+    db_session: DbSession,
+    actor: StaffActor,
+    clock: Clock,
+) -> FeedLinkIssued:
+    """A secret link to the office's or an official's feed; its URL is shown this once."""
+    audience = Audience(data.audience.key)
+    if audience.id is not None:
+        await outbox.settle(db_session, aggregate_ids=[audience.id])  # an official just registered
+    if not await feeds.audience_exists(db_session=db_session, audience=audience):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"official {audience.id} not found")
+    link, token = await feeds.create_link(
+        db_session=db_session,
+        audience=audience,
+        language=data.language,
+        label=data.label,
+        actor=actor,
+        now=clock(),
+    )
+    await db_session.commit()
+    response.headers["Location"] = f"/feed-links/{link.id}"
+    return _issued(request, link, token)
+
+
+@router.get("", response_model=list[FeedLinkRead])
+async def list_feed_links(
+    db_session: DbSession,
+    _staff: StaffUser,
+    official_id: Annotated[str | None, Query(max_length=100)] = None,
+    office: bool = False,
+    include_revoked: bool = False,
+) -> list[FeedLinkRead]:
+    """Feed links, oldest first (without their secrets): all, or the office's, or an official's."""
+    audience = (
+        Audience.official(official_id)
+        if official_id is not None
+        else (Audience.office() if office else None)
+    )
+    links = await feeds.list_links(
+        db_session=db_session, audience=audience, include_revoked=include_revoked
+    )
+    return [FeedLinkRead.model_validate(link) for link in links]
+
+
+@router.get("/{link_id}", response_model=FeedLinkRead)
+async def get_feed_link(link_id: str, db_session: DbSession, _staff: StaffUser) -> FeedLinkRead:
+    return FeedLinkRead.model_validate(await _link(db_session, link_id))
+
+
+@router.post("/{link_id}/rotate", response_model=FeedLinkIssued)
+async def rotate_feed_link(
+    link_id: str, request: Request, db_session: DbSession, actor: StaffActor, clock: Clock
+) -> FeedLinkIssued:
+    """A new secret for the link; the old URL answers 404 from now on."""
+    link = await _link(db_session, link_id)
+    if link.revoked_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"feed link {link_id} is revoked")
+    token = await feeds.rotate_link(db_session=db_session, link=link, now=clock())
+    await db_session.commit()
+    return _issued(request, link, token)
+
+
+@router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_feed_link(
+    link_id: str, db_session: DbSession, actor: StaffActor, clock: Clock
+) -> Response:
+    """Revoke the link: its URL answers 404 from now on."""
+    link = await _link(db_session, link_id)
+    await feeds.revoke_link(db_session=db_session, link=link, actor=actor, now=clock())
+    await db_session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- keeping the secrets out of the access log ------------------------------------------
+
+_FEED_SECRET = re.compile(r"/feeds/[^/?\s]+")
+
+
+class HideFeedSecrets(logging.Filter):
+    """Replaces the secret of feed URLs in access-log lines (uvicorn logs each request line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _FEED_SECRET.sub("/feeds/<secret>.ics", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def hide_feed_secrets_in_access_log() -> None:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideFeedSecrets) for f in access_log.filters):
+        access_log.addFilter(HideFeedSecrets())

@@ -1,0 +1,452 @@
+"""Calendar feeds: secret feed links, and building one audience's feed in one language fast.
+
+A feed is the entries of one audience (`office`, `official:<id>`, `partner:<id>`) that fall in
+its window: from a year ago to ten years ahead, cancelled ones for 30 days after their
+cancellation (or after they left this audience), then no more.
+
+Serving is cached at two levels, in the API process:
+- the rendered VEVENT of each (entry, revision, language, variant): an entry is rendered again
+  only when it changed (the projector raises its `revision`);
+- the assembled feed of each (audience, language): served as it is while the audience's
+  `FeedVersion` (raised by the projector on every change) is the same and no entry has
+  entered or left the window since. Otherwise the entries' heads are read again; if their
+  fingerprint is unchanged the feed is too, else it is reassembled from the cached VEVENTs
+  plus the ones that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import anyio
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.calendar.describe import EntryRow, vevent
+from twinning.calendar.ical import render_calendar, render_vevent
+from twinning.calendar.models import (
+    CalendarAudience,
+    CalendarEntry,
+    EntryStatus,
+    FeedLink,
+    FeedVersion,
+)
+from twinning.calendar.projector import OFFICE
+from twinning.crm.models import PartnerCity
+from twinning.i18n import DEFAULT_LOCALE, force_locale, labels, localized, resolve
+from twinning.visits.models import Official
+
+PAST_WINDOW = timedelta(days=365)
+FUTURE_WINDOW = timedelta(days=3653)
+KEEP_CANCELLED = timedelta(days=30)
+#: How often clients are asked to refresh (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+REFRESH = timedelta(hours=1)
+#: Bump when the rendering changes, so that no ETag of the old rendering matches.
+RENDERING = "1"
+
+
+# --- audiences --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whose feed: `office`, `official:<id>` or `partner:<id>`."""
+
+    key: str
+
+    @classmethod
+    def office(cls) -> Audience:
+        return cls(OFFICE)
+
+    @classmethod
+    def official(cls, official_id: str) -> Audience:
+        return cls(f"official:{official_id}")
+
+    @classmethod
+    def partner(cls, partner_id: str) -> Audience:
+        return cls(f"partner:{partner_id}")
+
+    @property
+    def kind(self) -> str:
+        return self.key.partition(":")[0]
+
+    @property
+    def id(self) -> str | None:
+        return self.key.partition(":")[2] or None
+
+    @property
+    def public(self) -> bool:
+        """A partner city's feed is public: it leaves out what is for the city's officials."""
+        return self.kind == "partner"
+
+
+async def feed_name(*, db_session: AsyncSession, audience: Audience) -> str | None:
+    """The feed's name in the current locale; None when its official or partner is unknown."""
+    if audience.kind == OFFICE:
+        return str(labels.OFFICE_CALENDAR)
+    model = Official if audience.kind == "official" else PartnerCity
+    record = await db_session.get(model, audience.id)
+    if record is None:
+        return None
+    name = localized(record.names) or ""
+    if audience.kind == "official":
+        return labels.official_calendar_name(name)
+    return labels.partner_calendar_name(name)
+
+
+async def audience_exists(*, db_session: AsyncSession, audience: Audience) -> bool:
+    return await feed_name(db_session=db_session, audience=audience) is not None
+
+
+# --- feed links -------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """Only this is stored: a random 256-bit secret needs no slow password hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token(link: FeedLink) -> str:
+    token = secrets.token_urlsafe(32)
+    link.token_hash = hash_token(token)
+    link.token_prefix = token[:6]
+    return token
+
+
+async def create_link(
+    *,
+    db_session: AsyncSession,
+    audience: Audience,
+    language: str,
+    label: str | None,
+    actor: str,
+    now: datetime,
+) -> tuple[FeedLink, str]:
+    """A new secret link to `audience`'s feed; returns the link and its secret (shown once)."""
+    link = FeedLink(
+        id=str(uuid.uuid4()),
+        audience=audience.key,
+        language=language,
+        label=label,
+        created_at=now,
+        created_by=actor,
+    )
+    token = _new_token(link)
+    db_session.add(link)
+    return link, token
+
+
+async def rotate_link(*, db_session: AsyncSession, link: FeedLink, now: datetime) -> str:
+    """A new secret for the link; the old one stops working at once."""
+    token = _new_token(link)
+    link.rotated_at = now
+    return token
+
+
+async def revoke_link(
+    *, db_session: AsyncSession, link: FeedLink, actor: str, now: datetime
+) -> None:
+    if link.revoked_at is None:
+        link.revoked_at, link.revoked_by = now, actor
+
+
+async def get_link(*, db_session: AsyncSession, link_id: str) -> FeedLink | None:
+    return await db_session.get(FeedLink, link_id)
+
+
+async def list_links(
+    *, db_session: AsyncSession, audience: Audience | None = None, include_revoked: bool = False
+) -> Sequence[FeedLink]:
+    query = select(FeedLink).order_by(FeedLink.created_at, FeedLink.id)
+    if audience is not None:
+        query = query.where(FeedLink.audience == audience.key)
+    if not include_revoked:
+        query = query.where(FeedLink.revoked_at.is_(None))
+    return (await db_session.scalars(query)).all()
+
+
+async def link_of_token(*, db_session: AsyncSession, token: str) -> FeedLink | None:
+    """The live link whose secret is `token`; None for an unknown or revoked one."""
+    return await db_session.scalar(
+        select(FeedLink).where(
+            FeedLink.token_hash == hash_token(token), FeedLink.revoked_at.is_(None)
+        )
+    )
+
+
+def feed_language(wanted: str | None, default: str) -> str:
+    """`?lang=` when it names a supported locale, else the link's (or partner's) language."""
+    return (resolve(wanted) if wanted else None) or default
+
+
+def partner_language(partner: PartnerCity) -> str:
+    """A partner city's feed speaks the first of its languages that twinning speaks."""
+    return next(
+        (locale for tag in partner.languages if (locale := resolve(tag)) is not None),
+        DEFAULT_LOCALE,
+    )
+
+
+# --- building feeds ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+    language: str
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What decides whether and how an entry appears in a feed."""
+
+    uid: str
+    revision: int
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str | None
+    changed_at: datetime
+    #: When it was cancelled for this audience (its own cancellation, or leaving the audience).
+    cancelled_at: datetime | None
+
+
+@dataclass
+class _CachedFeed:
+    feed: Feed
+    fingerprint: str
+    version: int
+    as_of: datetime
+    valid_until: datetime
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+EventKey = tuple[str, int, str, bool, bool]
+FeedKey = tuple[str, str]
+
+
+class FeedCache:
+    """Rendered VEVENTs and assembled feeds of one process, each bounded (the least recently
+    used go first)."""
+
+    def __init__(self, *, max_events: int = 50_000, max_feeds: int = 500) -> None:
+        self.events: LRU[EventKey, str] = LRU(max_events)
+        self.feeds: LRU[FeedKey, _CachedFeed] = LRU(max_feeds)
+
+
+class LRU(OrderedDict[K, V]):
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        value = super().get(key, default)
+        if key in self:
+            self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+def _heads_of(rows: Iterable[Any]) -> list[_Head]:
+    heads = []
+    for uid, revision, status, cancelled_at, changed_at, starts_at, ends_at, zone, removed in rows:
+        own = cancelled_at if status == EntryStatus.CANCELLED else None
+        cancelled = min((t for t in (own, removed) if t is not None), default=None)
+        heads.append(_Head(uid, revision, starts_at, ends_at, zone, changed_at, cancelled))
+    return heads
+
+
+def _drops_at(head: _Head) -> datetime:
+    """When an entry leaves the feed: a year after it ended, or 30 days after its cancellation."""
+    drop = head.ends_at + PAST_WINDOW
+    if head.cancelled_at is not None:
+        drop = min(drop, head.cancelled_at + KEEP_CANCELLED)
+    return drop
+
+
+async def _window(
+    db_session: AsyncSession, audience: Audience, now: datetime
+) -> tuple[list[_Head], datetime, datetime | None]:
+    """The entries in the feed now, when that next changes by time alone, and when it last did."""
+    columns = (
+        CalendarEntry.uid,
+        CalendarEntry.revision,
+        CalendarEntry.status,
+        CalendarEntry.cancelled_at,
+        CalendarEntry.changed_at,
+        CalendarEntry.starts_at,
+        CalendarEntry.ends_at,
+        CalendarEntry.timezone,
+        CalendarAudience.removed_at,
+    )
+    of_audience = (CalendarAudience.entry_uid == CalendarEntry.uid) & (
+        CalendarAudience.audience == audience.key
+    )
+    horizon = now + FUTURE_WINDOW
+    # Also the entries that left in the last month, for the feed's Last-Modified.
+    rows = await db_session.execute(
+        select(*columns)
+        .join(CalendarAudience, of_audience)
+        .where(
+            CalendarEntry.ends_at > now - PAST_WINDOW - KEEP_CANCELLED,
+            CalendarEntry.starts_at < horizon,
+        )
+    )
+    next_in = await db_session.scalar(
+        select(func.min(CalendarEntry.starts_at))
+        .join(CalendarAudience, of_audience)
+        .where(CalendarEntry.starts_at >= horizon)
+    )
+    shown, changes_at, changed_at = [], [], []
+    for head in _heads_of(rows.all()):
+        drop = _drops_at(head)
+        appeared = head.starts_at - FUTURE_WINDOW
+        if drop > now:
+            shown.append(head)
+            changes_at.append(drop)
+            changed_at.append(max(head.changed_at, head.cancelled_at or head.changed_at, appeared))
+        else:
+            changed_at.append(drop)
+    if next_in is not None:
+        changes_at.append(next_in - FUTURE_WINDOW)
+    valid_until = min(changes_at, default=now + FUTURE_WINDOW)
+    return shown, valid_until, max(changed_at, default=None)
+
+
+def _fingerprint(name: str, language: str, audience: Audience, shown: list[_Head]) -> str:
+    digest = hashlib.sha256(f"{RENDERING}\x1e{audience.key}\x1e{language}\x1e{name}".encode())
+    for head in shown:
+        digest.update(f"\x1e{head.uid}\x1f{head.revision}\x1f{head.cancelled_at}".encode())
+    return digest.hexdigest()[:40]
+
+
+_ROW_COLUMNS = [getattr(CalendarEntry, name) for name in EntryRow.__slots__]
+
+
+async def _load_rows(db_session: AsyncSession, uids: list[str]) -> dict[str, EntryRow]:
+    """The entries to render, as plain rows (no ORM objects: they go to a rendering thread)."""
+    rows: dict[str, EntryRow] = {}
+    for start in range(0, len(uids), 500):
+        result = await db_session.execute(
+            select(*_ROW_COLUMNS).where(CalendarEntry.uid.in_(uids[start : start + 500]))
+        )
+        rows.update((row.uid, EntryRow(*row)) for row in result)
+    return rows
+
+
+def render_entries(
+    rows: Sequence[tuple[EntryRow, bool]], *, language: str, public: bool
+) -> list[str]:
+    """VEVENT texts of `(row, cancelled for this audience)` pairs in `language`."""
+    with force_locale(language):
+        return [render_vevent(vevent(row, public=public, cancelled=gone)) for row, gone in rows]
+
+
+def _timezones(shown: list[_Head]) -> dict[str, tuple[int, int]]:
+    """The years each zone's VTIMEZONE covers (a year more on each side: local dates may fall
+    in the year before or after the UTC one)."""
+    years: dict[str, tuple[int, int]] = {}
+    for head in shown:
+        if head.timezone is None:
+            continue
+        first, last = years.get(head.timezone, (head.starts_at.year, head.ends_at.year))
+        years[head.timezone] = (min(first, head.starts_at.year), max(last, head.ends_at.year))
+    return {zone: (first - 1, last + 1) for zone, (first, last) in years.items()}
+
+
+async def build_feed(
+    *,
+    db_session: AsyncSession,
+    cache: FeedCache,
+    audience: Audience,
+    language: str,
+    now: datetime,
+) -> Feed | None:
+    """`audience`'s feed in `language` as of `now`; None when its official or partner is unknown."""
+    # The version is read before the entries, so that a feed is never cached under a version
+    # newer than what it shows.
+    version = (
+        await db_session.scalar(
+            select(FeedVersion.version).where(FeedVersion.audience == audience.key)
+        )
+        or 0
+    )
+    key = (audience.key, language)
+    cached = cache.feeds.get(key)
+    if (
+        cached is not None
+        and cached.version == version
+        and cached.as_of <= now < cached.valid_until
+    ):
+        return cached.feed
+    with force_locale(language):
+        name = await feed_name(db_session=db_session, audience=audience)
+    if name is None:
+        return None
+    shown, valid_until, window_changed = await _window(db_session, audience, now)
+    fingerprint = _fingerprint(name, language, audience, shown)
+    if cached is None or cached.fingerprint != fingerprint:
+        feed = await _assemble(
+            db_session, cache, audience, language, name, shown, fingerprint, window_changed, now
+        )
+    else:
+        feed = cached.feed
+    cache.feeds[key] = _CachedFeed(feed, fingerprint, version, now, valid_until)
+    return feed
+
+
+async def _assemble(
+    db_session: AsyncSession,
+    cache: FeedCache,
+    audience: Audience,
+    language: str,
+    name: str,
+    shown: list[_Head],
+    fingerprint: str,
+    window_changed: datetime | None,
+    now: datetime,
+) -> Feed:
+    shown = sorted(shown, key=lambda head: (head.starts_at, head.uid))
+
+    def event_key(head: _Head) -> EventKey:
+        return (head.uid, head.revision, language, audience.public, head.cancelled_at is not None)
+
+    texts: dict[str, str] = {}
+    missing: list[_Head] = []
+    for head in shown:
+        text = cache.events.get(event_key(head))
+        if text is None:
+            missing.append(head)
+        else:
+            texts[head.uid] = text
+    if missing:
+        rows = await _load_rows(db_session, [head.uid for head in missing])
+        pairs = [(rows[head.uid], head.cancelled_at is not None) for head in missing]
+        rendered = await anyio.to_thread.run_sync(
+            lambda: render_entries(pairs, language=language, public=audience.public)
+        )
+        for head, text in zip(missing, rendered, strict=True):
+            cache.events[event_key(head)] = texts[head.uid] = text
+    events = [texts[head.uid] for head in shown]
+    body = render_calendar(
+        name=name, refresh=REFRESH, events=events, timezones=_timezones(shown)
+    ).encode()
+    return Feed(
+        body=body,
+        etag=f'"{fingerprint}"',
+        last_modified=(window_changed or now).replace(microsecond=0),
+        language=language,
+    )

@@ -1,0 +1,707 @@
+"""The calendar projector: keeps calendar entries from itinerary items, city events, trips
+abroad and partner agreements, for the feeds of the office, each official and each partner.
+
+It runs after the domain projectors, in the same transaction, so it derives each entry from
+their read models as the event left them. Every source (an itinerary item, a city event, a
+trip, a partner's agreement, an exchange) has a deriver that says which entries it should have
+now; `_sync` brings the stored entries there:
+- a changed entry gets a new `revision` (its VEVENT is rendered again) and `changed_at` (the
+  event's time: DTSTAMP and LAST-MODIFIED); a change of time, place, status or attendees also
+  raises its SEQUENCE;
+- an entry that its source no longer has is kept as cancelled, and an audience that no longer
+  sees an entry keeps it with `removed_at` (its feed shows it cancelled for a while);
+- every audience whose feed changed gets its `FeedVersion` raised, for the API's cache.
+Renaming an official, a venue or a partner city refreshes the entries that name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import inspect as sqlalchemy_inspect
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from twinning.calendar.models import (
+    CalendarAudience,
+    CalendarEntry,
+    CalendarReference,
+    EntryStatus,
+    FeedVersion,
+)
+from twinning.crm.models import Exchange, ForeignMission, PartnerCity
+from twinning.db import Base
+from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
+from twinning.streams.events import (
+    INVITATIONS,
+    Event,
+    InviteeKind,
+    ItineraryItemAdded,
+    ItineraryItemChanged,
+    ItineraryItemRemoved,
+    PartnerCityRegistered,
+    PartnerStatus,
+)
+from twinning.streams.projection import Projector
+from twinning.trips.models import Trip, TripLeg
+from twinning.trips.schemas import TripStatus
+from twinning.visits.lifecycle import STEPS, VisitStatus
+from twinning.visits.models import ItineraryItem, Official, Venue, Visit
+
+ABSENT_IN_TRANSACTION = "twinning.calendar.absent"
+HELD_IN_TRANSACTION = "twinning.calendar.held"
+
+
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> list[Base]:
+    """Load a batch's entries (of its itinerary items and city events) and the officials its
+    items name in a few queries, and remember which entries do not exist yet, so that the
+    handlers find everything in the session instead of querying (and flushing) per event."""
+    uids, official_ids = set(), set()
+    for event in events:
+        if item_id := getattr(event.payload, "item_id", None):
+            uids.add(entry_uid("itinerary", item_id))
+            official_ids |= set(getattr(event.payload, "official_ids", None) or ())
+        elif event.event_type.topic == INVITATIONS:
+            uids.add(entry_uid("city-event", event.aggregate_id))
+    held = session.info.setdefault(HELD_IN_TRANSACTION, {})
+    if uids:
+        entries = await session.scalars(select(CalendarEntry).where(CalendarEntry.uid.in_(uids)))
+        held.update(((CalendarEntry, entry.uid), entry) for entry in entries)
+        session.info[ABSENT_IN_TRANSACTION] = uids - {uid for _, uid in held}
+    if official_ids:
+        officials = await session.scalars(select(Official).where(Official.id.in_(official_ids)))
+        held.update(((Official, official.id), official) for official in officials)
+    return list(held.values())
+
+
+projector = Projector(
+    "calendar", tables=[CalendarAudience, CalendarReference, CalendarEntry], prefetch=_prefetch
+)
+
+OFFICE = "office"
+#: Anniversaries kept per partnership: every fifth year up to the hundredth (the feeds show
+#: those in their window).
+ANNIVERSARY_YEARS = range(5, 101, 5)
+
+
+def official_audience(official_id: str) -> str:
+    return f"official:{official_id}"
+
+
+def partner_audience(partner_id: str) -> str:
+    return f"partner:{partner_id}"
+
+
+@dataclass
+class Planned:
+    """An entry as its source says it should be now."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str | None
+    status: EntryStatus
+    facts: dict[str, Any]
+    audiences: set[str]
+    refs: set[str] = field(default_factory=set)
+
+
+Deriver = Callable[[AsyncSession, str], Awaitable[list[Planned]]]
+DERIVERS: dict[str, Deriver] = {}
+#: The UID of the one entry of a source of these kinds, from the source's id.
+SINGLE_UIDS: dict[str, str] = {}
+
+
+def deriver(kind: str, *, single_uid: str | None = None) -> Callable[[Deriver], Deriver]:
+    """Register what entries a source of `kind` should have; `single_uid` (a format with `{}`
+    for the source's id) for kinds with exactly one entry per source."""
+
+    def register(function: Deriver) -> Deriver:
+        DERIVERS[kind] = function
+        if single_uid is not None:
+            SINGLE_UIDS[kind] = single_uid
+        return function
+
+    return register
+
+
+def entry_uid(kind: str, source_id: str) -> str:
+    return SINGLE_UIDS[kind].format(source_id)
+
+
+# --- keeping entries in step with their source ------------------------------------------
+
+Record = TypeVar("Record", bound=Base)
+
+
+async def current(session: AsyncSession, model: type[Record], key: str) -> Record | None:
+    """The record as this transaction has it, found without a query where possible: one added
+    earlier in the transaction (by a domain projector, or by an earlier event of the batch) is
+    among the pending objects (`session.get` would flush to find it), and one looked up before
+    is held here (the session's identity map holds its objects only weakly)."""
+    held: dict[tuple[type[Base], str], Base] = session.info.setdefault(HELD_IN_TRANSACTION, {})
+    found = held.get((model, key))
+    if found is None:
+        name = _primary_key(model)  # type: ignore[arg-type]
+        found = next(
+            (o for o in session.new if type(o) is model and getattr(o, name) == key), None
+        ) or await session.get(model, key)
+    if found is not None:
+        held[(model, key)] = found
+    return found  # type: ignore[return-value]
+
+
+@cache
+def _primary_key(model: type[Base]) -> str:
+    (column,) = sqlalchemy_inspect(model).primary_key
+    return str(column.key)
+
+
+async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event) -> None:
+    """Bring the entries of one source to what its deriver says now."""
+    planned = await DERIVERS[kind](session, source_id)
+    existing = {entry.uid: entry for entry in await _entries_of(session, kind, source_id)}
+    touched: set[str] = set()
+    for plan in planned:
+        entry = existing.pop(plan.uid, None)
+        if entry is None:
+            entry = _new_entry(plan, kind=kind, source_id=source_id, event=event)
+            session.add(entry)
+            session.info.get(ABSENT_IN_TRANSACTION, set()).discard(plan.uid)
+            touched |= _sync(entry, plan, event, new=True)
+        else:
+            touched |= _sync(entry, plan, event)
+    for entry in existing.values():  # gone from its source: kept as cancelled
+        touched |= _sync(entry, _cancelled(entry), event)
+    bump_versions(session, touched)
+
+
+async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[CalendarEntry]:
+    """The stored entries of a source; one of a single-entry kind comes from the session's
+    identity map when a batch's prefetch (or an earlier event) loaded it: no query, no flush."""
+    if kind in SINGLE_UIDS:
+        uid = entry_uid(kind, source_id)
+        if uid in session.info.get(ABSENT_IN_TRANSACTION, ()):
+            return []
+        entry = await current(session, CalendarEntry, uid)
+        return [entry] if entry is not None else []
+    query = select(CalendarEntry).where(
+        CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
+    )
+    return list(await session.scalars(query))
+
+
+def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> CalendarEntry:
+    return CalendarEntry(
+        uid=plan.uid,
+        kind=kind,
+        source_id=source_id,
+        starts_at=plan.starts_at,
+        ends_at=plan.ends_at,
+        timezone=plan.timezone,
+        status=plan.status.value,
+        cancelled_at=event.occurred_at if plan.status is EntryStatus.CANCELLED else None,
+        sequence=0,
+        revision=0,
+        created_at=event.occurred_at,
+        changed_at=event.occurred_at,
+        facts=plan.facts,
+        audiences=[],
+        references=[],
+    )
+
+
+def _cancelled(entry: CalendarEntry) -> Planned:
+    return Planned(
+        uid=entry.uid,
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
+        timezone=entry.timezone,
+        status=EntryStatus.CANCELLED,
+        facts=entry.facts,
+        audiences={a.audience for a in entry.audiences if a.removed_at is None},
+        refs={r.ref for r in entry.references},
+    )
+
+
+def _significant(entry: CalendarEntry) -> tuple[Any, ...]:
+    """What a change of raises SEQUENCE: time, place, status and who attends."""
+    active = sorted(a.audience for a in entry.audiences if a.removed_at is None)
+    place = entry.facts.get("location")
+    return (entry.starts_at, entry.ends_at, entry.timezone, entry.status, place, active)
+
+
+def _shown(entry: CalendarEntry) -> tuple[Any, ...]:
+    removed = sorted((a.audience, a.removed_at is None) for a in entry.audiences)
+    return (_significant(entry), entry.facts, removed)
+
+
+def _sync(entry: CalendarEntry, plan: Planned, event: Event, *, new: bool = False) -> set[str]:
+    """Apply `plan` to `entry`; the audiences whose feeds change (none if nothing did)."""
+    significant, shown = _significant(entry), _shown(entry)
+    before = {a.audience for a in entry.audiences}
+    entry.starts_at, entry.ends_at, entry.timezone = plan.starts_at, plan.ends_at, plan.timezone
+    if plan.facts != entry.facts:
+        entry.facts = plan.facts
+    if entry.status != plan.status.value:
+        cancelled = plan.status is EntryStatus.CANCELLED
+        entry.cancelled_at = event.occurred_at if cancelled else None
+        entry.status = plan.status.value
+    _sync_audiences(entry, plan.audiences, event.occurred_at)
+    _sync_references(entry, plan.refs)
+    if not new and _shown(entry) == shown:
+        return set()
+    if not new and _significant(entry) != significant:
+        entry.sequence += 1
+    entry.revision += 1
+    entry.changed_at = max(entry.changed_at, event.occurred_at)
+    return before | plan.audiences
+
+
+def _sync_audiences(entry: CalendarEntry, audiences: set[str], when: datetime) -> None:
+    rows = {row.audience: row for row in entry.audiences}
+    for audience in sorted(audiences):
+        row = rows.get(audience)
+        if row is None:
+            entry.audiences.append(CalendarAudience(audience=audience, removed_at=None))
+        elif row.removed_at is not None:
+            row.removed_at = None
+    for audience, row in rows.items():
+        if audience not in audiences and row.removed_at is None:
+            row.removed_at = when
+
+
+def _sync_references(entry: CalendarEntry, refs: set[str]) -> None:
+    current = {row.ref for row in entry.references}
+    if current != refs:
+        entry.references = [
+            *(row for row in entry.references if row.ref in refs),
+            *(CalendarReference(ref=ref) for ref in sorted(refs - current)),
+        ]
+
+
+BUMPED_IN_TRANSACTION = "twinning.calendar.bumped"
+
+
+def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None:
+    """Raise the feed version of these audiences when the transaction commits: once per
+    transaction (a batch of events), not once per event."""
+    keys = set(audiences)
+    if not keys:
+        return
+    bumped = session.info.setdefault(BUMPED_IN_TRANSACTION, set())
+    if not bumped:
+        sqlalchemy_event.listen(
+            session.sync_session, "before_commit", _bump_before_commit, once=True
+        )
+    bumped |= keys
+
+
+def _bump_before_commit(session: Session) -> None:
+    """One statement, the rows in sorted order (two workers never wait on each other's rows in
+    opposite orders)."""
+    keys = sorted(session.info.pop(BUMPED_IN_TRANSACTION, ()))
+    if not keys:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(FeedVersion).values([{"audience": k, "version": 1} for k in keys])
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[FeedVersion.audience], set_={"version": FeedVersion.version + 1}
+        )
+    )
+
+
+async def refresh_referencing(
+    session: AsyncSession, ref: str, event: Event, *, done: tuple[str, str] | None = None
+) -> None:
+    """Refresh every source whose entries show `ref` (a renamed official, venue or partner),
+    but `done`, the (kind, source) already refreshed."""
+    sources = (
+        await session.execute(
+            select(CalendarEntry.kind, CalendarEntry.source_id)
+            .join(CalendarReference, CalendarReference.entry_uid == CalendarEntry.uid)
+            .where(CalendarReference.ref == ref)
+            .distinct()
+        )
+    ).all()
+    for kind, source_id in sorted(sources):
+        if (kind, source_id) != done:
+            await refresh(session, kind, source_id, event)
+
+
+# --- derivers: what entries each source should have -------------------------------------
+
+
+def _place(names: dict[str, str], address: dict[str, str] | None) -> dict[str, Any]:
+    return {"names": names, "address": address}
+
+
+async def _partner_names(session: AsyncSession, partner_id: str) -> dict[str, str] | None:
+    partner = await current(session, PartnerCity, partner_id)
+    return dict(partner.names) if partner is not None else None
+
+
+async def _delegation(session: AsyncSession, visit: Visit) -> dict[str, str] | None:
+    if visit.partner_id is not None:
+        return await _partner_names(session, visit.partner_id)
+    if visit.mission_id is not None:
+        mission = await current(session, ForeignMission, visit.mission_id)
+        return dict(mission.names) if mission is not None else None
+    return dict(visit.organisation) if visit.organisation else None
+
+
+VISIT_STATUS = {
+    VisitStatus.REQUESTED: EntryStatus.TENTATIVE,
+    VisitStatus.APPROVED: EntryStatus.TENTATIVE,
+    VisitStatus.SCHEDULED: EntryStatus.CONFIRMED,
+    VisitStatus.COMPLETED: EntryStatus.CONFIRMED,
+    VisitStatus.DECLINED: EntryStatus.CANCELLED,
+    VisitStatus.CANCELLED: EntryStatus.CANCELLED,
+}
+
+
+@deriver("itinerary", single_uid="itinerary-{}@twinning")
+async def itinerary_entries(session: AsyncSession, item_id: str) -> list[Planned]:
+    item = await current(session, ItineraryItem, item_id)
+    visit = await current(session, Visit, item.visit_id) if item is not None else None
+    if item is None or visit is None:
+        return []
+    official_ids = item.official_ids
+    officials = sorted(
+        [o for o in [await current(session, Official, i) for i in official_ids] if o is not None],
+        key=lambda official: (official.protocol_rank, official.id),
+    )
+    venue = await current(session, Venue, item.venue_id) if item.venue_id is not None else None
+    if venue is not None:
+        place, zone = _place(venue.names, venue.address), venue.timezone
+    elif item.place is not None:
+        place, zone = _place(item.place["names"], item.place.get("address")), item.place["timezone"]
+    else:  # a venue not registered (yet): shown in UTC, refreshed when it is
+        place, zone = None, "UTC"
+    audiences = {OFFICE, *map(official_audience, official_ids)}
+    refs = {f"official:{o}" for o in official_ids}
+    if item.venue_id is not None:
+        refs.add(f"venue:{item.venue_id}")
+    if visit.partner_id is not None:
+        audiences.add(partner_audience(visit.partner_id))
+        refs.add(f"partner:{visit.partner_id}")
+    if visit.mission_id is not None:
+        refs.add(f"mission:{visit.mission_id}")
+    status = EntryStatus.CANCELLED if item.removed else VISIT_STATUS[VisitStatus(visit.status)]
+    facts = {
+        "title": dict(item.titles),
+        "location": place,
+        "delegation": await _delegation(session, visit),
+        "officials": [dict(official.names) for official in officials],
+        "interpreter": item.interpreter,
+        "notes": item.notes_shared,
+    }
+    return [
+        Planned(
+            uid=entry_uid("itinerary", item.id),
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            timezone=zone,
+            status=status,
+            facts=facts,
+            audiences=audiences,
+            refs=refs,
+        )
+    ]
+
+
+@deriver("city-event", single_uid="city-event-{}@twinning")
+async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[Planned]:
+    city_event = await current(session, CityEvent, city_event_id)
+    if city_event is None:
+        return []
+    venue = (
+        await current(session, Venue, city_event.venue_id)
+        if city_event.venue_id is not None
+        else None
+    )
+    if venue is not None:
+        place: dict[str, Any] | None = _place(venue.names, venue.address)
+    else:
+        place = {"text": city_event.venue_place} if city_event.venue_place else None
+    invited = set(
+        await session.scalars(
+            select(Invitation.invitee_id).where(
+                Invitation.city_event_id == city_event_id,
+                Invitation.invitee_kind == InviteeKind.PARTNER.value,
+                Invitation.status == InvitationStatus.INVITED.value,
+            )
+        )
+    )
+    refs = {f"partner:{p}" for p in invited}
+    if city_event.venue_id is not None:
+        refs.add(f"venue:{city_event.venue_id}")
+    cancelled = city_event.status == CityEventStatus.CANCELLED
+    facts = {
+        "title": dict(city_event.title),
+        "description": dict(city_event.description) if city_event.description else None,
+        "location": place,
+        "video_link": city_event.video_link,
+    }
+    return [
+        Planned(
+            uid=entry_uid("city-event", city_event.id),
+            starts_at=city_event.starts_at,
+            ends_at=city_event.ends_at,
+            timezone=city_event.timezone,
+            status=EntryStatus.CANCELLED if cancelled else EntryStatus.CONFIRMED,
+            facts=facts,
+            audiences={OFFICE, *map(partner_audience, invited)},
+            refs=refs,
+        )
+    ]
+
+
+def anniversary(agreement: date, years: int) -> date:
+    """The day a partnership turns `years` old; 29 February falls on 28 February in common years."""
+    try:
+        return agreement.replace(year=agreement.year + years)
+    except ValueError:
+        return agreement.replace(year=agreement.year + years, day=28)
+
+
+def _all_day(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), UTC)
+    return start, start + timedelta(days=1)
+
+
+@deriver("anniversary")
+async def anniversary_entries(session: AsyncSession, partner_id: str) -> list[Planned]:
+    """Every fifth anniversary of a partnership in force; none once it has ended."""
+    partner = await current(session, PartnerCity, partner_id)
+    if partner is None or partner.agreement_date is None or partner.status == PartnerStatus.ENDED:
+        return []
+    planned = []
+    for years in ANNIVERSARY_YEARS:
+        starts_at, ends_at = _all_day(anniversary(partner.agreement_date, years))
+        facts = {
+            "anniversary": {
+                "years": years,
+                "partner": dict(partner.names),
+                "kind": partner.kind,
+                "agreement_date": partner.agreement_date.isoformat(),
+            }
+        }
+        planned.append(
+            Planned(
+                uid=f"anniversary-{partner.id}-{years}@twinning",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                timezone=None,
+                status=EntryStatus.CONFIRMED,
+                facts=facts,
+                audiences={OFFICE, partner_audience(partner.id)},
+                refs={f"partner:{partner.id}"},
+            )
+        )
+    return planned
+
+
+TRIP_STATUS = {
+    TripStatus.PLANNED: EntryStatus.CONFIRMED,
+    TripStatus.COMPLETED: EntryStatus.CONFIRMED,
+    TripStatus.CANCELLED: EntryStatus.CANCELLED,
+}
+
+
+async def _traveller(session: AsyncSession, official: dict[str, Any]) -> dict[str, str] | None:
+    """An official on a trip: the register's names, else the name given on the trip."""
+    if official.get("official_id") is not None:
+        registered = await current(session, Official, official["official_id"])
+        if registered is not None:
+            return dict(registered.names)
+    return {"und": official["name"]} if official.get("name") else None
+
+
+@deriver("trip")
+async def trip_entries(session: AsyncSession, trip_id: str) -> list[Planned]:
+    """One entry per leg, in the leg's own time zone; the partner cities a leg visits see it."""
+    trip = await current(session, Trip, trip_id)
+    if trip is None:
+        return []
+    legs = await session.scalars(
+        select(TripLeg).where(TripLeg.trip_id == trip_id).order_by(TripLeg.position)
+    )
+    travellers = [await _traveller(session, official) for official in trip.officials]
+    official_ids = [o["official_id"] for o in trip.officials if o.get("official_id") is not None]
+    planned = []
+    for leg in legs:
+        partners = [await _partner_names(session, p) for p in leg.partner_ids]
+        facts = {
+            "leg": {"trip": dict(trip.title), "city": dict(leg.city)},
+            "location": {"names": dict(leg.city), "country": leg.country},
+            "officials": [names for names in travellers if names is not None],
+            "international_event": trip.international_event,
+            "partners": [names for names in partners if names is not None],
+            "description": leg.itinerary,
+        }
+        planned.append(
+            Planned(
+                uid=f"trip-{trip.id}-leg-{leg.position}@twinning",
+                starts_at=leg.starts_at,
+                ends_at=leg.ends_at,
+                timezone=leg.timezone,
+                status=TRIP_STATUS[TripStatus(trip.status)],
+                facts=facts,
+                audiences={
+                    OFFICE,
+                    *map(official_audience, official_ids),
+                    *map(partner_audience, leg.partner_ids),
+                },
+                refs={
+                    *(f"official:{o}" for o in official_ids),
+                    *(f"partner:{p}" for p in leg.partner_ids),
+                },
+            )
+        )
+    return planned
+
+
+@deriver("exchange", single_uid="exchange-{}@twinning")
+async def exchange_entries(session: AsyncSession, exchange_id: str) -> list[Planned]:
+    """An exchange staff recorded, as a whole day; one recorded by a visit, a city event or a
+    trip is in the calendar already as that visit, event or trip."""
+    exchange = await current(session, Exchange, exchange_id)
+    if exchange is None or exchange.source_kind is not None:
+        return []
+    partners = [await _partner_names(session, p) for p in exchange.partner_ids]
+    starts_at, ends_at = _all_day(exchange.date)
+    facts = {
+        "exchange": {
+            "field": exchange.field,
+            "partners": [names for names in partners if names is not None],
+        },
+        "description": dict(exchange.summary),
+    }
+    return [
+        Planned(
+            uid=entry_uid("exchange", exchange.id),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=None,
+            status=EntryStatus.CONFIRMED,
+            facts=facts,
+            audiences={OFFICE, *map(partner_audience, exchange.partner_ids)},
+            refs={f"partner:{p}" for p in exchange.partner_ids},
+        )
+    ]
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def _named(ref_kind: str) -> Any:
+    """A handler for a record that entries may name (an official, a venue): refresh them, and
+    the record's own feed when its name changed."""
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        ref = f"{ref_kind}:{event.aggregate_id}"
+        await refresh_referencing(session, ref, event)
+        if event.type.endswith("Updated") and "names" in event.payload.model_fields_set:
+            bump_versions(session, [ref])
+
+    return handle
+
+
+projector.on("OfficialRegistered")(_named("official"))
+projector.on("OfficialUpdated")(_named("official"))
+projector.on("VenueRegistered")(_named("venue"))
+projector.on("ForeignMissionRegistered")(_named("mission"))
+projector.on("ForeignMissionUpdated")(_named("mission"))
+projector.on("VenueUpdated")(_named("venue"))
+
+
+async def _visit_changed(session: AsyncSession, event: Event) -> None:
+    item_ids = await session.scalars(
+        select(ItineraryItem.id)
+        .where(ItineraryItem.visit_id == event.aggregate_id)
+        .order_by(ItineraryItem.id)
+    )
+    for item_id in list(item_ids):
+        await refresh(session, "itinerary", item_id, event)
+
+
+for _step in STEPS:
+    projector.on(_step.event.__name__)(_visit_changed)
+
+
+@projector.on("ItineraryItemAdded")
+@projector.on("ItineraryItemChanged")
+@projector.on("ItineraryItemRemoved")
+async def itinerary_item(session: AsyncSession, event: Event) -> None:
+    payload = event.payload
+    assert isinstance(payload, ItineraryItemAdded | ItineraryItemChanged | ItineraryItemRemoved)
+    await refresh(session, "itinerary", payload.item_id, event)
+
+
+#: What the calendar shows of a partner city: its name, and its agreement's date, kind and status.
+PARTNER_FACTS_SHOWN = frozenset({"names", "kind", "agreement_date", "status"})
+
+
+async def _partner_changed(session: AsyncSession, event: Event) -> None:
+    """A partner's anniversaries, and the entries that name it. Most updates (region, website,
+    fields of cooperation) change nothing the calendar shows and cost nothing here."""
+    ref = f"partner:{event.aggregate_id}"
+    if isinstance(event.payload, PartnerCityRegistered):
+        if event.payload.agreement_date is None and not await _referenced(session, ref):
+            return  # no anniversaries, and nothing names it yet
+    else:
+        changed = event.payload.model_fields_set
+        if not changed & PARTNER_FACTS_SHOWN:
+            return
+        if "names" in changed:
+            bump_versions(session, [partner_audience(event.aggregate_id)])  # its feed's name
+    await refresh(session, "anniversary", event.aggregate_id, event)
+    await refresh_referencing(session, ref, event, done=("anniversary", event.aggregate_id))
+
+
+async def _referenced(session: AsyncSession, ref: str) -> bool:
+    """Whether any entry names `ref`, looked up without flushing the transaction's changes
+    (the ones not flushed yet are among the pending objects)."""
+    if any(type(o) is CalendarReference and o.ref == ref for o in session.new):
+        return True
+    with session.no_autoflush:
+        query = select(CalendarReference.entry_uid).where(CalendarReference.ref == ref).limit(1)
+        return await session.scalar(query) is not None
+
+
+projector.on("PartnerCityRegistered")(_partner_changed)
+projector.on("PartnerCityUpdated")(_partner_changed)
+
+
+def _refresher(kind: str) -> Any:
+    """A handler for the events of a source of `kind` whose aggregate is the source itself."""
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        await refresh(session, kind, event.aggregate_id, event)
+
+    return handle
+
+
+SOURCE_EVENTS = {
+    "city-event": (
+        "CityEventScheduled",
+        "CityEventUpdated",
+        "CityEventCancelled",
+        "CityEventCompleted",
+        "InvitationSent",
+        "InvitationWithdrawn",
+    ),
+    "trip": ("TripPlanned", "TripUpdated", "TripCompleted", "TripCancelled"),
+    "exchange": ("ExchangeRecorded",),
+}
+for _kind, _types in SOURCE_EVENTS.items():
+    for _type in _types:
+        projector.on(_type)(_refresher(_kind))
