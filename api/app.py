@@ -24,6 +24,7 @@ from twinning.api.routes import (
     missions,
     partners,
     protocol,
+    publicity,
     trips,
     users,
     visits,
@@ -39,7 +40,7 @@ from twinning.streams.relay import OutboxRelay
 log = logging.getLogger(__name__)
 
 #: Open to anyone: liveness (and leaflets, brochures, and feeds with their own tokens).
-PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, feeds.public_router)
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, feeds.public_router, publicity.router)
 #: Everything else: a valid API token first (any role reads; routes ask more where needed).
 AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     partners.router,

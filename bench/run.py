@@ -11,8 +11,10 @@ Runs against the embedded broker on this machine and prints a readable table and
    the first request of a feed, and requests/s for an unchanged feed and for 304 answers;
 5. scale: throughput of two workers against one;
 6. memory: peak resident memory of the worker and of the API, and whether the worker grows
-   over a second run of the same load.
-Figures that need parts not built yet (leaflets) are reported as "not measured".
+   over a second run of the same load;
+7. leaflets: the leaflet as HTML in every locale, and as PDF per locale against a naive
+   WeasyPrint render of the same page; after an exchange; and the cost of an event that
+   changes nothing a document shows (expected: no render). `--only leaflets` runs just this.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -496,15 +499,222 @@ def _answers(client: httpx.Client) -> bool:
         return False
 
 
+# --- leaflets ------------------------------------------------------------------------------
+
+LEAFLET_PARTNERS = [
+    ({"zh-TW": "札幌市", "en": "Sapporo", "ja": "札幌市"}, "JP", "Asia/Tokyo", (43.06, 141.35)),
+    ({"zh-TW": "釜山廣域市", "en": "Busan", "ko": "부산광역시"}, "KR", "Asia/Seoul", (35.18, 129.08)),
+    ({"zh-TW": "奧斯汀市", "en": "Austin"}, "US", "America/Chicago", (30.27, -97.74)),
+    ({"zh-TW": "瓦倫西亞", "en": "Valencia", "es": "Valencia"}, "ES", "Europe/Madrid", (39.47, -0.38)),
+    ({"zh-TW": "宿霧市", "en": "Cebu City"}, "PH", "Asia/Manila", (10.32, 123.89)),
+    ({"zh-TW": "伯斯", "en": "Perth"}, "AU", "Australia/Perth", (-31.95, 115.86)),
+    ({"zh-TW": "大阪市", "en": "Osaka", "ja": "大阪市"}, "JP", "Asia/Tokyo", (34.69, 135.50)),
+    ({"zh-TW": "仁川廣域市", "en": "Incheon", "ko": "인천광역시"}, "KR", "Asia/Seoul", (37.46, 126.71)),
+]
+SUMMARIES = [
+    {"zh-TW": "青年交流營", "en": "Youth exchange camp", "ja": "青少年交流キャンプ", "ko": "청소년 교류 캠프", "es": "Campamento juvenil"},
+    {"zh-TW": "智慧城市論壇", "en": "Smart-city forum", "ja": "スマートシティ・フォーラム", "ko": "스마트시티 포럼", "es": "Foro de ciudad inteligente"},
+    {"zh-TW": "藝術節共同演出", "en": "Joint arts festival show", "ja": "芸術祭の共同公演", "ko": "예술제 공동 공연", "es": "Espectáculo conjunto"},
+]
+
+
+def leaflet_history(exchanges: int) -> list[Any]:
+    """Partners in four scripts, `exchanges` exchanges over five years, two coming events."""
+    from twinning.streams.events import (
+        CityEventScheduled,
+        ExchangeRecorded,
+        PartnerCityRegistered,
+        new_event,
+    )
+
+    events, ids = [], []
+    for names, country, zone, (lat, lon) in LEAFLET_PARTNERS:
+        payload = PartnerCityRegistered.model_validate({"names": names, "country": country, "kind": "sister", "timezone": zone, "agreement_date": "2012-06-01", "location": {"latitude": lat, "longitude": lon}})
+        events.append(new_event(payload, aggregate_id=str(uuid.uuid4()), actor="bench"))
+        ids.append(events[-1].aggregate_id)
+    fields = ["education", "culture", "sports", "tourism", "technology", "youth"]
+    for n in range(exchanges):
+        payload = ExchangeRecorded.model_validate({"partner_ids": [ids[n % len(ids)]], "date": f"{2021 + n % 5}-{1 + n % 12:02d}-{1 + n % 28:02d}", "field": fields[n % len(fields)], "direction": "inbound", "summary": SUMMARIES[n % len(SUMMARIES)]})
+        events.append(new_event(payload, aggregate_id=str(uuid.uuid4()), actor="bench"))
+    start = datetime.now(UTC) + timedelta(days=30)
+    for n, title in enumerate(({"zh-TW": "國際燈會", "en": "Lantern Festival"}, {"zh-TW": "城市論壇", "en": "City Forum"})):
+        payload = CityEventScheduled.model_validate({"kind": "festival", "title": title, "starts_at": start + timedelta(days=n), "ends_at": start + timedelta(days=n, hours=3), "timezone": "Asia/Taipei"})
+        events.append(new_event(payload, aggregate_id=str(uuid.uuid4()), actor="bench"))
+    return events
+
+
+def _apply(settings: Settings, events: list[Any]) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from twinning.db import make_async_engine
+    from twinning.streams.projection import EventProcessor, Message
+    from twinning.streams.registry import PROJECTORS
+
+    async def run() -> None:
+        engine = make_async_engine(settings.async_database_url)
+
+        async def sink(record: Any) -> None:
+            raise RuntimeError(record.reason)
+
+        processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink)
+        await processor.process_batch([Message(e.envelope.to_bytes(), e.event_type.topic) for e in events])
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _refresh(settings: Settings, render: Callable[..., Any] | None = None) -> tuple[float, Any]:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from twinning.db import make_async_engine
+    from twinning.publicity.refresh import Refresher
+
+    async def run() -> Any:
+        engine = make_async_engine(settings.async_database_url)
+        options = {"render": render} if render is not None else {}
+        report = await Refresher(async_sessionmaker(engine, expire_on_commit=False), settings, **options).refresh()
+        await engine.dispose()
+        return report
+
+    start = time.perf_counter()
+    report = asyncio.run(run())
+    return time.perf_counter() - start, report
+
+
+def _gather_leaflets(settings: Settings) -> dict[str, Any]:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from twinning.db import make_async_engine
+    from twinning.i18n import supported_locales
+    from twinning.publicity.refresh import gather
+
+    async def run() -> dict[str, Any]:
+        engine = make_async_engine(settings.async_database_url)
+        async with async_sessionmaker(engine)() as session:
+            found = {locale: await gather(session, document="leaflet", locale=locale, now=datetime.now(UTC), settings=settings) for locale in supported_locales()}
+        await engine.dispose()
+        return found
+
+    return asyncio.run(run())
+
+
+def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, Any]:
+    """The leaflet in every locale: HTML; PDF with twinning's subset fonts (cold, then warm
+    font cache) against a naive WeasyPrint render of the same HTML; what an exchange costs;
+    and what an event that changes nothing shown costs (expected: no render)."""
+    from twinning.publicity import fonts
+    from twinning.publicity.render import render_html, render_pdf, subset_cache
+    from twinning.streams.events import (
+        ContactRegistered,
+        ExchangeRecorded,
+        PartnerCityUpdated,
+        new_event,
+    )
+    from weasyprint import HTML
+
+    workdir = root / "leaflets"
+    workdir.mkdir()
+    settings = Settings(database_url=database_url or f"sqlite:///{workdir / 'twinning.db'}", data_dir=workdir, _env_file=None)  # type: ignore[call-arg]
+    upgrade(settings.sync_database_url)
+    history = leaflet_history(exchanges)
+    _apply(settings, history)
+    contents = _gather_leaflets(settings)
+    locales = list(contents)
+
+    start = time.perf_counter()
+    pages = {locale: render_html(content) for locale, content in contents.items()}
+    html_all = time.perf_counter() - start
+
+    def naive_pdf(html: str) -> bytes:
+        """What WeasyPrint does on its own with the same page: system fonts, its own subsetting."""
+        return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+
+    fonts._MEMORY.clear()
+    cold_cache = subset_cache(str(workdir / "fonts-cold"))
+    cold = {locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
+    warm = {locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
+    naive = {locale: _timed(partial(naive_pdf, pages[locale])) for locale in locales}
+
+    # One more exchange: new characters in the text, so the regular face needs a new subset.
+    first_partner = history[0].aggregate_id
+    recorded = ExchangeRecorded.model_validate({"partner_ids": [first_partner], "date": "2026-01-05", "field": "health", "direction": "outbound", "summary": {"zh-TW": "醫療器材展覽與研討", "en": "Medical devices fair", "ja": "医療機器展示会", "ko": "의료기기 박람회", "es": "Feria de dispositivos médicos"}})
+    _refresh(settings, render=lambda document, font_dir: ("", b""))  # publish the history first
+    _apply(settings, [new_event(recorded, aggregate_id=str(uuid.uuid4()), actor="bench")])
+    changed_contents = _gather_leaflets(settings)
+    changed = {locale: _timed(partial(render_pdf, render_html(changed_contents[locale]), locale, cold_cache)) for locale in locales}
+
+    renders: list[Any] = []
+
+    def counting(document: Any, font_dir: str | None) -> tuple[str, bytes]:
+        renders.append(document)
+        return "", b""
+
+    contact = ContactRegistered.model_validate({"partner_id": first_partner, "name": "A. Person", "email": "a.person@example.org"})
+    languages = PartnerCityUpdated(languages=["ja"])
+    same_name = PartnerCityUpdated.model_validate({"names": LEAFLET_PARTNERS[0][0]})
+    unseen = [new_event(contact, aggregate_id=str(uuid.uuid4()), actor="bench"), new_event(languages, aggregate_id=first_partner, actor="bench")]
+    _refresh(settings, render=counting)  # the exchange above is published: start from rest
+    renders.clear()
+    apply_start = time.perf_counter()
+    _apply(settings, unseen)
+    unseen_apply = time.perf_counter() - apply_start
+    unseen_check, unseen_report = _refresh(settings, render=counting)
+    _apply(settings, [new_event(same_name, aggregate_id=first_partner, actor="bench")])
+    restated_check, restated_report = _refresh(settings, render=counting)
+
+    def summary(times: dict[str, float]) -> dict[str, float]:
+        return {locale: round(seconds, 3) for locale, seconds in times.items()}
+
+    return {
+        "exchanges": exchanges,
+        "partners": len(LEAFLET_PARTNERS),
+        "html_all_locales_s": round(html_all, 3),
+        "pdf_cold_fonts_s": summary(cold),
+        "pdf_warm_fonts_s": summary(warm),
+        "pdf_after_an_exchange_s": summary(changed),
+        "naive_weasyprint_s": summary(naive),
+        "pdf_warm_max_s": round(max(warm.values()), 3),
+        "pdf_after_an_exchange_max_s": round(max(changed.values()), 3),
+        "naive_max_s": round(max(naive.values()), 3),
+        "ratio_naive_to_warm": round(sum(naive.values()) / sum(warm.values()), 1),
+        "font_subsets_cut": cold_cache.cuts,
+        "event_changing_nothing": {
+            "events": "ContactRegistered, PartnerCityUpdated(languages)",
+            "apply_s": round(unseen_apply, 4),
+            "documents_checked": len(unseen_report.checked),
+            "renders": len(unseen_report.rendered),
+        },
+        "restated_partner_name": {
+            "documents_checked": len(restated_report.checked),
+            "renders": len(restated_report.rendered),
+            "check_s": round(restated_check, 3),
+        },
+        "nothing_due_check_s": round(unseen_check, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--freshness-samples", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: SQLite files in a temporary directory")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--leaflet-exchanges", type=int, default=200, help="exchanges in the leaflets' history")
+    parser.add_argument("--only", choices=["leaflets"], default=None, help="run one section only (a smoke run)")
     args = parser.parse_args()
 
     report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "database": "postgresql" if args.database_url else "sqlite"}
+    if args.only == "leaflets":
+        with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
+            report["leaflets"] = leaflets(Path(tmp), args.database_url, args.leaflet_exchanges)
+        print(json.dumps(report, indent=2))
+        print(_leaflet_table(report["leaflets"]))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+        return
     with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp, EmbeddedBroker(data_dir=Path(tmp) / "broker", partitions=PARTITIONS) as broker:
         root = Path(tmp)
         events = mixed_events(args.events)
@@ -524,10 +734,12 @@ def main() -> None:
         report["freshness"] = measured["freshness"]
         report["memory"]["api_peak_rss_mb"] = report["freshness"]["api_peak_rss_mb"]
         report["feeds"] = {"cold_render": cold_render(sample_rows(FEED_ENTRIES)), **measured["feed"]}
-        report["leaflets"] = "not measured: the leaflets are not built yet"
+        # Last: with --database-url its rows would count in the runs above.
+        report["leaflets"] = leaflets(root, args.database_url, args.leaflet_exchanges)
 
     print(json.dumps(report, indent=2))
     print(_table(report))
+    print(_leaflet_table(report["leaflets"]))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
@@ -546,6 +758,23 @@ def _table(report: dict[str, Any]) -> str:
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{r[0]:<{width}}  {r[1]:>14}  {r[2]:<32} {r[3]}" for r in rows)
+
+
+def _leaflet_table(leaflets: dict[str, Any]) -> str:
+    rows = [("leaflet HTML, all locales, s", f"{leaflets['html_all_locales_s']}", "", "")]
+    for locale, warm in leaflets["pdf_warm_fonts_s"].items():
+        rows.append((
+            f"leaflet PDF {locale}, s (warm fonts)", f"{warm}",
+            f"naive WeasyPrint {leaflets['naive_weasyprint_s'][locale]} s",
+            f"cold {leaflets['pdf_cold_fonts_s'][locale]} s, after an exchange {leaflets['pdf_after_an_exchange_s'][locale]} s",
+        ))
+    nothing = leaflets["event_changing_nothing"]
+    rows.append(("event changing nothing: renders", f"{nothing['renders']}", f"checked {nothing['documents_checked']} documents", ""))
+    restated = leaflets["restated_partner_name"]
+    rows.append(("restated partner name: renders", f"{restated['renders']}", f"checked {restated['documents_checked']} in {restated['check_s']} s", ""))
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{r[0]:<{width}}  {r[1]:>8}  {r[2]:<28} {r[3]}" for r in rows)
+
 
 
 if __name__ == "__main__":

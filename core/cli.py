@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from twinning.auth.schemas import Role
 from twinning.config import EMBEDDED, Settings
+from twinning.i18n import supported_locales
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -201,6 +202,9 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
                 f"  API docs      {base}/docs",
                 f"  health        {base}/health",
                 f"  partners      {base}/partners",
+                f"  leaflet       {base}/publicity/leaflet?lang=zh-TW&format=pdf"
+                "  (lang: " + ", ".join(supported_locales()) + "; format: pdf or html)",
+                f"  brochures     {base}/partners/<id>/brochure?lang=en&format=pdf",
                 f"  broker        {settings.broker}",
                 f"  data          {settings.data_dir.resolve()}",
                 "Press Ctrl-C to stop.",

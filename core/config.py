@@ -18,6 +18,17 @@ class BrokerNotRunning(RuntimeError):
     """The settings ask for the embedded broker, but none has been started for this data dir."""
 
 
+#: Placeholders until an office sets TWINNING_OFFICE_NAME and TWINNING_OFFICE_ADDRESS.
+PLACEHOLDER_OFFICE_NAME = {
+    "zh-TW": "市政府國際事務辦公室",
+    "en": "International Affairs Office, City Government",
+    "ja": "市役所 国際交流室",
+    "ko": "시청 국제교류실",
+    "es": "Oficina de Asuntos Internacionales del Ayuntamiento",
+}
+PLACEHOLDER_OFFICE_ADDRESS = {"en": "City Hall, 1 Example Road", "zh-TW": "市政府（範例路 1 號）"}
+
+
 class Settings(BaseSettings):
     # Errors name the setting and the reason but never echo its value: some values are secrets.
     model_config = SettingsConfigDict(
@@ -70,6 +81,30 @@ class Settings(BaseSettings):
         default=18,
         description="An active partner with no exchange for this many months is flagged dormant.",
     )
+    office_name: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: dict(PLACEHOLDER_OFFICE_NAME),
+        description="The office's public name on leaflets and brochures: JSON keyed by language "
+        '(`{"zh-TW": "...", "en": "..."}`) or one plain text for every language.',
+    )
+    office_address: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: dict(PLACEHOLDER_OFFICE_ADDRESS),
+        description="The office's postal address on leaflets and brochures (like office_name).",
+    )
+    office_email: str = Field(
+        default="international-affairs@city.example",
+        max_length=254,
+        description="The office's public email address on leaflets and brochures.",
+    )
+    office_phone: str = Field(
+        default="+1 555 0100",
+        max_length=40,
+        description="The office's public telephone number on leaflets and brochures.",
+    )
+    office_location: Annotated[tuple[float, float] | None, NoDecode] = Field(
+        default=None,
+        description="The city's latitude,longitude (e.g. `24.99,121.30`): marks it on the "
+        "partner map of the leaflet.",
+    )
     log_level: str = "info"
     bootstrap_token: SecretStr | None = Field(
         default=None,
@@ -83,6 +118,29 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = Field(
         default=1024 * 1024, description="Largest request body accepted; larger ones get 413."
     )
+
+    @field_validator("office_name", "office_address", mode="before")
+    @classmethod
+    def _multilingual(cls, value: object) -> object:
+        """JSON keyed by language, or one plain text (then shown in every language)."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("{") else {"und": text}
+        return value
+
+    @field_validator("office_location", mode="before")
+    @classmethod
+    def _latitude_longitude(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",")) if value.strip() else None
+        return value
+
+    @field_validator("office_location")
+    @classmethod
+    def _on_earth(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ValueError("must be latitude,longitude in degrees (-90..90, -180..180)")
+        return value
 
     @field_validator("broker")
     @classmethod

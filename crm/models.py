@@ -25,6 +25,8 @@ class PartnerCity(Base):
     languages: Mapped[list[str]] = mapped_column(JsonType)
     website: Mapped[str | None] = mapped_column(String(2048))
     fields_of_cooperation: Mapped[list[str]] = mapped_column(JsonType)
+    #: `{"latitude": ..., "longitude": ...}`, for the partner map (column added by 0007_publicity).
+    location: Mapped[dict[str, float] | None] = mapped_column(JsonType)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)

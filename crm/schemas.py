@@ -16,6 +16,7 @@ from twinning.streams.events import (
     ExchangeRecorded,
     ForeignMissionRegistered,
     ForeignMissionUpdated,
+    GeoPoint,
     MissionKind,
     PartnerCityRegistered,
     PartnerCityUpdated,
@@ -68,6 +69,7 @@ class PartnerCityRead(LocalizedNames):
     languages: list[str]
     website: str | None
     fields_of_cooperation: list[str]
+    location: GeoPoint | None = None
     registered_at: datetime
     updated_at: datetime
     version: int

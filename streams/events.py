@@ -195,6 +195,13 @@ def register(topic: str, *payloads: type[Payload], schema_version: int = 1) -> N
 # --- partners (twinning.partners) ------------------------------------------------------
 
 
+class GeoPoint(Payload):
+    """A place on Earth in degrees (WGS 84), e.g. a city's centre for the partner map."""
+
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
 class PartnerCityRegistered(Payload):
     """A partner city entered the CRM (a sister city, friendly city, MOU partner or other)."""
 
@@ -211,6 +218,7 @@ class PartnerCityRegistered(Payload):
     fields_of_cooperation: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
         default_factory=list, max_length=50
     )
+    location: GeoPoint | None = Field(default=None, description="Where the city is, for maps.")
 
 
 class PartnerCityUpdated(Changes):
@@ -233,6 +241,7 @@ class PartnerCityUpdated(Changes):
     fields_of_cooperation: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
         default=None, max_length=50
     )
+    location: GeoPoint | None = None
 
 
 RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -1,8 +1,10 @@
-"""The projectors the worker runs, in the order they see each event."""
+"""The projectors the worker runs, in the order they see each event (publicity last: it reads
+what the others have just written, e.g. the partners a completed visit or trip concerns)."""
 
 from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
 from twinning.invitations.projector import projector as invitations_projector
+from twinning.publicity.projector import projector as publicity_projector
 from twinning.streams.projection import Projector
 from twinning.trips.projector import projector as trips_projector
 from twinning.visits.projector import projector as visits_projector
@@ -14,4 +16,5 @@ PROJECTORS: list[Projector] = [
     visits_projector,
     invitations_projector,
     calendar_projector,
+    publicity_projector,
 ]

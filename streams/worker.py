@@ -2,16 +2,20 @@
 
 Each agent takes small batches off its topic and hands them to `EventProcessor`, which
 applies them to the read models (async SQLAlchemy, so the event loop never blocks) and
-dead-letters what it cannot apply. Nothing raised inside may escape an agent: faust would
+dead-letters what it cannot apply. A timer renders the leaflets and brochures that the
+publicity projector marked stale, in a separate process. Nothing raised inside may escape an agent: faust would
 commit the offset past the event that caused it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from multiprocessing import get_context
 from typing import Any
 
 import faust
@@ -20,6 +24,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.config import Settings
 from twinning.db import make_async_engine
+from twinning.publicity.refresh import Refresher
 from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
@@ -27,6 +32,8 @@ from twinning.streams.registry import PROJECTORS
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+PUBLICITY_INTERVAL = 1.0  # seconds between looks for stale leaflets and brochures
+PUBLICITY_BATCH = 10  # (document, locale) pairs checked per look, so that a stop is prompt
 BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
 
 
@@ -95,6 +102,28 @@ def create_app(settings: Settings) -> faust.App:
     for topic_name in EVENT_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
         app.agent(topic, name=f"project:{topic_name}", concurrency=1)(_project_with(processor))
+
+    refresher = Refresher(
+        async_sessionmaker(engine, expire_on_commit=False),
+        settings,
+        # One process, started on first use: WeasyPrint is CPU-bound Python that would
+        # otherwise hold the GIL the agents need. Spawned, since forking a process with
+        # Kafka threads and a running loop is unsafe.
+        executor=lambda: ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")),
+    )
+
+    @app.task
+    async def publish() -> None:
+        """Render what is stale, a few documents at a time, until the worker stops (a task,
+        not a timer: a first render with cold fonts takes longer than any sensible tick)."""
+        while True:
+            try:
+                report = await refresher.refresh(limit=PUBLICITY_BATCH)
+            except Exception:
+                log.exception("could not refresh the leaflets and brochures; trying again")
+                report = None
+            if report is None or not report.checked:
+                await asyncio.sleep(PUBLICITY_INTERVAL)
 
     park_limit = timedelta(seconds=settings.park_timeout)
 

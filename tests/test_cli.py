@@ -1,4 +1,5 @@
-"""The README's run command: `twinning up --demo` serves the demo data and stops cleanly."""
+"""The README's run command: `twinning up --demo` serves the demo data, publishes the leaflet
+at the URL it prints, and stops cleanly."""
 
 from __future__ import annotations
 
@@ -60,6 +61,13 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         ).json()
         assert sorted(p["names"]["en"] for p in partners) == sorted(
             p["names"]["en"] for p in demo_partners()
+        )
+        leaflet = next(line.split()[1] for line in output if line.strip().startswith("leaflet"))
+        assert leaflet == f"http://127.0.0.1:{port}/publicity/leaflet?lang=zh-TW&format=pdf"
+        wait_for(
+            lambda: httpx.get(leaflet, timeout=10).content.startswith(b"%PDF"),
+            timeout=120,
+            what="the worker to publish the leaflet",
         )
         _check_demo_feeds(printed)
         broker_pid = int(

@@ -108,6 +108,7 @@ def load_models() -> MetaData:
     from twinning.calendar import models as _calendar  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.invitations import models as _invitations  # noqa: F401
+    from twinning.publicity import models as _publicity  # noqa: F401
     from twinning.streams import store as _store  # noqa: F401
     from twinning.trips import models as _trips  # noqa: F401
     from twinning.visits import models as _visits  # noqa: F401

@@ -3,7 +3,8 @@
 `partners.json` holds the partner cities; `crm.json` the missions, contacts, exchanges and
 trips, which name partners and missions by their English name (ids are only known once the
 API has accepted them); `calendar.json` the officials, venues, a delegation's visit with its
-itinerary, and the calendar feeds whose links `twinning up --demo` prints; `protocol.json`
+itinerary, and the calendar feeds whose links `twinning up --demo` prints; `city_events.json`
+the city's coming events that partners are invited to (shown on the leaflet); `protocol.json`
 visits in every other state of their lifecycle, and a city event with invitations and answers.
 """
 
@@ -199,6 +200,18 @@ def _load_protocol(loader: _Loader, partner_ids: dict[str, str]) -> None:
             loader.post(f"/invitations/{invitation['id']}/rsvp", answer)
 
 
+def _load_city_events(loader: _Loader, venues: dict[str, dict[str, Any]]) -> None:
+    """The city's coming events, days counted from today like the visit's itinerary."""
+    for entry in json.loads((DATA / "city_events.json").read_text(encoding="utf-8")):
+        timing = {key: entry.pop(key) for key in ("day", "from", "to")}
+        if "at_venue" in entry:
+            entry["venue"] = {"venue_id": venues[entry.pop("at_venue")]["id"]}
+        zone = entry["timezone"]
+        starts_at = _on_day(timing["day"], timing["from"], zone)
+        ends_at = _on_day(timing["day"], timing["to"], zone)
+        loader.post("/city-events", {**entry, "starts_at": starts_at, "ends_at": ends_at})
+
+
 def _feed_links(
     loader: _Loader, calendar: dict[str, Any], official_ids: dict[str, str]
 ) -> dict[str, str]:
@@ -230,6 +243,7 @@ def load_demo(base_url: str, *, token: str, timeout: float = 30) -> DemoLoaded:
         _load_crm(loader, partner_ids, official_ids)
         _load_visit(loader, calendar["visit"], partner_ids, official_ids, venues)
         _load_protocol(loader, partner_ids)
+        _load_city_events(loader, venues)
         loader.wait_applied()  # a link to an official's feed needs the official
         feeds = _feed_links(loader, calendar, official_ids)
         partner = calendar["visit"]["partner"]

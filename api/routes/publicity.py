@@ -1,0 +1,190 @@
+"""The leaflet and the partner brochures, as published: the latest version or any earlier one,
+in HTML or PDF, in the language asked for (`?lang=` or Accept-Language). Public: no token.
+
+A version never changes once rendered, so a numbered version is cacheable for good, and the
+latest is served with an ETag to revalidate against.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from twinning.api.deps import DbSession
+from twinning.api.language import Language
+from twinning.crm import service as crm
+from twinning.publicity import service
+from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
+from twinning.publicity.schemas import VersionList, VersionRead
+
+router = APIRouter(tags=["publicity"])
+
+Format = Annotated[
+    Literal["html", "pdf"],
+    Query(description="`html` (one self-contained page) or `pdf` (print-ready A4)."),
+]
+VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
+
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+#: The HTML pages carry no script and load nothing: a browser should let them do neither.
+HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DOCUMENT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "The document."},
+    304: {"description": "Not modified (If-None-Match)."},
+}
+
+
+def _serve(
+    request: Request, version: PublicityVersion, format: str, *, name: str, latest: bool
+) -> Response:
+    etag = f'"{version.content_hash[:32]}-{version.number}-{format}"'
+    headers = {
+        "ETag": etag,
+        "Content-Language": version.locale,
+        "Vary": "Accept-Language",
+        "Cache-Control": "no-cache" if latest else "public, max-age=31536000, immutable",
+    }
+    if_none_match = request.headers.get("if-none-match", "")
+    if if_none_match.strip() == "*" or etag in if_none_match:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    headers["Content-Disposition"] = (
+        f'inline; filename="{name}-{version.locale}-v{version.number}.{format}"'
+    )
+    if format == "html":
+        headers["Content-Security-Policy"] = HTML_POLICY
+        body = version.html.encode()
+    else:
+        body = version.pdf
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+def _not_rendered_yet(what: str, locale: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"the {what} in {locale} is being rendered; retry shortly",
+        headers={"Retry-After": "2"},
+    )
+
+
+def _no_such_version(what: str, locale: str, number: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, f"the {what} in {locale} has no version {number}"
+    )
+
+
+async def _versions(db_session: DbSession, document: str, locale: str, base: str) -> VersionList:
+    versions = await service.list_versions(db_session=db_session, document=document, locale=locale)
+    return VersionList(
+        document=document,
+        locale=locale,
+        versions=[
+            VersionRead(
+                **v.model_dump(),
+                html_url=f"{base}/versions/{v.number}?lang={locale}&format=html",
+                pdf_url=f"{base}/versions/{v.number}?lang={locale}&format=pdf",
+            )
+            for v in versions
+        ],
+    )
+
+
+# --- the city-diplomacy leaflet ---------------------------------------------------------------
+
+
+@router.get("/publicity/leaflet", response_class=Response, responses=DOCUMENT_RESPONSES)
+async def get_leaflet(
+    request: Request, db_session: DbSession, language: Language, format: Format = "html"
+) -> Response:
+    """The latest city-diplomacy leaflet in the language asked for."""
+    version = await service.latest_version(db_session=db_session, document=LEAFLET, locale=language)
+    if version is None:
+        raise _not_rendered_yet("leaflet", language)
+    return _serve(request, version, format, name="leaflet", latest=True)
+
+
+@router.get("/publicity/leaflet/versions", response_model=VersionList)
+async def list_leaflet_versions(db_session: DbSession, language: Language) -> VersionList:
+    """Every version of the leaflet in the language asked for, newest first."""
+    return await _versions(db_session, LEAFLET, language, "/publicity/leaflet")
+
+
+@router.get(
+    "/publicity/leaflet/versions/{number}", response_class=Response, responses=DOCUMENT_RESPONSES
+)
+async def get_leaflet_version(
+    number: VersionNumber,
+    request: Request,
+    db_session: DbSession,
+    language: Language,
+    format: Format = "html",
+) -> Response:
+    version = await service.get_version(
+        db_session=db_session, document=LEAFLET, locale=language, number=number
+    )
+    if version is None:
+        raise _no_such_version("leaflet", language, number)
+    return _serve(request, version, format, name="leaflet", latest=False)
+
+
+# --- a partner city's brochure ----------------------------------------------------------------
+
+
+async def _known_partner(db_session: DbSession, partner_id: str) -> str:
+    if not await crm.partner_exists(db_session=db_session, partner_id=partner_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"partner city {partner_id} not found")
+    return brochure(partner_id)
+
+
+@router.get(
+    "/partners/{partner_id}/brochure", response_class=Response, responses=DOCUMENT_RESPONSES
+)
+async def get_brochure(
+    partner_id: str,
+    request: Request,
+    db_session: DbSession,
+    language: Language,
+    format: Format = "html",
+) -> Response:
+    """The latest brochure of a partner city in the language asked for."""
+    document = await _known_partner(db_session, partner_id)
+    version = await service.latest_version(
+        db_session=db_session, document=document, locale=language
+    )
+    if version is None:
+        raise _not_rendered_yet("brochure", language)
+    return _serve(request, version, format, name="brochure", latest=True)
+
+
+@router.get("/partners/{partner_id}/brochure/versions", response_model=VersionList)
+async def list_brochure_versions(
+    partner_id: str, db_session: DbSession, language: Language
+) -> VersionList:
+    document = await _known_partner(db_session, partner_id)
+    base = f"/partners/{quote(partner_id, safe='')}/brochure"
+    return await _versions(db_session, document, language, base)
+
+
+@router.get(
+    "/partners/{partner_id}/brochure/versions/{number}",
+    response_class=Response,
+    responses=DOCUMENT_RESPONSES,
+)
+async def get_brochure_version(
+    partner_id: str,
+    number: VersionNumber,
+    request: Request,
+    db_session: DbSession,
+    language: Language,
+    format: Format = "html",
+) -> Response:
+    document = await _known_partner(db_session, partner_id)
+    version = await service.get_version(
+        db_session=db_session, document=document, locale=language, number=number
+    )
+    if version is None:
+        raise _no_such_version("brochure", language, number)
+    return _serve(request, version, format, name="brochure", latest=False)

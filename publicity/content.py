@@ -1,0 +1,557 @@
+"""What a leaflet or a brochure shows, in one locale, gathered from the read models.
+
+The result is plain frozen data, already in the reader's language (labels, CLDR names and
+dates, multilingual texts through the fallback chain), so that its hash (`content_hash`) says
+exactly whether the document would look different: the renderer skips the work when it would
+not. Only public facts are read: contacts, visit contacts, dietary and accessibility notes
+and the names of delegation members are never queried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.core import get_global
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.config import Settings
+from twinning.crm.models import Exchange, ExchangePartner, PartnerCity, PartnerExchangeCount
+from twinning.crm.stats import ANNIVERSARY_EVERY_YEARS, anniversary, next_anniversary
+from twinning.i18n import _ as gettext
+from twinning.i18n import (
+    babel_locale,
+    country_name,
+    force_locale,
+    format_date,
+    format_interval,
+    format_number,
+    localized_entry,
+    ngettext,
+)
+from twinning.i18n.labels import (
+    agreement_anniversary,
+    agreement_year,
+    exchange_count,
+    label,
+    partner_city_count,
+)
+from twinning.i18n.locales import catalog_path
+from twinning.invitations.models import CityEvent, CityEventStatus
+from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind, PartnerStatus
+from twinning.trips.models import Trip, TripLeg
+from twinning.trips.schemas import TripStatus
+from twinning.visits.lifecycle import VisitStatus
+from twinning.visits.models import Venue, Visit
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: Bump when the code that turns content into a page changes what the page looks like.
+RENDERER_VERSION = "1"
+
+LATEST_EXCHANGES = 5
+UPCOMING_EVENTS = 6
+CHART_YEARS = 10
+TIMELINE_PER_FIELD = 8
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A text from the data (multilingual or typed by someone) and the language it is in:
+    templates mark it up with that language and isolate it (`<bdi>`)."""
+
+    text: str
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class OfficeContact:
+    name: Shown
+    address: Shown | None
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class PartnerLine:
+    name: Shown
+    country: str
+    kind: str
+    agreement: str | None
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    partners: tuple[PartnerLine, ...]
+
+
+@dataclass(frozen=True)
+class ExchangeLine:
+    date: str
+    field: str
+    direction: str
+    partners: tuple[Shown, ...]
+    summary: Shown
+
+
+@dataclass(frozen=True)
+class EventLine:
+    title: Shown
+    when: str
+    where: Shown | None
+
+
+@dataclass(frozen=True)
+class FieldSeries:
+    key: str
+    label: str
+    counts: tuple[int, ...]  # one per year of the chart
+
+
+@dataclass(frozen=True)
+class Chart:
+    years: tuple[int, ...]
+    series: tuple[FieldSeries, ...]
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    name: Shown
+    latitude: float
+    longitude: float
+    home: bool = False
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    locale: str
+    office: OfficeContact
+    partner_count: str
+    exchange_count: str
+    regions: tuple[Region, ...]
+    chart: Chart | None
+    map: tuple[MapPoint, ...]
+    latest: tuple[ExchangeLine, ...]
+    events: tuple[EventLine, ...]
+
+
+@dataclass(frozen=True)
+class FieldTimeline:
+    key: str
+    label: str
+    exchanges: tuple[ExchangeLine, ...]
+
+
+@dataclass(frozen=True)
+class VisitLine:
+    when: str
+    purpose: Shown
+    led_by: Shown | None
+    members: str
+
+
+@dataclass(frozen=True)
+class TripLine:
+    when: str
+    title: Shown
+    place: Shown
+
+
+@dataclass(frozen=True)
+class Brochure:
+    locale: str
+    partner_id: str
+    name: Shown
+    country: str
+    kind: str
+    website: str | None
+    agreement: str | None
+    scope: Shown | None
+    anniversaries: tuple[str, ...]
+    next_anniversary: str | None
+    exchange_count: str
+    chart: Chart | None
+    timeline: tuple[FieldTimeline, ...]
+    inbound: tuple[VisitLine, ...]
+    outbound: tuple[TripLine, ...]
+    office: OfficeContact
+
+
+Document = Leaflet | Brochure
+
+
+# --- the content hash ------------------------------------------------------------------------
+
+
+@cache
+def _templates_digest() -> str:
+    digest = hashlib.sha256(RENDERER_VERSION.encode())
+    for path in sorted(TEMPLATES.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _catalog_digest(locale: str) -> str:
+    return hashlib.sha256(catalog_path(locale).read_bytes()).hexdigest()
+
+
+def content_hash(document: Document) -> str:
+    """SHA-256 of everything that decides how the document looks: its content, the templates
+    and the locale's catalog. Equal hashes, equal documents: nothing to render."""
+    body = json.dumps(asdict(document), ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(body.encode())
+    digest.update(_templates_digest().encode())
+    digest.update(_catalog_digest(document.locale).encode())
+    return digest.hexdigest()
+
+
+# --- small pieces ----------------------------------------------------------------------------
+
+
+def shown(texts: Mapping[str, str] | None) -> Shown | None:
+    """The text of multilingual `texts` a reader of the current locale sees, with its language."""
+    entry = localized_entry(texts) if texts else None
+    if entry is None:
+        return None
+    tag, text = entry
+    return Shown(text, None if tag == "und" else tag)
+
+
+def _name(partner: PartnerCity) -> Shown:
+    return shown(partner.names) or Shown(partner.id)
+
+
+def office_contact(settings: Settings) -> OfficeContact:
+    return OfficeContact(
+        name=shown(settings.office_name) or Shown(""),
+        address=shown(settings.office_address),
+        email=settings.office_email,
+        phone=settings.office_phone,
+    )
+
+
+#: The first part of an IANA zone name -> the UN M49 code of the world region CLDR names.
+ZONE_AREA_REGIONS = {
+    "Africa": "002",
+    "America": "019",
+    "Antarctica": "AQ",
+    "Asia": "142",
+    "Australia": "009",
+    "Europe": "150",
+    "Pacific": "009",
+}
+
+
+def world_region(partner: PartnerCity) -> str:
+    """The partner's world region (CLDR code), from its time zone, else its country's zones."""
+    zones = [partner.timezone, *get_global("territory_zones").get(partner.country, [])]
+    areas = (zone.split("/", 1)[0] for zone in zones)
+    return next((ZONE_AREA_REGIONS[a] for a in areas if a in ZONE_AREA_REGIONS), "001")
+
+
+def _exchange_line(exchange: Exchange, partners: Mapping[str, PartnerCity]) -> ExchangeLine:
+    return ExchangeLine(
+        date=format_date(exchange.date),
+        field=label(ExchangeField(exchange.field)),
+        direction=label(ExchangeDirection(exchange.direction)),
+        partners=tuple(_name(partners[p]) for p in exchange.partner_ids if p in partners),
+        summary=shown(exchange.summary) or Shown(""),
+    )
+
+
+def chart(counts: Iterable[tuple[int, str, int]]) -> Chart | None:
+    """Exchanges per year and field, for the last `CHART_YEARS` years that have any."""
+    by_key: Counter[tuple[int, str]] = Counter()
+    for year, field, count in counts:
+        by_key[year, field] += count
+    if not by_key:
+        return None
+    last = max(year for year, _ in by_key)
+    first = max(min(year for year, _ in by_key), last - CHART_YEARS + 1)
+    years = tuple(range(first, last + 1))
+    series = tuple(
+        FieldSeries(field.value, label(field), tuple(by_key[year, field.value] for year in years))
+        for field in ExchangeField
+        if any(by_key[year, field.value] for year in years)
+    )
+    return Chart(years, series)
+
+
+def _sorted_by_text(lines: Iterable[PartnerLine]) -> tuple[PartnerLine, ...]:
+    return tuple(sorted(lines, key=lambda line: line.name.text))
+
+
+# --- the leaflet -------------------------------------------------------------------------------
+
+
+def _when(start: datetime, end: datetime, zone: str) -> str:
+    """ "26 December 2026 18:00–22:00" for one day, else the range of days (in the event's zone)."""
+    local = ZoneInfo(zone)
+    if start.astimezone(local).date() == end.astimezone(local).date():
+        day = format_date(start.astimezone(local).date(), format="long")
+        return f"{day} {format_interval(start, end, zone=zone, skeleton='Hm')}"
+    return format_interval(start, end, zone=zone, skeleton="yMMMd")
+
+
+async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[EventLine, ...]:
+    events = (
+        await session.scalars(
+            select(CityEvent)
+            .where(
+                CityEvent.status == CityEventStatus.SCHEDULED.value,
+                CityEvent.open_to_partners.is_(True),
+                CityEvent.ends_at >= now,
+            )
+            .order_by(CityEvent.starts_at, CityEvent.id)
+            .limit(UPCOMING_EVENTS)
+        )
+    ).all()
+    venue_ids = {e.venue_id for e in events if e.venue_id}
+    venues = {
+        v.id: v
+        for v in (
+            await session.scalars(select(Venue).where(Venue.id.in_(venue_ids))) if venue_ids else []
+        )
+    }
+    lines = []
+    for event in events:
+        venue = venues.get(event.venue_id or "")
+        where = (
+            shown(venue.names)
+            if venue
+            else (Shown(event.venue_place) if event.venue_place else None)
+        )
+        lines.append(
+            EventLine(
+                title=shown(event.title) or Shown(event.id),
+                when=_when(event.starts_at, event.ends_at, event.timezone),
+                where=where,
+            )
+        )
+    return tuple(lines)
+
+
+def _map_points(partners: Sequence[PartnerCity], settings: Settings) -> tuple[MapPoint, ...]:
+    points = [
+        MapPoint(_name(p), p.location["latitude"], p.location["longitude"])
+        for p in partners
+        if p.location
+    ]
+    if points and settings.office_location is not None:
+        latitude, longitude = settings.office_location
+        points.append(MapPoint(shown(settings.office_name) or Shown(""), latitude, longitude, True))
+    return tuple(points)
+
+
+async def leaflet(
+    session: AsyncSession, *, locale: str, now: datetime, settings: Settings
+) -> Leaflet:
+    """The city-diplomacy leaflet: partners by world region, the exchanges by year and field,
+    the latest exchanges, upcoming city events open to partners, how to reach the office."""
+    partners = (
+        await session.scalars(
+            select(PartnerCity)
+            .where(PartnerCity.status != PartnerStatus.ENDED.value)
+            .order_by(PartnerCity.id)
+        )
+    ).all()
+    by_id = {p.id: p for p in partners}
+    exchanges = (await session.execute(select(Exchange.date, Exchange.field))).all()
+    latest = (
+        await session.scalars(
+            select(Exchange).order_by(Exchange.date.desc(), Exchange.id).limit(LATEST_EXCHANGES)
+        )
+    ).all()
+    with force_locale(locale):
+        groups: dict[str, list[PartnerLine]] = defaultdict(list)
+        for partner in partners:
+            groups[world_region(partner)].append(
+                PartnerLine(
+                    name=_name(partner),
+                    country=country_name(partner.country),
+                    kind=label(PartnerKind(partner.kind)),
+                    agreement=agreement_year(partner.agreement_date.year)
+                    if partner.agreement_date
+                    else None,
+                )
+            )
+        territories = babel_locale(locale).territories
+        regions = sorted(
+            (
+                Region(territories.get(code, code), _sorted_by_text(lines))
+                for code, lines in groups.items()
+            ),
+            key=lambda region: (-len(region.partners), region.name),
+        )
+        return Leaflet(
+            locale=locale,
+            office=office_contact(settings),
+            partner_count=partner_city_count(len(partners)),
+            exchange_count=exchange_count(len(exchanges)),
+            regions=tuple(regions),
+            chart=chart((d.year, field, 1) for d, field in exchanges),
+            map=_map_points(partners, settings),
+            latest=tuple(_exchange_line(e, by_id) for e in latest),
+            events=await _upcoming_events(session, now),
+        )
+
+
+# --- a brochure ----------------------------------------------------------------------------------
+
+
+def _anniversaries(partner: PartnerCity, today: date) -> tuple[tuple[str, ...], str | None]:
+    """The 5-year anniversaries of the agreement so far, and the next one (none once ended)."""
+    if partner.agreement_date is None:
+        return (), None
+    name = _name(partner).text
+    past = []
+    years = ANNIVERSARY_EVERY_YEARS
+    while (reached := anniversary(partner.agreement_date, years)).date <= today:
+        past.append(
+            gettext(
+                "%(anniversary)s (%(date)s)",
+                anniversary=agreement_anniversary(years, name),
+                date=format_date(reached.date, format="long"),
+            )
+        )
+        years += ANNIVERSARY_EVERY_YEARS
+    upcoming = None
+    if partner.status != PartnerStatus.ENDED.value:
+        coming = next_anniversary(partner.agreement_date, today)
+        upcoming = gettext(
+            "Next: %(anniversary)s (%(date)s)",
+            anniversary=agreement_anniversary(coming.years, name),
+            date=format_date(coming.date, format="long"),
+        )
+    return tuple(past), upcoming
+
+
+async def _partner_exchanges(session: AsyncSession, partner_id: str) -> Sequence[Exchange]:
+    return (
+        await session.scalars(
+            select(Exchange)
+            .where(
+                Exchange.id.in_(
+                    select(ExchangePartner.exchange_id).where(
+                        ExchangePartner.partner_id == partner_id
+                    )
+                )
+            )
+            .order_by(Exchange.date.desc(), Exchange.id)
+        )
+    ).all()
+
+
+def _timeline(
+    exchanges: Sequence[Exchange], partners: Mapping[str, PartnerCity]
+) -> tuple[FieldTimeline, ...]:
+    by_field: dict[str, list[Exchange]] = defaultdict(list)
+    for exchange in exchanges:
+        by_field[exchange.field].append(exchange)
+    return tuple(
+        FieldTimeline(
+            field.value,
+            label(field),
+            tuple(_exchange_line(e, partners) for e in by_field[field.value][:TIMELINE_PER_FIELD]),
+        )
+        for field in ExchangeField
+        if by_field[field.value]
+    )
+
+
+async def _inbound_visits(session: AsyncSession, partner_id: str) -> tuple[VisitLine, ...]:
+    visits = (
+        await session.scalars(
+            select(Visit)
+            .where(Visit.partner_id == partner_id, Visit.status == VisitStatus.COMPLETED.value)
+            .order_by(Visit.requested_from.desc(), Visit.id)
+        )
+    ).all()
+    return tuple(
+        VisitLine(
+            when=format_interval(visit.requested_from, visit.requested_to),
+            purpose=shown(visit.purpose) or Shown(""),
+            # The title of the head of delegation (an office), never a person's name.
+            led_by=shown(visit.head_of_delegation.get("title")),
+            members=ngettext(
+                "%(count)s delegate",
+                "%(count)s delegates",
+                visit.members,
+                count=format_number(visit.members),
+            ),
+        )
+        for visit in visits
+    )
+
+
+async def _outbound_trips(session: AsyncSession, partner_id: str) -> tuple[TripLine, ...]:
+    legs = (
+        await session.execute(
+            select(TripLeg, Trip.title)
+            .join(Trip, Trip.id == TripLeg.trip_id)
+            .where(Trip.status == TripStatus.COMPLETED.value)
+            .order_by(TripLeg.starts_at.desc(), TripLeg.trip_id, TripLeg.position)
+        )
+    ).all()
+    return tuple(
+        TripLine(
+            when=format_interval(leg.starts_at, leg.ends_at, zone=leg.timezone),
+            title=shown(title) or Shown(""),
+            place=shown(leg.city) or Shown(""),
+        )
+        for leg, title in legs
+        if partner_id in leg.partner_ids
+    )
+
+
+async def brochure(
+    session: AsyncSession, *, partner_id: str, locale: str, now: datetime, settings: Settings
+) -> Brochure | None:
+    """A partner city's brochure: the story of the relationship, its exchanges by field,
+    visits in both directions; None when there is no such partner."""
+    partner = await session.get(PartnerCity, partner_id)
+    if partner is None:
+        return None
+    exchanges = await _partner_exchanges(session, partner_id)
+    others = {p for e in exchanges for p in e.partner_ids}
+    partners = {
+        p.id: p
+        for p in await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(others)))
+    } | {partner.id: partner}
+    counts = (
+        await session.scalars(
+            select(PartnerExchangeCount).where(PartnerExchangeCount.partner_id == partner_id)
+        )
+    ).all()
+    with force_locale(locale):
+        past, upcoming = _anniversaries(partner, now.date())
+        return Brochure(
+            locale=locale,
+            partner_id=partner.id,
+            name=_name(partner),
+            country=country_name(partner.country),
+            kind=label(PartnerKind(partner.kind)),
+            website=partner.website,
+            agreement=gettext(
+                "Agreement signed on %(date)s",
+                date=format_date(partner.agreement_date, format="long"),
+            )
+            if partner.agreement_date
+            else None,
+            scope=Shown(partner.agreement_scope) if partner.agreement_scope else None,
+            anniversaries=past,
+            next_anniversary=upcoming,
+            exchange_count=exchange_count(len(exchanges)),
+            chart=chart((c.year, c.field, c.count) for c in counts),
+            timeline=_timeline(exchanges, partners),
+            inbound=await _inbound_visits(session, partner_id),
+            outbound=await _outbound_trips(session, partner_id),
+            office=office_contact(settings),
+        )

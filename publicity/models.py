@@ -1,0 +1,65 @@
+"""What publicity stores: which documents are stale, and every rendered version.
+
+`PublicityDocument` is the publicity projector's read model (rebuilt from the events like any
+other): one row per (document, locale) that some event has affected, with a counter the
+projector bumps. The renderer records how far it has checked; a row is due while the counter
+is ahead, or when it was last checked on an earlier day (the leaflet's upcoming events and a
+brochure's anniversaries move with the date).
+
+`PublicityVersion` is not a read model: versions are what was published, kept across
+`twinning rebuild`, numbered per (document, locale) from 1.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+from twinning.db import Base, UTCDateTime, utcnow
+from twinning.streams.store import Sequence
+
+LEAFLET = "leaflet"
+BROCHURE_PREFIX = "brochure:"
+
+
+def brochure(partner_id: str) -> str:
+    """The document key of a partner city's brochure."""
+    return f"{BROCHURE_PREFIX}{partner_id}"
+
+
+def brochure_partner(document: str) -> str | None:
+    return document.removeprefix(BROCHURE_PREFIX) if document.startswith(BROCHURE_PREFIX) else None
+
+
+class PublicityDocument(Base):
+    __tablename__ = "publicity_documents"
+
+    document: Mapped[str] = mapped_column(String(120), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)
+    #: Bumped by the projector for every event that affects the document.
+    generation: Mapped[int] = mapped_column(Integer)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The generation the renderer last compared with the latest version (renderer-owned).
+    checked_generation: Mapped[int] = mapped_column(Integer, default=0)
+    checked_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class PublicityVersion(Base):
+    __tablename__ = "publicity_versions"
+
+    id: Mapped[int] = mapped_column(Sequence, primary_key=True, autoincrement=True)
+    document: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(35))
+    number: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of what the document shows (its content, templates and catalog), not of its bytes.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    html: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        # Two renderers racing for the same version: one insert wins, the other is refused.
+        UniqueConstraint("document", "locale", "number", name="uq_publicity_versions_number"),
+        Index("ix_publicity_versions_document", "document", "locale"),
+    )

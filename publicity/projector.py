@@ -1,0 +1,120 @@
+"""The publicity projector: which (document, locale) pairs an event affects, marked stale in
+the event's own transaction. It renders nothing (that is `twinning.publicity.refresh`, off
+the event loop); a mark costs a row read and a counter bump per pair.
+
+What each document shows, and so which events touch it:
+- the leaflet: partner cities (not ended), every exchange (figures, chart, the latest), the
+  upcoming city events open to partners and their venues;
+- a partner's brochure: the partner, its exchanges, its completed inbound visits, and the
+  completed trips that visited it.
+Everything else (contacts, missions, officials, invitations and answers, visit requests and
+itineraries, planned trips) is never shown: its events mark nothing. An update that changes
+only facts a document does not show (a partner's languages) marks nothing either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.i18n import supported_locales
+from twinning.invitations.models import CityEvent
+from twinning.publicity.models import LEAFLET, PublicityDocument, brochure
+from twinning.streams.events import (
+    CityEventScheduled,
+    Event,
+    ExchangeRecorded,
+    PartnerCityUpdated,
+)
+from twinning.streams.projection import Projector
+from twinning.trips.models import TripLeg
+from twinning.visits.models import Visit
+
+projector = Projector("publicity", tables=[PublicityDocument])
+
+#: Partner facts that neither the leaflet nor a brochure shows.
+NOT_SHOWN = frozenset({"languages", "fields_of_cooperation", "region"})
+
+
+async def mark_stale(session: AsyncSession, event: Event, documents: Iterable[str]) -> None:
+    """Mark `documents` stale in every shipped locale: the renderer takes them from there."""
+    for document in sorted(set(documents)):
+        for locale in supported_locales():
+            row = await session.get(PublicityDocument, (document, locale))
+            if row is None:
+                session.add(
+                    PublicityDocument(
+                        document=document,
+                        locale=locale,
+                        generation=1,
+                        marked_at=event.occurred_at,
+                        checked_generation=0,
+                    )
+                )
+            else:
+                row.generation += 1
+                row.marked_at = max(row.marked_at, event.occurred_at)
+
+
+@projector.on("PartnerCityRegistered")
+async def partner_registered(session: AsyncSession, event: Event) -> None:
+    await mark_stale(session, event, [LEAFLET, brochure(event.aggregate_id)])
+
+
+@projector.on("PartnerCityUpdated")
+async def partner_updated(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, PartnerCityUpdated)
+    if event.payload.model_fields_set - NOT_SHOWN:
+        await mark_stale(session, event, [LEAFLET, brochure(event.aggregate_id)])
+
+
+@projector.on("ExchangeRecorded")
+async def exchange_recorded(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, ExchangeRecorded)
+    await mark_stale(session, event, [LEAFLET, *map(brochure, event.payload.partner_ids)])
+
+
+@projector.on("VisitCompleted")
+async def visit_completed(session: AsyncSession, event: Event) -> None:
+    # The visits projector, listed before this one, has the visit (or parked the event).
+    visit = await session.get(Visit, event.aggregate_id)
+    if visit is not None and visit.partner_id is not None:
+        await mark_stale(session, event, [brochure(visit.partner_id)])
+
+
+@projector.on("TripCompleted")
+async def trip_completed(session: AsyncSession, event: Event) -> None:
+    legs = await session.scalars(
+        select(TripLeg.partner_ids).where(TripLeg.trip_id == event.aggregate_id)
+    )
+    await mark_stale(session, event, [brochure(p) for ids in legs for p in ids])
+
+
+@projector.on("CityEventScheduled")
+async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, CityEventScheduled)
+    if event.payload.open_to_partners:
+        await mark_stale(session, event, [LEAFLET])
+
+
+async def _city_event_changed(session: AsyncSession, event: Event) -> None:
+    """An update may open or close the event to partners: either way the leaflet may change.
+    A cancellation or completion matters only for an event the leaflet could show."""
+    city_event = await session.get(CityEvent, event.aggregate_id)
+    if city_event is None or city_event.open_to_partners or event.type == "CityEventUpdated":
+        await mark_stale(session, event, [LEAFLET])
+
+
+for _type in ("CityEventUpdated", "CityEventCancelled", "CityEventCompleted"):
+    projector.on(_type)(_city_event_changed)
+
+
+@projector.on("VenueUpdated")
+async def venue_updated(session: AsyncSession, event: Event) -> None:
+    """Venue names are shown with the upcoming events held there."""
+    used = await session.scalar(
+        select(CityEvent.id).where(CityEvent.venue_id == event.aggregate_id).limit(1)
+    )
+    if used is not None:
+        await mark_stale(session, event, [LEAFLET])

@@ -1,0 +1,222 @@
+"""Keeps the published documents current, off the event loop.
+
+The projector only marks (document, locale) pairs stale. `Refresher.refresh()` takes the due
+pairs (the leaflet first), gathers each one's content (async queries, cheap), and compares
+its hash with the latest version's: equal, and the pair is just marked checked, with no
+rendering at all; different, and the document is rendered in an executor (a process pool in
+the worker, so that WeasyPrint never holds the event loop or its GIL) and stored as the next
+version. A pair is also due once a day, since the leaflet's upcoming events and a brochure's
+anniversaries move with the date; its hash decides there too.
+
+Several workers may refresh at once: a version number taken twice is refused by the unique
+constraint, and the loser leaves it to the winner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Executor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from twinning.config import Settings
+from twinning.crm.models import PartnerCity
+from twinning.db import async_session_scope, utcnow
+from twinning.i18n import supported_locales
+from twinning.publicity import content
+from twinning.publicity.models import (
+    LEAFLET,
+    PublicityDocument,
+    PublicityVersion,
+    brochure,
+    brochure_partner,
+)
+from twinning.publicity.render import render_document
+from twinning.publicity.service import latest_number_and_hash
+
+log = logging.getLogger(__name__)
+
+#: Content and the font cache dir -> (HTML, PDF); picklable, for a process pool.
+Render = Callable[[content.Document, str | None], tuple[str, bytes]]
+
+
+@dataclass
+class RefreshReport:
+    checked: list[tuple[str, str]] = field(default_factory=list)
+    rendered: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def gather(
+    session: AsyncSession, *, document: str, locale: str, now: datetime, settings: Settings
+) -> content.Document | None:
+    """What `document` shows in `locale` now; None when its subject is gone."""
+    if document == LEAFLET:
+        return await content.leaflet(session, locale=locale, now=now, settings=settings)
+    partner_id = brochure_partner(document)
+    if partner_id is None:
+        return None
+    return await content.brochure(
+        session, partner_id=partner_id, locale=locale, now=now, settings=settings
+    )
+
+
+class Refresher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        executor: Callable[[], Executor] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        render: Render = render_document,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        #: Makes the executor the rendering runs in (again if it breaks); None: the event
+        #: loop's default thread pool.
+        self.new_executor = executor
+        self.executor = executor() if executor is not None else None
+        self.clock = clock
+        self.render = render
+        self.font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
+        self._lock = asyncio.Lock()
+        self._ensured = False
+
+    async def refresh(self, *, limit: int | None = None) -> RefreshReport:
+        """Check (and where the content changed, render) up to `limit` due pairs."""
+        async with self._lock:
+            now = self.clock()
+            if not self._ensured:
+                await self._ensure_documents(now)
+            report = RefreshReport()
+            for document, locale, generation in await self._due(now, limit):
+                await self._refresh_one(document, locale, generation, now, report)
+            return report
+
+    async def _ensure_documents(self, now: datetime) -> None:
+        """Once per refresher: every document exists in every locale, even one no event has
+        marked yet (the leaflet of a new system, the brochures of partners registered before
+        publicity was installed). From then on the projector marks what changes."""
+        try:
+            async with async_session_scope(self.sessions) as session:
+                partners = await session.scalars(select(PartnerCity.id))
+                expected = {LEAFLET, *map(brochure, partners)}
+                known = set(
+                    (
+                        await session.execute(
+                            select(PublicityDocument.document, PublicityDocument.locale)
+                        )
+                    ).all()
+                )
+                for document in sorted(expected):
+                    for locale in supported_locales():
+                        if (document, locale) not in known:
+                            session.add(
+                                PublicityDocument(
+                                    document=document,
+                                    locale=locale,
+                                    generation=1,
+                                    marked_at=now,
+                                    checked_generation=0,
+                                )
+                            )
+        except IntegrityError:
+            return  # another refresher added some meanwhile: the next refresh looks again
+        self._ensured = True
+
+    async def _due(self, now: datetime, limit: int | None) -> Sequence[tuple[str, str, int]]:
+        today = now.date()
+        query = (
+            select(
+                PublicityDocument.document, PublicityDocument.locale, PublicityDocument.generation
+            )
+            .where(
+                or_(
+                    PublicityDocument.generation > PublicityDocument.checked_generation,
+                    PublicityDocument.checked_on.is_(None),
+                    PublicityDocument.checked_on < today,
+                )
+            )
+            .order_by(
+                case((PublicityDocument.document == LEAFLET, 0), else_=1),
+                PublicityDocument.marked_at,
+                PublicityDocument.document,
+                PublicityDocument.locale,
+            )
+            .limit(limit)
+        )
+        async with self.sessions() as session:
+            return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+
+    async def _refresh_one(
+        self, document: str, locale: str, generation: int, now: datetime, report: RefreshReport
+    ) -> None:
+        async with self.sessions() as session:
+            shown = await gather(
+                session, document=document, locale=locale, now=now, settings=self.settings
+            )
+            latest = await latest_number_and_hash(
+                db_session=session, document=document, locale=locale
+            )
+        report.checked.append((document, locale))
+        if shown is not None:
+            digest = content.content_hash(shown)
+            if latest is None or latest[1] != digest:
+                number = latest[0] + 1 if latest is not None else 1
+                try:
+                    if await self._render(document, locale, shown, digest, number):
+                        report.rendered.append((document, locale))
+                except BrokenExecutor:
+                    log.error("the rendering process died; starting another one")
+                    self.executor = self.new_executor() if self.new_executor else None
+                    return  # still stale: tried again at the next look
+                except Exception:
+                    # Not retried until the content changes or the day does: a document that
+                    # cannot be rendered must not hold up all the others.
+                    log.exception("could not render %s (%s)", document, locale)
+        await self._mark_checked(document, locale, generation, now)
+
+    async def _render(
+        self, document: str, locale: str, shown: content.Document, digest: str, number: int
+    ) -> bool:
+        loop = asyncio.get_running_loop()
+        html, pdf = await loop.run_in_executor(self.executor, self.render, shown, self.font_dir)
+        try:
+            async with async_session_scope(self.sessions) as session:
+                session.add(
+                    PublicityVersion(
+                        document=document,
+                        locale=locale,
+                        number=number,
+                        content_hash=digest,
+                        created_at=utcnow(),
+                        html=html,
+                        pdf=pdf,
+                    )
+                )
+        except IntegrityError:
+            log.info(
+                "version %d of %s (%s) was stored by another renderer", number, document, locale
+            )
+            return False
+        log.info("rendered %s (%s) version %d", document, locale, number)
+        return True
+
+    async def _mark_checked(
+        self, document: str, locale: str, generation: int, now: datetime
+    ) -> None:
+        async with async_session_scope(self.sessions) as session:
+            await session.execute(
+                update(PublicityDocument)
+                .where(
+                    PublicityDocument.document == document,
+                    PublicityDocument.locale == locale,
+                    PublicityDocument.checked_generation <= generation,
+                )
+                .values(checked_generation=generation, checked_on=now.date())
+            )

@@ -1,0 +1,25 @@
+"""What the publicity API returns besides the documents themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class VersionSummary(BaseModel):
+    number: int = Field(description="1 for the first version in this language, then 2, 3, ...")
+    created_at: datetime
+    content_hash: str = Field(description="SHA-256 of what the version shows.")
+    pdf_bytes: int
+
+
+class VersionRead(VersionSummary):
+    html_url: str
+    pdf_url: str
+
+
+class VersionList(BaseModel):
+    document: str = Field(description="`leaflet`, or `brochure:<partner id>`.")
+    locale: str
+    versions: list[VersionRead] = Field(description="Newest first.")
