@@ -80,20 +80,35 @@ def mixed_events(count: int) -> list[tuple[str, str, bytes]]:
     events: list[tuple[str, str, bytes]] = []
     ids = [str(uuid.uuid4()) for _ in range(partners)]
     for n, partner_id in enumerate(ids):
-        payload = {"names": {"zh-TW": f"城市{n}", "en": f"City {n}"}, "country": "JP", "kind": "friendly", "timezone": "Asia/Tokyo"}
-        events.append((PARTNERS, partner_id, envelope("PartnerCityRegistered", partner_id, payload)))
+        payload = {
+            "names": {"zh-TW": f"城市{n}", "en": f"City {n}"},
+            "country": "JP",
+            "kind": "friendly",
+            "timezone": "Asia/Tokyo",
+        }
+        events.append(
+            (PARTNERS, partner_id, envelope("PartnerCityRegistered", partner_id, payload))
+        )
     round_ = 0
     while len(events) < count:
         for partner_id in ids:
             if len(events) >= count:
                 break
-            events.append((PARTNERS, partner_id, envelope("PartnerCityUpdated", partner_id, {"region": f"r{round_}"})))
+            events.append(
+                (
+                    PARTNERS,
+                    partner_id,
+                    envelope("PartnerCityUpdated", partner_id, {"region": f"r{round_}"}),
+                )
+            )
         round_ += 1
     return events
 
 
 def produce(broker: EmbeddedBroker, events: list[tuple[str, str, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all", linger_ms=20, batch_size=256 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=broker.bootstrap_servers, acks="all", linger_ms=20, batch_size=256 * 1024
+    )
     for topic, key, value in events:
         producer.send(topic, key=key.encode(), value=value)
     producer.flush()
@@ -102,7 +117,11 @@ def produce(broker: EmbeddedBroker, events: list[tuple[str, str, bytes]]) -> Non
 
 def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
     """Baseline: a plain kafka-python consumer reading the same topic from the start."""
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers, enable_auto_commit=False, fetch_max_bytes=64 * 1024 * 1024)
+    consumer = KafkaConsumer(
+        bootstrap_servers=broker.bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
     partitions = [TopicPartition(PARTNERS, p) for p in range(PARTITIONS)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
@@ -118,7 +137,9 @@ def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
 class System:
     """A database plus worker processes (and optionally the API) on the shared broker."""
 
-    def __init__(self, broker: EmbeddedBroker, workdir: Path, database_url: str | None, group: str) -> None:
+    def __init__(
+        self, broker: EmbeddedBroker, workdir: Path, database_url: str | None, group: str
+    ) -> None:
         self.workdir = workdir
         url = database_url or f"sqlite:///{workdir / 'twinning.db'}"
         self.settings = Settings(database_url=url, data_dir=workdir, _env_file=None)  # type: ignore[call-arg]
@@ -128,7 +149,9 @@ class System:
             **os.environ,
             "TWINNING_BROKER": ",".join(broker.bootstrap_servers),
             "TWINNING_DATA_DIR": str(workdir),
-            "TWINNING_DATABASE_URL": self.settings.sync_database_url.render_as_string(hide_password=False),
+            "TWINNING_DATABASE_URL": self.settings.sync_database_url.render_as_string(
+                hide_password=False
+            ),
             "TWINNING_CONSUMER_GROUP": group,
             "TWINNING_TOPIC_PARTITIONS": str(PARTITIONS),
             "TWINNING_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
@@ -137,7 +160,13 @@ class System:
 
     def spawn(self, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{args[0]}-{len(self.processes)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen([sys.executable, "-m", "twinning", *args], env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "twinning", *args],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes.append(process)
         return process
 
@@ -148,7 +177,9 @@ class System:
     def apply_window(self) -> float:
         """Seconds between the first and the last event applied (worker start-up excluded)."""
         with self.engine.connect() as connection:
-            first, last = connection.execute(select(func.min(ArchivedEvent.applied_at), func.max(ArchivedEvent.applied_at))).one()
+            first, last = connection.execute(
+                select(func.min(ArchivedEvent.applied_at), func.max(ArchivedEvent.applied_at))
+            ).one()
         if isinstance(first, str):  # SQLite returns text
             first, last = datetime.fromisoformat(first), datetime.fromisoformat(last)
         return max((last - first).total_seconds(), 1e-6)
@@ -177,12 +208,27 @@ def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
     return int(line.split()[1]) / 1024
 
 
-def projection_run(broker: EmbeddedBroker, root: Path, database_url: str | None, events: int, workers: int, name: str) -> dict[str, Any]:
+def projection_run(
+    broker: EmbeddedBroker,
+    root: Path,
+    database_url: str | None,
+    events: int,
+    workers: int,
+    name: str,
+) -> dict[str, Any]:
     system = System(broker, root / name, database_url, group=f"bench-{name}")
     try:
         procs = [system.spawn("worker") for _ in range(workers)]
-        system.wait(lambda: system.applied() >= events, timeout=1800, what=f"{events} events applied ({name})")
-        result: dict[str, Any] = {"events": events, "workers": workers, "events_per_s": round(events / system.apply_window())}
+        system.wait(
+            lambda: system.applied() >= events,
+            timeout=1800,
+            what=f"{events} events applied ({name})",
+        )
+        result: dict[str, Any] = {
+            "events": events,
+            "workers": workers,
+            "events_per_s": round(events / system.apply_window()),
+        }
         result["worker_peak_rss_mb"] = round(max(peak_rss_mb(p) for p in procs), 1)
         return result
     finally:
@@ -503,18 +549,51 @@ def _answers(client: httpx.Client) -> bool:
 
 LEAFLET_PARTNERS = [
     ({"zh-TW": "札幌市", "en": "Sapporo", "ja": "札幌市"}, "JP", "Asia/Tokyo", (43.06, 141.35)),
-    ({"zh-TW": "釜山廣域市", "en": "Busan", "ko": "부산광역시"}, "KR", "Asia/Seoul", (35.18, 129.08)),
+    (
+        {"zh-TW": "釜山廣域市", "en": "Busan", "ko": "부산광역시"},
+        "KR",
+        "Asia/Seoul",
+        (35.18, 129.08),
+    ),
     ({"zh-TW": "奧斯汀市", "en": "Austin"}, "US", "America/Chicago", (30.27, -97.74)),
-    ({"zh-TW": "瓦倫西亞", "en": "Valencia", "es": "Valencia"}, "ES", "Europe/Madrid", (39.47, -0.38)),
+    (
+        {"zh-TW": "瓦倫西亞", "en": "Valencia", "es": "Valencia"},
+        "ES",
+        "Europe/Madrid",
+        (39.47, -0.38),
+    ),
     ({"zh-TW": "宿霧市", "en": "Cebu City"}, "PH", "Asia/Manila", (10.32, 123.89)),
     ({"zh-TW": "伯斯", "en": "Perth"}, "AU", "Australia/Perth", (-31.95, 115.86)),
     ({"zh-TW": "大阪市", "en": "Osaka", "ja": "大阪市"}, "JP", "Asia/Tokyo", (34.69, 135.50)),
-    ({"zh-TW": "仁川廣域市", "en": "Incheon", "ko": "인천광역시"}, "KR", "Asia/Seoul", (37.46, 126.71)),
+    (
+        {"zh-TW": "仁川廣域市", "en": "Incheon", "ko": "인천광역시"},
+        "KR",
+        "Asia/Seoul",
+        (37.46, 126.71),
+    ),
 ]
 SUMMARIES = [
-    {"zh-TW": "青年交流營", "en": "Youth exchange camp", "ja": "青少年交流キャンプ", "ko": "청소년 교류 캠프", "es": "Campamento juvenil"},
-    {"zh-TW": "智慧城市論壇", "en": "Smart-city forum", "ja": "スマートシティ・フォーラム", "ko": "스마트시티 포럼", "es": "Foro de ciudad inteligente"},
-    {"zh-TW": "藝術節共同演出", "en": "Joint arts festival show", "ja": "芸術祭の共同公演", "ko": "예술제 공동 공연", "es": "Espectáculo conjunto"},
+    {
+        "zh-TW": "青年交流營",
+        "en": "Youth exchange camp",
+        "ja": "青少年交流キャンプ",
+        "ko": "청소년 교류 캠프",
+        "es": "Campamento juvenil",
+    },
+    {
+        "zh-TW": "智慧城市論壇",
+        "en": "Smart-city forum",
+        "ja": "スマートシティ・フォーラム",
+        "ko": "스마트시티 포럼",
+        "es": "Foro de ciudad inteligente",
+    },
+    {
+        "zh-TW": "藝術節共同演出",
+        "en": "Joint arts festival show",
+        "ja": "芸術祭の共同公演",
+        "ko": "예술제 공동 공연",
+        "es": "Espectáculo conjunto",
+    },
 ]
 
 
@@ -529,16 +608,43 @@ def leaflet_history(exchanges: int) -> list[Any]:
 
     events, ids = [], []
     for names, country, zone, (lat, lon) in LEAFLET_PARTNERS:
-        payload = PartnerCityRegistered.model_validate({"names": names, "country": country, "kind": "sister", "timezone": zone, "agreement_date": "2012-06-01", "location": {"latitude": lat, "longitude": lon}})
+        payload = PartnerCityRegistered.model_validate(
+            {
+                "names": names,
+                "country": country,
+                "kind": "sister",
+                "timezone": zone,
+                "agreement_date": "2012-06-01",
+                "location": {"latitude": lat, "longitude": lon},
+            }
+        )
         events.append(new_event(payload, aggregate_id=str(uuid.uuid4()), actor="bench"))
         ids.append(events[-1].aggregate_id)
     fields = ["education", "culture", "sports", "tourism", "technology", "youth"]
     for n in range(exchanges):
-        payload = ExchangeRecorded.model_validate({"partner_ids": [ids[n % len(ids)]], "date": f"{2021 + n % 5}-{1 + n % 12:02d}-{1 + n % 28:02d}", "field": fields[n % len(fields)], "direction": "inbound", "summary": SUMMARIES[n % len(SUMMARIES)]})
+        payload = ExchangeRecorded.model_validate(
+            {
+                "partner_ids": [ids[n % len(ids)]],
+                "date": f"{2021 + n % 5}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                "field": fields[n % len(fields)],
+                "direction": "inbound",
+                "summary": SUMMARIES[n % len(SUMMARIES)],
+            }
+        )
         events.append(new_event(payload, aggregate_id=str(uuid.uuid4()), actor="bench"))
     start = datetime.now(UTC) + timedelta(days=30)
-    for n, title in enumerate(({"zh-TW": "國際燈會", "en": "Lantern Festival"}, {"zh-TW": "城市論壇", "en": "City Forum"})):
-        payload = CityEventScheduled.model_validate({"kind": "festival", "title": title, "starts_at": start + timedelta(days=n), "ends_at": start + timedelta(days=n, hours=3), "timezone": "Asia/Taipei"})
+    for n, title in enumerate(
+        ({"zh-TW": "國際燈會", "en": "Lantern Festival"}, {"zh-TW": "城市論壇", "en": "City Forum"})
+    ):
+        payload = CityEventScheduled.model_validate(
+            {
+                "kind": "festival",
+                "title": title,
+                "starts_at": start + timedelta(days=n),
+                "ends_at": start + timedelta(days=n, hours=3),
+                "timezone": "Asia/Taipei",
+            }
+        )
         events.append(new_event(payload, aggregate_id=str(uuid.uuid4()), actor="bench"))
     return events
 
@@ -557,8 +663,12 @@ def _apply(settings: Settings, events: list[Any]) -> None:
         async def sink(record: Any) -> None:
             raise RuntimeError(record.reason)
 
-        processor = EventProcessor(async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink)
-        await processor.process_batch([Message(e.envelope.to_bytes(), e.event_type.topic) for e in events])
+        processor = EventProcessor(
+            async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+        )
+        await processor.process_batch(
+            [Message(e.envelope.to_bytes(), e.event_type.topic) for e in events]
+        )
         await engine.dispose()
 
     asyncio.run(run())
@@ -574,7 +684,9 @@ def _refresh(settings: Settings, render: Callable[..., Any] | None = None) -> tu
     async def run() -> Any:
         engine = make_async_engine(settings.async_database_url)
         options = {"render": render} if render is not None else {}
-        report = await Refresher(async_sessionmaker(engine, expire_on_commit=False), settings, **options).refresh()
+        report = await Refresher(
+            async_sessionmaker(engine, expire_on_commit=False), settings, **options
+        ).refresh()
         await engine.dispose()
         return report
 
@@ -594,7 +706,16 @@ def _gather_leaflets(settings: Settings) -> dict[str, Any]:
     async def run() -> dict[str, Any]:
         engine = make_async_engine(settings.async_database_url)
         async with async_sessionmaker(engine)() as session:
-            found = {locale: await gather(session, document="leaflet", locale=locale, now=datetime.now(UTC), settings=settings) for locale in supported_locales()}
+            found = {
+                locale: await gather(
+                    session,
+                    document="leaflet",
+                    locale=locale,
+                    now=datetime.now(UTC),
+                    settings=settings,
+                )
+                for locale in supported_locales()
+            }
         await engine.dispose()
         return found
 
@@ -617,7 +738,11 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
 
     workdir = root / "leaflets"
     workdir.mkdir()
-    settings = Settings(database_url=database_url or f"sqlite:///{workdir / 'twinning.db'}", data_dir=workdir, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=database_url or f"sqlite:///{workdir / 'twinning.db'}",
+        data_dir=workdir,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     upgrade(settings.sync_database_url)
     history = leaflet_history(exchanges)
     _apply(settings, history)
@@ -634,17 +759,40 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
 
     fonts._MEMORY.clear()
     cold_cache = subset_cache(str(workdir / "fonts-cold"))
-    cold = {locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
-    warm = {locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales}
+    cold = {
+        locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales
+    }
+    warm = {
+        locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales
+    }
     naive = {locale: _timed(partial(naive_pdf, pages[locale])) for locale in locales}
 
     # One more exchange: new characters in the text, so the regular face needs a new subset.
     first_partner = history[0].aggregate_id
-    recorded = ExchangeRecorded.model_validate({"partner_ids": [first_partner], "date": "2026-01-05", "field": "health", "direction": "outbound", "summary": {"zh-TW": "醫療器材展覽與研討", "en": "Medical devices fair", "ja": "医療機器展示会", "ko": "의료기기 박람회", "es": "Feria de dispositivos médicos"}})
+    recorded = ExchangeRecorded.model_validate(
+        {
+            "partner_ids": [first_partner],
+            "date": "2026-01-05",
+            "field": "health",
+            "direction": "outbound",
+            "summary": {
+                "zh-TW": "醫療器材展覽與研討",
+                "en": "Medical devices fair",
+                "ja": "医療機器展示会",
+                "ko": "의료기기 박람회",
+                "es": "Feria de dispositivos médicos",
+            },
+        }
+    )
     _refresh(settings, render=lambda document, font_dir: ("", b""))  # publish the history first
     _apply(settings, [new_event(recorded, aggregate_id=str(uuid.uuid4()), actor="bench")])
     changed_contents = _gather_leaflets(settings)
-    changed = {locale: _timed(partial(render_pdf, render_html(changed_contents[locale]), locale, cold_cache)) for locale in locales}
+    changed = {
+        locale: _timed(
+            partial(render_pdf, render_html(changed_contents[locale]), locale, cold_cache)
+        )
+        for locale in locales
+    }
 
     renders: list[Any] = []
 
@@ -652,10 +800,15 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
         renders.append(document)
         return "", b""
 
-    contact = ContactRegistered.model_validate({"partner_id": first_partner, "name": "A. Person", "email": "a.person@example.org"})
+    contact = ContactRegistered.model_validate(
+        {"partner_id": first_partner, "name": "A. Person", "email": "a.person@example.org"}
+    )
     languages = PartnerCityUpdated(languages=["ja"])
     same_name = PartnerCityUpdated.model_validate({"names": LEAFLET_PARTNERS[0][0]})
-    unseen = [new_event(contact, aggregate_id=str(uuid.uuid4()), actor="bench"), new_event(languages, aggregate_id=first_partner, actor="bench")]
+    unseen = [
+        new_event(contact, aggregate_id=str(uuid.uuid4()), actor="bench"),
+        new_event(languages, aggregate_id=first_partner, actor="bench"),
+    ]
     _refresh(settings, render=counting)  # the exchange above is published: start from rest
     renders.clear()
     apply_start = time.perf_counter()
@@ -697,16 +850,27 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--freshness-samples", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: SQLite files in a temporary directory")
+    parser.add_argument(
+        "--database-url", default=None, help="default: SQLite files in a temporary directory"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    parser.add_argument("--leaflet-exchanges", type=int, default=200, help="exchanges in the leaflets' history")
-    parser.add_argument("--only", choices=["leaflets"], default=None, help="run one section only (a smoke run)")
+    parser.add_argument(
+        "--leaflet-exchanges", type=int, default=200, help="exchanges in the leaflets' history"
+    )
+    parser.add_argument(
+        "--only", choices=["leaflets"], default=None, help="run one section only (a smoke run)"
+    )
     args = parser.parse_args()
 
-    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "database": "postgresql" if args.database_url else "sqlite"}
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count()},
+        "database": "postgresql" if args.database_url else "sqlite",
+    }
     if args.only == "leaflets":
         with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
             report["leaflets"] = leaflets(Path(tmp), args.database_url, args.leaflet_exchanges)
@@ -715,7 +879,10 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
         return
-    with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp, EmbeddedBroker(data_dir=Path(tmp) / "broker", partitions=PARTITIONS) as broker:
+    with (
+        tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp,
+        EmbeddedBroker(data_dir=Path(tmp) / "broker", partitions=PARTITIONS) as broker,
+    ):
         root = Path(tmp)
         events = mixed_events(args.events)
         produce(broker, events)
@@ -723,8 +890,16 @@ def main() -> None:
         one = projection_run(broker, root, args.database_url, len(events), 1, "one-worker")
         again = projection_run(broker, root, args.database_url, len(events), 1, "one-worker-again")
         two = projection_run(broker, root, args.database_url, len(events), 2, "two-workers")
-        report["projection"] = {**one, "baseline_raw_consumer_events_per_s": round(raw), "ratio_to_raw": round(one["events_per_s"] / raw, 3)}
-        report["scale"] = {"one_worker_events_per_s": one["events_per_s"], "two_workers_events_per_s": two["events_per_s"], "ratio": round(two["events_per_s"] / one["events_per_s"], 2)}
+        report["projection"] = {
+            **one,
+            "baseline_raw_consumer_events_per_s": round(raw),
+            "ratio_to_raw": round(one["events_per_s"] / raw, 3),
+        }
+        report["scale"] = {
+            "one_worker_events_per_s": one["events_per_s"],
+            "two_workers_events_per_s": two["events_per_s"],
+            "ratio": round(two["events_per_s"] / one["events_per_s"], 2),
+        }
         report["memory"] = {
             "worker_peak_rss_mb_run_1": one["worker_peak_rss_mb"],
             "worker_peak_rss_mb_run_2": again["worker_peak_rss_mb"],
@@ -733,7 +908,10 @@ def main() -> None:
         measured = feeds(broker, root, args.database_url, args.freshness_samples)
         report["freshness"] = measured["freshness"]
         report["memory"]["api_peak_rss_mb"] = report["freshness"]["api_peak_rss_mb"]
-        report["feeds"] = {"cold_render": cold_render(sample_rows(FEED_ENTRIES)), **measured["feed"]}
+        report["feeds"] = {
+            "cold_render": cold_render(sample_rows(FEED_ENTRIES)),
+            **measured["feed"],
+        }
         # Last: with --database-url its rows would count in the runs above.
         report["leaflets"] = leaflets(root, args.database_url, args.leaflet_exchanges)
 
@@ -745,15 +923,56 @@ def main() -> None:
 
 
 def _table(report: dict[str, Any]) -> str:
-    p, s, f, m, c = report["projection"], report["scale"], report["freshness"], report["memory"], report["feeds"]
+    p, s, f, m, c = (
+        report["projection"],
+        report["scale"],
+        report["freshness"],
+        report["memory"],
+        report["feeds"],
+    )
     rows = [
-        ("projection, events/s (1 worker)", f"{p['events_per_s']:,}", f"raw consumer {p['baseline_raw_consumer_events_per_s']:,}/s", f"x{p['ratio_to_raw']}"),
-        ("scale, events/s (2 workers)", f"{s['two_workers_events_per_s']:,}", f"1 worker {s['one_worker_events_per_s']:,}/s", f"x{s['ratio']}"),
-        ("freshness p50 / p99, ms (feed)", f"{f['p50_ms']} / {f['p99_ms']}", f"plain feed GET p50 {f['baseline_get_p50_ms']} ms", ""),
-        (f"feed cold render, ms ({c['cold_render']['entries']})", f"{c['cold_render']['ms']}", f"icalendar {c['cold_render']['baseline_icalendar_ms']} ms", f"x{c['cold_render']['ratio']}"),
-        ("feed first request, ms", f"{c['first_request_ms']}", f"{c['entries']} entries, {c['bytes']:,} bytes", ""),
-        ("feed warm, requests/s", f"{c['warm']['per_s']:,}", f"304 answers {c['not_modified']['per_s']:,}/s", f"{c['warm']['threads']} threads"),
-        ("worker peak RSS, MB", f"{m['worker_peak_rss_mb_run_1']}", f"second run {m['worker_peak_rss_mb_run_2']}", f"growth {m['growth_mb']}"),
+        (
+            "projection, events/s (1 worker)",
+            f"{p['events_per_s']:,}",
+            f"raw consumer {p['baseline_raw_consumer_events_per_s']:,}/s",
+            f"x{p['ratio_to_raw']}",
+        ),
+        (
+            "scale, events/s (2 workers)",
+            f"{s['two_workers_events_per_s']:,}",
+            f"1 worker {s['one_worker_events_per_s']:,}/s",
+            f"x{s['ratio']}",
+        ),
+        (
+            "freshness p50 / p99, ms (feed)",
+            f"{f['p50_ms']} / {f['p99_ms']}",
+            f"plain feed GET p50 {f['baseline_get_p50_ms']} ms",
+            "",
+        ),
+        (
+            f"feed cold render, ms ({c['cold_render']['entries']})",
+            f"{c['cold_render']['ms']}",
+            f"icalendar {c['cold_render']['baseline_icalendar_ms']} ms",
+            f"x{c['cold_render']['ratio']}",
+        ),
+        (
+            "feed first request, ms",
+            f"{c['first_request_ms']}",
+            f"{c['entries']} entries, {c['bytes']:,} bytes",
+            "",
+        ),
+        (
+            "feed warm, requests/s",
+            f"{c['warm']['per_s']:,}",
+            f"304 answers {c['not_modified']['per_s']:,}/s",
+            f"{c['warm']['threads']} threads",
+        ),
+        (
+            "worker peak RSS, MB",
+            f"{m['worker_peak_rss_mb_run_1']}",
+            f"second run {m['worker_peak_rss_mb_run_2']}",
+            f"growth {m['growth_mb']}",
+        ),
         ("API peak RSS, MB", f"{m['api_peak_rss_mb']}", "", ""),
     ]
     width = max(len(r[0]) for r in rows)
@@ -763,18 +982,34 @@ def _table(report: dict[str, Any]) -> str:
 def _leaflet_table(leaflets: dict[str, Any]) -> str:
     rows = [("leaflet HTML, all locales, s", f"{leaflets['html_all_locales_s']}", "", "")]
     for locale, warm in leaflets["pdf_warm_fonts_s"].items():
-        rows.append((
-            f"leaflet PDF {locale}, s (warm fonts)", f"{warm}",
-            f"naive WeasyPrint {leaflets['naive_weasyprint_s'][locale]} s",
-            f"cold {leaflets['pdf_cold_fonts_s'][locale]} s, after an exchange {leaflets['pdf_after_an_exchange_s'][locale]} s",
-        ))
+        rows.append(
+            (
+                f"leaflet PDF {locale}, s (warm fonts)",
+                f"{warm}",
+                f"naive WeasyPrint {leaflets['naive_weasyprint_s'][locale]} s",
+                f"cold {leaflets['pdf_cold_fonts_s'][locale]} s, after an exchange {leaflets['pdf_after_an_exchange_s'][locale]} s",
+            )
+        )
     nothing = leaflets["event_changing_nothing"]
-    rows.append(("event changing nothing: renders", f"{nothing['renders']}", f"checked {nothing['documents_checked']} documents", ""))
+    rows.append(
+        (
+            "event changing nothing: renders",
+            f"{nothing['renders']}",
+            f"checked {nothing['documents_checked']} documents",
+            "",
+        )
+    )
     restated = leaflets["restated_partner_name"]
-    rows.append(("restated partner name: renders", f"{restated['renders']}", f"checked {restated['documents_checked']} in {restated['check_s']} s", ""))
+    rows.append(
+        (
+            "restated partner name: renders",
+            f"{restated['renders']}",
+            f"checked {restated['documents_checked']} in {restated['check_s']} s",
+            "",
+        )
+    )
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{r[0]:<{width}}  {r[1]:>8}  {r[2]:<28} {r[3]}" for r in rows)
-
 
 
 if __name__ == "__main__":

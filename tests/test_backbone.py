@@ -104,7 +104,10 @@ def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBr
         assert connection.scalar(select(func.count()).select_from(ProcessedEvent)) == 101 * len(
             handling
         )
-    wait_for(lambda: stack.client.get("/health").status_code == 200, what="/health to see the broker again")
+    wait_for(
+        lambda: stack.client.get("/health").status_code == 200,
+        what="/health to see the broker again",
+    )
 
 
 def test_worker_killed_mid_stream_applies_every_event_exactly_once(stack: Stack) -> None:
