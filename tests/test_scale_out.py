@@ -4,14 +4,14 @@ over, and the read model ends as one worker would have left it."""
 from __future__ import annotations
 
 from conftest import Stack, sample_partner, wait_for
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from twinning.streams.store import ArchivedEvent
 
 
 def _workers_that_applied(stack: Stack, event_ids: list[str]) -> set[str]:
     with stack.engine.connect() as connection:
-        query = select(distinct(ArchivedEvent.applied_by)).where(
-            ArchivedEvent.event_id.in_(event_ids)
+        query = (
+            select(ArchivedEvent.applied_by).where(ArchivedEvent.event_id.in_(event_ids)).distinct()
         )
         return set(connection.scalars(query))
 
