@@ -97,7 +97,6 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.outbox_signal = signal
-    app.state.relay = relay
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
     app.state.feed_cache = FeedCache()
     for router in PUBLIC_ROUTERS:
