@@ -141,6 +141,7 @@ class System:
         self, broker: EmbeddedBroker, workdir: Path, database_url: str | None, group: str
     ) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{workdir / 'twinning.db'}"
         self.settings = Settings(database_url=url, data_dir=workdir, _env_file=None)  # type: ignore[call-arg]
         upgrade(self.settings.sync_database_url)

@@ -19,13 +19,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from twinning.calendar.models import (
@@ -36,7 +33,7 @@ from twinning.calendar.models import (
     FeedVersion,
 )
 from twinning.crm.models import Exchange, ForeignMission, PartnerCity
-from twinning.db import Base
+from twinning.db import Base, insert_or_update
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
     INVITATIONS,
@@ -48,36 +45,40 @@ from twinning.streams.events import (
     PartnerCityRegistered,
     PartnerStatus,
 )
-from twinning.streams.projection import Projector
+from twinning.streams.projection import Projector, add, current, hold
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import STEPS, VisitStatus
 from twinning.visits.models import ItineraryItem, Official, Venue, Visit
-
-ABSENT_IN_TRANSACTION = "twinning.calendar.absent"
-HELD_IN_TRANSACTION = "twinning.calendar.held"
 
 
 async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> list[Base]:
     """Load a batch's entries (of its itinerary items and city events) and the officials its
     items name in a few queries, and remember which entries do not exist yet, so that the
     handlers find everything in the session instead of querying (and flushing) per event."""
-    uids, official_ids = set(), set()
+    uids, official_ids, partner_refs = set(), set(), set()
     for event in events:
-        if item_id := getattr(event.payload, "item_id", None):
+        if isinstance(event.payload, PartnerCityRegistered):
+            partner_refs.add(f"partner:{event.aggregate_id}")
+        elif item_id := getattr(event.payload, "item_id", None):
             uids.add(entry_uid("itinerary", item_id))
             official_ids |= set(getattr(event.payload, "official_ids", None) or ())
         elif event.event_type.topic == INVITATIONS:
             uids.add(entry_uid("city-event", event.aggregate_id))
-    held = session.info.setdefault(HELD_IN_TRANSACTION, {})
     if uids:
         entries = await session.scalars(select(CalendarEntry).where(CalendarEntry.uid.in_(uids)))
-        held.update(((CalendarEntry, entry.uid), entry) for entry in entries)
-        session.info[ABSENT_IN_TRANSACTION] = uids - {uid for _, uid in held}
+        hold(session, CalendarEntry, uids, entries)
     if official_ids:
         officials = await session.scalars(select(Official).where(Official.id.in_(official_ids)))
-        held.update(((Official, official.id), official) for official in officials)
-    return list(held.values())
+        hold(session, Official, official_ids, officials)
+    if partner_refs:
+        query = select(CalendarReference.ref).where(CalendarReference.ref.in_(partner_refs))
+        session.info[REFERENCED_BEFORE] = (partner_refs, set(await session.scalars(query)))
+    return []
+
+
+#: The references a batch's prefetch looked for, and those it found.
+REFERENCED_BEFORE = "twinning.calendar.referenced"
 
 
 projector = Projector(
@@ -137,31 +138,6 @@ def entry_uid(kind: str, source_id: str) -> str:
 
 # --- keeping entries in step with their source ------------------------------------------
 
-Record = TypeVar("Record", bound=Base)
-
-
-async def current(session: AsyncSession, model: type[Record], key: str) -> Record | None:
-    """The record as this transaction has it, found without a query where possible: one added
-    earlier in the transaction (by a domain projector, or by an earlier event of the batch) is
-    among the pending objects (`session.get` would flush to find it), and one looked up before
-    is held here (the session's identity map holds its objects only weakly)."""
-    held: dict[tuple[type[Base], str], Base] = session.info.setdefault(HELD_IN_TRANSACTION, {})
-    found = held.get((model, key))
-    if found is None:
-        name = _primary_key(model)  # type: ignore[arg-type]
-        found = next(
-            (o for o in session.new if type(o) is model and getattr(o, name) == key), None
-        ) or await session.get(model, key)
-    if found is not None:
-        held[(model, key)] = found
-    return found  # type: ignore[return-value]
-
-
-@cache
-def _primary_key(model: type[Base]) -> str:
-    (column,) = sqlalchemy_inspect(model).primary_key
-    return str(column.key)
-
 
 async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event) -> None:
     """Bring the entries of one source to what its deriver says now."""
@@ -171,9 +147,7 @@ async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event
     for plan in planned:
         entry = existing.pop(plan.uid, None)
         if entry is None:
-            entry = _new_entry(plan, kind=kind, source_id=source_id, event=event)
-            session.add(entry)
-            session.info.get(ABSENT_IN_TRANSACTION, set()).discard(plan.uid)
+            entry = add(session, _new_entry(plan, kind=kind, source_id=source_id, event=event))
             touched |= _sync(entry, plan, event, new=True)
         else:
             touched |= _sync(entry, plan, event)
@@ -186,10 +160,7 @@ async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[
     """The stored entries of a source; one of a single-entry kind comes from the session's
     identity map when a batch's prefetch (or an earlier event) loaded it: no query, no flush."""
     if kind in SINGLE_UIDS:
-        uid = entry_uid(kind, source_id)
-        if uid in session.info.get(ABSENT_IN_TRANSACTION, ()):
-            return []
-        entry = await current(session, CalendarEntry, uid)
+        entry = await current(session, CalendarEntry, entry_uid(kind, source_id))
         return [entry] if entry is not None else []
     query = select(CalendarEntry).where(
         CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
@@ -309,12 +280,12 @@ def _bump_before_commit(session: Session) -> None:
     keys = sorted(session.info.pop(BUMPED_IN_TRANSACTION, ()))
     if not keys:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(FeedVersion).values([{"audience": k, "version": 1} for k in keys])
+    statement = insert_or_update(session, FeedVersion)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[FeedVersion.audience], set_={"version": FeedVersion.version + 1}
-        )
+        ),
+        [{"audience": key, "version": 1} for key in keys],
     )
 
 
@@ -668,10 +639,15 @@ async def _partner_changed(session: AsyncSession, event: Event) -> None:
 
 
 async def _referenced(session: AsyncSession, ref: str) -> bool:
-    """Whether any entry names `ref`, looked up without flushing the transaction's changes
-    (the ones not flushed yet are among the pending objects)."""
-    if any(type(o) is CalendarReference and o.ref == ref for o in session.new):
+    """Whether any entry names `ref`, looked up without flushing the transaction's changes: the
+    ones this transaction made are in the session (pending, or flushed already), and the batch's
+    prefetch looked for the rest."""
+    ours = (*session.new, *session.identity_map.values())
+    if any(type(o) is CalendarReference and o.ref == ref for o in ours):
         return True
+    looked_up, found = session.info.get(REFERENCED_BEFORE, ((), ()))
+    if ref in looked_up:
+        return ref in found
     with session.no_autoflush:
         query = select(CalendarReference.entry_uid).where(CalendarReference.ref == ref).limit(1)
         return await session.scalar(query) is not None

@@ -29,19 +29,24 @@ from twinning.crm.models import (
 )
 from twinning.db import Base
 from twinning.streams.events import Event, ExchangeRecorded
-from twinning.streams.projection import Park, Projector
+from twinning.streams.projection import Park, Projector, add, current, forget, hold
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 
 
-async def _prefetch_partners(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
-    """The partner cities a batch registers, updates or records exchanges with."""
-    ids = {event.aggregate_id for event in events}
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
+    """The partner cities, missions and contacts a batch registers or updates, and the partners
+    it records exchanges with: one query per kind, and those not registered yet noted."""
+    wanted: dict[type[Base], set[str]] = {}
     for event in events:
+        model = REGISTERS.get(event.type)
+        if model is not None:
+            wanted.setdefault(model, set()).add(event.aggregate_id)
         if isinstance(event.payload, ExchangeRecorded):
-            ids.update(event.payload.partner_ids)
-    if not ids:
-        return []
-    return (await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(ids)))).all()
+            wanted.setdefault(PartnerCity, set()).update(event.payload.partner_ids)
+    for model, ids in wanted.items():
+        rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()  # type: ignore[attr-defined]
+        hold(session, model, ids, rows)
+    return []
 
 
 projector = Projector(
@@ -55,8 +60,19 @@ projector = Projector(
         PartnerActivity,
         PartnerExchangeCount,
     ],
-    prefetch=_prefetch_partners,
+    prefetch=_prefetch,
 )
+
+#: The record each registration or update event is about.
+REGISTERS: dict[str, type[Base]] = {
+    f"{name}{change}": model
+    for name, model in (
+        ("PartnerCity", PartnerCity),
+        ("ForeignMission", ForeignMission),
+        ("Contact", Contact),
+    )
+    for change in ("Registered", "Updated")
+}
 
 # Multilingual fields: an update adds or replaces languages instead of replacing the whole text.
 MULTILINGUAL = frozenset({"names", "address"})
@@ -77,17 +93,16 @@ def _apply_facts(row: Base, facts: dict[str, Any], *, merge: bool) -> None:
 
 async def _registered(session: AsyncSession, model: type[Any], event: Event) -> None:
     """A registration creates the record, or (sent again) restates all of its facts."""
-    row = await session.get(model, event.aggregate_id)
+    row = await current(session, model, event.aggregate_id)
     if row is None:
-        row = model(id=event.aggregate_id, registered_at=event.occurred_at, version=0)
-        session.add(row)
+        row = add(session, model(id=event.aggregate_id, registered_at=event.occurred_at, version=0))
     _apply_facts(row, event.payload.to_json(), merge=False)
     row.updated_at = event.occurred_at
     row.version += 1
 
 
 async def _updated(session: AsyncSession, model: type[Any], event: Event, what: str) -> None:
-    row = await session.get(model, event.aggregate_id)
+    row = await current(session, model, event.aggregate_id)
     if row is None:
         raise Park(event.aggregate_id, f"{what} {event.aggregate_id} is not registered yet")
     _apply_facts(row, event.payload.to_json(), merge=True)
@@ -171,6 +186,7 @@ async def contact_erased(session: AsyncSession, event: Event) -> None:
     events kept in this database (archive, outbox, parked) lose their personal data."""
     contact_id = event.aggregate_id
     await session.execute(delete(Contact).where(Contact.id == contact_id))
+    forget(session, Contact, contact_id)
     await session.execute(delete(ParkedEvent).where(ParkedEvent.waits_for == contact_id))
     await session.run_sync(_redact_stored_copies, [contact_id])
     # A batch's events are archived after all its handlers ran, so a registration erased in
@@ -194,7 +210,7 @@ async def exchange_recorded(session: AsyncSession, event: Event) -> None:
     facts = event.payload
     partner_ids = list(dict.fromkeys(facts.partner_ids))
     for partner_id in partner_ids:
-        if await session.get(PartnerCity, partner_id) is None:
+        if await current(session, PartnerCity, partner_id) is None:
             raise Park(
                 partner_id,
                 f"exchange {event.aggregate_id} waits for partner city {partner_id}",

@@ -1,6 +1,6 @@
 """The publicity projector: which (document, locale) pairs an event affects, marked stale in
 the event's own transaction. It renders nothing (that is `twinning.publicity.refresh`, off
-the event loop); a mark costs a row read and a counter bump per pair.
+the event loop); the marks of a batch cost one statement when it commits.
 
 What each document shows, and so which events touch it:
 - the leaflet: partner cities (not ended), every exchange (figures, chart, the latest), the
@@ -15,9 +15,13 @@ only facts a document does not show (a partner's languages) marks nothing either
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from twinning.db import insert_or_update
 from twinning.i18n import supported_locales
 from twinning.invitations.models import CityEvent
 from twinning.publicity.models import LEAFLET, PublicityDocument, brochure
@@ -37,24 +41,54 @@ projector = Projector("publicity", tables=[PublicityDocument])
 NOT_SHOWN = frozenset({"languages", "fields_of_cooperation", "region"})
 
 
+MARKED_IN_TRANSACTION = "twinning.publicity.marked"
+
+
 async def mark_stale(session: AsyncSession, event: Event, documents: Iterable[str]) -> None:
-    """Mark `documents` stale in every shipped locale: the renderer takes them from there."""
-    for document in sorted(set(documents)):
+    """Mark `documents` stale in every shipped locale: the renderer takes them from there.
+    The marks of a transaction (a batch of events) are written together when it commits."""
+    marked: dict[tuple[str, str], tuple[int, datetime]] = session.info.setdefault(
+        MARKED_IN_TRANSACTION, {}
+    )
+    if not marked:
+        sqlalchemy_event.listen(session.sync_session, "before_commit", _write_marks, once=True)
+    for document in set(documents):
         for locale in supported_locales():
-            row = await session.get(PublicityDocument, (document, locale))
-            if row is None:
-                session.add(
-                    PublicityDocument(
-                        document=document,
-                        locale=locale,
-                        generation=1,
-                        marked_at=event.occurred_at,
-                        checked_generation=0,
-                    )
-                )
-            else:
-                row.generation += 1
-                row.marked_at = max(row.marked_at, event.occurred_at)
+            count, latest = marked.get((document, locale), (0, event.occurred_at))
+            marked[document, locale] = (count + 1, max(latest, event.occurred_at))
+
+
+def _write_marks(session: Session) -> None:
+    """One statement: a new row per pair never marked, else its generation raised by the
+    number of marks (in sorted order: two workers never wait on each other's rows crosswise)."""
+    marked = session.info.pop(MARKED_IN_TRANSACTION, {})
+    if not marked:
+        return
+    rows = [
+        {
+            "document": document,
+            "locale": locale,
+            "generation": count,
+            "marked_at": latest,
+            "checked_generation": 0,
+        }
+        for (document, locale), (count, latest) in sorted(marked.items())
+    ]
+    statement = insert_or_update(session, PublicityDocument)
+    new = statement.excluded
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PublicityDocument.document, PublicityDocument.locale],
+            set_={
+                "generation": PublicityDocument.generation + new.generation,
+                "marked_at": case(
+                    (new.marked_at > PublicityDocument.marked_at, new.marked_at),
+                    else_=PublicityDocument.marked_at,
+                ),
+            },
+        ),
+        rows,
+    )
 
 
 @projector.on("PartnerCityRegistered")

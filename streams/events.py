@@ -11,6 +11,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -56,23 +57,37 @@ def _known_timezone(value: str) -> str:
 
 
 def _language_tag(value: str) -> str:
+    if not _is_language_tag(value):
+        raise ValueError(f"unknown language tag {value!r}")
+    return value
+
+
+@lru_cache(maxsize=4096)  # every event names a few tags, the same few: parsing them is costly
+def _is_language_tag(value: str) -> bool:
     from babel import Locale, UnknownLocaleError
 
     try:
         Locale.parse(value, sep="-")
     except (ValueError, UnknownLocaleError):
-        raise ValueError(f"unknown language tag {value!r}") from None
-    return value
+        return False
+    return True
 
 
 # CLDR names these two-letter regions, but they are not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "ZZ"})
 
 
-def _country_code(value: str) -> str:
+@cache
+def _countries() -> frozenset[str]:
     from babel import Locale
 
-    if value not in Locale("en").territories or not value.isalpha() or value in _NOT_COUNTRIES:
+    return frozenset(
+        code for code in Locale("en").territories if code.isalpha() and code not in _NOT_COUNTRIES
+    )
+
+
+def _country_code(value: str) -> str:
+    if value not in _countries():
         raise ValueError(f"unknown ISO 3166 country code {value!r}")
     return value
 
@@ -983,7 +998,7 @@ class Event(BaseModel):
     payload: Payload
     event_type: EventType
 
-    @property
+    @cached_property
     def event_id(self) -> str:
         return str(self.envelope.event_id)
 
@@ -1062,7 +1077,8 @@ def decode(raw: bytes | str | None, *, topic: str | None = None) -> Event:
         payload = event_type.payload.model_validate(envelope.payload)
     except ValidationError as exc:
         raise InvalidEvent(f"invalid {envelope.type} payload: {_short(exc)}", event_id) from None
-    return Event(envelope=envelope, payload=payload, event_type=event_type)
+    # Both parts are validated: construct, not validate again (a fifth of a batch's time).
+    return Event.model_construct(envelope=envelope, payload=payload, event_type=event_type)
 
 
 # --- JSON Schema, published for other producers -----------------------------------------

@@ -18,9 +18,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from functools import cache
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +35,70 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "parked", "dead-lettered"]
+
+
+# --- what a transaction holds -------------------------------------------------------------
+# A batch's handlers look up the same few records again and again (an update after a
+# registration, a calendar entry derived from the item a domain projector just wrote). A query
+# for each would cost a round trip, and first a flush of everything pending. So a prefetch
+# loads what a batch will touch in one query and `hold`s it, noting what does not exist yet;
+# handlers ask `current()` and add with `add()`. Held records stay for the transaction (the
+# session's identity map keeps its objects only weakly).
+
+HELD_IN_TRANSACTION = "twinning.projection.held"
+
+Record = TypeVar("Record", bound=DeclarativeBase)
+
+
+def _held(session: AsyncSession) -> dict[tuple[type[Any], object], Any]:
+    return session.info.setdefault(HELD_IN_TRANSACTION, {})  # type: ignore[no-any-return]
+
+
+def hold(
+    session: AsyncSession, model: type[Record], keys: Iterable[object], rows: Iterable[Record]
+) -> None:
+    """Remember what a prefetch of `keys` found: `rows`, and that the other keys are absent
+    (so a record of a held model must be added with `add()`, which holds it)."""
+    held = _held(session)
+    name = _primary_key(model)
+    for row in rows:
+        held[model, getattr(row, name)] = row
+    for key in keys:
+        held.setdefault((model, key), None)
+
+
+async def current(session: AsyncSession, model: type[Record], key: object) -> Record | None:
+    """The record as this transaction has it: held (found by a prefetch, or known not to exist,
+    or added with `add()`), or added earlier in the transaction (by another projector or an
+    earlier event of the batch), or else from the database."""
+    held = _held(session)
+    if (model, key) in held:
+        return held[model, key]  # type: ignore[no-any-return]
+    name = _primary_key(model)
+    found = next((o for o in session.new if type(o) is model and getattr(o, name) == key), None)
+    if found is None:
+        found = await session.get(model, key)
+    if found is not None:
+        held[model, key] = found
+    return found
+
+
+def add(session: AsyncSession, row: Record) -> Record:
+    """Add a new record to the session, held for the `current()` calls that follow."""
+    session.add(row)
+    _held(session)[type(row), getattr(row, _primary_key(type(row)))] = row
+    return row
+
+
+def forget(session: AsyncSession, model: type[Any], key: object) -> None:
+    """Drop a record deleted in this transaction from what it holds."""
+    _held(session).pop((model, key), None)
+
+
+@cache
+def _primary_key(model: type[Any]) -> str:
+    (column,) = sqlalchemy_inspect(model).primary_key
+    return str(column.key)
 
 
 class Park(Exception):
@@ -133,21 +199,19 @@ async def apply_events(
 
     An event already archived, or seen earlier in the batch, is a `duplicate`. The ledger and
     archive rows are inserted in bulk at the end: a batch costs a few statements beyond what
-    the handlers themselves do.
+    the handlers themselves do. (The ledger rows, one per projector that applied the event,
+    are written in the archive row's transaction: an event not archived has none, so the
+    archive alone says what was applied.)
     """
     ids = [event.event_id for event in events]
     archived = set(
         await session.scalars(select(ArchivedEvent.event_id).where(ArchivedEvent.event_id.in_(ids)))
     )
-    ledger_query = select(ProcessedEvent.projector, ProcessedEvent.event_id).where(
-        ProcessedEvent.event_id.in_(ids)
-    )
-    ledger = {(projector, event_id) for projector, event_id in await session.execute(ledger_query)}
     held: list[object] = []
     if len(events) > 1:
         for projector in projectors:
-            if projector.prefetch is not None:
-                interested = [e for e in events if e.type in projector.handlers]
+            interested = [e for e in events if e.type in projector.handlers]
+            if projector.prefetch is not None and interested:
                 held.extend(await projector.prefetch(session, interested))
     outcomes: list[Outcome] = []
     ledger_rows: list[dict[str, object]] = []
@@ -160,7 +224,7 @@ async def apply_events(
         archived.add(event.event_id)
         for projector in projectors:
             handler = projector.handlers.get(event.type)
-            if handler is not None and (projector.name, event.event_id) not in ledger:
+            if handler is not None:
                 await handler(session, event)
                 ledger_rows.append(
                     {"projector": projector.name, "event_id": event.event_id, "processed_at": now}
@@ -182,10 +246,11 @@ async def apply_events(
         )
         outcomes.append("applied")
     await session.flush()
+    # Core inserts (the tables, not the classes): plain executemany, no unit-of-work bookkeeping.
     if ledger_rows:
-        await session.execute(insert(ProcessedEvent), ledger_rows)
+        await session.execute(insert(ProcessedEvent.__table__), ledger_rows)
     if archive_rows:
-        await session.execute(insert(ArchivedEvent), archive_rows)
+        await session.execute(insert(ArchivedEvent.__table__), archive_rows)
     del held  # the prefetched rows were needed until every handler ran
     return outcomes
 

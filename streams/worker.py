@@ -13,6 +13,8 @@ import asyncio
 import logging
 import os
 import socket
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from multiprocessing import get_context
@@ -31,7 +33,7 @@ from twinning.streams.registry import PROJECTORS
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 PUBLICITY_INTERVAL = 1.0  # seconds between looks for stale leaflets and brochures
 PUBLICITY_BATCH = 10  # (document, locale) pairs checked per look, so that a stop is prompt
 BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
@@ -109,7 +111,9 @@ def create_app(settings: Settings) -> faust.App:
         # One process, started on first use: WeasyPrint is CPU-bound Python that would
         # otherwise hold the GIL the agents need. Spawned, since forking a process with
         # Kafka threads and a running loop is unsafe.
-        executor=lambda: ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")),
+        executor=lambda: ProcessPoolExecutor(
+            max_workers=1, mp_context=get_context("spawn"), initializer=_renderer_setup
+        ),
     )
 
     @app.task
@@ -137,6 +141,21 @@ def create_app(settings: Settings) -> faust.App:
     return app
 
 
+def _renderer_setup() -> None:
+    """In the rendering process: yield the CPU to the projection (a leaflet can wait a moment,
+    the feeds should not), and end with the worker: a worker killed outright would otherwise
+    leave it rendering alone, since it learns that the worker is gone only at its next task."""
+    os.nice(10)
+    worker = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == worker:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="twinning-renderer-watch", daemon=True).start()
+
+
 def _project_with(processor: EventProcessor) -> Any:
     async def project(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WINDOW):  # type: ignore[attr-defined]
@@ -160,4 +179,7 @@ def run_worker(settings: Settings) -> None:
     # faust narrates every service start and stop at INFO; keep the worker quiet unless debugging.
     loglevel = "debug" if settings.log_level.lower() == "debug" else "warning"
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    # faust's start-up spinner sets the root logger to DEBUG to spin on every record: every debug
+    # line of aiokafka (several per fetch) would then be built and handled, message after message.
+    worker.spinner = None
     worker.execute_from_commandline()

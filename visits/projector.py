@@ -22,7 +22,7 @@ from twinning.streams.events import (
     VisitRequested,
     VisitStep,
 )
-from twinning.streams.projection import Park, Projector
+from twinning.streams.projection import Park, Projector, add, current, hold
 from twinning.visits.lifecycle import (
     STEPS,
     Step,
@@ -41,19 +41,23 @@ from twinning.visits.models import (
 
 
 async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
-    """Load a batch's aggregates and itinerary items in a few queries, not one per event."""
-    aggregate_ids = {event.aggregate_id for event in events}
-    item_ids = {getattr(event.payload, "item_id", None) for event in events} - {None}
-    rows: list[object] = []
-    for model in (Visit, Official, Venue):
-        rows.extend((await session.scalars(select(model).where(model.id.in_(aggregate_ids)))).all())
-    if item_ids:
-        rows.extend(
-            (
-                await session.scalars(select(ItineraryItem).where(ItineraryItem.id.in_(item_ids)))
-            ).all()
+    """Load a batch's aggregates (visits, officials, venues) and itinerary items in a query per
+    kind it names, noting those not registered yet, instead of a query per event."""
+    wanted: dict[type[Visit | Official | Venue | ItineraryItem], set[str]] = {}
+    for event in events:
+        model = (
+            Official
+            if event.type.startswith("Official")
+            else Venue
+            if event.type.startswith("Venue")
+            else Visit
         )
-    return rows
+        wanted.setdefault(model, set()).add(event.aggregate_id)
+        if item_id := getattr(event.payload, "item_id", None):
+            wanted.setdefault(ItineraryItem, set()).add(item_id)
+    for model, ids in wanted.items():
+        hold(session, model, ids, await session.scalars(select(model).where(model.id.in_(ids))))
+    return []
 
 
 # Children first, so that `twinning rebuild` can empty them in this order.
@@ -81,22 +85,24 @@ def _apply(target: Any, changes: dict[str, Any], event: Event) -> None:
 
 
 async def _register(session: AsyncSession, model: type[Official | Venue], event: Event) -> None:
-    entity = await session.get(model, event.aggregate_id)
+    entity = await current(session, model, event.aggregate_id)
     if entity is None:
-        entity = model(
-            id=event.aggregate_id,
-            registered_at=event.occurred_at,
-            updated_at=event.occurred_at,
-            version=0,
+        entity = add(
+            session,
+            model(
+                id=event.aggregate_id,
+                registered_at=event.occurred_at,
+                updated_at=event.occurred_at,
+                version=0,
+            ),
         )
-        session.add(entity)
     for key, value in event.payload.model_dump().items():
         setattr(entity, key, value)
     entity.version += 1
 
 
 async def _update(session: AsyncSession, model: type[Official | Venue], event: Event) -> None:
-    entity = await session.get(model, event.aggregate_id)
+    entity = await current(session, model, event.aggregate_id)
     if entity is None:
         raise Park(event.aggregate_id, f"{model.__tablename__} {event.aggregate_id} is unknown")
     _apply(entity, event.payload.model_dump(exclude_unset=True), event)
@@ -142,7 +148,7 @@ def _record_status(visit: Visit, status: VisitStatus, event: Event, reason: str 
 @projector.on("VisitRequested")
 async def visit_requested(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, VisitRequested)
-    if await session.get(Visit, event.aggregate_id) is not None:
+    if await current(session, Visit, event.aggregate_id) is not None:
         raise ValueError(f"visit {event.aggregate_id} was already requested")
     facts = event.payload.model_dump()
     visit = Visit(
@@ -154,12 +160,12 @@ async def visit_requested(session: AsyncSession, event: Event) -> None:
         version=0,
         history=[],
     )
-    session.add(visit)
+    add(session, visit)
     _record_status(visit, VisitStatus.REQUESTED, event, None)
 
 
 async def _visit(session: AsyncSession, event: Event) -> Visit:
-    visit = await session.get(Visit, event.aggregate_id)
+    visit = await current(session, Visit, event.aggregate_id)
     if visit is None:
         raise Park(event.aggregate_id, f"visit {event.aggregate_id} was not requested yet")
     return visit
@@ -188,7 +194,7 @@ async def _open_visit(session: AsyncSession, event: Event) -> Visit:
 
 
 async def _item(session: AsyncSession, visit: Visit, item_id: str) -> ItineraryItem:
-    item = await session.get(ItineraryItem, item_id)
+    item = await current(session, ItineraryItem, item_id)
     if item is None or item.visit_id != visit.id or item.removed:
         raise UnknownItem(f"visit {visit.id} has no live itinerary item {item_id}")
     return item
@@ -208,7 +214,7 @@ async def itinerary_item_added(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, ItineraryItemAdded)
     visit = await _open_visit(session, event)
-    if await session.get(ItineraryItem, payload.item_id) is not None:
+    if await current(session, ItineraryItem, payload.item_id) is not None:
         raise ValueError(f"itinerary item {payload.item_id} already exists")
     item = ItineraryItem(
         id=payload.item_id,
@@ -221,7 +227,7 @@ async def itinerary_item_added(session: AsyncSession, event: Event) -> None:
         updated_at=event.occurred_at,
         sequence=0,
     )
-    session.add(item)
+    add(session, item)
     _override(item, payload)
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import (
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -73,18 +75,24 @@ def _tune_sqlite(engine: Engine) -> None:
 
 # Statement parameters are stored data, personal data among it: keep them out of SQLAlchemy's
 # log lines and out of the messages of its exceptions (which end up in tracebacks and logs).
+# A server connection can go stale (a restart, an idle timeout) and is pinged before use; a
+# SQLite file's cannot, and a ping would cost every transaction a round trip for nothing.
 def make_engine(url: URL) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=_needs_ping(url), hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine)
     return engine
 
 
 def make_async_engine(url: URL) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_async_engine(url, pool_pre_ping=_needs_ping(url), hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine.sync_engine)
     return engine
+
+
+def _needs_ping(url: URL) -> bool:
+    return url.get_backend_name() != "sqlite"
 
 
 @contextmanager
@@ -100,6 +108,15 @@ async def async_session_scope(
 ) -> AsyncIterator[AsyncSession]:
     async with factory() as session, session.begin():
         yield session
+
+
+def insert_or_update(session: Session, model: type[Base]) -> Insert:
+    """An `INSERT ... ON CONFLICT` for the session's database (SQLite and PostgreSQL spell it
+    alike); the caller adds `.on_conflict_do_update(...)`, whose `excluded` names the new row,
+    and executes it with a list of rows (one cached statement, whatever their number). It
+    inserts into the table, not through the class: no unit-of-work bookkeeping per row."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model.__table__)
 
 
 def load_models() -> MetaData:
