@@ -511,15 +511,20 @@ def _entries(system: System) -> int:
 
 
 def freshness(client: httpx.Client, url: str, official: str, samples: int) -> dict[str, Any]:
-    """From the 202 of renaming an itinerary item to the new title in the official's feed."""
+    """From the 202 of renaming an itinerary item to the new title in the official's feed.
+
+    The feed is polled as calendar clients poll it, with its ETag: 304 until it changes, then
+    the new body. (Fetching the whole feed in a tight loop would load the two cores that the
+    API and the worker share, and measure the poller.)"""
     visits = client.get("/visits", params={"limit": 1}).json()
     visit = visits[0]["id"]
     item = client.get(f"/visits/{visit}/itinerary").json()[0]["id"]
     feed = httpx.Client(timeout=30)
+    etag = feed.get(url).headers["etag"]
     visible, round_trips = [], []
     for n in range(samples):
         start = time.perf_counter()
-        feed.get(url)
+        assert feed.get(url, headers={"If-None-Match": etag}).status_code == 304
         round_trips.append(time.perf_counter() - start)
         marker = f"Renamed {n} {uuid.uuid4().hex[:6]}"
         start = time.perf_counter()
@@ -527,15 +532,20 @@ def freshness(client: httpx.Client, url: str, official: str, samples: int) -> di
             f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": marker}}
         )
         assert accepted.status_code == 202, accepted.text
-        while marker not in feed.get(url).text:
-            pass
+        while True:
+            answer = feed.get(url, headers={"If-None-Match": etag})
+            if answer.status_code == 200:
+                etag = answer.headers["etag"]
+                if marker in answer.text:
+                    break
         visible.append(time.perf_counter() - start)
     feed.close()
     return {
         "samples": samples,
         "p50_ms": round(1000 * statistics.median(visible), 1),
         "p99_ms": round(1000 * statistics.quantiles(visible, n=100)[98], 1),
-        "baseline_get_p50_ms": round(1000 * statistics.median(round_trips), 2),
+        "max_ms": round(1000 * max(visible), 1),
+        "baseline_304_p50_ms": round(1000 * statistics.median(round_trips), 2),
     }
 
 
@@ -947,7 +957,7 @@ def _table(report: dict[str, Any]) -> str:
         (
             "freshness p50 / p99, ms (feed)",
             f"{f['p50_ms']} / {f['p99_ms']}",
-            f"plain feed GET p50 {f['baseline_get_p50_ms']} ms",
+            f"a 304 answer p50 {f['baseline_304_p50_ms']} ms",
             "",
         ),
         (
