@@ -3,6 +3,8 @@ registered through the API appears in the published PDF leaflet, without a token
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from conftest import Stack, sample_partner, wait_for
 from publicity_support import pdf_text
@@ -27,3 +29,48 @@ def test_a_registered_partner_appears_in_the_published_leaflet(stack: Stack) -> 
         public.close()
     assert "城市外交" in text
     assert "日本" in text  # the partner's country, named by CLDR in Chinese
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (from /proc: this runs on Linux)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its entry waits for its new parent
+
+
+def test_the_rendering_process_ends_when_its_worker_is_killed(stack: Stack) -> None:
+    (worker,) = stack.workers
+    assert stack.client.post("/partners", json=sample_partner(8)).status_code == 202
+    public = httpx.Client(base_url=stack.settings.base_url(), timeout=30)
+    try:
+        wait_for(
+            lambda: public.get("/publicity/leaflet", params={"lang": "en"}).status_code == 200,
+            timeout=120,
+            what="the first leaflet, rendered in the worker's rendering process",
+        )
+    finally:
+        public.close()
+    renderers = _children(worker.pid)
+    assert renderers, "the worker has no rendering process"
+
+    stack.kill_worker()
+
+    wait_for(
+        lambda: not any(_alive(pid) for pid in renderers),
+        timeout=20,
+        what="the rendering process to end with its worker",
+    )
