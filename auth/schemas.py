@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from twinning.streams.events import printable
 
 
 class Role(StrEnum):
@@ -60,8 +61,10 @@ class UserRead(BaseModel):
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        default=None, description="What the token is for, e.g. the machine or script using it."
+    label: Annotated[str, StringConstraints(max_length=200), AfterValidator(printable)] | None = (
+        Field(
+            default=None, description="What the token is for, e.g. the machine or script using it."
+        )
     )
 
 

@@ -92,7 +92,7 @@ def _country_code(value: str) -> str:
     return value
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     """User text may hold line breaks and tabs, never other control characters (NUL, ESC...)."""
     if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
         raise ValueError("control characters are not allowed")
@@ -102,7 +102,7 @@ def _printable(value: str) -> str:
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-    AfterValidator(_printable),
+    AfterValidator(printable),
 ]
 LanguageTag = Annotated[
     str,
@@ -217,6 +217,14 @@ class GeoPoint(Payload):
     longitude: Annotated[float, Field(ge=-180, le=180)]
 
 
+# Free text of a partner city (the control-character rule of `Text`, other lengths).
+AgreementScope = Annotated[str, StringConstraints(max_length=2000), AfterValidator(printable)]
+Region = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(printable)
+]
+CooperationField = Annotated[str, StringConstraints(max_length=100), AfterValidator(printable)]
+
+
 class PartnerCityRegistered(Payload):
     """A partner city entered the CRM (a sister city, friendly city, MOU partner or other)."""
 
@@ -225,14 +233,12 @@ class PartnerCityRegistered(Payload):
     kind: PartnerKind
     timezone: TimeZoneName
     agreement_date: date | None = None
-    agreement_scope: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    agreement_scope: AgreementScope | None = None
+    region: Region | None = None
     status: PartnerStatus = PartnerStatus.ACTIVE
     languages: list[LanguageTag] = Field(default_factory=list, max_length=20)
     website: HttpUrl | None = None
-    fields_of_cooperation: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
-        default_factory=list, max_length=50
-    )
+    fields_of_cooperation: list[CooperationField] = Field(default_factory=list, max_length=50)
     location: GeoPoint | None = Field(default=None, description="Where the city is, for maps.")
 
 
@@ -248,14 +254,12 @@ class PartnerCityUpdated(Changes):
     kind: PartnerKind | None = None
     timezone: TimeZoneName | None = None
     agreement_date: date | None = None
-    agreement_scope: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    agreement_scope: AgreementScope | None = None
+    region: Region | None = None
     status: PartnerStatus | None = None
     languages: list[LanguageTag] | None = Field(default=None, max_length=20)
     website: HttpUrl | None = None
-    fields_of_cooperation: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
-        default=None, max_length=50
-    )
+    fields_of_cooperation: list[CooperationField] | None = Field(default=None, max_length=50)
     location: GeoPoint | None = None
 
 
@@ -263,7 +267,7 @@ RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_printable),
+    AfterValidator(printable),
 ]
 
 
@@ -368,7 +372,7 @@ EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_printable),
+    AfterValidator(printable),
 ]
 ProtocolRank = Annotated[
     int, Field(ge=1, le=999, description="Order of precedence: 1 comes first (the mayor).")

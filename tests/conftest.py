@@ -230,6 +230,44 @@ def sample_partner(n: int = 0) -> dict[str, Any]:
     }
 
 
+def start_stack(
+    database_url: str,
+    broker: EmbeddedBroker,
+    tmp_path: Path,
+    *,
+    worker: bool = True,
+    api: bool = True,
+    with_relay: bool = True,
+    **overrides: Any,
+) -> Stack:
+    """A migrated system on `database_url` and `broker`, its files under `tmp_path`, with the
+    API (and its relay) and a worker started as asked. The caller closes it."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    settings = Settings(
+        database_url=database_url,
+        broker=",".join(broker.bootstrap_servers),
+        data_dir=data_dir,
+        api_port=free_port(),
+        topic_partitions=3,
+        relay_poll_interval=0.2,
+        redeliver_after=3.0,
+        **{"bootstrap_token": ADMIN_TOKEN, **overrides},
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    upgrade(settings.sync_database_url)
+    stack = Stack(settings, broker, tmp_path)
+    try:
+        if api:
+            stack.start_api(with_relay=with_relay)
+        if worker:
+            stack.start_worker()
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
 @pytest.fixture
 def make_stack(
     database_url: str, broker: EmbeddedBroker, tmp_path: Path
@@ -239,26 +277,16 @@ def make_stack(
     def make(
         *, worker: bool = True, api: bool = True, with_relay: bool = True, **overrides: Any
     ) -> Stack:
-        data_dir = tmp_path / "data"
-        data_dir.mkdir(exist_ok=True)
-        settings = Settings(
-            database_url=database_url,
-            broker=",".join(broker.bootstrap_servers),
-            data_dir=data_dir,
-            api_port=free_port(),
-            topic_partitions=3,
-            relay_poll_interval=0.2,
-            redeliver_after=3.0,
-            **{"bootstrap_token": ADMIN_TOKEN, **overrides},
-            _env_file=None,  # type: ignore[call-arg]
+        stack = start_stack(
+            database_url,
+            broker,
+            tmp_path,
+            worker=worker,
+            api=api,
+            with_relay=with_relay,
+            **overrides,
         )
-        upgrade(settings.sync_database_url)
-        stack = Stack(settings, broker, tmp_path)
         stacks.append(stack)
-        if api:
-            stack.start_api(with_relay=with_relay)
-        if worker:
-            stack.start_worker()
         return stack
 
     yield make
