@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         description="Seconds after which the relay publishes again an event that no worker applied.",
     )
     fetch_max_wait_ms: Annotated[int, Field(ge=1, le=30000)] = Field(
-        default=20,
+        default=10,
         description="How long a worker's fetch waits for data; short, because the embedded broker "
         "does not answer early when data arrives (Kafka does, so it costs only idle polls there).",
     )
