@@ -4,7 +4,8 @@
 
 Runs against the embedded broker on this machine and prints a readable table and JSON:
 1. projection throughput (topic -> read models) against a plain kafka-python consumer reading
-   the same topics;
+   the same topics, and against a faust agent that takes the same batches and does nothing
+   (`bench/faust_ceiling.py`: what faust itself costs);
 2. freshness: p50/p99 from a command's 202 (an itinerary item renamed) to the change being
    visible in the official's iCal feed, against the round trip of a plain GET of that feed;
 3. feeds: a 1,000-entry feed rendered cold against icalendar building the same feed naively,
@@ -132,6 +133,29 @@ def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
     elapsed = time.perf_counter() - start
     consumer.close()
     return expected / elapsed
+
+
+def faust_ceiling_rate(broker: EmbeddedBroker, expected: int, data_dir: Path) -> float:
+    """Baseline: a faust agent that takes the worker's batches and does nothing with them."""
+    finished = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("faust_ceiling.py")),
+            broker.bootstrap_servers[0],
+            PARTNERS,
+            str(PARTITIONS),
+            str(expected),
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = finished.stdout.split()
+    if finished.returncode != 0 or not lines:
+        raise RuntimeError(f"the faust baseline failed: {finished.stderr[-2000:]}")
+    return float(lines[-1])
 
 
 class System:
@@ -898,6 +922,7 @@ def main() -> None:
         events = mixed_events(args.events)
         produce(broker, events)
         raw = raw_consume_rate(broker, len(events))
+        ceiling = faust_ceiling_rate(broker, len(events), root / "faust-ceiling")
         one = projection_run(broker, root, args.database_url, len(events), 1, "one-worker")
         again = projection_run(broker, root, args.database_url, len(events), 1, "one-worker-again")
         two = projection_run(broker, root, args.database_url, len(events), 2, "two-workers")
@@ -905,6 +930,8 @@ def main() -> None:
             **one,
             "baseline_raw_consumer_events_per_s": round(raw),
             "ratio_to_raw": round(one["events_per_s"] / raw, 3),
+            "baseline_idle_faust_agent_events_per_s": round(ceiling),
+            "ratio_to_idle_faust_agent": round(one["events_per_s"] / ceiling, 3),
         }
         report["scale"] = {
             "one_worker_events_per_s": one["events_per_s"],
@@ -947,6 +974,12 @@ def _table(report: dict[str, Any]) -> str:
             f"{p['events_per_s']:,}",
             f"raw consumer {p['baseline_raw_consumer_events_per_s']:,}/s",
             f"x{p['ratio_to_raw']}",
+        ),
+        (
+            "  the same, against faust alone",
+            f"{p['events_per_s']:,}",
+            f"idle faust agent {p['baseline_idle_faust_agent_events_per_s']:,}/s",
+            f"x{p['ratio_to_idle_faust_agent']}",
         ),
         (
             "scale, events/s (2 workers)",

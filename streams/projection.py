@@ -7,6 +7,12 @@ projector interested in an event inside one transaction, together with the ledge
 
 Adding a projector: create a `Projector("name", tables=[...])`, decorate its handlers with
 `@projector.on("EventType")`, and list it in `twinning.streams.registry.PROJECTORS`.
+
+Speed comes from the batch: the worker hands over up to a thousand events at a time, and a
+projector that gives a `prefetch` loads what they touch in a query per kind of record and
+`hold`s it; its handlers then ask `current()` (and create with `add()`) instead of querying
+per event, and write counters or marks that many events share once, when the transaction
+commits (see the calendar's feed versions and the publicity marks).
 """
 
 from __future__ import annotations

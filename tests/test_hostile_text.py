@@ -38,8 +38,7 @@ from twinning.config import Settings
 from twinning.streams.broker import EmbeddedBroker
 from twinning.streams.store import OutboxEvent
 
-# One system per database for the whole module: keep its tests on one xdist worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile_text")]
+pytestmark = pytest.mark.slow
 
 TOPICS = ("twinning.partners", "twinning.visits", "twinning.invitations", "twinning.exchanges")
 
@@ -795,7 +794,21 @@ def journey(
 # --- the tests ------------------------------------------------------------------------------
 
 
-def test_every_free_text_field_of_the_api_is_filled_with_hostile_text(journey: Journey) -> None:
+def test_hostile_text_travels_through_api_topics_feeds_and_leaflets_intact_and_inert(
+    journey: Journey,
+) -> None:
+    """One test per database, its checks in the order the text travels: the system behind
+    them takes a minute to build and to render, and is built once (module fixtures would be
+    torn down between tests that xdist hands out one at a time)."""
+    check_every_free_text_field_of_the_api_is_filled_with_hostile_text(journey)
+    check_control_characters_are_refused_naming_the_field_and_nothing_is_stored(journey)
+    check_the_api_reads_every_string_back_exactly_as_sent(journey)
+    check_the_events_on_the_topics_carry_every_string_exactly(journey)
+    check_the_feeds_show_the_strings_intact_and_inject_nothing(journey)
+    check_the_leaflet_and_the_brochure_show_the_strings_escaped_and_render(journey)
+
+
+def check_every_free_text_field_of_the_api_is_filled_with_hostile_text(journey: Journey) -> None:
     """A free-text field added to the API later without a hostile value here fails this."""
     assert len(journey.fields) > 50  # the derivation found the API's fields
     assert set(journey.fields) - journey.hostile.filled == set(), "fields left unfilled"
@@ -804,7 +817,7 @@ def test_every_free_text_field_of_the_api_is_filled_with_hostile_text(journey: J
     assert any(len(s.value) == journey.fields[s.field] for s in journey.hostile.sent.values())
 
 
-def test_control_characters_are_refused_naming_the_field_and_nothing_is_stored(
+def check_control_characters_are_refused_naming_the_field_and_nothing_is_stored(
     journey: Journey,
 ) -> None:
     assert set(journey.refusals) == set(journey.fields)
@@ -828,7 +841,7 @@ def _check_markers(text: str, sent: dict[str, Sent], where: str) -> set[str]:
     return found
 
 
-def test_the_api_reads_every_string_back_exactly_as_sent(journey: Journey) -> None:
+def check_the_api_reads_every_string_back_exactly_as_sent(journey: Journey) -> None:
     sent = journey.hostile.sent
     seen: set[str] = set()
     for read in journey.reads:
@@ -869,7 +882,7 @@ def read_topics(broker: EmbeddedBroker) -> list[dict[str, Any]]:
         consumer.close()
 
 
-def test_the_events_on_the_topics_carry_every_string_exactly(journey: Journey) -> None:
+def check_the_events_on_the_topics_carry_every_string_exactly(journey: Journey) -> None:
     sent = journey.hostile.sent
     events = read_topics(journey.stack.broker)
     assert {e["event_id"] for e in events} >= set(journey.event_ids)
@@ -957,7 +970,7 @@ def _check_feed(raw: bytes, sent: dict[str, Sent], uids: set[str], where: str) -
     return seen
 
 
-def test_the_feeds_show_the_strings_intact_and_inject_nothing(journey: Journey) -> None:
+def check_the_feeds_show_the_strings_intact_and_inject_nothing(journey: Journey) -> None:
     sent, ids = journey.hostile.sent, journey.ids
     subscriber = httpx.Client(timeout=30)  # a calendar client: no token, the secret link
     try:
@@ -1021,7 +1034,7 @@ def _check_page(raw: str, sent: dict[str, Sent], must_show: set[str], where: str
     assert not missing, f"{where} does not show {missing}"
 
 
-def test_the_leaflet_and_the_brochure_show_the_strings_escaped_and_render(
+def check_the_leaflet_and_the_brochure_show_the_strings_escaped_and_render(
     journey: Journey,
 ) -> None:
     sent, ids = journey.hostile.sent, journey.ids

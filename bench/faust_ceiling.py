@@ -1,0 +1,57 @@
+"""A baseline for the projection figure: a faust agent that takes the same batches off the
+same topic as twinning's worker, through the same transport, and does nothing with them.
+
+    python bench/faust_ceiling.py BOOTSTRAP TOPIC PARTITIONS EVENTS DATA_DIR
+
+Prints the events per second it consumed, from its first batch to its last. The gap between
+this and a plain kafka-python consumer is faust's own cost per event; the gap between this
+and the worker is the projection's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import faust
+from twinning.streams import worker
+
+
+def main() -> None:
+    bootstrap, topic_name, partitions, events, data_dir = sys.argv[1:6]
+    expected = int(events)
+    app = faust.App(
+        "bench-faust-ceiling",
+        broker=[f"twinning://{bootstrap}"],
+        datadir=data_dir,
+        store="memory://",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=int(partitions),
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+    )
+    topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
+    seen, started = 0, 0.0
+
+    @app.agent(topic)
+    async def consume(stream: faust.StreamT[bytes]) -> None:
+        nonlocal seen, started
+        async for batch in stream.take_events(worker.BATCH_SIZE, within=worker.BATCH_WINDOW):  # type: ignore[attr-defined]
+            started = started or time.perf_counter()
+            seen += len(batch)
+            if seen >= expected:
+                print(f"{expected / (time.perf_counter() - started):.0f}", flush=True)
+                os._exit(0)
+
+    run = faust.Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False)
+    run.spinner = None  # as in the worker (see streams/worker.py)
+    sys.argv = [sys.argv[0], "worker"]
+    run.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()
