@@ -33,7 +33,7 @@ from twinning.calendar.models import (
     FeedVersion,
 )
 from twinning.crm.models import Exchange, ForeignMission, PartnerCity
-from twinning.db import Base, insert_or_update
+from twinning.db import insert_or_update
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
     INVITATIONS,
@@ -52,7 +52,7 @@ from twinning.visits.lifecycle import STEPS, VisitStatus
 from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 
 
-async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> list[Base]:
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     """Load a batch's entries (of its itinerary items and city events) and the officials its
     items name in a few queries, and remember which entries do not exist yet, so that the
     handlers find everything in the session instead of querying (and flushing) per event."""
@@ -74,7 +74,6 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> list[Base
     if partner_refs:
         query = select(CalendarReference.ref).where(CalendarReference.ref.in_(partner_refs))
         session.info[REFERENCED_BEFORE] = (partner_refs, set(await session.scalars(query)))
-    return []
 
 
 #: The references a batch's prefetch looked for, and those it found.

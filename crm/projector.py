@@ -33,7 +33,7 @@ from twinning.streams.projection import Park, Projector, add, current, forget, h
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 
 
-async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     """The partner cities, missions and contacts a batch registers or updates, and the partners
     it records exchanges with: one query per kind, and those not registered yet noted."""
     wanted: dict[type[Base], set[str]] = {}
@@ -46,7 +46,6 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[
     for model, ids in wanted.items():
         rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()  # type: ignore[attr-defined]
         hold(session, model, ids, rows)
-    return []
 
 
 projector = Projector(

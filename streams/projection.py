@@ -116,7 +116,7 @@ class Park(Exception):
         self.reason = reason
 
 
-Prefetch = Callable[[AsyncSession, Sequence[Event]], Awaitable[Sequence[object]]]
+Prefetch = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
 
 
 @dataclass
@@ -124,10 +124,8 @@ class Projector:
     name: str
     tables: Sequence[type[DeclarativeBase]] = ()
     handlers: dict[str, Handler] = field(default_factory=dict)
-    #: Loads, in one query, the rows a batch of events will touch and returns them, so that
-    #: the handlers' `session.get()` calls find them in the identity map instead of querying
-    #: one by one. The batch holds the returned rows: the identity map alone keeps only weak
-    #: references, and unreferenced rows would be gone before the handlers ask for them.
+    #: Loads, in a query per kind of record, what a batch of events (those this projector
+    #: handles) will touch, and `hold`s it for the handlers' `current()` calls.
     prefetch: Prefetch | None = None
 
     def on(self, event_type: str) -> Callable[[Handler], Handler]:
@@ -213,12 +211,11 @@ async def apply_events(
     archived = set(
         await session.scalars(select(ArchivedEvent.event_id).where(ArchivedEvent.event_id.in_(ids)))
     )
-    held: list[object] = []
     if len(events) > 1:
         for projector in projectors:
             interested = [e for e in events if e.type in projector.handlers]
             if projector.prefetch is not None and interested:
-                held.extend(await projector.prefetch(session, interested))
+                await projector.prefetch(session, interested)
     outcomes: list[Outcome] = []
     ledger_rows: list[dict[str, object]] = []
     archive_rows: list[dict[str, object]] = []
@@ -257,7 +254,6 @@ async def apply_events(
         await session.execute(insert(ProcessedEvent.__table__), ledger_rows)
     if archive_rows:
         await session.execute(insert(ArchivedEvent.__table__), archive_rows)
-    del held  # the prefetched rows were needed until every handler ran
     return outcomes
 
 

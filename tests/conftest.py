@@ -76,16 +76,20 @@ def postgres() -> Iterator[URL]:
         yield url
 
 
+def new_database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A new, empty database of `kind` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{tmp_path / 'twinning.db'}"
+    return create_database(request.getfixturevalue("postgres")).render_as_string(
+        hide_password=False
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A new, migrated, empty database of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'twinning.db'}"
-    else:
-        url = create_database(request.getfixturevalue("postgres")).render_as_string(
-            hide_password=False
-        )
-    return url
+    return new_database_url(request.param, tmp_path, request)
 
 
 @pytest.fixture
@@ -361,7 +365,7 @@ class Projection:
         return self._run(lambda processor: rebuild(processor.sessions, PROJECTORS))
 
 
-def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
+def migrated_settings(database_url: str, tmp_path: Path) -> Settings:
     settings = Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
@@ -374,7 +378,7 @@ def _migrated_settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
-    helper = Projection(_migrated_settings(database_url, tmp_path))
+    helper = Projection(migrated_settings(database_url, tmp_path))
     yield helper
     helper.engine.dispose()
 
@@ -463,7 +467,7 @@ class InlineApi(Projection):
 
 @pytest.fixture
 def inline_api(database_url: str, tmp_path: Path) -> Iterator[InlineApi]:
-    settings = _migrated_settings(database_url, tmp_path)
+    settings = migrated_settings(database_url, tmp_path)
     with start_blocking_portal() as portal:
         api = InlineApi(settings, portal)
         yield api

@@ -40,7 +40,7 @@ from twinning.visits.models import (
 )
 
 
-async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[object]:
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     """Load a batch's aggregates (visits, officials, venues) and itinerary items in a query per
     kind it names, noting those not registered yet, instead of a query per event."""
     wanted: dict[type[Visit | Official | Venue | ItineraryItem], set[str]] = {}
@@ -57,7 +57,6 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> Sequence[
             wanted.setdefault(ItineraryItem, set()).add(item_id)
     for model, ids in wanted.items():
         hold(session, model, ids, await session.scalars(select(model).where(model.id.in_(ids))))
-    return []
 
 
 # Children first, so that `twinning rebuild` can empty them in this order.
