@@ -1,7 +1,7 @@
 """A baseline for the projection figure: a faust agent that takes the same batches off the
-same topic as twinning's worker, through the same transport, and does nothing with them.
+same topics as twinning's worker, through the same transport, and does nothing with them.
 
-    python bench/faust_ceiling.py BOOTSTRAP TOPIC PARTITIONS EVENTS DATA_DIR
+    python bench/faust_ceiling.py BOOTSTRAP TOPIC[,TOPIC...] PARTITIONS EVENTS DATA_DIR
 
 Prints the events per second it consumed, from its first batch to its last. The gap between
 this and a plain kafka-python consumer is faust's own cost per event; the gap between this
@@ -19,7 +19,7 @@ from twinning.streams import worker
 
 
 def main() -> None:
-    bootstrap, topic_name, partitions, events, data_dir = sys.argv[1:6]
+    bootstrap, topic_names, partitions, events, data_dir = sys.argv[1:6]
     expected = int(events)
     app = faust.App(
         "bench-faust-ceiling",
@@ -34,7 +34,7 @@ def main() -> None:
         broker_commit_every=100,
         broker_commit_interval=0.5,
     )
-    topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
+    topic = app.topic(*topic_names.split(","), key_type=bytes, value_type=bytes)
     seen, started = 0, 0.0
 
     @app.agent(topic)

@@ -75,35 +75,113 @@ def envelope(event_type: str, aggregate_id: str, payload: dict[str, Any]) -> byt
     ).encode()
 
 
+#: The mixed workload: a city's few hundred partners, its officials and venues, and visits.
+MIX_TOPICS = (PARTNERS, VISITS)
+MIX_PARTNERS = 500
+MIX_OFFICIALS = 20
+ITEMS_PER_VISIT = 40
+
+
 def mixed_events(count: int) -> list[tuple[str, str, bytes]]:
-    """One registration then updates per partner: (topic, key, value), in per-partner order."""
-    partners = max(1, count // 5)
+    """`count` events as (topic, key, value), each aggregate's in order: partner cities
+    registered then updated (a name now and then, which the leaflet and brochure show;
+    mostly facts they do not), officials and venues, and visits requested, approved and
+    given itineraries whose items are added and then renamed (calendar entries in the
+    officials' feeds). About half partner events, half visit events."""
     events: list[tuple[str, str, bytes]] = []
-    ids = [str(uuid.uuid4()) for _ in range(partners)]
-    for n, partner_id in enumerate(ids):
+    partners = [str(uuid.uuid4()) for _ in range(MIX_PARTNERS)]
+    for n, partner in enumerate(partners):
         payload = {
             "names": {"zh-TW": f"城市{n}", "en": f"City {n}"},
             "country": "JP",
             "kind": "friendly",
             "timezone": "Asia/Tokyo",
         }
-        events.append(
-            (PARTNERS, partner_id, envelope("PartnerCityRegistered", partner_id, payload))
-        )
+        events.append((PARTNERS, partner, envelope("PartnerCityRegistered", partner, payload)))
+    officials = [str(uuid.uuid4()) for _ in range(MIX_OFFICIALS)]
+    hall = str(uuid.uuid4())
+    events.extend(_officials_and_hall(officials, hall))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    visit_events: list[tuple[str, str, bytes]] = []
+    partner_updates: list[tuple[str, str, bytes]] = []
+    half = max(0, count - len(events)) // 2
+    v = 0
+    while len(visit_events) < half:
+        visit = str(uuid.uuid4())
+        visit_events += [
+            (VISITS, visit, envelope("VisitRequested", visit, _visit_request(v))),
+            (VISITS, visit, envelope("VisitApproved", visit, {})),
+        ]
+        for n in range(ITEMS_PER_VISIT):
+            at = start + timedelta(hours=2 * (v * ITEMS_PER_VISIT + n))
+            item = {
+                "item_id": f"bench-{v}-{n}",
+                "starts_at": at.isoformat(),
+                "ends_at": (at + timedelta(hours=1)).isoformat(),
+                "official_ids": [officials[(v + n) % MIX_OFFICIALS]],
+                "titles": {"zh-TW": f"會議 {n}", "en": f"Meeting {n}"},
+                "venue_id": hall,
+            }
+            visit_events.append((VISITS, visit, envelope("ItineraryItemAdded", visit, item)))
+        for n in range(0, ITEMS_PER_VISIT, 2):
+            renamed = {"item_id": f"bench-{v}-{n}", "titles": {"en": f"Meeting {n}, moved"}}
+            visit_events.append((VISITS, visit, envelope("ItineraryItemChanged", visit, renamed)))
+        v += 1
     round_ = 0
-    while len(events) < count:
-        for partner_id in ids:
-            if len(events) >= count:
-                break
-            events.append(
-                (
-                    PARTNERS,
-                    partner_id,
-                    envelope("PartnerCityUpdated", partner_id, {"region": f"r{round_}"}),
-                )
+    while len(events) + len(visit_events) + len(partner_updates) < count:
+        for n, partner in enumerate(partners):
+            changes = (
+                {"names": {"ja": f"都市{n}-{round_}"}}
+                if (n + round_) % 10 == 0
+                else {"region": f"r{round_}", "website": f"https://city{n}.example/{round_}"}
+            )
+            partner_updates.append(
+                (PARTNERS, partner, envelope("PartnerCityUpdated", partner, changes))
             )
         round_ += 1
-    return events
+    events += [event for pair in zip(visit_events, partner_updates, strict=False) for event in pair]
+    events += visit_events[len(partner_updates) :] + partner_updates[len(visit_events) :]
+    return events[:count]
+
+
+def _officials_and_hall(officials: list[str], hall: str) -> list[tuple[str, str, bytes]]:
+    registered = [
+        (
+            VISITS,
+            official,
+            envelope(
+                "OfficialRegistered",
+                official,
+                {
+                    "names": {"zh-TW": f"官員{n}", "en": f"Official {n}"},
+                    "title": {"en": "Deputy Mayor" if n else "Mayor"},
+                    "protocol_rank": 1 + n,
+                },
+            ),
+        )
+        for n, official in enumerate(officials)
+    ]
+    venue = {
+        "names": {"zh-TW": "市府大禮堂", "en": "City Hall Auditorium"},
+        "capacity": 300,
+        "timezone": ZONES[0],
+    }
+    return [*registered, (VISITS, hall, envelope("VenueRegistered", hall, venue))]
+
+
+def _visit_request(n: int) -> dict[str, Any]:
+    return {
+        "delegation": {"organisation": {"en": f"Delegation {n}"}},
+        "head_of_delegation": {
+            "names": {"en": "Head"},
+            "title": {"en": "Chair"},
+            "protocol_rank": 1,
+        },
+        "members": 5,
+        "purpose": {"en": "Exchange"},
+        "requested_from": "2026-01-01",
+        "requested_to": "2026-12-31",
+    }
 
 
 def produce(broker: EmbeddedBroker, events: list[tuple[str, str, bytes]]) -> None:
@@ -123,7 +201,7 @@ def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
         enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024,
     )
-    partitions = [TopicPartition(PARTNERS, p) for p in range(PARTITIONS)]
+    partitions = [TopicPartition(t, p) for t in MIX_TOPICS for p in range(PARTITIONS)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
     seen, start = 0, time.perf_counter()
@@ -142,7 +220,7 @@ def faust_ceiling_rate(broker: EmbeddedBroker, expected: int, data_dir: Path) ->
             sys.executable,
             str(Path(__file__).with_name("faust_ceiling.py")),
             broker.bootstrap_servers[0],
-            PARTNERS,
+            ",".join(MIX_TOPICS),
             str(PARTITIONS),
             str(expected),
             str(data_dir),
@@ -294,28 +372,7 @@ def feed_events(entries: int) -> tuple[str, list[tuple[str, str, bytes]]]:
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     for v in range(0, entries, 100):
         visit = str(uuid.uuid4())
-        events.append(
-            (
-                VISITS,
-                visit,
-                envelope(
-                    "VisitRequested",
-                    visit,
-                    {
-                        "delegation": {"organisation": {"en": f"Delegation {v}"}},
-                        "head_of_delegation": {
-                            "names": {"en": "Head"},
-                            "title": {"en": "Chair"},
-                            "protocol_rank": 1,
-                        },
-                        "members": 5,
-                        "purpose": {"en": "Exchange"},
-                        "requested_from": "2026-01-01",
-                        "requested_to": "2026-12-31",
-                    },
-                ),
-            )
-        )
+        events.append((VISITS, visit, envelope("VisitRequested", visit, _visit_request(v))))
         events.append((VISITS, visit, envelope("VisitApproved", visit, {})))
         for n in range(v, min(v + 100, entries)):
             at = start + timedelta(hours=2 * n)

@@ -43,6 +43,7 @@ from twinning.streams.events import (
     ItineraryItemChanged,
     ItineraryItemRemoved,
     PartnerCityRegistered,
+    PartnerCityUpdated,
     PartnerStatus,
 )
 from twinning.streams.projection import Projector, add, current, hold
@@ -56,9 +57,10 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     """Load a batch's entries (of its itinerary items and city events) and the officials its
     items name in a few queries, and remember which entries do not exist yet, so that the
     handlers find everything in the session instead of querying (and flushing) per event."""
-    uids, official_ids, partner_refs = set(), set(), set()
+    uids, official_ids, partner_refs, partners = set(), set(), set(), set()
     for event in events:
-        if isinstance(event.payload, PartnerCityRegistered):
+        if isinstance(event.payload, PartnerCityRegistered | PartnerCityUpdated):
+            partners.add(event.aggregate_id)
             partner_refs.add(f"partner:{event.aggregate_id}")
         elif item_id := getattr(event.payload, "item_id", None):
             uids.add(entry_uid("itinerary", item_id))
@@ -71,13 +73,17 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     if official_ids:
         officials = await session.scalars(select(Official).where(Official.id.in_(official_ids)))
         hold(session, Official, official_ids, officials)
-    if partner_refs:
-        query = select(CalendarReference.ref).where(CalendarReference.ref.in_(partner_refs))
-        session.info[REFERENCED_BEFORE] = (partner_refs, set(await session.scalars(query)))
-
-
-#: The references a batch's prefetch looked for, and those it found.
-REFERENCED_BEFORE = "twinning.calendar.referenced"
+    if partners:  # their anniversaries, and the entries that name them (a rename refreshes)
+        query = select(CalendarEntry).where(
+            CalendarEntry.kind == "anniversary", CalendarEntry.source_id.in_(partners)
+        )
+        known: dict[tuple[str, str], list[CalendarEntry]] = {
+            ("anniversary", partner): [] for partner in partners
+        }
+        for entry in await session.scalars(query):
+            known["anniversary", entry.source_id].append(entry)
+        session.info.setdefault(ENTRIES_OF, {}).update(known)
+        await _look_up_referencing(session, partner_refs)
 
 
 projector = Projector(
@@ -143,16 +149,31 @@ async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event
     planned = await DERIVERS[kind](session, source_id)
     existing = {entry.uid: entry for entry in await _entries_of(session, kind, source_id)}
     touched: set[str] = set()
+    known = session.info.setdefault(ENTRIES_OF, {}).get((kind, source_id))
+    referencing = session.info.setdefault(REFERENCING, {})
     for plan in planned:
         entry = existing.pop(plan.uid, None)
         if entry is None:
             entry = add(session, _new_entry(plan, kind=kind, source_id=source_id, event=event))
+            if known is not None:
+                known.append(entry)
             touched |= _sync(entry, plan, event, new=True)
         else:
             touched |= _sync(entry, plan, event)
+        for ref in plan.refs & referencing.keys():
+            referencing[ref].add((kind, source_id))
     for entry in existing.values():  # gone from its source: kept as cancelled
         touched |= _sync(entry, _cancelled(entry), event)
     bump_versions(session, touched)
+
+
+#: Per transaction: the entries of multi-entry sources, (kind, source id) -> entries, and the
+#: sources whose entries name a reference, ref -> {(kind, source id)}; looked up once (by the
+#: batch's prefetch, or on first use), then kept in step by `refresh`, so that a batch does not
+#: query (and flush) for them event after event. A source that stopped naming a reference may
+#: stay listed: refreshing it once more changes nothing.
+ENTRIES_OF = "twinning.calendar.entries-of"
+REFERENCING = "twinning.calendar.referencing"
 
 
 async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[CalendarEntry]:
@@ -161,10 +182,13 @@ async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[
     if kind in SINGLE_UIDS:
         entry = await current(session, CalendarEntry, entry_uid(kind, source_id))
         return [entry] if entry is not None else []
-    query = select(CalendarEntry).where(
-        CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
-    )
-    return list(await session.scalars(query))
+    known = session.info.setdefault(ENTRIES_OF, {})
+    if (kind, source_id) not in known:
+        query = select(CalendarEntry).where(
+            CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
+        )
+        known[kind, source_id] = list(await session.scalars(query))
+    return list(known[kind, source_id])
 
 
 def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> CalendarEntry:
@@ -293,17 +317,27 @@ async def refresh_referencing(
 ) -> None:
     """Refresh every source whose entries show `ref` (a renamed official, venue or partner),
     but `done`, the (kind, source) already refreshed."""
-    sources = (
-        await session.execute(
-            select(CalendarEntry.kind, CalendarEntry.source_id)
-            .join(CalendarReference, CalendarReference.entry_uid == CalendarEntry.uid)
-            .where(CalendarReference.ref == ref)
-            .distinct()
-        )
-    ).all()
-    for kind, source_id in sorted(sources):
+    referencing = session.info.setdefault(REFERENCING, {})
+    if ref not in referencing:
+        await _look_up_referencing(session, [ref])
+    for kind, source_id in sorted(referencing[ref]):
         if (kind, source_id) != done:
             await refresh(session, kind, source_id, event)
+
+
+async def _look_up_referencing(session: AsyncSession, refs: Iterable[str]) -> None:
+    wanted = set(refs)
+    rows = await session.execute(
+        select(CalendarReference.ref, CalendarEntry.kind, CalendarEntry.source_id)
+        .join(CalendarEntry, CalendarReference.entry_uid == CalendarEntry.uid)
+        .where(CalendarReference.ref.in_(wanted))
+        .distinct()
+    )
+    referencing = session.info.setdefault(REFERENCING, {})
+    for ref in wanted:
+        referencing.setdefault(ref, set())
+    for ref, kind, source_id in rows:
+        referencing[ref].add((kind, source_id))
 
 
 # --- derivers: what entries each source should have -------------------------------------
@@ -594,12 +628,15 @@ projector.on("VenueUpdated")(_named("venue"))
 
 
 async def _visit_changed(session: AsyncSession, event: Event) -> None:
-    item_ids = await session.scalars(
-        select(ItineraryItem.id)
-        .where(ItineraryItem.visit_id == event.aggregate_id)
-        .order_by(ItineraryItem.id)
-    )
-    for item_id in list(item_ids):
+    visit_id = event.aggregate_id
+    with session.no_autoflush:  # the items not flushed yet are among the pending objects
+        item_ids = set(
+            await session.scalars(
+                select(ItineraryItem.id).where(ItineraryItem.visit_id == visit_id)
+            )
+        )
+    item_ids |= {o.id for o in session.new if type(o) is ItineraryItem and o.visit_id == visit_id}
+    for item_id in sorted(item_ids):
         await refresh(session, "itinerary", item_id, event)
 
 
@@ -638,18 +675,12 @@ async def _partner_changed(session: AsyncSession, event: Event) -> None:
 
 
 async def _referenced(session: AsyncSession, ref: str) -> bool:
-    """Whether any entry names `ref`, looked up without flushing the transaction's changes: the
-    ones this transaction made are in the session (pending, or flushed already), and the batch's
-    prefetch looked for the rest."""
-    ours = (*session.new, *session.identity_map.values())
-    if any(type(o) is CalendarReference and o.ref == ref for o in ours):
-        return True
-    looked_up, found = session.info.get(REFERENCED_BEFORE, ((), ()))
-    if ref in looked_up:
-        return ref in found
-    with session.no_autoflush:
-        query = select(CalendarReference.entry_uid).where(CalendarReference.ref == ref).limit(1)
-        return await session.scalar(query) is not None
+    """Whether any entry names `ref` (as the batch's prefetch, or a first look, found them,
+    kept in step by `refresh`)."""
+    referencing = session.info.setdefault(REFERENCING, {})
+    if ref not in referencing:
+        await _look_up_referencing(session, [ref])
+    return bool(referencing[ref])
 
 
 projector.on("PartnerCityRegistered")(_partner_changed)

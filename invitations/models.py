@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from twinning.db import Base, JsonType, UTCDateTime
 
 #: The answer of an invitation nobody has answered yet (the others are `RsvpAnswer` values).
@@ -57,6 +57,9 @@ class Invitation(Base):
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     city_event_id: Mapped[str] = mapped_column(ForeignKey("city_events.id"), index=True)
+    #: Never loaded (set `city_event_id`): it tells the unit of work that an event is written
+    #: before its invitations when both are pending in one flush.
+    city_event: Mapped[CityEvent] = relationship(lazy="raise")
     invitee_kind: Mapped[str] = mapped_column(String(20))
     invitee_id: Mapped[str] = mapped_column(String(100), index=True)
     answer_by: Mapped[date] = mapped_column(Date)

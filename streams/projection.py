@@ -83,7 +83,8 @@ async def current(session: AsyncSession, model: type[Record], key: object) -> Re
     name = _primary_key(model)
     found = next((o for o in session.new if type(o) is model and getattr(o, name) == key), None)
     if found is None:
-        found = await session.get(model, key)
+        with session.no_autoflush:  # what is pending was just looked at: no need to flush it
+            found = await session.get(model, key)
     if found is not None:
         held[model, key] = found
     return found

@@ -95,6 +95,9 @@ class ItineraryItem(Base):
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    #: Never loaded (set `visit_id`): it tells the unit of work that a visit is written
+    #: before its items when both are pending in one flush.
+    visit: Mapped[Visit] = relationship(lazy="raise")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     venue_id: Mapped[str | None] = mapped_column(String(100), index=True)
