@@ -43,6 +43,8 @@ class PublicityDocument(Base):
     #: The generation the renderer last compared with the latest version (renderer-owned).
     checked_generation: Mapped[int] = mapped_column(Integer, default=0)
     checked_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Until when a renderer has it (renderer-owned): another one leaves it alone till then.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class PublicityVersion(Base):

@@ -8,8 +8,11 @@ the worker, so that WeasyPrint never holds the event loop or its GIL) and stored
 version. A pair is also due once a day, since the leaflet's upcoming events and a brochure's
 anniversaries move with the date; its hash decides there too.
 
-Several workers may refresh at once: a version number taken twice is refused by the unique
-constraint, and the loser leaves it to the winner.
+Several workers may refresh at once. Each claims a pair before it looks at it (until
+`CLAIM` from now, so that a renderer that died frees its pairs), and leaves the pairs that
+another one holds: two workers share the work instead of doing it twice. Should two still
+render one version, its number taken twice is refused by the unique constraint, and the
+loser leaves it to the winner.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
@@ -40,6 +43,9 @@ from twinning.publicity.render import render_document
 from twinning.publicity.service import latest_number_and_hash
 
 log = logging.getLogger(__name__)
+
+#: How long a claim holds: longer than any render (a first one with cold fonts included).
+CLAIM = timedelta(minutes=5)
 
 #: Content and the font cache dir -> (HTML, PDF); picklable, for a process pool.
 Render = Callable[[content.Document, str | None], tuple[str, bytes]]
@@ -95,7 +101,11 @@ class Refresher:
                 await self._ensure_documents(now)
             report = RefreshReport()
             for document, locale, generation in await self._due(now, limit):
-                await self._refresh_one(document, locale, generation, now, report)
+                if await self._claim(document, locale, now):
+                    try:
+                        await self._refresh_one(document, locale, generation, now, report)
+                    finally:
+                        await self._release(document, locale)
             return report
 
     async def _ensure_documents(self, now: datetime) -> None:
@@ -140,7 +150,8 @@ class Refresher:
                     PublicityDocument.generation > PublicityDocument.checked_generation,
                     PublicityDocument.checked_on.is_(None),
                     PublicityDocument.checked_on < today,
-                )
+                ),
+                _unclaimed(now),
             )
             .order_by(
                 case((PublicityDocument.document == LEAFLET, 0), else_=1),
@@ -207,6 +218,28 @@ class Refresher:
         log.info("rendered %s (%s) version %d", document, locale, number)
         return True
 
+    async def _claim(self, document: str, locale: str, now: datetime) -> bool:
+        """Take the pair unless another renderer holds it (then it is that one's to do)."""
+        async with async_session_scope(self.sessions) as session:
+            claimed = await session.execute(
+                update(PublicityDocument)
+                .where(
+                    PublicityDocument.document == document,
+                    PublicityDocument.locale == locale,
+                    _unclaimed(now),
+                )
+                .values(claimed_until=now + CLAIM)
+            )
+        return bool(claimed.rowcount)
+
+    async def _release(self, document: str, locale: str) -> None:
+        async with async_session_scope(self.sessions) as session:
+            await session.execute(
+                update(PublicityDocument)
+                .where(PublicityDocument.document == document, PublicityDocument.locale == locale)
+                .values(claimed_until=None)
+            )
+
     async def _mark_checked(
         self, document: str, locale: str, generation: int, now: datetime
     ) -> None:
@@ -220,3 +253,7 @@ class Refresher:
                 )
                 .values(checked_generation=generation, checked_on=now.date())
             )
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(PublicityDocument.claimed_until.is_(None), PublicityDocument.claimed_until <= now)

@@ -7,6 +7,8 @@ rendered); test_publicity_render.py renders for real.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections import Counter
 from datetime import date, timedelta
@@ -26,10 +28,13 @@ from publicity_support import (
     refresh,
 )
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
+from twinning.db import make_async_engine
 from twinning.i18n import supported_locales
 from twinning.publicity.content import Document, Leaflet
 from twinning.publicity.models import LEAFLET, PublicityDocument, PublicityVersion, brochure
+from twinning.publicity.refresh import Refresher
 from twinning.streams.events import (
     InvitationSent,
     OfficialRegistered,
@@ -225,3 +230,44 @@ def test_a_document_that_cannot_be_rendered_does_not_hold_up_the_others(
     assert not any(document == LEAFLET for document, _ in report.rendered)
     # Not retried in a loop: the leaflet waits for a change (or the next day).
     assert rendered_after(projection) == Counter()
+
+
+class SlowCountingRender(CountingRender):
+    """Takes a while, as a real render does: two renderers' looks overlap."""
+
+    def __call__(self, document: Document, font_dir: str | None) -> tuple[str, bytes]:
+        time.sleep(0.02)
+        return super().__call__(document, font_dir)
+
+
+def test_two_workers_share_the_rendering_and_never_render_a_document_twice(
+    projection: Projection,
+) -> None:
+    projection.apply(*History().events)
+    renders = [SlowCountingRender(), SlowCountingRender()]
+
+    async def both() -> None:
+        engine = make_async_engine(projection.settings.async_database_url)
+        try:
+            refreshers = [
+                Refresher(
+                    async_sessionmaker(engine, expire_on_commit=False),
+                    projection.settings,
+                    clock=lambda: NOW,
+                    render=render,
+                )
+                for render in renders
+            ]
+            await asyncio.gather(*(refresher.refresh() for refresher in refreshers))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(both())
+
+    calls = Counter(renders[0].calls) + Counter(renders[1].calls)
+    stored = Counter((v.document, v.locale) for v in projection.rows(PublicityVersion))
+    assert calls == Counter({(name, locale): 1 for name, locale in calls})  # none twice
+    assert len(calls) == 4 * len(LOCALES)  # the leaflet and three brochures, every locale
+    assert stored == Counter({(document, locale): 1 for document, locale in stored})
+    assert len(stored) == len(calls)
+    assert all(render.calls for render in renders)  # both took a share
