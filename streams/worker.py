@@ -113,7 +113,10 @@ def create_app(settings: Settings) -> faust.App:
         # otherwise hold the GIL the agents need. Spawned, since forking a process with
         # Kafka threads and a running loop is unsafe.
         executor=lambda: ProcessPoolExecutor(
-            max_workers=1, mp_context=get_context("spawn"), initializer=_renderer_setup
+            max_workers=1,
+            mp_context=get_context("spawn"),
+            initializer=_renderer_setup,
+            initargs=(os.getpid(),),
         ),
     )
 
@@ -142,12 +145,12 @@ def create_app(settings: Settings) -> faust.App:
     return app
 
 
-def _renderer_setup() -> None:
+def _renderer_setup(worker: int) -> None:
     """In the rendering process: yield the CPU to the projection (a leaflet can wait a moment,
-    the feeds should not), and end with the worker: a worker killed outright would otherwise
-    leave it rendering alone, since it learns that the worker is gone only at its next task."""
+    the feeds should not), and end with `worker` (its pid, from the worker itself: one that
+    died while this process started is gone already): a worker killed outright would
+    otherwise leave it behind, rendering alone or waiting for a next task forever."""
     os.nice(10)
-    worker = os.getppid()
 
     def watch() -> None:
         while os.getppid() == worker:
