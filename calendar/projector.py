@@ -46,7 +46,7 @@ from twinning.streams.events import (
     PartnerCityUpdated,
     PartnerStatus,
 )
-from twinning.streams.projection import Projector, add, current, hold
+from twinning.streams.projection import Projector, add, current, load_and_hold
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import STEPS, VisitStatus
@@ -68,11 +68,9 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
         elif event.event_type.topic == INVITATIONS:
             uids.add(entry_uid("city-event", event.aggregate_id))
     if uids:
-        entries = await session.scalars(select(CalendarEntry).where(CalendarEntry.uid.in_(uids)))
-        hold(session, CalendarEntry, uids, entries)
+        await load_and_hold(session, CalendarEntry, uids)
     if official_ids:
-        officials = await session.scalars(select(Official).where(Official.id.in_(official_ids)))
-        hold(session, Official, official_ids, officials)
+        await load_and_hold(session, Official, official_ids)
     if partners:  # their anniversaries, and the entries that name them (a rename refreshes)
         query = select(CalendarEntry).where(
             CalendarEntry.kind == "anniversary", CalendarEntry.source_id.in_(partners)

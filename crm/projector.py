@@ -29,7 +29,7 @@ from twinning.crm.models import (
 )
 from twinning.db import Base
 from twinning.streams.events import Event, ExchangeRecorded
-from twinning.streams.projection import Park, Projector, add, current, forget, hold
+from twinning.streams.projection import Park, Projector, add, current, forget, load_and_hold
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 
 
@@ -44,8 +44,7 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
         if isinstance(event.payload, ExchangeRecorded):
             wanted.setdefault(PartnerCity, set()).update(event.payload.partner_ids)
     for model, ids in wanted.items():
-        rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()  # type: ignore[attr-defined]
-        hold(session, model, ids, rows)
+        await load_and_hold(session, model, ids)
 
 
 projector = Projector(

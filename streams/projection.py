@@ -73,6 +73,14 @@ def hold(
         held.setdefault((model, key), None)
 
 
+async def load_and_hold(session: AsyncSession, model: type[Record], keys: Iterable[object]) -> None:
+    """A prefetch's query: the records of `model` with these primary keys, held (the others
+    noted absent)."""
+    wanted = set(keys)
+    column = getattr(model, _primary_key(model))
+    hold(session, model, wanted, await session.scalars(select(model).where(column.in_(wanted))))
+
+
 async def current(session: AsyncSession, model: type[Record], key: object) -> Record | None:
     """The record as this transaction has it: held (found by a prefetch, or known not to exist,
     or added with `add()`), or added earlier in the transaction (by another projector or an

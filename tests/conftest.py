@@ -384,18 +384,26 @@ def projection(database_url: str, tmp_path: Path) -> Iterator[Projection]:
 
 
 def external_event(
-    kind: str, payload: dict[str, Any], *, aggregate_id: str, actor: str = "another-system"
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    aggregate_id: str,
+    actor: str = "another-system",
+    occurred_at: str = "2024-05-02T03:04:05+08:00",
+    **extra: Any,
 ) -> bytes:
-    """A message as another system writes it to a topic: plain JSON, no twinning code."""
+    """A message as another system writes it to a topic: plain JSON, no twinning code
+    (`extra` adds or replaces envelope fields)."""
     return json.dumps(
         {
             "event_id": str(uuid.uuid4()),
             "type": kind,
             "schema_version": 1,
-            "occurred_at": "2024-05-02T03:04:05+08:00",
+            "occurred_at": occurred_at,
             "aggregate_id": aggregate_id,
             "actor": actor,
             "payload": payload,
+            **extra,
         }
     ).encode()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.streams.events import (
     Event,
@@ -22,7 +21,7 @@ from twinning.streams.events import (
     VisitRequested,
     VisitStep,
 )
-from twinning.streams.projection import Park, Projector, add, current, hold
+from twinning.streams.projection import Park, Projector, add, current, load_and_hold
 from twinning.visits.lifecycle import (
     STEPS,
     Step,
@@ -56,7 +55,7 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
         if item_id := getattr(event.payload, "item_id", None):
             wanted.setdefault(ItineraryItem, set()).add(item_id)
     for model, ids in wanted.items():
-        hold(session, model, ids, await session.scalars(select(model).where(model.id.in_(ids))))
+        await load_and_hold(session, model, ids)
 
 
 # Children first, so that `twinning rebuild` can empty them in this order.

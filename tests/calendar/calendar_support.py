@@ -6,15 +6,13 @@ its itinerary, a city event), and feeds built and parsed back with icalendar."""
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
-from conftest import InlineApi, Projection
+from conftest import InlineApi, Projection, external_event
 from icalendar import Calendar
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.api.deps import get_clock
@@ -55,17 +53,13 @@ class Producer:
 
     def envelope(self, event_type: str, aggregate_id: str, payload: dict[str, Any]) -> bytes:
         self.now += timedelta(minutes=1)
-        return json.dumps(
-            {
-                "event_id": str(uuid.uuid4()),
-                "type": event_type,
-                "schema_version": 1,
-                "occurred_at": self.now.isoformat(),
-                "aggregate_id": aggregate_id,
-                "actor": "staff@example",
-                "payload": payload,
-            }
-        ).encode()
+        return external_event(
+            event_type,
+            payload,
+            aggregate_id=aggregate_id,
+            actor="staff@example",
+            occurred_at=self.now.isoformat(),
+        )
 
     def send(self, event_type: str, aggregate_id: str, payload: dict[str, Any], topic: str) -> None:
         if self.held is not None:

@@ -5,11 +5,9 @@ lifecycle does not allow are dead-lettered with the reason; redelivery and rebui
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from typing import Any
 
-from conftest import InlineApi, Projection
+from conftest import InlineApi, Projection, external_event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
 from twinning.streams.events import VISITS
@@ -38,18 +36,14 @@ TEN, ELEVEN = "2026-05-01T10:00:00+08:00", "2026-05-01T11:00:00+08:00"
 
 def envelope(event_type: str, aggregate_id: str, payload: dict[str, Any], **extra: Any) -> bytes:
     """An event as another system writes it (kcat, Java, Go): plain JSON, no twinning code."""
-    return json.dumps(
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": event_type,
-            "schema_version": 1,
-            "occurred_at": "2026-04-01T08:00:00Z",
-            "aggregate_id": aggregate_id,
-            "actor": "registry@partner-system.example",
-            "payload": payload,
-            **extra,
-        }
-    ).encode()
+    return external_event(
+        event_type,
+        payload,
+        aggregate_id=aggregate_id,
+        actor="registry@partner-system.example",
+        occurred_at="2026-04-01T08:00:00Z",
+        **extra,
+    )
 
 
 def visit_events(visit_id: str, *steps: str) -> list[bytes]:
