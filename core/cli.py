@@ -125,7 +125,8 @@ def up(
         worker = _spawn("worker", settings)
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings),
+                # The first admin is settled above; the API need not look (and log) again.
+                create_app(settings.model_copy(update={"bootstrap_token": None})),
                 host=settings.api_host,
                 port=settings.api_port,
                 log_level="warning",

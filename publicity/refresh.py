@@ -93,14 +93,19 @@ class Refresher:
         self._lock = asyncio.Lock()
         self._ensured = False
 
-    async def refresh(self, *, limit: int | None = None) -> RefreshReport:
-        """Check (and where the content changed, render) up to `limit` due pairs."""
+    async def refresh(
+        self, *, limit: int | None = None, go_on: Callable[[], bool] | None = None
+    ) -> RefreshReport:
+        """Check (and where the content changed, render) up to `limit` due pairs, while
+        `go_on()` says so (asked before each pair)."""
         async with self._lock:
             now = self.clock()
             if not self._ensured:
                 await self._ensure_documents(now)
             report = RefreshReport()
             for document, locale, generation in await self._due(now, limit):
+                if go_on is not None and not go_on():
+                    break
                 if await self._claim(document, locale, now):
                     try:
                         await self._refresh_one(document, locale, generation, now, report)

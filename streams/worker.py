@@ -2,8 +2,9 @@
 
 Each agent takes small batches off its topic and hands them to `EventProcessor`, which
 applies them to the read models (async SQLAlchemy, so the event loop never blocks) and
-dead-letters what it cannot apply. A timer renders the leaflets and brochures that the
-publicity projector marked stale, in a separate process. Nothing raised inside may escape an agent: faust would
+dead-letters what it cannot apply. A task renders the leaflets and brochures that the
+publicity projector marked stale, in a separate process, giving way while the agents work off
+a backlog (`Backlog`). Nothing raised inside may escape an agent: faust would
 commit the offset past the event that caused it.
 """
 
@@ -16,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from multiprocessing import get_context
@@ -38,6 +40,49 @@ BATCH_SIZE = 1000
 PUBLICITY_INTERVAL = 1.0  # seconds between looks for stale leaflets and brochures
 PUBLICITY_BATCH = 10  # (document, locale) pairs checked per look, so that a stop is prompt
 BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
+#: A batch this large means events came faster than they were applied: a backlog.
+BACKLOG_BATCH = 50
+#: How long the projection counts as busy after its last backlog-sized batch.
+BACKLOG_QUIET = 1.0
+#: The longest the leaflets and brochures wait for a backlog to be worked off.
+RENDER_DEFER_AT_MOST = 30.0
+
+
+class Backlog:
+    """Whether the agents are working off a backlog, so that rendering gives way to them.
+
+    While a burst of events is applied (a restart after downtime, an import, a second worker
+    taking over partitions), each event may mark the leaflet stale again: rendering it in the
+    middle renders it again and again, on the cores and the event loop the projection needs.
+    So the renderer waits until the batches are small again, and at most
+    `RENDER_DEFER_AT_MOST` seconds at a time, so that documents still follow a load that
+    never ends. On a quiet system (the usual trickle of commands) it never waits.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.busy_until = 0.0
+        self.deferred_since: float | None = None
+
+    def saw(self, batch_size: int) -> None:
+        if batch_size >= BACKLOG_BATCH:
+            self.busy_until = self.clock() + BACKLOG_QUIET
+
+    def idle(self) -> bool:
+        return self.clock() >= self.busy_until
+
+    def may_render(self) -> bool:
+        """Whether to look for stale documents now: idle, or kept waiting long enough."""
+        now = self.clock()
+        if now >= self.busy_until:
+            self.deferred_since = None
+            return True
+        if self.deferred_since is None:
+            self.deferred_since = now
+        if now - self.deferred_since >= RENDER_DEFER_AT_MOST:
+            self.deferred_since = now  # one look now, then give way again
+            return True
+        return False
 
 
 class _PromptFetchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
@@ -102,9 +147,12 @@ def create_app(settings: Settings) -> faust.App:
         worker_id=f"{socket.gethostname()}:{os.getpid()}",
     )
 
+    backlog = Backlog()
     for topic_name in EVENT_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
-        app.agent(topic, name=f"project:{topic_name}", concurrency=1)(_project_with(processor))
+        app.agent(topic, name=f"project:{topic_name}", concurrency=1)(
+            _project_with(processor, backlog)
+        )
 
     refresher = Refresher(
         async_sessionmaker(engine, expire_on_commit=False),
@@ -125,8 +173,14 @@ def create_app(settings: Settings) -> faust.App:
         """Render what is stale, a few documents at a time, until the worker stops (a task,
         not a timer: a first render with cold fonts takes longer than any sensible tick)."""
         while True:
+            if not backlog.may_render():
+                await asyncio.sleep(PUBLICITY_INTERVAL)
+                continue
+            # A look let through a backlog that went on too long finishes; any other gives
+            # way as soon as a backlog begins.
+            go_on = None if not backlog.idle() else backlog.idle
             try:
-                report = await refresher.refresh(limit=PUBLICITY_BATCH)
+                report = await refresher.refresh(limit=PUBLICITY_BATCH, go_on=go_on)
             except Exception:
                 log.exception("could not refresh the leaflets and brochures; trying again")
                 report = None
@@ -160,9 +214,10 @@ def _renderer_setup(worker: int) -> None:
     threading.Thread(target=watch, name="twinning-renderer-watch", daemon=True).start()
 
 
-def _project_with(processor: EventProcessor) -> Any:
+def _project_with(processor: EventProcessor, backlog: Backlog) -> Any:
     async def project(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WINDOW):  # type: ignore[attr-defined]
+            backlog.saw(len(events))
             batch = [
                 Message(
                     event.value, event.message.topic, event.message.partition, event.message.offset

@@ -215,9 +215,10 @@ def refresh(
     *,
     render: Callable[[Document, str | None], tuple[str, bytes]] | None = None,
     now: datetime = NOW,
+    go_on: Callable[[], bool] | None = None,
 ) -> RefreshReport:
     """Run the renderer once over every due document (in a thread, as `twinning.publicity`
-    does without a process pool)."""
+    does without a process pool), while `go_on()` says so."""
 
     async def run() -> RefreshReport:
         engine = make_async_engine(settings.async_database_url)
@@ -228,7 +229,7 @@ def refresh(
             refresher = Refresher(
                 async_sessionmaker(engine, expire_on_commit=False), settings, **options
             )
-            return await refresher.refresh()
+            return await refresher.refresh(go_on=go_on)
         finally:
             await engine.dispose()
 

@@ -232,6 +232,19 @@ def test_a_document_that_cannot_be_rendered_does_not_hold_up_the_others(
     assert rendered_after(projection) == Counter()
 
 
+def test_a_look_told_to_give_way_stops_and_the_next_look_renders_the_rest(
+    projection: Projection,
+) -> None:
+    """The worker gives way to a backlog between two documents: nothing is lost by it."""
+    history = History()
+    projection.apply(*history.events)
+    renders = CountingRender()
+    report = refresh(projection.settings, render=renders, go_on=lambda: len(renders.calls) < 3)
+    assert len(renders.calls) == len(report.rendered) == 3
+    everything = every_locale(LEAFLET, *map(brochure, history.ids.values()))
+    assert Counter(renders.calls) + rendered_after(projection) == everything
+
+
 class SlowCountingRender(CountingRender):
     """Takes a while, as a real render does: two renderers' looks overlap."""
 
