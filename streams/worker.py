@@ -176,9 +176,10 @@ def create_app(settings: Settings) -> faust.App:
             if not backlog.may_render():
                 await asyncio.sleep(PUBLICITY_INTERVAL)
                 continue
-            # A look let through a backlog that went on too long finishes; any other gives
-            # way as soon as a backlog begins.
-            go_on = None if not backlog.idle() else backlog.idle
+            # A look let through a backlog that went on too long finishes; a look begun on
+            # an idle worker stops before its next document when a backlog begins.
+            overdue = not backlog.idle()
+            go_on = None if overdue else backlog.idle
             try:
                 report = await refresher.refresh(limit=PUBLICITY_BATCH, go_on=go_on)
             except Exception:
