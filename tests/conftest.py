@@ -56,6 +56,12 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def accepted(response: httpx.Response) -> Any:
+    """The body of a command's answer, which must be 202 Accepted."""
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
 def wait_for(
     condition: Callable[[], Any], *, timeout: float = DEADLINE, what: str = "condition"
 ) -> Any:
@@ -213,6 +219,22 @@ class Stack:
             return not remaining
 
         wait_for(all_applied, timeout=timeout, what=f"{len(remaining)} events to be applied")
+
+    def concurrently(self, *requests: tuple[str, str, Any]) -> list[httpx.Response]:
+        """Send (method, url, json) requests at once, each on its own connection, and return
+        their responses in the same order: two commands racing each other."""
+
+        async def send_all() -> list[httpx.Response]:
+            async with httpx.AsyncClient(
+                base_url=self.settings.base_url(), timeout=30, headers=bearer(ADMIN_TOKEN)
+            ) as client:
+                return list(
+                    await asyncio.gather(
+                        *(client.request(method, url, json=body) for method, url, body in requests)
+                    )
+                )
+
+        return asyncio.run(send_all())
 
     def count(self, model: Any) -> int:
         with self.engine.connect() as connection:

@@ -2,8 +2,9 @@
 events in the outbox, queries read the read model.
 
 Commands that depend on the state first settle the outbox (`outbox.settle`), so that they
-see what earlier commands did. A conflict check settles the whole `twinning.visits` topic:
-any visit may book the same official or venue.
+see what earlier commands did and no other command on the same visit commits before they do.
+A conflict check settles the whole `twinning.visits` topic: any visit may book the same
+official or venue, so two bookings never pass their checks side by side.
 """
 
 from __future__ import annotations
@@ -342,10 +343,17 @@ async def _check_references(
         raise InvalidField(("official_ids",), f"unknown officials {', '.join(unknown)}", unknown)
 
 
+async def _settle_bookings(db_session: AsyncSession, visit_id: str) -> None:
+    """Settle every visit (any may book the same official or venue), and hold this visit's
+    own lock too: its lifecycle steps, which settle only the visit, wait for this command."""
+    await outbox.settle(db_session, topic=VISITS)
+    await outbox.settle(db_session, aggregate_ids=[visit_id])
+
+
 async def add_item(
     *, db_session: AsyncSession, visit_id: str, data: ItineraryItemCreate, actor: str
 ) -> Event:
-    await outbox.settle(db_session, topic=VISITS)
+    await _settle_bookings(db_session, visit_id)
     visit = await _open_visit(db_session, visit_id)
     await _check_references(db_session, data.venue_id, data.official_ids)
     conflicts = await find_conflicts(
@@ -374,7 +382,7 @@ async def change_item(
     data: ItineraryItemUpdate,
     actor: str,
 ) -> Event:
-    await outbox.settle(db_session, topic=VISITS)
+    await _settle_bookings(db_session, visit_id)
     visit = await _open_visit(db_session, visit_id)
     item = await _live_item(db_session, visit, item_id)
     changes = data.model_dump(exclude_unset=True, exclude={"override"})
