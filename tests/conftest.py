@@ -63,17 +63,31 @@ def accepted(response: httpx.Response) -> Any:
 
 
 def wait_for(
-    condition: Callable[[], Any], *, timeout: float = DEADLINE, what: str = "condition"
+    condition: Callable[[], Any],
+    *,
+    timeout: float = DEADLINE,
+    what: str = "condition",
+    state: Callable[[], str] | None = None,
 ) -> Any:
-    """Poll `condition` until it returns something truthy; fail with `what` after `timeout`."""
+    """Poll `condition` until it returns something truthy; fail with `what` after `timeout`,
+    and with what `state` says of how things stand then."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            pytest.fail(f"timed out after {timeout}s waiting for {what}{_describe(state)}")
         time.sleep(0.05)
+
+
+def _describe(state: Callable[[], str] | None) -> str:
+    if state is None:
+        return ""
+    try:
+        return f"; {state()}"
+    except Exception as exc:  # the failure to report is the timeout, not this
+        return f"; (how things stand is unknown: {type(exc).__name__}: {exc})"
 
 
 @pytest.fixture(scope="session")
@@ -218,7 +232,18 @@ class Stack:
                     remaining.discard(event_id)
             return not remaining
 
-        wait_for(all_applied, timeout=timeout, what=f"{len(remaining)} events to be applied")
+        def still_waiting() -> str:
+            statuses = ", ".join(
+                f"{event_id}: {self.event_status(event_id)}" for event_id in remaining
+            )
+            return f"still {statuses}; the worker logs are in {self.tmp_path}"
+
+        wait_for(
+            all_applied,
+            timeout=timeout,
+            what=f"{len(remaining)} events to be applied",
+            state=still_waiting,
+        )
 
     def concurrently(self, *requests: tuple[str, str, Any]) -> list[httpx.Response]:
         """Send (method, url, json) requests at once, each on its own connection, and return

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from twinning.streams.broker import free_port
@@ -40,7 +41,16 @@ def _as_postgres_user(command: list[str]) -> list[str]:
 
 
 class TemporaryPostgres:
-    """A PostgreSQL cluster in a temporary directory on a free loopback port."""
+    """A PostgreSQL cluster in a temporary directory on a free loopback port.
+
+    `stop()` is an immediate shutdown: for the data on disk, a crash. The server keeps every
+    commit through it all the same: a commit returns only once its WAL is written (the
+    default synchronous_commit=on). With synchronous_commit=off it would return before, and
+    a restart would lose what was committed in the last few hundred milliseconds, or longer
+    while a busy machine keeps the WAL writer waiting: a row the API had already answered 202
+    for could be gone. fsync=off only skips handing the written WAL to the disk, which
+    matters to a machine that crashes, not to a server that does.
+    """
 
     def __init__(self) -> None:
         self.bin_dir = _pg_bin()
@@ -54,7 +64,7 @@ class TemporaryPostgres:
         self.port = free_port()
         self.options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {sockets} "
-            "-c fsync=off -c synchronous_commit=off -c max_connections=200"
+            "-c fsync=off -c max_connections=200"
         )
         initdb = [
             str(self.bin_dir / "initdb"),
@@ -75,13 +85,41 @@ class TemporaryPostgres:
 
     def _pg_ctl(self, *args: str, check: bool = True) -> None:
         command = [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]
-        subprocess.run(_as_postgres_user(command), check=check, capture_output=True)
+        done = subprocess.run(_as_postgres_user(command), capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise RuntimeError(
+                f"pg_ctl {' '.join(args)} exited with {done.returncode}: "
+                f"{done.stdout}{done.stderr}\nserver log:\n{self.log_tail()}"
+            )
 
     def start(self) -> None:
-        self._pg_ctl("-o", self.options, "-l", str(self.root / "log"), "-w", "start")
+        """Start the server and return once it accepts connections (pg_ctl -w)."""
+        self._pg_ctl("-o", self.options, "-l", str(self.log), "-w", "start")
 
     def stop(self) -> None:
+        """Stop at once, as a crash would: connections cut, no checkpoint."""
         self._pg_ctl("-m", "immediate", "stop", check=False)
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log"
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError as exc:
+            return f"(no server log: {exc})"
+
+    def describe(self) -> str:
+        """Whether the server accepts connections now, and the end of its log: for a failure
+        message."""
+        try:
+            with psycopg.connect(self.url.render_as_string(), connect_timeout=2) as connection:
+                connection.execute("SELECT 1")
+            state = "PostgreSQL accepts connections"
+        except psycopg.Error as exc:
+            state = f"PostgreSQL does not accept connections ({type(exc).__name__}: {exc})"
+        return f"{state}; the end of its log:\n{self.log_tail()}"
 
     def remove(self) -> None:
         self.stop()

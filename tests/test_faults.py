@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import ADMIN_TOKEN, Stack, wait_for
 from postgres import TemporaryPostgres, create_database
@@ -63,9 +64,24 @@ def test_a_database_outage_answers_503_and_everything_recovers_by_itself(
         assert (health.status_code, health.json()["database"]["status"]) == (503, "down")
 
         own_postgres.start()
+        reads: list[httpx.Response] = []  # the last one
+
+        def database_answers() -> bool:
+            reads[:] = [stack.client.get(f"/partners/{before['id']}")]
+            return reads[0].status_code != 503
+
         wait_for(
-            lambda: stack.client.get(f"/partners/{before['id']}").status_code == 200,
-            what="the API to recover",
+            database_answers,
+            what="the API to reach the database again",
+            state=lambda: (
+                f"the API last answered {reads[0].status_code} {reads[0].text}; "
+                f"{own_postgres.describe()}"
+            ),
+        )
+        # What was accepted before the outage is there at once: nothing committed is lost.
+        assert reads[0].status_code == 200, (
+            f"after the restart the partner accepted before the outage answers "
+            f"{reads[0].status_code} {reads[0].text}"
         )
         after = stack.post_partner(names={"en": "After the outage"})
         stack.wait_applied([after["event_id"]])  # the worker recovered too
