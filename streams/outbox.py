@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, event, exists, func, select
+from sqlalchemy import Select, event, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from twinning.streams.events import Event
@@ -57,9 +57,9 @@ async def settle(
     topic: str | None = None,
     within: float = 5.0,
 ) -> None:
-    """Wait until the worker has applied every committed event of these aggregates (or of
-    `topic`), so that a command validates against the state its earlier commands produced;
-    then hold each settled key (every aggregate id, or the topic) until the session's
+    """Wait until the worker has applied every committed event of these aggregates and of
+    `topic`, so that a command validates against the state its earlier commands produced;
+    then hold each settled key (every aggregate id, and the topic) until the session's
     transaction ends, so that no other command on them commits in between.
 
     Read models are kept by the worker a few milliseconds after each commit; a command that
@@ -76,8 +76,10 @@ async def settle(
       ends the snapshot and drops the advisory locks) and look again. Nobody waits for an
       advisory lock while holding one, so processes cannot deadlock.
     No `BEGIN IMMEDIATE` on SQLite: the worker must be able to write while we wait.
-    A caller that settles twice in one transaction must keep that order (topic first): the
-    second call keeps the first call's locks. Raises `NotSettled` when the worker does not
+    A caller that needs a whole topic settled and an aggregate held (a booking: any visit may
+    book the same hall, and the visit's own steps must wait) passes both in one call. One that
+    settles twice in one transaction must keep the order (topic first): the second call keeps
+    the first call's locks. Raises `NotSettled` when the worker does not
     catch up, or another command keeps a key, for `within` seconds.
     """
     ids = list(aggregate_ids)
@@ -85,12 +87,15 @@ async def settle(
         ~exists().where(ArchivedEvent.event_id == OutboxEvent.event_id),
         ~exists().where(DeadLetter.event_id == OutboxEvent.event_id),
     )
-    if ids:
-        unapplied = unapplied.where(OutboxEvent.aggregate_id.in_(ids))
-    if topic is not None:
-        unapplied = unapplied.where(OutboxEvent.topic == topic)
-    what = ids or [topic or "all"]
-    keys = [_aggregate_key(i) for i in ids] or [_topic_key(topic or "*")]
+    settled = [
+        *([OutboxEvent.aggregate_id.in_(ids)] if ids else []),
+        *([OutboxEvent.topic == topic] if topic is not None else []),
+    ]
+    if settled:
+        unapplied = unapplied.where(or_(*settled))
+    what = [*ids, *([topic] if topic is not None else [])] or ["all"]
+    keys = [*map(_aggregate_key, ids), *([_topic_key(topic)] if topic is not None else [])]
+    keys = keys or [_topic_key("*")]
     deadline = time.monotonic() + within
     held = await _hold(session, keys, deadline, what)
     held.checks.append(unapplied.limit(1))

@@ -346,8 +346,7 @@ async def _check_references(
 async def _settle_bookings(db_session: AsyncSession, visit_id: str) -> None:
     """Settle every visit (any may book the same official or venue), and hold this visit's
     own lock too: its lifecycle steps, which settle only the visit, wait for this command."""
-    await outbox.settle(db_session, topic=VISITS)
-    await outbox.settle(db_session, aggregate_ids=[visit_id])
+    await outbox.settle(db_session, topic=VISITS, aggregate_ids=[visit_id])
 
 
 async def add_item(

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from conftest import InlineApi, sample_partner
+from conftest import InlineApi, accepted, sample_partner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twinning.api.deps import get_clock
@@ -99,8 +99,7 @@ class Office:
     # --- steps of the office's work --------------------------------------------------------
 
     def accepted(self, response: httpx.Response) -> Any:
-        assert response.status_code == 202, response.text
-        return response.json()
+        return accepted(response)
 
     def partner(self, n: int = 0) -> str:
         return str(self.accepted(self.post("/partners", sample_partner(n)))["id"])

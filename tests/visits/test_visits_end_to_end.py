@@ -3,15 +3,8 @@ worker), on SQLite and PostgreSQL: the scheduling walk-through of the README."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from conftest import Stack
+from conftest import Stack, accepted
 from visits_support import sample_item, sample_official, sample_venue, sample_visit
-
-
-def accepted(response: Any) -> dict[str, Any]:
-    assert response.status_code == 202, response.text
-    return dict(response.json())
 
 
 def test_request_approve_plan_schedule_and_complete_a_visit_records_its_exchange(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import InlineApi, sample_partner
+from conftest import InlineApi, accepted, sample_partner
 
 TAIPEI = "Asia/Taipei"
 
@@ -61,8 +61,7 @@ def sample_item(starts_at: str, ends_at: str, **overrides: Any) -> dict[str, Any
 
 
 def accepted_id(response: httpx.Response) -> str:
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
+    return str(accepted(response)["id"])
 
 
 class Office:
