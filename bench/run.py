@@ -50,6 +50,7 @@ from twinning.calendar.models import CalendarEntry
 from twinning.config import Settings
 from twinning.db.migrate import upgrade
 from twinning.i18n import force_locale
+from twinning.processes import die_with_parent
 from twinning.streams.broker import EmbeddedBroker, free_port
 from twinning.streams.events import PARTNERS, VISITS
 from twinning.streams.store import ArchivedEvent
@@ -230,6 +231,7 @@ def faust_ceiling_rate(broker: EmbeddedBroker, expected: int, data_dir: Path) ->
         text=True,
         timeout=600,
         check=False,
+        preexec_fn=die_with_parent(),
     )
     lines = finished.stdout.split()
     if finished.returncode != 0 or not lines:
@@ -284,6 +286,7 @@ class System:
             cwd=self.workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),  # a killed bench leaves no process behind
         )
         self.processes.append(process)
         return process

@@ -19,6 +19,7 @@ import typer
 from twinning.auth.schemas import Role
 from twinning.config import EMBEDDED, Settings
 from twinning.i18n import supported_locales
+from twinning.processes import die_with_parent
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -154,9 +155,13 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_DATA_DIR": str(settings.data_dir.resolve()),
         "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
     }
-    # Its own process group: Ctrl-C goes to us, and we stop the child in order.
+    # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
+    # when we die without stopping it (SIGKILL).
     return subprocess.Popen(
-        [sys.executable, "-m", "twinning", command], env=env, start_new_session=True
+        [sys.executable, "-m", "twinning", command],
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
 
 

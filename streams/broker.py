@@ -23,6 +23,7 @@ from pathlib import Path
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from twinning.processes import die_with_parent
 from twinning.streams.events import ALL_TOPICS, DEAD_LETTERS
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+                preexec_fn=die_with_parent(),  # and a SIGKILL of ours ends it too
             )
         try:
             wait_for_broker(self.bootstrap_servers)

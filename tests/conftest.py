@@ -32,6 +32,7 @@ from twinning.api.app import create_app, ensure_first_admin
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
+from twinning.processes import die_with_parent
 from twinning.streams.broker import EmbeddedBroker, free_port
 from twinning.streams.events import Event, decode
 from twinning.streams.projection import (
@@ -88,6 +89,49 @@ def _describe(state: Callable[[], str] | None) -> str:
         return f"; {state()}"
     except Exception as exc:  # the failure to report is the timeout, not this
         return f"; (how things stand is unknown: {type(exc).__name__}: {exc})"
+
+
+def start_up(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], int, str]:
+    """`twinning up` as a user runs it (no TWINNING_ setting of this environment), on a free
+    port with its data in `tmp_path / "data"`: returns the process, its port and what it
+    printed, once it says it is up (or has ended). The caller stops it."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
+    data_dir = tmp_path / "data"
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "twinning",
+            "up",
+            *options,
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        assert up.stdout is not None
+        wait_for(
+            lambda: (
+                output.append(up.stdout.readline())
+                or "Press Ctrl-C" in output[-1]
+                or up.poll() is not None
+            ),
+            what="the URLs",
+        )
+    except BaseException:
+        up.kill()
+        up.wait()
+        raise
+    return up, port, "".join(output)
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +202,7 @@ class Stack:
             cwd=self.tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),  # a killed pytest leaves no worker behind
         )
         self.workers.append(worker)
         return worker

@@ -4,54 +4,20 @@ at the URL it prints, and stops cleanly."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
-from conftest import bearer, wait_for
+from conftest import bearer, start_up, wait_for
 from icalendar import Calendar
 from sqlalchemy import create_engine, select
 from twinning.demo import demo_partners
-from twinning.streams.broker import free_port
 from twinning.streams.store import OutboxEvent
 
 
 def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "twinning",
-            "up",
-            "--demo",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
+    up, port, printed = start_up(tmp_path, "--demo")
     try:
-        assert up.stdout is not None
-        wait_for(
-            lambda: (
-                output.append(up.stdout.readline())
-                or "Press Ctrl-C" in output[-1]
-                or up.poll() is not None
-            ),
-            what="the URLs",
-        )
-        printed = "".join(output)
         assert f"http://127.0.0.1:{port}/docs" in printed, printed
         admin_token = printed.split("shown this once:")[1].split()[0]
         assert printed.count(admin_token) == 1
@@ -62,7 +28,9 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         assert sorted(p["names"]["en"] for p in partners) == sorted(
             p["names"]["en"] for p in demo_partners()
         )
-        leaflet = next(line.split()[1] for line in output if line.strip().startswith("leaflet"))
+        leaflet = next(
+            line.split()[1] for line in printed.splitlines() if line.strip().startswith("leaflet")
+        )
         assert leaflet == f"http://127.0.0.1:{port}/publicity/leaflet?lang=zh-TW&format=pdf"
         wait_for(
             lambda: httpx.get(leaflet, timeout=10).content.startswith(b"%PDF"),
