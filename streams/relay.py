@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Literal
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -34,6 +34,10 @@ from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, Parke
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+#: How long a sent event may stay undelivered before its send fails (kafka-python's default is
+#: two minutes). Shorter than the relay's flush, so that a flush ends with every send settled,
+#: and a producer that lost its broker holds no pending sends and can be closed.
+DELIVERY_TIMEOUT_MS = 10_000
 
 
 def make_producer(bootstrap_servers: Sequence[str]) -> KafkaProducer:
@@ -45,6 +49,7 @@ def make_producer(bootstrap_servers: Sequence[str]) -> KafkaProducer:
         max_in_flight_requests_per_connection=5,
         linger_ms=2,
         request_timeout_ms=5000,
+        delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
         max_block_ms=5000,
         reconnect_backoff_ms=100,
         reconnect_backoff_max_ms=2000,
@@ -125,12 +130,21 @@ class OutboxRelay:
         self._close_producer(timeout=0)  # nothing left to flush to a broker that is gone
 
     def _close_producer(self, timeout: float = 5) -> None:
-        if self._producer is not None:
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        try:
+            producer.close(timeout=timeout)
+        except KafkaTimeoutError:
+            # kafka-python flushes first and gives up, leaving its network thread running to
+            # deliver the pending sends late, when they do not settle in time; they fail
+            # within the delivery timeout, and then it closes.
             try:
-                self._producer.close(timeout=timeout)
+                producer.close(timeout=DELIVERY_TIMEOUT_MS / 1000 + 1)
             except Exception:
-                log.debug("producer close failed", exc_info=True)
-            self._producer = None
+                log.warning("could not close the Kafka producer", exc_info=True)
+        except Exception:
+            log.debug("producer close failed", exc_info=True)
 
     # --- the work ----------------------------------------------------------------------
 
@@ -195,7 +209,7 @@ class OutboxRelay:
             for row in rows
         ]
         try:
-            self._producer.flush(timeout=15)
+            self._producer.flush(timeout=DELIVERY_TIMEOUT_MS / 1000 + 5)
         except KafkaError:
             log.debug("flush timed out; the rows not delivered stay pending", exc_info=True)
         delivered: list[int] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -108,6 +109,17 @@ def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBr
         lambda: stack.client.get("/health").status_code == 200,
         what="/health to see the broker again",
     )
+    # The producer that lost the broker was closed, not left retrying its sends in a thread
+    # of its own (to deliver them late, and to hold a thread and sockets for good).
+    wait_for(
+        lambda: len(_relay_network_threads()) == 1,
+        what="one relay producer left",
+        state=lambda: f"relay producer threads: {_relay_network_threads()}",
+    )
+
+
+def _relay_network_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name == "twinning-relay-network-thread"]
 
 
 def test_worker_killed_mid_stream_applies_every_event_exactly_once(stack: Stack) -> None:
