@@ -21,6 +21,7 @@ from twinning.streams import worker
 def main() -> None:
     bootstrap, topic_names, partitions, events, data_dir = sys.argv[1:6]
     expected = int(events)
+    worker.use_uvloop()  # the worker's event loop
     app = faust.App(
         "bench-faust-ceiling",
         broker=[f"twinning://{bootstrap}"],
