@@ -46,7 +46,13 @@ from twinning.streams.events import (
     PartnerCityUpdated,
     PartnerStatus,
 )
-from twinning.streams.projection import Projector, add, current, load_and_hold
+from twinning.streams.projection import (
+    HELD_IN_TRANSACTION,
+    Projector,
+    add,
+    current,
+    load_and_hold,
+)
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import STEPS, VisitStatus
@@ -57,20 +63,28 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     """Load a batch's entries (of its itinerary items and city events) and the officials its
     items name in a few queries, and remember which entries do not exist yet, so that the
     handlers find everything in the session instead of querying (and flushing) per event."""
-    uids, official_ids, partner_refs, partners = set(), set(), set(), set()
+    uids, item_ids, partner_refs, partners = set(), set(), set(), set()
+    official_ids: set[str] = set()
+    venue_ids: set[str] = set()
     for event in events:
         if isinstance(event.payload, PartnerCityRegistered | PartnerCityUpdated):
             partners.add(event.aggregate_id)
             partner_refs.add(f"partner:{event.aggregate_id}")
         elif item_id := getattr(event.payload, "item_id", None):
             uids.add(entry_uid("itinerary", item_id))
+            item_ids.add(item_id)
             official_ids |= set(getattr(event.payload, "official_ids", None) or ())
+            if venue_id := getattr(event.payload, "venue_id", None):
+                venue_ids.add(venue_id)
         elif event.event_type.topic == INVITATIONS:
             uids.add(entry_uid("city-event", event.aggregate_id))
     if uids:
         await load_and_hold(session, CalendarEntry, uids)
-    if official_ids:
-        await load_and_hold(session, Official, official_ids)
+    if item_ids:  # held by the visits projector's prefetch: those stored already
+        items = [
+            item for i in sorted(item_ids) if (item := await current(session, ItineraryItem, i))
+        ]
+        await _hold_named_by(session, items, official_ids, venue_ids)
     if partners:  # their anniversaries, and the entries that name them (a rename refreshes)
         query = select(CalendarEntry).where(
             CalendarEntry.kind == "anniversary", CalendarEntry.source_id.in_(partners)
@@ -318,9 +332,47 @@ async def refresh_referencing(
     referencing = session.info.setdefault(REFERENCING, {})
     if ref not in referencing:
         await _look_up_referencing(session, [ref])
-    for kind, source_id in sorted(referencing[ref]):
-        if (kind, source_id) != done:
-            await refresh(session, kind, source_id, event)
+    sources = sorted(source for source in referencing[ref] if source != done)
+    await _load_itinerary(
+        session, [source_id for kind, source_id in sources if kind == "itinerary"]
+    )
+    for kind, source_id in sources:
+        await refresh(session, kind, source_id, event)
+
+
+async def _load_itinerary(session: AsyncSession, item_ids: Sequence[str]) -> None:
+    """Hold what refreshing these items' entries reads, in a query per kind of record: a venue
+    or an official registered after thousands of items named it (or renamed) refreshes them
+    all, and a query per item for each of them would make that one event take seconds."""
+    if len(item_ids) < 2:
+        return
+    await load_and_hold(session, CalendarEntry, [entry_uid("itinerary", i) for i in item_ids])
+    await load_and_hold(session, ItineraryItem, item_ids)
+    items = [item for i in item_ids if (item := await current(session, ItineraryItem, i))]
+    await load_and_hold(session, Visit, {item.visit_id for item in items})
+    await _hold_named_by(session, items)
+
+
+async def _hold_named_by(
+    session: AsyncSession,
+    items: Iterable[ItineraryItem],
+    officials: Iterable[str] = (),
+    venues: Iterable[str] = (),
+) -> None:
+    """Hold the officials and venues that these items (and the ids given) name, those not
+    registered (yet) noted absent, so that no item asks the database for them again."""
+    officials, venues = set(officials), set(venues)
+    for item in items:
+        officials.update(item.official_ids)
+        if item.venue_id is not None:
+            venues.add(item.venue_id)
+    held = session.info.get(HELD_IN_TRANSACTION, {})
+    officials = {o for o in officials if (Official, o) not in held}
+    venues = {v for v in venues if (Venue, v) not in held}
+    if officials:
+        await load_and_hold(session, Official, officials)
+    if venues:
+        await load_and_hold(session, Venue, venues)
 
 
 async def _look_up_referencing(session: AsyncSession, refs: Iterable[str]) -> None:

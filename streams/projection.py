@@ -21,7 +21,8 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -73,12 +74,18 @@ def hold(
         held.setdefault((model, key), None)
 
 
+#: Keys per query of `load_and_hold`: within every database's limit on a statement's parameters.
+KEYS_PER_QUERY = 1000
+
+
 async def load_and_hold(session: AsyncSession, model: type[Record], keys: Iterable[object]) -> None:
     """A prefetch's query: the records of `model` with these primary keys, held (the others
     noted absent)."""
-    wanted = set(keys)
+    wanted = sorted(set(keys), key=str)
     column = getattr(model, _primary_key(model))
-    hold(session, model, wanted, await session.scalars(select(model).where(column.in_(wanted))))
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        hold(session, model, chunk, await session.scalars(select(model).where(column.in_(chunk))))
 
 
 async def current(session: AsyncSession, model: type[Record], key: object) -> Record | None:
@@ -288,12 +295,23 @@ class EventProcessor:
         *,
         max_backoff: float = 5.0,
         worker_id: str | None = None,
+        one_writer: bool = False,
     ) -> None:
         self.sessions = sessions
+        #: SQLite takes one writer at a time, and makes the others sleep and retry: the agents
+        #: (and a worker's other writes) wait their turn here instead, first come first served.
+        self._write_turn = asyncio.Lock() if one_writer else None
         self.worker_id = worker_id
         self.projectors = projectors
         self.dead_letter_sink = dead_letter_sink
         self.max_backoff = max_backoff
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of the processor's: committed when the block ends, rolled back if it
+        raises; on SQLite, one at a time."""
+        async with self._write_turn or nullcontext(), async_session_scope(self.sessions) as session:
+            yield session
 
     async def process_batch(self, messages: Sequence[Message]) -> list[Outcome]:
         """Apply a batch in one transaction; if anything in it goes wrong, one by one."""
@@ -308,7 +326,7 @@ class EventProcessor:
         if len(decoded) > 1:
             events = [event for _, event in decoded]
             try:
-                async with async_session_scope(self.sessions) as session:
+                async with self._transaction() as session:
                     applied = await apply_events(
                         session, events, self.projectors, applied_by=self.worker_id
                     )
@@ -329,7 +347,7 @@ class EventProcessor:
         delay, integrity_retries = 0.05, 0
         while True:
             try:
-                async with async_session_scope(self.sessions) as session:
+                async with self._transaction() as session:
                     outcome = await apply_event(
                         session, event, self.projectors, applied_by=self.worker_id
                     )
@@ -361,7 +379,7 @@ class EventProcessor:
 
     async def _park(self, message: Message, event: Event, park: Park) -> Outcome:
         async def write() -> None:
-            async with async_session_scope(self.sessions) as session:
+            async with self._transaction() as session:
                 if await session.scalar(
                     select(exists().where(ParkedEvent.event_id == event.event_id))
                 ):
@@ -400,7 +418,7 @@ class EventProcessor:
             for row in parked:
                 event = decode(row.body)
                 try:
-                    async with async_session_scope(self.sessions) as session:
+                    async with self._transaction() as session:
                         await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
                         outcome = await apply_event(
                             session, event, self.projectors, applied_by=self.worker_id
@@ -426,7 +444,7 @@ class EventProcessor:
                 await session.scalars(select(ParkedEvent).where(ParkedEvent.parked_at <= cutoff))
             ).all()
         for row in expired:
-            async with async_session_scope(self.sessions) as session:
+            async with self._transaction() as session:
                 gone = await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
             if gone.rowcount:  # another worker may have released or expired it meanwhile
                 reason = (
@@ -439,7 +457,7 @@ class EventProcessor:
 
     async def _repark(self, seq: int, park: Park) -> None:
         async def write() -> None:
-            async with async_session_scope(self.sessions) as session:
+            async with self._transaction() as session:
                 await session.execute(
                     update(ParkedEvent)
                     .where(ParkedEvent.seq == seq)
@@ -456,7 +474,7 @@ class EventProcessor:
             log.exception("could not send a dead letter to its topic")
 
         async def write() -> None:
-            async with async_session_scope(self.sessions) as session:
+            async with self._transaction() as session:
                 session.add(
                     DeadLetter(
                         event_id=record.event_id,

@@ -6,6 +6,7 @@ rebuild that gives the same feeds."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from calendar_support import (
     NOW,
     SAPPORO,
     SCIENCE_PARK,
+    TAIPEI,
     TEA,
     VISIT,
     Feeds,
@@ -495,3 +497,37 @@ def test_an_itinerary_across_three_zones_shows_each_items_local_time_with_its_vt
         assert f"DTSTART;TZID={zone}:{starts_at[:19].replace('-', '').replace(':', '')}" in text
         assert f"BEGIN:VTIMEZONE\r\nTZID:{zone}\r\n" in text
     assert text.count("BEGIN:VTIMEZONE") == 3
+
+
+def test_items_that_name_a_venue_and_officials_not_registered_yet_follow_them_when_they_are(
+    projection: Projection,
+) -> None:
+    """A producer (or partitions read in another order) may bring items before the venue and
+    the officials they name: the entries then show UTC and no officials, and take the venue's
+    zone, place and the officials' names when those are registered, later in the same batch."""
+    producer = Producer(projection)
+    events: list[tuple[bytes, str]] = []
+    producer.held = events
+    producer.sample_office()
+    registries = [
+        (body, topic)
+        for body, topic in events
+        if json.loads(body)["type"] in {"OfficialRegistered", "VenueRegistered"}
+    ]
+    rest = [event for event in events if event not in registries]
+    last_item = max(
+        i for i, (body, _) in enumerate(rest) if json.loads(body)["type"] == "ItineraryItemAdded"
+    )
+    reordered = [*rest[: last_item + 1], *registries, *rest[last_item + 1 :]]
+
+    for topic in ("twinning.partners", "twinning.visits", "twinning.invitations"):
+        batch = [body for body, on in reordered if on == topic]
+        assert set(projection.apply_batch(*batch, topic=topic)) == {"applied"}
+
+    feeds = Feeds(projection)
+    call = feeds.events(OF_MAYOR)[CALL]
+    assert call.start.isoformat() == "2026-05-01T10:00:00+08:00"
+    assert str(call["DTSTART"].params["TZID"]) == TAIPEI
+    assert "City Hall Auditorium" in str(call["LOCATION"])
+    assert "Officials: Mayor Lin and Deputy Mayor Wang" in str(call["DESCRIPTION"])
+    assert set(feeds.events(OF_DEPUTY)) >= {CALL, PARK}
