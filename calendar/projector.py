@@ -60,8 +60,8 @@ from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 
 
 async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Load a batch's entries (of its itinerary items and city events) and the officials its
-    items name in a few queries, and remember which entries do not exist yet, so that the
+    """Load a batch's entries (of its itinerary items and city events) and the officials and
+    venues its items name in a few queries, and remember which do not exist yet, so that the
     handlers find everything in the session instead of querying (and flushing) per event."""
     uids, item_ids, partner_refs, partners = set(), set(), set(), set()
     official_ids: set[str] = set()
