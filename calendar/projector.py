@@ -46,13 +46,7 @@ from twinning.streams.events import (
     PartnerCityUpdated,
     PartnerStatus,
 )
-from twinning.streams.projection import (
-    HELD_IN_TRANSACTION,
-    Projector,
-    add,
-    current,
-    load_and_hold,
-)
+from twinning.streams.projection import Projector, add, current, load_and_hold
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import STEPS, VisitStatus
@@ -366,9 +360,6 @@ async def _hold_named_by(
         officials.update(item.official_ids)
         if item.venue_id is not None:
             venues.add(item.venue_id)
-    held = session.info.get(HELD_IN_TRANSACTION, {})
-    officials = {o for o in officials if (Official, o) not in held}
-    venues = {v for v in venues if (Venue, v) not in held}
     if officials:
         await load_and_hold(session, Official, officials)
     if venues:

@@ -80,8 +80,9 @@ KEYS_PER_QUERY = 1000
 
 async def load_and_hold(session: AsyncSession, model: type[Record], keys: Iterable[object]) -> None:
     """A prefetch's query: the records of `model` with these primary keys, held (the others
-    noted absent)."""
-    wanted = sorted(set(keys), key=str)
+    noted absent). Keys this transaction holds already are not asked for again."""
+    held = _held(session)
+    wanted = sorted({key for key in keys if (model, key) not in held}, key=str)
     column = getattr(model, _primary_key(model))
     for start in range(0, len(wanted), KEYS_PER_QUERY):
         chunk = wanted[start : start + KEYS_PER_QUERY]
