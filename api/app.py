@@ -6,12 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning import __version__
-from twinning.api import security
+from twinning.api import problems, security
 from twinning.api.deps import get_current_user
 from twinning.api.routes import (
     city_events,
@@ -48,7 +48,8 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     contacts.router,
     exchanges.router,
     trips.router,
-    protocol.router,
+    protocol.officials,
+    protocol.venues,
     visits.router,
     city_events.router,
     invitations.router,
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     for router in AUTHENTICATED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_user)])
     security.install(app, settings)
+    problems.install(app)
     feeds.hide_feed_secrets_in_access_log()
 
     @app.exception_handler(OperationalError)
@@ -112,21 +114,14 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         # The pool reconnects by itself (pre-ping) once the database is back.
         log.warning("database unavailable: %s", type(exc).__name__)
-        return JSONResponse(
-            {"detail": "the database is unavailable; nothing was changed, retry shortly"},
-            status.HTTP_503_SERVICE_UNAVAILABLE,
+        return problems.answer(
+            problems.unavailable("the database is unavailable; nothing was changed, retry shortly"),
             headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(NotSettled)
     async def _not_settled(_request: Request, exc: NotSettled) -> JSONResponse:
-        return JSONResponse(
-            {"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
-        )
-
-    @app.exception_handler(auth.Conflict)
-    async def _conflict(_request: Request, exc: auth.Conflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status.HTTP_409_CONFLICT)
+        return problems.answer(problems.unavailable(str(exc)), headers={"Retry-After": "1"})
 
     return app
 

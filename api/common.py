@@ -1,19 +1,33 @@
-"""Shared pieces of the routers: what a command answers (202 with the event id), paging."""
+"""What every router shares, in one place that routes import (never one another):
 
-from __future__ import annotations
+- `Command`: what a command route needs (session, actor, outbox doorbell, response) and the
+  one way it answers, `accept`: commit, wake the relay, `202 {id, event_id}` with `Location`;
+- `Accepted` and `CompletionAccepted`, the bodies of that answer;
+- `register_routes`, the factory of every register's CRUD-like routes (partners, missions,
+  contacts, officials, venues): register, update, read one, list;
+- `REFUSALS`, the error answers a route documents (`twinning.refusals.Problem`).
 
-from typing import Annotated
+This module evaluates annotations eagerly (no `from __future__ import annotations`): FastAPI
+must see the factory's model classes, which are local variables, not module names.
+"""
 
-from fastapi import Query, Response
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Path, Query, Response, params, status
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
+from twinning.api.language import get_language
+from twinning.db import Page
+from twinning.refusals import NotFound, problem_responses
 from twinning.streams.events import Event
-from twinning.streams.outbox import OutboxSignal
 
-Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items.")]
-Year = Annotated[int, Query(ge=1900, le=2200)]
-CountryFilter = Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 code")]
+T = TypeVar("T")
+
+#: The error answers of a command: unknown id, state or booking conflict, invalid field.
+REFUSALS = problem_responses(404, 409, 422)
 
 
 class Accepted(BaseModel):
@@ -23,16 +37,156 @@ class Accepted(BaseModel):
     event_id: str
 
 
-async def accept(
-    event: Event,
+class CompletionAccepted(Accepted):
+    """A completion, and the exchange it recorded with partner cities (none without them)."""
+
+    exchange_id: str | None = None
+    exchange_event_id: str | None = None
+
+    @classmethod
+    def of(cls, completed: Event, exchange: Event | None, *, id: str) -> "CompletionAccepted":
+        return cls(
+            id=id,
+            event_id=completed.event_id,
+            exchange_id=exchange.aggregate_id if exchange is not None else None,
+            exchange_event_id=exchange.event_id if exchange is not None else None,
+        )
+
+
+class CommandScope:
+    """What a command route needs: the session, the acting staff member, the relay's doorbell
+    and the response (for `Location`)."""
+
+    def __init__(
+        self,
+        db_session: DbSession,
+        actor: StaffActor,
+        doorbell: OutboxDoorbell,
+        response: Response,
+    ) -> None:
+        self.db_session = db_session
+        self.actor = actor
+        self.doorbell = doorbell
+        self.response = response
+
+    async def run(self, action: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
+        """Call a domain command with this request's session and actor: `action(db_session=,
+        actor=, **arguments)`."""
+        return await action(db_session=self.db_session, actor=self.actor, **arguments)
+
+    async def commit(self, location: str) -> None:
+        """Commit the command's events, wake the relay, and point to the resource."""
+        await self.db_session.commit()
+        self.doorbell.notify()
+        self.response.headers["Location"] = location
+
+    async def accept(self, event: Event, *, location: str, id: str | None = None) -> Accepted:
+        """Commit, and answer with the resource's id (the event's aggregate unless given)."""
+        await self.commit(location)
+        return Accepted(id=id or event.aggregate_id, event_id=event.event_id)
+
+
+Command = Annotated[CommandScope, Depends()]
+
+#: What a command route declares: 202 with `Accepted`, and the refusals it may answer.
+COMMAND: dict[str, Any] = {
+    "status_code": status.HTTP_202_ACCEPTED,
+    "response_model": Accepted,
+    "responses": REFUSALS,
+}
+#: What a route that reads one record declares: 404 when there is none.
+READ_ONE: dict[str, Any] = {"responses": problem_responses(404)}
+
+
+def _no_language() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Register:
+    """What a register's routes speak: the command bodies, what a read returns, the list's
+    filters (a `Page`)."""
+
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    filters: type[Page]
+
+
+def register_routes(
+    router: APIRouter,
+    service: ModuleType,
+    models: Register,
     *,
-    db_session: AsyncSession,
-    doorbell: OutboxSignal,
-    response: Response,
-    location: str,
-) -> Accepted:
-    """Commit the command's transaction, wake the relay, and point to the resource."""
-    await db_session.commit()
-    doorbell.notify()
-    response.headers["Location"] = location
-    return Accepted(id=event.aggregate_id, event_id=event.event_id)
+    kind: str,
+    localized_view: Callable[[Any, str], BaseModel] | None = None,
+    read_dependencies: Sequence[params.Depends] = (),
+) -> None:
+    """Add a register's `POST ""`, `PATCH "/{noun}_id"`, `GET "/{noun}_id"` and `GET ""` to
+    `router` (whose prefix is the register's path, `/partners` for the noun `partner`).
+
+    The domain `service` module names its commands and queries after the noun, keyword-only
+    as every service function: `register_<noun>(db_session=, data=, actor=)`,
+    `update_<noun>(db_session=, <noun>_id=, data=, actor=)` (which raises `NotFound`),
+    `get_<noun>(db_session=, <noun>_id=)` (None when unknown: answered `NotFound(kind, id)`)
+    and `list_<noun>s(db_session=, query=)`. A read returns `read.model_validate(entity)`, or
+    with `localized_view`, `localized_view(entity, language)` in the language the caller
+    reads (`?lang=`, Accept-Language); `read_dependencies` guard the reads (personal data)."""
+    noun = router.prefix.strip("/").removesuffix("s")
+    register_command: Callable[..., Awaitable[Event]] = getattr(service, f"register_{noun}")
+    update_command: Callable[..., Awaitable[Event]] = getattr(service, f"update_{noun}")
+    get_query: Callable[..., Awaitable[Any]] = getattr(service, f"get_{noun}")
+    list_query: Callable[..., Awaitable[Sequence[Any]]] = getattr(service, f"list_{noun}s")
+    create, update, read, filters = models.create, models.update, models.read, models.filters
+    id_key = f"{noun}_id"
+    name = noun
+    prefix = router.prefix
+    EntityId = Annotated[str, Path(alias=id_key, max_length=100)]
+    localized = localized_view is not None
+    Language = Annotated[str | None, Depends(get_language if localized else _no_language)]
+
+    def show(entity: Any, language: str | None) -> BaseModel:
+        if localized_view is None or language is None:
+            return read.model_validate(entity)
+        return localized_view(entity, language)
+
+    @router.post("", name=f"register_{name}", **COMMAND)
+    async def register(data: create, command: Command) -> Accepted:  # type: ignore[valid-type]
+        event = await command.run(register_command, data=data)
+        return await command.accept(event, location=f"{prefix}/{event.aggregate_id}")
+
+    @router.patch(f"/{{{id_key}}}", name=f"update_{name}", **COMMAND)
+    async def change(
+        entity_id: EntityId,
+        data: update,  # type: ignore[valid-type]
+        command: Command,
+    ) -> Accepted:
+        event = await command.run(update_command, data=data, **{id_key: entity_id})
+        return await command.accept(event, location=f"{prefix}/{entity_id}", id=entity_id)
+
+    @router.get(
+        f"/{{{id_key}}}",
+        name=f"get_{name}",
+        response_model=read,
+        dependencies=list(read_dependencies),
+        **READ_ONE,
+    )
+    async def get_one(entity_id: EntityId, db_session: DbSession, language: Language) -> Any:
+        entity = await get_query(db_session=db_session, **{id_key: entity_id})
+        if entity is None:
+            raise NotFound(kind, entity_id)
+        return show(entity, language)
+
+    @router.get(
+        "",
+        name=f"list_{name}s",
+        response_model=list[read],  # type: ignore[valid-type]
+        dependencies=list(read_dependencies),
+    )
+    async def list_all(
+        query: Annotated[filters, Query()],  # type: ignore[valid-type]
+        db_session: DbSession,
+        language: Language,
+    ) -> Any:
+        found = await list_query(db_session=db_session, query=query)
+        return [show(entity, language) for entity in found]

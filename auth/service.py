@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.auth.models import ApiToken, User
 from twinning.auth.schemas import Role, UserCreate, UserUpdate
 from twinning.db import utcnow
+from twinning.refusals import Conflict
 
 TOKEN_MARK = "twn_"
 PREFIX_LENGTH = 12
@@ -42,10 +43,6 @@ class Principal:
         return f"user:{self.name}"
 
 
-class Conflict(Exception):
-    """The change contradicts the current users or tokens (answered with 409)."""
-
-
 def new_token() -> str:
     return TOKEN_MARK + secrets.token_urlsafe(32)
 
@@ -59,7 +56,7 @@ def token_digest(token: str) -> str:
 
 async def create_user(*, db_session: AsyncSession, data: UserCreate, created_by: str) -> User:
     if await get_user_by_name(db_session=db_session, name=data.name) is not None:
-        raise Conflict(f"a user named {data.name!r} exists already")
+        raise Conflict("a user named '%(name)s' exists already", name=data.name)
     user = User(
         id=str(uuid.uuid4()), name=data.name, role=data.role, active=True, created_by=created_by
     )
@@ -89,7 +86,11 @@ async def update_user(*, db_session: AsyncSession, user: User, data: UserUpdate)
             User.role == Role.admin, User.active.is_(True), User.id != user.id
         )
         if await db_session.scalar(other_admins.limit(1)) is None:
-            raise Conflict(f"{user.name!r} is the last active admin; make another admin first")
+            raise Conflict(
+                "'%(name)s' is the last active admin; make another admin first",
+                current_state="last-active-admin",
+                name=user.name,
+            )
     user.role, user.active = role, active
     await db_session.flush()
     return user
@@ -108,7 +109,9 @@ async def issue_token(
 ) -> tuple[ApiToken, str]:
     """Store a new token of `user` (random unless `token` is given); returns it with the row."""
     if not user.active:
-        raise Conflict(f"user {user.name!r} is deactivated")
+        raise Conflict(
+            "user '%(name)s' is deactivated", current_state="deactivated", name=user.name
+        )
     token = token or new_token()
     row = ApiToken(
         id=str(uuid.uuid4()),

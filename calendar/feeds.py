@@ -90,8 +90,11 @@ async def feed_name(*, db_session: AsyncSession, audience: Audience) -> str | No
     """The feed's name in the current locale; None when its official or partner is unknown."""
     if audience.kind == OFFICE:
         return str(labels.OFFICE_CALENDAR)
-    model = Official if audience.kind == "official" else PartnerCity
-    record = await db_session.get(model, audience.id)
+    record: Official | PartnerCity | None = (
+        await db_session.get(Official, audience.id)
+        if audience.kind == "official"
+        else await db_session.get(PartnerCity, audience.id)
+    )
     if record is None:
         return None
     name = localized(record.names) or ""

@@ -37,14 +37,33 @@ from twinning.db import insert_or_update
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
     INVITATIONS,
+    CityEventCancelled,
+    CityEventCompleted,
+    CityEventScheduled,
+    CityEventUpdated,
     Event,
+    ExchangeRecorded,
+    ForeignMissionRegistered,
+    ForeignMissionUpdated,
+    InvitationSent,
+    InvitationWithdrawn,
     InviteeKind,
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
+    OfficialRegistered,
+    OfficialUpdated,
     PartnerCityRegistered,
     PartnerCityUpdated,
     PartnerStatus,
+    Payload,
+    TripCancelled,
+    TripCompleted,
+    TripPlanned,
+    TripUpdated,
+    Update,
+    VenueRegistered,
+    VenueUpdated,
 )
 from twinning.streams.projection import Projector, add, current, load_and_hold
 from twinning.trips.models import Trip, TripLeg
@@ -654,18 +673,15 @@ def _named(ref_kind: str) -> Any:
     async def handle(session: AsyncSession, event: Event) -> None:
         ref = f"{ref_kind}:{event.aggregate_id}"
         await refresh_referencing(session, ref, event)
-        if event.type.endswith("Updated") and "names" in event.payload.model_fields_set:
+        if isinstance(event.payload, Update) and "names" in event.payload.model_fields_set:
             bump_versions(session, [ref])
 
     return handle
 
 
-projector.on("OfficialRegistered")(_named("official"))
-projector.on("OfficialUpdated")(_named("official"))
-projector.on("VenueRegistered")(_named("venue"))
-projector.on("ForeignMissionRegistered")(_named("mission"))
-projector.on("ForeignMissionUpdated")(_named("mission"))
-projector.on("VenueUpdated")(_named("venue"))
+projector.on(OfficialRegistered, OfficialUpdated)(_named("official"))
+projector.on(VenueRegistered, VenueUpdated)(_named("venue"))
+projector.on(ForeignMissionRegistered, ForeignMissionUpdated)(_named("mission"))
 
 
 async def _visit_changed(session: AsyncSession, event: Event) -> None:
@@ -681,13 +697,10 @@ async def _visit_changed(session: AsyncSession, event: Event) -> None:
         await refresh(session, "itinerary", item_id, event)
 
 
-for _step in STEPS:
-    projector.on(_step.event.__name__)(_visit_changed)
+projector.on(*(step.event for step in STEPS))(_visit_changed)
 
 
-@projector.on("ItineraryItemAdded")
-@projector.on("ItineraryItemChanged")
-@projector.on("ItineraryItemRemoved")
+@projector.on(ItineraryItemAdded, ItineraryItemChanged, ItineraryItemRemoved)
 async def itinerary_item(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, ItineraryItemAdded | ItineraryItemChanged | ItineraryItemRemoved)
@@ -724,8 +737,7 @@ async def _referenced(session: AsyncSession, ref: str) -> bool:
     return bool(referencing[ref])
 
 
-projector.on("PartnerCityRegistered")(_partner_changed)
-projector.on("PartnerCityUpdated")(_partner_changed)
+projector.on(PartnerCityRegistered, PartnerCityUpdated)(_partner_changed)
 
 
 def _refresher(kind: str) -> Any:
@@ -737,18 +749,17 @@ def _refresher(kind: str) -> Any:
     return handle
 
 
-SOURCE_EVENTS = {
+SOURCE_EVENTS: dict[str, tuple[type[Payload], ...]] = {
     "city-event": (
-        "CityEventScheduled",
-        "CityEventUpdated",
-        "CityEventCancelled",
-        "CityEventCompleted",
-        "InvitationSent",
-        "InvitationWithdrawn",
+        CityEventScheduled,
+        CityEventUpdated,
+        CityEventCancelled,
+        CityEventCompleted,
+        InvitationSent,
+        InvitationWithdrawn,
     ),
-    "trip": ("TripPlanned", "TripUpdated", "TripCompleted", "TripCancelled"),
-    "exchange": ("ExchangeRecorded",),
+    "trip": (TripPlanned, TripUpdated, TripCompleted, TripCancelled),
+    "exchange": (ExchangeRecorded,),
 }
-for _kind, _types in SOURCE_EVENTS.items():
-    for _type in _types:
-        projector.on(_type)(_refresher(_kind))
+for _kind, _payloads in SOURCE_EVENTS.items():
+    projector.on(*_payloads)(_refresher(_kind))

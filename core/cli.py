@@ -72,8 +72,8 @@ def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
     """Run `work` in one database transaction, committed when it returns (for commands that
     change the database without the API); a refused change ends the command with its reason."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
-    from twinning.auth.service import Conflict
     from twinning.db import async_session_scope, make_async_engine
+    from twinning.refusals import Refusal
 
     async def run() -> T:
         engine = make_async_engine(settings.async_database_url)
@@ -86,7 +86,7 @@ def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
 
     try:
         return asyncio.run(run())
-    except Conflict as exc:
+    except Refusal as exc:
         raise _fail(str(exc)) from None
 
 

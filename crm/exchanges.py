@@ -1,4 +1,4 @@
-"""The exchange history for the API: record an exchange, read the history."""
+"""The exchange history for the API: read one exchange, list the history."""
 
 from __future__ import annotations
 
@@ -8,32 +8,25 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import Exchange, ExchangePartner
-from twinning.streams.events import ExchangeField
+from twinning.crm.schemas import ExchangeFilter
 
 
 async def get_exchange(*, db_session: AsyncSession, exchange_id: str) -> Exchange | None:
     return await db_session.get(Exchange, exchange_id)
 
 
-async def list_exchanges(
-    *,
-    db_session: AsyncSession,
-    partner_id: str | None = None,
-    field: ExchangeField | None = None,
-    year: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> Sequence[Exchange]:
+async def list_exchanges(*, db_session: AsyncSession, query: ExchangeFilter) -> Sequence[Exchange]:
     """Newest first."""
-    query = select(Exchange).order_by(Exchange.date.desc(), Exchange.id)
+    found = select(Exchange).order_by(Exchange.date.desc(), Exchange.id)
+    partner_id, field, year = query.partner_id, query.field, query.year
     if partner_id is not None:
-        query = query.where(
+        found = found.where(
             Exchange.id.in_(
                 select(ExchangePartner.exchange_id).where(ExchangePartner.partner_id == partner_id)
             )
         )
     if field is not None:
-        query = query.where(Exchange.field == field.value)
+        found = found.where(Exchange.field == field.value)
     if year is not None:
-        query = query.where(Exchange.date >= date(year, 1, 1), Exchange.date <= date(year, 12, 31))
-    return (await db_session.scalars(query.limit(limit).offset(offset))).all()
+        found = found.where(Exchange.date >= date(year, 1, 1), Exchange.date <= date(year, 12, 31))
+    return (await db_session.scalars(query.of(found))).all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,9 +29,6 @@ class PartnerCity(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {c.key: getattr(self, c.key) for c in self.__table__.columns}
 
 
 class ForeignMission(Base):

@@ -8,16 +8,14 @@ Every handler is deterministic from its event (times come from `event.occurred_a
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy import event as sqlalchemy_event
+from pydantic import AnyUrl
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from twinning.crm.models import (
     Contact,
     Exchange,
@@ -28,9 +26,20 @@ from twinning.crm.models import (
     PartnerExchangeCount,
 )
 from twinning.db import Base
-from twinning.streams.events import Event, ExchangeRecorded
+from twinning.streams.events import (
+    ContactErased,
+    ContactRegistered,
+    ContactUpdated,
+    Event,
+    ExchangeRecorded,
+    ForeignMissionRegistered,
+    ForeignMissionUpdated,
+    PartnerCityRegistered,
+    PartnerCityUpdated,
+    Payload,
+)
 from twinning.streams.projection import Park, Projector, add, current, forget, load_and_hold
-from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
+from twinning.streams.redaction import redact
 
 
 async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -38,7 +47,7 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
     it records exchanges with: one query per kind, and those not registered yet noted."""
     wanted: dict[type[Base], set[str]] = {}
     for event in events:
-        model = REGISTERS.get(event.type)
+        model = REGISTERS.get(type(event.payload))
         if model is not None:
             wanted.setdefault(model, set()).add(event.aggregate_id)
         if isinstance(event.payload, ExchangeRecorded):
@@ -61,32 +70,39 @@ projector = Projector(
     prefetch=_prefetch,
 )
 
-#: The record each registration or update event is about.
-REGISTERS: dict[str, type[Base]] = {
-    f"{name}{change}": model
-    for name, model in (
-        ("PartnerCity", PartnerCity),
-        ("ForeignMission", ForeignMission),
-        ("Contact", Contact),
-    )
-    for change in ("Registered", "Updated")
+#: The record each registration or update is about.
+REGISTERS: dict[type[Payload], type[Base]] = {
+    PartnerCityRegistered: PartnerCity,
+    PartnerCityUpdated: PartnerCity,
+    ForeignMissionRegistered: ForeignMission,
+    ForeignMissionUpdated: ForeignMission,
+    ContactRegistered: Contact,
+    ContactUpdated: Contact,
 }
 
 # Multilingual fields: an update adds or replaces languages instead of replacing the whole text.
 MULTILINGUAL = frozenset({"names", "address"})
-DATES = frozenset({"agreement_date"})
 
 
-def _value(key: str, value: Any) -> Any:
-    return date.fromisoformat(value) if key in DATES and isinstance(value, str) else value
+def _column_value(value: Any) -> Any:
+    """A payload's value as its column holds it: a URL as text, a kind or status as its
+    value; dates, text, lists and mappings as they are (`model_dump` makes a nested model,
+    the location, a mapping)."""
+    if isinstance(value, AnyUrl):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
-def _apply_facts(row: Base, facts: dict[str, Any], *, merge: bool) -> None:
-    for key, value in facts.items():
-        current = getattr(row, key, None)
+def _apply_facts(row: Base, payload: Payload, *, merge: bool) -> None:
+    """Copy the facts of a registration (all of them, defaults included) or of an update (the
+    fields it names) onto the row."""
+    for key, fact in payload.model_dump(exclude_unset=payload.partial).items():
+        value, current = _column_value(fact), getattr(row, key, None)
         if merge and key in MULTILINGUAL and value is not None and current is not None:
             value = {**current, **value}
-        setattr(row, key, _value(key, value))
+        setattr(row, key, value)
 
 
 async def _registered(session: AsyncSession, model: type[Any], event: Event) -> None:
@@ -94,7 +110,7 @@ async def _registered(session: AsyncSession, model: type[Any], event: Event) -> 
     row = await current(session, model, event.aggregate_id)
     if row is None:
         row = add(session, model(id=event.aggregate_id, registered_at=event.occurred_at, version=0))
-    _apply_facts(row, event.payload.to_json(), merge=False)
+    _apply_facts(row, event.payload, merge=False)
     row.updated_at = event.occurred_at
     row.version += 1
 
@@ -103,37 +119,37 @@ async def _updated(session: AsyncSession, model: type[Any], event: Event, what: 
     row = await current(session, model, event.aggregate_id)
     if row is None:
         raise Park(event.aggregate_id, f"{what} {event.aggregate_id} is not registered yet")
-    _apply_facts(row, event.payload.to_json(), merge=True)
+    _apply_facts(row, event.payload, merge=True)
     row.updated_at = max(row.updated_at, event.occurred_at)
     row.version += 1
 
 
-@projector.on("PartnerCityRegistered")
+@projector.on(PartnerCityRegistered)
 async def partner_city_registered(session: AsyncSession, event: Event) -> None:
     await _registered(session, PartnerCity, event)
 
 
-@projector.on("PartnerCityUpdated")
+@projector.on(PartnerCityUpdated)
 async def partner_city_updated(session: AsyncSession, event: Event) -> None:
     await _updated(session, PartnerCity, event, "partner city")
 
 
-@projector.on("ForeignMissionRegistered")
+@projector.on(ForeignMissionRegistered)
 async def foreign_mission_registered(session: AsyncSession, event: Event) -> None:
     await _registered(session, ForeignMission, event)
 
 
-@projector.on("ForeignMissionUpdated")
+@projector.on(ForeignMissionUpdated)
 async def foreign_mission_updated(session: AsyncSession, event: Event) -> None:
     await _updated(session, ForeignMission, event, "foreign mission")
 
 
-@projector.on("ContactRegistered")
+@projector.on(ContactRegistered)
 async def contact_registered(session: AsyncSession, event: Event) -> None:
     await _registered(session, Contact, event)
 
 
-@projector.on("ContactUpdated")
+@projector.on(ContactUpdated)
 async def contact_updated(session: AsyncSession, event: Event) -> None:
     await _updated(session, Contact, event, "contact")
 
@@ -141,66 +157,34 @@ async def contact_updated(session: AsyncSession, event: Event) -> None:
 # --- erasure ----------------------------------------------------------------------------
 
 ERASED = "[erased]"
+#: The contact events whose stored copies carry personal data.
+PERSONAL = (ContactRegistered, ContactUpdated)
 
 
-def _redacted(body: str) -> str:
-    """The stored event without its personal data; it still decodes, so a rebuild replays it
-    (and the erasure that follows removes what it creates)."""
-    envelope = json.loads(body)
+def _erased(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a stored contact event keeps: the partner or mission it belongs to and a name
+    that says it was erased (a valid payload still: a rebuild replays it, and the erasure
+    that follows removes what it creates)."""
     kept = {
-        key: envelope["payload"][key]
-        for key in ("partner_id", "mission_id")
-        if envelope["payload"].get(key) is not None
+        key: payload[key] for key in ("partner_id", "mission_id") if payload.get(key) is not None
     }
-    envelope["payload"] = {**kept, "name": ERASED}
-    return json.dumps(envelope, ensure_ascii=False)
+    return {**kept, "name": ERASED}
 
 
-PERSONAL = ("ContactRegistered", "ContactUpdated")
-ERASED_IN_TRANSACTION = "twinning.crm.erased_contacts"
-
-
-def _redact_stored_copies(session: Session, contact_ids: Iterable[str]) -> None:
-    ids = list(contact_ids)
-    for table in (ArchivedEvent, OutboxEvent):
-        rows = session.execute(
-            select(table.event_id, table.body).where(
-                table.aggregate_id.in_(ids), table.type.in_(PERSONAL)
-            )
-        )
-        for event_id, body in rows.all():
-            session.execute(
-                update(table).where(table.event_id == event_id).values(body=_redacted(body))
-            )
-
-
-def _redact_before_commit(session: Session) -> None:
-    _redact_stored_copies(session, session.info.pop(ERASED_IN_TRANSACTION, ()))
-
-
-@projector.on("ContactErased")
+@projector.on(ContactErased)
 async def contact_erased(session: AsyncSession, event: Event) -> None:
     """Right to erasure: the contact leaves the read model, and the copies of its earlier
     events kept in this database (archive, outbox, parked) lose their personal data."""
     contact_id = event.aggregate_id
     await session.execute(delete(Contact).where(Contact.id == contact_id))
     forget(session, Contact, contact_id)
-    await session.execute(delete(ParkedEvent).where(ParkedEvent.waits_for == contact_id))
-    await session.run_sync(_redact_stored_copies, [contact_id])
-    # A batch's events are archived after all its handlers ran, so a registration erased in
-    # the same batch is not in the archive yet: redact once more just before the commit.
-    erased = session.info.setdefault(ERASED_IN_TRANSACTION, set())
-    if not erased:
-        sqlalchemy_event.listen(
-            session.sync_session, "before_commit", _redact_before_commit, once=True
-        )
-    erased.add(contact_id)
+    await redact(session, [contact_id], PERSONAL, _erased)
 
 
 # --- exchanges and the figures derived from them -----------------------------------------
 
 
-@projector.on("ExchangeRecorded")
+@projector.on(ExchangeRecorded)
 async def exchange_recorded(session: AsyncSession, event: Event) -> None:
     """Add the exchange to the history (a second record of the same exchange replaces the
     first) and recount the figures of every partner it touches."""

@@ -4,9 +4,10 @@ exchanges and the figures derived from them."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+from twinning.db import Page
 from twinning.i18n import country_name, localized
 from twinning.streams.events import (
     ContactRegistered,
@@ -32,6 +33,34 @@ ForeignMissionUpdate = ForeignMissionUpdated
 ContactCreate = ContactRegistered
 ContactUpdate = ContactUpdated
 ExchangeCreate = ExchangeRecorded
+
+CountryFilter = Annotated[str | None, Field(pattern="^[A-Za-z]{2}$", description="ISO 3166 code")]
+IdFilter = Annotated[str | None, Field(max_length=100)]
+Year = Annotated[int, Field(ge=1900, le=2200)]
+
+
+class PartnerFilter(Page):
+    kind: PartnerKind | None = None
+    country: CountryFilter = None
+    status: PartnerStatus | None = None
+
+
+class MissionFilter(Page):
+    kind: MissionKind | None = None
+    country: CountryFilter = None
+
+
+class ContactFilter(Page):
+    partner_id: IdFilter = None
+    mission_id: IdFilter = None
+
+
+class ExchangeFilter(Page):
+    """Newest first."""
+
+    partner_id: IdFilter = None
+    field: ExchangeField | None = None
+    year: Year | None = None
 
 
 class LocalizedNames(BaseModel):

@@ -5,33 +5,28 @@ Partner cities, foreign missions and contacts; exchanges are in `twinning.crm.ex
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import Contact, ForeignMission, PartnerCity
-from twinning.streams import outbox
-from twinning.streams.events import (
-    ContactErased,
-    Event,
-    MissionKind,
-    PartnerKind,
-    PartnerStatus,
-    Payload,
-    new_event,
+from twinning.crm.schemas import (
+    ContactCreate,
+    ContactFilter,
+    ContactUpdate,
+    ExchangeCreate,
+    ForeignMissionCreate,
+    ForeignMissionUpdate,
+    MissionFilter,
+    PartnerCityCreate,
+    PartnerCityUpdate,
+    PartnerFilter,
 )
+from twinning.refusals import NotFound
+from twinning.streams import outbox
+from twinning.streams.events import ContactErased, Event
 from twinning.streams.store import OutboxEvent
-
-
-def record(
-    *, db_session: AsyncSession, data: Payload, actor: str, aggregate_id: str | None = None
-) -> Event:
-    """Record the event of a command in the outbox; a new aggregate gets a new id."""
-    event = new_event(data, aggregate_id=aggregate_id or str(uuid.uuid4()), actor=actor)
-    outbox.record(db_session, event)
-    return event
 
 
 async def _exists(
@@ -53,35 +48,44 @@ async def partner_exists(*, db_session: AsyncSession, partner_id: str) -> bool:
     return await _exists(db_session, PartnerCity, partner_id, "PartnerCityRegistered")
 
 
-async def unknown_partners(*, db_session: AsyncSession, partner_ids: Sequence[str]) -> list[str]:
-    return [
+async def require_partners(*, db_session: AsyncSession, partner_ids: Sequence[str]) -> None:
+    """Refuse with `NotFound` naming every partner city that is not registered."""
+    unknown = [
         p
         for p in dict.fromkeys(partner_ids)
         if not await partner_exists(db_session=db_session, partner_id=p)
     ]
+    if unknown:
+        raise NotFound("partner city", *unknown, plural=True)
+
+
+async def register_partner(
+    *, db_session: AsyncSession, data: PartnerCityCreate, actor: str
+) -> Event:
+    return outbox.record(db_session, data, actor=actor)
+
+
+async def update_partner(
+    *, db_session: AsyncSession, partner_id: str, data: PartnerCityUpdate, actor: str
+) -> Event:
+    if not await partner_exists(db_session=db_session, partner_id=partner_id):
+        raise NotFound("partner city", partner_id)
+    return outbox.record(db_session, data, aggregate_id=partner_id, actor=actor)
 
 
 async def get_partner(*, db_session: AsyncSession, partner_id: str) -> PartnerCity | None:
     return await db_session.get(PartnerCity, partner_id)
 
 
-async def list_partners(
-    *,
-    db_session: AsyncSession,
-    kind: PartnerKind | None = None,
-    country: str | None = None,
-    status: PartnerStatus | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> Sequence[PartnerCity]:
-    query = select(PartnerCity).order_by(PartnerCity.country, PartnerCity.id)
-    if kind is not None:
-        query = query.where(PartnerCity.kind == kind.value)
-    if country is not None:
-        query = query.where(PartnerCity.country == country.upper())
-    if status is not None:
-        query = query.where(PartnerCity.status == status.value)
-    return (await db_session.scalars(query.limit(limit).offset(offset))).all()
+async def list_partners(*, db_session: AsyncSession, query: PartnerFilter) -> Sequence[PartnerCity]:
+    found = select(PartnerCity).order_by(PartnerCity.country, PartnerCity.id)
+    if query.kind is not None:
+        found = found.where(PartnerCity.kind == query.kind.value)
+    if query.country is not None:
+        found = found.where(PartnerCity.country == query.country.upper())
+    if query.status is not None:
+        found = found.where(PartnerCity.status == query.status.value)
+    return (await db_session.scalars(query.of(found))).all()
 
 
 # --- foreign missions ---------------------------------------------------------------------
@@ -91,24 +95,33 @@ async def mission_exists(*, db_session: AsyncSession, mission_id: str) -> bool:
     return await _exists(db_session, ForeignMission, mission_id, "ForeignMissionRegistered")
 
 
+async def register_mission(
+    *, db_session: AsyncSession, data: ForeignMissionCreate, actor: str
+) -> Event:
+    return outbox.record(db_session, data, actor=actor)
+
+
+async def update_mission(
+    *, db_session: AsyncSession, mission_id: str, data: ForeignMissionUpdate, actor: str
+) -> Event:
+    if not await mission_exists(db_session=db_session, mission_id=mission_id):
+        raise NotFound("foreign mission", mission_id)
+    return outbox.record(db_session, data, aggregate_id=mission_id, actor=actor)
+
+
 async def get_mission(*, db_session: AsyncSession, mission_id: str) -> ForeignMission | None:
     return await db_session.get(ForeignMission, mission_id)
 
 
 async def list_missions(
-    *,
-    db_session: AsyncSession,
-    kind: MissionKind | None = None,
-    country: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    *, db_session: AsyncSession, query: MissionFilter
 ) -> Sequence[ForeignMission]:
-    query = select(ForeignMission).order_by(ForeignMission.country, ForeignMission.id)
-    if kind is not None:
-        query = query.where(ForeignMission.kind == kind.value)
-    if country is not None:
-        query = query.where(ForeignMission.country == country.upper())
-    return (await db_session.scalars(query.limit(limit).offset(offset))).all()
+    found = select(ForeignMission).order_by(ForeignMission.country, ForeignMission.id)
+    if query.kind is not None:
+        found = found.where(ForeignMission.kind == query.kind.value)
+    if query.country is not None:
+        found = found.where(ForeignMission.country == query.country.upper())
+    return (await db_session.scalars(query.of(found))).all()
 
 
 # --- contacts (personal data) ---------------------------------------------------------------
@@ -121,21 +134,48 @@ async def get_contact(*, db_session: AsyncSession, contact_id: str) -> Contact |
     return await db_session.get(Contact, contact_id)
 
 
-def erase_contact(*, db_session: AsyncSession, contact_id: str, actor: str) -> Event:
-    return record(db_session=db_session, data=ContactErased(), actor=actor, aggregate_id=contact_id)
+async def _existing_contact(db_session: AsyncSession, contact_id: str) -> Contact:
+    contact = await get_contact(db_session=db_session, contact_id=contact_id)
+    if contact is None:
+        raise NotFound("contact", contact_id)
+    return contact
 
 
-async def list_contacts(
-    *,
-    db_session: AsyncSession,
-    partner_id: str | None = None,
-    mission_id: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> Sequence[Contact]:
-    query = select(Contact).order_by(Contact.name, Contact.id)
-    if partner_id is not None:
-        query = query.where(Contact.partner_id == partner_id)
-    if mission_id is not None:
-        query = query.where(Contact.mission_id == mission_id)
-    return (await db_session.scalars(query.limit(limit).offset(offset))).all()
+async def register_contact(*, db_session: AsyncSession, data: ContactCreate, actor: str) -> Event:
+    """A contact of a registered partner city or foreign mission."""
+    if data.partner_id is not None:
+        await require_partners(db_session=db_session, partner_ids=[data.partner_id])
+    if data.mission_id is not None and not await mission_exists(
+        db_session=db_session, mission_id=data.mission_id
+    ):
+        raise NotFound("foreign mission", data.mission_id)
+    return outbox.record(db_session, data, actor=actor)
+
+
+async def update_contact(
+    *, db_session: AsyncSession, contact_id: str, data: ContactUpdate, actor: str
+) -> Event:
+    await _existing_contact(db_session, contact_id)
+    return outbox.record(db_session, data, aggregate_id=contact_id, actor=actor)
+
+
+async def erase_contact(*, db_session: AsyncSession, contact_id: str, actor: str) -> Event:
+    await _existing_contact(db_session, contact_id)
+    return outbox.record(db_session, ContactErased(), aggregate_id=contact_id, actor=actor)
+
+
+async def list_contacts(*, db_session: AsyncSession, query: ContactFilter) -> Sequence[Contact]:
+    found = select(Contact).order_by(Contact.name, Contact.id)
+    if query.partner_id is not None:
+        found = found.where(Contact.partner_id == query.partner_id)
+    if query.mission_id is not None:
+        found = found.where(Contact.mission_id == query.mission_id)
+    return (await db_session.scalars(query.of(found))).all()
+
+
+# --- exchanges (the history is read in `twinning.crm.exchanges`) ----------------------------
+
+
+async def record_exchange(*, db_session: AsyncSession, data: ExchangeCreate, actor: str) -> Event:
+    await require_partners(db_session=db_session, partner_ids=data.partner_ids)
+    return outbox.record(db_session, data, actor=actor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from babel.support import LazyProxy
 from twinning.i18n.formatting import format_number
@@ -55,7 +56,7 @@ ACTIVITY_KIND_LABELS: Mapping[str, LazyProxy] = {
     "exchange": L_("Exchange"),
 }
 
-_ENUM_LABELS: Mapping[type[StrEnum], Mapping[StrEnum, LazyProxy]] = {
+_ENUM_LABELS: Mapping[type[StrEnum], Mapping[Any, LazyProxy]] = {
     PartnerKind: PARTNER_KIND_LABELS,
     ExchangeField: EXCHANGE_FIELD_LABELS,
     ExchangeDirection: EXCHANGE_DIRECTION_LABELS,

@@ -77,7 +77,7 @@ def _touch(row: CityEvent | Invitation, event: Event) -> None:
     row.version += 1
 
 
-@projector.on("CityEventScheduled")
+@projector.on(CityEventScheduled)
 async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, CityEventScheduled)
     city_event = await session.get(CityEvent, event.aggregate_id)
@@ -94,7 +94,7 @@ async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
     _touch(city_event, event)
 
 
-@projector.on("CityEventUpdated")
+@projector.on(CityEventUpdated)
 async def city_event_updated(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, CityEventUpdated)
     city_event = await _city_event(session, event)
@@ -102,7 +102,7 @@ async def city_event_updated(session: AsyncSession, event: Event) -> None:
     _touch(city_event, event)
 
 
-@projector.on("CityEventCancelled")
+@projector.on(CityEventCancelled)
 async def city_event_cancelled(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, CityEventCancelled)
     city_event = await _city_event(session, event)
@@ -111,7 +111,7 @@ async def city_event_cancelled(session: AsyncSession, event: Event) -> None:
     _touch(city_event, event)
 
 
-@projector.on("CityEventCompleted")
+@projector.on(CityEventCompleted)
 async def city_event_completed(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, CityEventCompleted)
     city_event = await _city_event(session, event)
@@ -123,7 +123,7 @@ async def city_event_completed(session: AsyncSession, event: Event) -> None:
     _touch(city_event, event)
 
 
-@projector.on("InvitationSent")
+@projector.on(InvitationSent)
 async def invitation_sent(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, InvitationSent)
@@ -165,7 +165,7 @@ async def _invitation(session: AsyncSession, event: Event, invitation_id: str) -
     return invitation
 
 
-@projector.on("InvitationWithdrawn")
+@projector.on(InvitationWithdrawn)
 async def invitation_withdrawn(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, InvitationWithdrawn)
     invitation = await _invitation(session, event, event.payload.invitation_id)
@@ -174,7 +174,7 @@ async def invitation_withdrawn(session: AsyncSession, event: Event) -> None:
     _touch(invitation, event)
 
 
-@projector.on("RsvpRecorded")
+@projector.on(RsvpRecorded)
 async def rsvp_recorded(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, RsvpRecorded)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from twinning.db import Page
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
     CityEventCancelled,
@@ -32,6 +33,30 @@ InvitationWithdraw = Withdrawal
 RsvpCreate = Rsvp
 
 AnswerState = Literal["no-reply", "accepted-in-person", "accepted-by-video", "declined"]
+
+
+class CityEventFilter(Page):
+    """City events that touch the days `from`..`to` (inclusive, each in its own zone),
+    soonest first."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    starts_from: date | None = Field(
+        default=None, alias="from", description="Events on or after this day (in their own zone)."
+    )
+    until: date | None = Field(
+        default=None, alias="to", description="Events on or before this day (in their own zone)."
+    )
+    status: CityEventStatus | None = None
+    kind: CityEventKind | None = None
+
+    @field_validator("until")
+    @classmethod
+    def _not_before_from(cls, until: date | None, info: ValidationInfo) -> date | None:
+        starts_from = info.data.get("starts_from")
+        if until is not None and starts_from is not None and until < starts_from:
+            raise ValueError("must not be before 'from'")
+        return until
 
 
 class Invitee(BaseModel):

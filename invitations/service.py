@@ -2,7 +2,7 @@
 
 Commands settle the city event's aggregate first (`outbox.settle`), so that they validate
 against the state every earlier command produced, then record their events in the outbox.
-A refused command raises a `CommandRefused` that the API turns into 404, 409 or 422.
+A refused command raises a `twinning.refusals.Refusal` (404, 409 or 422).
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.support import LazyProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.crm.service import partner_exists
+from twinning.crm.service import require_partners
+from twinning.i18n import L_
 from twinning.invitations.models import (
     NO_REPLY,
     CityEvent,
@@ -28,6 +29,7 @@ from twinning.invitations.schemas import (
     CityEventCancel,
     CityEventComplete,
     CityEventCreate,
+    CityEventFilter,
     CityEventUpdate,
     InvitationsCreate,
     InvitationSummary,
@@ -35,11 +37,11 @@ from twinning.invitations.schemas import (
     RsvpCreate,
     UnansweredInvitation,
 )
+from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import (
     INVITATIONS,
     CityEventCompleted,
-    CityEventKind,
     Event,
     ExchangeDirection,
     ExchangeRecorded,
@@ -47,110 +49,78 @@ from twinning.streams.events import (
     InvitationSent,
     InvitationWithdrawn,
     InviteeKind,
-    Payload,
     RsvpAnswer,
     RsvpRecorded,
-    new_event,
 )
 
 ACCEPTED = (RsvpAnswer.ACCEPTED_IN_PERSON.value, RsvpAnswer.ACCEPTED_BY_VIDEO.value)
 
 
-class CommandRefused(Exception):
-    """A command that cannot be carried out; `message` says why, for the caller."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(CommandRefused):
-    pass
-
-
-class Conflict(CommandRefused):
-    """The command does not fit the current state; `details` name that state."""
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.details = details
-
-
-class InvalidInput(CommandRefused):
-    """The input is wrong given the current state (e.g. an end before the stored start)."""
-
-    def __init__(self, field: str, message: str, value: Any) -> None:
-        super().__init__(message)
-        self.field = field
-        self.value = value
-
-
 # --- commands ----------------------------------------------------------------------------
-
-
-def _record(db_session: AsyncSession, payload: Payload, *, aggregate_id: str, actor: str) -> Event:
-    event = new_event(payload, aggregate_id=aggregate_id, actor=actor)
-    outbox.record(db_session, event)
-    return event
 
 
 async def _current_city_event(db_session: AsyncSession, city_event_id: str) -> CityEvent:
     await outbox.settle(db_session, aggregate_ids=[city_event_id])
     city_event = await db_session.get(CityEvent, city_event_id)
     if city_event is None:
-        raise NotFound(f"city event {city_event_id} not found")
+        raise NotFound("city event", city_event_id)
     return city_event
 
 
-def _require_scheduled(city_event: CityEvent, step: str) -> None:
+def _require_scheduled(city_event: CityEvent, step: LazyProxy) -> None:
     if city_event.status != CityEventStatus.SCHEDULED:
         raise Conflict(
-            f"city event {city_event.id} is {city_event.status}: {step} is not possible",
-            current_status=city_event.status,
+            "city event %(id)s is %(state)s: %(step)s is not possible",
+            current_state=city_event.status,
+            id=city_event.id,
+            state=city_event.status,
+            step=step,
         )
 
 
-def _require_not_started(city_event: CityEvent, now: datetime, step: str) -> None:
+def _require_not_started(city_event: CityEvent, now: datetime, step: LazyProxy) -> None:
     if now >= city_event.starts_at:
         raise Conflict(
-            f"city event {city_event.id} started at {city_event.starts_at.isoformat()}:"
-            f" {step} is no longer possible",
-            starts_at=city_event.starts_at,
+            "city event %(id)s started at %(starts_at)s: %(step)s is no longer possible",
+            current_state="started",
+            id=city_event.id,
+            starts_at=city_event.starts_at.isoformat(),
+            step=step,
         )
 
 
 async def schedule_city_event(
     *, db_session: AsyncSession, data: CityEventCreate, actor: str
 ) -> Event:
-    return _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+    return outbox.record(db_session, data, actor=actor)
 
 
 async def update_city_event(
     *, db_session: AsyncSession, city_event_id: str, data: CityEventUpdate, actor: str
 ) -> Event:
     city_event = await _current_city_event(db_session, city_event_id)
-    _require_scheduled(city_event, "changing it")
+    _require_scheduled(city_event, L_("changing it"))
     if data.starts_at is not None and data.ends_at is None and data.starts_at >= city_event.ends_at:
-        raise InvalidInput(
+        raise InvalidField(
             "starts_at",
-            f"must be before the event's end, {city_event.ends_at.isoformat()}",
-            data.starts_at,
+            "must be before the event's end, %(ends_at)s",
+            ends_at=city_event.ends_at.isoformat(),
         )
     if data.ends_at is not None and data.starts_at is None and data.ends_at <= city_event.starts_at:
-        raise InvalidInput(
+        raise InvalidField(
             "ends_at",
-            f"must be after the event's start, {city_event.starts_at.isoformat()}",
-            data.ends_at,
+            "must be after the event's start, %(starts_at)s",
+            starts_at=city_event.starts_at.isoformat(),
         )
-    return _record(db_session, data, aggregate_id=city_event_id, actor=actor)
+    return outbox.record(db_session, data, aggregate_id=city_event_id, actor=actor)
 
 
 async def cancel_city_event(
     *, db_session: AsyncSession, city_event_id: str, data: CityEventCancel, actor: str
 ) -> Event:
     city_event = await _current_city_event(db_session, city_event_id)
-    _require_scheduled(city_event, "cancelling it")
-    return _record(db_session, data, aggregate_id=city_event_id, actor=actor)
+    _require_scheduled(city_event, L_("cancelling it"))
+    return outbox.record(db_session, data, aggregate_id=city_event_id, actor=actor)
 
 
 async def complete_city_event(
@@ -164,12 +134,13 @@ async def complete_city_event(
     """Close a city event that has started; if partner cities accepted their invitations,
     record the exchange with them in the same transaction."""
     city_event = await _current_city_event(db_session, city_event_id)
-    _require_scheduled(city_event, "completing it")
+    _require_scheduled(city_event, L_("completing it"))
     if now < city_event.starts_at:
         raise Conflict(
-            f"city event {city_event_id} has not started yet (it starts at"
-            f" {city_event.starts_at.isoformat()})",
-            starts_at=city_event.starts_at,
+            "city event %(id)s has not started yet (it starts at %(starts_at)s)",
+            current_state=city_event.status,
+            id=city_event_id,
+            starts_at=city_event.starts_at.isoformat(),
         )
     attending = [
         i
@@ -178,7 +149,7 @@ async def complete_city_event(
     ]
     exchange_id = str(uuid.uuid4()) if attending else None
     completed = CityEventCompleted(**data.model_dump(), exchange_id=exchange_id)
-    events = [_record(db_session, completed, aggregate_id=city_event_id, actor=actor)]
+    events = [outbox.record(db_session, completed, aggregate_id=city_event_id, actor=actor)]
     if exchange_id is not None:
         by_video = all(i.answer == RsvpAnswer.ACCEPTED_BY_VIDEO for i in attending)
         exchange = ExchangeRecorded(
@@ -190,7 +161,7 @@ async def complete_city_event(
             participants=data.participants,
             source=ExchangeSource(kind="city-event", id=city_event_id),
         )
-        events.append(_record(db_session, exchange, aggregate_id=exchange_id, actor=actor))
+        events.append(outbox.record(db_session, exchange, aggregate_id=exchange_id, actor=actor))
     return events
 
 
@@ -203,22 +174,18 @@ async def send_invitations(
     now: datetime,
 ) -> list[Event]:
     city_event = await _current_city_event(db_session, city_event_id)
-    _require_scheduled(city_event, "inviting to it")
-    _require_not_started(city_event, now, "inviting to it")
+    _require_scheduled(city_event, L_("inviting to it"))
+    _require_not_started(city_event, now, L_("inviting to it"))
     if data.answer_by > city_event.start_date:
-        raise InvalidInput(
+        raise InvalidField(
             "answer_by",
-            f"must be on or before the event's first day, {city_event.start_date.isoformat()}",
-            data.answer_by,
+            "must be on or before the event's first day, %(day)s",
+            day=city_event.start_date.isoformat(),
         )
-    unknown = [
-        i.id
-        for i in data.invitees
-        if i.kind is InviteeKind.PARTNER
-        and not await partner_exists(db_session=db_session, partner_id=i.id)
-    ]
-    if unknown:
-        raise NotFound(f"partner cities not found: {', '.join(unknown)}")
+    await require_partners(
+        db_session=db_session,
+        partner_ids=[i.id for i in data.invitees if i.kind is InviteeKind.PARTNER],
+    )
     wanted = {(i.kind.value, i.id) for i in data.invitees}
     already = [
         i
@@ -227,15 +194,21 @@ async def send_invitations(
     ]
     if already:
         raise Conflict(
-            "already invited to this city event: "
-            + ", ".join(f"{i.invitee_kind} {i.invitee_id} (invitation {i.id})" for i in already),
-            existing=[
-                {"invitation_id": i.id, "invitee_kind": i.invitee_kind, "invitee_id": i.invitee_id}
+            "already invited to this city event: %(invited)s",
+            conflicts=[
+                ConflictingItem(
+                    kind="invitation",
+                    id=i.id,
+                    href=f"/invitations/{i.id}",
+                    invitee_kind=i.invitee_kind,
+                    invitee_id=i.invitee_id,
+                )
                 for i in already
             ],
+            invited=[f"{i.invitee_kind} {i.invitee_id} ({i.id})" for i in already],
         )
     return [
-        _record(
+        outbox.record(
             db_session,
             InvitationSent(
                 invitation_id=str(uuid.uuid4()),
@@ -261,7 +234,7 @@ async def _current_invitation(
         await outbox.settle(db_session, topic=INVITATIONS)
         city_event_id = await db_session.scalar(of_event)
         if city_event_id is None:
-            raise NotFound(f"invitation {invitation_id} not found")
+            raise NotFound("invitation", invitation_id)
     city_event = await _current_city_event(db_session, city_event_id)
     invitation = await db_session.get(Invitation, invitation_id)
     assert invitation is not None  # invitations are never deleted
@@ -271,7 +244,10 @@ async def _current_invitation(
 def _require_invited(invitation: Invitation) -> None:
     if invitation.status != InvitationStatus.INVITED:
         raise Conflict(
-            f"invitation {invitation.id} is {invitation.status}", current_status=invitation.status
+            "invitation %(id)s is %(state)s",
+            current_state=invitation.status,
+            id=invitation.id,
+            state=invitation.status,
         )
 
 
@@ -279,10 +255,10 @@ async def withdraw_invitation(
     *, db_session: AsyncSession, invitation_id: str, data: InvitationWithdraw, actor: str
 ) -> Event:
     invitation, city_event = await _current_invitation(db_session, invitation_id)
-    _require_scheduled(city_event, "withdrawing its invitations")
+    _require_scheduled(city_event, L_("withdrawing its invitations"))
     _require_invited(invitation)
     withdrawn = InvitationWithdrawn(invitation_id=invitation_id, reason=data.reason)
-    return _record(db_session, withdrawn, aggregate_id=city_event.id, actor=actor)
+    return outbox.record(db_session, withdrawn, aggregate_id=city_event.id, actor=actor)
 
 
 async def record_rsvp(
@@ -295,11 +271,11 @@ async def record_rsvp(
 ) -> Event:
     """Record an invitee's answer, or change it; possible until the city event starts."""
     invitation, city_event = await _current_invitation(db_session, invitation_id)
-    _require_scheduled(city_event, "answering its invitations")
-    _require_not_started(city_event, now, "answering its invitations")
+    _require_scheduled(city_event, L_("answering its invitations"))
+    _require_not_started(city_event, now, L_("answering its invitations"))
     _require_invited(invitation)
     answered = RsvpRecorded(**data.model_dump(), invitation_id=invitation_id)
-    return _record(db_session, answered, aggregate_id=city_event.id, actor=actor)
+    return outbox.record(db_session, answered, aggregate_id=city_event.id, actor=actor)
 
 
 # --- queries -----------------------------------------------------------------------------
@@ -310,27 +286,20 @@ async def get_city_event(*, db_session: AsyncSession, city_event_id: str) -> Cit
 
 
 async def list_city_events(
-    *,
-    db_session: AsyncSession,
-    starts_from: date | None = None,
-    until: date | None = None,
-    status: CityEventStatus | None = None,
-    kind: CityEventKind | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    *, db_session: AsyncSession, query: CityEventFilter
 ) -> Sequence[CityEvent]:
     """City events that touch the days `starts_from`..`until` (inclusive, in each event's own
     time zone), soonest first."""
-    query = select(CityEvent).order_by(CityEvent.starts_at, CityEvent.id)
-    if starts_from is not None:
-        query = query.where(CityEvent.end_date >= starts_from)
-    if until is not None:
-        query = query.where(CityEvent.start_date <= until)
-    if status is not None:
-        query = query.where(CityEvent.status == status.value)
-    if kind is not None:
-        query = query.where(CityEvent.kind == kind.value)
-    return (await db_session.scalars(query.limit(limit).offset(offset))).all()
+    found = select(CityEvent).order_by(CityEvent.starts_at, CityEvent.id)
+    if query.starts_from is not None:
+        found = found.where(CityEvent.end_date >= query.starts_from)
+    if query.until is not None:
+        found = found.where(CityEvent.start_date <= query.until)
+    if query.status is not None:
+        found = found.where(CityEvent.status == query.status.value)
+    if query.kind is not None:
+        found = found.where(CityEvent.kind == query.kind.value)
+    return (await db_session.scalars(query.of(found))).all()
 
 
 async def get_invitation(*, db_session: AsyncSession, invitation_id: str) -> Invitation | None:

@@ -26,10 +26,17 @@ from twinning.i18n import supported_locales
 from twinning.invitations.models import CityEvent
 from twinning.publicity.models import LEAFLET, PublicityDocument, brochure
 from twinning.streams.events import (
+    CityEventCancelled,
+    CityEventCompleted,
     CityEventScheduled,
+    CityEventUpdated,
     Event,
     ExchangeRecorded,
+    PartnerCityRegistered,
     PartnerCityUpdated,
+    TripCompleted,
+    VenueUpdated,
+    VisitCompleted,
 )
 from twinning.streams.projection import Projector
 from twinning.trips.models import TripLeg
@@ -91,25 +98,25 @@ def _write_marks(session: Session) -> None:
     )
 
 
-@projector.on("PartnerCityRegistered")
+@projector.on(PartnerCityRegistered)
 async def partner_registered(session: AsyncSession, event: Event) -> None:
     await mark_stale(session, event, [LEAFLET, brochure(event.aggregate_id)])
 
 
-@projector.on("PartnerCityUpdated")
+@projector.on(PartnerCityUpdated)
 async def partner_updated(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, PartnerCityUpdated)
     if event.payload.model_fields_set - NOT_SHOWN:
         await mark_stale(session, event, [LEAFLET, brochure(event.aggregate_id)])
 
 
-@projector.on("ExchangeRecorded")
+@projector.on(ExchangeRecorded)
 async def exchange_recorded(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, ExchangeRecorded)
     await mark_stale(session, event, [LEAFLET, *map(brochure, event.payload.partner_ids)])
 
 
-@projector.on("VisitCompleted")
+@projector.on(VisitCompleted)
 async def visit_completed(session: AsyncSession, event: Event) -> None:
     # The visits projector, listed before this one, has the visit (or parked the event).
     visit = await session.get(Visit, event.aggregate_id)
@@ -117,7 +124,7 @@ async def visit_completed(session: AsyncSession, event: Event) -> None:
         await mark_stale(session, event, [brochure(visit.partner_id)])
 
 
-@projector.on("TripCompleted")
+@projector.on(TripCompleted)
 async def trip_completed(session: AsyncSession, event: Event) -> None:
     legs = await session.scalars(
         select(TripLeg.partner_ids).where(TripLeg.trip_id == event.aggregate_id)
@@ -125,26 +132,24 @@ async def trip_completed(session: AsyncSession, event: Event) -> None:
     await mark_stale(session, event, [brochure(p) for ids in legs for p in ids])
 
 
-@projector.on("CityEventScheduled")
+@projector.on(CityEventScheduled)
 async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, CityEventScheduled)
     if event.payload.open_to_partners:
         await mark_stale(session, event, [LEAFLET])
 
 
-async def _city_event_changed(session: AsyncSession, event: Event) -> None:
+@projector.on(CityEventUpdated, CityEventCancelled, CityEventCompleted)
+async def city_event_changed(session: AsyncSession, event: Event) -> None:
     """An update may open or close the event to partners: either way the leaflet may change.
     A cancellation or completion matters only for an event the leaflet could show."""
     city_event = await session.get(CityEvent, event.aggregate_id)
-    if city_event is None or city_event.open_to_partners or event.type == "CityEventUpdated":
+    updated = isinstance(event.payload, CityEventUpdated)
+    if city_event is None or city_event.open_to_partners or updated:
         await mark_stale(session, event, [LEAFLET])
 
 
-for _type in ("CityEventUpdated", "CityEventCancelled", "CityEventCompleted"):
-    projector.on(_type)(_city_event_changed)
-
-
-@projector.on("VenueUpdated")
+@projector.on(VenueUpdated)
 async def venue_updated(session: AsyncSession, event: Event) -> None:
     """Venue names are shown with the upcoming events held there."""
     used = await session.scalar(

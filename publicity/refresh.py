@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
 from twinning.crm.models import PartnerCity
-from twinning.db import async_session_scope, utcnow
+from twinning.db import async_session_scope, rowcount, utcnow
 from twinning.i18n import supported_locales
 from twinning.publicity import content
 from twinning.publicity.models import (
@@ -235,7 +235,7 @@ class Refresher:
                 )
                 .values(claimed_until=now + CLAIM)
             )
-        return bool(claimed.rowcount)
+        return bool(rowcount(claimed))
 
     async def _release(self, document: str, locale: str) -> None:
         async with async_session_scope(self.sessions) as session:

@@ -82,7 +82,9 @@ def _countries() -> frozenset[str]:
     from babel import Locale
 
     return frozenset(
-        code for code in Locale("en").territories if code.isalpha() and code not in _NOT_COUNTRIES
+        code
+        for code in Locale("en").territories
+        if isinstance(code, str) and code.isalpha() and code not in _NOT_COUNTRIES
     )
 
 
@@ -160,22 +162,23 @@ class Payload(BaseModel):
         return self.model_dump(mode="json", exclude_unset=self.partial)
 
 
-class Changes(Payload):
-    """A partial update: only the fields present change, at least one must, and the fields
-    named in `not_null` may change but never be cleared (set to null)."""
+class Update(Payload):
+    """A partial update: only the fields present change, and at least one must be present.
+    Only the fields named in `clearable` may be cleared (set to null); the others may change
+    but must carry a value (an allow-list: a field added later cannot be cleared by mistake)."""
 
     partial: ClassVar[bool] = True
-    not_null: ClassVar[frozenset[str]] = frozenset()
+    clearable: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*")
     @classmethod
     def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name in cls.not_null:
-            raise ValueError("may be changed but not cleared")
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("may be changed but not cleared (null)")
         return value
 
     @model_validator(mode="after")
-    def _changes_something(self) -> Changes:
+    def _changes_something(self) -> Update:
         if not self.model_fields_set:
             raise ValueError("an update must change at least one field")
         return self
@@ -242,11 +245,11 @@ class PartnerCityRegistered(Payload):
     location: GeoPoint | None = Field(default=None, description="Where the city is, for maps.")
 
 
-class PartnerCityUpdated(Changes):
+class PartnerCityUpdated(Update):
     """Some facts of a partner city changed; only the fields present change."""
 
-    not_null: ClassVar[frozenset[str]] = frozenset(
-        {"names", "country", "kind", "timezone", "status", "languages", "fields_of_cooperation"}
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {"agreement_date", "agreement_scope", "region", "website", "location"}
     )
 
     names: MultilingualText | None = None
@@ -290,10 +293,10 @@ class ForeignMissionRegistered(Payload):
     website: HttpUrl | None = None
 
 
-class ForeignMissionUpdated(Changes):
+class ForeignMissionUpdated(Update):
     """Some facts of a foreign mission changed; only the fields present change."""
 
-    not_null: ClassVar[frozenset[str]] = frozenset({"names", "country", "kind"})
+    clearable: ClassVar[frozenset[str]] = frozenset({"address", "website"})
 
     names: MultilingualText | None = None
     country: CountryCode | None = None
@@ -334,10 +337,12 @@ class ContactRegistered(Payload):
         return self
 
 
-class ContactUpdated(Changes):
+class ContactUpdated(Update):
     """Some facts of a contact changed (the partner or mission it belongs to does not)."""
 
-    not_null: ClassVar[frozenset[str]] = frozenset({"name"})
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {"title", "organisation", "email", "phone", "preferred_language"}
+    )
 
     name: ShortText | None = None
     title: ShortText | None = None
@@ -384,27 +389,6 @@ Email = Annotated[
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()./-]{3,30}$")
 ]
-
-
-class Update(Payload):
-    """A partial update: only the fields present change, and at least one must be present.
-    Only the `clearable` fields may be set to null; the others must carry a value."""
-
-    partial: ClassVar[bool] = True
-    clearable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*")
-    @classmethod
-    def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.clearable:
-            raise ValueError("cannot be cleared (null)")
-        return value
-
-    @model_validator(mode="after")
-    def _changes_something(self) -> Update:
-        if not self.model_fields_set:
-            raise ValueError("an update must change at least one field")
-        return self
 
 
 class OfficialRegistered(Payload):
@@ -770,10 +754,10 @@ class TripPlanned(Payload):
     )
 
 
-class TripUpdated(Changes):
+class TripUpdated(Update):
     """A planned trip changed; `legs` and `officials`, when present, replace the whole list."""
 
-    not_null: ClassVar[frozenset[str]] = frozenset({"title", "officials", "legs"})
+    clearable: ClassVar[frozenset[str]] = frozenset({"international_event"})
 
     title: MultilingualText | None = None
     officials: TripOfficials | None = None
@@ -971,6 +955,21 @@ def event_type_of(payload: Payload) -> EventType:
     if not matches:
         raise LookupError(f"{type(payload).__name__} is not a registered event payload")
     return max(matches, key=lambda e: e.schema_version)
+
+
+def event_type_name(payload_class: object) -> str:
+    """The event type a payload class is registered as (its name), checked: a `TypeError` for
+    what is not a payload class, a `LookupError` for one that `register()` never declared (a
+    part of another payload, a base class such as `VisitStep`)."""
+    if not (isinstance(payload_class, type) and issubclass(payload_class, Payload)):
+        raise TypeError(f"{payload_class!r} is not a payload class (a subclass of Payload)")
+    for event_type in EVENT_TYPES.values():
+        if event_type.payload is payload_class:
+            return event_type.name
+    raise LookupError(
+        f"{payload_class.__name__} is not a registered event type"
+        " (twinning.streams.events register() declares them)"
+    )
 
 
 # --- the envelope -----------------------------------------------------------------------

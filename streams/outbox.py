@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,12 +19,21 @@ from typing import Any
 from sqlalchemy import Select, event, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
-from twinning.streams.events import Event
+from twinning.streams.events import Event, Payload, new_event
 from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent
 
 
-def record(session: AsyncSession, event: Event) -> None:
-    """Add `event` to the outbox; it is published once the caller's transaction commits."""
+def record(
+    session: AsyncSession | Session,
+    payload: Payload,
+    *,
+    actor: str,
+    aggregate_id: str | None = None,
+) -> Event:
+    """The one way a command records its event: `payload` as an event of `aggregate_id` (a new
+    aggregate gets a new id), added to the outbox and published once the caller's transaction
+    commits. Returns the event (its `event_id` and `aggregate_id` are what the API answers)."""
+    event = new_event(payload, aggregate_id=aggregate_id or str(uuid.uuid4()), actor=actor)
     session.add(
         OutboxEvent(
             event_id=event.event_id,
@@ -33,6 +43,7 @@ def record(session: AsyncSession, event: Event) -> None:
             body=event.envelope.model_dump_json(),
         )
     )
+    return event
 
 
 class OutboxSignal:

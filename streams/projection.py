@@ -6,7 +6,8 @@ projector interested in an event inside one transaction, together with the ledge
 (`processed_events`) and the archive row, so that a redelivered event is a no-op.
 
 Adding a projector: create a `Projector("name", tables=[...])`, decorate its handlers with
-`@projector.on("EventType")`, and list it in `twinning.streams.registry.PROJECTORS`.
+the payload classes of the events they handle (`@projector.on(PartnerCityRegistered)`), and
+list it in `twinning.streams.registry.PROJECTORS`.
 
 Speed comes from the batch: the worker hands over up to a thousand events at a time, and a
 projector that gives a `prefetch` loads what they touch in a query per kind of record and
@@ -26,16 +27,16 @@ from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import Table, delete, exists, insert, select, update
 from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
-from twinning.db import async_session_scope, utcnow
-from twinning.streams.events import Event, InvalidEvent, decode
+from twinning.db import async_session_scope, rowcount, utcnow
+from twinning.streams.events import Event, InvalidEvent, Payload, decode, event_type_name
 from twinning.streams.store import ArchivedEvent, DeadLetter, ParkedEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -140,14 +141,26 @@ Prefetch = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
 class Projector:
     name: str
     tables: Sequence[type[DeclarativeBase]] = ()
+    #: Event type name -> its handler (bound with `on()`).
     handlers: dict[str, Handler] = field(default_factory=dict)
     #: Loads, in a query per kind of record, what a batch of events (those this projector
     #: handles) will touch, and `hold`s it for the handlers' `current()` calls.
     prefetch: Prefetch | None = None
 
-    def on(self, event_type: str) -> Callable[[Handler], Handler]:
+    def on(self, *payloads: type[Payload]) -> Callable[[Handler], Handler]:
+        """Bind the decorated handler to the events whose payload is one of these classes:
+        `@projector.on(PartnerCityRegistered)`, or several at once. Each must be a registered
+        event type, checked here: a typo or a base class raises at once instead of leaving a
+        handler that never runs; so does a second handler for the same event type."""
+        if not payloads:
+            raise TypeError("on() takes at least one payload class")
+        names = [event_type_name(payload) for payload in payloads]
+
         def register(handler: Handler) -> Handler:
-            self.handlers[event_type] = handler
+            for name in names:
+                if name in self.handlers:
+                    raise ValueError(f"the {self.name} projector handles {name} twice")
+            self.handlers.update(dict.fromkeys(names, handler))
             return handler
 
         return register
@@ -268,9 +281,9 @@ async def apply_events(
     await session.flush()
     # Core inserts (the tables, not the classes): plain executemany, no unit-of-work bookkeeping.
     if ledger_rows:
-        await session.execute(insert(ProcessedEvent.__table__), ledger_rows)
+        await session.execute(insert(cast(Table, ProcessedEvent.__table__)), ledger_rows)
     if archive_rows:
-        await session.execute(insert(ArchivedEvent.__table__), archive_rows)
+        await session.execute(insert(cast(Table, ArchivedEvent.__table__)), archive_rows)
     return outcomes
 
 
@@ -447,7 +460,7 @@ class EventProcessor:
         for row in expired:
             async with self._transaction() as session:
                 gone = await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
-            if gone.rowcount:  # another worker may have released or expired it meanwhile
+            if rowcount(gone):  # another worker may have released or expired it meanwhile
                 reason = (
                     f"{row.reason}, and it did not appear within {older_than.total_seconds():.0f}s"
                 )

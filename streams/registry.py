@@ -9,7 +9,8 @@ from twinning.streams.projection import Projector
 from twinning.trips.projector import projector as trips_projector
 from twinning.visits.projector import projector as visits_projector
 
-# The calendar comes last: it derives its entries from the read models the others just updated.
+# The calendar comes after the domains (it derives its entries from the read models they just
+# updated), and publicity last (it reads what all of them wrote).
 PROJECTORS: list[Projector] = [
     crm_projector,
     trips_projector,

@@ -27,7 +27,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
-from twinning.db import session_scope, utcnow
+from twinning.db import rowcount, session_scope, utcnow
 from twinning.streams.outbox import OutboxSignal
 from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
 
@@ -176,7 +176,7 @@ class OutboxRelay:
                 )
                 .values(published_at=None)
             )
-            return result.rowcount or 0
+            return rowcount(result)
 
     def publish_pending(self) -> int:
         """Publish one batch of pending rows in outbox order; returns how many were published."""

@@ -326,6 +326,23 @@ def sample_partner(n: int = 0) -> dict[str, Any]:
     }
 
 
+def sample_visit(**overrides: Any) -> dict[str, Any]:
+    """A visit request with no personal data."""
+    return {
+        "delegation": {"organisation": {"en": "Kyoto Chamber of Commerce"}},
+        "head_of_delegation": {
+            "names": {"en": "Ichiro Sato"},
+            "title": {"en": "Chairman"},
+            "protocol_rank": 3,
+        },
+        "members": 8,
+        "purpose": {"en": "Smart-city exchange"},
+        "requested_from": "2026-05-01",
+        "requested_to": "2026-05-03",
+        **overrides,
+    }
+
+
 def start_stack(
     database_url: str,
     broker: EmbeddedBroker,

@@ -30,7 +30,7 @@ def test_an_invalid_partner_is_refused_with_422_naming_the_field(
     stack = make_stack(worker=False, with_relay=False)
     response = stack.client.post("/partners", json={**sample_partner(), **change})
     assert response.status_code == 422
-    errors = response.json()["detail"]
+    errors = response.json()["errors"]
     assert any(field in error["loc"] for error in errors), errors
     assert all(error["msg"] for error in errors)
     assert stack.count(OutboxEvent) == 0

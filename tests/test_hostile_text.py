@@ -825,7 +825,7 @@ def check_control_characters_are_refused_naming_the_field_and_nothing_is_stored(
         for status, (where, detail), before, after in tries:
             assert status == 422, (name, where, status, detail)
             named = [str(step) for step in where if isinstance(step, str)][-1]
-            assert any(named in map(str, error["loc"]) for error in detail["detail"]), (
+            assert any(named in map(str, error["loc"]) for error in detail["errors"]), (
                 name,
                 detail,
             )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.streams import outbox
-from twinning.streams.events import Event, OfficialRegistered, new_event
+from twinning.streams.events import Event, OfficialRegistered
 from twinning.streams.outbox import NotSettled, locked_keys
 from twinning.streams.projection import EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
@@ -48,11 +48,9 @@ async def until(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.01)
 
 
-def an_event(aggregate_id: str) -> Event:
-    registered = OfficialRegistered.model_validate(
-        {"names": {"en": "Wang"}, "title": {"en": "Deputy Mayor"}, "protocol_rank": 2}
-    )
-    return new_event(registered, aggregate_id=aggregate_id, actor="test")
+REGISTERED = OfficialRegistered.model_validate(
+    {"names": {"en": "Wang"}, "title": {"en": "Deputy Mayor"}, "protocol_rank": 2}
+)
 
 
 async def apply(sessions: Sessions, event: Event) -> None:
@@ -126,12 +124,10 @@ def test_a_refused_or_rolled_back_command_lets_the_next_one_in(settings: Setting
 def test_what_the_first_command_committed_is_applied_before_the_second_goes_on(
     settings: Settings,
 ) -> None:
-    event = an_event(VISIT)
-
     async def scenario(sessions: Sessions) -> None:
         async with sessions() as first, sessions() as second:
             await outbox.settle(first, aggregate_ids=[VISIT])
-            outbox.record(first, event)
+            event = outbox.record(first, REGISTERED, aggregate_id=VISIT, actor="test")
             waiting = asyncio.create_task(outbox.settle(second, aggregate_ids=[VISIT], within=1))
             await until(lambda: locked_keys() == {KEY: 2}, "the second command to queue")
 
@@ -150,7 +146,7 @@ def test_on_postgresql_another_process_waits_for_the_key_too(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     settings = migrated_settings(new_database_url("postgresql", tmp_path, request), tmp_path)
-    event = an_event(VISIT)
+    recorded: list[Event] = []
     lock_id = select(func.pg_try_advisory_xact_lock(outbox._lock_id(KEY)))
     other_process = create_engine(settings.sync_database_url)
 
@@ -168,7 +164,7 @@ def test_on_postgresql_another_process_waits_for_the_key_too(
             await outbox.settle(session, aggregate_ids=[VISIT], within=0.3)
 
     async def apply_it(sessions: Sessions) -> None:
-        await apply(sessions, event)
+        await apply(sessions, recorded[0])
 
     try:
         run(settings, we_hold_the_key)
@@ -176,7 +172,8 @@ def test_on_postgresql_another_process_waits_for_the_key_too(
             assert other.scalar(lock_id) is True  # the other process takes the key...
             with pytest.raises(NotSettled):
                 run(settings, settle)
-            outbox.record(other, event)  # ...and commits an event of that aggregate
+            # ...and commits an event of that aggregate
+            recorded.append(outbox.record(other, REGISTERED, aggregate_id=VISIT, actor="test"))
             other.commit()
         with pytest.raises(NotSettled):  # the key is free, but the event is not applied
             run(settings, settle)

@@ -53,7 +53,7 @@ async def _known_trip(session: AsyncSession, event: Event) -> Trip:
     return trip
 
 
-@projector.on("TripPlanned")
+@projector.on(TripPlanned)
 async def trip_planned(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, TripPlanned)
     facts = event.payload
@@ -76,7 +76,7 @@ async def trip_planned(session: AsyncSession, event: Event) -> None:
     await _replace_legs(session, trip, facts.legs)
 
 
-@projector.on("TripUpdated")
+@projector.on(TripUpdated)
 async def trip_updated(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, TripUpdated)
     facts = event.payload
@@ -94,7 +94,7 @@ async def trip_updated(session: AsyncSession, event: Event) -> None:
         await _replace_legs(session, trip, facts.legs)
 
 
-@projector.on("TripCompleted")
+@projector.on(TripCompleted)
 async def trip_completed(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, TripCompleted)
     trip = await _known_trip(session, event)
@@ -103,7 +103,7 @@ async def trip_completed(session: AsyncSession, event: Event) -> None:
     trip.exchange_id = event.payload.exchange_id
 
 
-@projector.on("TripCancelled")
+@projector.on(TripCancelled)
 async def trip_cancelled(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, TripCancelled)
     trip = await _known_trip(session, event)

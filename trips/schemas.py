@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
+from twinning.db import Page
 from twinning.streams.events import (
     ExchangeField,
     MultilingualText,
@@ -27,6 +28,13 @@ class TripStatus(StrEnum):
 TripCreate = TripPlanned
 TripUpdate = TripUpdated
 TripCancellation = TripCancelled
+
+
+class TripFilter(Page):
+    """In order of departure; `year` is the year the trip starts (UTC)."""
+
+    status: TripStatus | None = None
+    year: Annotated[int, Field(ge=1900, le=2200)] | None = None
 
 
 class TripCompletion(BaseModel):

@@ -7,9 +7,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel.support import LazyProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from twinning.crm import service as crm
+from twinning.i18n import L_
+from twinning.refusals import Conflict, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import (
     Event,
@@ -17,13 +21,14 @@ from twinning.streams.events import (
     ExchangeRecorded,
     ExchangeSource,
     TripCompleted,
-    new_event,
+    TripLeg,
 )
 from twinning.trips.models import Trip
 from twinning.trips.schemas import (
     TripCancellation,
     TripCompletion,
     TripCreate,
+    TripFilter,
     TripStatus,
     TripUpdate,
 )
@@ -32,38 +37,47 @@ from twinning.trips.schemas import (
 TRIP_EXCHANGES = uuid.UUID("6f1c1d57-3b0e-4d2f-9a47-5f8e0b7c2a11")
 
 
-class IllegalTransition(Exception):
-    def __init__(self, trip: Trip, action: str) -> None:
-        super().__init__(f"trip {trip.id} is {trip.status}: only a planned trip can be {action}")
-        self.current_state = trip.status
-
-
-def require_planned(trip: Trip, action: str) -> None:
+async def _planned_trip(db_session: AsyncSession, trip_id: str, step: LazyProxy) -> Trip:
+    """The trip once its earlier changes are applied; refused unless it is still planned."""
+    await outbox.settle(db_session, aggregate_ids=[trip_id])
+    trip = await get_trip(db_session=db_session, trip_id=trip_id)
+    if trip is None:
+        raise NotFound("trip", trip_id)
     if trip.status != TripStatus.PLANNED:
-        raise IllegalTransition(trip, action)
+        raise Conflict(
+            "trip %(id)s is %(state)s: only a planned trip can be %(target)s",
+            current_state=trip.status,
+            id=trip.id,
+            state=trip.status,
+            target=step,
+        )
+    return trip
 
 
-def _record(db_session: AsyncSession, event: Event) -> Event:
-    outbox.record(db_session, event)
-    return event
+async def _require_visited_partners(db_session: AsyncSession, legs: list[TripLeg]) -> None:
+    partner_ids = [p for leg in legs for p in leg.partner_ids]
+    await crm.require_partners(db_session=db_session, partner_ids=partner_ids)
 
 
 async def plan_trip(*, db_session: AsyncSession, data: TripCreate, actor: str) -> Event:
-    return _record(db_session, new_event(data, aggregate_id=str(uuid.uuid4()), actor=actor))
+    await _require_visited_partners(db_session, data.legs)
+    return outbox.record(db_session, data, actor=actor)
 
 
 async def update_trip(
-    *, db_session: AsyncSession, trip: Trip, data: TripUpdate, actor: str
+    *, db_session: AsyncSession, trip_id: str, data: TripUpdate, actor: str
 ) -> Event:
-    require_planned(trip, "changed")
-    return _record(db_session, new_event(data, aggregate_id=trip.id, actor=actor))
+    trip = await _planned_trip(db_session, trip_id, L_("changed"))
+    if data.legs is not None:
+        await _require_visited_partners(db_session, data.legs)
+    return outbox.record(db_session, data, aggregate_id=trip.id, actor=actor)
 
 
 async def cancel_trip(
-    *, db_session: AsyncSession, trip: Trip, data: TripCancellation, actor: str
+    *, db_session: AsyncSession, trip_id: str, data: TripCancellation, actor: str
 ) -> Event:
-    require_planned(trip, "cancelled")
-    return _record(db_session, new_event(data, aggregate_id=trip.id, actor=actor))
+    trip = await _planned_trip(db_session, trip_id, L_("cancelled"))
+    return outbox.record(db_session, data, aggregate_id=trip.id, actor=actor)
 
 
 def trip_exchange(trip: Trip, data: TripCompletion) -> ExchangeRecorded | None:
@@ -85,27 +99,19 @@ def trip_exchange(trip: Trip, data: TripCompletion) -> ExchangeRecorded | None:
 
 
 async def complete_trip(
-    *,
-    db_session: AsyncSession,
-    trip: Trip,
-    data: TripCompletion,
-    actor: str,
+    *, db_session: AsyncSession, trip_id: str, data: TripCompletion, actor: str
 ) -> tuple[Event, Event | None]:
     """Record `TripCompleted` and the exchange with the partners visited, in one transaction."""
-    require_planned(trip, "completed")
+    trip = await _planned_trip(db_session, trip_id, L_("completed"))
     exchange = trip_exchange(trip, data)
     exchange_event = None
     if exchange is not None:
         exchange_id = str(uuid.uuid5(TRIP_EXCHANGES, trip.id))
-        exchange_event = _record(
-            db_session, new_event(exchange, aggregate_id=exchange_id, actor=actor)
-        )
+        exchange_event = outbox.record(db_session, exchange, aggregate_id=exchange_id, actor=actor)
     completed = TripCompleted(
         exchange_id=exchange_event.aggregate_id if exchange_event is not None else None
     )
-    return _record(
-        db_session, new_event(completed, aggregate_id=trip.id, actor=actor)
-    ), exchange_event
+    return outbox.record(db_session, completed, aggregate_id=trip.id, actor=actor), exchange_event
 
 
 async def get_trip(*, db_session: AsyncSession, trip_id: str) -> Trip | None:
@@ -114,26 +120,15 @@ async def get_trip(*, db_session: AsyncSession, trip_id: str) -> Trip | None:
     )
 
 
-async def list_trips(
-    *,
-    db_session: AsyncSession,
-    status: TripStatus | None = None,
-    year: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> Sequence[Trip]:
-    query = (
-        select(Trip)
-        .options(selectinload(Trip.legs))
-        .order_by(Trip.starts_at, Trip.id)
-        .limit(limit)
-        .offset(offset)
-    )
+async def list_trips(*, db_session: AsyncSession, query: TripFilter) -> Sequence[Trip]:
+    """In order of departure; `year` is the year the trip starts (UTC)."""
+    found = select(Trip).options(selectinload(Trip.legs)).order_by(Trip.starts_at, Trip.id)
+    status, year = query.status, query.year
     if status is not None:
-        query = query.where(Trip.status == status.value)
+        found = found.where(Trip.status == status.value)
     if year is not None:
-        query = query.where(
+        found = found.where(
             Trip.starts_at >= datetime(year, 1, 1, tzinfo=UTC),
             Trip.starts_at < datetime(year + 1, 1, 1, tzinfo=UTC),
         )
-    return (await db_session.scalars(query)).all()
+    return (await db_session.scalars(query.of(found))).all()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from twinning.refusals import Conflict
 from twinning.streams.events import (
     VisitApproved,
     VisitCancelled,
@@ -58,21 +59,23 @@ STEPS = (
 STEP_BY_COMMAND = {step.command: step for step in STEPS}
 
 
-class IllegalTransition(Exception):
-    """A step that the visit's current state does not allow."""
-
-    def __init__(self, visit_id: str, status: str, action: str) -> None:
-        super().__init__(f"visit {visit_id} is {status}: it cannot {action}")
-        self.visit_id = visit_id
-        self.status = status
-        self.action = action
-
-
 def check_step(visit_id: str, status: str, step: Step) -> None:
+    """Refuse (409, naming the current status) a step the visit's status does not allow."""
     if status not in step.source:
-        raise IllegalTransition(visit_id, status, f"be {step.target.value}")
+        raise Conflict(
+            "visit %(id)s is %(state)s: it cannot be %(target)s",
+            current_state=status,
+            id=visit_id,
+            state=status,
+            target=step.target.value,
+        )
 
 
 def check_itinerary_open(visit_id: str, status: str) -> None:
     if status not in OPEN:
-        raise IllegalTransition(visit_id, status, "change its itinerary")
+        raise Conflict(
+            "visit %(id)s is %(state)s: it cannot change its itinerary",
+            current_state=status,
+            id=visit_id,
+            state=status,
+        )

@@ -17,6 +17,10 @@ from twinning.streams.events import (
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
+    OfficialRegistered,
+    OfficialUpdated,
+    VenueRegistered,
+    VenueUpdated,
     VisitCompleted,
     VisitRequested,
     VisitStep,
@@ -54,8 +58,8 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
         wanted.setdefault(model, set()).add(event.aggregate_id)
         if item_id := getattr(event.payload, "item_id", None):
             wanted.setdefault(ItineraryItem, set()).add(item_id)
-    for model, ids in wanted.items():
-        await load_and_hold(session, model, ids)
+    for held, ids in wanted.items():
+        await load_and_hold(session, held, ids)
 
 
 # Children first, so that `twinning rebuild` can empty them in this order.
@@ -107,22 +111,22 @@ async def _update(session: AsyncSession, model: type[Official | Venue], event: E
     entity.version += 1
 
 
-@projector.on("OfficialRegistered")
+@projector.on(OfficialRegistered)
 async def official_registered(session: AsyncSession, event: Event) -> None:
     await _register(session, Official, event)
 
 
-@projector.on("OfficialUpdated")
+@projector.on(OfficialUpdated)
 async def official_updated(session: AsyncSession, event: Event) -> None:
     await _update(session, Official, event)
 
 
-@projector.on("VenueRegistered")
+@projector.on(VenueRegistered)
 async def venue_registered(session: AsyncSession, event: Event) -> None:
     await _register(session, Venue, event)
 
 
-@projector.on("VenueUpdated")
+@projector.on(VenueUpdated)
 async def venue_updated(session: AsyncSession, event: Event) -> None:
     await _update(session, Venue, event)
 
@@ -143,7 +147,7 @@ def _record_status(visit: Visit, status: VisitStatus, event: Event, reason: str 
     )
 
 
-@projector.on("VisitRequested")
+@projector.on(VisitRequested)
 async def visit_requested(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, VisitRequested)
     if await current(session, Visit, event.aggregate_id) is not None:
@@ -182,7 +186,7 @@ def _stepper(step: Step) -> Any:
 
 
 for _step in STEPS:
-    projector.on(_step.event.__name__)(_stepper(_step))
+    projector.on(_step.event)(_stepper(_step))
 
 
 async def _open_visit(session: AsyncSession, event: Event) -> Visit:
@@ -207,7 +211,7 @@ def _override(item: ItineraryItem, payload: ItineraryItemAdded | ItineraryItemCh
         item.overrides = [*item.overrides, payload.override.model_dump(mode="json")]
 
 
-@projector.on("ItineraryItemAdded")
+@projector.on(ItineraryItemAdded)
 async def itinerary_item_added(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, ItineraryItemAdded)
@@ -229,7 +233,7 @@ async def itinerary_item_added(session: AsyncSession, event: Event) -> None:
     _override(item, payload)
 
 
-@projector.on("ItineraryItemChanged")
+@projector.on(ItineraryItemChanged)
 async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, ItineraryItemChanged)
@@ -243,7 +247,7 @@ async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
     item.sequence += 1
 
 
-@projector.on("ItineraryItemRemoved")
+@projector.on(ItineraryItemRemoved)
 async def itinerary_item_removed(session: AsyncSession, event: Event) -> None:
     payload = event.payload
     assert isinstance(payload, ItineraryItemRemoved)

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
+from twinning.db import Page
 from twinning.streams.events import (
     ExchangeDirection,
     ExchangeField,
@@ -36,14 +36,11 @@ VisitCreate = VisitRequested
 PERSONAL_FIELDS = frozenset({"dietary_notes", "accessibility_notes", "contact"})
 
 
-class Page(BaseModel):
-    """Which slice of a list to return."""
+class VisitFilter(Page):
+    """Newest first (by the first day asked for)."""
 
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
-
-
-PageQuery = Annotated[Page, Query()]
+    status: VisitStatus | None = None
+    partner_id: Annotated[str | None, Field(max_length=100)] = None
 
 
 class StepRequest(Payload):

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm import service as crm
-from twinning.db import Base
+from twinning.db import Base, Page
+from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import (
     VISITS,
@@ -30,15 +31,12 @@ from twinning.streams.events import (
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
-    Payload,
     VisitCompleted,
-    new_event,
 )
 from twinning.visits.lifecycle import (
     BOOKING,
     STEP_BY_COMMAND,
     Step,
-    VisitStatus,
     check_itinerary_open,
     check_step,
 )
@@ -50,52 +48,13 @@ from twinning.visits.schemas import (
     OfficialCreate,
     OfficialUpdate,
     OverrideRequest,
-    Page,
     VenueCreate,
     VenueUpdate,
     VisitCreate,
+    VisitFilter,
 )
 
 Entity = TypeVar("Entity", bound=Base)
-
-
-class NotFound(LookupError):
-    def __init__(self, kind: str, entity_id: str) -> None:
-        super().__init__(f"{kind} {entity_id} not found")
-
-
-class InvalidField(ValueError):
-    """Input that is well formed but does not fit the current state (an unknown venue)."""
-
-    def __init__(self, loc: tuple[str, ...], message: str, value: Any) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
-        self.value = value
-
-
-class BookingConflicts(Exception):
-    """The item would book an official or venue that another item books at the same time."""
-
-    def __init__(self, conflicts: list[BookingConflict]) -> None:
-        super().__init__(
-            f"{len(conflicts)} conflicting booking(s); send an override with a reason to book anyway"
-        )
-        self.conflicts = conflicts
-
-
-class RemovedItem(Exception):
-    def __init__(self, item_id: str) -> None:
-        super().__init__(f"itinerary item {item_id} was removed: it cannot change")
-        self.item_id = item_id
-
-
-async def _record(
-    db_session: AsyncSession, payload: Payload, *, aggregate_id: str, actor: str
-) -> Event:
-    event = new_event(payload, aggregate_id=aggregate_id, actor=actor)
-    outbox.record(db_session, event)
-    return event
 
 
 async def _existing(
@@ -109,50 +68,46 @@ async def _existing(
     return entity
 
 
-async def _page(db_session: AsyncSession, query: Any, page: Page) -> Sequence[Any]:
-    return (await db_session.scalars(query.limit(page.limit).offset(page.offset))).all()
-
-
 # --- officials and venues --------------------------------------------------------------
 
 
 async def register_official(*, db_session: AsyncSession, data: OfficialCreate, actor: str) -> Event:
-    return await _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+    return outbox.record(db_session, data, actor=actor)
 
 
 async def update_official(
     *, db_session: AsyncSession, official_id: str, data: OfficialUpdate, actor: str
 ) -> Event:
     await _existing(db_session, Official, official_id, kind="official")
-    return await _record(db_session, data, aggregate_id=official_id, actor=actor)
+    return outbox.record(db_session, data, aggregate_id=official_id, actor=actor)
 
 
 async def get_official(*, db_session: AsyncSession, official_id: str) -> Official | None:
     return await db_session.get(Official, official_id)
 
 
-async def list_officials(*, db_session: AsyncSession, page: Page) -> Sequence[Official]:
-    query = select(Official).order_by(Official.protocol_rank, Official.id)
-    return await _page(db_session, query, page)
+async def list_officials(*, db_session: AsyncSession, query: Page) -> Sequence[Official]:
+    found = select(Official).order_by(Official.protocol_rank, Official.id)
+    return (await db_session.scalars(query.of(found))).all()
 
 
 async def register_venue(*, db_session: AsyncSession, data: VenueCreate, actor: str) -> Event:
-    return await _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+    return outbox.record(db_session, data, actor=actor)
 
 
 async def update_venue(
     *, db_session: AsyncSession, venue_id: str, data: VenueUpdate, actor: str
 ) -> Event:
     await _existing(db_session, Venue, venue_id, kind="venue")
-    return await _record(db_session, data, aggregate_id=venue_id, actor=actor)
+    return outbox.record(db_session, data, aggregate_id=venue_id, actor=actor)
 
 
 async def get_venue(*, db_session: AsyncSession, venue_id: str) -> Venue | None:
     return await db_session.get(Venue, venue_id)
 
 
-async def list_venues(*, db_session: AsyncSession, page: Page) -> Sequence[Venue]:
-    return await _page(db_session, select(Venue).order_by(Venue.id), page)
+async def list_venues(*, db_session: AsyncSession, query: Page) -> Sequence[Venue]:
+    return (await db_session.scalars(query.of(select(Venue).order_by(Venue.id)))).all()
 
 
 # --- visits and their lifecycle ---------------------------------------------------------
@@ -164,28 +119,22 @@ async def request_visit(*, db_session: AsyncSession, data: VisitCreate, actor: s
         db_session=db_session, partner_id=partner_id
     ):
         raise InvalidField(
-            ("delegation", "partner_id"), f"unknown partner city {partner_id}", partner_id
+            ("delegation", "partner_id"), "unknown partner city %(id)s", id=partner_id
         )
-    return await _record(db_session, data, aggregate_id=str(uuid.uuid4()), actor=actor)
+    return outbox.record(db_session, data, actor=actor)
 
 
 async def get_visit(*, db_session: AsyncSession, visit_id: str) -> Visit | None:
     return await db_session.get(Visit, visit_id)
 
 
-async def list_visits(
-    *,
-    db_session: AsyncSession,
-    page: Page,
-    status: VisitStatus | None = None,
-    partner_id: str | None = None,
-) -> Sequence[Visit]:
-    query = select(Visit).order_by(Visit.requested_from.desc(), Visit.id)
-    if status is not None:
-        query = query.where(Visit.status == status.value)
-    if partner_id is not None:
-        query = query.where(Visit.partner_id == partner_id)
-    return await _page(db_session, query, page)
+async def list_visits(*, db_session: AsyncSession, query: VisitFilter) -> Sequence[Visit]:
+    found = select(Visit).order_by(Visit.requested_from.desc(), Visit.id)
+    if query.status is not None:
+        found = found.where(Visit.status == query.status.value)
+    if query.partner_id is not None:
+        found = found.where(Visit.partner_id == query.partner_id)
+    return (await db_session.scalars(query.of(found))).all()
 
 
 async def take_step(
@@ -194,7 +143,7 @@ async def take_step(
     """Approve, decline, schedule or cancel a visit (completing records more: see below)."""
     visit = await _existing(db_session, Visit, visit_id, kind="visit")
     check_step(visit.id, visit.status, step)
-    return await _record(db_session, step.event(reason=reason), aggregate_id=visit.id, actor=actor)
+    return outbox.record(db_session, step.event(reason=reason), aggregate_id=visit.id, actor=actor)
 
 
 async def complete_visit(
@@ -204,31 +153,31 @@ async def complete_visit(
     transaction; returns both events (the second is None without a partner)."""
     visit = await _existing(db_session, Visit, visit_id, kind="visit")
     check_step(visit.id, visit.status, STEP_BY_COMMAND["complete"])
-    exchange = None
-    if visit.partner_id is not None:
-        exchange = await _exchange_of(db_session, visit, data, actor)
-    completed = await _record(
+    recorded = None if visit.partner_id is None else await _exchange_of(db_session, visit, data)
+    exchange_id = str(uuid.uuid4()) if recorded is not None else None
+    completed = outbox.record(
         db_session,
-        VisitCompleted(reason=data.reason, exchange_id=exchange.aggregate_id if exchange else None),
+        VisitCompleted(reason=data.reason, exchange_id=exchange_id),
         aggregate_id=visit.id,
         actor=actor,
     )
-    if exchange is not None:
-        outbox.record(db_session, exchange)
+    exchange = None
+    if recorded is not None:
+        exchange = outbox.record(db_session, recorded, aggregate_id=exchange_id, actor=actor)
     return completed, exchange
 
 
 async def _exchange_of(
-    db_session: AsyncSession, visit: Visit, data: CompleteRequest, actor: str
-) -> Event:
+    db_session: AsyncSession, visit: Visit, data: CompleteRequest
+) -> ExchangeRecorded:
     facts = data.exchange
     if facts is None:
         raise InvalidField(
-            ("exchange",),
+            "exchange",
             "a visit by a partner city records its exchange: give at least field and summary",
-            None,
         )
-    recorded = ExchangeRecorded(
+    assert visit.partner_id is not None
+    return ExchangeRecorded(
         partner_ids=[visit.partner_id],
         date=facts.date or await _first_day(db_session, visit),
         field=facts.field,
@@ -237,7 +186,6 @@ async def _exchange_of(
         participants=visit.members if facts.participants is None else facts.participants,
         source=ExchangeSource(kind="visit", id=visit.id),
     )
-    return new_event(recorded, aggregate_id=str(uuid.uuid4()), actor=actor)
 
 
 async def _first_day(db_session: AsyncSession, visit: Visit) -> date:
@@ -319,7 +267,19 @@ def _overriding(
     if not conflicts:
         return None
     if override is None:
-        raise BookingConflicts(conflicts)
+        raise Conflict(
+            "conflicting bookings: %(count)s; send an override with a reason to book anyway",
+            conflicts=[
+                ConflictingItem(
+                    kind="itinerary-item",
+                    id=c.item_id,
+                    href=f"/visits/{c.visit_id}/itinerary/{c.item_id}",
+                    **c.model_dump(mode="json"),
+                )
+                for c in conflicts
+            ],
+            count=len(conflicts),
+        )
     return ConflictOverride(reason=override.reason, conflicts=conflicts)
 
 
@@ -335,12 +295,12 @@ async def _check_references(
     db_session: AsyncSession, venue_id: str | None, official_ids: Iterable[str]
 ) -> None:
     if venue_id is not None and await db_session.get(Venue, venue_id) is None:
-        raise InvalidField(("venue_id",), f"unknown venue {venue_id}", venue_id)
+        raise InvalidField("venue_id", "unknown venue %(id)s", id=venue_id)
     named = set(official_ids)
     known = set(await db_session.scalars(select(Official.id).where(Official.id.in_(named))))
     if named - known:
         unknown = sorted(named - known)
-        raise InvalidField(("official_ids",), f"unknown officials {', '.join(unknown)}", unknown)
+        raise InvalidField("official_ids", "unknown officials %(ids)s", ids=unknown)
 
 
 async def _settle_bookings(db_session: AsyncSession, visit_id: str) -> None:
@@ -367,7 +327,7 @@ async def add_item(
         **data.model_dump(exclude={"override"}),
         override=_overriding(conflicts, data.override),
     )
-    return await _record(db_session, added, aggregate_id=visit.id, actor=actor)
+    return outbox.record(db_session, added, aggregate_id=visit.id, actor=actor)
 
 
 BOOKED = frozenset({"starts_at", "ends_at", "venue_id", "official_ids"})
@@ -399,9 +359,9 @@ async def change_item(
         **changes,
     }
     if after["ends_at"] <= after["starts_at"]:
-        raise InvalidField(("ends_at",), "ends_at must be after starts_at", after["ends_at"])
+        raise InvalidField("ends_at", "ends_at must be after starts_at")
     if after["venue_id"] is None and after["place"] is None:
-        raise InvalidField(("venue_id",), "give venue_id (a city venue) or place (outside)", None)
+        raise InvalidField("venue_id", "give venue_id (a city venue) or place (outside)")
     await _check_references(db_session, changes.get("venue_id"), changes.get("official_ids") or [])
     conflicts = []
     if BOOKED & changes.keys():
@@ -416,7 +376,7 @@ async def change_item(
     changed = ItineraryItemChanged(
         item_id=item.id, **changes, override=_overriding(conflicts, data.override)
     )
-    return await _record(db_session, changed, aggregate_id=visit.id, actor=actor)
+    return outbox.record(db_session, changed, aggregate_id=visit.id, actor=actor)
 
 
 async def remove_item(
@@ -426,7 +386,7 @@ async def remove_item(
     visit = await _open_visit(db_session, visit_id)
     item = await _live_item(db_session, visit, item_id)
     removed = ItineraryItemRemoved(item_id=item.id, reason=reason)
-    return await _record(db_session, removed, aggregate_id=visit.id, actor=actor)
+    return outbox.record(db_session, removed, aggregate_id=visit.id, actor=actor)
 
 
 async def _live_item(db_session: AsyncSession, visit: Visit, item_id: str) -> ItineraryItem:
@@ -434,7 +394,11 @@ async def _live_item(db_session: AsyncSession, visit: Visit, item_id: str) -> It
     if item is None:
         raise NotFound("itinerary item", item_id)
     if item.removed:
-        raise RemovedItem(item_id)
+        raise Conflict(
+            "itinerary item %(id)s was removed: it cannot change",
+            current_state="removed",
+            id=item_id,
+        )
     return item
 
 

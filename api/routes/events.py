@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
-from sqlalchemy import exists, select
+from fastapi import APIRouter
+from twinning.api.common import READ_ONE
 from twinning.api.deps import DbSession
-from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
+from twinning.refusals import NotFound
+from twinning.streams.status import EventState, event_status
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-EventStatus = Literal["pending", "published", "applied", "parked", "dead-lettered"]
 
-
-class EventState(BaseModel):
-    event_id: str
-    status: EventStatus
-    reason: str | None = None
-
-
-@router.get("/{event_id}", response_model=EventState)
+@router.get("/{event_id}", response_model=EventState, **READ_ONE)
 async def get_event_status(event_id: uuid.UUID, db_session: DbSession) -> EventState:
     key = str(event_id)
-    if await db_session.scalar(select(exists().where(ArchivedEvent.event_id == key))):
-        return EventState(event_id=key, status="applied")
-    dead = await db_session.scalar(
-        select(DeadLetter.reason).where(DeadLetter.event_id == key).limit(1)
-    )
-    if dead is not None:
-        return EventState(event_id=key, status="dead-lettered", reason=dead)
-    parked = await db_session.scalar(select(ParkedEvent.reason).where(ParkedEvent.event_id == key))
-    if parked is not None:
-        return EventState(event_id=key, status="parked", reason=parked)
-    published_at = await db_session.execute(
-        select(OutboxEvent.published_at).where(OutboxEvent.event_id == key)
-    )
-    row = published_at.first()
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"event {key} not found")
-    return EventState(event_id=key, status="pending" if row.published_at is None else "published")
+    state = await event_status(db_session, key)
+    if state is None:
+        raise NotFound("event", key)
+    return state

@@ -25,6 +25,7 @@ from twinning.calendar.feeds import Audience, Feed, FeedCache
 from twinning.calendar.models import FeedLink
 from twinning.calendar.schemas import FeedLinkCreate, FeedLinkIssued, FeedLinkRead
 from twinning.crm.models import PartnerCity
+from twinning.refusals import Conflict, NotFound
 from twinning.streams import outbox
 
 public_router = APIRouter(tags=["calendar feeds"])
@@ -122,7 +123,7 @@ async def partner_feed(
     """A partner city's public feed; by default in the first of its languages twinning speaks."""
     partner = await db_session.get(PartnerCity, partner_id)
     if partner is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"partner city {partner_id} not found")
+        raise NotFound("partner city", partner_id)
     language = feeds.feed_language(lang, feeds.partner_language(partner))
     feed = await _feed(request, db_session, Audience.partner(partner_id), language, clock)
     return _answer(request, feed, PUBLIC_CACHING)
@@ -141,7 +142,7 @@ def _issued(request: Request, link: FeedLink, token: str) -> FeedLinkIssued:
 async def _link(db_session: DbSession, link_id: str) -> FeedLink:
     link = await feeds.get_link(db_session=db_session, link_id=link_id)
     if link is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"feed link {link_id} not found")
+        raise NotFound("feed link", link_id)
     return link
 
 
@@ -159,7 +160,7 @@ async def create_feed_link(
     if audience.id is not None:
         await outbox.settle(db_session, aggregate_ids=[audience.id])  # an official just registered
     if not await feeds.audience_exists(db_session=db_session, audience=audience):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"official {audience.id} not found")
+        raise NotFound("official", str(audience.id))
     link, token = await feeds.create_link(
         db_session=db_session,
         audience=audience,
@@ -205,7 +206,9 @@ async def rotate_feed_link(
     """A new secret for the link; the old URL answers 404 from now on."""
     link = await _link(db_session, link_id)
     if link.revoked_at is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"feed link {link_id} is revoked")
+        raise Conflict(
+            "feed link %(id)s is %(state)s", current_state="revoked", id=link_id, state="revoked"
+        )
     token = await feeds.rotate_link(db_session=db_session, link=link, now=clock())
     await db_session.commit()
     return _issued(request, link, token)

@@ -17,6 +17,7 @@ from twinning.crm import service as crm
 from twinning.publicity import service
 from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
 from twinning.publicity.schemas import VersionList, VersionRead
+from twinning.refusals import NotFound
 
 router = APIRouter(tags=["publicity"])
 
@@ -135,7 +136,7 @@ async def get_leaflet_version(
 
 async def _known_partner(db_session: DbSession, partner_id: str) -> str:
     if not await crm.partner_exists(db_session=db_session, partner_id=partner_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"partner city {partner_id} not found")
+        raise NotFound("partner city", partner_id)
     return brochure(partner_id)
 
 

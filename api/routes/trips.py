@@ -3,176 +3,70 @@ visited) or cancel them; read them with their legs in the destinations' time zon
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
-from twinning.api.common import Accepted, Limit, Offset, Year, accept
-from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
-from twinning.api.routes.exchanges import require_partners
-from twinning.streams import outbox
-from twinning.streams.events import TripLeg as TripLegFacts
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from twinning.api.common import COMMAND, READ_ONE, Accepted, Command, CompletionAccepted
+from twinning.api.deps import DbSession
+from twinning.refusals import NotFound
 from twinning.trips import service
-from twinning.trips.models import Trip
 from twinning.trips.schemas import (
     TripCancellation,
     TripCompletion,
     TripCreate,
+    TripFilter,
     TripRead,
-    TripStatus,
     TripUpdate,
 )
 
 router = APIRouter(prefix="/trips", tags=["trips"])
 
 
-class TripCompletionAccepted(Accepted):
-    """The trip's completion, and the exchange it recorded (none if no partner was visited)."""
-
-    exchange_id: str | None
-    exchange_event_id: str | None
-
-
-async def _current_trip(db_session: DbSession, trip_id: str) -> Trip:
-    """The trip as it stands once its earlier changes are applied (lifecycle checks need it)."""
-    await outbox.settle(db_session, aggregate_ids=[trip_id])
-    trip = await service.get_trip(db_session=db_session, trip_id=trip_id)
-    if trip is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"trip {trip_id} not found")
-    return trip
+@router.post("", **COMMAND)
+async def plan_trip(data: TripCreate, command: Command) -> Accepted:
+    event = await command.run(service.plan_trip, data=data)
+    return await command.accept(event, location=f"/trips/{event.aggregate_id}")
 
 
-def _conflict(exc: service.IllegalTransition) -> HTTPException:
-    return HTTPException(
-        status.HTTP_409_CONFLICT, {"message": str(exc), "current_state": exc.current_state}
-    )
+@router.patch("/{trip_id}", **COMMAND)
+async def update_trip(trip_id: str, data: TripUpdate, command: Command) -> Accepted:
+    event = await command.run(service.update_trip, trip_id=trip_id, data=data)
+    return await command.accept(event, location=f"/trips/{trip_id}")
 
 
-async def _require_visited_partners(db_session: DbSession, legs: list[TripLegFacts]) -> None:
-    await require_partners(db_session, [p for leg in legs for p in leg.partner_ids])
-
-
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-async def plan_trip(
-    data: TripCreate,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-) -> Accepted:
-    await _require_visited_partners(db_session, data.legs)
-    event = await service.plan_trip(db_session=db_session, data=data, actor=actor)
-    return await accept(
-        event,
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-        location=f"/trips/{event.aggregate_id}",
-    )
-
-
-@router.patch("/{trip_id}", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-async def update_trip(
-    trip_id: str,
-    data: TripUpdate,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-) -> Accepted:
-    trip = await _current_trip(db_session, trip_id)
-    if data.legs is not None:
-        await _require_visited_partners(db_session, data.legs)
-    try:
-        event = await service.update_trip(db_session=db_session, trip=trip, data=data, actor=actor)
-    except service.IllegalTransition as exc:
-        raise _conflict(exc) from None
-    return await accept(
-        event,
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-        location=f"/trips/{trip_id}",
-    )
-
-
-@router.post(
-    "/{trip_id}/complete",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=TripCompletionAccepted,
-)
+@router.post("/{trip_id}/complete", **{**COMMAND, "response_model": CompletionAccepted})
 async def complete_trip(
-    trip_id: str,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-    data: TripCompletion | None = None,
-) -> TripCompletionAccepted:
-    trip = await _current_trip(db_session, trip_id)
-    try:
-        completed, exchange = await service.complete_trip(
-            db_session=db_session,
-            trip=trip,
-            data=data or TripCompletion(),
-            actor=actor,
-        )
-    except service.IllegalTransition as exc:
-        raise _conflict(exc) from None
-    accepted = await accept(
-        completed,
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-        location=f"/trips/{trip_id}",
-    )
-    return TripCompletionAccepted(
-        **accepted.model_dump(),
-        exchange_id=exchange.aggregate_id if exchange is not None else None,
-        exchange_event_id=exchange.event_id if exchange is not None else None,
-    )
+    trip_id: str, command: Command, data: TripCompletion | None = None
+) -> CompletionAccepted:
+    completion = data or TripCompletion()
+    completed, exchange = await command.run(service.complete_trip, trip_id=trip_id, data=completion)
+    await command.commit(f"/trips/{trip_id}")
+    return CompletionAccepted.of(completed, exchange, id=trip_id)
 
 
-@router.post("/{trip_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
+@router.post("/{trip_id}/cancel", **COMMAND)
 async def cancel_trip(
-    trip_id: str,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-    data: TripCancellation | None = None,
+    trip_id: str, command: Command, data: TripCancellation | None = None
 ) -> Accepted:
-    trip = await _current_trip(db_session, trip_id)
-    try:
-        event = await service.cancel_trip(
-            db_session=db_session, trip=trip, data=data or TripCancellation(), actor=actor
-        )
-    except service.IllegalTransition as exc:
-        raise _conflict(exc) from None
-    return await accept(
-        event,
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-        location=f"/trips/{trip_id}",
-    )
+    cancellation = data or TripCancellation()
+    event = await command.run(service.cancel_trip, trip_id=trip_id, data=cancellation)
+    return await command.accept(event, location=f"/trips/{trip_id}")
 
 
-@router.get("/{trip_id}", response_model=TripRead)
+@router.get("/{trip_id}", response_model=TripRead, **READ_ONE)
 async def get_trip(trip_id: str, db_session: DbSession) -> TripRead:
     trip = await service.get_trip(db_session=db_session, trip_id=trip_id)
     if trip is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"trip {trip_id} not found")
+        raise NotFound("trip", trip_id)
     return TripRead.model_validate(trip)
 
 
 @router.get("", response_model=list[TripRead])
 async def list_trips(
-    db_session: DbSession,
-    status: TripStatus | None = None,
-    year: Year | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    query: Annotated[TripFilter, Query()], db_session: DbSession
 ) -> list[TripRead]:
     """In order of departure; `year` is the year the trip starts (UTC)."""
-    trips = await service.list_trips(
-        db_session=db_session, status=status, year=year, limit=limit, offset=offset
-    )
-    return [TripRead.model_validate(t) for t in trips]
+    return [
+        TripRead.model_validate(t)
+        for t in await service.list_trips(db_session=db_session, query=query)
+    ]

@@ -6,7 +6,7 @@ Security data, not domain events: these routes write their tables directly and a
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from twinning.api.deps import AdminUser, CurrentUser, DbSession, require_role
 from twinning.auth import service
 from twinning.auth.models import User
@@ -20,6 +20,7 @@ from twinning.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from twinning.refusals import NotFound
 
 router = APIRouter(tags=["users"], dependencies=[Depends(require_role(Role.admin))])
 whoami = APIRouter(tags=["users"])
@@ -28,7 +29,7 @@ whoami = APIRouter(tags=["users"])
 async def _user_or_404(db_session: DbSession, user_id: str) -> User:
     user = await service.get_user(db_session=db_session, user_id=user_id)
     if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} not found")
+        raise NotFound("user", user_id)
     return user
 
 
@@ -88,7 +89,7 @@ async def revoke_token(token_id: str, db_session: DbSession) -> None:
     """Revoke a token; the next request with it gets 401."""
     token = await service.get_token(db_session=db_session, token_id=token_id)
     if token is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"token {token_id} not found")
+        raise NotFound("token", token_id)
     await service.revoke_token(db_session=db_session, token=token)
     await db_session.commit()
 

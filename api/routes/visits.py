@@ -8,25 +8,23 @@ conflicts, unless the request carries `{"override": {"reason": "..."}}`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from fastapi.exceptions import RequestValidationError
-from twinning.api.deps import DbSession, OutboxDoorbell, PersonalDataAccess, StaffActor
-from twinning.api.routes.partners import Accepted
-from twinning.streams.events import Event, ItineraryItemAdded
+from fastapi import APIRouter, Query
+from twinning.api.common import COMMAND, READ_ONE, Accepted, Command, CompletionAccepted
+from twinning.api.deps import DbSession, PersonalDataAccess
+from twinning.refusals import NotFound
+from twinning.streams.events import ItineraryItemAdded
 from twinning.visits import service
-from twinning.visits.lifecycle import STEPS, IllegalTransition, Step, VisitStatus
+from twinning.visits.lifecycle import STEPS, Step
 from twinning.visits.schemas import (
     CompleteRequest,
     ItineraryItemCreate,
     ItineraryItemRead,
     ItineraryItemUpdate,
-    PageQuery,
     StepRequest,
     VisitCreate,
+    VisitFilter,
     VisitRead,
     item_view,
     visit_view,
@@ -34,158 +32,58 @@ from twinning.visits.schemas import (
 
 router = APIRouter(prefix="/visits", tags=["visits"])
 
-
-class CompletionAccepted(Accepted):
-    """The visit's completion, and the exchange recorded with it (none without a partner)."""
-
-    exchange_id: str | None
-    exchange_event_id: str | None
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Answer what the domain refuses with the status code and a body that says why."""
-    try:
-        yield
-    except service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    except service.InvalidField as exc:
-        error = {"type": "value_error", "loc": ("body", *exc.loc), "msg": exc.message}
-        raise RequestValidationError([{**error, "input": exc.value}]) from None
-    except IllegalTransition as exc:
-        detail = {"message": str(exc), "current_status": exc.status}
-        raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
-    except service.BookingConflicts as exc:
-        conflicts = [conflict.model_dump(mode="json") for conflict in exc.conflicts]
-        detail = {"message": str(exc), "conflicts": conflicts}
-        raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
-    except service.RemovedItem as exc:
-        detail = {"message": str(exc), "item_id": exc.item_id}
-        raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
-
-
-async def accept(
-    event: Event,
-    *,
-    entity_id: str,
-    location: str,
-    db_session: DbSession,
-    doorbell: OutboxDoorbell,
-    response: Response,
-) -> Accepted:
-    """Commit the command's events, wake the relay, and answer 202 with where to look."""
-    await db_session.commit()
-    doorbell.notify()
-    response.headers["Location"] = location
-    return Accepted(id=entity_id, event_id=event.event_id)
-
-
 # --- visits -----------------------------------------------------------------------------
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-async def request_visit(
-    data: VisitCreate,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-) -> Accepted:
-    with domain_errors():
-        event = await service.request_visit(db_session=db_session, data=data, actor=actor)
-    return await accept(
-        event,
-        entity_id=event.aggregate_id,
-        location=f"/visits/{event.aggregate_id}",
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-    )
+@router.post("", **COMMAND)
+async def request_visit(data: VisitCreate, command: Command) -> Accepted:
+    event = await command.run(service.request_visit, data=data)
+    return await command.accept(event, location=f"/visits/{event.aggregate_id}")
 
 
 @router.get("", response_model=list[VisitRead], response_model_exclude_unset=True)
 async def list_visits(
+    query: Annotated[VisitFilter, Query()],
     db_session: DbSession,
     personal_data: PersonalDataAccess,
-    page: PageQuery,
-    status: VisitStatus | None = None,
-    partner_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[VisitRead]:
-    visits = await service.list_visits(
-        db_session=db_session, page=page, status=status, partner_id=partner_id
-    )
+    visits = await service.list_visits(db_session=db_session, query=query)
     return [visit_view(visit, personal_data=personal_data) for visit in visits]
 
 
-@router.get("/{visit_id}", response_model=VisitRead, response_model_exclude_unset=True)
+@router.get("/{visit_id}", response_model=VisitRead, response_model_exclude_unset=True, **READ_ONE)
 async def get_visit(
     visit_id: str, db_session: DbSession, personal_data: PersonalDataAccess
 ) -> VisitRead:
     visit = await service.get_visit(db_session=db_session, visit_id=visit_id)
     if visit is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"visit {visit_id} not found")
+        raise NotFound("visit", visit_id)
     return visit_view(visit, personal_data=personal_data)
 
 
 def _step_endpoint(step: Step) -> Any:
     async def take_step(
-        visit_id: str,
-        db_session: DbSession,
-        actor: StaffActor,
-        doorbell: OutboxDoorbell,
-        response: Response,
-        data: StepRequest | None = None,
+        visit_id: str, command: Command, data: StepRequest | None = None
     ) -> Accepted:
-        with domain_errors():
-            event = await service.take_step(
-                db_session=db_session,
-                visit_id=visit_id,
-                step=step,
-                reason=data.reason if data else None,
-                actor=actor,
-            )
-        return await accept(
-            event,
-            entity_id=visit_id,
-            location=f"/visits/{visit_id}",
-            db_session=db_session,
-            doorbell=doorbell,
-            response=response,
-        )
+        reason = data.reason if data else None
+        event = await command.run(service.take_step, visit_id=visit_id, step=step, reason=reason)
+        return await command.accept(event, location=f"/visits/{visit_id}", id=visit_id)
 
     take_step.__doc__ = f"Move a visit to `{step.target}` (from {', '.join(sorted(step.source))})."
     return take_step
 
 
-@router.post(
-    "/{visit_id}/complete", status_code=status.HTTP_202_ACCEPTED, response_model=CompletionAccepted
-)
+@router.post("/{visit_id}/complete", **{**COMMAND, "response_model": CompletionAccepted})
 async def complete_visit(
-    visit_id: str,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-    data: CompleteRequest | None = None,
+    visit_id: str, command: Command, data: CompleteRequest | None = None
 ) -> CompletionAccepted:
     """Complete a scheduled visit; a partner city's visit records its exchange with it."""
-    with domain_errors():
-        completed, exchange = await service.complete_visit(
-            db_session=db_session, visit_id=visit_id, data=data or CompleteRequest(), actor=actor
-        )
-    accepted = await accept(
-        completed,
-        entity_id=visit_id,
-        location=f"/visits/{visit_id}",
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
+    completion = data or CompleteRequest()
+    completed, exchange = await command.run(
+        service.complete_visit, visit_id=visit_id, data=completion
     )
-    return CompletionAccepted(
-        **accepted.model_dump(),
-        exchange_id=exchange.aggregate_id if exchange else None,
-        exchange_event_id=exchange.event_id if exchange else None,
-    )
+    await command.commit(f"/visits/{visit_id}")
+    return CompletionAccepted.of(completed, exchange, id=visit_id)
 
 
 for _step in STEPS:
@@ -194,10 +92,9 @@ for _step in STEPS:
             f"/{{visit_id}}/{_step.command}",
             _step_endpoint(_step),
             methods=["POST"],
-            status_code=status.HTTP_202_ACCEPTED,
-            response_model=Accepted,
             name=f"{_step.command}_visit",
             summary=f"{_step.command.capitalize()} a visit",
+            **COMMAND,
         )
 
 
@@ -208,32 +105,17 @@ def _item_location(visit_id: str, item_id: str) -> str:
     return f"/visits/{visit_id}/itinerary/{item_id}"
 
 
-@router.post("/{visit_id}/itinerary", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
+@router.post("/{visit_id}/itinerary", **COMMAND)
 async def add_itinerary_item(
-    visit_id: str,
-    data: ItineraryItemCreate,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
+    visit_id: str, data: ItineraryItemCreate, command: Command
 ) -> Accepted:
-    with domain_errors():
-        event = await service.add_item(
-            db_session=db_session, visit_id=visit_id, data=data, actor=actor
-        )
+    event = await command.run(service.add_item, visit_id=visit_id, data=data)
     assert isinstance(event.payload, ItineraryItemAdded)
     item_id = event.payload.item_id
-    return await accept(
-        event,
-        entity_id=item_id,
-        location=_item_location(visit_id, item_id),
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-    )
+    return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)
 
 
-@router.get("/{visit_id}/itinerary", response_model=list[ItineraryItemRead])
+@router.get("/{visit_id}/itinerary", response_model=list[ItineraryItemRead], **READ_ONE)
 async def list_itinerary(
     visit_id: str,
     db_session: DbSession,
@@ -242,7 +124,7 @@ async def list_itinerary(
     ] = False,
 ) -> list[ItineraryItemRead]:
     if await service.get_visit(db_session=db_session, visit_id=visit_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"visit {visit_id} not found")
+        raise NotFound("visit", visit_id)
     items = await service.list_items(
         db_session=db_session, visit_id=visit_id, include_removed=include_removed
     )
@@ -250,69 +132,32 @@ async def list_itinerary(
     return [item_view(item, timezone=zones[item.id]) for item in items]
 
 
-@router.get("/{visit_id}/itinerary/{item_id}", response_model=ItineraryItemRead)
+@router.get("/{visit_id}/itinerary/{item_id}", response_model=ItineraryItemRead, **READ_ONE)
 async def get_itinerary_item(
     visit_id: str, item_id: str, db_session: DbSession
 ) -> ItineraryItemRead:
     item = await service.get_item(db_session=db_session, visit_id=visit_id, item_id=item_id)
     if item is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"itinerary item {item_id} not found")
+        raise NotFound("itinerary item", item_id)
     zones = await service.display_zones(db_session=db_session, items=[item])
     return item_view(item, timezone=zones[item.id])
 
 
-@router.patch(
-    "/{visit_id}/itinerary/{item_id}", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted
-)
+@router.patch("/{visit_id}/itinerary/{item_id}", **COMMAND)
 async def change_itinerary_item(
-    visit_id: str,
-    item_id: str,
-    data: ItineraryItemUpdate,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
+    visit_id: str, item_id: str, data: ItineraryItemUpdate, command: Command
 ) -> Accepted:
-    with domain_errors():
-        event = await service.change_item(
-            db_session=db_session, visit_id=visit_id, item_id=item_id, data=data, actor=actor
-        )
-    return await accept(
-        event,
-        entity_id=item_id,
-        location=_item_location(visit_id, item_id),
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
-    )
+    event = await command.run(service.change_item, visit_id=visit_id, item_id=item_id, data=data)
+    return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)
 
 
-@router.delete(
-    "/{visit_id}/itinerary/{item_id}", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted
-)
+@router.delete("/{visit_id}/itinerary/{item_id}", **COMMAND)
 async def remove_itinerary_item(
-    visit_id: str,
-    item_id: str,
-    db_session: DbSession,
-    actor: StaffActor,
-    doorbell: OutboxDoorbell,
-    response: Response,
-    data: StepRequest | None = None,
+    visit_id: str, item_id: str, command: Command, data: StepRequest | None = None
 ) -> Accepted:
     """Remove an item; it stays listed with `include_removed`, so calendars can cancel it."""
-    with domain_errors():
-        event = await service.remove_item(
-            db_session=db_session,
-            visit_id=visit_id,
-            item_id=item_id,
-            reason=data.reason if data else None,
-            actor=actor,
-        )
-    return await accept(
-        event,
-        entity_id=item_id,
-        location=_item_location(visit_id, item_id),
-        db_session=db_session,
-        doorbell=doorbell,
-        response=response,
+    reason = data.reason if data else None
+    event = await command.run(
+        service.remove_item, visit_id=visit_id, item_id=item_id, reason=reason
     )
+    return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from pydantic import BaseModel, Field
+from sqlalchemy import JSON, DateTime, MetaData, Select, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, CursorResult, Engine, Result
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -53,6 +53,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+Query = TypeVar("Query", bound=Select[Any])
+
+
+class Page(BaseModel):
+    """Which slice of a list to return: every list, in the API and in the web app, pages alike.
+    A list's filters are a subclass of it (`PartnerFilter(Page)`), so one query model holds both."""
+
+    limit: Annotated[int, Field(ge=1, le=500, description="At most this many items.")] = 100
+    offset: Annotated[int, Field(ge=0, le=1_000_000, description="Skip this many items.")] = 0
+
+    def of(self, query: Query) -> Query:
+        return query.limit(self.limit).offset(self.offset)
 
 
 def utcnow() -> datetime:
@@ -110,24 +124,17 @@ async def async_session_scope(
         yield session
 
 
-def insert_or_update(session: Session, model: type[Base]) -> Insert:
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (its result is a cursor result)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def insert_or_update(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """An `INSERT ... ON CONFLICT` for the session's database (SQLite and PostgreSQL spell it
     alike); the caller adds `.on_conflict_do_update(...)`, whose `excluded` names the new row,
     and executes it with a list of rows (one cached statement, whatever their number). It
     inserts into the table, not through the class: no unit-of-work bookkeeping per row."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__)
-
-
-def load_models() -> MetaData:
-    """Import every module that declares tables, so that `Base.metadata` is complete."""
-    from twinning.auth import models as _auth  # noqa: F401
-    from twinning.calendar import models as _calendar  # noqa: F401
-    from twinning.crm import models as _crm  # noqa: F401
-    from twinning.invitations import models as _invitations  # noqa: F401
-    from twinning.publicity import models as _publicity  # noqa: F401
-    from twinning.streams import store as _store  # noqa: F401
-    from twinning.trips import models as _trips  # noqa: F401
-    from twinning.visits import models as _visits  # noqa: F401
-
-    return Base.metadata
+    table = cast(Table, model.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from alembic import context
-from twinning.db import load_models, make_engine
+
+# The modules imported `as _name` are every module that declares tables, so that
+# `Base.metadata` is complete (the database code, `twinning.db`, imports none of them).
+from twinning.auth import models as _auth  # noqa: F401
+from twinning.calendar import models as _calendar  # noqa: F401
+from twinning.crm import models as _crm  # noqa: F401
+from twinning.db import Base, make_engine
+from twinning.invitations import models as _invitations  # noqa: F401
+from twinning.publicity import models as _publicity  # noqa: F401
+from twinning.streams import store as _store  # noqa: F401
+from twinning.trips import models as _trips  # noqa: F401
+from twinning.visits import models as _visits  # noqa: F401
 
 config = context.config
-target_metadata = load_models()
+target_metadata = Base.metadata
 
 
 def _url() -> str:

@@ -104,9 +104,9 @@ def test_401_and_403_are_distinct_and_say_why(desk: Desk) -> None:
     assert "invalid API token" in unknown.json()["detail"]
     assert forbidden.status_code == 403
     assert "WWW-Authenticate" not in forbidden.headers
-    assert forbidden.json() == {
-        "detail": "forbidden: this needs the staff role, and your role is viewer"
-    }
+    assert forbidden.json()["detail"] == (
+        "forbidden: this needs the staff role, and your role is viewer"
+    )
 
 
 def test_a_token_of_another_scheme_counts_as_no_token(desk: Desk) -> None:
@@ -169,7 +169,7 @@ def test_a_user_name_is_unique_and_lower_case(desk: Desk) -> None:
     taken = desk.call("POST", "/users", json={"name": "chen.wei", "role": "viewer"})
     capitals = desk.call("POST", "/users", json={"name": "Chen.Wei"})
     assert taken.status_code == 409 and "exists already" in taken.json()["detail"]
-    assert capitals.status_code == 422 and capitals.json()["detail"][0]["loc"] == ["body", "name"]
+    assert capitals.status_code == 422 and capitals.json()["errors"][0]["loc"] == ["body", "name"]
 
 
 def test_the_actor_of_a_command_is_the_user_in_its_event(desk: Desk) -> None:

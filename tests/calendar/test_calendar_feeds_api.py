@@ -167,7 +167,7 @@ def test_links_to_unknown_officials_or_in_unsupported_languages_are_refused(
     partner = inline_api.post("/feed-links", json={"audience": {"kind": "partner"}})
 
     assert unknown.status_code == 404
-    assert [(r.status_code, r.json()["detail"][0]["loc"]) for r in (no_id, french, partner)] == [
+    assert [(r.status_code, r.json()["errors"][0]["loc"]) for r in (no_id, french, partner)] == [
         (422, ["body", "audience"]),
         (422, ["body", "language"]),
         (422, ["body", "audience", "kind"]),

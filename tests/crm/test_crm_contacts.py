@@ -212,7 +212,7 @@ def test_an_invalid_contact_is_refused_with_422_naming_the_field(
         "/contacts", json={**sample_contact(partner_id=partner_id), **change}
     )
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"]), response.json()
+    assert any(field in error["loc"] for error in response.json()["errors"]), response.json()
 
 
 @pytest.mark.parametrize(
@@ -230,7 +230,7 @@ def test_an_invalid_contact_update_is_refused_with_422(
     contact_id = add_contact(inline_api, partner_id)
     response = inline_api.patch(f"/contacts/{contact_id}", json=change)
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"])
+    assert any(field in error["loc"] for error in response.json()["errors"])
 
 
 def test_unknown_contacts_and_owners_answer_404(inline_api: InlineApi) -> None:

@@ -108,7 +108,7 @@ def test_an_invalid_exchange_is_refused_with_422_naming_the_field(
 ) -> None:
     response = inline_api.post("/exchanges", json={**sample_exchange(partners), **change})
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"])
+    assert any(field in error["loc"] for error in response.json()["errors"])
 
 
 def test_invalid_exchange_filters_are_refused_with_422(inline_api: InlineApi) -> None:

@@ -355,7 +355,7 @@ def test_an_event_parked_while_its_aggregate_was_being_applied_is_not_stranded(
     looks = []
     racing = Projector("racing")
 
-    @racing.on("ExchangeRecorded")
+    @racing.on(ExchangeRecorded)
     async def partner_arrives_right_after_the_first_look(_session: Any, event: Any) -> None:
         looks.append(event.event_id)
         if len(looks) == 1:

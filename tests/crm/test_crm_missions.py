@@ -110,7 +110,7 @@ def test_an_invalid_mission_is_refused_with_422_naming_the_field(
 ) -> None:
     response = inline_api.post("/missions", json={**sample_mission(), **change})
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"])
+    assert any(field in error["loc"] for error in response.json()["errors"])
     assert inline_api.rows(OutboxEvent) == []
 
 
@@ -124,7 +124,7 @@ def test_an_invalid_mission_update_is_refused_with_422(
     mission_id = command(inline_api, "POST", "/missions", json=sample_mission())["id"]
     response = inline_api.patch(f"/missions/{mission_id}", json=change)
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"])
+    assert any(field in error["loc"] for error in response.json()["errors"])
 
 
 def test_unknown_missions_answer_404(inline_api: InlineApi) -> None:

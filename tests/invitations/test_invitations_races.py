@@ -31,9 +31,11 @@ def test_of_two_simultaneous_identical_invitations_one_is_refused_naming_the_oth
         assert sorted(r.status_code for r in responses) == [202, 409], [r.text for r in responses]
         [[invitation]] = [r.json() for r in responses if r.status_code == 202]
         [refused] = [r.json() for r in responses if r.status_code == 409]
-        assert refused["detail"]["existing"] == [
+        assert refused["conflicts"] == [
             {
-                "invitation_id": invitation["id"],
+                "kind": "invitation",
+                "id": invitation["id"],
+                "href": f"/invitations/{invitation['id']}",
                 "invitee_kind": "partner",
                 "invitee_id": partner["id"],
             }

@@ -69,7 +69,7 @@ def test_an_answer_after_the_event_started_is_refused_with_409(office: Office) -
     response = office.rsvp(invitation_id, "accepted-by-video")
 
     assert response.status_code == 409
-    assert "started at 2026-10-10T01:00:00+00:00" in response.json()["detail"]["message"]
+    assert "started at 2026-10-10T01:00:00+00:00" in response.json()["detail"]
     assert office.get(f"/invitations/{invitation_id}")["answer"] == "declined"
 
 
@@ -97,11 +97,17 @@ def test_inviting_the_same_invitee_twice_is_refused_with_409_naming_the_existing
     response = office.post(f"/city-events/{city_event}/invitations", body)
 
     assert response.status_code == 409
-    detail = response.json()["detail"]
-    assert detail["existing"] == [
-        {"invitation_id": existing, "invitee_kind": "partner", "invitee_id": partner}
+    problem = response.json()
+    assert problem["conflicts"] == [
+        {
+            "kind": "invitation",
+            "id": existing,
+            "href": f"/invitations/{existing}",
+            "invitee_kind": "partner",
+            "invitee_id": partner,
+        }
     ]
-    assert existing in detail["message"]
+    assert existing in problem["detail"]
     assert len(office.get(f"/city-events/{city_event}/invitations")) == 1
 
 
@@ -117,7 +123,7 @@ def test_a_withdrawn_invitation_takes_no_answer_and_the_invitee_can_be_invited_a
     [second] = office.invite(city_event, ("partner", partner))
 
     assert answer.status_code == again.status_code == 409
-    assert answer.json()["detail"]["current_status"] == "withdrawn"
+    assert answer.json()["current_state"] == "withdrawn"
     withdrawn = office.get(f"/invitations/{first}")
     assert (withdrawn["status"], withdrawn["withdrawal_reason"]) == ("withdrawn", "Sent by mistake")
     assert office.get(f"/invitations/{second}")["status"] == "invited"

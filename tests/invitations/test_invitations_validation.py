@@ -106,7 +106,7 @@ def test_bad_input_is_refused_with_422_naming_the_field_and_nothing_is_recorded(
     )
 
     assert response.status_code == 422, response.text
-    errors = response.json()["detail"]
+    errors = response.json()["errors"]
     assert any(field in error["loc"] for error in errors), errors
     assert all(error["msg"] for error in errors)
     assert office.outbox_size() == recorded

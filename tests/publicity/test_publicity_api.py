@@ -136,4 +136,4 @@ def test_unknown_partners_unrendered_documents_and_unknown_formats_are_refused(
     assert pending.headers["retry-after"]
     bad = get(inline_api, public, "/publicity/leaflet", params={"format": "docx"})
     assert bad.status_code == 422
-    assert bad.json()["detail"][0]["loc"] == ["query", "format"]
+    assert bad.json()["errors"][0]["loc"] == ["query", "format"]

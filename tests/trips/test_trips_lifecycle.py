@@ -192,8 +192,8 @@ def test_a_finished_trip_refuses_another_transition_with_409_naming_its_state(
     refused = inline_api.post(f"/trips/{trip_id}/{then}")
     assert refused.status_code == 409
     state = {"complete": "completed", "cancel": "cancelled"}[first]
-    assert refused.json()["detail"]["current_state"] == state
-    assert state in refused.json()["detail"]["message"]
+    assert refused.json()["current_state"] == state
+    assert state in refused.json()["detail"]
 
 
 def test_a_finished_trip_cannot_be_changed(inline_api: InlineApi, partners: list[str]) -> None:
@@ -201,7 +201,7 @@ def test_a_finished_trip_cannot_be_changed(inline_api: InlineApi, partners: list
     command(inline_api, "POST", f"/trips/{trip_id}/complete")
     refused = inline_api.patch(f"/trips/{trip_id}", json={"title": {"en": "Later"}})
     assert refused.status_code == 409
-    assert refused.json()["detail"]["current_state"] == "completed"
+    assert refused.json()["current_state"] == "completed"
 
 
 def test_trips_are_listed_by_status_and_year(inline_api: InlineApi, partners: list[str]) -> None:
@@ -291,7 +291,7 @@ def test_an_invalid_trip_is_refused_with_422_naming_the_field(
 ) -> None:
     response = inline_api.post("/trips", json={**sample_trip(partners), **change})
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"]), response.json()
+    assert any(field in error["loc"] for error in response.json()["errors"]), response.json()
 
 
 @pytest.mark.parametrize(
@@ -311,7 +311,7 @@ def test_invalid_trip_commands_are_refused_with_422_naming_the_field(
     method = "PATCH" if url == "" else "POST"
     response = inline_api.request(method, f"/trips/{trip_id}{url}", json=body)
     assert response.status_code == 422
-    assert any(field in error["loc"] for error in response.json()["detail"]), response.json()
+    assert any(field in error["loc"] for error in response.json()["errors"]), response.json()
 
 
 def test_unknown_trips_and_partners_answer_404(inline_api: InlineApi, partners: list[str]) -> None:

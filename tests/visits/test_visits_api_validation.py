@@ -41,7 +41,7 @@ def assert_refused(api: InlineApi, send: Send, cases: list[tuple[dict[str, Any],
     for body, field in cases:
         response = send(body)
         assert response.status_code == 422, (body, response.text)
-        errors = response.json()["detail"]
+        errors = response.json()["errors"]
         assert any(field in error["loc"] or field in error["msg"] for error in errors), (
             field,
             errors,

@@ -40,7 +40,7 @@ def test_request_approve_plan_schedule_and_complete_a_visit_records_its_exchange
     stack.wait_applied([completed["event_id"], completed["exchange_event_id"]])
 
     assert clash.status_code == 409
-    assert {c["official_id"] for c in clash.json()["detail"]["conflicts"]} == {None, mayor["id"]}
+    assert {c["official_id"] for c in clash.json()["conflicts"]} == {None, mayor["id"]}
     shown = client.get(visit_url).json()
     assert shown["status"] == "completed"
     assert shown["exchange_id"] == completed["exchange_id"]
