@@ -164,9 +164,6 @@ class _KeyLocks:
         else:
             self._locks[key] = (lock, users - 1)
 
-    def users(self) -> dict[str, int]:
-        return {key: users for key, (_lock, users) in self._locks.items()}
-
 
 # asyncio locks belong to one event loop; tests run several (an API per thread).
 _key_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _KeyLocks] = (
@@ -176,11 +173,6 @@ _key_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _KeyLocks] = (
 
 def _locks_of_this_loop() -> _KeyLocks:
     return _key_locks.setdefault(asyncio.get_running_loop(), _KeyLocks())
-
-
-def locked_keys() -> dict[str, int]:
-    """Key -> how many commands on this event loop hold or await its lock (tests, debugging)."""
-    return _locks_of_this_loop().users()
 
 
 _HELD = "twinning.settled"  # session.info: the `_Held` of the open transaction

@@ -33,6 +33,7 @@ from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
 from twinning.processes import die_with_parent
+from twinning.streams import outbox
 from twinning.streams.broker import EmbeddedBroker, free_port
 from twinning.streams.events import Event, decode
 from twinning.streams.projection import (
@@ -324,6 +325,12 @@ def sample_partner(n: int = 0) -> dict[str, Any]:
         "timezone": "Asia/Tokyo",
         "agreement_date": "2010-05-01",
     }
+
+
+def locked_keys() -> dict[str, int]:
+    """Key -> how many commands on this event loop hold or await the key's lock in
+    `outbox.settle` (a look inside, for the tests of its locking)."""
+    return {key: users for key, (_lock, users) in outbox._locks_of_this_loop()._locks.items()}
 
 
 def sample_visit(**overrides: Any) -> dict[str, Any]:

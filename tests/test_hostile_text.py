@@ -373,8 +373,8 @@ def office_work(journey: Journey) -> None:
         "PATCH",
         f"/officials/{ids['official2']}",
         {
-            "names": h.texts("PATCH /officials/{entity_id} names.{key}"),
-            "title": h.texts("PATCH /officials/{entity_id} title.{key}"),
+            "names": h.texts("PATCH /officials/{official_id} names.{key}"),
+            "title": h.texts("PATCH /officials/{official_id} title.{key}"),
         },
     )
     ids["venue"] = desk.send(
@@ -394,8 +394,8 @@ def office_work(journey: Journey) -> None:
         "PATCH",
         f"/venues/{ids['venue2']}",
         {
-            "names": h.texts("PATCH /venues/{entity_id} names.{key}"),
-            "address": h.texts("PATCH /venues/{entity_id} address.{key}"),
+            "names": h.texts("PATCH /venues/{venue_id} names.{key}"),
+            "address": h.texts("PATCH /venues/{venue_id} address.{key}"),
         },
     )
 

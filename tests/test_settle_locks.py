@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from conftest import DEADLINE, migrated_settings, new_database_url
+from conftest import DEADLINE, locked_keys, migrated_settings, new_database_url
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.streams import outbox
 from twinning.streams.events import Event, OfficialRegistered
-from twinning.streams.outbox import NotSettled, locked_keys
+from twinning.streams.outbox import NotSettled
 from twinning.streams.projection import EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
 

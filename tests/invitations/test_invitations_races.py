@@ -6,10 +6,9 @@ either commits."""
 from __future__ import annotations
 
 import httpx
-from conftest import InlineApi, Stack, accepted, sample_partner
+from conftest import InlineApi, Stack, accepted, locked_keys, sample_partner
 from invitations_office import Clock, Office, sample_city_event
 from twinning.api.deps import get_clock
-from twinning.streams.outbox import locked_keys
 
 ROUNDS = 10
 

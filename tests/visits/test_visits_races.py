@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import InlineApi, Stack, accepted
-from twinning.streams.outbox import locked_keys
+from conftest import InlineApi, Stack, accepted, locked_keys
 from visits_support import Office, accepted_id, sample_item, sample_venue, sample_visit
 
 ROUNDS = 10
