@@ -139,9 +139,8 @@ def register_routes(
     list_query: Callable[..., Awaitable[Sequence[Any]]] = getattr(service, f"list_{noun}s")
     create, update, read, filters = models.create, models.update, models.read, models.filters
     id_key = f"{noun}_id"
-    name = noun
     prefix = router.prefix
-    EntityId = Annotated[str, Path(alias=id_key, max_length=100)]
+    EntityId = Annotated[str, Path(alias=id_key)]
     localized = localized_view is not None
     Language = Annotated[str | None, Depends(get_language if localized else _no_language)]
 
@@ -150,12 +149,12 @@ def register_routes(
             return read.model_validate(entity)
         return localized_view(entity, language)
 
-    @router.post("", name=f"register_{name}", **COMMAND)
+    @router.post("", name=f"register_{noun}", **COMMAND)
     async def register(data: create, command: Command) -> Accepted:  # type: ignore[valid-type]
         event = await command.run(register_command, data=data)
         return await command.accept(event, location=f"{prefix}/{event.aggregate_id}")
 
-    @router.patch(f"/{{{id_key}}}", name=f"update_{name}", **COMMAND)
+    @router.patch(f"/{{{id_key}}}", name=f"update_{noun}", **COMMAND)
     async def change(
         entity_id: EntityId,
         data: update,  # type: ignore[valid-type]
@@ -166,7 +165,7 @@ def register_routes(
 
     @router.get(
         f"/{{{id_key}}}",
-        name=f"get_{name}",
+        name=f"get_{noun}",
         response_model=read,
         dependencies=list(read_dependencies),
         **READ_ONE,
@@ -179,7 +178,7 @@ def register_routes(
 
     @router.get(
         "",
-        name=f"list_{name}s",
+        name=f"list_{noun}s",
         response_model=list[read],  # type: ignore[valid-type]
         dependencies=list(read_dependencies),
     )
