@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning import __version__
 from twinning.api import problems, security
@@ -32,10 +32,16 @@ from twinning.api.routes import (
 from twinning.auth import service as auth
 from twinning.calendar.feeds import FeedCache
 from twinning.config import Settings
-from twinning.db import async_session_scope, make_async_engine, make_engine
+from twinning.db import (
+    async_session_scope,
+    database_error_reason,
+    make_async_engine,
+    make_engine,
+)
 from twinning.streams.broker import BrokerProbe
 from twinning.streams.outbox import NotSettled, OutboxSignal
 from twinning.streams.relay import OutboxRelay
+from twinning.web import app as web
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +100,23 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         version=__version__,
         summary="International affairs office: partner cities, visits, invitations, calendar feeds, leaflets.",
         lifespan=lifespan,
+        # `/docs` is served from vendored Swagger UI files by the web app (works offline).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.outbox_signal = signal
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
     app.state.feed_cache = FeedCache()
+    app.state.database_faults = health.DatabaseFaults()
     for router in PUBLIC_ROUTERS:
         app.include_router(router)
     for router in AUTHENTICATED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_user)])
     security.install(app, settings)
     problems.install(app)
+    web.install(app, settings)
     feeds.hide_feed_secrets_in_access_log()
 
     @app.exception_handler(OperationalError)
@@ -117,6 +128,20 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         return problems.answer(
             problems.unavailable("the database is unavailable; nothing was changed, retry shortly"),
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DatabaseError)
+    async def _database_error(request: Request, exc: DatabaseError) -> JSONResponse:
+        # Not a refusal to connect (above: OperationalError) but an error the database reports
+        # about itself: a damaged file, a schema that is not what the code expects. /health
+        # reports it for a while. The reason is the driver's first line: no statement, no
+        # parameters; the route's template, not its path (a feed's path is its secret).
+        reason = database_error_reason(exc)
+        route = getattr(request.scope.get("route"), "path", "?")
+        log.error("the database reports an error on %s %s: %s", request.method, route, reason)
+        request.app.state.database_faults.record(exc)
+        return problems.answer(
+            problems.unavailable(f"the database reports an error: {reason}; nothing was changed")
         )
 
     @app.exception_handler(NotSettled)

@@ -89,4 +89,4 @@ class Me(BaseModel):
 
     name: str
     role: Role
-    token_id: str
+    token_id: str | None

@@ -15,12 +15,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.auth.models import ApiToken, User
 from twinning.auth.schemas import Role, UserCreate, UserUpdate
 from twinning.db import utcnow
-from twinning.refusals import Conflict
+from twinning.refusals import Conflict, InvalidField
 
 TOKEN_MARK = "twn_"
 PREFIX_LENGTH = 12
@@ -30,12 +32,13 @@ BOOTSTRAP_ADMIN = "admin"
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller, as established by a valid token of an active user."""
+    """The caller, as established by a valid token of an active user (or, in the web app,
+    by a signed-in session: no token)."""
 
     user_id: str
     name: str
     role: Role
-    token_id: str
+    token_id: str | None
 
     @property
     def actor(self) -> str:
@@ -189,3 +192,48 @@ async def bootstrap_admin(*, db_session: AsyncSession, token: str | None) -> str
         db_session=db_session, user=user, created_by="bootstrap", label="bootstrap", token=token
     )
     return issued
+
+
+# --- passwords (the web app's sign-in) -------------------------------------------------------
+
+#: argon2id with the library's defaults (RFC 9106's second recommended profile).
+_hasher = PasswordHasher()
+#: A password is at least this long (NIST SP 800-63B: length over composition rules).
+MIN_PASSWORD_LENGTH = 10
+
+
+async def set_password(*, db_session: AsyncSession, user: User, password: str) -> None:
+    """Store the argon2 hash of `password` as `user`'s sign-in; refuses a short one."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidField(
+            "password", "use at least %(count)s characters", count=MIN_PASSWORD_LENGTH
+        )
+    user.password_hash = _hasher.hash(password)
+    user.password_set_at = utcnow()
+    await db_session.flush()
+
+
+#: Compared against when the name is unknown, so that a sign-in takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+async def verify_password(*, db_session: AsyncSession, name: str, password: str) -> User | None:
+    """The active user with this name and password, or None (unknown name, no password set,
+    wrong password, deactivated)."""
+    user = await get_user_by_name(db_session=db_session, name=name)
+    stored = user.password_hash if user is not None and user.active else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or stored is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+        await db_session.flush()
+    return user
+
+
+def principal_of(user: User) -> Principal:
+    """The caller a signed-in user is (no token: the session cookie stands for it)."""
+    return Principal(user_id=user.id, name=user.name, role=Role(user.role), token_id=None)

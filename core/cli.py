@@ -43,13 +43,31 @@ CLI_ACTOR = "cli"
 DEMO_USER = "demo"
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Override TWINNING_DATA_DIR.")]
+Init = Annotated[
+    bool,
+    typer.Option(
+        "--init",
+        help="Create the data directory and the database if they are not there (else only"
+        " `twinning up` does; the other commands refuse a data directory without a database).",
+    ),
+]
+#: What to do about a data directory or database that is not there.
+NO_SYSTEM_HINT = (
+    "check --data-dir, TWINNING_DATA_DIR and TWINNING_DATABASE_URL;"
+    " `twinning up` (or `twinning migrate --init`) makes a new system"
+)
 
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
-def _setup(settings: Settings) -> None:
+def _setup(settings: Settings, *, init: bool = False, check_integrity: bool = False) -> None:
+    """Logging, then the database brought to the newest schema. Only with `init` (`up`, or
+    `--init`) are the data directory and the database created; without it a data directory
+    that is not there, is a file, or holds no twinning database is refused in one line (a
+    mistyped --data-dir would otherwise make an empty system, and tokens nobody's API knows).
+    With `check_integrity`, a damaged SQLite file is refused too."""
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -62,9 +80,30 @@ def _setup(settings: Settings) -> None:
         ("aiosqlite", logging.WARNING),
     ):
         logging.getLogger(name).setLevel(level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from twinning.db.migrate import upgrade
+    from twinning.db.migrate import (
+        DatabaseProblem,
+        NoDatabase,
+        quick_check,
+        require_database,
+        upgrade,
+    )
 
+    data_dir = settings.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise _fail(f"{data_dir} is a file, not a data directory: {NO_SYSTEM_HINT}")
+    try:
+        if init:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        elif not data_dir.is_dir():
+            raise _fail(f"there is no data directory {data_dir}: {NO_SYSTEM_HINT}")
+        else:
+            require_database(settings.sync_database_url)
+        if check_integrity:
+            quick_check(settings.sync_database_url)
+    except NoDatabase as exc:
+        raise _fail(f"{exc}: {NO_SYSTEM_HINT}") from None
+    except DatabaseProblem as exc:
+        raise _fail(str(exc)) from None
     upgrade(settings.sync_database_url)
 
 
@@ -111,7 +150,7 @@ def up(
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
-    _setup(settings)
+    _setup(settings, init=True, check_integrity=True)
     configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
     new_admin_token = issued if issued != configured else None
@@ -184,9 +223,14 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
         time.sleep(0.05)
     base = settings.base_url()
     if demo:
-        loaded = _load_demo(settings, base)
+        loaded, password = _load_demo(settings, base)
         typer.echo(f"Loaded {loaded.records} demo records through the API.")
         _announce_feeds(loaded.feeds)
+        typer.echo(
+            f"\nThe web app, signed in as the demo's staff member: {base}/ui/\n"
+            f"  name `{DEMO_USER}`, password `{password}` (made now, shown this once;"
+            f" `twinning users passwd {DEMO_USER}` sets another)"
+        )
     if new_admin_token is not None:
         typer.echo(
             "\n".join(
@@ -204,6 +248,7 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
             [
                 "",
                 "twinning is up.",
+                f"  web app       {base}/ui/",
                 f"  API           {base}/",
                 f"  API docs      {base}/docs",
                 f"  health        {base}/health",
@@ -234,9 +279,12 @@ def _announce_feeds(feeds: dict[str, str]) -> None:
     )
 
 
-def _load_demo(settings: Settings, base: str) -> DemoLoaded:
+def _load_demo(settings: Settings, base: str) -> tuple[DemoLoaded, str]:
     """Load the demo through the API as staff user `demo`, whose events say so, with a token
-    that is revoked when the load is done."""
+    that is revoked when the load is done; give `demo` a new random password for the web app
+    and return it with what was loaded."""
+    import secrets
+
     from twinning.auth import service as auth
     from twinning.auth.schemas import UserCreate
     from twinning.demo import load_demo
@@ -252,7 +300,10 @@ def _load_demo(settings: Settings, base: str) -> DemoLoaded:
         row, token = await auth.issue_token(
             db_session=session, user=user, created_by=CLI_ACTOR, label="twinning up --demo"
         )
+        await auth.set_password(db_session=session, user=user, password=password)
         return row.id, token
+
+    password = secrets.token_urlsafe(12)
 
     async def revoke(session: AsyncSession, token_id: str) -> None:
         row = await auth.get_token(db_session=session, token_id=token_id)
@@ -261,7 +312,7 @@ def _load_demo(settings: Settings, base: str) -> DemoLoaded:
 
     token_id, token = _in_session(settings, issue)
     try:
-        return load_demo(base, token=token)
+        return load_demo(base, token=token), password
     finally:
         _in_session(settings, lambda s: revoke(s, token_id))
 
@@ -274,36 +325,37 @@ def api(
     with_relay: Annotated[
         bool, typer.Option(help="Run the outbox relay in this process too.")
     ] = False,
+    init: Init = False,
 ) -> None:
     """Serve the HTTP API (run `twinning relay` beside it, or pass --with-relay)."""
     import uvicorn
     from twinning.api.app import create_app
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
-    _setup(settings)
+    _setup(settings, init=init)
     uvicorn.run(
         create_app(settings, with_relay=with_relay), host=settings.api_host, port=settings.api_port
     )
 
 
 @cli.command()
-def worker(data_dir: DataDir = None) -> None:
+def worker(data_dir: DataDir = None, init: Init = False) -> None:
     """Run a faust worker: consume the event topics and keep the read models."""
     from twinning.streams.worker import run_worker
 
     settings = _settings(data_dir=data_dir)
-    _setup(settings)
+    _setup(settings, init=init)
     run_worker(settings)
 
 
 @cli.command()
-def relay(data_dir: DataDir = None) -> None:
+def relay(data_dir: DataDir = None, init: Init = False) -> None:
     """Publish committed outbox rows to Kafka until interrupted."""
     from twinning.db import make_engine
     from twinning.streams.relay import OutboxRelay
 
     settings = _settings(data_dir=data_dir)
-    _setup(settings)
+    _setup(settings, init=init)
     outbox_relay = OutboxRelay(
         make_engine(settings.sync_database_url),
         settings.bootstrap_servers,
@@ -378,10 +430,11 @@ def schemas() -> None:
 
 
 @cli.command()
-def migrate(data_dir: DataDir = None) -> None:
-    """Bring the database to the newest schema (every command also does this on start)."""
+def migrate(data_dir: DataDir = None, init: Init = False) -> None:
+    """Bring the database to the newest schema (every command also does this on start); with
+    --init, create it first if it is not there."""
     settings = _settings(data_dir=data_dir)
-    _setup(settings)
+    _setup(settings, init=init)
     typer.echo(
         json.dumps(
             {
@@ -397,6 +450,7 @@ def users_create(
     name: Annotated[str, typer.Argument(help="Lower-case login name, e.g. `chen.wei`.")],
     role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.viewer,
     data_dir: DataDir = None,
+    init: Init = False,
 ) -> None:
     """Create a user (then `twinning users token NAME` gives them a token)."""
     from pydantic import ValidationError
@@ -408,7 +462,7 @@ def users_create(
     except ValidationError as exc:
         raise _fail(f"invalid user: {exc.errors()[0]['msg']}") from None
     settings = _settings(data_dir=data_dir)
-    _setup(settings)
+    _setup(settings, init=init)
     user = _in_session(
         settings, lambda s: auth.create_user(db_session=s, data=data, created_by=CLI_ACTOR)
     )
@@ -486,6 +540,35 @@ def users_revoke(
     _setup(settings)
     prefix = _in_session(settings, revoke)
     typer.echo(f"revoked token {prefix}...")
+
+
+@users_cli.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read the password from standard input (scripts).")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Set the password a user signs in to the web app with (asked twice, not echoed)."""
+    from twinning.auth import service as auth
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if stdin
+        else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
+
+    async def set_it(session: AsyncSession) -> None:
+        user = await auth.get_user_by_name(db_session=session, name=name)
+        if user is None:
+            raise _fail(f"no user named {name!r}")
+        await auth.set_password(db_session=session, user=user, password=password)
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+    _in_session(settings, set_it)
+    typer.echo(f"password set for {name}; it signs in at {settings.base_url()}/ui/")
 
 
 def _wait_for_interrupt() -> None:

@@ -118,6 +118,14 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = Field(
         default=1024 * 1024, description="Largest request body accepted; larger ones get 413."
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the web app's session cookies; by default a random key kept in "
+        "`<data_dir>/session.key` (made on first use), shared by every process of the system.",
+    )
+    session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        default=60, description="A web session that sees no request for this long signs out."
+    )
 
     @field_validator("office_name", "office_address", mode="before")
     @classmethod

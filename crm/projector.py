@@ -39,7 +39,7 @@ from twinning.streams.events import (
     Payload,
 )
 from twinning.streams.projection import Park, Projector, add, current, forget, load_and_hold
-from twinning.streams.redaction import redact
+from twinning.streams.redaction import redact, redaction_of
 
 
 async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -161,6 +161,7 @@ ERASED = "[erased]"
 PERSONAL = (ContactRegistered, ContactUpdated)
 
 
+@redaction_of(*PERSONAL)
 def _erased(payload: dict[str, Any]) -> dict[str, Any]:
     """What a stored contact event keeps: the partner or mission it belongs to and a name
     that says it was erased (a valid payload still: a rebuild replays it, and the erasure

@@ -14,7 +14,7 @@ from typing import Any
 from babel.support import LazyProxy
 from twinning.i18n.formatting import format_number
 from twinning.i18n.translation import L_, _, ngettext
-from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind
+from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind, PartnerStatus
 
 PARTNER_KIND_LABELS: Mapping[PartnerKind, LazyProxy] = {
     PartnerKind.SISTER: L_("Sister city"),
@@ -22,6 +22,14 @@ PARTNER_KIND_LABELS: Mapping[PartnerKind, LazyProxy] = {
     # TRANSLATORS: a kind of partnership: one based on a memorandum of understanding (MOU).
     PartnerKind.MOU: L_("Memorandum of understanding"),
     PartnerKind.OTHER: L_("Other partnership"),
+}
+
+PARTNER_STATUS_LABELS: Mapping[PartnerStatus, LazyProxy] = {
+    # TRANSLATORS: the state of a partnership: in force and followed.
+    PartnerStatus.ACTIVE: L_("Active"),
+    # TRANSLATORS: the state of a partnership: in force, but without exchanges for long.
+    PartnerStatus.DORMANT: L_("Dormant"),
+    PartnerStatus.ENDED: L_("Ended"),
 }
 
 EXCHANGE_FIELD_LABELS: Mapping[ExchangeField, LazyProxy] = {
@@ -58,12 +66,13 @@ ACTIVITY_KIND_LABELS: Mapping[str, LazyProxy] = {
 
 _ENUM_LABELS: Mapping[type[StrEnum], Mapping[Any, LazyProxy]] = {
     PartnerKind: PARTNER_KIND_LABELS,
+    PartnerStatus: PARTNER_STATUS_LABELS,
     ExchangeField: EXCHANGE_FIELD_LABELS,
     ExchangeDirection: EXCHANGE_DIRECTION_LABELS,
 }
 
 
-def label(value: PartnerKind | ExchangeField | ExchangeDirection) -> str:
+def label(value: PartnerKind | PartnerStatus | ExchangeField | ExchangeDirection) -> str:
     """The label of an enum value in the current locale. Looked up per enum, since values such
     as "other" occur in several of them."""
     return str(_ENUM_LABELS[type(value)][value])

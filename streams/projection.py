@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -29,14 +30,22 @@ from datetime import timedelta
 from functools import cache
 from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Table, delete, exists, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from twinning.db import async_session_scope, rowcount, utcnow
-from twinning.streams.events import Event, InvalidEvent, Payload, decode, event_type_name
+from twinning.streams.events import (
+    Envelope,
+    Event,
+    InvalidEvent,
+    Payload,
+    decode,
+    event_type_name,
+)
+from twinning.streams.redaction import is_redacted_copy
 from twinning.streams.store import ArchivedEvent, DeadLetter, ParkedEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -132,6 +141,39 @@ class Park(Exception):
         super().__init__(reason)
         self.waits_for = waits_for
         self.reason = reason
+
+
+def body_digest(envelope: Envelope) -> str:
+    """The sha256 of an event's canonical JSON (keys sorted, no spaces, ASCII): the same event
+    sent twice has the same digest however its producer spaced or ordered it."""
+    canonical = json.dumps(envelope.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ConflictingDuplicate(Exception):
+    """An event id applied (or parked, or seen earlier in the batch) already, now with another
+    body: two different events under one id. The first stands; this one is dead-lettered."""
+
+    def __init__(self, event_id: str, first: str, this: str) -> None:
+        self.reason = (
+            f"conflicting duplicate: event {event_id} was received before with body"
+            f" sha256:{first[:16]}, this one has sha256:{this[:16]}; the first stands"
+        )
+        super().__init__(self.reason)
+
+
+def conflict_between(earlier: Envelope | str, event: Event) -> ConflictingDuplicate | None:
+    """None if `event` is the same event as `earlier` (an envelope, or a stored body): the same
+    canonical body, or an original whose stored copy was redacted since (right to erasure);
+    else the conflict, naming both digests."""
+    if isinstance(earlier, str):
+        if earlier == event.envelope.model_dump_json():  # a redelivery of our own: the usual case
+            return None
+        earlier = Envelope.model_validate_json(earlier)
+    first, this = body_digest(earlier), body_digest(event.envelope)
+    if first == this or is_redacted_copy(earlier, event.envelope):
+        return None
+    return ConflictingDuplicate(event.event_id, first, this)
 
 
 Prefetch = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
@@ -231,16 +273,19 @@ async def apply_events(
 ) -> list[Outcome]:
     """Apply `events` in order in `session` (the caller owns the transaction).
 
-    An event already archived, or seen earlier in the batch, is a `duplicate`. The ledger and
-    archive rows are inserted in bulk at the end: a batch costs a few statements beyond what
-    the handlers themselves do. (The ledger rows, one per projector that applied the event,
-    are written in the archive row's transaction: an event not archived has none, so the
-    archive alone says what was applied.)
+    An event already archived, or seen earlier in the batch, is a `duplicate` when its body is
+    the same (`conflict_between`); with another body it raises `ConflictingDuplicate`. The
+    ledger and archive rows are inserted in bulk at the end: a batch costs a few statements
+    beyond what the handlers themselves do. (The ledger rows, one per projector that applied
+    the event, are written in the archive row's transaction: an event not archived has none, so
+    the archive alone says what was applied.)
     """
     ids = [event.event_id for event in events]
-    archived = set(
-        await session.scalars(select(ArchivedEvent.event_id).where(ArchivedEvent.event_id.in_(ids)))
+    # Event id -> its archived body, or the envelope of its first event in this batch.
+    rows = await session.execute(
+        select(ArchivedEvent.event_id, ArchivedEvent.body).where(ArchivedEvent.event_id.in_(ids))
     )
+    archived: dict[str, Envelope | str] = {event_id: body for event_id, body in rows}
     if len(events) > 1:
         for projector in projectors:
             interested = [e for e in events if e.type in projector.handlers]
@@ -251,10 +296,14 @@ async def apply_events(
     archive_rows: list[dict[str, object]] = []
     now = utcnow()
     for event in events:
-        if event.event_id in archived:
+        earlier = archived.get(event.event_id)
+        if earlier is not None:
+            conflict = conflict_between(earlier, event)
+            if conflict is not None:
+                raise conflict
             outcomes.append("duplicate")
             continue
-        archived.add(event.event_id)
+        archived[event.event_id] = event.envelope
         for projector in projectors:
             handler = projector.handlers.get(event.type)
             if handler is not None:
@@ -367,6 +416,10 @@ class EventProcessor:
                     )
             except Park as park:
                 return await self._park(message, event, park)
+            except ConflictingDuplicate as conflict:
+                return await self._dead_letter(
+                    DeadLetterRecord(message, conflict.reason, event.event_id)
+                )
             except IntegrityError as exc:
                 # Most likely the same event applied concurrently (a rebalance); look again.
                 integrity_retries += 1
@@ -392,11 +445,15 @@ class EventProcessor:
                 return outcome
 
     async def _park(self, message: Message, event: Event, park: Park) -> Outcome:
+        waiting: list[str] = []  # the body of an event parked already under this id
+
         async def write() -> None:
             async with self._transaction() as session:
-                if await session.scalar(
-                    select(exists().where(ParkedEvent.event_id == event.event_id))
-                ):
+                parked = await session.scalar(
+                    select(ParkedEvent.body).where(ParkedEvent.event_id == event.event_id)
+                )
+                if parked is not None:
+                    waiting[:] = [parked]
                     return
                 session.add(
                     ParkedEvent(
@@ -409,6 +466,12 @@ class EventProcessor:
                 )
 
         await self._retrying(write)
+        # Waiting already: the same event again, or another one under its id.
+        conflict = conflict_between(waiting[0], event) if waiting else None
+        if conflict is not None:
+            return await self._dead_letter(
+                DeadLetterRecord(message, conflict.reason, event.event_id)
+            )
         log.info("parked %s %s: %s", event.type, event.event_id, park.reason)
         # The awaited aggregate may have been applied (by another agent or worker) between
         # our look and the park row's commit, and its release found nothing to release then:
@@ -444,6 +507,10 @@ class EventProcessor:
                         await self._repark(row.seq, park)
                         pending.add(park.waits_for)
                     continue
+                except ConflictingDuplicate as conflict:
+                    # Its id was applied meanwhile with another body: it can never apply.
+                    await self._unpark(row, conflict.reason)
+                    continue
                 except Exception:
                     log.exception("could not release parked event %s", row.event_id)
                     continue
@@ -458,16 +525,19 @@ class EventProcessor:
                 await session.scalars(select(ParkedEvent).where(ParkedEvent.parked_at <= cutoff))
             ).all()
         for row in expired:
-            async with self._transaction() as session:
-                gone = await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
-            if rowcount(gone):  # another worker may have released or expired it meanwhile
-                reason = (
-                    f"{row.reason}, and it did not appear within {older_than.total_seconds():.0f}s"
-                )
-                await self._dead_letter(
-                    DeadLetterRecord(Message(row.body.encode(), row.topic), reason, row.event_id)
-                )
+            await self._unpark(
+                row, f"{row.reason}, and it did not appear within {older_than.total_seconds():.0f}s"
+            )
         return len(expired)
+
+    async def _unpark(self, row: ParkedEvent, reason: str) -> None:
+        """Take a parked event out of the waiting room and dead-letter it with `reason`."""
+        async with self._transaction() as session:
+            gone = await session.execute(delete(ParkedEvent).where(ParkedEvent.seq == row.seq))
+        if rowcount(gone):  # another worker may have released or expired it meanwhile
+            await self._dead_letter(
+                DeadLetterRecord(Message(row.body.encode(), row.topic), reason, row.event_id)
+            )
 
     async def _repark(self, seq: int, park: Park) -> None:
         async def write() -> None:

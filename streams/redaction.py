@@ -3,8 +3,9 @@
 The archive (what `twinning rebuild` replays), the outbox and the parked events keep whole
 events, personal data among them. A projector that erases an aggregate (the CRM, a contact)
 calls `redact()` from its handler with the aggregates, the payload classes whose copies carry
-personal data, and what such a payload keeps; the envelope's layout, the tables and when to
-look again are the backbone's business.
+personal data, and what such a payload keeps (declared beside it with `@redaction_of`, so that
+every worker knows a redelivered original of a redacted copy for the same event); the
+envelope's layout, the tables and when to look again are the backbone's business.
 """
 
 from __future__ import annotations
@@ -31,6 +32,37 @@ REDACT_AT_COMMIT = "twinning.streams.redact_at_commit"
 #: Aggregate ids per statement: within every database's limit on a statement's parameters.
 IDS_PER_QUERY = 1000
 
+#: Event type name -> the redactions declared for its stored copies (`redaction_of`).
+DECLARED: dict[str, list[Redaction]] = {}
+
+
+def redaction_of(*payloads: type[Payload]) -> Callable[[Redaction], Redaction]:
+    """Declare the decorated function as a redaction of the stored copies of these events
+    (registered payload classes), where its module is loaded: `redact()` takes only declared
+    redactions, and `is_redacted_copy` knows a redelivered original by them."""
+    names = [event_type_name(payload) for payload in payloads]
+
+    def declare(redacted: Redaction) -> Redaction:
+        for name in names:
+            DECLARED.setdefault(name, []).append(redacted)
+        return redacted
+
+    return declare
+
+
+def is_redacted_copy(copy: Envelope, original: Envelope) -> bool:
+    """Whether `copy` (a stored event) is `original` with its payload redacted by a declared
+    redaction: the same event, whose personal data was erased since it was stored."""
+    if copy.model_dump(exclude={"payload"}) != original.model_dump(exclude={"payload"}):
+        return False
+    for redacted in DECLARED.get(original.type, ()):
+        try:
+            if redacted(dict(original.payload)) == copy.payload:
+                return True
+        except Exception:  # a payload this redaction does not expect: not its copy
+            continue
+    return False
+
 
 async def redact(
     session: AsyncSession,
@@ -53,6 +85,13 @@ async def redact(
     """
     ids = frozenset(aggregate_ids)
     types = frozenset(event_type_name(payload) for payload in payloads)
+    undeclared = sorted(name for name in types if redacted not in DECLARED.get(name, ()))
+    if undeclared:
+        raise ValueError(
+            f"declare the redaction {getattr(redacted, '__name__', redacted)!r} of"
+            f" {', '.join(undeclared)} with @redaction_of (a redelivered original of its copies"
+            " would be taken for a conflicting event)"
+        )
     if not ids or not types:
         return
     await session.run_sync(_drop_parked, ids, types)

@@ -21,20 +21,22 @@ class EventState(BaseModel):
 
 
 async def event_status(session: AsyncSession, event_id: str) -> EventState | None:
-    """The furthest an event has come (applied, else dead-lettered or parked with the reason,
-    else pending or published in the outbox), or None if no table knows it."""
+    """The furthest an event has come (applied, else parked or dead-lettered with the reason,
+    else pending or published in the outbox), or None if no table knows it. Parked comes
+    before dead-lettered: a parked event still waits, whatever was dead-lettered under its id
+    (an earlier failure, a conflicting duplicate)."""
     if await session.scalar(select(exists().where(ArchivedEvent.event_id == event_id))):
         return EventState(event_id=event_id, status="applied")
-    dead = await session.scalar(
-        select(DeadLetter.reason).where(DeadLetter.event_id == event_id).limit(1)
-    )
-    if dead is not None:
-        return EventState(event_id=event_id, status="dead-lettered", reason=dead)
     parked = await session.scalar(
         select(ParkedEvent.reason).where(ParkedEvent.event_id == event_id)
     )
     if parked is not None:
         return EventState(event_id=event_id, status="parked", reason=parked)
+    dead = await session.scalar(
+        select(DeadLetter.reason).where(DeadLetter.event_id == event_id).limit(1)
+    )
+    if dead is not None:
+        return EventState(event_id=event_id, status="dead-lettered", reason=dead)
     row = (
         await session.execute(
             select(OutboxEvent.published_at).where(OutboxEvent.event_id == event_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -107,6 +108,22 @@ def make_async_engine(url: URL) -> AsyncEngine:
 
 def _needs_ping(url: URL) -> bool:
     return url.get_backend_name() != "sqlite"
+
+
+def database_error_reason(error: BaseException) -> str:
+    """What a database error says, fit for an answer or a log line: the driver's message, its
+    first line only (never the statement or its parameters, which SQLAlchemy's own message
+    carries, nor PostgreSQL's DETAIL line, which may quote a row); for a PostgreSQL data
+    exception (SQLSTATE class 22), whose message may quote a value sent, only its kind."""
+    original = getattr(error, "orig", None) or error
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    lines = str(original).strip().splitlines()
+    message = re.sub(r"^<class '[\w.]+'>: ", "", lines[0])[:300] if lines else ""
+    if code is None:
+        return message or type(original).__name__
+    if str(code).startswith("22") or not message:
+        return f"{type(original).__name__} (SQLSTATE {code})"
+    return f"{message} (SQLSTATE {code})"
 
 
 @contextmanager

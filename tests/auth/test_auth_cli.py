@@ -89,7 +89,7 @@ def test_the_api_logs_neither_tokens_nor_personal_data(database_url: str, tmp_pa
     }
     with log.open("w") as output:
         api = subprocess.Popen(
-            [sys.executable, "-m", "twinning", "api", "--port", str(port)],
+            [sys.executable, "-m", "twinning", "api", "--port", str(port), "--init"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,157 @@
+"""What the web app's tests share: a real browser (Debian's Chromium driven by Playwright), the
+app served over HTTP on a free loopback port, and an office with users who sign in."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from conftest import InlineApi, accepted, sample_partner, wait_for
+from fastapi import FastAPI
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from twinning.api.app import create_app
+from twinning.auth import service as auth
+from twinning.auth.schemas import Role, UserCreate
+from twinning.i18n import force_locale, gettext
+from twinning.streams.broker import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Debian's Chromium, headless, with nothing that reaches outside this machine.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "a long enough password"
+#: axe-core from npm (`npm install --prefix tests/web`, as .ci/run does).
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+STAFF, VIEWER = "chen.wei", "lin.viewer"
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core finds on the page that is serious or critical (rule, and where)."""
+    assert AXE.exists(), f"axe-core is missing: run `npm install --prefix tests/web` ({AXE})"
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def text(message: str, locale: str, **variables: object) -> str:
+    """A catalog message as a reader of `locale` sees it."""
+    with force_locale(locale):
+        return gettext(message, **variables)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One browser for the session; each test opens its own context."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Office:
+    """The app served on `base`, with a staff member and a viewer who sign in by password,
+    and partner cities registered through the API (and applied)."""
+
+    base: str
+    api: InlineApi
+    app: FastAPI
+    partners: dict[str, str]  # English name -> id
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def page(self, browser: Browser, locale: str, *, bypass_csp: bool = False) -> Page:
+        context = browser.new_context(locale=locale, base_url=self.base, bypass_csp=bypass_csp)
+        self.contexts.append(context)
+        context.set_default_timeout(15_000)
+        return context.new_page()
+
+    def sign_in(self, page: Page, name: str = STAFF, password: str = PASSWORD) -> None:
+        page.goto("/ui/")
+        page.locator("#name").fill(name)
+        page.locator("#password").fill(password)
+        page.locator("form.stacked button[type=submit]").click()
+
+    def client(self, locale: str = "en") -> httpx.Client:
+        """An HTTP client reading the pages in `locale` (no browser)."""
+        return httpx.Client(
+            base_url=self.base,
+            timeout=15,
+            follow_redirects=False,
+            headers={"Accept-Language": locale},
+        )
+
+
+async def _user(sessions: async_sessionmaker[AsyncSession], name: str, role: Role) -> None:
+    async with sessions() as session:
+        user = await auth.create_user(
+            db_session=session, data=UserCreate(name=name, role=role), created_by="test"
+        )
+        await auth.set_password(db_session=session, user=user, password=PASSWORD)
+        await session.commit()
+
+
+PARTNERS: list[dict[str, Any]] = [
+    {**sample_partner(1), "names": {"zh-TW": "札幌市", "en": "Sapporo", "ja": "札幌市"}},
+    {
+        **sample_partner(2),
+        "names": {"zh-TW": "伯斯市", "en": "Perth"},
+        "country": "AU",
+        "timezone": "Australia/Perth",
+        "kind": "friendly",
+    },
+]
+
+
+@pytest.fixture
+def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
+    def seed() -> dict[str, str]:
+        sessions = inline_api.app.state.sessions
+        inline_api.portal.call(_user, sessions, STAFF, Role.staff)
+        inline_api.portal.call(_user, sessions, VIEWER, Role.viewer)
+        ids = {
+            p["names"]["en"]: accepted(inline_api.post("/partners", json=p))["id"] for p in PARTNERS
+        }
+        contact = {"name": "Hanako Yamada", "partner_id": ids["Sapporo"], "email": "h@example.org"}
+        accepted(inline_api.post("/contacts", json=contact))
+        return ids
+
+    # Playwright's sync API keeps an event loop running in this thread, and applying the
+    # commands runs one of its own: seed from another thread.
+    with ThreadPoolExecutor(1) as pool:
+        partners = pool.submit(seed).result()
+    app = create_app(inline_api.settings, with_relay=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, timeout=20, what="the web app to start")
+    office = Office(f"http://127.0.0.1:{port}", inline_api, app, partners)
+    try:
+        yield office
+    finally:
+        for context in office.contexts:
+            context.close()
+        server.should_exit = True
+        thread.join(20)

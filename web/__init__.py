@@ -1,0 +1,1 @@
+"""The staff web app: pages for protocol staff, officials and publicity staff (`web/app.py`)."""
