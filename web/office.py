@@ -1,0 +1,147 @@
+"""The office's overview pages: today, and the partner cities."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from twinning.api.deps import Clock, DbSession
+from twinning.auth.schemas import Role
+from twinning.auth.service import Principal
+from twinning.config import Settings
+from twinning.crm import exchanges, stats
+from twinning.crm import service as crm
+from twinning.crm.models import PartnerCity
+from twinning.crm.schemas import ContactFilter, ExchangeFilter, PartnerFilter
+from twinning.i18n import (
+    localized,
+)
+from twinning.refusals import NotFound
+from twinning.streams.events import PartnerKind, PartnerStatus
+from twinning.visits import service as visits
+from twinning.visits.lifecycle import VisitStatus
+from twinning.visits.schemas import VisitFilter
+from twinning.web.pages import PAGE_SIZE, User, page_language, render
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+# --- today ---------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+async def today(request: Request, user: User, db_session: DbSession, clock: Clock) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    now = clock()
+    awaiting = await visits.list_visits(
+        db_session=db_session, query=VisitFilter(status=VisitStatus.REQUESTED, limit=50)
+    )
+    overview = await stats.overview(
+        db_session=db_session,
+        today=now.date(),
+        dormant_after_months=settings.dormant_after_months,
+        within_days=180,
+    )
+    names = {s.partner_id: s.names for s in overview.partners}
+    context = {
+        "today": now.date(),
+        "awaiting": awaiting,
+        "anniversaries": overview.upcoming_anniversaries,
+        "dormant": [(pid, names[pid]) for pid in overview.dormant_partner_ids],
+    }
+    return render(request, "today.html", context, user=user)
+
+
+# --- partners ------------------------------------------------------------------------------
+
+
+def _matches(partner: PartnerCity, search: str) -> bool:
+    wanted = search.casefold()
+    return any(wanted in name.casefold() for name in partner.names.values())
+
+
+@router.get("/partners", response_class=HTMLResponse)
+async def partners(
+    request: Request,
+    user: User,
+    db_session: DbSession,
+    q: Annotated[str, Query(max_length=200)] = "",
+    kind: Annotated[str, Query(max_length=20)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """Search by name in any language, filter by kind and status (a form's empty choice is
+    "any"; an unknown value too), a page at a time."""
+    kinds, statuses = {k.value: k for k in PartnerKind}, {s.value: s for s in PartnerStatus}
+    return await _partners(
+        request, user, db_session, q, kinds.get(kind), statuses.get(status), page
+    )
+
+
+async def _partners(
+    request: Request,
+    user: Principal,
+    db_session: DbSession,
+    q: str,
+    kind: PartnerKind | None,
+    status: PartnerStatus | None,
+    page: int,
+) -> HTMLResponse:
+    everyone = await crm.list_partners(
+        db_session=db_session, query=PartnerFilter(kind=kind, status=status, limit=500)
+    )
+    found = [p for p in everyone if _matches(p, q.strip())] if q.strip() else list(everyone)
+    language = page_language(request)
+    found.sort(key=lambda p: (localized(p.names, language) or "").casefold())
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    filters = {"q": q, "kind": kind.value if kind else "", "status": status.value if status else ""}
+
+    def page_link(number: int) -> str:
+        return "/ui/partners?" + urlencode({**filters, "page": number})
+
+    context = {
+        "partners": shown,
+        "total": len(found),
+        "page": page,
+        "previous": page_link(page - 1) if page > 1 else None,
+        "next_page": page_link(page + 1) if page * PAGE_SIZE < len(found) else None,
+        "filters": filters,
+        "kinds": list(PartnerKind),
+        "statuses": list(PartnerStatus),
+    }
+    return render(request, "partners.html", context, user=user)
+
+
+@router.get("/partners/{partner_id}", response_class=HTMLResponse)
+async def partner(
+    request: Request, partner_id: str, user: User, db_session: DbSession, clock: Clock
+) -> HTMLResponse:
+    found = await crm.get_partner(db_session=db_session, partner_id=partner_id)
+    if found is None:
+        refusal = NotFound("partner city", partner_id)
+        message = {"message": refusal.text(page_language(request))}
+        return render(request, "not_found.html", message, user=user, status_code=404)
+    settings: Settings = request.app.state.settings
+    [figures] = await stats.stats_of(
+        db_session=db_session,
+        partners=[found],
+        today=clock().date(),
+        dormant_after_months=settings.dormant_after_months,
+    )
+    history = await exchanges.list_exchanges(
+        db_session=db_session, query=ExchangeFilter(partner_id=partner_id, limit=50)
+    )
+    contacts = (
+        await crm.list_contacts(db_session=db_session, query=ContactFilter(partner_id=partner_id))
+        if user.role.includes(Role.staff)
+        else []
+    )
+    context = {
+        "partner": found,
+        "figures": figures,
+        "history": history,
+        "contacts": contacts,
+    }
+    return render(request, "partner.html", context, user=user)

@@ -1,0 +1,152 @@
+"""What every page of the staff web app shares: the templates, the reader's language, the
+signed-in user, the one way to render a page, the CSRF check of a form, and what a refused
+form shows next to each field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from twinning.api.deps import DbSession
+from twinning.auth import service as auth
+from twinning.auth.schemas import Role
+from twinning.auth.service import Principal
+from twinning.i18n import (
+    country_name,
+    force_locale,
+    format_date,
+    gettext,
+    localized,
+    negotiate,
+    ngettext,
+    resolve,
+    supported_locales,
+)
+from twinning.i18n.labels import label
+from twinning.streams.events import ExchangeField, PartnerKind, PartnerStatus
+from twinning.web.session import (
+    LANGUAGE_COOKIE,
+    Session,
+    Sessions,
+    csrf_matches,
+)
+
+#: The package's own folder; resolved, so that an editable install (whose tree links each file
+#: back to the source) serves templates and static files added after it was made.
+HERE = Path(__file__).resolve().parent
+PAGE_SIZE = 25
+#: Scripts only from this origin (htmx), no inline script; styles only from our stylesheet.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+LANGUAGE_NAMES = {
+    "zh-TW": "繁體中文",
+    "en": "English",
+    "ja": "日本語",
+    "ko": "한국어",
+    "es": "Español",
+}
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+templates.globals.update(
+    localized=localized,
+    country_name=country_name,
+    label=label,
+    kind_label=lambda kind: label(PartnerKind(kind)),
+    status_label=lambda status: label(PartnerStatus(status)),
+    field_label=lambda field: label(ExchangeField(field)),
+)
+templates.filters["day"] = lambda value: format_date(value, format="medium") if value else ""
+
+
+# --- who is asking, in which language ------------------------------------------------------
+
+
+def page_language(request: Request) -> str:
+    """`?lang=`, else the remembered choice, else the browser's, else the office's default."""
+    for wish in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if wish and (locale := resolve(wish[:35])) is not None:
+            return locale
+    return negotiate(request.headers.get("accept-language"))
+
+
+def sessions_of(request: Request) -> Sessions:
+    found: Sessions = request.app.state.web_sessions
+    return found
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; answered with a redirect to the sign-in page."""
+
+
+class Forbidden(Exception):
+    """The signed-in user's role does not allow this page or form (403)."""
+
+
+async def current_user(request: Request, db_session: DbSession) -> Principal:
+    session = sessions_of(request).read(request)
+    if session is None:
+        raise SignInRequired
+    user = await auth.get_user(db_session=db_session, user_id=session.user_id)
+    if user is None or not user.active:
+        raise SignInRequired
+    request.state.web_session = session
+    return auth.principal_of(user)
+
+
+User = Annotated[Principal, Depends(current_user)]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    user: Principal | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page in the reader's language, with a refreshed session cookie (idle expiry)."""
+    language = page_language(request)
+    session: Session | None = getattr(request.state, "web_session", None)
+    with force_locale(language):
+        html = templates.get_template(template).render(
+            request=request,
+            user=user,
+            staff=user is not None and user.role.includes(Role.staff),
+            admin=user is not None and user.role.includes(Role.admin),
+            csrf=session.csrf if session is not None else "",
+            language=language,
+            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in supported_locales()],
+            **context,
+        )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
+    response.headers["Content-Language"] = language
+    response.headers["Cache-Control"] = "no-store"
+    if session is not None:
+        sessions_of(request).write(request, response, session)
+    return response
+
+
+async def checked_form(request: Request) -> None:
+    """Refuse (403) a state-changing form without this session's CSRF token."""
+    form = await request.form()
+    token = form.get("csrf")
+    session = sessions_of(request).read(request)
+    if not csrf_matches(session, token if isinstance(token, str) else None):
+        raise Forbidden
+
+
+CheckedForm = Depends(checked_form)
