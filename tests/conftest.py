@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -325,6 +326,34 @@ def sample_partner(n: int = 0) -> dict[str, Any]:
         "timezone": "Asia/Tokyo",
         "agreement_date": "2010-05-01",
     }
+
+
+#: Debian's Chromium, headless, with nothing that reaches outside this machine.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A real browser (Debian's Chromium, driven by Playwright) for a module of browser tests;
+    each test opens its own context. Per module, not per session: while Playwright's sync API
+    is open it keeps an event loop running in this thread, and the rest of the suite runs its
+    own (`asyncio.run`) here; a browser module seeds its data from another thread."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
 
 
 def locked_keys() -> dict[str, int]:

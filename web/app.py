@@ -14,7 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from twinning.config import Settings
-from twinning.web import office, signin
+from twinning.web import office, signin, visits
 from twinning.web.pages import HERE, Forbidden, SignInRequired, render
 from twinning.web.session import (
     Sessions,
@@ -33,6 +33,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.web_throttle = SignInThrottle()
     app.include_router(signin.router)
     app.include_router(office.router)
+    app.include_router(visits.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

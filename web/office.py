@@ -50,6 +50,7 @@ async def today(request: Request, user: User, db_session: DbSession, clock: Cloc
         "awaiting": awaiting,
         "anniversaries": overview.upcoming_anniversaries,
         "dormant": [(pid, names[pid]) for pid in overview.dormant_partner_ids],
+        "partner_names": names,
     }
     return render(request, "today.html", context, user=user)
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.support import LazyProxy
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -16,9 +17,11 @@ from twinning.auth import service as auth
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
 from twinning.i18n import (
+    L_,
     country_name,
     force_locale,
     format_date,
+    format_datetime,
     gettext,
     localized,
     negotiate,
@@ -27,6 +30,7 @@ from twinning.i18n import (
     supported_locales,
 )
 from twinning.i18n.labels import label
+from twinning.refusals import STATES
 from twinning.streams.events import ExchangeField, PartnerKind, PartnerStatus
 from twinning.web.session import (
     LANGUAGE_COOKIE,
@@ -69,6 +73,21 @@ templates.globals.update(
     field_label=lambda field: label(ExchangeField(field)),
 )
 templates.filters["day"] = lambda value: format_date(value, format="medium") if value else ""
+templates.filters["moment"] = lambda value, zone="Asia/Taipei": format_datetime(
+    value, zone, format="short"
+)
+#: The lifecycle steps of a visit, as buttons.
+STEP_LABELS: Mapping[str, LazyProxy] = {
+    "approve": L_("Approve"),
+    "decline": L_("Decline"),
+    "schedule": L_("Schedule"),
+    "cancel": L_("Cancel the visit"),
+}
+templates.globals.update(
+    language_names=LANGUAGE_NAMES,
+    state_label=lambda state: str(STATES.get(state, state)),
+    step_label=lambda command: str(STEP_LABELS[command]),
+)
 
 
 # --- who is asking, in which language ------------------------------------------------------

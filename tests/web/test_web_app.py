@@ -16,12 +16,11 @@ from web_support import (
     VIEWER,
     Office,
     accessibility_violations,
-    browser,
     office,
     text,
 )
 
-__all__ = ["browser", "office"]  # fixtures
+__all__ = ["office"]  # a fixture
 
 
 @pytest.mark.parametrize("locale", ["zh-TW", "en"])

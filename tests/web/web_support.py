@@ -3,7 +3,6 @@ app served over HTTP on a free loopback port, and an office with users who sign 
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ import pytest
 import uvicorn
 from conftest import InlineApi, accepted, sample_partner, wait_for
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.api.app import create_app
 from twinning.auth import service as auth
@@ -24,17 +23,6 @@ from twinning.auth.schemas import Role, UserCreate
 from twinning.i18n import force_locale, gettext
 from twinning.streams.broker import free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-#: Debian's Chromium, headless, with nothing that reaches outside this machine.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a long enough password"
 #: axe-core from npm (`npm install --prefix tests/web`, as .ci/run does).
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -59,15 +47,6 @@ def text(message: str, locale: str, **variables: object) -> str:
         return gettext(message, **variables)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One browser for the session; each test opens its own context."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @dataclass
 class Office:
     """The app served on `base`, with a staff member and a viewer who sign in by password,
@@ -78,6 +57,8 @@ class Office:
     app: FastAPI
     partners: dict[str, str]  # English name -> id
     contexts: list[BrowserContext] = field(default_factory=list)
+    #: Set while the worker is held: commands stay committed but unapplied.
+    held: threading.Event = field(default_factory=threading.Event)
 
     def page(self, browser: Browser, locale: str, *, bypass_csp: bool = False) -> Page:
         context = browser.new_context(locale=locale, base_url=self.base, bypass_csp=bypass_csp)
@@ -148,9 +129,21 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     thread.start()
     wait_for(lambda: server.started, timeout=20, what="the web app to start")
     office = Office(f"http://127.0.0.1:{port}", inline_api, app, partners)
+    stop = threading.Event()
+
+    def work() -> None:
+        """The worker's part: apply what the pages commit, a few times a second."""
+        while not stop.wait(0.05):
+            if not office.held.is_set() and (pending := inline_api.pending()):
+                inline_api.apply(*pending)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
     try:
         yield office
     finally:
+        stop.set()
+        worker.join(20)
         for context in office.contexts:
             context.close()
         server.should_exit = True

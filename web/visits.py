@@ -1,0 +1,255 @@
+"""Delegation visits in the web app: the list by state, the intake form of a request, and a
+visit's page with the steps its state allows.
+
+A command is answered before the worker applies it: after a submit the page says the change
+is being saved, and turns into the applied state (or the dead-letter reason) by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from babel.support import LazyProxy
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from twinning.api.deps import DbSession
+from twinning.auth.schemas import Role
+from twinning.crm import service as crm
+from twinning.crm.schemas import PartnerFilter
+from twinning.i18n import L_, localized
+from twinning.refusals import Conflict, InvalidField, NotFound, Refusal
+from twinning.streams.status import event_status
+from twinning.visits import service as visits
+from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
+from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
+from twinning.web.pages import CheckedForm, Forbidden, User, page_language, render
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+#: The form's fields, each with what to write when it is refused: what is expected, in the
+#: page's language (never a pattern or a type name).
+FIELD_MESSAGES: Mapping[str, LazyProxy] = {
+    "organisation": L_("Choose a partner city, or enter the name of the organisation"),
+    "head_name": L_("Enter the name of the head of the delegation"),
+    "head_title": L_("Enter the title of the head of the delegation"),
+    "head_rank": L_("Enter a protocol rank, a whole number from 1 to 999"),
+    "members": L_("Enter how many people come, a whole number from 1"),
+    "purpose": L_("Enter the purpose of the visit"),
+    "requested_from": L_("Enter the first day asked for, as a date"),
+    "requested_to": L_("Enter the last day asked for, on or after the first day"),
+}
+#: Where in the command each form field lands (its error's location).
+FIELD_OF_LOCATION = {
+    ("delegation",): "organisation",
+    ("delegation", "organisation"): "organisation",
+    ("delegation", "partner_id"): "organisation",
+    ("head_of_delegation", "names"): "head_name",
+    ("head_of_delegation", "title"): "head_title",
+    ("head_of_delegation", "protocol_rank"): "head_rank",
+    ("members",): "members",
+    ("purpose",): "purpose",
+    ("requested_from",): "requested_from",
+    ("requested_to",): "requested_to",
+    (): "requested_to",  # the request's own rule: the last day is not before the first
+}
+TWO_LANGUAGES = ("zh-TW", "en")
+
+
+def require_staff(user: Any) -> None:
+    if not user.role.includes(Role.staff):
+        raise Forbidden
+
+
+def _texts(form: Mapping[str, str], name: str) -> dict[str, str] | None:
+    """A multilingual field from its inputs, one per language (`name_zh-TW`, `name_en`)."""
+    texts = {code: form.get(f"{name}_{code}", "").strip() for code in TWO_LANGUAGES}
+    given = {code: text for code, text in texts.items() if text}
+    return given or None
+
+
+def visit_request(form: Mapping[str, str]) -> dict[str, Any]:
+    """The command the intake form describes (validated by `VisitCreate`, as the API's is)."""
+    partner_id = form.get("partner_id", "").strip()
+    return {
+        "delegation": {"partner_id": partner_id}
+        if partner_id
+        else {"organisation": _texts(form, "organisation")},
+        "head_of_delegation": {
+            "names": _texts(form, "head_name"),
+            "title": _texts(form, "head_title"),
+            "protocol_rank": form.get("head_rank", "").strip() or None,
+        },
+        "members": form.get("members", "").strip() or None,
+        "purpose": _texts(form, "purpose"),
+        "requested_from": form.get("requested_from", "").strip() or None,
+        "requested_to": form.get("requested_to", "").strip() or None,
+        "interpreter_needed": form.get("interpreter_needed") == "yes",
+    }
+
+
+def field_errors(refused: ValidationError | Refusal) -> dict[str, LazyProxy]:
+    """Form field -> what to write next to it (read in the page's language when rendered)."""
+    if isinstance(refused, InvalidField):
+        locations = [tuple(str(part) for part in refused.loc)]
+    elif isinstance(refused, ValidationError):
+        locations = [tuple(str(part) for part in e["loc"]) for e in refused.errors()]
+    else:
+        return {}
+    fields: dict[str, LazyProxy] = {}
+    for location in locations:
+        for length in range(len(location), -1, -1):
+            name = FIELD_OF_LOCATION.get(location[:length])
+            if name is not None:
+                fields.setdefault(name, FIELD_MESSAGES[name])
+                break
+    return dict(sorted(fields.items(), key=lambda item: list(FIELD_MESSAGES).index(item[0])))
+
+
+async def _partner_choices(db_session: DbSession, language: str) -> list[tuple[str, str]]:
+    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
+    choices = [(p.id, localized(p.names, language) or p.id) for p in partners]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+async def _partner_names(db_session: DbSession) -> dict[str, dict[str, str]]:
+    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
+    return {p.id: p.names for p in partners}
+
+
+async def _commit(request: Request, db_session: DbSession) -> None:
+    """Commit the command's events and wake the relay (as the API's `accept` does)."""
+    await db_session.commit()
+    request.app.state.outbox_signal.notify()
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+@router.get("/visits", response_class=HTMLResponse)
+async def visit_list(
+    request: Request,
+    user: User,
+    db_session: DbSession,
+    status: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    """Visits by state, newest first (a state's tab, or all)."""
+    chosen = VisitStatus(status) if status in set(VisitStatus) else None
+    found = await visits.list_visits(
+        db_session=db_session, query=VisitFilter(status=chosen, limit=200)
+    )
+    context = {
+        "visits": found,
+        "states": list(VisitStatus),
+        "chosen": chosen,
+        "partner_names": await _partner_names(db_session),
+    }
+    return render(request, "visits.html", context, user=user)
+
+
+# --- the intake form -------------------------------------------------------------------------
+
+
+@router.get("/visits/new", response_class=HTMLResponse)
+async def new_visit_form(request: Request, user: User, db_session: DbSession) -> HTMLResponse:
+    require_staff(user)
+    partners = await _partner_choices(db_session, page_language(request))
+    context = {"form": {}, "errors": {}, "partners": partners, "languages_two": TWO_LANGUAGES}
+    return render(request, "visit_form.html", context, user=user)
+
+
+@router.post("/visits/new", response_class=HTMLResponse, dependencies=[CheckedForm])
+async def request_visit(request: Request, user: User, db_session: DbSession) -> Response:
+    require_staff(user)
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    try:
+        data = VisitCreate.model_validate(visit_request(form))
+        event = await visits.request_visit(db_session=db_session, data=data, actor=user.actor)
+    except (ValidationError, InvalidField) as refused:
+        await db_session.rollback()
+        partners = await _partner_choices(db_session, page_language(request))
+        context = {
+            "form": form,
+            "errors": field_errors(refused),
+            "partners": partners,
+            "languages_two": TWO_LANGUAGES,
+        }
+        return render(request, "visit_form.html", context, user=user, status_code=422)
+    await _commit(request, db_session)
+    return RedirectResponse(
+        f"/ui/visits/{event.aggregate_id}?event={event.event_id}", status_code=303
+    )
+
+
+# --- one visit -------------------------------------------------------------------------------
+
+
+@router.get("/visits/{visit_id}", response_class=HTMLResponse)
+async def visit_page(
+    request: Request,
+    visit_id: str,
+    user: User,
+    db_session: DbSession,
+    event: Annotated[str, Query(max_length=36)] = "",
+    refused: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
+    state = await event_status(db_session, event) if event else None
+    if visit is None and state is None:
+        message = NotFound("visit", visit_id).text(page_language(request))
+        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+    items = await visits.list_items(db_session=db_session, visit_id=visit_id) if visit else []
+    zones = await visits.display_zones(db_session=db_session, items=items)
+    steps = [
+        step
+        for step in STEPS
+        if visit is not None and visit.status in step.source and step.command != "complete"
+    ]
+    context = {
+        "visit": visit,
+        "visit_id": visit_id,
+        "items": [item_view(item, timezone=zones[item.id]) for item in items],
+        "steps": steps,
+        "pending": state if state is not None and state.status != "applied" else None,
+        "event_id": event,
+        "refused": refused,
+        "partner_names": await _partner_names(db_session),
+    }
+    return render(request, "visit.html", context, user=user)
+
+
+@router.post("/visits/{visit_id}/{command}", dependencies=[CheckedForm])
+async def take_step(
+    request: Request, visit_id: str, command: str, user: User, db_session: DbSession
+) -> Response:
+    """Approve, decline, schedule or cancel: a refused step comes back with the reason."""
+    require_staff(user)
+    step = STEP_BY_COMMAND.get(command)
+    if step is None or command == "complete":
+        raise Forbidden
+    reason = str((await request.form()).get("reason", "")).strip()[:2000] or None
+    try:
+        event = await visits.take_step(
+            db_session=db_session, visit_id=visit_id, step=step, reason=reason, actor=user.actor
+        )
+    except (Conflict, NotFound) as refusal:
+        await db_session.rollback()
+        text = refusal.text(page_language(request))
+        target = f"/ui/visits/{visit_id}?{urlencode({'refused': text})}"
+        return RedirectResponse(target, status_code=303)
+    await _commit(request, db_session)
+    return RedirectResponse(f"/ui/visits/{visit_id}?event={event.event_id}", status_code=303)
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+async def event_banner(
+    request: Request, event_id: str, user: User, db_session: DbSession
+) -> Response:
+    """Where a change is on its way, as the banner a page polls (htmx): applied reloads it."""
+    state = await event_status(db_session, event_id[:36])
+    if state is not None and state.status == "applied":
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
+    context = {"pending": state, "event_id": event_id[:36]}
+    return render(request, "event_banner.html", context, user=user)
