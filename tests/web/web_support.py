@@ -15,13 +15,17 @@ import pytest
 import uvicorn
 from conftest import InlineApi, accepted, sample_partner, wait_for
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.api.app import create_app
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role, UserCreate
 from twinning.i18n import force_locale, gettext
 from twinning.streams.broker import free_port
+
+#: How long a test waits for what the user should see: generous, for a loaded CI machine (the
+#: API docs page parses a 1.8 MB script; every other page shows in milliseconds).
+expect.set_options(timeout=20_000)
 
 PASSWORD = "a long enough password"
 #: axe-core from npm (`npm install --prefix tests/web`, as .ci/run does).
@@ -63,7 +67,7 @@ class Office:
     def page(self, browser: Browser, locale: str, *, bypass_csp: bool = False) -> Page:
         context = browser.new_context(locale=locale, base_url=self.base, bypass_csp=bypass_csp)
         self.contexts.append(context)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(20_000)
         return context.new_page()
 
     def sign_in(self, page: Page, name: str = STAFF, password: str = PASSWORD) -> None:
