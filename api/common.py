@@ -22,6 +22,7 @@ from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
 from twinning.api.language import get_language
 from twinning.db import Page
 from twinning.refusals import NotFound, problem_responses
+from twinning.streams import outbox
 from twinning.streams.events import Event
 
 T = TypeVar("T")
@@ -76,8 +77,7 @@ class CommandScope:
 
     async def commit(self, location: str) -> None:
         """Commit the command's events, wake the relay, and point to the resource."""
-        await self.db_session.commit()
-        self.doorbell.notify()
+        await outbox.commit(self.db_session, self.doorbell)
         self.response.headers["Location"] = location
 
     async def accept(self, event: Event, *, location: str, id: str | None = None) -> Accepted:

@@ -85,23 +85,9 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document with every error answer described as a `Problem`, in place of
     FastAPI's own validation-error schema (which these handlers never send)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(
-        {
-            name: definition
-            for name, definition in Problem.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-            .get("$defs", {})
-            .items()
-        }
-    )
-    components["Problem"] = {
-        key: value
-        for key, value in Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        ).items()
-        if key != "$defs"
-    }
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():

@@ -6,6 +6,7 @@ import json
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -80,6 +81,11 @@ class Settings(BaseSettings):
     dormant_after_months: Annotated[int, Field(ge=1, le=600)] = Field(
         default=18,
         description="An active partner with no exchange for this many months is flagged dormant.",
+    )
+    office_timezone: str = Field(
+        default="UTC",
+        description="The office's IANA time zone (e.g. `Asia/Taipei`): the web app shows when "
+        "things happened, and what day it is, on its clock.",
     )
     office_name: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: dict(PLACEHOLDER_OFFICE_NAME),
@@ -156,6 +162,13 @@ class Settings(BaseSettings):
         value = value.strip()
         if value != EMBEDDED and not all(":" in part for part in value.split(",")):
             raise ValueError("must be 'embedded' or a list of host:port separated by commas")
+        return value
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"not an IANA time zone: {value!r} (e.g. Asia/Taipei, Europe/Madrid)")
         return value
 
     @field_validator("bootstrap_token", mode="before")

@@ -133,9 +133,13 @@ class Refusal(Exception):
     title: ClassVar[str]
 
     def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message)
         self.message = message
         self.params = params
-        super().__init__(self.text("en"))
+
+    def __str__(self) -> str:
+        """In English, for logs, dead-letter reasons and the CLI (read when asked for)."""
+        return self.text("en")
 
     def text(self, locale: str | None = None) -> str:
         """The message in `locale` (the current locale when None)."""

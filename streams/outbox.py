@@ -46,6 +46,12 @@ def record(
     return event
 
 
+async def commit(session: AsyncSession, doorbell: OutboxSignal) -> None:
+    """Commit a command's transaction (its outbox rows with it) and wake the relay."""
+    await session.commit()
+    doorbell.notify()
+
+
 class OutboxSignal:
     """A doorbell between the code that commits outbox rows and a relay in the same process."""
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from twinning.api.deps import Clock, DbSession
 from twinning.auth.schemas import Role
-from twinning.auth.service import Principal
 from twinning.config import Settings
 from twinning.crm import exchanges, stats
 from twinning.crm import service as crm
 from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import ContactFilter, ExchangeFilter, PartnerFilter
-from twinning.i18n import (
-    localized,
-)
+from twinning.i18n import localized
 from twinning.refusals import NotFound
 from twinning.streams.events import PartnerKind, PartnerStatus
 from twinning.visits import service as visits
@@ -34,19 +32,19 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def today(request: Request, user: User, db_session: DbSession, clock: Clock) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    now = clock()
+    today = clock().astimezone(ZoneInfo(settings.office_timezone)).date()
     awaiting = await visits.list_visits(
         db_session=db_session, query=VisitFilter(status=VisitStatus.REQUESTED, limit=50)
     )
     overview = await stats.overview(
         db_session=db_session,
-        today=now.date(),
+        today=today,
         dormant_after_months=settings.dormant_after_months,
         within_days=180,
     )
     names = {s.partner_id: s.names for s in overview.partners}
     context = {
-        "today": now.date(),
+        "today": today,
         "awaiting": awaiting,
         "anniversaries": overview.upcoming_anniversaries,
         "dormant": [(pid, names[pid]) for pid in overview.dormant_partner_ids],
@@ -75,29 +73,21 @@ async def partners(
 ) -> HTMLResponse:
     """Search by name in any language, filter by kind and status (a form's empty choice is
     "any"; an unknown value too), a page at a time."""
-    kinds, statuses = {k.value: k for k in PartnerKind}, {s.value: s for s in PartnerStatus}
-    return await _partners(
-        request, user, db_session, q, kinds.get(kind), statuses.get(status), page
-    )
-
-
-async def _partners(
-    request: Request,
-    user: Principal,
-    db_session: DbSession,
-    q: str,
-    kind: PartnerKind | None,
-    status: PartnerStatus | None,
-    page: int,
-) -> HTMLResponse:
+    chosen_kind = PartnerKind(kind) if kind in set(PartnerKind) else None
+    chosen_status = PartnerStatus(status) if status in set(PartnerStatus) else None
     everyone = await crm.list_partners(
-        db_session=db_session, query=PartnerFilter(kind=kind, status=status, limit=500)
+        db_session=db_session,
+        query=PartnerFilter(kind=chosen_kind, status=chosen_status, limit=500),
     )
     found = [p for p in everyone if _matches(p, q.strip())] if q.strip() else list(everyone)
     language = page_language(request)
     found.sort(key=lambda p: (localized(p.names, language) or "").casefold())
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    filters = {"q": q, "kind": kind.value if kind else "", "status": status.value if status else ""}
+    filters = {
+        "q": q,
+        "kind": chosen_kind.value if chosen_kind else "",
+        "status": chosen_status.value if chosen_status else "",
+    }
 
     def page_link(number: int) -> str:
         return "/ui/partners?" + urlencode({**filters, "page": number})

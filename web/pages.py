@@ -1,6 +1,5 @@
 """What every page of the staff web app shares: the templates, the reader's language, the
-signed-in user, the one way to render a page, the CSRF check of a form, and what a refused
-form shows next to each field."""
+signed-in user, the one way to render a page, and the CSRF check of a form."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from babel.support import LazyProxy
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,12 +15,12 @@ from twinning.auth import service as auth
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
 from twinning.i18n import (
-    L_,
     country_name,
     force_locale,
     format_date,
     format_datetime,
     gettext,
+    language_name,
     localized,
     negotiate,
     ngettext,
@@ -48,14 +46,6 @@ PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-LANGUAGE_NAMES = {
-    "zh-TW": "繁體中文",
-    "en": "English",
-    "ja": "日本語",
-    "ko": "한국어",
-    "es": "Español",
-}
-
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -71,23 +61,12 @@ templates.globals.update(
     kind_label=lambda kind: label(PartnerKind(kind)),
     status_label=lambda status: label(PartnerStatus(status)),
     field_label=lambda field: label(ExchangeField(field)),
+    state_label=lambda state: str(STATES.get(state, state)),
+    #: Each language named in itself, for the switcher and the multilingual inputs.
+    language_name=lambda code: language_name(code, locale=code),
 )
 templates.filters["day"] = lambda value: format_date(value, format="medium") if value else ""
-templates.filters["moment"] = lambda value, zone="Asia/Taipei": format_datetime(
-    value, zone, format="short"
-)
-#: The lifecycle steps of a visit, as buttons.
-STEP_LABELS: Mapping[str, LazyProxy] = {
-    "approve": L_("Approve"),
-    "decline": L_("Decline"),
-    "schedule": L_("Schedule"),
-    "cancel": L_("Cancel the visit"),
-}
-templates.globals.update(
-    language_names=LANGUAGE_NAMES,
-    state_label=lambda state: str(STATES.get(state, state)),
-    step_label=lambda command: str(STEP_LABELS[command]),
-)
+templates.filters["moment"] = lambda value, zone: format_datetime(value, zone, format="short")
 
 
 # --- who is asking, in which language ------------------------------------------------------
@@ -147,7 +126,8 @@ def render(
             admin=user is not None and user.role.includes(Role.admin),
             csrf=session.csrf if session is not None else "",
             language=language,
-            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in supported_locales()],
+            languages=supported_locales(),
+            office_zone=request.app.state.settings.office_timezone,
             **context,
         )
     response = HTMLResponse(html, status_code=status_code)

@@ -21,6 +21,7 @@ from twinning.crm import service as crm
 from twinning.crm.schemas import PartnerFilter
 from twinning.i18n import L_, localized
 from twinning.refusals import Conflict, InvalidField, NotFound, Refusal
+from twinning.streams import outbox
 from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
@@ -56,6 +57,13 @@ FIELD_OF_LOCATION = {
     (): "requested_to",  # the request's own rule: the last day is not before the first
 }
 TWO_LANGUAGES = ("zh-TW", "en")
+#: The lifecycle steps a visit's page offers, as buttons.
+STEP_LABELS: Mapping[str, LazyProxy] = {
+    "approve": L_("Approve"),
+    "decline": L_("Decline"),
+    "schedule": L_("Schedule"),
+    "cancel": L_("Cancel the visit"),
+}
 
 
 def require_staff(user: Any) -> None:
@@ -108,21 +116,24 @@ def field_errors(refused: ValidationError | Refusal) -> dict[str, LazyProxy]:
     return dict(sorted(fields.items(), key=lambda item: list(FIELD_MESSAGES).index(item[0])))
 
 
-async def _partner_choices(db_session: DbSession, language: str) -> list[tuple[str, str]]:
-    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
-    choices = [(p.id, localized(p.names, language) or p.id) for p in partners]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
-
-
 async def _partner_names(db_session: DbSession) -> dict[str, dict[str, str]]:
     partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
     return {p.id: p.names for p in partners}
 
 
-async def _commit(request: Request, db_session: DbSession) -> None:
-    """Commit the command's events and wake the relay (as the API's `accept` does)."""
-    await db_session.commit()
-    request.app.state.outbox_signal.notify()
+async def _names_of_partner(db_session: DbSession, partner_id: str | None) -> dict[str, Any]:
+    """The one partner city a visit's page names (not every partner's)."""
+    partner = (
+        await crm.get_partner(db_session=db_session, partner_id=partner_id) if partner_id else None
+    )
+    return {partner.id: partner.names} if partner is not None else {}
+
+
+async def _partner_choices(db_session: DbSession, language: str) -> list[tuple[str, str]]:
+    """The partner cities to choose from, by their names in the page's language."""
+    names = await _partner_names(db_session)
+    choices = [(pid, localized(texts, language) or pid) for pid, texts in names.items()]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -177,7 +188,7 @@ async def request_visit(request: Request, user: User, db_session: DbSession) -> 
             "languages_two": TWO_LANGUAGES,
         }
         return render(request, "visit_form.html", context, user=user, status_code=422)
-    await _commit(request, db_session)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
     return RedirectResponse(
         f"/ui/visits/{event.aggregate_id}?event={event.event_id}", status_code=303
     )
@@ -215,7 +226,8 @@ async def visit_page(
         "pending": state if state is not None and state.status != "applied" else None,
         "event_id": event,
         "refused": refused,
-        "partner_names": await _partner_names(db_session),
+        "partner_names": await _names_of_partner(db_session, visit.partner_id if visit else None),
+        "step_labels": STEP_LABELS,
     }
     return render(request, "visit.html", context, user=user)
 
@@ -239,7 +251,7 @@ async def take_step(
         text = refusal.text(page_language(request))
         target = f"/ui/visits/{visit_id}?{urlencode({'refused': text})}"
         return RedirectResponse(target, status_code=303)
-    await _commit(request, db_session)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
     return RedirectResponse(f"/ui/visits/{visit_id}?event={event.event_id}", status_code=303)
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from auth_desk import Desk, desk_fixture  # noqa: F401 - the `desk` fixture
-from conftest import InlineApi, bearer, sample_partner
+from conftest import InlineApi, bearer, sample_partner, sample_visit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twinning.streams.store import OutboxEvent
@@ -22,21 +22,11 @@ PUBLIC = re.compile(
 
 
 #: A visit request carrying personal data: the contact, dietary and accessibility notes.
-VISIT = {
-    "delegation": {"organisation": {"en": "Kyoto Chamber of Commerce"}},
-    "head_of_delegation": {
-        "names": {"en": "Ichiro Sato"},
-        "title": {"en": "Chairman"},
-        "protocol_rank": 3,
-    },
-    "members": 8,
-    "purpose": {"en": "Smart-city exchange"},
-    "requested_from": "2026-05-01",
-    "requested_to": "2026-05-03",
-    "dietary_notes": "two vegetarians",
-    "accessibility_notes": "one wheelchair user",
-    "contact": {"name": "Hanako Sato", "email": "sato@example.jp"},
-}
+VISIT = sample_visit(
+    dietary_notes="two vegetarians",
+    accessibility_notes="one wheelchair user",
+    contact={"name": "Hanako Sato", "email": "sato@example.jp"},
+)
 PERSONAL = {"contact", "dietary_notes", "accessibility_notes"}
 
 

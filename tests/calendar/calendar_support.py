@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from conftest import InlineApi, Projection, external_event
+from conftest import InlineApi, Projection, external_event, sample_visit
 from icalendar import Calendar
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.api.deps import get_clock
@@ -385,21 +385,7 @@ class Desk:
             if partner_id
             else {"organisation": {"en": "Kyoto Chamber of Commerce"}}
         )
-        visit = self.accepted(
-            "/visits",
-            {
-                "delegation": delegation,
-                "head_of_delegation": {
-                    "names": {"en": "Ichiro Sato"},
-                    "title": {"en": "Chairman"},
-                    "protocol_rank": 3,
-                },
-                "members": 8,
-                "purpose": {"en": "Smart-city exchange"},
-                "requested_from": "2026-05-01",
-                "requested_to": "2026-05-03",
-            },
-        )
+        visit = self.accepted("/visits", sample_visit(delegation=delegation))
         self.accepted(f"/visits/{visit}/approve", {})
         item = self.accepted(
             f"/visits/{visit}/itinerary",
