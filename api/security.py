@@ -4,6 +4,7 @@ and CORS only for the origins the settings name (none by default)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -75,6 +76,51 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class RefuseNul:
+    """Answer 422 to a request whose path or query holds a NUL character: no field may hold
+    one, and PostgreSQL cannot even compare with it (it would fail the query, a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote_to_bytes(scope.get("query_string", b""))
+            where = (
+                "path" if "\x00" in scope.get("path", "") else "query" if b"\x00" in query else None
+            )
+            if where is not None:
+                body = json.dumps(
+                    {
+                        "type": "invalid",
+                        "title": "Unprocessable Content",
+                        "status": 422,
+                        "detail": f"the {where} holds a NUL character, which no field may hold",
+                        "errors": [
+                            {
+                                "loc": [where],
+                                "field": "",
+                                "msg": "NUL is not allowed",
+                                "type": "value_error",
+                            }
+                        ],
+                    }
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 422,
+                        "headers": [
+                            (b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def _replay(messages: list[Message], receive: Receive) -> Receive:
     """A `receive` that hands out `messages` first, then whatever the server says next."""
     pending = list(messages)
@@ -117,6 +163,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Wrap `app` in the middleware above. The last added runs first: security headers
     outermost (every answer gets them, a 413 too), then CORS, then the body cap."""
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RefuseNul)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -135,3 +135,14 @@ def test_every_refusal_reads_whole_in_every_locale(locale: str) -> None:
         text = refusal.text(locale)
         assert text and "%(" not in text, (locale, text)
         assert refusal.problem(locale).detail == text
+
+
+@pytest.mark.parametrize(
+    "url", [f"/partners/{UNKNOWN}%00", "/visits?partner_id=%00", "/partners?country=J%00"]
+)
+def test_a_nul_in_the_address_is_invalid_input_not_a_server_error(
+    inline_api: InlineApi, url: str
+) -> None:
+    """PostgreSQL cannot hold or compare a NUL: it is refused before any query runs."""
+    body = problem(inline_api.get(url), 422)
+    assert body["type"] == "invalid" and "NUL" in body["detail"]
