@@ -14,7 +14,19 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from twinning.config import Settings
-from twinning.web import office, signin, visits
+from twinning.web import (
+    admin,
+    city_events,
+    itinerary,
+    leaflets,
+    live,
+    office,
+    registers,
+    schedule,
+    signin,
+    travel,
+    visits,
+)
 from twinning.web.pages import HERE, Forbidden, SignInRequired, render
 from twinning.web.session import (
     Sessions,
@@ -31,9 +43,11 @@ def install(app: FastAPI, settings: Settings) -> None:
         session_key(settings), idle_seconds=settings.session_idle_minutes * 60
     )
     app.state.web_throttle = SignInThrottle()
-    app.include_router(signin.router)
-    app.include_router(office.router)
-    app.include_router(visits.router)
+    # The more specific paths first: `/ui/partners/new` before `/ui/partners/{partner_id}`.
+    for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule):
+        app.include_router(module.router)
+    for module in (leaflets, admin, live):
+        app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

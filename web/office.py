@@ -21,6 +21,7 @@ from twinning.streams.events import PartnerKind, PartnerStatus
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.schemas import VisitFilter
+from twinning.web import admin, city_events, schedule
 from twinning.web.pages import PAGE_SIZE, User, page_language, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -50,6 +51,8 @@ async def today(request: Request, user: User, db_session: DbSession, clock: Cloc
         "dormant": [(pid, names[pid]) for pid in overview.dormant_partner_ids],
         "partner_names": names,
     }
+    for part in (schedule, city_events, admin):
+        context.update(await part.today_context(request, user, db_session, today))
     return render(request, "today.html", context, user=user)
 
 

@@ -1,0 +1,20 @@
+"""Administration in the web app: users, roles, passwords, API tokens; parked and
+dead-lettered events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.auth.service import Principal
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+async def today_context(
+    request: Request, user: Principal, db_session: AsyncSession, today: date
+) -> dict[str, Any]:
+    """What this module adds to the Today page (rendered by `today_faults.html`)."""
+    return {}
