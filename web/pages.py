@@ -3,13 +3,15 @@ signed-in user, the one way to render a page, and the CSRF check of a form."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.support import LazyProxy
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 from twinning.api.deps import DbSession
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role
@@ -28,7 +30,7 @@ from twinning.i18n import (
     supported_locales,
 )
 from twinning.i18n.labels import label
-from twinning.refusals import STATES
+from twinning.refusals import STATES, InvalidField, Refusal
 from twinning.streams.events import ExchangeField, PartnerKind, PartnerStatus
 from twinning.web.session import (
     LANGUAGE_COOKIE,
@@ -107,6 +109,17 @@ async def current_user(request: Request, db_session: DbSession) -> Principal:
 User = Annotated[Principal, Depends(current_user)]
 
 
+def require_staff(user: Principal) -> None:
+    """Refuse (403) a form or page that needs the staff role (viewers only read)."""
+    if not user.role.includes(Role.staff):
+        raise Forbidden
+
+
+def require_admin(user: Principal) -> None:
+    if not user.role.includes(Role.admin):
+        raise Forbidden
+
+
 def render(
     request: Request,
     template: str,
@@ -149,3 +162,51 @@ async def checked_form(request: Request) -> None:
 
 
 CheckedForm = Depends(checked_form)
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """A posted form's text fields (a repeated field: its last value; see `form_list`)."""
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
+async def form_list(request: Request, name: str) -> list[str]:
+    """Every value of a repeated field (a multi-select, checkboxes of one name)."""
+    return [value for value in (await request.form()).getlist(name) if isinstance(value, str)]
+
+
+def texts_of(form: Mapping[str, str], name: str, languages: Iterable[str]) -> dict[str, str] | None:
+    """A multilingual field from its inputs, one per language (`name_zh-TW`, `name_en`); None
+    when every one is empty."""
+    texts = {code: form.get(f"{name}_{code}", "").strip() for code in languages}
+    given = {code: text for code, text in texts.items() if text}
+    return given or None
+
+
+def field_errors(
+    refused: ValidationError | Refusal,
+    messages: Mapping[str, LazyProxy],
+    locations: Mapping[tuple[str, ...], str],
+) -> dict[str, LazyProxy]:
+    """Form field -> what to write next to it, in the order of `messages` (each message says
+    what is expected, read in the page's language when rendered).
+
+    `locations` maps where in the command an error lands (its `loc`, or a prefix of it) to the
+    form field that shows it; the empty tuple catches the command's own rules."""
+    if isinstance(refused, InvalidField):
+        found = [tuple(str(part) for part in refused.loc)]
+    elif isinstance(refused, ValidationError):
+        found = [tuple(str(part) for part in e["loc"]) for e in refused.errors()]
+    else:
+        return {}
+    fields: dict[str, LazyProxy] = {}
+    for location in found:
+        for length in range(len(location), -1, -1):
+            name = locations.get(location[:length])
+            if name is not None:
+                fields.setdefault(name, messages[name])
+                break
+    order = list(messages)
+    return dict(sorted(fields.items(), key=lambda item: order.index(item[0])))

@@ -16,17 +16,26 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from twinning.api.deps import DbSession
-from twinning.auth.schemas import Role
 from twinning.crm import service as crm
 from twinning.crm.schemas import PartnerFilter
 from twinning.i18n import L_, localized
-from twinning.refusals import Conflict, InvalidField, NotFound, Refusal
+from twinning.refusals import Conflict, InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
-from twinning.web.pages import CheckedForm, Forbidden, User, page_language, render
+from twinning.web.pages import (
+    CheckedForm,
+    Forbidden,
+    User,
+    field_errors,
+    form_of,
+    page_language,
+    render,
+    require_staff,
+    texts_of,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -66,54 +75,24 @@ STEP_LABELS: Mapping[str, LazyProxy] = {
 }
 
 
-def require_staff(user: Any) -> None:
-    if not user.role.includes(Role.staff):
-        raise Forbidden
-
-
-def _texts(form: Mapping[str, str], name: str) -> dict[str, str] | None:
-    """A multilingual field from its inputs, one per language (`name_zh-TW`, `name_en`)."""
-    texts = {code: form.get(f"{name}_{code}", "").strip() for code in TWO_LANGUAGES}
-    given = {code: text for code, text in texts.items() if text}
-    return given or None
-
-
 def visit_request(form: Mapping[str, str]) -> dict[str, Any]:
     """The command the intake form describes (validated by `VisitCreate`, as the API's is)."""
     partner_id = form.get("partner_id", "").strip()
     return {
         "delegation": {"partner_id": partner_id}
         if partner_id
-        else {"organisation": _texts(form, "organisation")},
+        else {"organisation": texts_of(form, "organisation", TWO_LANGUAGES)},
         "head_of_delegation": {
-            "names": _texts(form, "head_name"),
-            "title": _texts(form, "head_title"),
+            "names": texts_of(form, "head_name", TWO_LANGUAGES),
+            "title": texts_of(form, "head_title", TWO_LANGUAGES),
             "protocol_rank": form.get("head_rank", "").strip() or None,
         },
         "members": form.get("members", "").strip() or None,
-        "purpose": _texts(form, "purpose"),
+        "purpose": texts_of(form, "purpose", TWO_LANGUAGES),
         "requested_from": form.get("requested_from", "").strip() or None,
         "requested_to": form.get("requested_to", "").strip() or None,
         "interpreter_needed": form.get("interpreter_needed") == "yes",
     }
-
-
-def field_errors(refused: ValidationError | Refusal) -> dict[str, LazyProxy]:
-    """Form field -> what to write next to it (read in the page's language when rendered)."""
-    if isinstance(refused, InvalidField):
-        locations = [tuple(str(part) for part in refused.loc)]
-    elif isinstance(refused, ValidationError):
-        locations = [tuple(str(part) for part in e["loc"]) for e in refused.errors()]
-    else:
-        return {}
-    fields: dict[str, LazyProxy] = {}
-    for location in locations:
-        for length in range(len(location), -1, -1):
-            name = FIELD_OF_LOCATION.get(location[:length])
-            if name is not None:
-                fields.setdefault(name, FIELD_MESSAGES[name])
-                break
-    return dict(sorted(fields.items(), key=lambda item: list(FIELD_MESSAGES).index(item[0])))
 
 
 async def _partner_names(db_session: DbSession) -> dict[str, dict[str, str]]:
@@ -174,7 +153,7 @@ async def new_visit_form(request: Request, user: User, db_session: DbSession) ->
 @router.post("/visits/new", response_class=HTMLResponse, dependencies=[CheckedForm])
 async def request_visit(request: Request, user: User, db_session: DbSession) -> Response:
     require_staff(user)
-    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    form = await form_of(request)
     try:
         data = VisitCreate.model_validate(visit_request(form))
         event = await visits.request_visit(db_session=db_session, data=data, actor=user.actor)
@@ -183,7 +162,7 @@ async def request_visit(request: Request, user: User, db_session: DbSession) -> 
         partners = await _partner_choices(db_session, page_language(request))
         context = {
             "form": form,
-            "errors": field_errors(refused),
+            "errors": field_errors(refused, FIELD_MESSAGES, FIELD_OF_LOCATION),
             "partners": partners,
             "languages_two": TWO_LANGUAGES,
         }

@@ -30,7 +30,7 @@ expect.set_options(timeout=20_000)
 PASSWORD = "a long enough password"
 #: axe-core from npm (`npm install --prefix tests/web`, as .ci/run does).
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-STAFF, VIEWER = "chen.wei", "lin.viewer"
+STAFF, VIEWER, ADMIN = "chen.wei", "lin.viewer", "wang.admin"
 
 
 def accessibility_violations(page: Page) -> list[str]:
@@ -53,7 +53,7 @@ def text(message: str, locale: str, **variables: object) -> str:
 
 @dataclass
 class Office:
-    """The app served on `base`, with a staff member and a viewer who sign in by password,
+    """The app served on `base`, with a staff member, a viewer and an admin who sign in by password,
     and partner cities registered through the API (and applied)."""
 
     base: str
@@ -113,6 +113,7 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
         sessions = inline_api.app.state.sessions
         inline_api.portal.call(_user, sessions, STAFF, Role.staff)
         inline_api.portal.call(_user, sessions, VIEWER, Role.viewer)
+        inline_api.portal.call(_user, sessions, ADMIN, Role.admin)
         ids = {
             p["names"]["en"]: accepted(inline_api.post("/partners", json=p))["id"] for p in PARTNERS
         }
