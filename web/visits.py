@@ -207,6 +207,7 @@ async def visit_page(
         "refused": refused,
         "partner_names": await _names_of_partner(db_session, visit.partner_id if visit else None),
         "step_labels": STEP_LABELS,
+        "live": f"visit:{visit_id}",
     }
     return render(request, "visit.html", context, user=user)
 
