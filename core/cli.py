@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import logging
@@ -19,7 +20,13 @@ import typer
 from twinning.auth.schemas import Role
 from twinning.config import EMBEDDED, Settings
 from twinning.i18n import supported_locales
-from twinning.processes import die_with_parent
+from twinning.processes import (
+    OWNER_ENV,
+    DataDirHold,
+    DataDirInUse,
+    die_with_parent,
+    run_under_owner,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -107,6 +114,25 @@ def _setup(settings: Settings, *, init: bool = False, check_integrity: bool = Fa
     upgrade(settings.sync_database_url)
 
 
+def _hold(
+    settings: Settings, command: str, *, alone: bool = False, roles: tuple[str, ...] = ()
+) -> DataDirHold | None:
+    """Hold the data directory for this process's life (see `DataDirHold`), or end the command
+    naming the process that holds it. A child of the `up` that holds it needs no hold."""
+    if run_under_owner():
+        return None
+    try:
+        hold = DataDirHold(settings.data_dir, command, alone=alone, roles=roles).__enter__()
+    except DataDirInUse as exc:
+        raise _fail(str(exc)) from None
+    atexit.register(hold.release)
+    return hold
+
+
+def _on_sqlite(settings: Settings) -> bool:
+    return settings.sync_database_url.get_backend_name() == "sqlite"
+
+
 def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one database transaction, committed when it returns (for commands that
     change the database without the API); a refused change ends the command with its reason."""
@@ -150,6 +176,9 @@ def up(
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
+    if not settings.data_dir.is_file():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _hold(settings, "up", alone=True)
     _setup(settings, init=True, check_integrity=True)
     configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
@@ -193,6 +222,7 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_BROKER": settings.broker,
         "TWINNING_DATA_DIR": str(settings.data_dir.resolve()),
         "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
+        OWNER_ENV: str(os.getpid()),
     }
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
     # when we die without stopping it (SIGKILL).
@@ -333,6 +363,7 @@ def api(
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
     _setup(settings, init=init)
+    _hold(settings, "api", roles=("api",) if _on_sqlite(settings) else ())
     uvicorn.run(
         create_app(settings, with_relay=with_relay), host=settings.api_host, port=settings.api_port
     )
@@ -345,6 +376,7 @@ def worker(data_dir: DataDir = None, init: Init = False) -> None:
 
     settings = _settings(data_dir=data_dir)
     _setup(settings, init=init)
+    _hold(settings, "worker")
     run_worker(settings)
 
 
@@ -356,6 +388,7 @@ def relay(data_dir: DataDir = None, init: Init = False) -> None:
 
     settings = _settings(data_dir=data_dir)
     _setup(settings, init=init)
+    _hold(settings, "relay")
     outbox_relay = OutboxRelay(
         make_engine(settings.sync_database_url),
         settings.bootstrap_servers,
@@ -377,6 +410,7 @@ def broker(
 
     settings = _settings(data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _hold(settings, "broker", roles=("broker",))
     with EmbeddedBroker(
         data_dir=settings.data_dir, port=port, partitions=settings.topic_partitions
     ) as running:

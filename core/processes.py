@@ -24,10 +24,12 @@ Caveats:
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 #: From <linux/prctl.h>.
@@ -66,3 +68,111 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return in_child
+
+
+# --- one owner of a data directory ---------------------------------------------------------
+
+#: Set by `twinning up` for the children it starts: they run under its hold on the data
+#: directory (honoured only when the named process is really the child's parent).
+OWNER_ENV = "TWINNING_DATA_DIR_OWNER"
+
+
+class DataDirInUse(Exception):
+    """Another twinning process holds the data directory in a way this one cannot share."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+class DataDirHold:
+    """An OS lock on a data directory, held for the process's life (the kernel drops it when
+    the process ends, however it ends: nothing stale to clean up).
+
+    - `up` holds the directory alone: it runs the broker, the worker, the relay and the API
+      itself, so any other twinning process on the directory would be a second system.
+    - `worker`, `relay`, `api` and `broker` share it with each other (the manual multi-process
+      setup, and scale-out workers), never with an `up`; on top of that one `broker` per
+      directory (it owns `broker.json`), and on SQLite one `api` (its per-aggregate lock is
+      per process).
+
+    Each holder notes who it is in `run/<pid>.json`, removed when it ends, so that a refused
+    process can name the one that holds the directory."""
+
+    def __init__(self, data_dir: Path, command: str, *, alone: bool, roles: tuple[str, ...] = ()):
+        self.data_dir = data_dir
+        self.command = command
+        self.alone = alone
+        self.roles = roles
+        self._files: list[Any] = []
+        self._note: Path | None = None
+
+    def __enter__(self) -> DataDirHold:
+        import fcntl
+
+        try:
+            main = self._open("twinning.lock")
+            fcntl.flock(main, (fcntl.LOCK_EX if self.alone else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            for role in self.roles:
+                fcntl.flock(self._open(f"{role}.lock"), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            raise DataDirInUse(self._refusal()) from None
+        run = self.data_dir / "run"
+        run.mkdir(exist_ok=True)
+        self._note = run / f"{os.getpid()}.json"
+        self._note.write_text(
+            json.dumps({"pid": os.getpid(), "command": self.command, "started": _now()})
+        )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        if self._note is not None:
+            self._note.unlink(missing_ok=True)  # ours: named by our pid
+            self._note = None
+        for handle in self._files:
+            handle.close()  # closing drops the lock
+        self._files.clear()
+
+    def _open(self, name: str) -> Any:
+        handle = open(self.data_dir / name, "a+b")  # noqa: SIM115 - held for the process's life
+        self._files.append(handle)
+        return handle
+
+    def _refusal(self) -> str:
+        holders = []
+        for note in sorted((self.data_dir / "run").glob("*.json")):
+            try:
+                facts = json.loads(note.read_text())
+                pid = int(facts["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if pid != os.getpid() and _alive(pid):
+                holders.append(
+                    f"`twinning {facts.get('command')}` (pid {pid}, since {facts.get('started')})"
+                )
+        running = ", ".join(holders) or "another twinning process"
+        return (
+            f"the data directory {self.data_dir} is in use by {running}: stop it first, or give"
+            " this one another --data-dir"
+        )
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_under_owner() -> bool:
+    """Whether this process was started by the `up` that holds its data directory."""
+    return os.environ.get(OWNER_ENV) == str(os.getppid())

@@ -197,9 +197,16 @@ class EmbeddedBroker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.process = None
-        if self.data_dir:
+        started, self.process = self.process, None
+        if self.data_dir and started is not None and self._address_is_ours(started.pid):
             self.address_file.unlink(missing_ok=True)
+
+    def _address_is_ours(self, pid: int) -> bool:
+        """Remove only the address this broker wrote (never another broker's)."""
+        try:
+            return bool(json.loads(self.address_file.read_text()).get("pid") == pid)
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
