@@ -266,7 +266,11 @@ class PartnerCityUpdated(Update):
     location: GeoPoint | None = None
 
 
-RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+RecordId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(printable),
+]
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -373,7 +377,11 @@ register(
 # Officials and venues are managed here too: they are what an itinerary books, and keeping
 # them on the same topic lets a conflict check settle one topic.
 
-EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+EntityId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(printable),
+]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),

@@ -146,3 +146,24 @@ def test_a_nul_in_the_address_is_invalid_input_not_a_server_error(
     """PostgreSQL cannot hold or compare a NUL: it is refused before any query runs."""
     body = problem(inline_api.get(url), 422)
     assert body["type"] == "invalid" and "NUL" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/visits", {"delegation": {"partner_id": "p\u0000"}}, "partner_id"),
+        ("/contacts", {"name": "Hanako", "partner_id": "p\u0000"}, "partner_id"),
+    ],
+)
+def test_a_nul_in_a_json_id_is_a_422_naming_the_field(
+    inline_api: InlineApi, url: str, body: dict[str, object], field: str
+) -> None:
+    """An id in a body is checked as text is: a control character is refused by name, before
+    any query (PostgreSQL cannot compare a NUL)."""
+    if url == "/visits":
+        body = {**sample_visit(), **body}
+    found = problem(inline_api.post(url, json=body), 422)
+    assert any(
+        error["loc"][-1] == field and "control characters" in error["msg"]
+        for error in found["errors"]
+    ), found
