@@ -70,6 +70,8 @@ def test_the_parts_share_a_directory_but_never_with_an_up(tmp_path: Path) -> Non
         ):
             with pytest.raises(DataDirInUse, match="is in use by"):
                 second.__enter__()
-    with DataDirHold(tmp_path, "up", alone=True):
-        with pytest.raises(DataDirInUse, match="is in use by"):
-            DataDirHold(tmp_path, "worker", alone=False).__enter__()
+    with (
+        DataDirHold(tmp_path, "up", alone=True),
+        pytest.raises(DataDirInUse, match="is in use by"),
+    ):
+        DataDirHold(tmp_path, "worker", alone=False).__enter__()
