@@ -24,6 +24,7 @@ from twinning.processes import (
     OWNER_ENV,
     DataDirHold,
     DataDirInUse,
+    Keeper,
     die_with_parent,
     run_under_owner,
 )
@@ -189,9 +190,13 @@ def up(
             data_dir=settings.data_dir, partitions=settings.topic_partitions
         ).start()
         settings = settings.model_copy(update={"broker": ",".join(broker.bootstrap_servers)})
-    worker = None
+    keeper = Keeper(log)
+    if broker is not None:
+        running_broker = broker
+        keeper.keep("broker", lambda: running_broker.start().process, running_broker.process)
     try:
-        worker = _spawn("worker", settings)
+        keeper.keep("worker", lambda: _spawn("worker", settings), _spawn("worker", settings))
+        keeper.start()
         server = uvicorn.Server(
             uvicorn.Config(
                 # The first admin is settled above; the API need not look (and log) again.
@@ -209,10 +214,12 @@ def up(
         ):  # uvicorn re-raises Ctrl-C once it has shut down
             server.run()
     finally:
-        if worker is not None:
-            _stop_process(worker)
+        keeper.stop_restarting()
+        if "worker" in keeper.parts:
+            _stop_process(keeper.current("worker"))
         if broker is not None:
             broker.stop()
+        keeper.finish()
         typer.echo("twinning stopped.")
 
 

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         default=3600.0,
         description="Seconds an event waits for the aggregate it refers to before it is dead-lettered.",
     )
+    heartbeat_interval: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=2.0,
+        description="Seconds between a worker's heartbeats (what /health reads).",
+    )
+    heartbeat_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=15.0,
+        description="/health reports the worker down (503, degraded) when no worker has sent a "
+        "heartbeat for this many seconds.",
+    )
     rebalance_timeout: Annotated[float, Field(gt=0)] = Field(
         default=3.0,
         description="Kafka consumer-group rebalance timeout (s); short for one machine.",

@@ -176,3 +176,74 @@ def _now() -> str:
 def run_under_owner() -> bool:
     """Whether this process was started by the `up` that holds its data directory."""
     return os.environ.get(OWNER_ENV) == str(os.getppid())
+
+
+# --- keeping the children of `up` alive ----------------------------------------------------
+
+
+class Keeper:
+    """Restarts the parts of `twinning up` that die (the worker, the embedded broker), after a
+    pause that doubles with each quick death (1 s up to 30 s; back to 1 s once a part has run
+    for a minute), with a log line each time.
+
+    It starts them from its own thread, which lives until `finish()`: the kernel's
+    parent-death signal (`die_with_parent`) follows the thread that started a child. So
+    `stop_restarting()` first, stop the parts in order, then `finish()`."""
+
+    FIRST_PAUSE, LONGEST_PAUSE, SETTLED_AFTER = 1.0, 30.0, 60.0
+
+    def __init__(self, log: Any) -> None:
+        import threading
+
+        self.log = log
+        self.parts: dict[str, tuple[Callable[[], Any], Any]] = {}
+        self._restarting = threading.Event()
+        self._restarting.set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="twinning-keeper", daemon=True)
+
+    def keep(self, name: str, start: Callable[[], Any], process: Any) -> None:
+        """Watch `process` (a Popen); when it ends, call `start()` for a new one."""
+        self.parts[name] = (start, process)
+
+    def current(self, name: str) -> Any:
+        return self.parts[name][1]
+
+    def start(self) -> Keeper:
+        self._thread.start()
+        return self
+
+    def stop_restarting(self) -> None:
+        self._restarting.clear()
+
+    def finish(self) -> None:
+        self.stop_restarting()
+        self._done.set()
+        self._thread.join(10)
+
+    def _watch(self) -> None:
+        import time
+
+        pauses = dict.fromkeys(self.parts, self.FIRST_PAUSE)
+        started = dict.fromkeys(self.parts, time.monotonic())
+        while not self._done.wait(0.5):
+            for name, (start, process) in list(self.parts.items()):
+                code = process.poll()
+                if code is None or not self._restarting.is_set():
+                    continue
+                if time.monotonic() - started[name] > self.SETTLED_AFTER:
+                    pauses[name] = self.FIRST_PAUSE
+                pause = pauses[name]
+                self.log.warning(
+                    "the %s ended (exit code %s); restarting it in %g s", name, code, pause
+                )
+                if self._done.wait(pause) or not self._restarting.is_set():
+                    return
+                try:
+                    self.parts[name] = (start, start())
+                except Exception as exc:  # tried again after the next pause
+                    self.log.warning("could not restart the %s: %s", name, exc)
+                else:
+                    self.log.warning("the %s runs again (pid %s)", name, self.parts[name][1].pid)
+                started[name] = time.monotonic()
+                pauses[name] = min(pause * 2, self.LONGEST_PAUSE)

@@ -1,5 +1,6 @@
 """Tables of the event backbone: the outbox, the archive of applied events, the per-projector
-ledger of processed event ids, events parked until their aggregate exists, and dead letters."""
+ledger of processed event ids, events parked until their aggregate exists, dead letters, and
+the workers' heartbeats."""
 
 from __future__ import annotations
 
@@ -87,3 +88,16 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """Each worker's last sign of life, written every few seconds: what /health reads to say
+    whether anything applies the commands the API accepts, and how far behind it is."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: Messages on its partitions that it has not read yet (None: not known yet).
+    lag: Mapped[int | None] = mapped_column(BigInteger)

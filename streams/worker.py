@@ -29,11 +29,12 @@ from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.config import Settings
-from twinning.db import make_async_engine
+from twinning.db import make_async_engine, utcnow
 from twinning.publicity.refresh import Refresher
 from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
+from twinning.streams.status import record_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +142,13 @@ def create_app(settings: Settings) -> faust.App:
             key=(record.event_id or "").encode() or None, value=record.to_bytes()
         )
 
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
     processor = EventProcessor(
         async_sessionmaker(engine, expire_on_commit=False),
         PROJECTORS,
         send_dead_letter,
         one_writer=engine.dialect.name == "sqlite",
-        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        worker_id=worker_id,
     )
 
     backlog = Backlog()
@@ -199,7 +201,36 @@ def create_app(settings: Settings) -> faust.App:
         except Exception:
             log.exception("could not expire parked events; trying again at the next tick")
 
+    started_at = utcnow()
+    beats = async_sessionmaker(engine, expire_on_commit=False)
+
+    @app.timer(interval=settings.heartbeat_interval)
+    async def heartbeat() -> None:
+        """A sign of life with the lag, for /health (a worker that stops beating is down)."""
+        try:
+            async with beats.begin() as session:
+                await record_heartbeat(session, worker_id, started_at, await _lag(app))
+        except Exception as exc:  # the next beat tries again; /health sees the gap
+            log.warning("could not record the heartbeat: %s", exc)
+
     return app
+
+
+async def _lag(app: faust.App) -> int | None:
+    """Messages on this worker's event partitions that it has not read yet (None while it
+    has no partitions, or the consumer cannot tell)."""
+    try:
+        consumer = app.consumer
+        total, known = 0, False
+        for tp in consumer.assignment():
+            if tp.topic not in EVENT_TOPICS:
+                continue
+            high, position = consumer.highwater(tp), await consumer.position(tp)
+            if high is not None and position is not None:
+                total, known = total + max(0, high - position), True
+        return total if known else None
+    except Exception:
+        return None
 
 
 def _renderer_setup(worker: int) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Stack, sample_partner
+from conftest import Stack, sample_partner, wait_for
 from twinning.streams.store import OutboxEvent
 
 
@@ -48,12 +48,26 @@ def test_unknown_partner_and_event_answer_404(make_stack: Callable[..., Stack]) 
 def test_health_and_openapi_are_served(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(worker=False)
     health = stack.client.get("/health")
-    assert health.status_code == 200
+    assert health.status_code == 503  # commands are accepted, but nothing applies them
     assert health.json() == {
-        "status": "ok",
+        "status": "degraded",
         "database": {"status": "up", "detail": None},
         "broker": {"status": "up", "detail": None},
+        "worker": {
+            "status": "down",
+            "detail": "no worker has sent a heartbeat in the last 15 s: accepted commands wait"
+            " in the outbox until one runs",
+        },
+        "workers": [],
     }
+    stack.start_worker()
+    wait_for(lambda: stack.client.get("/health").status_code == 200, what="a worker's heartbeat")
+    health = stack.client.get("/health").json()
+    assert (health["status"], health["worker"]["status"], len(health["workers"])) == (
+        "ok",
+        "up",
+        1,
+    )
     paths = stack.client.get("/openapi.json").json()["paths"]
     assert {"/partners", "/partners/{partner_id}", "/events/{event_id}", "/health"} <= set(paths)
     assert stack.client.get("/docs").status_code == 200

@@ -25,6 +25,7 @@ from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
+from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
     CheckedForm,
     Forbidden,
@@ -183,10 +184,12 @@ async def visit_page(
     user: User,
     db_session: DbSession,
     event: Annotated[str, Query(max_length=36)] = "",
-    refused: Annotated[str, Query(max_length=200)] = "",
+    refused: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
-    visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
+    # The change's state first, then the record: read the other way round, a change applied
+    # in between would show neither itself nor the banner that waits for it.
     state = await event_status(db_session, event) if event else None
+    visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
     if visit is None and state is None:
         message = NotFound("visit", visit_id).text(page_language(request))
         return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
@@ -208,6 +211,7 @@ async def visit_page(
         "partner_names": await _names_of_partner(db_session, visit.partner_id if visit else None),
         "step_labels": STEP_LABELS,
         "live": f"visit:{visit_id}",
+        **await itinerary_context(db_session, visit, items),
     }
     return render(request, "visit.html", context, user=user)
 

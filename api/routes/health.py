@@ -1,4 +1,5 @@
-"""Liveness of what the API depends on: the database and the broker."""
+"""Liveness of what the system depends on: the database, the broker, and a worker that applies
+what the API accepts (its heartbeat and lag)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError, DataError, IntegrityError, OperationalError
 from twinning.db import database_error_reason
+from twinning.streams.status import WorkerState, live_workers
 
 router = APIRouter(tags=["health"])
 
@@ -48,19 +50,26 @@ class ComponentHealth(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
+    #: ok: all up; degraded: commands are accepted but no worker applies them; unavailable:
+    #: the database or the broker is down (both 503).
+    status: Literal["ok", "degraded", "unavailable"]
     database: ComponentHealth
     broker: ComponentHealth
+    worker: ComponentHealth
+    workers: list[WorkerState] = []
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 async def health(request: Request, response: Response) -> Health:
     faults: DatabaseFaults | None = getattr(request.app.state, "database_faults", None)
+    settings = request.app.state.settings
+    workers: list[WorkerState] = []
     try:
         async with request.app.state.sessions() as session:
             # A row of a real table, not only `SELECT 1`: a file that is no database any more,
             # or a schema gone, answers this with an error.
             await session.execute(text("SELECT count(*) FROM alembic_version"))
+            workers = await live_workers(session, settings.heartbeat_timeout)
     except DatabaseError as exc:
         if faults is not None and not isinstance(exc, OperationalError):
             faults.record(exc)
@@ -71,10 +80,30 @@ async def health(request: Request, response: Response) -> Health:
         fault = faults.recent() if faults is not None else None
         database = ComponentHealth(status="down" if fault else "up", detail=fault)
     broker = ComponentHealth.model_validate(await request.app.state.broker_probe.check())
-    healthy = database.status == "up" and broker.status == "up"
-    if not healthy:
+    worker = _worker_health(workers, settings.heartbeat_timeout, database.status == "up")
+    if database.status == "up" and broker.status == "up":
+        overall: Literal["ok", "degraded", "unavailable"] = (
+            "ok" if worker.status == "up" else "degraded"
+        )
+    else:
+        overall = "unavailable"
+    if overall != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Health(status="ok" if healthy else "unavailable", database=database, broker=broker)
+    return Health(status=overall, database=database, broker=broker, worker=worker, workers=workers)
+
+
+def _worker_health(workers: list[WorkerState], timeout: float, readable: bool) -> ComponentHealth:
+    if not readable:
+        return ComponentHealth(status="down", detail="unknown: the database is down")
+    if not workers:
+        return ComponentHealth(
+            status="down",
+            detail=f"no worker has sent a heartbeat in the last {timeout:g} s: accepted "
+            "commands wait in the outbox until one runs",
+        )
+    lags = [w.lag for w in workers if w.lag is not None]
+    lag = f"{sum(lags)} events not read yet" if lags else "lag not known yet"
+    return ComponentHealth(status="up", detail=f"{len(workers)} running; {lag}")
 
 
 def _described(error: DatabaseError) -> str:
