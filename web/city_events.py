@@ -1,19 +1,598 @@
-"""City events in the web app: create, invite partners and missions, record answers, the summary."""
+"""City events in the web app: the list, the form that schedules one, and an event's page where
+staff invite partner cities and foreign missions, record their answers, read the summary
+(counts per answer, who has not replied) and cancel or complete the event. The Today page
+shows the invitations past their answer-by date without a reply (`today_context`).
+"""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from babel.support import LazyProxy
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.api.deps import Clock, DbSession, get_clock
+from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
+from twinning.crm import service as crm
+from twinning.crm.schemas import MissionFilter, PartnerFilter
+from twinning.db import Page
+from twinning.i18n import L_, localized
+from twinning.i18n.labels import label
+from twinning.invitations import service as invitations
+from twinning.invitations.models import NO_REPLY, CityEvent, CityEventStatus, InvitationStatus
+from twinning.invitations.schemas import (
+    CityEventCancel,
+    CityEventComplete,
+    CityEventCreate,
+    CityEventFilter,
+    InvitationsCreate,
+    RsvpCreate,
+)
+from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.streams import outbox
+from twinning.streams.events import (
+    CityEventKind,
+    ExchangeField,
+    InviteeKind,
+    ReceivedVia,
+    RsvpAnswer,
+)
+from twinning.streams.status import event_status
+from twinning.visits import service as visits
+from twinning.web.pages import (
+    CheckedForm,
+    User,
+    field_errors,
+    form_list,
+    form_of,
+    page_language,
+    render,
+    require_staff,
+    texts_of,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+
+TWO_LANGUAGES = ("zh-TW", "en")
+
+# --- what each form asks for, and what to write when it is refused --------------------------
+
+#: The form that schedules a city event.
+EVENT_MESSAGES: Mapping[str, LazyProxy] = {
+    "kind": L_("Choose what kind of event it is"),
+    "title": L_("Enter the event's title, in one language at least"),
+    "description": L_("Enter a shorter description, or leave it empty"),
+    "starts_at": L_("Enter when the event starts, as a date and a time"),
+    "ends_at": L_("Enter when the event ends, as a date and a time after its start"),
+    "timezone": L_("Enter the venue's time zone as a region and a city, such as Asia/Taipei"),
+    "venue": L_("Choose a city venue or enter a place, not both"),
+    "video_link": L_(
+        "Enter the link for video attendance, starting with https://, or leave it empty"
+    ),
+}
+EVENT_LOCATIONS = {
+    ("kind",): "kind",
+    ("title",): "title",
+    ("description",): "description",
+    ("starts_at",): "starts_at",
+    ("ends_at",): "ends_at",
+    ("timezone",): "timezone",
+    ("venue",): "venue",
+    ("video_link",): "video_link",
+    (): "ends_at",
+}
+#: The invitation form of an event's page.
+INVITE_MESSAGES: Mapping[str, LazyProxy] = {
+    "invitees": L_("Choose at least one partner city or mission not invited yet"),
+    "answer_by": L_("Enter the day to answer by, on or before the event's first day"),
+}
+INVITE_LOCATIONS = {("invitees",): "invitees", ("answer_by",): "answer_by", (): "invitees"}
+#: The form that records an answer.
+RSVP_MESSAGES: Mapping[str, LazyProxy] = {
+    "invitation": L_("Choose whose answer this is"),
+    "answer": L_("Choose the answer"),
+    "delegates": L_(
+        "Enter how many delegates come in person, a whole number from 1; only when they come "
+        "in person"
+    ),
+    "received_via": L_("Choose how the answer arrived"),
+    "note": L_("Enter a shorter note, or leave it empty"),
+}
+RSVP_LOCATIONS = {
+    ("invitation",): "invitation",
+    ("answer",): "answer",
+    ("delegates",): "delegates",
+    ("received_via",): "received_via",
+    ("note",): "note",
+    (): "answer",
+}
+#: The form that records a held event as an exchange.
+COMPLETE_MESSAGES: Mapping[str, LazyProxy] = {
+    "field": L_("Choose the field of the exchange"),
+    "summary": L_("Enter what took place, in one language at least"),
+    "participants": L_("Enter how many people took part, a whole number from 0, or leave it empty"),
+}
+COMPLETE_LOCATIONS = {
+    ("field",): "field",
+    ("summary",): "summary",
+    ("participants",): "participants",
+    (): "summary",
+}
+
+KIND_LABELS: Mapping[str, LazyProxy] = {
+    CityEventKind.FESTIVAL: L_("Festival"),
+    CityEventKind.FORUM: L_("Forum"),
+    CityEventKind.CEREMONY: L_("Ceremony"),
+    # TRANSLATORS: a kind of city event that is not a festival, a forum or a ceremony.
+    CityEventKind.OTHER: L_("Other event"),
+}
+#: An invitation's answer as the summary counts it.
+ANSWER_LABELS: Mapping[str, LazyProxy] = {
+    NO_REPLY: L_("No reply yet"),
+    RsvpAnswer.ACCEPTED_IN_PERSON: L_("Accepted, in person"),
+    RsvpAnswer.ACCEPTED_BY_VIDEO: L_("Accepted, by video"),
+    RsvpAnswer.DECLINED: L_("Declined"),
+}
+RECEIVED_VIA_LABELS: Mapping[str, LazyProxy] = {
+    ReceivedVia.PORTAL: L_("Through the portal"),
+    ReceivedVia.LETTER: L_("By letter"),
+    ReceivedVia.EMAIL: L_("By email"),
+    ReceivedVia.PHONE: L_("By phone"),
+}
+INVITEE_KIND_LABELS: Mapping[str, LazyProxy] = {
+    InviteeKind.PARTNER: L_("Partner city"),
+    InviteeKind.MISSION: L_("Foreign mission"),
+}
+LABELS = {
+    "kind_labels": KIND_LABELS,
+    "answer_labels": ANSWER_LABELS,
+    "received_via_labels": RECEIVED_VIA_LABELS,
+    "invitee_kind_labels": INVITEE_KIND_LABELS,
+}
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def aware_time(local: str, zone: str) -> str | None:
+    """A `datetime-local` input's value, read in the IANA `zone`, as an ISO time with its
+    offset; what cannot be read is passed on as typed, for the schema to refuse on its field
+    (a time without a known zone is taken as UTC, so that only the zone is refused)."""
+    local = local.strip()
+    if not local:
+        return None
+    try:
+        moment = datetime.fromisoformat(local)
+    except ValueError:
+        return local
+    if moment.tzinfo is not None:
+        return moment.isoformat()
+    try:
+        return moment.replace(tzinfo=ZoneInfo(zone.strip())).isoformat()
+    except (ValueError, KeyError):  # not a zone name (ZoneInfoNotFoundError is a KeyError)
+        return moment.replace(tzinfo=UTC).isoformat()
+
+
+def city_event_command(form: Mapping[str, str]) -> dict[str, Any]:
+    """The command the form describes (validated by `CityEventCreate`, as the API's is)."""
+    zone = form.get("timezone", "").strip()
+    venue_id = form.get("venue_id", "").strip()
+    place = form.get("place", "").strip()
+    venue: dict[str, str | None] | None = None
+    if venue_id or place:
+        venue = {"venue_id": venue_id or None, "place": place or None}
+    return {
+        "kind": form.get("kind", "").strip() or None,
+        "title": texts_of(form, "title", TWO_LANGUAGES),
+        "description": texts_of(form, "description", TWO_LANGUAGES),
+        "starts_at": aware_time(form.get("starts_at", ""), zone),
+        "ends_at": aware_time(form.get("ends_at", ""), zone),
+        "timezone": zone or None,
+        "venue": venue,
+        "video_link": form.get("video_link", "").strip() or None,
+        "open_to_partners": form.get("open_to_partners") == "yes",
+    }
+
+
+def _refused_page(target: str, refusal: Conflict | NotFound | InvalidField, language: str) -> str:
+    return f"{target}?{urlencode({'refused': refusal.text(language)})}"
+
+
+async def _names(db_session: AsyncSession) -> dict[tuple[str, str], dict[str, str]]:
+    """Every partner city's and mission's names, by (invitee kind, id)."""
+    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
+    missions = await crm.list_missions(db_session=db_session, query=MissionFilter(limit=500))
+    names = {(InviteeKind.PARTNER.value, p.id): p.names for p in partners}
+    names.update({(InviteeKind.MISSION.value, m.id): m.names for m in missions})
+    return names
+
+
+async def _venues(db_session: AsyncSession) -> dict[str, Any]:
+    return {v.id: v for v in await visits.list_venues(db_session=db_session, query=Page(limit=500))}
+
+
+def _now(request: Request) -> datetime:
+    """The API's clock (tests may override it), outside a route's dependencies."""
+    clock: Callable[[], Callable[[], datetime]] = request.app.dependency_overrides.get(
+        get_clock, get_clock
+    )
+    return clock()()
+
+
+# --- the list and the form --------------------------------------------------------------------
+
+
+async def _list_context(
+    request: Request, db_session: AsyncSession, now: datetime
+) -> dict[str, Any]:
+    found = await invitations.list_city_events(
+        db_session=db_session, query=CityEventFilter(limit=500)
+    )
+    upcoming = [e for e in found if e.ends_at >= now]
+    past = sorted((e for e in found if e.ends_at < now), key=lambda e: e.starts_at, reverse=True)
+    venues = await _venues(db_session)
+    language = page_language(request)
+    venue_choices = sorted(
+        ((v.id, localized(v.names, language) or v.id) for v in venues.values()),
+        key=lambda choice: choice[1].casefold(),
+    )
+    return {
+        "upcoming": upcoming,
+        "past": past,
+        "venues": venues,
+        "venue_choices": venue_choices,
+        "kinds": [(kind.value, str(KIND_LABELS[kind])) for kind in CityEventKind],
+        "languages_two": TWO_LANGUAGES,
+        **LABELS,
+    }
+
+
+@router.get("/city-events", response_class=HTMLResponse)
+async def city_event_list(
+    request: Request, user: User, db_session: DbSession, clock: Clock
+) -> HTMLResponse:
+    """Upcoming events first (soonest first), then past ones (latest first); the form below
+    for staff."""
+    context = await _list_context(request, db_session, clock())
+    office_zone = request.app.state.settings.office_timezone
+    context.update(form={"timezone": office_zone, "open_to_partners": "yes"}, errors={})
+    return render(request, "city_events.html", context, user=user)
+
+
+@router.post("/city-events", response_class=HTMLResponse, dependencies=[CheckedForm])
+async def schedule_city_event(
+    request: Request, user: User, db_session: DbSession, clock: Clock
+) -> Response:
+    require_staff(user)
+    form = await form_of(request)
+    try:
+        data = CityEventCreate.model_validate(city_event_command(form))
+        event = await invitations.schedule_city_event(
+            db_session=db_session, data=data, actor=user.actor
+        )
+    except (ValidationError, InvalidField) as refused:
+        await db_session.rollback()
+        context = await _list_context(request, db_session, clock())
+        context.update(form=form, errors=field_errors(refused, EVENT_MESSAGES, EVENT_LOCATIONS))
+        return render(request, "city_events.html", context, user=user, status_code=422)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
+    return RedirectResponse(
+        f"/ui/city-events/{event.aggregate_id}?event={event.event_id}", status_code=303
+    )
+
+
+# --- one event --------------------------------------------------------------------------------
+
+
+async def _event_context(
+    request: Request,
+    db_session: AsyncSession,
+    city_event_id: str,
+    city_event: CityEvent | None,
+    user: Principal,
+    now: datetime,
+) -> dict[str, Any]:
+    language = page_language(request)
+    sent = (
+        await invitations.list_invitations(db_session=db_session, city_event_id=city_event_id)
+        if city_event is not None
+        else []
+    )
+    summary = (
+        await invitations.invitation_summary(
+            db_session=db_session, city_event_id=city_event_id, now=now
+        )
+        if city_event is not None
+        else None
+    )
+    names = await _names(db_session)
+    active = [i for i in sent if i.status == InvitationStatus.INVITED]
+    invited = {(i.invitee_kind, i.invitee_id) for i in active}
+
+    def choices(kind: InviteeKind) -> list[tuple[str, str]]:
+        found = [
+            (f"{kind.value}:{key[1]}", localized(texts, language) or key[1])
+            for key, texts in names.items()
+            if key[0] == kind.value and key not in invited
+        ]
+        return sorted(found, key=lambda choice: choice[1].casefold())
+
+    venue = (
+        await visits.get_venue(db_session=db_session, venue_id=city_event.venue_id)
+        if city_event is not None and city_event.venue_id
+        else None
+    )
+    scheduled = city_event is not None and city_event.status == CityEventStatus.SCHEDULED
+    started = city_event is not None and now >= city_event.starts_at
+    overdue = {u.invitation_id for u in summary.not_replied_after_answer_by} if summary else set()
+    return {
+        "city_event": city_event,
+        "city_event_id": city_event_id,
+        "venue": venue,
+        "invitations": sent,
+        "active": active,
+        "summary": summary,
+        "no_reply": [i for i in active if i.answer == NO_REPLY],
+        "overdue": overdue,
+        "names": names,
+        "partner_choices": choices(InviteeKind.PARTNER),
+        "mission_choices": choices(InviteeKind.MISSION),
+        "may_invite": scheduled and not started,
+        "may_answer": scheduled and not started and bool(active),
+        "may_cancel": scheduled,
+        "may_complete": scheduled and started,
+        "personal_data": user.role.includes(Role.staff),
+        "answers": [(a.value, str(ANSWER_LABELS[a])) for a in RsvpAnswer],
+        "received_via": [(v.value, str(RECEIVED_VIA_LABELS[v])) for v in ReceivedVia],
+        "field_choices": [(f.value, label(f)) for f in ExchangeField],
+        "rsvp_choices": [
+            (
+                i.id,
+                localized(names.get((i.invitee_kind, i.invitee_id), {}), language) or i.invitee_id,
+            )
+            for i in active
+        ],
+        "languages_two": TWO_LANGUAGES,
+        "chosen_invitees": [],
+        "form": {},
+        "errors": {},
+        "refused": "",
+        "pending": None,
+        "event_id": "",
+        "live": f"city-event:{city_event_id}",
+        **LABELS,
+    }
+
+
+def _not_found(request: Request, user: Principal, city_event_id: str) -> HTMLResponse:
+    message = NotFound("city event", city_event_id).text(page_language(request))
+    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+
+
+@router.get("/city-events/{city_event_id}", response_class=HTMLResponse)
+async def city_event_page(
+    request: Request,
+    city_event_id: str,
+    user: User,
+    db_session: DbSession,
+    clock: Clock,
+    event: Annotated[str, Query(max_length=36)] = "",
+    refused: Annotated[str, Query(max_length=500)] = "",
+    invitation: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    city_event = await invitations.get_city_event(
+        db_session=db_session, city_event_id=city_event_id
+    )
+    state = await event_status(db_session, event) if event else None
+    if state is not None and state.status == "applied":
+        # Applied, maybe after the record was read: read it again, so that the page neither
+        # shows the stale record as current nor waits for a change already applied.
+        if city_event is None:
+            city_event = await invitations.get_city_event(
+                db_session=db_session, city_event_id=city_event_id
+            )
+        else:
+            await db_session.refresh(city_event)
+    if city_event is None and state is None:
+        return _not_found(request, user, city_event_id)
+    context = await _event_context(request, db_session, city_event_id, city_event, user, clock())
+    context.update(
+        pending=state if state is not None and state.status != "applied" else None,
+        event_id=event,
+        refused=refused,
+        form={"invitation": invitation},
+    )
+    return render(request, "city_event.html", context, user=user)
+
+
+async def _refused_form(
+    request: Request,
+    db_session: AsyncSession,
+    city_event_id: str,
+    user: Principal,
+    now: datetime,
+    form: dict[str, str],
+    errors: Mapping[str, LazyProxy],
+    chosen: Sequence[str] = (),
+) -> Response:
+    """The event's page again (422), with what was typed and what to fix next to it."""
+    await db_session.rollback()
+    city_event = await invitations.get_city_event(
+        db_session=db_session, city_event_id=city_event_id
+    )
+    if city_event is None:
+        return _not_found(request, user, city_event_id)
+    context = await _event_context(request, db_session, city_event_id, city_event, user, now)
+    context.update(form=form, errors=errors, chosen_invitees=list(chosen))
+    return render(request, "city_event.html", context, user=user, status_code=422)
+
+
+def _applied_page(city_event_id: str, event_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/ui/city-events/{city_event_id}?event={event_id}", status_code=303)
+
+
+@router.post("/city-events/{city_event_id}/invite", dependencies=[CheckedForm])
+async def invite(
+    request: Request, city_event_id: str, user: User, db_session: DbSession, clock: Clock
+) -> Response:
+    """Invite the chosen partner cities and missions, all with one answer-by date."""
+    require_staff(user)
+    form = await form_of(request)
+    chosen = await form_list(request, "invitees")
+    invitees = [
+        {"kind": kind, "id": ident} for kind, _, ident in (value.partition(":") for value in chosen)
+    ]
+    now = clock()
+    try:
+        data = InvitationsCreate.model_validate(
+            {"answer_by": form.get("answer_by", "").strip() or None, "invitees": invitees}
+        )
+        events = await invitations.send_invitations(
+            db_session=db_session, city_event_id=city_event_id, data=data, actor=user.actor, now=now
+        )
+    except (ValidationError, InvalidField) as refused:
+        errors = field_errors(refused, INVITE_MESSAGES, INVITE_LOCATIONS)
+        return await _refused_form(
+            request, db_session, city_event_id, user, now, form, errors, chosen
+        )
+    except (Conflict, NotFound) as refusal:
+        await db_session.rollback()
+        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
+        return RedirectResponse(target, status_code=303)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
+    return _applied_page(city_event_id, events[-1].event_id)
+
+
+@router.post("/city-events/{city_event_id}/answer", dependencies=[CheckedForm])
+async def record_answer(
+    request: Request, city_event_id: str, user: User, db_session: DbSession, clock: Clock
+) -> Response:
+    """Record (or change) one invitee's answer, as it arrived."""
+    require_staff(user)
+    form = await form_of(request)
+    now = clock()
+    invitation_id = form.get("invitation", "").strip()
+    found = (
+        await invitations.get_invitation(db_session=db_session, invitation_id=invitation_id)
+        if invitation_id
+        else None
+    )
+    if found is None or found.city_event_id != city_event_id:
+        errors = {"invitation": RSVP_MESSAGES["invitation"]}
+        return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
+    try:
+        data = RsvpCreate.model_validate(
+            {
+                "answer": form.get("answer", "").strip() or None,
+                "delegates": form.get("delegates", "").strip() or None,
+                "note": form.get("note", "").strip() or None,
+                "received_via": form.get("received_via", "").strip() or None,
+            }
+        )
+        event = await invitations.record_rsvp(
+            db_session=db_session, invitation_id=invitation_id, data=data, actor=user.actor, now=now
+        )
+    except (ValidationError, InvalidField) as refused:
+        errors = field_errors(refused, RSVP_MESSAGES, RSVP_LOCATIONS)
+        return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
+    except (Conflict, NotFound) as refusal:
+        await db_session.rollback()
+        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
+        return RedirectResponse(target, status_code=303)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
+    return _applied_page(city_event_id, event.event_id)
+
+
+@router.post("/city-events/{city_event_id}/cancel", dependencies=[CheckedForm])
+async def cancel(
+    request: Request, city_event_id: str, user: User, db_session: DbSession
+) -> Response:
+    require_staff(user)
+    reason = str((await request.form()).get("reason", "")).strip()[:2000] or None
+    try:
+        event = await invitations.cancel_city_event(
+            db_session=db_session,
+            city_event_id=city_event_id,
+            data=CityEventCancel(reason=reason),
+            actor=user.actor,
+        )
+    except (Conflict, NotFound) as refusal:
+        await db_session.rollback()
+        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
+        return RedirectResponse(target, status_code=303)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
+    return _applied_page(city_event_id, event.event_id)
+
+
+@router.post("/city-events/{city_event_id}/complete", dependencies=[CheckedForm])
+async def complete(
+    request: Request, city_event_id: str, user: User, db_session: DbSession, clock: Clock
+) -> Response:
+    """Record a held event as the exchange it was (with the partners who accepted)."""
+    require_staff(user)
+    form = await form_of(request)
+    now = clock()
+    try:
+        data = CityEventComplete.model_validate(
+            {
+                "field": form.get("field", "").strip() or None,
+                "summary": texts_of(form, "summary", TWO_LANGUAGES),
+                "participants": form.get("participants", "").strip() or None,
+            }
+        )
+        completed, *_ = await invitations.complete_city_event(
+            db_session=db_session, city_event_id=city_event_id, data=data, actor=user.actor, now=now
+        )
+    except (ValidationError, InvalidField) as refused:
+        errors = field_errors(refused, COMPLETE_MESSAGES, COMPLETE_LOCATIONS)
+        return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
+    except (Conflict, NotFound) as refusal:
+        await db_session.rollback()
+        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
+        return RedirectResponse(target, status_code=303)
+    await outbox.commit(db_session, request.app.state.outbox_signal)
+    return _applied_page(city_event_id, completed.event_id)
+
+
+# --- the Today page -------------------------------------------------------------------------
 
 
 async def today_context(
     request: Request, user: Principal, db_session: AsyncSession, today: date
 ) -> dict[str, Any]:
-    """What this module adds to the Today page (rendered by `today_invitations.html`)."""
-    return {}
+    """Invitations past their answer-by date without a reply, for events still to come (an
+    answer can be recorded until the event starts), each judged in its event's zone."""
+    now = _now(request)
+    coming = await invitations.list_city_events(
+        db_session=db_session,
+        query=CityEventFilter(status=CityEventStatus.SCHEDULED, starts_from=today, limit=500),
+    )
+    overdue: list[dict[str, Any]] = []
+    names: dict[tuple[str, str], dict[str, str]] | None = None
+    for city_event in coming:
+        if city_event.starts_at <= now:
+            continue
+        summary = await invitations.invitation_summary(
+            db_session=db_session, city_event_id=city_event.id, now=now
+        )
+        if summary is None or not summary.not_replied_after_answer_by:
+            continue
+        names = names if names is not None else await _names(db_session)
+        overdue.extend(
+            {
+                "invitee": names.get((u.invitee_kind.value, u.invitee_id)) or {"en": u.invitee_id},
+                "invitee_kind": u.invitee_kind.value,
+                "answer_by": u.answer_by,
+                "city_event": city_event,
+            }
+            for u in summary.not_replied_after_answer_by
+        )
+    overdue.sort(key=lambda o: (o["answer_by"], o["city_event"].starts_at))
+    return {"overdue_invitations": overdue, "invitee_kind_labels": INVITEE_KIND_LABELS}

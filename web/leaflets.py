@@ -1,7 +1,232 @@
-"""Publicity in the web app: the leaflet and brochures per language, preview, PDF, versions."""
+"""Publicity in the web app: the leaflet and brochures per language, preview, PDF, versions.
+
+The documents themselves are the API's (`api/routes/publicity.py`, public, no token): these
+pages link to its HTML preview and PDF, and list the versions with what led to each. A
+version records no cause; its page names the changes applied between the version before it
+and this one (of the event types the publicity projector marks documents for), and else says
+that only the date (upcoming events, anniversaries) or the layout changed.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import quote
+
+from babel.support import LazyProxy
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.api.deps import DbSession
+from twinning.crm import service as crm
+from twinning.crm.schemas import PartnerFilter
+from twinning.i18n import L_, localized, supported_locales
+from twinning.publicity import service as publicity
+from twinning.publicity.models import LEAFLET, brochure
+from twinning.publicity.projector import projector
+from twinning.publicity.schemas import VersionSummary
+from twinning.refusals import NotFound
+from twinning.streams.store import ArchivedEvent
+from twinning.trips.models import TripLeg
+from twinning.visits.models import Visit
+from twinning.web.pages import User, page_language, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+
+#: The changes that lead to a new version, as the versions' page names them.
+CHANGE_LABELS: Mapping[str, LazyProxy] = {
+    "PartnerCityRegistered": L_("partner city registered"),
+    "PartnerCityUpdated": L_("partner city changed"),
+    "ExchangeRecorded": L_("exchange recorded"),
+    "VisitCompleted": L_("visit completed"),
+    "TripCompleted": L_("trip completed"),
+    "CityEventScheduled": L_("city event scheduled"),
+    "CityEventUpdated": L_("city event changed"),
+    "CityEventCancelled": L_("city event cancelled"),
+    "CityEventCompleted": L_("city event completed"),
+    "VenueUpdated": L_("venue changed"),
+}
+FIRST_VERSION = L_("First version")
+NO_RECORDED_CHANGE = L_(
+    "No recorded change: the date moved on (upcoming events, anniversaries), or the layout or "
+    "a translation changed"
+)
+
+
+@dataclass(frozen=True)
+class Latest:
+    """A document's latest version in one language, with the API's addresses of it."""
+
+    locale: str
+    version: VersionSummary | None
+    html_url: str
+    pdf_url: str
+    versions_url: str
+
+
+@dataclass
+class VersionLine:
+    version: VersionSummary
+    html_url: str
+    pdf_url: str
+    first: bool = False
+    changes: list[tuple[LazyProxy, int]] = field(default_factory=list)
+
+
+def _api_base(document: str, partner_id: str | None) -> str:
+    if partner_id is None:
+        return "/publicity/leaflet"
+    return f"/partners/{quote(partner_id, safe='')}/brochure"
+
+
+def _ui_base(partner_id: str | None) -> str:
+    if partner_id is None:
+        return "/ui/publicity/leaflet"
+    return f"/ui/publicity/brochures/{quote(partner_id, safe='')}"
+
+
+async def _latest(db_session: AsyncSession, document: str, partner_id: str | None) -> list[Latest]:
+    found = []
+    api, ui = _api_base(document, partner_id), _ui_base(partner_id)
+    for locale in supported_locales():
+        versions = await publicity.list_versions(
+            db_session=db_session, document=document, locale=locale
+        )
+        found.append(
+            Latest(
+                locale=locale,
+                version=versions[0] if versions else None,
+                html_url=f"{api}?lang={locale}&format=html",
+                pdf_url=f"{api}?lang={locale}&format=pdf",
+                versions_url=f"{ui}/{locale}",
+            )
+        )
+    return found
+
+
+@router.get("/publicity", response_class=HTMLResponse)
+async def publicity_page(request: Request, user: User, db_session: DbSession) -> HTMLResponse:
+    """The leaflet in every language, and each partner city's brochure (no personal data:
+    viewers read it too)."""
+    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
+    language = page_language(request)
+    ordered = sorted(partners, key=lambda p: (localized(p.names, language) or p.id).casefold())
+    brochures = [
+        (partner, await _latest(db_session, brochure(partner.id), partner.id))
+        for partner in ordered
+    ]
+    context = {
+        "leaflet": await _latest(db_session, LEAFLET, None),
+        "brochures": brochures,
+        "locales": supported_locales(),
+    }
+    return render(request, "publicity.html", context, user=user)
+
+
+async def _changes_between(
+    db_session: AsyncSession, partner_id: str | None, after: datetime, until: datetime
+) -> list[tuple[LazyProxy, int]]:
+    """The applied changes a document shows, between two of its versions (counted by kind)."""
+    query = select(ArchivedEvent.type).where(
+        ArchivedEvent.type.in_(list(projector.handlers)),
+        ArchivedEvent.applied_at > after,
+        ArchivedEvent.applied_at <= until,
+    )
+    if partner_id is not None:
+        visits = select(Visit.id).where(Visit.partner_id == partner_id)
+        legs = await db_session.execute(select(TripLeg.trip_id, TripLeg.partner_ids))
+        trips = {trip_id for trip_id, ids in legs if partner_id in (ids or [])}
+        query = query.where(
+            or_(
+                ArchivedEvent.aggregate_id == partner_id,
+                ArchivedEvent.body.contains(partner_id),
+                ArchivedEvent.aggregate_id.in_(visits),
+                ArchivedEvent.aggregate_id.in_(sorted(trips)),
+            )
+        )
+    counted = Counter((await db_session.scalars(query.limit(10_000))).all())
+    return [
+        (CHANGE_LABELS[kind], count) for kind, count in counted.items() if kind in CHANGE_LABELS
+    ]
+
+
+async def _version_lines(
+    db_session: AsyncSession, document: str, partner_id: str | None, locale: str
+) -> list[VersionLine]:
+    versions: Sequence[VersionSummary] = await publicity.list_versions(
+        db_session=db_session, document=document, locale=locale
+    )
+    api = _api_base(document, partner_id)
+    lines = []
+    for index, version in enumerate(versions):
+        line = VersionLine(
+            version,
+            html_url=f"{api}/versions/{version.number}?lang={locale}&format=html",
+            pdf_url=f"{api}/versions/{version.number}?lang={locale}&format=pdf",
+        )
+        earlier = versions[index + 1] if index + 1 < len(versions) else None
+        if earlier is None:
+            line.first = True
+        else:
+            line.changes = await _changes_between(
+                db_session, partner_id, earlier.created_at, version.created_at
+            )
+        lines.append(line)
+    return lines
+
+
+async def _versions_page(
+    request: Request,
+    user: User,
+    db_session: AsyncSession,
+    *,
+    document: str,
+    partner_id: str | None,
+    names: Mapping[str, str] | None,
+    locale: str,
+) -> HTMLResponse:
+    if locale not in supported_locales():
+        message = NotFound("language", locale[:35]).text(page_language(request))
+        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+    context = {
+        "partner_id": partner_id,
+        "names": names,
+        "locale": locale,
+        "locales": supported_locales(),
+        "ui_base": _ui_base(partner_id),
+        "lines": await _version_lines(db_session, document, partner_id, locale),
+        "first_version": FIRST_VERSION,
+        "no_recorded_change": NO_RECORDED_CHANGE,
+    }
+    return render(request, "publicity_versions.html", context, user=user)
+
+
+@router.get("/publicity/leaflet/{locale}", response_class=HTMLResponse)
+async def leaflet_versions(
+    request: Request, locale: str, user: User, db_session: DbSession
+) -> HTMLResponse:
+    return await _versions_page(
+        request, user, db_session, document=LEAFLET, partner_id=None, names=None, locale=locale
+    )
+
+
+@router.get("/publicity/brochures/{partner_id}/{locale}", response_class=HTMLResponse)
+async def brochure_versions(
+    request: Request, partner_id: str, locale: str, user: User, db_session: DbSession
+) -> HTMLResponse:
+    partner = await crm.get_partner(db_session=db_session, partner_id=partner_id[:100])
+    if partner is None:
+        message = NotFound("partner city", partner_id[:100]).text(page_language(request))
+        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+    return await _versions_page(
+        request,
+        user,
+        db_session,
+        document=brochure(partner.id),
+        partner_id=partner.id,
+        names=partner.names,
+        locale=locale,
+    )
