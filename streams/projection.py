@@ -218,6 +218,11 @@ class Message:
     offset: int | None = None
 
 
+#: How much of a dead message its record on the dead-letter topic carries (characters; at most
+#: 4 bytes each in UTF-8, so the record stays far below the broker's 1 MB limit).
+EXCERPT_CHARS = 16_384
+
+
 @dataclass(frozen=True)
 class DeadLetterRecord:
     message: Message
@@ -236,18 +241,26 @@ class DeadLetterRecord:
         return text, "utf-8"
 
     def to_bytes(self) -> bytes:
+        """The record for the dead-letter topic: always well under a broker's message limit
+        (1 MB by default), however large the message was. A message longer than
+        `EXCERPT_CHARS` goes as its beginning, with `original_truncated`; the whole of it is
+        in the `dead_letters` table, matched by `original_sha256`."""
         original, encoding = self.original()
+        raw = self.message.value or b""
         return json.dumps(
             {
-                "reason": self.reason,
+                "reason": self.reason[:EXCERPT_CHARS],
                 "event_id": self.event_id,
                 "source": {
                     "topic": self.message.topic,
                     "partition": self.message.partition,
                     "offset": self.message.offset,
                 },
-                "original": original,
+                "original": original[:EXCERPT_CHARS],
                 "original_encoding": encoding,
+                "original_truncated": len(original) > EXCERPT_CHARS,
+                "original_bytes": len(raw),
+                "original_sha256": hashlib.sha256(raw).hexdigest(),
             },
             ensure_ascii=False,
         ).encode()
@@ -566,7 +579,7 @@ class EventProcessor:
                         partition=record.message.partition,
                         offset=record.message.offset,
                         reason=record.reason,
-                        raw=record.original()[0][:65536],
+                        raw=record.original()[0],  # the whole message, whatever its size
                     )
                 )
 

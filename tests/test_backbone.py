@@ -3,6 +3,8 @@ on SQLite and PostgreSQL, against the embedded broker."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -18,7 +20,7 @@ from twinning.crm.models import PartnerCity
 from twinning.streams.broker import EmbeddedBroker
 from twinning.streams.events import DEAD_LETTERS, PARTNERS
 from twinning.streams.registry import PROJECTORS
-from twinning.streams.store import ArchivedEvent, ProcessedEvent
+from twinning.streams.store import ArchivedEvent, DeadLetter, ProcessedEvent
 
 
 def test_partner_walks_from_pending_to_published_to_applied(
@@ -285,3 +287,33 @@ def test_rebuild_reproduces_the_read_models_from_the_archive(stack: Stack) -> No
     assert result.returncode == 0, result.stderr
     assert "10 archived events" in result.stdout
     assert _canonical_dump(stack) == before
+
+
+def test_a_large_poison_message_keeps_its_dead_letter_whole_in_the_database(
+    stack: Stack, broker: EmbeddedBroker
+) -> None:
+    """A 900 KB message: the dead-letter record stays small (a broker refuses one over 1 MB,
+    and base64 or JSON escaping would make it bigger than the message), and nothing of the
+    message is lost: the table keeps all of it."""
+    huge = b'{"not an envelope": "' + b"x" * 900_000 + b"\x00" + b'"}'
+    valid = _envelope("PartnerCityRegistered", sample_partner(8), str(uuid.uuid4()))
+    producer = KafkaProducer(
+        bootstrap_servers=broker.bootstrap_servers, acks="all", max_request_size=2_000_000
+    )
+    producer.send(PARTNERS, value=huge)
+    producer.send(PARTNERS, value=json.dumps(valid).encode())
+    producer.flush()
+    producer.close()
+
+    stack.wait_applied([str(valid["event_id"])])  # the stream went on
+    [letter] = _dead_letters(broker, 1)
+    assert str(letter["reason"]).startswith(("not JSON", "invalid envelope")), letter["reason"]
+    assert letter["original_truncated"] is True
+    assert letter["original_bytes"] == len(huge)
+    assert letter["original_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert len(json.dumps(letter).encode()) < 100_000
+    with stack.engine.connect() as connection:
+        [(raw, encoding_is_base64)] = connection.execute(
+            select(DeadLetter.raw, DeadLetter.raw.like("eyJ%"))
+        ).all()
+    assert base64.b64decode(raw) == huge and encoding_is_base64
