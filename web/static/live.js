@@ -1,0 +1,171 @@
+/* Live updates (twinning.web.live): a page whose <body data-live="visit:<id> ..."> names what
+   it shows follows the changes other people make to it. Server-sent events from /ui/live say
+   that something it watches was changed (ids and event types only); the page then fetches
+   itself again and swaps its main content (htmx), without a full reload. While the reader is
+   typing in a form of the page, nothing is swapped under their hands: a bar says the page
+   changed and offers to show it. Screen readers hear either, politely (aria-live).
+   EventSource reconnects by itself; the stream ends with the sign-in session. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var watch = body && body.dataset.live;
+  if (!watch || !window.EventSource || !window.htmx) {
+    return;
+  }
+
+  var texts = { updated: "", changed: "", show: "" };
+  var waiting = false; // a change arrived that the page does not show yet
+  var fetching = false;
+  var quiet = 0; // the timer that takes the "updated" note away
+  var again = false; // another change arrived while fetching
+  var offered = false; // the bar offers to show the changes
+
+  // The bar: a status message (announced politely) and the button that shows the changes.
+  var bar = document.createElement("div");
+  bar.className = "banner live-bar";
+  bar.id = "live-bar";
+  var message = document.createElement("p");
+  message.className = "live-message";
+  // Polite, like role="status", without being one more "status" of the page (its own
+  // banners are: a test or a reader looking for the page's status finds those).
+  message.setAttribute("aria-live", "polite");
+  message.setAttribute("aria-atomic", "true");
+  var show = document.createElement("button");
+  show.type = "button";
+  show.hidden = true;
+  bar.appendChild(message);
+  bar.appendChild(show);
+  body.appendChild(bar);
+
+  function say(text, offer) {
+    window.clearTimeout(quiet);
+    message.textContent = text;
+    show.textContent = texts.show;
+    show.hidden = !offer;
+    bar.classList.toggle("shown", Boolean(text));
+  }
+
+  function main() {
+    return document.getElementById("main");
+  }
+
+  // The reader is busy with a form of the page: in a field, or has typed something in one.
+  function busy() {
+    var area = main();
+    if (!area) {
+      return false;
+    }
+    var active = document.activeElement;
+    if (active && area.contains(active) && active.matches("input, textarea, select")) {
+      return true;
+    }
+    var fields = area.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+        continue;
+      }
+      if (field.type === "checkbox" || field.type === "radio") {
+        if (field.checked !== field.defaultChecked) {
+          return true;
+        }
+      } else if (field.tagName === "SELECT") {
+        for (var j = 0; j < field.options.length; j++) {
+          if (field.options[j].selected !== field.options[j].defaultSelected) {
+            return true;
+          }
+        }
+      } else if (field.value !== field.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function refresh() {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    waiting = false;
+    window.htmx
+      .ajax("GET", window.location.href, { target: "#main", select: "#main", swap: "outerHTML" })
+      .then(
+        function () {
+          // The button went away with the offer: bring the reader to what changed.
+          if (document.activeElement === show || document.activeElement === document.body) {
+            var area = main();
+            if (area && offered) {
+              area.focus();
+            }
+          }
+          offered = false;
+          say("", false);
+          // Cleared first, so that the same words are announced again.
+          window.setTimeout(function () {
+            say(texts.updated, false);
+            quiet = window.setTimeout(function () {
+              say("", false);
+            }, 10000);
+          }, 50);
+        },
+        function () {
+          waiting = true;
+        }
+      )
+      .finally(function () {
+        fetching = false;
+        if (again) {
+          again = false;
+          changed();
+        }
+      });
+  }
+
+  function changed() {
+    if (busy()) {
+      waiting = true;
+      offered = true;
+      say(texts.changed, true);
+    } else if (document.hidden) {
+      waiting = true; // shown when the reader comes back to the tab
+    } else {
+      refresh();
+    }
+  }
+
+  show.addEventListener("click", refresh);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && waiting && !busy()) {
+      refresh();
+    }
+  });
+  // Leaving the page's forms without having typed anything: show what waits. (Not while
+  // focus moves to a button of the form: swapping it away would lose the click.)
+  document.addEventListener("focusout", function () {
+    window.setTimeout(function () {
+      var area = main();
+      var inside = area && area.contains(document.activeElement);
+      if (waiting && !fetching && !inside && !busy() && !document.hidden) {
+        refresh();
+      }
+    }, 0);
+  });
+
+  var source = new EventSource("/ui/live?watch=" + encodeURIComponent(watch));
+  source.addEventListener("ready", function (event) {
+    try {
+      texts = JSON.parse(event.data);
+    } catch (error) {
+      return;
+    }
+    body.dataset.liveState = "ready";
+  });
+  source.addEventListener("change", changed);
+  source.addEventListener("error", function () {
+    // Closed for good (signed out, a refusal): EventSource does not retry; else it does.
+    body.dataset.liveState = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
+  });
+})();
