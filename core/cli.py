@@ -181,6 +181,7 @@ def up(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _hold(settings, "up", alone=True)
     _setup(settings, init=True, check_integrity=True)
+    _warn_of_missing_fonts()
     configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
     new_admin_token = issued if issued != configured else None
@@ -221,6 +222,20 @@ def up(
             broker.stop()
         keeper.finish()
         typer.echo("twinning stopped.")
+
+
+def _warn_of_missing_fonts() -> None:
+    """Say at start what the PDFs in Chinese, Japanese and Korean lack on this machine."""
+    from twinning.publicity.fonts import INSTALL_FONTS, missing_fonts
+
+    missing = missing_fonts(supported_locales())
+    if missing:
+        families = ", ".join(sorted(set(missing.values())))
+        typer.echo(
+            f"warning: PDFs in {', '.join(missing)} need {families}, which this machine lacks;"
+            f" they answer 503 until you {INSTALL_FONTS}.",
+            err=True,
+        )
 
 
 def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:

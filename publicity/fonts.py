@@ -35,8 +35,15 @@ from babel import Locale, UnknownLocaleError
 
 log = logging.getLogger(__name__)
 
-#: Where Debian's fonts-noto-cjk (and most Linux distributions) put the fonts.
+#: Where Debian's fonts-noto-cjk (and most Linux distributions) put the fonts; the setting
+#: TWINNING_FONT_DIRS (paths separated by the OS's path separator) looks elsewhere instead.
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
+#: What installs them, said where they are missing.
+INSTALL_FONTS = (
+    "install Noto Sans CJK (Debian/Ubuntu: `sudo apt-get install fonts-noto-cjk`; Fedora:"
+    " `sudo dnf install google-noto-sans-cjk-fonts`; macOS: `brew install --cask"
+    " font-noto-sans-cjk`) and restart twinning"
+)
 WEIGHTS = {400: "Regular", 700: "Bold"}
 #: Always in the document's regular face: what the stylesheet generates (page numbers,
 #: "1 / 2"), and printable ASCII, so that an edit in Latin text rarely needs a new subset.
@@ -192,8 +199,15 @@ class FontSource:
         return f"{self.path}:{self.index}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def _font_dirs() -> tuple[Path, ...]:
+    configured = os.environ.get("TWINNING_FONT_DIRS")
+    if configured:
+        return tuple(Path(part) for part in configured.split(os.pathsep) if part)
+    return FONT_DIRS
+
+
 def _font_files() -> Iterable[Path]:
-    for directory in FONT_DIRS:
+    for directory in _font_dirs():
         if directory.is_dir():
             yield from sorted(directory.rglob("NotoSansCJK*"))
 
@@ -221,10 +235,23 @@ def font_sources() -> dict[tuple[str, int], FontSource]:
             if key is not None:
                 found.setdefault((key, weight), FontSource(path, index))
     if not found:
-        log.warning(
-            "Noto Sans CJK is not installed (Debian: fonts-noto-cjk); PDFs use system fonts"
-        )
+        log.warning("Noto Sans CJK is not installed: %s", INSTALL_FONTS)
     return found
+
+
+def missing_face(locale: str) -> str | None:
+    """The Noto Sans CJK family a PDF in `locale` needs and this machine lacks, or None.
+    Only Han, kana and Hangul need it: Latin, Greek and Cyrillic text is readable in any
+    system font, so such a PDF is made without it."""
+    key = face_for(locale)
+    if key is None or all((key, weight) in font_sources() for weight in WEIGHTS):
+        return None
+    return FACES[key].family
+
+
+def missing_fonts(locales: Iterable[str]) -> dict[str, str]:
+    """Language -> the font family its PDFs need and this machine lacks."""
+    return {locale: family for locale in locales if (family := missing_face(locale))}
 
 
 def _cut(source: FontSource, characters: str) -> bytes:

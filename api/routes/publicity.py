@@ -15,6 +15,7 @@ from twinning.api.deps import DbSession
 from twinning.api.language import Language
 from twinning.crm import service as crm
 from twinning.publicity import service
+from twinning.publicity.fonts import INSTALL_FONTS, missing_face
 from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
 from twinning.publicity.schemas import VersionList, VersionRead
 from twinning.refusals import NotFound
@@ -59,8 +60,20 @@ def _serve(
         headers["Content-Security-Policy"] = HTML_POLICY
         body = version.html.encode()
     else:
+        _refuse_unreadable_pdf(version.locale)
         body = version.pdf
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+def _refuse_unreadable_pdf(locale: str) -> None:
+    """A PDF in Chinese, Japanese or Korean made without Noto Sans CJK shows empty boxes:
+    answer 503 with what to install rather than a document nobody can read."""
+    family = missing_face(locale)
+    if family is not None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"PDFs in {locale} need the font {family}, which this server lacks: {INSTALL_FONTS}",
+        )
 
 
 def _not_rendered_yet(what: str, locale: str) -> HTTPException:

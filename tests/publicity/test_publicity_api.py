@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import InlineApi, command, sample_partner
 from publicity_support import CountingRender, refresh
+from twinning.publicity.fonts import font_sources, missing_fonts
 
 
 @pytest.fixture
@@ -137,3 +139,43 @@ def test_unknown_partners_unrendered_documents_and_unknown_formats_are_refused(
     bad = get(inline_api, public, "/publicity/leaflet", params={"format": "docx"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["loc"] == ["query", "format"]
+
+
+def test_without_the_cjk_fonts_a_cjk_pdf_is_503_saying_what_to_install(
+    inline_api: InlineApi,
+    public: httpx.AsyncClient,
+    partner_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A machine without Noto Sans CJK would serve zh-TW, ja and ko PDFs of empty boxes: they
+    answer 503 with the package to install; Latin-script PDFs and every HTML version serve."""
+    monkeypatch.setenv("TWINNING_FONT_DIRS", str(tmp_path / "no-fonts"))
+    font_sources.cache_clear()
+    try:
+        assert missing_fonts(["zh-TW", "ja", "ko", "en", "es"]) == {
+            "zh-TW": "Noto Sans CJK TC",
+            "ja": "Noto Sans CJK JP",
+            "ko": "Noto Sans CJK KR",
+        }
+        for language in ("zh-TW", "ja", "ko"):
+            pdf = get(
+                inline_api, public, "/publicity/leaflet", params={"lang": language, "format": "pdf"}
+            )
+            assert pdf.status_code == 503, language
+            assert "fonts-noto-cjk" in pdf.json()["detail"], pdf.json()
+            html = get(inline_api, public, "/publicity/leaflet", params={"lang": language})
+            assert html.status_code == 200
+        brochure = f"/partners/{partner_id}/brochure"
+        assert (
+            get(inline_api, public, brochure, params={"lang": "ja", "format": "pdf"}).status_code
+            == 503
+        )
+        english = get(
+            inline_api, public, "/publicity/leaflet", params={"lang": "en", "format": "pdf"}
+        )
+        assert english.status_code == 200 and english.content.startswith(b"%PDF")
+    finally:
+        monkeypatch.undo()
+        font_sources.cache_clear()
+    assert missing_fonts(["zh-TW", "ja", "ko"]) == {}  # this machine has them (the suite's setup)

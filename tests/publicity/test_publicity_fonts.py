@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from twinning.publicity.fonts import ALWAYS_REGULAR, characters_by_face, face_for
+from twinning.cli import _warn_of_missing_fonts
+from twinning.publicity.fonts import (
+    ALWAYS_REGULAR,
+    characters_by_face,
+    face_for,
+    font_sources,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +50,22 @@ def test_the_subsets_hold_the_characters_each_face_and_weight_shows() -> None:
     assert found["kr", 400] == frozenset("부산")
     assert found["jp", 700] == frozenset("札幌")
     assert not any("→" in chars for chars in found.values())  # the stylesheet is not text
+
+
+def test_up_says_at_start_which_fonts_are_missing_and_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TWINNING_FONT_DIRS", str(tmp_path))
+    font_sources.cache_clear()
+    try:
+        _warn_of_missing_fonts()
+    finally:
+        monkeypatch.undo()
+        font_sources.cache_clear()
+    said = capsys.readouterr().err
+    assert said.startswith(
+        "warning: PDFs in zh-TW, ja, ko need Noto Sans CJK JP, Noto Sans CJK KR,"
+    )
+    assert "sudo apt-get install fonts-noto-cjk" in said and "answer 503" in said
+    _warn_of_missing_fonts()  # with the fonts there, nothing to say
+    assert capsys.readouterr().err == ""
