@@ -93,10 +93,13 @@ def _describe(state: Callable[[], str] | None) -> str:
         return f"; (how things stand is unknown: {type(exc).__name__}: {exc})"
 
 
-def start_up(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], int, str]:
+def start_up(
+    tmp_path: Path, *options: str, timeout: float = DEADLINE
+) -> tuple[subprocess.Popen[str], int, str]:
     """`twinning up` as a user runs it (no TWINNING_ setting of this environment), on a free
     port with its data in `tmp_path / "data"`: returns the process, its port and what it
-    printed, once it says it is up (or has ended). The caller stops it."""
+    printed, once it says it is up (or has ended); fails the test after `timeout` seconds
+    without either. The caller stops it."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
     data_dir = tmp_path / "data"
@@ -127,6 +130,7 @@ def start_up(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], int,
                 or "Press Ctrl-C" in output[-1]
                 or up.poll() is not None
             ),
+            timeout=timeout,
             what="the URLs",
         )
     except BaseException:

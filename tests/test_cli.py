@@ -1,11 +1,15 @@
-"""The README's run command: `twinning up --demo` serves the demo data, publishes the leaflet
-at the URL it prints, and stops cleanly."""
+"""The README's run command: `twinning up --demo` serves the demo data (what an office holds
+after a couple of years, all of it applied by the time the URLs are printed), publishes the
+leaflet at the URL it prints, and stops cleanly."""
 
 from __future__ import annotations
 
 import json
 import signal
+from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from conftest import bearer, start_up, wait_for
@@ -13,10 +17,12 @@ from icalendar import Calendar
 from sqlalchemy import create_engine, select
 from twinning.demo import demo_partners
 from twinning.streams.store import OutboxEvent
+from twinning.visits.lifecycle import VisitStatus
 
 
 def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    up, port, printed = start_up(tmp_path, "--demo")
+    # The demo's 300 events take 15 s on an idle machine, a minute on a crowded one.
+    up, port, printed = start_up(tmp_path, "--demo", timeout=180)
     try:
         assert f"http://127.0.0.1:{port}/docs" in printed, printed
         admin_token = printed.split("shown this once:")[1].split()[0]
@@ -28,6 +34,7 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         assert sorted(p["names"]["en"] for p in partners) == sorted(
             p["names"]["en"] for p in demo_partners()
         )
+        _check_demo_holdings(f"http://127.0.0.1:{port}", admin_token)
         leaflet = next(
             line.split()[1] for line in printed.splitlines() if line.strip().startswith("leaflet")
         )
@@ -52,6 +59,92 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         not Path(f"/proc/{broker_pid}").exists()
         or "zombie" in Path(f"/proc/{broker_pid}/status").read_text()
     )
+
+
+#: The continent of each country the demo may name (Central America counts as North America).
+CONTINENTS = {
+    **dict.fromkeys(["JP", "KR", "PH", "VN", "TH", "ID", "MY", "SG", "IN"], "Asia"),
+    **dict.fromkeys(["US", "CA", "MX", "GT", "BZ", "HN", "SV", "NI", "CR", "PA"], "North America"),
+    **dict.fromkeys(["PY", "CL", "AR", "BR", "PE", "CO", "UY"], "South America"),
+    **dict.fromkeys(["ES", "LT", "CZ", "FR", "DE", "IT", "PL", "GB", "NL", "SK"], "Europe"),
+    **dict.fromkeys(["AU", "NZ", "PW", "MH", "TV", "FJ"], "Oceania"),
+    **dict.fromkeys(["SZ", "ZA", "KE", "NG", "SN", "SO"], "Africa"),
+}
+
+
+def _check_demo_holdings(base: str, token: str) -> None:
+    """What an office really holds, read through the API once `up` has printed its URLs (so
+    everything is applied): partner cities on five continents, visits over the past year and
+    the coming one in every state of their lifecycle, itineraries, city events with every
+    kind of answer, trips across time zones, missions and contacts, all labelled invented."""
+    with httpx.Client(base_url=base, headers=bearer(token), timeout=10) as api:
+
+        def get(url: str, **params: Any) -> Any:
+            response = api.get(url, params=params)
+            assert response.status_code == 200, (url, response.text)
+            return response.json()
+
+        partners = get("/partners", limit=500)
+        assert len(partners) >= 12
+        assert {p["kind"] for p in partners} >= {"sister", "friendly"}
+        assert len({CONTINENTS[p["country"]] for p in partners}) >= 5
+        for partner in partners:  # the brochures name them in every shipped language
+            assert set(partner["names"]) >= {"zh-TW", "en", "ja", "ko", "es"}, partner["names"]
+            assert partner["location"] is not None and partner["timezone"]
+
+        visits = get("/visits", limit=500)
+        assert len(visits) >= 30
+        states = Counter(v["status"] for v in visits)
+        assert set(states) == {status.value for status in VisitStatus}, states
+        today = date.today()
+        first = min(date.fromisoformat(v["requested_from"]) for v in visits)
+        last = max(date.fromisoformat(v["requested_to"]) for v in visits)
+        assert first <= today - timedelta(days=300) and last >= today + timedelta(days=300)
+        assert {"partner" if v["delegation"]["partner_id"] else "other" for v in visits} == {
+            "partner",
+            "other",
+        }  # missions and organisations visit too
+        overrides = 0
+        for visit in visits:
+            if visit["status"] not in ("scheduled", "completed"):
+                continue
+            items = get(f"/visits/{visit['id']}/itinerary")
+            assert items, visit
+            assert all(item["official_ids"] for item in items)
+            overrides += sum(1 for item in items if item["overrides"])
+            if visit["status"] == "completed" and visit["delegation"]["partner_id"]:
+                assert visit["exchange_id"], visit  # the exchange the visit recorded
+        assert overrides == 1  # the one deliberate double booking, with its reason
+
+        events = get("/city-events", limit=500)
+        assert len(events) >= 5
+        assert {e["status"] for e in events} == {"scheduled", "cancelled", "completed"}
+        answers: Counter[str] = Counter()
+        overdue = 0
+        for event in events:
+            summary = get(f"/city-events/{event['id']}/invitations/summary")
+            answers.update({k: n for k, n in summary["counts"].items() if n})
+            overdue += len(summary["not_replied_after_answer_by"])
+        assert set(answers) == {
+            "accepted-in-person",
+            "accepted-by-video",
+            "declined",
+            "no-reply",
+        }, answers
+        assert sum(answers.values()) >= 20 and overdue >= 1
+
+        trips = get("/trips", limit=500)
+        assert {t["status"] for t in trips} >= {"planned", "completed", "cancelled"}
+        assert len({leg["timezone"] for t in trips for leg in t["legs"]}) >= 5
+        assert any(len({leg["timezone"] for leg in t["legs"]}) > 1 for t in trips)
+        assert len(get("/exchanges", limit=500)) >= 25
+
+        missions = get("/missions", limit=500)
+        contacts = get("/contacts", limit=500)
+        assert len(missions) >= 8 and len(contacts) >= 15
+        assert all(m["names"]["en"].startswith("DEMO") for m in missions)
+        assert all(c["email"].endswith("@example.org") for c in contacts if c["email"])
+        assert {bool(c["partner_id"]) for c in contacts} == {True, False}
 
 
 def _check_demo_feeds(printed: str) -> None:

@@ -1,61 +1,186 @@
 """Demo data, loaded through the API like any staff member's input (`twinning up --demo`).
 
-`partners.json` holds the partner cities; `crm.json` the missions, contacts, exchanges and
-trips, which name partners and missions by their English name (ids are only known once the
-API has accepted them); `calendar.json` the officials, venues, a delegation's visit with its
-itinerary, and the calendar feeds whose links `twinning up --demo` prints; `city_events.json`
-the city's coming events that partners are invited to (shown on the leaflet); `protocol.json`
-visits in every other state of their lifecycle, and a city event with invitations and answers.
+Everything in it is invented for trying twinning out (the cities are real; their agreements,
+visits and people are not; texts say DEMO, (demo) or 示範, addresses are under example.org).
+What an international affairs office holds after a couple of years:
+
+- `partners.json`: 16 partner cities on six continents, named in zh-TW, en, ja, ko and es;
+- `crm.json`: foreign missions in the country, contacts, exchanges, and trips abroad (legs in
+  the destinations' time zones; completed, cancelled and planned);
+- `calendar.json`: the officials and venues, the visit of Sapporo a week from today with its
+  itinerary, and the calendar feeds whose links `twinning up --demo` prints;
+- `protocol.json`: 40 delegation visits over the past year and the coming one, in every state
+  of their lifecycle, with itineraries (one item double-books the mayor on purpose, with the
+  reason of its override) and the exchanges the completed ones recorded;
+- `city_events.json`: the city's events, with invitations and answers (some past their
+  answer-by date), one cancelled, two completed.
+
+Records name each other by key or English name (ids are only known once the API has accepted
+them), and dates are days counted from today in the city's time zone, so that the demo always
+lies around today.
+
+The load waits for the worker as little as it can. What needs no more than the ids of records
+posted before it is posted at once, a few requests at a time (the API finds a partner or a
+mission it refers to in the outbox too). Then, once the worker has started, every command that
+checks the state it changes settles what it depends on in the API: a visit's lifecycle steps go
+in rounds (every visit's first step, then every visit's second...), invitations and answers
+and trips beside them. Only the itinerary items follow one another at the worker's pace, since
+each one settles every visit (its conflict check): they are as few as make a realistic
+programme, and the rest of the load runs beside them. The last events are looked at while the
+items are added, so that when `load_demo` returns, the worker has applied every event (a
+dead-lettered one fails the load with its reason).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
 
 DATA = Path(__file__).parent
+T = TypeVar("T")
+R = TypeVar("R")
+#: Commands in flight at once: enough to overlap their waits for the worker, few enough for
+#: a small machine.
+PARALLEL = 8
 
 
-def demo_partners() -> list[dict[str, object]]:
-    return list(json.loads((DATA / "partners.json").read_text(encoding="utf-8")))
+def _read(name: str) -> Any:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def home_today() -> date:
+    """Today where the demo city is (its venues' time zone): day 0 of every demo date."""
+    return datetime.now(ZoneInfo(_read("calendar.json")["timezone"])).date()
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def demo_partners(today: date | None = None) -> list[dict[str, Any]]:
+    """The partner cities as the API takes them. An `anniversary` (a round number of years,
+    falling so many days from today) stands for an agreement date, so that the Today page
+    always has anniversaries ahead."""
+    today = today or home_today()
+    partners = []
+    for entry in _read("partners.json"):
+        partner = dict(entry)
+        if "anniversary" in partner:
+            anniversary = partner.pop("anniversary")
+            when = today + timedelta(days=anniversary["in_days"])
+            partner["agreement_date"] = _years_before(when, anniversary["years"]).isoformat()
+        partners.append(partner)
+    return partners
 
 
 class _Loader:
-    def __init__(self, client: httpx.Client, timeout: float) -> None:
-        self.client = client
+    """Posts commands (from several threads: `many`, `aside`) and waits for their events."""
+
+    def __init__(
+        self, client: httpx.Client, timeout: float, today: date, pool: ThreadPoolExecutor
+    ) -> None:
+        self.client = client  # an httpx.Client may be shared by threads
         self.timeout = timeout
-        self.event_ids: list[str] = []
+        self.today = today
+        self.pool = pool
+        self.event_ids: list[str] = []  # list.append is atomic
+        self._applied = 0  # event_ids[:_applied] are known to be applied
+
+    def many(self, post: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """`post` each item, a few at a time (commands on different records do not wait for
+        each other); their results in order, or the first failure raised."""
+        return list(self.pool.map(post, items))
+
+    def aside(self, post: Callable[[], object]) -> Future[object]:
+        """Run `post` beside the caller, who collects it (and its failure) with `.result()`."""
+        return self.pool.submit(post)
+
+    def day(self, days: int) -> str:
+        return (self.today + timedelta(days=days)).isoformat()
+
+    def at(self, days: int, hour: str, zone: str) -> str:
+        """`hour` o'clock local time in `zone`, `days` days from the demo's today."""
+        when = self.today + timedelta(days=days)
+        return datetime.combine(when, clock_time.fromisoformat(hour), ZoneInfo(zone)).isoformat()
+
+    def send(self, url: str, body: dict[str, Any] | None = None) -> Any:
+        """POST a command; one the worker was too slow for (503: nothing was done) again."""
+        deadline = time.monotonic() + self.timeout
+        response = self.client.post(url, json=body)
+        while response.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(float(response.headers.get("Retry-After", 1)))
+            response = self.client.post(url, json=body)
+        if response.is_error:
+            raise RuntimeError(f"demo: POST {url} answered {response.status_code}: {response.text}")
+        return response.json()
 
     def post(self, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.client.post(url, json=body)
-        response.raise_for_status()
-        accepted: dict[str, Any] = response.json()
+        accepted: dict[str, Any] = self.send(url, body)
         self.event_ids.append(accepted["event_id"])
+        if accepted.get("exchange_event_id"):  # a completion's exchange
+            self.event_ids.append(accepted["exchange_event_id"])
         return accepted
 
+    def wait_for_worker(self) -> None:
+        """Wait until the worker has applied the last event posted so far: it has started,
+        and the commands that settle what they depend on will not wait long."""
+        if self.event_ids[self._applied :]:
+            self._wait_for([self.event_ids[-1]], time.monotonic() + self.timeout)
+
     def wait_applied(self) -> None:
+        """Wait until the worker has applied every event posted so far; a dead-lettered one
+        fails the load with its reason. The last one first (the others are mostly applied by
+        then), and then the others, a few at a time: a GET for each, not one per look."""
+        pending = self.event_ids[self._applied :]
         deadline = time.monotonic() + self.timeout
-        waiting = list(self.event_ids)
-        while waiting and time.monotonic() < deadline:
-            waiting = [
-                e
-                for e in waiting
-                if self.client.get(f"/events/{e}").json().get("status") != "applied"
-            ]
-            if waiting:
+        if pending:
+            self._wait_for([pending[-1]], deadline)
+        applied = list(self.pool.map(self._applied_by, pending[:-1]))
+        self._wait_for(
+            [e for e, done in zip(pending[:-1], applied, strict=True) if not done], deadline
+        )
+        self._applied += len(pending)
+
+    def follow(self, stop: threading.Event) -> None:
+        """Look at the events in order as they are posted, until `stop` is set (beside the
+        itinerary items, which wait for the worker anyway): the next `wait_applied` looks
+        only at what this has not seen applied."""
+        while not stop.is_set():
+            if self._applied < len(self.event_ids) and self._applied_by(
+                self.event_ids[self._applied]
+            ):
+                self._applied += 1
+            else:
+                stop.wait(0.1)
+
+    def _wait_for(self, waiting: list[str], deadline: float) -> None:
+        for event_id in waiting:
+            while not self._applied_by(event_id):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"demo event {event_id} was not applied within {self.timeout}s"
+                    )
                 time.sleep(0.1)
-        if waiting:
-            raise TimeoutError(
-                f"{len(waiting)} demo events were not applied within {self.timeout}s"
-            )
+
+    def _applied_by(self, event_id: str) -> bool:
+        state = self.client.get(f"/events/{event_id}").json()
+        if state.get("status") == "dead-lettered":
+            raise RuntimeError(f"demo event {event_id} was dead-lettered: {state.get('reason')}")
+        return state.get("status") == "applied"
 
 
 @dataclass(frozen=True)
@@ -66,186 +191,288 @@ class DemoLoaded:
     feeds: dict[str, str] = field(default_factory=dict)
 
 
-def _load_crm(loader: _Loader, partner_ids: dict[str, str], official_ids: dict[str, str]) -> None:
-    crm = json.loads((DATA / "crm.json").read_text(encoding="utf-8"))
-    missions = {m["names"]["en"]: loader.post("/missions", m)["id"] for m in crm["missions"]}
-    for contact in crm["contacts"]:
-        owner = (
-            {"partner_id": partner_ids[contact.pop("partner")]}
-            if "partner" in contact
-            else {"mission_id": missions[contact.pop("mission")]}
-        )
-        loader.post("/contacts", {**contact, **owner})
-    for exchange in crm["exchanges"]:
-        partners = [partner_ids[name] for name in exchange.pop("partners")]
-        loader.post("/exchanges", {**exchange, "partner_ids": partners})
-    completions = []
-    for entry in crm["trips"]:
-        trip = entry["trip"]
-        for leg in trip["legs"]:
-            leg["partner_ids"] = [partner_ids[name] for name in leg.pop("partners")]
-        for official in trip["officials"]:  # the key of a demo official, as its id
-            if official.get("official_id") in official_ids:
-                official["official_id"] = official_ids[official["official_id"]]
-        trip_id = loader.post("/trips", trip)["id"]
-        if "complete" in entry:
-            completions.append((trip_id, entry["complete"]))
-    loader.wait_applied()  # completing a trip needs its plan applied
-    for trip_id, completion in completions:
-        loader.post(f"/trips/{trip_id}/complete", completion)
+@dataclass
+class _Ids:
+    """The ids the API gave the demo's records, by the key or English name the files use."""
+
+    partners: dict[str, str] = field(default_factory=dict)
+    missions: dict[str, str] = field(default_factory=dict)
+    officials: dict[str, str] = field(default_factory=dict)
+    venues: dict[str, dict[str, Any]] = field(default_factory=dict)  # id and time zone
 
 
-def _register_officials_and_venues(
-    loader: _Loader, calendar: dict[str, Any]
-) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """The demo officials' ids by key, and the demo venues (id and time zone) by key."""
-    officials = {
-        o["key"]: loader.post("/officials", o["official"])["id"] for o in calendar["officials"]
+def _register(loader: _Loader, calendar: dict[str, Any], crm: dict[str, Any]) -> _Ids:
+    def post_all(url: str, bodies: list[dict[str, Any]]) -> list[str]:
+        return loader.many(lambda body: str(loader.post(url, body)["id"]), bodies)
+
+    partners = demo_partners(loader.today)
+    missions = crm["missions"]
+    ids = _Ids(
+        partners=dict(
+            zip([p["names"]["en"] for p in partners], post_all("/partners", partners), strict=True)
+        ),
+        missions=dict(
+            zip([m["names"]["en"] for m in missions], post_all("/missions", missions), strict=True)
+        ),
+    )
+    officials = calendar["officials"]
+    posted = post_all("/officials", [o["official"] for o in officials])
+    ids.officials = {
+        o["key"]: official_id for o, official_id in zip(officials, posted, strict=True)
     }
-    venues = {
-        v["key"]: {
-            "id": loader.post("/venues", v["venue"])["id"],
-            "timezone": v["venue"]["timezone"],
-        }
-        for v in calendar["venues"]
+    venues = calendar["venues"]
+    posted = post_all("/venues", [v["venue"] for v in venues])
+    ids.venues = {
+        v["key"]: {"id": venue_id, "timezone": v["venue"]["timezone"]}
+        for v, venue_id in zip(venues, posted, strict=True)
     }
-    return officials, venues
+    return ids
 
 
-def _on_day(day: int, at: str, zone: str) -> str:
-    """`at` o'clock, `day` days from today, in `zone` (so the demo always lies ahead)."""
-    tz = ZoneInfo(zone)
-    when = datetime.now(tz).date() + timedelta(days=day)
-    return datetime.combine(when, clock_time.fromisoformat(at), tz).isoformat()
+def _post_crm(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> list[tuple[str, Any]]:
+    """Contacts, exchanges and trips; returns the trips' later steps (URL and body)."""
 
+    def contact(entry: dict[str, Any]) -> dict[str, Any]:
+        body = {key: value for key, value in entry.items() if key not in ("partner", "mission")}
+        if "partner" in entry:
+            return {**body, "partner_id": ids.partners[entry["partner"]]}
+        return {**body, "mission_id": ids.missions[entry["mission"]]}
 
-def _load_visit(
-    loader: _Loader,
-    visit: dict[str, Any],
-    partner_ids: dict[str, str],
-    official_ids: dict[str, str],
-    venues: dict[str, dict[str, Any]],
-) -> None:
-    """A partner's delegation: requested, approved, its itinerary planned, then scheduled."""
-    days = [item["day"] for item in visit["itinerary"]]
-    today = date.today()
-    request = {
-        **visit["request"],
-        "delegation": {"partner_id": partner_ids[visit["partner"]]},
-        "requested_from": (today + timedelta(days=min(days))).isoformat(),
-        "requested_to": (today + timedelta(days=max(days))).isoformat(),
-    }
-    visit_id = loader.post("/visits", request)["id"]
-    loader.wait_applied()  # approving checks the request's state
-    loader.post(f"/visits/{visit_id}/approve", {"reason": "DEMO"})
-    for item in visit["itinerary"]:
-        where = (
-            {"venue_id": venues[item["venue"]]["id"]}
-            if "venue" in item
-            else {"place": item["place"]}
-        )
-        zone = venues[item["venue"]]["timezone"] if "venue" in item else item["place"]["timezone"]
+    def exchange(entry: dict[str, Any]) -> dict[str, Any]:
+        body = {key: value for key, value in entry.items() if key not in ("partners", "day")}
+        partner_ids = [ids.partners[name] for name in entry["partners"]]
+        return {**body, "partner_ids": partner_ids, "date": loader.day(entry["day"])}
+
+    def trip(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         body = {
-            key: value
-            for key, value in item.items()
-            if key in ("titles", "interpreter", "notes_shared")
+            **entry["trip"],
+            "legs": [_leg(loader, leg, ids) for leg in entry["trip"]["legs"]],
+            "officials": [  # a demo official's key stands for its id
+                {**o, "official_id": ids.officials[o["official_id"]]} if "official_id" in o else o
+                for o in entry["trip"]["officials"]
+            ],
         }
+        trip_id = loader.post("/trips", body)["id"]
+        return [
+            (f"/trips/{trip_id}/{step}", entry[step])
+            for step in ("complete", "cancel")
+            if step in entry
+        ]
+
+    loader.many(lambda entry: loader.post("/contacts", contact(entry)), crm["contacts"])
+    loader.many(lambda entry: loader.post("/exchanges", exchange(entry)), crm["exchanges"])
+    return [step for steps in loader.many(trip, crm["trips"]) for step in steps]
+
+
+def _leg(loader: _Loader, leg: dict[str, Any], ids: _Ids) -> dict[str, Any]:
+    (first, last), (start, end), zone = leg["days"], leg["hours"], leg["timezone"]
+    return {
+        **{key: value for key, value in leg.items() if key not in ("days", "hours", "partners")},
+        "start": loader.at(first, start, zone),
+        "end": loader.at(last, end, zone),
+        "partner_ids": [ids.partners[name] for name in leg["partners"]],
+    }
+
+
+def _delegation(visit: dict[str, Any], ids: _Ids) -> dict[str, Any]:
+    if "partner" in visit:
+        return {"partner_id": ids.partners[visit["partner"]]}
+    if "mission" in visit:
+        return {"mission_id": ids.missions[visit["mission"]]}
+    return {"organisation": visit["organisation"]}
+
+
+def _request_visits(loader: _Loader, visits: list[dict[str, Any]], ids: _Ids) -> list[str]:
+    def request(visit: dict[str, Any]) -> str:
+        first, last = visit["days"]
+        body = {
+            **visit["request"],
+            "delegation": _delegation(visit, ids),
+            "requested_from": loader.day(first),
+            "requested_to": loader.day(last),
+        }
+        return str(loader.post("/visits", body)["id"])
+
+    return loader.many(request, visits)
+
+
+ITEM_FIELDS = ("titles", "interpreter", "gift_exchange", "press", "notes_shared", "override")
+
+
+def _add_itinerary(loader: _Loader, visit_id: str, visit: dict[str, Any], ids: _Ids) -> None:
+    for item in visit["itinerary"]:
+        if "venue" in item:
+            venue = ids.venues[item["venue"]]
+            where, zone = {"venue_id": venue["id"]}, venue["timezone"]
+        else:
+            where, zone = {"place": item["place"]}, item["place"]["timezone"]
         loader.post(
             f"/visits/{visit_id}/itinerary",
             {
-                **body,
+                **{key: value for key, value in item.items() if key in ITEM_FIELDS},
                 **where,
-                "starts_at": _on_day(item["day"], item["from"], zone),
-                "ends_at": _on_day(item["day"], item["to"], zone),
-                "official_ids": [official_ids[key] for key in item["officials"]],
+                "starts_at": loader.at(item["day"], item["from"], zone),
+                "ends_at": loader.at(item["day"], item["to"], zone),
+                "official_ids": [ids.officials[key] for key in item["officials"]],
             },
         )
-    loader.post(f"/visits/{visit_id}/schedule", {"reason": "DEMO programme agreed"})
 
 
-def _load_protocol(loader: _Loader, partner_ids: dict[str, str]) -> None:
-    """Visits in every state of their lifecycle; a city event with invitations and answers."""
-    protocol = json.loads((DATA / "protocol.json").read_text(encoding="utf-8"))
-    today = date.today()
-    for visit in protocol["visits"]:
-        request = dict(visit["request"])
-        first, last = request.pop("days")
-        visit_id = loader.post(
-            "/visits",
-            {
-                **request,
-                "delegation": {"partner_id": partner_ids[visit["partner"]]},
-                "requested_from": (today + timedelta(days=first)).isoformat(),
-                "requested_to": (today + timedelta(days=last)).isoformat(),
-            },
-        )["id"]
-        for step, body in visit["steps"]:  # each step waits for the one before (the API settles)
-            loader.post(f"/visits/{visit_id}/{step}", body)
-    spec = protocol["city_event"]
-    zone = spec["event"]["timezone"]
-    start, end = (_on_day(spec["days_from_now"], f"{hour:02d}:00", zone) for hour in spec["hours"])
-    event_id = loader.post("/city-events", {**spec["event"], "starts_at": start, "ends_at": end})[
-        "id"
-    ]
-    answer_by = (today + timedelta(days=spec["answer_by_days_from_now"])).isoformat()
-    invitees = [{"kind": "partner", "id": partner_ids[name]} for name in spec["answers"]]
-    response = loader.client.post(
-        f"/city-events/{event_id}/invitations", json={"answer_by": answer_by, "invitees": invitees}
-    )
-    response.raise_for_status()
-    sent = response.json()
-    loader.event_ids.extend(invitation["event_id"] for invitation in sent)
-    for invitation, answer in zip(sent, spec["answers"].values(), strict=True):
-        if answer is not None:  # None: no reply yet
-            loader.post(f"/invitations/{invitation['id']}/rsvp", answer)
+Steps = list[list[Any]]  # [command, body] of a visit's lifecycle steps
 
 
-def _load_city_events(loader: _Loader, venues: dict[str, dict[str, Any]]) -> None:
-    """The city's coming events, days counted from today like the visit's itinerary."""
-    for entry in json.loads((DATA / "city_events.json").read_text(encoding="utf-8")):
-        timing = {key: entry.pop(key) for key in ("day", "from", "to")}
+def _split_steps(visit: dict[str, Any]) -> tuple[Steps, Steps]:
+    """A visit's lifecycle steps before its itinerary is added, and after."""
+    steps = visit["steps"]
+    if ["itinerary"] not in steps:
+        return steps, []
+    at = steps.index(["itinerary"])
+    return steps[:at], steps[at + 1 :]
+
+
+def _step(loader: _Loader, visit_id: str, step: list[Any]) -> None:
+    command, *body = step
+    loader.post(f"/visits/{visit_id}/{command}", body[0] if body else None)
+
+
+def _take_rounds(loader: _Loader, steps: list[tuple[str, Steps]]) -> None:
+    """Every visit's first step at once, then every visit's second one, and so on: a step
+    settles its visit, so it rarely waits for the one before it."""
+    for number in range(max((len(s) for _, s in steps), default=0)):
+        loader.many(
+            lambda step: _step(loader, *step), [(i, s[number]) for i, s in steps if number < len(s)]
+        )
+
+
+def _schedule_city_events(
+    loader: _Loader, events: list[dict[str, Any]], ids: _Ids
+) -> list[tuple[str, dict[str, Any]]]:
+    """The city's events, with their ids (for invitations and later steps)."""
+
+    def schedule(entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        timing, skipped = ("day", "from", "to"), ("at_venue", "invitations", "then")
+        event = {key: value for key, value in entry.items() if key not in (*timing, *skipped)}
         if "at_venue" in entry:
-            entry["venue"] = {"venue_id": venues[entry.pop("at_venue")]["id"]}
+            event["venue"] = {"venue_id": ids.venues[entry["at_venue"]]["id"]}
         zone = entry["timezone"]
-        starts_at = _on_day(timing["day"], timing["from"], zone)
-        ends_at = _on_day(timing["day"], timing["to"], zone)
-        loader.post("/city-events", {**entry, "starts_at": starts_at, "ends_at": ends_at})
+        event["starts_at"] = loader.at(entry["day"], entry["from"], zone)
+        event["ends_at"] = loader.at(entry["day"], entry["to"], zone)
+        return str(loader.post("/city-events", event)["id"]), entry
+
+    return loader.many(schedule, events)
 
 
-def _feed_links(
-    loader: _Loader, calendar: dict[str, Any], official_ids: dict[str, str]
-) -> dict[str, str]:
+def _invite(
+    loader: _Loader, scheduled: list[tuple[str, dict[str, Any]]], ids: _Ids
+) -> list[list[tuple[str, Any]]]:
+    """Send each event's invitations (one request) and complete or cancel the events that say
+    so; returns the answers to record, event by event (invitation id and answer)."""
+
+    def invite(event: tuple[str, dict[str, Any]]) -> list[tuple[str, Any]]:
+        event_id, entry = event
+        if "then" in entry:
+            step, body = entry["then"]
+            loader.post(f"/city-events/{event_id}/{step}", body)
+        if "invitations" not in entry:
+            return []
+        invitees = entry["invitations"]["invitees"]
+        body = {
+            "answer_by": loader.day(entry["invitations"]["answer_by_day"]),
+            "invitees": [
+                {"kind": "partner", "id": ids.partners[i["partner"]]}
+                if "partner" in i
+                else {"kind": "mission", "id": ids.missions[i["mission"]]}
+                for i in invitees
+            ],
+        }
+        sent = loader.send(f"/city-events/{event_id}/invitations", body)
+        loader.event_ids.extend(invitation["event_id"] for invitation in sent)
+        return [  # no answer (None): no reply yet
+            (invitation["id"], invitee["answer"])
+            for invitation, invitee in zip(sent, invitees, strict=True)
+            if invitee["answer"] is not None
+        ]
+
+    return loader.many(invite, scheduled)
+
+
+def _feed_links(loader: _Loader, calendar: dict[str, Any], ids: _Ids) -> dict[str, str]:
     """The secret links of the demo's private feeds (name -> URL)."""
     links = {}
     for feed in calendar["feeds"]:
         audience = dict(feed["audience"])
         if "official" in audience:
-            audience["official_id"] = official_ids[audience.pop("official")]
+            audience["official_id"] = ids.officials[audience.pop("official")]
         body = {"audience": audience, "language": feed["language"], "label": feed["label"]}
-        response = loader.client.post("/feed-links", json=body)
-        response.raise_for_status()
-        links[feed["name"]] = response.json()["url"]
+        links[feed["name"]] = loader.send("/feed-links", body)["url"]
     return links
 
 
-def load_demo(base_url: str, *, token: str, timeout: float = 30) -> DemoLoaded:
+def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
-    worker has applied them; returns how many, and the demo's calendar feeds."""
+    worker has applied them all; returns how many, and the demo's calendar feeds."""
     headers = {"Authorization": f"Bearer {token}"}
-    calendar = json.loads((DATA / "calendar.json").read_text(encoding="utf-8"))
-    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
-        loader = _Loader(client, timeout)
-        partner_ids = {
-            partner["names"]["en"]: loader.post("/partners", partner)["id"]  # type: ignore[index]
-            for partner in demo_partners()
-        }
-        official_ids, venues = _register_officials_and_venues(loader, calendar)
-        _load_crm(loader, partner_ids, official_ids)
-        _load_visit(loader, calendar["visit"], partner_ids, official_ids, venues)
-        _load_protocol(loader, partner_ids)
-        _load_city_events(loader, venues)
-        loader.wait_applied()  # a link to an official's feed needs the official
-        feeds = _feed_links(loader, calendar, official_ids)
+    calendar, crm = _read("calendar.json"), _read("crm.json")
+    visits = [calendar["visit"], *_read("protocol.json")["visits"]]
+    events = _read("city_events.json")["events"]
+    with (
+        httpx.Client(base_url=base_url, timeout=10, headers=headers) as client,
+        ThreadPoolExecutor(PARALLEL) as pool,
+    ):
+        loader = _Loader(client, timeout, home_today(), pool)
+        # Everything that needs no more than the ids of what was posted before it.
+        ids = _register(loader, calendar, crm)
+        trip_steps = _post_crm(loader, crm, ids)
+        scheduled = _schedule_city_events(loader, events, ids)
+        requested = list(zip(_request_visits(loader, visits, ids), visits, strict=True))
+        # The commands below check the state they change: each settles what it depends on
+        # (the API waits a few seconds for the worker), once the worker has started.
+        loader.wait_for_worker()
+        split = [(visit_id, *_split_steps(visit)) for visit_id, visit in requested]
+        ready = threading.Event()  # every visit's steps before its itinerary are taken
+
+        def beside_the_itineraries() -> None:
+            answers = _invite(loader, scheduled, ids)
+            loader.many(lambda step: loader.post(*step), trip_steps)
+            _take_rounds(loader, [(visit_id, before) for visit_id, before, _after in split])
+            ready.set()
+            loader.many(answer, answers)  # the invitations are applied by now
+
+        def answer(event: list[tuple[str, Any]]) -> None:  # one event's answers in order
+            for invitation_id, rsvp in event:
+                loader.post(f"/invitations/{invitation_id}/rsvp", rsvp)
+
+        def finish(visit_id: str, after: Steps) -> Callable[[], None]:
+            def steps() -> None:  # one after the other: each settles the visit
+                for step in after:
+                    _step(loader, visit_id, step)
+
+            return steps
+
+        stop = threading.Event()
+        following = loader.aside(lambda: loader.follow(stop))
+        beside = loader.aside(beside_the_itineraries)
+        try:
+            feeds = _feed_links(loader, calendar, ids)
+            # The itinerary items one after the other (each settles every visit); a visit's
+            # later steps (schedule, complete) follow its items, beside the next visit's.
+            finishing, deferred = [], []
+            for (visit_id, visit), (_, _before, after) in zip(requested, split, strict=True):
+                if "itinerary" not in visit:
+                    continue
+                _add_itinerary(loader, visit_id, visit, ids)
+                if ready.is_set():
+                    finishing.append(loader.aside(finish(visit_id, after)))
+                else:  # its approval may not be taken yet
+                    deferred.append(finish(visit_id, after))
+            beside.result()
+            finishing += [loader.aside(later) for later in deferred]
+            for task in finishing:
+                task.result()
+        finally:
+            stop.set()  # else the pool would wait for the follower for ever
+        following.result()
+        loader.wait_applied()
         partner = calendar["visit"]["partner"]
-        feeds[f"{partner} (public)"] = f"{base_url}/partners/{partner_ids[partner]}/calendar.ics"
+        feeds[f"{partner} (public)"] = f"{base_url}/partners/{ids.partners[partner]}/calendar.ics"
     return DemoLoaded(records=len(loader.event_ids), feeds=feeds)
