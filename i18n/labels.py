@@ -14,7 +14,13 @@ from typing import Any
 from babel.support import LazyProxy
 from twinning.i18n.formatting import format_number
 from twinning.i18n.translation import L_, _, ngettext
-from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind, PartnerStatus
+from twinning.streams.events import (
+    ExchangeDirection,
+    ExchangeField,
+    MissionKind,
+    PartnerKind,
+    PartnerStatus,
+)
 
 PARTNER_KIND_LABELS: Mapping[PartnerKind, LazyProxy] = {
     PartnerKind.SISTER: L_("Sister city"),
@@ -54,6 +60,14 @@ EXCHANGE_DIRECTION_LABELS: Mapping[ExchangeDirection, LazyProxy] = {
     ExchangeDirection.VIRTUAL: L_("Online exchange"),
 }
 
+MISSION_KIND_LABELS: Mapping[MissionKind, LazyProxy] = {
+    MissionKind.EMBASSY: L_("Embassy"),
+    MissionKind.REPRESENTATIVE_OFFICE: L_("Representative office"),
+    MissionKind.TRADE_OFFICE: L_("Trade office"),
+    MissionKind.CHAMBER: L_("Chamber of commerce"),
+    MissionKind.OTHER: L_("Other mission"),
+}
+
 #: What a calendar entry or a timeline item is; the keys are the `kind` of
 #: `ExchangeSource` ("visit", "city-event", "trip") and "exchange" for one recorded by staff.
 ACTIVITY_KIND_LABELS: Mapping[str, LazyProxy] = {
@@ -69,10 +83,13 @@ _ENUM_LABELS: Mapping[type[StrEnum], Mapping[Any, LazyProxy]] = {
     PartnerStatus: PARTNER_STATUS_LABELS,
     ExchangeField: EXCHANGE_FIELD_LABELS,
     ExchangeDirection: EXCHANGE_DIRECTION_LABELS,
+    MissionKind: MISSION_KIND_LABELS,
 }
 
 
-def label(value: PartnerKind | PartnerStatus | ExchangeField | ExchangeDirection) -> str:
+def label(
+    value: PartnerKind | PartnerStatus | ExchangeField | ExchangeDirection | MissionKind,
+) -> str:
     """The label of an enum value in the current locale. Looked up per enum, since values such
     as "other" occur in several of them."""
     return str(_ENUM_LABELS[type(value)][value])

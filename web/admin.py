@@ -34,13 +34,14 @@ from twinning.auth.models import User as UserRow
 from twinning.auth.schemas import Role, TokenCreate, UserCreate, UserUpdate
 from twinning.auth.service import MIN_PASSWORD_LENGTH, Principal
 from twinning.i18n import L_
-from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.refusals import Conflict, InvalidField
 from twinning.streams.store import DeadLetter, ParkedEvent
 from twinning.web.pages import (
     CheckedForm,
     User,
     field_errors,
     form_of,
+    not_found,
     page_language,
     render,
     require_admin,
@@ -70,11 +71,6 @@ FIELD_OF_LOCATION: Mapping[tuple[str, ...], str] = {
 FAULTS_SHOWN = 200
 #: How long a generated password is (URL-safe characters, about 120 random bits).
 GENERATED_PASSWORD_BYTES = 15
-
-
-def _not_found(request: Request, user: Principal, what: str, key: str) -> HTMLResponse:
-    message = NotFound(what, key).text(page_language(request))
-    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -179,7 +175,7 @@ async def user_page(
     require_admin(user)
     shown = await auth.get_user(db_session=db_session, user_id=user_id[:36])
     if shown is None:
-        return _not_found(request, user, "user", user_id[:36])
+        return not_found(request, user, "user", user_id[:36])
     return await _user_page(request, user, db_session, shown, done=done[:20])
 
 
@@ -194,7 +190,7 @@ async def change_user(
     require_admin(user)
     shown = await auth.get_user(db_session=db_session, user_id=user_id[:36])
     if shown is None:
-        return _not_found(request, user, "user", user_id[:36])
+        return not_found(request, user, "user", user_id[:36])
     form = await form_of(request)
     language = page_language(request)
     if change in ("role", "deactivate", "reactivate"):
@@ -239,7 +235,7 @@ async def change_user(
         await db_session.commit()
         secret = {"kind": "token", "value": token, "prefix": row.prefix}
         return await _user_page(request, user, db_session, shown, secret=secret)
-    return _not_found(request, user, "page", change[:40])
+    return not_found(request, user, "page", change[:40])
 
 
 async def _change_access(
@@ -279,11 +275,14 @@ async def _change_access(
 
 
 async def _token_and_owner(
-    db_session: AsyncSession, token_id: str
-) -> tuple[ApiToken, UserRow] | None:
+    request: Request, user: Principal, db_session: AsyncSession, token_id: str
+) -> tuple[ApiToken, UserRow] | HTMLResponse:
+    """The token and whose it is, or the page that says there is no such token."""
     token = await auth.get_token(db_session=db_session, token_id=token_id[:36])
     owner = await auth.get_user(db_session=db_session, user_id=token.user_id) if token else None
-    return (token, owner) if token is not None and owner is not None else None
+    if token is None or owner is None:
+        return not_found(request, user, "token", token_id[:36])
+    return token, owner
 
 
 @router.get("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
@@ -292,9 +291,9 @@ async def confirm_revoke(
 ) -> HTMLResponse:
     """Ask before revoking: whatever uses the token stops working."""
     require_admin(user)
-    found = await _token_and_owner(db_session, token_id)
-    if found is None:
-        return _not_found(request, user, "token", token_id[:36])
+    found = await _token_and_owner(request, user, db_session, token_id)
+    if isinstance(found, HTMLResponse):
+        return found
     token, owner = found
     context = {"token": token, "owner": owner}
     return render(request, "admin_revoke.html", context, user=user)
@@ -305,9 +304,9 @@ async def revoke_token(
     request: Request, token_id: str, user: User, db_session: DbSession
 ) -> Response:
     require_admin(user)
-    found = await _token_and_owner(db_session, token_id)
-    if found is None:
-        return _not_found(request, user, "token", token_id[:36])
+    found = await _token_and_owner(request, user, db_session, token_id)
+    if isinstance(found, HTMLResponse):
+        return found
     token, owner = found
     await auth.revoke_token(db_session=db_session, token=token)
     await db_session.commit()
@@ -402,7 +401,7 @@ async def events_page(request: Request, user: User, db_session: DbSession) -> HT
 
 
 async def today_context(
-    request: Request, user: Principal, db_session: AsyncSession, today: date
+    request: Request, user: Principal, db_session: AsyncSession, today: date, now: datetime
 ) -> dict[str, Any]:
     """What this module adds to the Today page (rendered by `today_faults.html`): for admins,
     how many events are parked or dead-lettered, and the latest few with their reason."""

@@ -6,18 +6,16 @@ shows the invitations past their answer-by date without a reply (`today_context`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.api.deps import Clock, DbSession, get_clock
+from twinning.api.deps import Clock, DbSession
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
 from twinning.crm import service as crm
@@ -36,7 +34,6 @@ from twinning.invitations.schemas import (
     RsvpCreate,
 )
 from twinning.refusals import Conflict, InvalidField, NotFound
-from twinning.streams import outbox
 from twinning.streams.events import (
     CityEventKind,
     ExchangeField,
@@ -44,23 +41,28 @@ from twinning.streams.events import (
     ReceivedVia,
     RsvpAnswer,
 )
-from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.web.pages import (
+    TWO_LANGUAGES,
     CheckedForm,
     User,
+    aware_time,
+    by_name,
+    change_context,
+    committed,
     field_errors,
     form_list,
     form_of,
+    not_found,
     page_language,
+    read_after_change,
+    refused_to,
     render,
     require_staff,
     texts_of,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-
-TWO_LANGUAGES = ("zh-TW", "en")
 
 # --- what each form asks for, and what to write when it is refused --------------------------
 
@@ -161,25 +163,6 @@ LABELS = {
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-def aware_time(local: str, zone: str) -> str | None:
-    """A `datetime-local` input's value, read in the IANA `zone`, as an ISO time with its
-    offset; what cannot be read is passed on as typed, for the schema to refuse on its field
-    (a time without a known zone is taken as UTC, so that only the zone is refused)."""
-    local = local.strip()
-    if not local:
-        return None
-    try:
-        moment = datetime.fromisoformat(local)
-    except ValueError:
-        return local
-    if moment.tzinfo is not None:
-        return moment.isoformat()
-    try:
-        return moment.replace(tzinfo=ZoneInfo(zone.strip())).isoformat()
-    except (ValueError, KeyError):  # not a zone name (ZoneInfoNotFoundError is a KeyError)
-        return moment.replace(tzinfo=UTC).isoformat()
-
-
 def city_event_command(form: Mapping[str, str]) -> dict[str, Any]:
     """The command the form describes (validated by `CityEventCreate`, as the API's is)."""
     zone = form.get("timezone", "").strip()
@@ -201,10 +184,6 @@ def city_event_command(form: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _refused_page(target: str, refusal: Conflict | NotFound | InvalidField, language: str) -> str:
-    return f"{target}?{urlencode({'refused': refusal.text(language)})}"
-
-
 async def _names(db_session: AsyncSession) -> dict[tuple[str, str], dict[str, str]]:
     """Every partner city's and mission's names, by (invitee kind, id)."""
     partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
@@ -216,14 +195,6 @@ async def _names(db_session: AsyncSession) -> dict[tuple[str, str], dict[str, st
 
 async def _venues(db_session: AsyncSession) -> dict[str, Any]:
     return {v.id: v for v in await visits.list_venues(db_session=db_session, query=Page(limit=500))}
-
-
-def _now(request: Request) -> datetime:
-    """The API's clock (tests may override it), outside a route's dependencies."""
-    clock: Callable[[], Callable[[], datetime]] = request.app.dependency_overrides.get(
-        get_clock, get_clock
-    )
-    return clock()()
 
 
 # --- the list and the form --------------------------------------------------------------------
@@ -239,17 +210,13 @@ async def _list_context(
     past = sorted((e for e in found if e.ends_at < now), key=lambda e: e.starts_at, reverse=True)
     venues = await _venues(db_session)
     language = page_language(request)
-    venue_choices = sorted(
-        ((v.id, localized(v.names, language) or v.id) for v in venues.values()),
-        key=lambda choice: choice[1].casefold(),
-    )
+    venue_choices = by_name({v.id: v.names for v in venues.values()}, language)
     return {
         "upcoming": upcoming,
         "past": past,
         "venues": venues,
         "venue_choices": venue_choices,
         "kinds": [(kind.value, str(KIND_LABELS[kind])) for kind in CityEventKind],
-        "languages_two": TWO_LANGUAGES,
         **LABELS,
     }
 
@@ -282,9 +249,8 @@ async def schedule_city_event(
         context = await _list_context(request, db_session, clock())
         context.update(form=form, errors=field_errors(refused, EVENT_MESSAGES, EVENT_LOCATIONS))
         return render(request, "city_events.html", context, user=user, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/city-events/{event.aggregate_id}?event={event.event_id}", status_code=303
+    return await committed(
+        request, db_session, f"/ui/city-events/{event.aggregate_id}", event.event_id
     )
 
 
@@ -317,12 +283,12 @@ async def _event_context(
     invited = {(i.invitee_kind, i.invitee_id) for i in active}
 
     def choices(kind: InviteeKind) -> list[tuple[str, str]]:
-        found = [
-            (f"{kind.value}:{key[1]}", localized(texts, language) or key[1])
+        found = {
+            f"{kind.value}:{key[1]}": texts
             for key, texts in names.items()
             if key[0] == kind.value and key not in invited
-        ]
-        return sorted(found, key=lambda choice: choice[1].casefold())
+        }
+        return by_name(found, language)
 
     venue = (
         await visits.get_venue(db_session=db_session, venue_id=city_event.venue_id)
@@ -359,7 +325,6 @@ async def _event_context(
             )
             for i in active
         ],
-        "languages_two": TWO_LANGUAGES,
         "chosen_invitees": [],
         "form": {},
         "errors": {},
@@ -369,11 +334,6 @@ async def _event_context(
         "live": f"city-event:{city_event_id}",
         **LABELS,
     }
-
-
-def _not_found(request: Request, user: Principal, city_event_id: str) -> HTMLResponse:
-    message = NotFound("city event", city_event_id).text(page_language(request))
-    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
 
 
 @router.get("/city-events/{city_event_id}", response_class=HTMLResponse)
@@ -387,28 +347,15 @@ async def city_event_page(
     refused: Annotated[str, Query(max_length=500)] = "",
     invitation: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
-    city_event = await invitations.get_city_event(
-        db_session=db_session, city_event_id=city_event_id
+    city_event, state = await read_after_change(
+        db_session,
+        event,
+        lambda: invitations.get_city_event(db_session=db_session, city_event_id=city_event_id),
     )
-    state = await event_status(db_session, event) if event else None
-    if state is not None and state.status == "applied":
-        # Applied, maybe after the record was read: read it again, so that the page neither
-        # shows the stale record as current nor waits for a change already applied.
-        if city_event is None:
-            city_event = await invitations.get_city_event(
-                db_session=db_session, city_event_id=city_event_id
-            )
-        else:
-            await db_session.refresh(city_event)
     if city_event is None and state is None:
-        return _not_found(request, user, city_event_id)
+        return not_found(request, user, "city event", city_event_id)
     context = await _event_context(request, db_session, city_event_id, city_event, user, clock())
-    context.update(
-        pending=state if state is not None and state.status != "applied" else None,
-        event_id=event,
-        refused=refused,
-        form={"invitation": invitation},
-    )
+    context.update(change_context(state, event), refused=refused, form={"invitation": invitation})
     return render(request, "city_event.html", context, user=user)
 
 
@@ -428,14 +375,25 @@ async def _refused_form(
         db_session=db_session, city_event_id=city_event_id
     )
     if city_event is None:
-        return _not_found(request, user, city_event_id)
+        return not_found(request, user, "city event", city_event_id)
     context = await _event_context(request, db_session, city_event_id, city_event, user, now)
     context.update(form=form, errors=errors, chosen_invitees=list(chosen))
     return render(request, "city_event.html", context, user=user, status_code=422)
 
 
-def _applied_page(city_event_id: str, event_id: str) -> RedirectResponse:
-    return RedirectResponse(f"/ui/city-events/{city_event_id}?event={event_id}", status_code=303)
+async def _refused_step(
+    request: Request, db_session: AsyncSession, city_event_id: str, refusal: Conflict | NotFound
+) -> RedirectResponse:
+    """Back to the event's page, saying why the step was refused."""
+    await db_session.rollback()
+    return refused_to(request, f"/ui/city-events/{city_event_id}", refusal)
+
+
+async def _done(
+    request: Request, db_session: AsyncSession, city_event_id: str, event_id: str
+) -> RedirectResponse:
+    """The event's page, waiting for the change to be applied."""
+    return await committed(request, db_session, f"/ui/city-events/{city_event_id}", event_id)
 
 
 @router.post("/city-events/{city_event_id}/invite", dependencies=[CheckedForm])
@@ -463,11 +421,8 @@ async def invite(
             request, db_session, city_event_id, user, now, form, errors, chosen
         )
     except (Conflict, NotFound) as refusal:
-        await db_session.rollback()
-        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
-        return RedirectResponse(target, status_code=303)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return _applied_page(city_event_id, events[-1].event_id)
+        return await _refused_step(request, db_session, city_event_id, refusal)
+    return await _done(request, db_session, city_event_id, events[-1].event_id)
 
 
 @router.post("/city-events/{city_event_id}/answer", dependencies=[CheckedForm])
@@ -503,11 +458,8 @@ async def record_answer(
         errors = field_errors(refused, RSVP_MESSAGES, RSVP_LOCATIONS)
         return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
     except (Conflict, NotFound) as refusal:
-        await db_session.rollback()
-        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
-        return RedirectResponse(target, status_code=303)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return _applied_page(city_event_id, event.event_id)
+        return await _refused_step(request, db_session, city_event_id, refusal)
+    return await _done(request, db_session, city_event_id, event.event_id)
 
 
 @router.post("/city-events/{city_event_id}/cancel", dependencies=[CheckedForm])
@@ -524,11 +476,8 @@ async def cancel(
             actor=user.actor,
         )
     except (Conflict, NotFound) as refusal:
-        await db_session.rollback()
-        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
-        return RedirectResponse(target, status_code=303)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return _applied_page(city_event_id, event.event_id)
+        return await _refused_step(request, db_session, city_event_id, refusal)
+    return await _done(request, db_session, city_event_id, event.event_id)
 
 
 @router.post("/city-events/{city_event_id}/complete", dependencies=[CheckedForm])
@@ -554,22 +503,18 @@ async def complete(
         errors = field_errors(refused, COMPLETE_MESSAGES, COMPLETE_LOCATIONS)
         return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
     except (Conflict, NotFound) as refusal:
-        await db_session.rollback()
-        target = _refused_page(f"/ui/city-events/{city_event_id}", refusal, page_language(request))
-        return RedirectResponse(target, status_code=303)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return _applied_page(city_event_id, completed.event_id)
+        return await _refused_step(request, db_session, city_event_id, refusal)
+    return await _done(request, db_session, city_event_id, completed.event_id)
 
 
 # --- the Today page -------------------------------------------------------------------------
 
 
 async def today_context(
-    request: Request, user: Principal, db_session: AsyncSession, today: date
+    request: Request, user: Principal, db_session: AsyncSession, today: date, now: datetime
 ) -> dict[str, Any]:
     """Invitations past their answer-by date without a reply, for events still to come (an
     answer can be recorded until the event starts), each judged in its event's zone."""
-    now = _now(request)
     coming = await invitations.list_city_events(
         db_session=db_session,
         query=CityEventFilter(status=CityEventStatus.SCHEDULED, starts_from=today, limit=500),

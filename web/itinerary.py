@@ -14,8 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
@@ -30,9 +29,7 @@ from twinning.db import Page
 from twinning.i18n import L_, format_date, format_datetime, format_interval
 from twinning.i18n.labels import label
 from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
-from twinning.streams import outbox
 from twinning.streams.events import ExchangeDirection, ExchangeField
-from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import OPEN, VisitStatus
 from twinning.visits.models import ItineraryItem, Official, Venue, Visit
@@ -44,26 +41,27 @@ from twinning.visits.schemas import (
     item_view,
 )
 from twinning.web.pages import (
+    TWO_LANGUAGES,
+    ZONES,
     CheckedForm,
     User,
+    aware_time,
+    change_context,
+    committed,
     field_errors,
     form_list,
     form_of,
+    known_zones,
+    not_found,
     page_language,
+    read_after_change,
+    refused_to,
     render,
     require_staff,
     texts_of,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-
-TWO_LANGUAGES = ("zh-TW", "en")
-#: The zones an outside place may be in (IANA names, as the schema accepts them).
-ZONES = sorted(
-    zone
-    for zone in available_timezones()
-    if zone == "UTC" or ("/" in zone and not zone.startswith(("Etc/", "SystemV/")))
-)
 
 #: The item form's fields, each with what to write when it is refused.
 ITEM_MESSAGES: Mapping[str, LazyProxy] = {
@@ -198,19 +196,6 @@ def _enum_label(kind: type[ExchangeField] | type[ExchangeDirection], value: str)
 # --- the item form -------------------------------------------------------------------------
 
 
-def _local(value: str, zone: str) -> datetime | str | None:
-    """A `datetime-local` input on the wall clock of `zone`; what cannot be read is passed on
-    as typed, for the schema to refuse with its field."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
-
-
 def item_facts(
     form: Mapping[str, str], officials: list[str], venues: Mapping[str, Venue], office_zone: str
 ) -> dict[str, Any]:
@@ -230,14 +215,14 @@ def item_facts(
     if venue_id is not None:
         zone = venues[venue_id].timezone if venue_id in venues else office_zone
     else:
-        zone = place_zone if place_zone in available_timezones() else office_zone
+        zone = place_zone if place_zone in known_zones() else office_zone
     interpreter: bool | str = form.get("interpreter", "").strip() or (
         form.get("interpreter_needed") == "yes"
     )
     return {
         "titles": texts_of(form, "titles", TWO_LANGUAGES),
-        "starts_at": _local(form.get("starts_at", ""), zone),
-        "ends_at": _local(form.get("ends_at", ""), zone),
+        "starts_at": aware_time(form.get("starts_at", ""), zone),
+        "ends_at": aware_time(form.get("ends_at", ""), zone),
         "venue_id": venue_id,
         "place": place,
         "official_ids": officials,
@@ -351,8 +336,7 @@ async def _visit_or_404(
 ) -> Visit | HTMLResponse:
     visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
     if visit is None:
-        message = NotFound("visit", visit_id).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "visit", visit_id)
     return visit
 
 
@@ -383,7 +367,6 @@ async def _item_page(
         "venues": venues,
         "officials": officials,
         "zones": ZONES,
-        "languages_two": TWO_LANGUAGES,
         **SHOWN,
     }
     return render(request, "itinerary_form.html", context, user=user, status_code=status_code)
@@ -440,27 +423,19 @@ async def _submit_item(
                 data=update,
                 actor=user.actor,
             )
-    except (ValidationError, InvalidField) as refused:
+    except (ValidationError, InvalidField, Conflict, NotFound) as refused:
         await db_session.rollback()
         visit = await _reloaded(db_session, visit_id)
-        return await _item_page(
-            request,
-            user,
-            db_session,
-            visit,
-            item=shown,
-            form=form,
-            chosen=chosen,
-            errors=_item_errors(refused),
-            status_code=422,
-        )
-    except (Conflict, NotFound) as refusal:
-        await db_session.rollback()
-        visit = await _reloaded(db_session, visit_id)
-        conflicts = refusal.conflicts if isinstance(refusal, Conflict) else None
-        errors = {}
-        if conflicts and wants_override and not reason:
-            errors["override_reason"] = ITEM_MESSAGES["override_reason"]
+        conflicts = refused.conflicts if isinstance(refused, Conflict) else []
+        errors: dict[str, LazyProxy] = {}
+        text, status_code = "", 422
+        if isinstance(refused, ValidationError | InvalidField):
+            errors = _item_errors(refused)
+        else:  # a booking conflict (with the override), or what it books is gone
+            if conflicts and wants_override and not reason:
+                errors["override_reason"] = ITEM_MESSAGES["override_reason"]
+            text = refused.text(page_language(request))
+            status_code = 409 if isinstance(refused, Conflict) else 404
         return await _item_page(
             request,
             user,
@@ -470,12 +445,11 @@ async def _submit_item(
             form=form,
             chosen=chosen,
             errors=errors,
-            refused=refusal.text(page_language(request)),
-            conflicts=conflicts or (),
-            status_code=409 if isinstance(refusal, Conflict) else 404,
+            refused=text,
+            conflicts=conflicts,
+            status_code=status_code,
         )
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/visits/{visit.id}?event={event.event_id}", status_code=303)
+    return await committed(request, db_session, f"/ui/visits/{visit.id}", event.event_id)
 
 
 @router.get("/visits/{visit_id}/itinerary/new", response_class=HTMLResponse)
@@ -510,8 +484,7 @@ async def item_page(
         return visit
     found = await visits.get_item(db_session=db_session, visit_id=visit_id, item_id=item_id)
     if found is None or found.removed:
-        message = NotFound("itinerary item", item_id).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "itinerary item", item_id)
     [shown] = await _views(db_session, [found])
     form, chosen = item_form(shown)
     form.setdefault("place_zone", _office_zone(request))
@@ -547,12 +520,8 @@ async def remove_item(
         )
     except (Conflict, NotFound) as refusal:
         await db_session.rollback()
-        text = refusal.text(page_language(request))
-        return RedirectResponse(
-            f"/ui/visits/{visit_id}?{urlencode({'refused': text})}", status_code=303
-        )
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/visits/{visit_id}?event={event.event_id}", status_code=303)
+        return refused_to(request, f"/ui/visits/{visit_id}", refusal)
+    return await committed(request, db_session, f"/ui/visits/{visit_id}", event.event_id)
 
 
 # --- completing a visit ----------------------------------------------------------------------
@@ -593,7 +562,6 @@ async def _complete_page(
         "directions": [
             (d.value, _enum_label(ExchangeDirection, d.value)) for d in ExchangeDirection
         ],
-        "languages_two": TWO_LANGUAGES,
     }
     return render(request, "itinerary_complete.html", context, user=user, status_code=status_code)
 
@@ -627,22 +595,19 @@ async def complete_visit(
         completed, _exchange = await visits.complete_visit(
             db_session=db_session, visit_id=visit.id, data=data, actor=user.actor
         )
-    except (ValidationError, InvalidField) as refused:
+    except (ValidationError, InvalidField, Conflict, NotFound) as refused:
         await db_session.rollback()
         visit = await _reloaded(db_session, visit_id)
-        errors = field_errors(refused, COMPLETE_MESSAGES, COMPLETE_FIELD_OF_LOCATION)
-        return await _complete_page(
-            request, user, db_session, visit, form=form, errors=errors, status_code=422
-        )
-    except (Conflict, NotFound) as refusal:
-        await db_session.rollback()
-        visit = await _reloaded(db_session, visit_id)
-        text = refusal.text(page_language(request))
+        if isinstance(refused, ValidationError | InvalidField):
+            errors = field_errors(refused, COMPLETE_MESSAGES, COMPLETE_FIELD_OF_LOCATION)
+            return await _complete_page(
+                request, user, db_session, visit, form=form, errors=errors, status_code=422
+            )
+        text = refused.text(page_language(request))
         return await _complete_page(
             request, user, db_session, visit, form=form, refused=text, status_code=409
         )
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/visits/{visit.id}?event={completed.event_id}", status_code=303)
+    return await committed(request, db_session, f"/ui/visits/{visit.id}", completed.event_id)
 
 
 @router.get("/visits/{visit_id}/exchange", response_class=HTMLResponse)
@@ -672,7 +637,9 @@ async def programme(
     event: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
     """The itinerary as a timeline per local day (the zone shown), one printed A4 page each."""
-    visit = await _visit_or_404(request, db_session, visit_id, user)
+    visit, state = await read_after_change(
+        db_session, event, lambda: _visit_or_404(request, db_session, visit_id, user)
+    )
     if isinstance(visit, HTMLResponse):
         return visit
     items = await _views(
@@ -682,15 +649,13 @@ async def programme(
     for item in items:
         days.setdefault(item.local_starts_at.date(), []).append(item)
     venues, officials = await _registered(db_session)
-    state = await event_status(db_session, event) if event else None
     context = {
         "visit": visit,
         "title": await visit_title(db_session, visit),
         "days": sorted(days.items()),
         "venues": venues,
         "officials": officials,
-        "pending": state if state is not None and state.status != "applied" else None,
-        "event_id": event,
+        **change_context(state, event),
         "live": f"visit:{visit.id}",
         "cancelled": visit.status in (VisitStatus.CANCELLED, VisitStatus.DECLINED),
         **SHOWN,

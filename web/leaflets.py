@@ -28,11 +28,10 @@ from twinning.publicity import service as publicity
 from twinning.publicity.models import LEAFLET, brochure
 from twinning.publicity.projector import projector
 from twinning.publicity.schemas import VersionSummary
-from twinning.refusals import NotFound
 from twinning.streams.store import ArchivedEvent
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
-from twinning.web.pages import User, page_language, render
+from twinning.web.pages import User, not_found, page_language, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -189,8 +188,7 @@ async def _versions_page(
     locale: str,
 ) -> HTMLResponse:
     if locale not in supported_locales():
-        message = NotFound("language", locale[:35]).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "language", locale[:35])
     context = {
         "partner_id": partner_id,
         "names": names,
@@ -219,8 +217,7 @@ async def brochure_versions(
 ) -> HTMLResponse:
     partner = await crm.get_partner(db_session=db_session, partner_id=partner_id[:100])
     if partner is None:
-        message = NotFound("partner city", partner_id[:100]).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "partner city", partner_id[:100])
     return await _versions_page(
         request,
         user,

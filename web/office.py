@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -16,13 +14,12 @@ from twinning.crm import service as crm
 from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import ContactFilter, ExchangeFilter, PartnerFilter
 from twinning.i18n import localized
-from twinning.refusals import NotFound
 from twinning.streams.events import PartnerKind, PartnerStatus
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.schemas import VisitFilter
 from twinning.web import admin, city_events, schedule
-from twinning.web.pages import PAGE_SIZE, User, page_language, render
+from twinning.web.pages import User, not_found, office_today, page_language, paged, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -33,7 +30,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def today(request: Request, user: User, db_session: DbSession, clock: Clock) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    today = clock().astimezone(ZoneInfo(settings.office_timezone)).date()
+    now = clock()
+    today = office_today(request, now)
     awaiting = await visits.list_visits(
         db_session=db_session, query=VisitFilter(status=VisitStatus.REQUESTED, limit=50)
     )
@@ -52,7 +50,7 @@ async def today(request: Request, user: User, db_session: DbSession, clock: Cloc
         "partner_names": names,
     }
     for part in (schedule, city_events, admin):
-        context.update(await part.today_context(request, user, db_session, today))
+        context.update(await part.today_context(request, user, db_session, today, now))
     return render(request, "today.html", context, user=user)
 
 
@@ -85,22 +83,13 @@ async def partners(
     found = [p for p in everyone if _matches(p, q.strip())] if q.strip() else list(everyone)
     language = page_language(request)
     found.sort(key=lambda p: (localized(p.names, language) or "").casefold())
-    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     filters = {
         "q": q,
         "kind": chosen_kind.value if chosen_kind else "",
         "status": chosen_status.value if chosen_status else "",
     }
-
-    def page_link(number: int) -> str:
-        return "/ui/partners?" + urlencode({**filters, "page": number})
-
     context = {
-        "partners": shown,
-        "total": len(found),
-        "page": page,
-        "previous": page_link(page - 1) if page > 1 else None,
-        "next_page": page_link(page + 1) if page * PAGE_SIZE < len(found) else None,
+        **paged(found, page, "/ui/partners", filters),
         "filters": filters,
         "kinds": list(PartnerKind),
         "statuses": list(PartnerStatus),
@@ -114,9 +103,7 @@ async def partner(
 ) -> HTMLResponse:
     found = await crm.get_partner(db_session=db_session, partner_id=partner_id)
     if found is None:
-        refusal = NotFound("partner city", partner_id)
-        message = {"message": refusal.text(page_language(request))}
-        return render(request, "not_found.html", message, user=user, status_code=404)
+        return not_found(request, user, "partner city", partner_id)
     settings: Settings = request.app.state.settings
     [figures] = await stats.stats_of(
         db_session=db_session,

@@ -1,21 +1,32 @@
 """What every page of the staff web app shares: the templates, the reader's language, the
-signed-in user, the one way to render a page, and the CSRF check of a form."""
+signed-in user, the one way to render a page, and the CSRF check of a form; and the one way
+to do what many pages do: a missing record's page, the change a page waits for, the way back
+after a refused step, a paged list's links, a local time read in a zone, the choices of
+countries, time zones and registered records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, available_timezones
 
+from babel import Locale
 from babel.support import LazyProxy
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.api.deps import DbSession
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
+from twinning.crm import service as crm
+from twinning.crm.schemas import PartnerFilter
 from twinning.i18n import (
     country_name,
     force_locale,
@@ -30,8 +41,16 @@ from twinning.i18n import (
     supported_locales,
 )
 from twinning.i18n.labels import label
-from twinning.refusals import STATES, InvalidField, Refusal
-from twinning.streams.events import ExchangeField, PartnerKind, PartnerStatus
+from twinning.refusals import STATES, InvalidField, NotFound, Refusal
+from twinning.streams import outbox
+from twinning.streams.events import (
+    CountryCode,
+    ExchangeDirection,
+    ExchangeField,
+    PartnerKind,
+    PartnerStatus,
+)
+from twinning.streams.status import EventState, event_status
 from twinning.web.session import (
     LANGUAGE_COOKIE,
     Session,
@@ -43,6 +62,8 @@ from twinning.web.session import (
 #: back to the source) serves templates and static files added after it was made.
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 25
+#: The languages a form asks multilingual texts in (one input each): the office's and English.
+TWO_LANGUAGES: tuple[str, ...] = ("zh-TW", "en")
 #: Scripts only from this origin (htmx), no inline script; styles only from our stylesheet.
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -63,9 +84,12 @@ templates.globals.update(
     kind_label=lambda kind: label(PartnerKind(kind)),
     status_label=lambda status: label(PartnerStatus(status)),
     field_label=lambda field: label(ExchangeField(field)),
+    direction_label=lambda direction: label(ExchangeDirection(direction)),
     state_label=lambda state: str(STATES.get(state, state)),
     #: Each language named in itself, for the switcher and the multilingual inputs.
     language_name=lambda code: language_name(code, locale=code),
+    #: The languages of a form's multilingual inputs (`f.texts(name, legend, languages_two)`).
+    languages_two=TWO_LANGUAGES,
 )
 templates.filters["day"] = lambda value: format_date(value, format="medium") if value else ""
 templates.filters["moment"] = lambda value, zone: format_datetime(value, zone, format="short")
@@ -210,3 +234,176 @@ def field_errors(
                 break
     order = list(messages)
     return dict(sorted(fields.items(), key=lambda item: order.index(item[0])))
+
+
+# --- what many pages do ----------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def not_found(request: Request, user: Principal | None, kind: str, *ids: str) -> HTMLResponse:
+    """The page (404) that says no record of `kind` has this id (or these ids)."""
+    message = NotFound(kind, *ids).text(page_language(request))
+    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+
+
+async def read_after_change(
+    db_session: AsyncSession, event_id: str, read: Callable[[], Awaitable[T]]
+) -> tuple[T, EventState | None]:
+    """What `read` finds, and where the change a page was sent to after (`?event=`) is (None
+    without one, or for an event no table knows).
+
+    The change's state first, then the record: read the other way round, a change applied in
+    between would show neither itself nor the banner that waits for it. A change still on its
+    way is asked about once more: applied meanwhile, the record is read again (the session's
+    copies expired first), so that the page does not wait for a change it already shows.
+    `read` must be all that the page reads of the session before this."""
+    state = await event_status(db_session, event_id) if event_id else None
+    found = await read()
+    if pending_of(state) is not None:
+        again = await event_status(db_session, event_id)
+        if again is not None and again.status == "applied":
+            db_session.expire_all()
+            state, found = again, await read()
+    return found, state
+
+
+def pending_of(state: EventState | None) -> EventState | None:
+    """The change's state while it is not applied (what `event_banner.html` shows), else None."""
+    return state if state is not None and state.status != "applied" else None
+
+
+def change_context(state: EventState | None, event_id: str) -> dict[str, Any]:
+    """What a page's pending banner needs (`parts.pending_banner()`)."""
+    return {"pending": pending_of(state), "event_id": event_id}
+
+
+async def committed(
+    request: Request, db_session: AsyncSession, target: str, event_id: str
+) -> RedirectResponse:
+    """Commit an accepted command (waking the relay), and go (303) to the page that shows its
+    result, `target`, which waits for the change (`?event=`) until it is applied."""
+    await outbox.commit(db_session, request.app.state.outbox_signal)
+    return RedirectResponse(f"{target}?event={event_id}", status_code=303)
+
+
+def in_language(message: LazyProxy, language: str) -> str:
+    """A lazy message read in `language` (outside `render`)."""
+    with force_locale(language):
+        return str(message)
+
+
+def refused_to(request: Request, target: str, refusal: Refusal | LazyProxy) -> RedirectResponse:
+    """Back (303) to a record's page, `target`, saying why a step was refused (`?refused=`,
+    in the reader's language; the page shows it with `parts.refused_alert()`)."""
+    language = page_language(request)
+    text = (
+        refusal.text(language) if isinstance(refusal, Refusal) else in_language(refusal, language)
+    )
+    return RedirectResponse(f"{target}?{urlencode({'refused': text})}", status_code=303)
+
+
+def page_links(
+    base: str, filters: Mapping[str, str], page: int, *, more: bool
+) -> dict[str, str | None]:
+    """The links of a paged list at `base` (its filters kept, the empty ones left out) to the
+    page before `page` and, when there are `more`, the one after it (`parts.pager()`)."""
+
+    def link(number: int) -> str:
+        kept = {key: value for key, value in filters.items() if value}
+        return f"{base}?" + urlencode({**kept, "page": number})
+
+    return {
+        "previous": link(page - 1) if page > 1 else None,
+        "next_page": link(page + 1) if more else None,
+    }
+
+
+def paged(found: Sequence[T], page: int, base: str, filters: Mapping[str, str]) -> dict[str, Any]:
+    """One page (`PAGE_SIZE`) of the whole list `found`: `shown`, the `total`, and the links."""
+    return {
+        "total": len(found),
+        "page": page,
+        "shown": found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        **page_links(base, filters, page, more=page * PAGE_SIZE < len(found)),
+    }
+
+
+# --- times, places and names -------------------------------------------------------------------
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    """Every IANA time zone name this machine knows."""
+    return frozenset(available_timezones())
+
+
+#: The time zones a form offers: UTC, and every region/city (no `Etc/` nor legacy aliases).
+ZONES: tuple[str, ...] = tuple(
+    sorted(
+        zone
+        for zone in known_zones()
+        if zone == "UTC" or ("/" in zone and not zone.startswith(("Etc/", "SystemV/")))
+    )
+)
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """`ZONES` as a select's (value, label) pairs ("America/New York")."""
+    return [(zone, zone.replace("_", " ")) for zone in ZONES]
+
+
+def aware_time(local: str, zone: str) -> str | None:
+    """A `datetime-local` input's value, read on the wall clock of the IANA `zone`, as an ISO
+    time with its offset; what cannot be read is passed on as typed, for the schema to refuse
+    on its field (a time in an unknown zone is read in UTC, so that only the zone is refused)."""
+    local = local.strip()
+    if not local:
+        return None
+    try:
+        moment = datetime.fromisoformat(local)
+    except ValueError:
+        return local
+    if moment.tzinfo is not None:
+        return moment.isoformat()
+    zone = zone.strip()
+    where = ZoneInfo(zone) if zone in known_zones() else UTC
+    return moment.replace(tzinfo=where).isoformat()
+
+
+def office_today(request: Request, now: datetime) -> date:
+    """The office's day (in its time zone) at `now`."""
+    return now.astimezone(ZoneInfo(request.app.state.settings.office_timezone)).date()
+
+
+@cache
+def _country_codes() -> tuple[str, ...]:
+    valid = TypeAdapter(CountryCode)
+    codes: list[str] = []
+    for code in Locale("en").territories:
+        if not isinstance(code, str):
+            continue
+        try:
+            valid.validate_python(code)
+        except ValidationError:
+            continue
+        codes.append(code)
+    return tuple(codes)
+
+
+def country_choices(language: str) -> list[tuple[str, str]]:
+    """Every country a command accepts, by CLDR's name in the page's language."""
+    choices = [(code, country_name(code, locale=language)) for code in _country_codes()]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+def by_name(names: Mapping[str, Mapping[str, str]], language: str) -> list[tuple[str, str]]:
+    """Records' (id, name in the page's language) from their multilingual names, by name."""
+    choices = [(rid, localized(dict(texts), language) or rid) for rid, texts in names.items()]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+async def partner_names(db_session: AsyncSession) -> dict[str, dict[str, str]]:
+    """Every registered partner city's names, by id."""
+    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
+    return {p.id: p.names for p in partners}

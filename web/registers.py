@@ -9,17 +9,13 @@ and no page a viewer reads names a contact.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any
-from urllib.parse import urlencode
-from zoneinfo import available_timezones
 
-from babel import Locale
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from twinning.api.deps import DbSession
 from twinning.auth.schemas import Role
 from twinning.crm import service as crm
@@ -38,39 +34,34 @@ from twinning.crm.schemas import (
     PartnerCityUpdate,
     PartnerFilter,
 )
-from twinning.i18n import L_, country_name, language_name, localized, supported_locales
+from twinning.i18n import L_, language_name, localized, supported_locales
+from twinning.i18n.labels import MISSION_KIND_LABELS, label
 from twinning.refusals import InvalidField, NotFound
-from twinning.streams import outbox
-from twinning.streams.events import (
-    CountryCode,
-    ExchangeField,
-    MissionKind,
-    PartnerKind,
-    PartnerStatus,
-)
+from twinning.streams.events import Event, ExchangeField, MissionKind, PartnerKind, PartnerStatus
 from twinning.streams.status import EventState, event_status
 from twinning.web.pages import (
-    PAGE_SIZE,
     CheckedForm,
     User,
+    by_name,
+    change_context,
+    committed,
+    country_choices,
     field_errors,
     form_list,
     form_of,
+    not_found,
     page_language,
+    paged,
+    partner_names,
+    pending_of,
+    read_after_change,
     render,
     require_staff,
     texts_of,
+    zone_choices,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-
-MISSION_KIND_LABELS: Mapping[MissionKind, LazyProxy] = {
-    MissionKind.EMBASSY: L_("Embassy"),
-    MissionKind.REPRESENTATIVE_OFFICE: L_("Representative office"),
-    MissionKind.TRADE_OFFICE: L_("Trade office"),
-    MissionKind.CHAMBER: L_("Chamber of commerce"),
-    MissionKind.OTHER: L_("Other mission"),
-}
 
 # --- what each form field expects, and where a refusal lands --------------------------------
 
@@ -124,33 +115,7 @@ CONTACT_FIELD_OF_LOCATION: dict[tuple[str, ...], str] = {
 }
 
 
-# --- shared helpers (candidates for pages.py) --------------------------------------------------
-
-
-def not_found(request: Request, user: User, kind: str, record_id: str) -> HTMLResponse:
-    message = NotFound(kind, record_id).text(page_language(request))
-    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
-
-
-def pending_of(state: EventState | None) -> EventState | None:
-    """The event's state while it is not applied (for `event_banner.html`), else None."""
-    return state if state is not None and state.status != "applied" else None
-
-
-def pages_of(
-    found: Sequence[Any], page: int, base: str, filters: Mapping[str, str]
-) -> dict[str, Any]:
-    """One page of `found`, with the links to the pages before and after."""
-
-    def link(number: int) -> str:
-        return f"{base}?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": number})
-
-    return {
-        "total": len(found),
-        "shown": found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        "previous": link(page - 1) if page > 1 else None,
-        "next_page": link(page + 1) if page * PAGE_SIZE < len(found) else None,
-    }
+# --- what the forms share ------------------------------------------------------------------
 
 
 def texts_form(name: str, texts: Mapping[str, str] | None) -> dict[str, str]:
@@ -170,50 +135,34 @@ def changes(
     }
 
 
-@cache
-def _country_codes() -> tuple[str, ...]:
-    valid = TypeAdapter(CountryCode)
-    codes: list[str] = []
-    for code in Locale("en").territories:
-        if not isinstance(code, str):
-            continue
-        try:
-            valid.validate_python(code)
-        except ValidationError:
-            continue
-        codes.append(code)
-    return tuple(codes)
-
-
-def country_choices(language: str) -> list[tuple[str, str]]:
-    """Every country, by CLDR's name in the page's language."""
-    choices = [(code, country_name(code, locale=language)) for code in _country_codes()]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
-
-
-@cache
-def zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-    return [(zone, zone.replace("_", " ")) for zone in zones]
+async def save_changes(
+    request: Request,
+    db_session: DbSession,
+    update: type[BaseModel],
+    wanted: Mapping[str, Any],
+    current: Mapping[str, Any],
+    save: Callable[[Any], Awaitable[Event]],
+    *,
+    page: str,
+    saved: str | None = None,
+) -> Response:
+    """An edit form's changes (`changes`) saved as `update` by `save`, then the record's page
+    (`saved`, when the change is shown elsewhere while it is applied); nothing changed, the
+    page at once. Raises `ValidationError` or `InvalidField` for the form to show."""
+    changed = changes(update, wanted, current)
+    if not changed:
+        return RedirectResponse(page, status_code=303)
+    event = await save(update.model_validate(changed))
+    return await committed(request, db_session, saved or page, event.event_id)
 
 
 def _blank(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-async def _partner_names(db_session: DbSession) -> dict[str, dict[str, str]]:
-    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
-    return {p.id: p.names for p in partners}
-
-
 async def _mission_names(db_session: DbSession) -> dict[str, dict[str, str]]:
     missions = await crm.list_missions(db_session=db_session, query=MissionFilter(limit=500))
     return {m.id: m.names for m in missions}
-
-
-def _by_name(names: Mapping[str, Mapping[str, str]], language: str) -> list[tuple[str, str]]:
-    choices = [(rid, localized(texts, language) or rid) for rid, texts in names.items()]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
 
 
 def _name_matches(names: Iterable[str], search: str) -> bool:
@@ -348,10 +297,8 @@ async def register_partner(request: Request, user: User, db_session: DbSession) 
             context = _partner_context(request, form, fields, duplicates=duplicates)
             return render(request, "partner_form.html", context, user=user, status_code=409)
     event = await crm.register_partner(db_session=db_session, data=data, actor=user.actor)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/partners/{event.aggregate_id}/saved?event={event.event_id}", status_code=303
-    )
+    target = f"/ui/partners/{event.aggregate_id}/saved"
+    return await committed(request, db_session, target, event.event_id)
 
 
 @router.get("/partners/{partner_id}/edit", response_class=HTMLResponse)
@@ -380,22 +327,23 @@ async def update_partner(
     partner_view = PartnerCityRead.model_validate(partner)  # the record, readable after a rollback
     current = partner_view.model_dump(mode="json")
     try:
-        changed = changes(PartnerCityUpdate, partner_command(form, fields), current)
-        if not changed:
-            return RedirectResponse(f"/ui/partners/{partner_id}", status_code=303)
-        data = PartnerCityUpdate.model_validate(changed)
-        event = await crm.update_partner(
-            db_session=db_session, partner_id=partner_id, data=data, actor=user.actor
+        return await save_changes(
+            request,
+            db_session,
+            PartnerCityUpdate,
+            partner_command(form, fields),
+            current,
+            lambda data: crm.update_partner(
+                db_session=db_session, partner_id=partner_id, data=data, actor=user.actor
+            ),
+            page=f"/ui/partners/{partner_id}",
+            saved=f"/ui/partners/{partner_id}/saved",
         )
     except (ValidationError, InvalidField) as refused:
         await db_session.rollback()
         errors = field_errors(refused, PARTNER_FIELD_MESSAGES, PARTNER_FIELD_OF_LOCATION)
         context = _partner_context(request, form, fields, partner=partner_view, errors=errors)
         return render(request, "partner_form.html", context, user=user, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/partners/{partner_id}/saved?event={event.event_id}", status_code=303
-    )
 
 
 @router.get("/partners/{partner_id}/saved", response_class=HTMLResponse)
@@ -432,7 +380,7 @@ async def mission_list(
     found = [m for m in everyone if _name_matches(m.names.values(), q)]
     found.sort(key=lambda m: (localized(m.names, language) or "").casefold())
     context = {
-        **pages_of(found, page, "/ui/missions", {"q": q}),
+        **paged(found, page, "/ui/missions", {"q": q}),
         "filters": {"q": q},
         "kind_labels": MISSION_KIND_LABELS,
     }
@@ -461,7 +409,7 @@ def _mission_context(
         "errors": errors or {},
         "mission": mission,
         "countries": country_choices(page_language(request)),
-        "kinds": [(kind.value, str(MISSION_KIND_LABELS[kind])) for kind in MissionKind],
+        "kinds": [(kind.value, label(kind)) for kind in MissionKind],
     }
 
 
@@ -482,9 +430,8 @@ async def register_mission(request: Request, user: User, db_session: DbSession) 
         context = _mission_context(request, form, errors=errors)
         return render(request, "mission_form.html", context, user=user, status_code=422)
     event = await crm.register_mission(db_session=db_session, data=data, actor=user.actor)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/missions/{event.aggregate_id}?event={event.event_id}", status_code=303
+    return await committed(
+        request, db_session, f"/ui/missions/{event.aggregate_id}", event.event_id
     )
 
 
@@ -496,9 +443,9 @@ async def mission_page(
     db_session: DbSession,
     event: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
-    # the event first: read after it, the record is at least as new (never applied, yet absent)
-    state = await event_status(db_session, event) if event else None
-    mission = await crm.get_mission(db_session=db_session, mission_id=mission_id)
+    mission, state = await read_after_change(
+        db_session, event, lambda: crm.get_mission(db_session=db_session, mission_id=mission_id)
+    )
     if mission is None and state is None:
         return not_found(request, user, "foreign mission", mission_id)
     staff = user.role.includes(Role.staff)
@@ -511,8 +458,7 @@ async def mission_page(
         "mission": mission,
         "mission_id": mission_id,
         "contacts": contacts,
-        "pending": pending_of(state),
-        "event_id": event,
+        **change_context(state, event),
         "kind_labels": MISSION_KIND_LABELS,
     }
     return render(request, "mission.html", context, user=user)
@@ -549,20 +495,22 @@ async def update_mission(
     mission_view = ForeignMissionRead.model_validate(mission)
     current = mission_view.model_dump(mode="json")
     try:
-        changed = changes(ForeignMissionUpdate, mission_command(form), current)
-        if not changed:
-            return RedirectResponse(f"/ui/missions/{mission_id}", status_code=303)
-        data = ForeignMissionUpdate.model_validate(changed)
-        event = await crm.update_mission(
-            db_session=db_session, mission_id=mission_id, data=data, actor=user.actor
+        return await save_changes(
+            request,
+            db_session,
+            ForeignMissionUpdate,
+            mission_command(form),
+            current,
+            lambda data: crm.update_mission(
+                db_session=db_session, mission_id=mission_id, data=data, actor=user.actor
+            ),
+            page=f"/ui/missions/{mission_id}",
         )
     except (ValidationError, InvalidField) as refused:
         await db_session.rollback()
         errors = field_errors(refused, MISSION_FIELD_MESSAGES, MISSION_FIELD_OF_LOCATION)
         context = _mission_context(request, form, mission=mission_view, errors=errors)
         return render(request, "mission_form.html", context, user=user, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/missions/{mission_id}?event={event.event_id}", status_code=303)
 
 
 # --- contacts (personal data: staff only) -------------------------------------------------------
@@ -587,17 +535,17 @@ async def contact_list(
     """Search by name, title, organisation, email or phone; of one partner city or mission."""
     require_staff(user)
     query = ContactFilter(partner_id=partner_id or None, mission_id=mission_id or None, limit=500)
-    everyone = await crm.list_contacts(db_session=db_session, query=query)
+    everyone, state = await read_after_change(
+        db_session, event, lambda: crm.list_contacts(db_session=db_session, query=query)
+    )
     found = [c for c in everyone if _contact_matches(c, q)]
     filters = {"q": q, "partner_id": partner_id, "mission_id": mission_id}
-    state = await event_status(db_session, event) if event else None
     context = {
-        **pages_of(found, page, "/ui/contacts", filters),
+        **paged(found, page, "/ui/contacts", filters),
         "filters": filters,
-        "partner_names": await _partner_names(db_session),
+        "partner_names": await partner_names(db_session),
         "mission_names": await _mission_names(db_session),
-        "pending": pending_of(state),
-        "event_id": event,
+        **change_context(state, event),
     }
     return render(request, "contacts.html", context, user=user)
 
@@ -627,8 +575,8 @@ async def _contact_context(
         "form": form,
         "errors": errors or {},
         "contact": contact,
-        "partners": _by_name(await _partner_names(db_session), language),
-        "missions": _by_name(await _mission_names(db_session), language),
+        "partners": by_name(await partner_names(db_session), language),
+        "missions": by_name(await _mission_names(db_session), language),
         "belongs": await _belongs_to(db_session, contact) if contact else None,
         "language_choices": [
             (code, language_name(code, locale=code)) for code in supported_locales()
@@ -680,9 +628,8 @@ async def register_contact(request: Request, user: User, db_session: DbSession) 
         )
         context = await _contact_context(request, db_session, form, errors=errors)
         return render(request, "contact_form.html", context, user=user, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/contacts/{event.aggregate_id}?event={event.event_id}", status_code=303
+    return await committed(
+        request, db_session, f"/ui/contacts/{event.aggregate_id}", event.event_id
     )
 
 
@@ -712,8 +659,7 @@ async def contact_page(
     context = {
         "contact": contact,
         "belongs": await _belongs_to(db_session, contact) if contact else None,
-        "pending": pending_of(state),
-        "event_id": event,
+        **change_context(state, event),
     }
     return render(request, "contact.html", context, user=user)
 
@@ -744,12 +690,16 @@ async def update_contact(
     contact_view = ContactRead.model_validate(contact)
     current = contact_view.model_dump(mode="json")
     try:
-        changed = changes(ContactUpdate, contact_command(form, new=False), current)
-        if not changed:
-            return RedirectResponse(f"/ui/contacts/{contact_id}", status_code=303)
-        data = ContactUpdate.model_validate(changed)
-        event = await crm.update_contact(
-            db_session=db_session, contact_id=contact_id, data=data, actor=user.actor
+        return await save_changes(
+            request,
+            db_session,
+            ContactUpdate,
+            contact_command(form, new=False),
+            current,
+            lambda data: crm.update_contact(
+                db_session=db_session, contact_id=contact_id, data=data, actor=user.actor
+            ),
+            page=f"/ui/contacts/{contact_id}",
         )
     except (ValidationError, InvalidField) as refused:
         await db_session.rollback()
@@ -758,8 +708,6 @@ async def update_contact(
             request, db_session, form, contact=contact_view, errors=errors
         )
         return render(request, "contact_form.html", context, user=user, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/contacts/{contact_id}?event={event.event_id}", status_code=303)
 
 
 @router.get("/contacts/{contact_id}/erase", response_class=HTMLResponse)
@@ -787,5 +735,4 @@ async def erase_contact(
     except NotFound:
         await db_session.rollback()
         return not_found(request, user, "contact", contact_id)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/contacts?event={event.event_id}", status_code=303)
+    return await committed(request, db_session, "/ui/contacts", event.event_id)

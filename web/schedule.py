@@ -55,6 +55,8 @@ from twinning.web.pages import (
     User,
     field_errors,
     form_of,
+    not_found,
+    office_today,
     page_language,
     render,
     require_staff,
@@ -213,12 +215,6 @@ def by_day(entries: Sequence[Shown], days: Sequence[date], today: date, language
     ]
 
 
-def _office_today(request: Request, clock: Any) -> date:
-    zone = ZoneInfo(request.app.state.settings.office_timezone)
-    today: date = clock().astimezone(zone).date()
-    return today
-
-
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -264,7 +260,7 @@ async def calendar_page(
     """The office's (or one official's) week, or month, with links to the period before and
     after and back to today."""
     language = page_language(request)
-    today = _office_today(request, clock)
+    today = office_today(request, clock())
     try:
         shown_day = date.fromisoformat(day) if day else today
     except ValueError:
@@ -273,8 +269,7 @@ async def calendar_page(
     officials = await _officials(db_session)
     names = dict(officials)
     if official and official not in names:
-        message = NotFound("official", official).text(language)
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "official", official)
     audience = Audience.official(official) if official else Audience.office()
     if monthly:
         month = shown_day.replace(day=1)
@@ -325,7 +320,7 @@ async def calendar_page(
 
 
 async def today_context(
-    request: Request, user: Principal, db_session: AsyncSession, today: date
+    request: Request, user: Principal, db_session: AsyncSession, today: date, now: datetime
 ) -> dict[str, Any]:
     """What this module adds to the Today page (rendered by `today_schedule.html`): the
     office's entries of today and the rest of this week, by day."""
@@ -497,8 +492,7 @@ async def confirm_revoke(
     require_staff(user)
     link = await feeds.get_link(db_session=db_session, link_id=link_id)
     if link is None or link.revoked_at is not None:
-        message = NotFound("feed link", link_id).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "feed link", link_id)
     officials = await _officials(db_session)
     names = {
         f"official:{oid}": localized(texts, page_language(request)) for oid, texts in officials
@@ -517,8 +511,7 @@ async def revoke_feed_link(
     require_staff(user)
     link = await feeds.get_link(db_session=db_session, link_id=link_id)
     if link is None:
-        message = NotFound("feed link", link_id).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "feed link", link_id)
     await feeds.revoke_link(db_session=db_session, link=link, actor=user.actor, now=clock())
     await db_session.commit()
     return RedirectResponse("/ui/calendar/feeds?revoked=1", status_code=303)

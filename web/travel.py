@@ -8,10 +8,8 @@ wall-clock time, shown the same way, the zone named).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
@@ -20,14 +18,12 @@ from pydantic import ValidationError
 from twinning.api.deps import Clock, DbSession
 from twinning.crm import exchanges
 from twinning.crm import service as crm
-from twinning.crm.schemas import ExchangeCreate, ExchangeFilter, PartnerFilter
+from twinning.crm.schemas import ExchangeCreate, ExchangeFilter
 from twinning.db import Page
-from twinning.i18n import L_, babel_locale, force_locale, localized
-from twinning.i18n.labels import EXCHANGE_DIRECTION_LABELS, EXCHANGE_FIELD_LABELS, label
+from twinning.i18n import L_, localized
+from twinning.i18n.labels import EXCHANGE_DIRECTION_LABELS, EXCHANGE_FIELD_LABELS
 from twinning.refusals import Conflict, InvalidField, NotFound
-from twinning.streams import outbox
-from twinning.streams.events import ExchangeDirection, ExchangeField, _countries
-from twinning.streams.status import event_status
+from twinning.streams.events import ExchangeField
 from twinning.trips import service as trips
 from twinning.trips.models import Trip
 from twinning.trips.schemas import (
@@ -41,13 +37,25 @@ from twinning.trips.schemas import (
 from twinning.visits import service as registers
 from twinning.web.pages import (
     PAGE_SIZE,
+    TWO_LANGUAGES,
+    ZONES,
     CheckedForm,
     Forbidden,
     User,
+    aware_time,
+    by_name,
+    change_context,
+    committed,
+    country_choices,
     field_errors,
     form_list,
     form_of,
+    not_found,
     page_language,
+    page_links,
+    partner_names,
+    read_after_change,
+    refused_to,
     render,
     require_staff,
     texts_of,
@@ -55,39 +63,11 @@ from twinning.web.pages import (
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
-TWO_LANGUAGES = ("zh-TW", "en")
 #: Leg rows a new trip form shows, and at most (the trip's own limit).
 LEG_ROWS, MAX_LEGS = 3, 30
-ZONES = sorted(available_timezones())
-
-
-def _not_found(request: Request, user: Any, kind: str, record_id: str) -> HTMLResponse:
-    message = NotFound(kind, record_id).text(page_language(request))
-    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
-
-
-def _refused_to(target: str, text: str) -> RedirectResponse:
-    """Back to a record's page, with why a step was refused."""
-    return RedirectResponse(f"{target}?{urlencode({'refused': text})}", status_code=303)
-
-
-async def _partner_names(db_session: DbSession) -> dict[str, dict[str, str]]:
-    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
-    return {p.id: p.names for p in partners}
-
-
-def _choices(names: Mapping[str, Mapping[str, str]], language: str) -> list[tuple[str, str]]:
-    """(id, name in the page's language), by name."""
-    found = [(pid, localized(dict(texts), language) or pid) for pid, texts in names.items()]
-    return sorted(found, key=lambda choice: choice[1].casefold())
 
 
 # --- exchanges -------------------------------------------------------------------------------
-
-
-def direction_label(direction: str) -> str:
-    """How an exchange took place, in the page's language (a template global, like `field_label`)."""
-    return label(ExchangeDirection(direction))
 
 
 EXCHANGE_MESSAGES: Mapping[str, LazyProxy] = {
@@ -132,7 +112,7 @@ async def exchange_list(
 ) -> HTMLResponse:
     """Newest first, filtered by partner city, field and year (an empty or unknown choice is
     "any"), a page at a time."""
-    names = await _partner_names(db_session)
+    names = await partner_names(db_session)
     chosen_partner = partner if partner in names else None
     chosen_field = ExchangeField(field) if field in set(ExchangeField) else None
     chosen_year = int(year) if year.isdigit() and 1900 <= int(year) <= 2200 else None
@@ -151,20 +131,14 @@ async def exchange_list(
         "field": chosen_field.value if chosen_field else "",
         "year": str(chosen_year) if chosen_year else "",
     }
-
-    def page_link(number: int) -> str:
-        return "/ui/exchanges?" + urlencode({**filters, "page": number})
-
     context = {
         "exchanges": found[:PAGE_SIZE],
         "page": page,
-        "previous": page_link(page - 1) if page > 1 else None,
-        "next_page": page_link(page + 1) if len(found) > PAGE_SIZE else None,
+        **page_links("/ui/exchanges", filters, page, more=len(found) > PAGE_SIZE),
         "filters": filters,
-        "partners": _choices(names, page_language(request)),
+        "partners": by_name(names, page_language(request)),
         "partner_names": names,
         "fields": list(ExchangeField),
-        "direction_label": direction_label,
     }
     return render(request, "exchanges.html", context, user=user)
 
@@ -180,10 +154,9 @@ async def _exchange_form(
     context = {
         "form": form,
         "errors": errors,
-        "partners": _choices(await _partner_names(db_session), page_language(request)),
+        "partners": by_name(await partner_names(db_session), page_language(request)),
         "fields": list(EXCHANGE_FIELD_LABELS.items()),
         "directions": list(EXCHANGE_DIRECTION_LABELS.items()),
-        "languages_two": TWO_LANGUAGES,
     }
     return render(request, "exchange_form.html", context, user=user, status_code=status_code)
 
@@ -217,9 +190,8 @@ async def record_exchange(request: Request, user: User, db_session: DbSession) -
             else field_errors(refused, EXCHANGE_MESSAGES, EXCHANGE_OF_LOCATION)
         )
         return await _exchange_form(request, user, db_session, form, errors, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/exchanges/{event.aggregate_id}?event={event.event_id}", status_code=303
+    return await committed(
+        request, db_session, f"/ui/exchanges/{event.aggregate_id}", event.event_id
     )
 
 
@@ -231,16 +203,17 @@ async def exchange_page(
     db_session: DbSession,
     event: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
-    exchange = await exchanges.get_exchange(db_session=db_session, exchange_id=exchange_id)
-    state = await event_status(db_session, event) if event else None
+    exchange, state = await read_after_change(
+        db_session,
+        event,
+        lambda: exchanges.get_exchange(db_session=db_session, exchange_id=exchange_id),
+    )
     if exchange is None and state is None:
-        return _not_found(request, user, "exchange", exchange_id)
+        return not_found(request, user, "exchange", exchange_id)
     context = {
         "exchange": exchange,
-        "partner_names": await _partner_names(db_session) if exchange else {},
-        "pending": state if state is not None and state.status != "applied" else None,
-        "event_id": event,
-        "direction_label": direction_label,
+        "partner_names": await partner_names(db_session) if exchange else {},
+        **change_context(state, event),
     }
     return render(request, "exchange.html", context, user=user)
 
@@ -298,23 +271,6 @@ def _leg_is_empty(form: Mapping[str, str], row: int, languages: Sequence[str]) -
     return not any(form.get(key, "").strip() for key in keys)
 
 
-def _moment(typed: str, zone: str) -> str | None:
-    """A `datetime-local` value read on the wall clock of `zone` (ISO, with its offset). An
-    unknown zone is the zone's own error: the time is then read in UTC, so as not to add a
-    second error for it; what is not a date and time is passed on to be refused."""
-    typed = typed.strip()
-    if not typed:
-        return None
-    try:
-        wall = datetime.fromisoformat(typed)
-    except ValueError:
-        return typed
-    if wall.tzinfo is not None:
-        return typed
-    where = ZoneInfo(zone) if zone in set(ZONES) else ZoneInfo("UTC")
-    return wall.replace(tzinfo=where).isoformat()
-
-
 def trip_command(
     form: Mapping[str, str],
     official_ids: Sequence[str],
@@ -337,8 +293,8 @@ def trip_command(
                 "city": texts_of(form, f"leg{row}_city", languages),
                 "country": form.get(f"leg{row}_country", "").strip() or None,
                 "timezone": zone or None,
-                "start": _moment(form.get(f"leg{row}_start", ""), zone),
-                "end": _moment(form.get(f"leg{row}_end", ""), zone),
+                "start": aware_time(form.get(f"leg{row}_start", ""), zone),
+                "end": aware_time(form.get(f"leg{row}_end", ""), zone),
                 "partner_ids": ([partner] if partner else []) + more,
                 "itinerary": texts_of(form, f"leg{row}_itinerary", languages),
             }
@@ -388,12 +344,6 @@ async def _official_choices(db_session: DbSession, language: str) -> list[tuple[
     ]
 
 
-def _country_choices(language: str) -> list[tuple[str, str]]:
-    names = babel_locale(language).territories
-    found = [(code, str(names.get(code, code))) for code in _countries()]
-    return sorted(found, key=lambda choice: choice[1].casefold())
-
-
 async def _trip_form(
     request: Request,
     user: Any,
@@ -415,8 +365,8 @@ async def _trip_form(
         "leg_count": count,
         "max_legs": MAX_LEGS,
         "officials": await _official_choices(db_session, language),
-        "partners": _choices(await _partner_names(db_session), language),
-        "countries": _country_choices(language),
+        "partners": by_name(await partner_names(db_session), language),
+        "countries": country_choices(language),
         "zones": ZONES,
         "text_languages": languages_of(trip),
     }
@@ -507,7 +457,7 @@ async def edit_trip_form(
     require_staff(user)
     trip = await trips.get_trip(db_session=db_session, trip_id=trip_id)
     if trip is None:
-        return _not_found(request, user, "trip", trip_id)
+        return not_found(request, user, "trip", trip_id)
     if trip.status != TripStatus.PLANNED:  # its page says why it cannot change
         return RedirectResponse(f"/ui/trips/{trip_id}", status_code=303)
     form = trip_form_of(trip)
@@ -522,7 +472,7 @@ async def change_trip(
     require_staff(user)
     trip = await trips.get_trip(db_session=db_session, trip_id=trip_id)
     if trip is None:
-        return _not_found(request, user, "trip", trip_id)
+        return not_found(request, user, "trip", trip_id)
     return await _submit_trip(request, user, db_session, trip)
 
 
@@ -560,8 +510,7 @@ async def _submit_trip(
         await db_session.rollback()
         trip = await _reloaded(db_session, trip_id)
         if not (isinstance(refusal, NotFound) and refusal.kind == "partner city"):
-            target = f"/ui/trips/{trip_id or ''}"
-            return _refused_to(target, refusal.text(page_language(request)))
+            return refused_to(request, f"/ui/trips/{trip_id or ''}", refusal)
         errors = _unknown_partners(form, rows, refusal, messages)
         return await _trip_form(
             request, user, db_session, form, errors, count, trip=trip, status_code=422
@@ -573,10 +522,7 @@ async def _submit_trip(
         return await _trip_form(
             request, user, db_session, form, errors, count, trip=trip, status_code=422
         )
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/trips/{event.aggregate_id}?event={event.event_id}", status_code=303
-    )
+    return await committed(request, db_session, f"/ui/trips/{event.aggregate_id}", event.event_id)
 
 
 async def _reloaded(db_session: DbSession, trip_id: str | None) -> Trip | None:
@@ -602,21 +548,21 @@ async def trip_page(
     event: Annotated[str, Query(max_length=36)] = "",
     refused: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
-    trip = await trips.get_trip(db_session=db_session, trip_id=trip_id)
-    state = await event_status(db_session, event) if event else None
+    trip, state = await read_after_change(
+        db_session, event, lambda: trips.get_trip(db_session=db_session, trip_id=trip_id)
+    )
     if trip is None and state is None:
-        return _not_found(request, user, "trip", trip_id)
+        return not_found(request, user, "trip", trip_id)
     context = {
         "trip": trip,
         "trip_id": trip_id,
         "planned": trip is not None and trip.status == TripStatus.PLANNED,
         "official_names": await _official_names(db_session) if trip else {},
-        "partner_names": await _partner_names(db_session) if trip else {},
+        "partner_names": await partner_names(db_session) if trip else {},
         "fields": list(EXCHANGE_FIELD_LABELS.items()),
         "form": {"field": ExchangeField.GOVERNMENT.value},
         "errors": {},
-        "pending": state if state is not None and state.status != "applied" else None,
-        "event_id": event,
+        **change_context(state, event),
         "refused": refused,
     }
     return render(request, "trip.html", context, user=user)
@@ -636,7 +582,6 @@ async def take_trip_step(
         raise Forbidden
     form = await form_of(request)
     target = f"/ui/trips/{trip_id}"
-    language = page_language(request)
     try:
         if command == "complete":
             completion = TripCompletion.model_validate(
@@ -656,14 +601,8 @@ async def take_trip_step(
         with_message = (
             STEP_REFUSED if command == "cancel" else L_("Choose the field of cooperation")
         )
-        return _refused_to(target, str(_in_language(with_message, language)))
+        return refused_to(request, target, with_message)
     except (Conflict, NotFound) as refusal:
         await db_session.rollback()
-        return _refused_to(target, refusal.text(language))
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"{target}?event={event.event_id}", status_code=303)
-
-
-def _in_language(message: LazyProxy, language: str) -> str:
-    with force_locale(language):
-        return str(message)
+        return refused_to(request, target, refusal)
+    return await committed(request, db_session, target, event.event_id)

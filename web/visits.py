@@ -9,30 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from twinning.api.deps import DbSession
 from twinning.crm import service as crm
-from twinning.crm.schemas import PartnerFilter
-from twinning.i18n import L_, localized
+from twinning.i18n import L_
 from twinning.refusals import Conflict, InvalidField, NotFound
-from twinning.streams import outbox
 from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
 from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
+    TWO_LANGUAGES,
     CheckedForm,
     Forbidden,
     User,
+    by_name,
+    change_context,
+    committed,
     field_errors,
     form_of,
+    not_found,
     page_language,
+    partner_names,
+    read_after_change,
+    refused_to,
     render,
     require_staff,
     texts_of,
@@ -66,7 +71,6 @@ FIELD_OF_LOCATION = {
     ("requested_to",): "requested_to",
     (): "requested_to",  # the request's own rule: the last day is not before the first
 }
-TWO_LANGUAGES = ("zh-TW", "en")
 #: The lifecycle steps a visit's page offers, as buttons.
 STEP_LABELS: Mapping[str, LazyProxy] = {
     "approve": L_("Approve"),
@@ -96,11 +100,6 @@ def visit_request(form: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-async def _partner_names(db_session: DbSession) -> dict[str, dict[str, str]]:
-    partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
-    return {p.id: p.names for p in partners}
-
-
 async def _names_of_partner(db_session: DbSession, partner_id: str | None) -> dict[str, Any]:
     """The one partner city a visit's page names (not every partner's)."""
     partner = (
@@ -111,9 +110,7 @@ async def _names_of_partner(db_session: DbSession, partner_id: str | None) -> di
 
 async def _partner_choices(db_session: DbSession, language: str) -> list[tuple[str, str]]:
     """The partner cities to choose from, by their names in the page's language."""
-    names = await _partner_names(db_session)
-    choices = [(pid, localized(texts, language) or pid) for pid, texts in names.items()]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
+    return by_name(await partner_names(db_session), language)
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -135,7 +132,7 @@ async def visit_list(
         "visits": found,
         "states": list(VisitStatus),
         "chosen": chosen,
-        "partner_names": await _partner_names(db_session),
+        "partner_names": await partner_names(db_session),
     }
     return render(request, "visits.html", context, user=user)
 
@@ -147,7 +144,7 @@ async def visit_list(
 async def new_visit_form(request: Request, user: User, db_session: DbSession) -> HTMLResponse:
     require_staff(user)
     partners = await _partner_choices(db_session, page_language(request))
-    context = {"form": {}, "errors": {}, "partners": partners, "languages_two": TWO_LANGUAGES}
+    context = {"form": {}, "errors": {}, "partners": partners}
     return render(request, "visit_form.html", context, user=user)
 
 
@@ -165,13 +162,9 @@ async def request_visit(request: Request, user: User, db_session: DbSession) -> 
             "form": form,
             "errors": field_errors(refused, FIELD_MESSAGES, FIELD_OF_LOCATION),
             "partners": partners,
-            "languages_two": TWO_LANGUAGES,
         }
         return render(request, "visit_form.html", context, user=user, status_code=422)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(
-        f"/ui/visits/{event.aggregate_id}?event={event.event_id}", status_code=303
-    )
+    return await committed(request, db_session, f"/ui/visits/{event.aggregate_id}", event.event_id)
 
 
 # --- one visit -------------------------------------------------------------------------------
@@ -186,13 +179,11 @@ async def visit_page(
     event: Annotated[str, Query(max_length=36)] = "",
     refused: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
-    # The change's state first, then the record: read the other way round, a change applied
-    # in between would show neither itself nor the banner that waits for it.
-    state = await event_status(db_session, event) if event else None
-    visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
+    visit, state = await read_after_change(
+        db_session, event, lambda: visits.get_visit(db_session=db_session, visit_id=visit_id)
+    )
     if visit is None and state is None:
-        message = NotFound("visit", visit_id).text(page_language(request))
-        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+        return not_found(request, user, "visit", visit_id)
     items = await visits.list_items(db_session=db_session, visit_id=visit_id) if visit else []
     zones = await visits.display_zones(db_session=db_session, items=items)
     steps = [
@@ -205,8 +196,7 @@ async def visit_page(
         "visit_id": visit_id,
         "items": [item_view(item, timezone=zones[item.id]) for item in items],
         "steps": steps,
-        "pending": state if state is not None and state.status != "applied" else None,
-        "event_id": event,
+        **change_context(state, event),
         "refused": refused,
         "partner_names": await _names_of_partner(db_session, visit.partner_id if visit else None),
         "step_labels": STEP_LABELS,
@@ -232,11 +222,8 @@ async def take_step(
         )
     except (Conflict, NotFound) as refusal:
         await db_session.rollback()
-        text = refusal.text(page_language(request))
-        target = f"/ui/visits/{visit_id}?{urlencode({'refused': text})}"
-        return RedirectResponse(target, status_code=303)
-    await outbox.commit(db_session, request.app.state.outbox_signal)
-    return RedirectResponse(f"/ui/visits/{visit_id}?event={event.event_id}", status_code=303)
+        return refused_to(request, f"/ui/visits/{visit_id}", refusal)
+    return await committed(request, db_session, f"/ui/visits/{visit_id}", event.event_id)
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)

@@ -7,9 +7,7 @@ language with their preview and PDF."""
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +27,8 @@ from web_support import (
     VIEWER,
     Office,
     accessibility_violations,
+    csrf_of,
+    in_thread,
     office,
     text,
 )
@@ -44,12 +44,6 @@ COPY_THE_TOKEN = (
     "Copy it now: it is shown this once and cannot be shown again. Programs send it in the "
     "header Authorization: Bearer followed by the token."
 )
-
-
-def in_thread(work: Any) -> Any:
-    """Run `work` off the test's thread (Playwright's sync API keeps a loop running here)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(work).result()
 
 
 @pytest.mark.parametrize("locale", ["zh-TW", "en"])
@@ -91,7 +85,7 @@ def test_an_admin_creates_a_user_sets_a_password_changes_the_role_and_manages_a_
     page.get_by_role("button", name=text("Change the role", locale)).click()
     expect(page.get_by_role("status")).to_contain_text(text("The role was changed.", locale))
     user_id = user_page.rsplit("/", 1)[1]
-    assert office.api.get(f"/users/{user_id}").json()["role"] == "viewer"
+    assert office.call("GET", f"/users/{user_id}").json()["role"] == "viewer"
 
     page.locator("#label").fill(HOSTILE)
     page.get_by_role("button", name=text("Create an API token", locale)).click()
@@ -135,7 +129,7 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(office: Office, browser
         page.get_by_text("You cannot change your own role or deactivate yourself")
     ).to_be_visible()
     expect(page.get_by_role("button", name="Change the role")).to_have_count(0)
-    csrf = page.locator("input[name=csrf]").first.input_value()
+    csrf = csrf_of(page)
     user_id = page.url.rsplit("/", 1)[1]
     refused = page.request.post(
         f"/ui/admin/users/{user_id}/role", form={"csrf": csrf, "role": "viewer"}
@@ -147,7 +141,7 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(office: Office, browser
     )
     assert taken.status == 409
     assert 'id="name-error"' in taken.text() and STAFF in taken.text()
-    me = [u for u in office.api.get("/users").json() if u["name"] == ADMIN]
+    me = [u for u in office.call("GET", "/users").json() if u["name"] == ADMIN]
     assert me[0]["role"] == "admin" and me[0]["active"]
 
 
@@ -159,13 +153,13 @@ def test_staff_and_viewers_have_no_administration(
     office.sign_in(page, name)
     expect(page.locator(".who")).to_contain_text(name)
     expect(page.get_by_role("link", name="Administration")).to_have_count(0)
-    csrf = page.locator("input[name=csrf]").first.input_value()
+    csrf = csrf_of(page)
     for path in ("/ui/admin", "/ui/admin/events"):
         response = page.goto(path)
         assert response is not None and response.status == 403
     posted = page.request.post("/ui/admin/users", form={"csrf": csrf, "name": "x", "role": "admin"})
     assert posted.status == 403
-    assert all(u["name"] != "x" for u in office.api.get("/users").json())
+    assert all(u["name"] != "x" for u in office.call("GET", "/users").json())
 
 
 def test_parked_and_dead_lettered_events_show_with_their_reason(
@@ -268,7 +262,7 @@ def test_the_publicity_page_lists_the_leaflet_and_brochures_in_every_language(
         "direction": "inbound",
         "summary": {"en": "High-school robotics team"},
     }
-    in_thread(lambda: office.api.post("/exchanges", json=exchange))
+    office.call("POST", "/exchanges", json=exchange)
     _publish(office, real=False)
     page.goto(f"/ui/publicity/brochures/{office.partners['Sapporo']}/ja")
     expect(page.locator("h1")).to_contain_text("札幌市")

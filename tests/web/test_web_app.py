@@ -9,6 +9,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 from starlette.requests import Request
 from starlette.responses import Response
+from twinning.i18n import force_locale
+from twinning.i18n.labels import label
+from twinning.streams.events import MissionKind
+from twinning.web.pages import aware_time, page_links
 from twinning.web.session import Sessions, SignInThrottle
 from web_support import (
     PASSWORD,
@@ -207,3 +211,14 @@ def test_the_accessibility_scan_finds_a_violation_when_there_is_one(browser: Bro
 
     assert any(v.startswith("image-alt (critical)") for v in accessibility_violations(page))
     context.close()
+
+
+def test_what_the_pages_share_reads_times_in_their_zone_and_links_the_pages_of_a_list() -> None:
+    assert aware_time("2030-05-03T10:00", "Asia/Taipei") == "2030-05-03T10:00:00+08:00"
+    assert aware_time(" 2030-05-03T10:00 ", "Nowhere/Else") == "2030-05-03T10:00:00+00:00"
+    assert aware_time("tomorrow", "Asia/Taipei") == "tomorrow"  # refused by the schema
+    assert aware_time("", "Asia/Taipei") is None
+    links = page_links("/ui/partners", {"q": "札幌", "kind": ""}, 2, more=False)
+    assert links == {"previous": "/ui/partners?q=%E6%9C%AD%E5%B9%8C&page=1", "next_page": None}
+    with force_locale("en"):
+        assert label(MissionKind.EMBASSY) == "Embassy"  # as the other enums are labelled

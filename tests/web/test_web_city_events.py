@@ -6,14 +6,13 @@ English."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from conftest import accepted
 from playwright.sync_api import Browser, Page, expect
-from web_support import VIEWER, Office, accessibility_violations, office, text
+from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
 
 __all__ = ["office"]  # a fixture
 
@@ -21,10 +20,8 @@ HOSTILE = '<script>alert("x")</script>\r\nInjected: \u202egnp.exe'
 
 
 def command(office: Office, url: str, body: Any) -> Any:
-    """A command through the JSON API, applied at once (from another thread: Playwright's
-    event loop runs in this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return accepted(pool.submit(office.api.post, url, json=body).result())
+    """A command through the JSON API, applied at once; its answer's body."""
+    return accepted(office.call("POST", url, json=body))
 
 
 def city_event(office: Office, title: dict[str, str], starts: str = "2030-05-03") -> str:
@@ -130,7 +127,7 @@ def test_a_city_event_is_created_its_invitees_invited_and_an_answer_recorded(
     expect(not_replied).to_contain_text(perth)
     expect(not_replied).not_to_contain_text(sapporo)
 
-    summary_read = office.api.get(f"/city-events/{city_event_id}/invitations/summary").json()
+    summary_read = office.call("GET", f"/city-events/{city_event_id}/invitations/summary").json()
     assert summary_read["counts"] == {
         "no-reply": 2,
         "accepted-in-person": 1,
@@ -138,7 +135,7 @@ def test_a_city_event_is_created_its_invitees_invited_and_an_answer_recorded(
         "declined": 0,
     }
     assert summary_read["delegates_in_person"] == 4
-    read = office.api.get(f"/city-events/{city_event_id}").json()
+    read = office.call("GET", f"/city-events/{city_event_id}").json()
     assert read["title"] == {"zh-TW": "國際城市論壇", "en": "International cities forum"}
     assert (read["timezone"], read["starts_at"][:16]) == ("Asia/Taipei", "2030-05-03T02:00")
 
@@ -183,7 +180,7 @@ def test_overdue_invitations_on_today_accessible_pages_inert_text_and_viewers_on
     expect(page.locator("h1")).to_contain_text("cancelled")
     expect(page.locator("dl.facts")).to_contain_text("the plaza is closed for works")
     expect(page.locator("#invitees")).to_have_count(0)
-    assert office.api.get(f"/city-events/{city_event_id}").json()["status"] == "cancelled"
+    assert office.call("GET", f"/city-events/{city_event_id}").json()["status"] == "cancelled"
 
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     held = city_event(office, {"en": "Flag raising"}, starts=yesterday)
@@ -194,7 +191,7 @@ def test_overdue_invitations_on_today_accessible_pages_inert_text_and_viewers_on
     page.locator("#summary_en").fill("Flags of both cities raised")
     submit(page, "Record it as held")
     expect(page.locator("h1")).to_contain_text("completed")
-    assert office.api.get(f"/city-events/{held}").json()["completion"]["field"] == "culture"
+    assert office.call("GET", f"/city-events/{held}").json()["completion"]["field"] == "culture"
 
     viewer = office.page(browser, "en")
     office.sign_in(viewer, VIEWER)
@@ -204,7 +201,7 @@ def test_overdue_invitations_on_today_accessible_pages_inert_text_and_viewers_on
     viewer.goto(f"/ui/city-events/{city_event_id}")
     expect(viewer.locator("table.invitations")).to_contain_text("Sapporo")
     assert viewer.locator("main form").count() == 0
-    csrf = viewer.locator("input[name=csrf]").first.get_attribute("value") or ""
+    csrf = csrf_of(viewer)
     for url, form in [
         ("/ui/city-events", {"kind": "forum", "title_en": "Not allowed"}),
         (f"/ui/city-events/{city_event_id}/invite", {"answer_by": "2030-04-01"}),

@@ -6,15 +6,13 @@ and what a viewer sees of it. In Traditional Chinese and in English."""
 from __future__ import annotations
 
 import io
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 from conftest import accepted, sample_visit
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
-from web_support import VIEWER, Office, accessibility_violations, office, text
+from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
 
 __all__ = ["office"]  # a fixture
 
@@ -31,21 +29,10 @@ HALL = {
 }
 
 
-def api(office: Office, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """The JSON API, as staff, applied at once: from another thread (the browser's event loop
-    runs in this one), with the page's worker held meanwhile so that one path applies."""
-    office.held.set()
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(office.api.request, method, url, **kwargs).result()
-    finally:
-        office.held.clear()
-
-
 def registered(office: Office) -> tuple[str, str]:
     """The mayor and a hall of City Hall, registered through the API (and applied)."""
-    mayor = accepted(api(office, "POST", "/officials", json=MAYOR))["id"]
-    hall = accepted(api(office, "POST", "/venues", json=HALL))["id"]
+    mayor = accepted(office.call("POST", "/officials", json=MAYOR))["id"]
+    hall = accepted(office.call("POST", "/venues", json=HALL))["id"]
     return mayor, hall
 
 
@@ -55,7 +42,7 @@ def sapporo_visit(office: Office) -> str:
         requested_from="2027-05-03",
         requested_to="2027-05-05",
     )
-    return str(accepted(api(office, "POST", "/visits", json=body))["id"])
+    return str(accepted(office.call("POST", "/visits", json=body))["id"])
 
 
 def item(mayor: str, hall: str, **overrides: Any) -> dict[str, Any]:
@@ -108,7 +95,7 @@ def test_the_scheduling_walk_through_books_a_conflict_with_a_reason_and_records_
     page.get_by_role("button", name=text("Add the item", locale)).click()
     table = page.locator("table.itinerary")
     expect(table).to_contain_text("Courtesy call on the mayor")
-    [first] = api(office, "GET", f"/visits/{visit_id}/itinerary").json()
+    [first] = office.call("GET", f"/visits/{visit_id}/itinerary").json()
     assert (first["venue_id"], first["official_ids"]) == (hall, [mayor])
     assert first["local_starts_at"] == "2027-05-03T10:00:00+08:00"
 
@@ -127,7 +114,7 @@ def test_the_scheduling_walk_through_books_a_conflict_with_a_reason_and_records_
     expect(conflict).to_contain_text(MAYOR["names"][locale])
     if locale == "en":
         assert accessibility_violations(page) == []
-    assert len(api(office, "GET", f"/visits/{visit_id}/itinerary").json()) == 1
+    assert len(office.call("GET", f"/visits/{visit_id}/itinerary").json()) == 1
 
     # Booked anyway: the reason is asked for, then recorded with the conflict it overrides.
     page.get_by_role("button", name=text("Override with this reason", locale)).click()
@@ -138,7 +125,7 @@ def test_the_scheduling_walk_through_books_a_conflict_with_a_reason_and_records_
     page.get_by_role("button", name=text("Override with this reason", locale)).click()
     expect(table).to_contain_text("Visit to the science park")
     expect(table).to_contain_text("the mayor leaves at 10:45")
-    items = api(office, "GET", f"/visits/{visit_id}/itinerary").json()
+    items = office.call("GET", f"/visits/{visit_id}/itinerary").json()
     second = next(i for i in items if i["id"] != first["id"])
     [override] = second["overrides"]
     assert override["reason"] == "the mayor leaves at 10:45"
@@ -171,10 +158,10 @@ def test_the_scheduling_walk_through_books_a_conflict_with_a_reason_and_records_
     expect(heading).to_contain_text(text("completed", locale))
     expect(page.locator("#exchange-heading ~ dl")).to_contain_text("智慧城市交流")
     expect(page.get_by_role("link", name=text("Add an item", locale))).to_have_count(0)
-    visit = api(office, "GET", f"/visits/{visit_id}").json()
+    visit = office.call("GET", f"/visits/{visit_id}").json()
     assert visit["status"] == "completed" and visit["exchange_id"]
     [exchange] = [
-        e for e in api(office, "GET", "/exchanges").json() if e["id"] == visit["exchange_id"]
+        e for e in office.call("GET", "/exchanges").json() if e["id"] == visit["exchange_id"]
     ]
     assert exchange["field"] == "technology"
     assert exchange["summary"] == {"zh-TW": "智慧城市交流"}
@@ -187,7 +174,7 @@ def test_an_item_is_changed_and_removed_and_the_programme_prints_a_page_per_day(
 ) -> None:
     mayor, hall = registered(office)
     visit_id = sapporo_visit(office)
-    first = accepted(api(office, "POST", f"/visits/{visit_id}/itinerary", json=item(mayor, hall)))
+    first = accepted(office.call("POST", f"/visits/{visit_id}/itinerary", json=item(mayor, hall)))
     day_two = item(
         mayor,
         hall,
@@ -196,7 +183,7 @@ def test_an_item_is_changed_and_removed_and_the_programme_prints_a_page_per_day(
         starts_at="2027-05-04T12:00:00+08:00",
         ends_at="2027-05-04T13:30:00+08:00",
     )
-    accepted(api(office, "POST", f"/visits/{visit_id}/itinerary", json=day_two))
+    accepted(office.call("POST", f"/visits/{visit_id}/itinerary", json=day_two))
     page = office.page(browser, "en")
     office.sign_in(page)
     page.goto(f"/ui/visits/{visit_id}")
@@ -212,7 +199,7 @@ def test_an_item_is_changed_and_removed_and_the_programme_prints_a_page_per_day(
     page.locator("#interpreter").fill("Mei-ling Lee")
     page.get_by_role("button", name="Save the item").click()
     expect(table).to_contain_text("Interpreter: Mei-ling Lee")
-    changed = api(office, "GET", f"/visits/{visit_id}/itinerary/{first['id']}").json()
+    changed = office.call("GET", f"/visits/{visit_id}/itinerary/{first['id']}").json()
     assert changed["local_starts_at"] == "2027-05-03T11:00:00+08:00"
     assert changed["interpreter"] == "Mei-ling Lee"
 
@@ -235,14 +222,14 @@ def test_an_item_is_changed_and_removed_and_the_programme_prints_a_page_per_day(
     page.get_by_role("button", name="Remove the item").last.click()
     expect(table).not_to_contain_text("Courtesy call on the mayor")
     expect(table).to_contain_text("Farewell lunch")
-    removed = api(office, "GET", f"/visits/{visit_id}/itinerary/{first['id']}").json()
+    removed = office.call("GET", f"/visits/{visit_id}/itinerary/{first['id']}").json()
     assert (removed["removed"], removed["removal_reason"]) == (True, "the mayor is abroad")
 
 
 def test_a_viewer_sees_the_itinerary_but_cannot_change_it(office: Office, browser: Browser) -> None:
     mayor, hall = registered(office)
     visit_id = sapporo_visit(office)
-    first = accepted(api(office, "POST", f"/visits/{visit_id}/itinerary", json=item(mayor, hall)))
+    first = accepted(office.call("POST", f"/visits/{visit_id}/itinerary", json=item(mayor, hall)))
     page = office.page(browser, "en")
     office.sign_in(page, VIEWER)
     page.goto(f"/ui/visits/{visit_id}")
@@ -254,7 +241,7 @@ def test_a_viewer_sees_the_itinerary_but_cannot_change_it(office: Office, browse
     ).to_have_count(0)
     page.get_by_role("link", name="The day's programme (printable)").click()
     expect(page.locator(".timeline")).to_contain_text("Courtesy call on the mayor")
-    csrf = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    csrf = csrf_of(page)
     for path, form in [
         (f"/ui/visits/{visit_id}/itinerary/new", {"titles_en": "x"}),
         (f"/ui/visits/{visit_id}/itinerary/{first['id']}/remove", {}),
@@ -263,4 +250,4 @@ def test_a_viewer_sees_the_itinerary_but_cannot_change_it(office: Office, browse
         response = page.request.post(path, form={"csrf": csrf, **form}, max_redirects=0)
         assert response.status == 403, path
     assert page.goto(f"/ui/visits/{visit_id}/itinerary/new").status == 403  # type: ignore[union-attr]
-    assert len(api(office, "GET", f"/visits/{visit_id}/itinerary").json()) == 1
+    assert len(office.call("GET", f"/visits/{visit_id}/itinerary").json()) == 1

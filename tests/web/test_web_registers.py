@@ -7,27 +7,17 @@ the forms nor any contact; hostile text stays text."""
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-import httpx
 import pytest
 from conftest import accepted
 from playwright.sync_api import Browser, Page, expect
 from twinning.crm.models import PartnerCity
 from twinning.web.registers import similar_partners
-from web_support import VIEWER, Office, accessibility_violations, office, text
+from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
 
 __all__ = ["office"]  # a fixture
 
 HOSTILE = "<script>alert(1)</script>\r\nEvil\u202eCity"
-
-
-def _api(office: Office, method: str, url: str, **arguments: Any) -> httpx.Response:
-    """The API as staff, from another thread: it applies what is pending in an event loop of
-    its own, and Playwright's runs in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(getattr(office.api, method), url, **arguments).result()
 
 
 def _id_in(page: Page, kind: str) -> str:
@@ -77,7 +67,7 @@ def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     expect(page.locator("h1")).to_have_text("札幌市" if locale == "zh-TW" else "Sapporo Minami")
     partner_id = _id_in(page, "partners")
     assert partner_id != office.partners["Sapporo"]
-    registered = _api(office, "get", f"/partners/{partner_id}").json()
+    registered = office.call("GET", f"/partners/{partner_id}").json()
     assert registered["names"]["en"] == "Sapporo Minami"
     assert (registered["country"], registered["kind"]) == ("JP", "friendly")
     assert registered["fields_of_cooperation"] == ["culture"]
@@ -96,7 +86,7 @@ def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     page.get_by_role("button", name=text("Save the changes", locale)).click()
 
     expect(page.locator("main dl.facts")).to_contain_text(text("Dormant", locale))
-    changed = _api(office, "get", f"/partners/{partner_id}").json()
+    changed = office.call("GET", f"/partners/{partner_id}").json()
     assert changed["region"] == "Hokkaido"
     assert changed["status"] == "dormant"
     assert changed["location"] == {"latitude": 43.06, "longitude": 141.35}
@@ -156,7 +146,7 @@ def test_a_mission_is_registered_and_its_contact_added_edited_and_erased(
     expect(page.locator("main dl.facts")).to_contain_text("+886 2 2713 8000")
     expect(page.locator("#pending")).to_have_count(0)
     assert accessibility_violations(page) == []
-    contact = _api(office, "get", f"/contacts/{contact_id}").json()
+    contact = office.call("GET", f"/contacts/{contact_id}").json()
     assert (contact["mission_id"], contact["email"]) == (mission_id, "taro@example.org")
     assert contact["phone"] == "+886 2 2713 8000"
 
@@ -175,8 +165,8 @@ def test_a_mission_is_registered_and_its_contact_added_edited_and_erased(
     expect(page.locator("h1")).to_have_text(text("Contacts", locale))
     expect(page.locator("#pending")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text("Taro Suzuki")
-    assert _api(office, "get", f"/contacts/{contact_id}").status_code == 404
-    assert _api(office, "get", "/contacts", params={"mission_id": mission_id}).json() == []
+    assert office.call("GET", f"/contacts/{contact_id}").status_code == 404
+    assert office.call("GET", "/contacts", params={"mission_id": mission_id}).json() == []
     page.goto(f"/ui/missions/{mission_id}")
     expect(page.locator("#contacts")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Taro Suzuki")
@@ -185,12 +175,12 @@ def test_a_mission_is_registered_and_its_contact_added_edited_and_erased(
 
 def test_a_viewer_sees_no_form_and_no_contact(office: Office, browser: Browser) -> None:
     sapporo = office.partners["Sapporo"]
-    [contact] = _api(office, "get", "/contacts").json()
+    [contact] = office.call("GET", "/contacts").json()
     page = office.page(browser, "en")
     office.sign_in(page, VIEWER)
     page.get_by_role("link", name="Partner cities").first.click()
     expect(page.locator("p.count")).to_contain_text("2")
-    csrf = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    csrf = csrf_of(page)
     expect(page.get_by_role("link", name="Register a partner city")).to_have_count(0)
     page.goto(f"/ui/partners/{sapporo}")
     expect(page.get_by_role("link", name="Edit the partner city")).to_have_count(0)
@@ -215,14 +205,14 @@ def test_a_viewer_sees_no_form_and_no_contact(office: Office, browser: Browser) 
     for path in ("/ui/partners/new", "/ui/missions/new", f"/ui/contacts/{contact['id']}/erase"):
         posted = page.request.post(path, form={"csrf": csrf, "names_en": "Nowhere"})
         assert posted.status == 403, path
-    assert _api(office, "get", f"/contacts/{contact['id']}").status_code == 200
+    assert office.call("GET", f"/contacts/{contact['id']}").status_code == 200
 
 
 def test_hostile_text_stays_text(office: Office, browser: Browser) -> None:
     mission = {"names": {"en": HOSTILE}, "country": "FR", "kind": "trade-office"}
-    mission_id = accepted(_api(office, "post", "/missions", json=mission))["id"]
+    mission_id = accepted(office.call("POST", "/missions", json=mission))["id"]
     contact = {"name": HOSTILE.replace("\r\n", " "), "mission_id": mission_id}
-    contact_id = accepted(_api(office, "post", "/contacts", json=contact))["id"]
+    contact_id = accepted(office.call("POST", "/contacts", json=contact))["id"]
     page = office.page(browser, "en")
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

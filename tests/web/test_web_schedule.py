@@ -6,7 +6,6 @@ the grids but manages no link. In Traditional Chinese and in English."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from conftest import accepted, sample_visit
 from playwright.sync_api import Browser, Page, expect
-from web_support import VIEWER, Office, accessibility_violations, office, text
+from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
 
 __all__ = ["office"]  # a fixture
 
@@ -23,17 +22,6 @@ TAIPEI = "Asia/Taipei"
 ITEM_TITLES = {"zh-TW": "禮貌性拜會", "en": "Courtesy call"}
 EVENT_TITLES = {"zh-TW": "國際燈會", "en": "Lantern Festival"}
 HOSTILE = '<script>alert("x")</script>\u202e\r\nphone'
-
-
-def _api(office: Office, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """The JSON API as staff, from another thread (Playwright's sync API keeps an event loop
-    running in this one, and applying the commands runs one of its own)."""
-    office.held.set()  # the worker thread waits: the API applies its own commands
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(office.api.request, method, url, **kwargs).result()
-    finally:
-        office.held.clear()
 
 
 def _today(office: Office) -> date:
@@ -51,7 +39,7 @@ def _official(office: Office) -> str:
         "title": {"zh-TW": "市長", "en": "Mayor"},
         "protocol_rank": 1,
     }
-    official: str = accepted(_api(office, "POST", "/officials", json=body))["id"]
+    official: str = accepted(office.call("POST", "/officials", json=body))["id"]
     return official
 
 
@@ -61,8 +49,8 @@ def _seed(office: Office) -> dict[str, Any]:
     today = _today(office)
     monday = today - timedelta(days=today.weekday())
     mayor = _official(office)
-    visit = accepted(_api(office, "POST", "/visits", json=sample_visit()))["id"]
-    accepted(_api(office, "POST", f"/visits/{visit}/approve"))
+    visit = accepted(office.call("POST", "/visits", json=sample_visit()))["id"]
+    accepted(office.call("POST", f"/visits/{visit}/approve"))
     item = {
         "starts_at": _at(today, 10),
         "ends_at": _at(today, 11),
@@ -70,8 +58,8 @@ def _seed(office: Office) -> dict[str, Any]:
         "official_ids": [mayor],
         "titles": ITEM_TITLES,
     }
-    accepted(_api(office, "POST", f"/visits/{visit}/itinerary", json=item))
-    accepted(_api(office, "POST", f"/visits/{visit}/schedule"))
+    accepted(office.call("POST", f"/visits/{visit}/itinerary", json=item))
+    accepted(office.call("POST", f"/visits/{visit}/schedule"))
     event = {
         "kind": "festival",
         "title": EVENT_TITLES,
@@ -80,7 +68,7 @@ def _seed(office: Office) -> dict[str, Any]:
         "timezone": TAIPEI,
         "venue": {"place": "Dajia Riverside Park"},
     }
-    city_event = accepted(_api(office, "POST", "/city-events", json=event))["id"]
+    city_event = accepted(office.call("POST", "/city-events", json=event))["id"]
     return {"mayor": mayor, "visit": visit, "city_event": city_event, "today": today}
 
 
@@ -154,7 +142,7 @@ def test_feed_links_are_created_rotated_and_revoked_through_the_page(
     page.get_by_role("link", name=text("Calendar feeds to subscribe to", locale)).click()
     expect(page.get_by_text(text("No secret link yet.", locale))).to_be_visible()
     assert accessibility_violations(page) == []
-    csrf = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    csrf = csrf_of(page)
     refused = page.request.post(
         "/ui/calendar/feeds",
         form={"csrf": csrf, "audience": "official:nobody", "feed_language": "fr"},
@@ -177,7 +165,7 @@ def test_feed_links_are_created_rotated_and_revoked_through_the_page(
     expect(page.locator("table.feed-links").first).to_contain_text(typed)
     assert page.locator("script:not([src])").count() == 0
     assert accessibility_violations(page) == []
-    (link,) = _api(office, "GET", "/feed-links").json()
+    (link,) = office.call("GET", "/feed-links").json()
     assert (link["audience"], link["language"], link["label"]) == (f"official:{mayor}", "en", typed)
     assert url.split("/feeds/", 1)[1].startswith(link["token_prefix"])
     subscriber = httpx.Client(timeout=15)
@@ -191,7 +179,7 @@ def test_feed_links_are_created_rotated_and_revoked_through_the_page(
     assert rotated != url
     assert subscriber.get(_secret_url(office, url)).status_code == 404
     assert subscriber.get(_secret_url(office, rotated)).status_code == 200
-    assert _api(office, "GET", f"/feed-links/{link['id']}").json()["rotated_at"] is not None
+    assert office.call("GET", f"/feed-links/{link['id']}").json()["rotated_at"] is not None
 
     page.get_by_role("link", name=text("Revoke", locale)).click()
     expect(page.locator("h1")).to_have_text(text("Revoke the link?", locale))
@@ -201,7 +189,7 @@ def test_feed_links_are_created_rotated_and_revoked_through_the_page(
     expect(page.get_by_role("status").filter(has_text=notice)).to_be_visible()
     expect(page.get_by_text(text("No secret link yet.", locale))).to_be_visible()
     assert subscriber.get(_secret_url(office, rotated)).status_code == 404
-    assert _api(office, "GET", f"/feed-links/{link['id']}").json()["revoked_at"] is not None
+    assert office.call("GET", f"/feed-links/{link['id']}").json()["revoked_at"] is not None
     subscriber.close()
 
 
@@ -209,7 +197,7 @@ def test_a_viewer_reads_the_calendar_but_manages_no_feed_link(
     office: Office, browser: Browser
 ) -> None:
     mayor = _official(office)
-    link = _api(office, "POST", "/feed-links", json={"audience": {"kind": "office"}}).json()
+    link = office.call("POST", "/feed-links", json={"audience": {"kind": "office"}}).json()
     page = office.page(browser, "en")
     office.sign_in(page, VIEWER)
     page.goto("/ui/calendar")
@@ -223,7 +211,7 @@ def test_a_viewer_reads_the_calendar_but_manages_no_feed_link(
     expect(page.get_by_role("button", name="Create the link")).to_have_count(0)
     expect(page.get_by_role("button", name="New secret")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text(link["token_prefix"])
-    csrf = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    csrf = csrf_of(page)
     created = page.request.post(
         "/ui/calendar/feeds", form={"csrf": csrf, "audience": f"official:{mayor}"}
     )
@@ -231,4 +219,4 @@ def test_a_viewer_reads_the_calendar_but_manages_no_feed_link(
     revoked = page.request.post(f"/ui/calendar/feeds/{link['id']}/revoke", form={"csrf": csrf})
     assert (created.status, rotated.status, revoked.status) == (403, 403, 403)
     assert page.goto(f"/ui/calendar/feeds/{link['id']}/revoke").status == 403  # type: ignore[union-attr]
-    assert [one["id"] for one in _api(office, "GET", "/feed-links").json()] == [link["id"]]
+    assert [one["id"] for one in office.call("GET", "/feed-links").json()] == [link["id"]]

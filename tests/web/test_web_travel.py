@@ -7,17 +7,13 @@ result is checked through the API."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from conftest import accepted, wait_for
 from playwright.sync_api import Browser, Page, expect
 from twinning.i18n import format_datetime
-from web_support import PASSWORD, STAFF, VIEWER, Office, accessibility_violations, office, text
+from web_support import STAFF, VIEWER, Office, accessibility_violations, office, text
 
 __all__ = ["office"]  # a fixture
 
@@ -82,7 +78,7 @@ def test_an_exchange_with_a_partner_city_is_recorded_through_the_form(
     assert page.title() != "owned"
     assert page.locator("main script").count() == 0
 
-    found = office.api.get(f"/exchanges?partner_id={office.partners['Sapporo']}").json()
+    found = office.call("GET", f"/exchanges?partner_id={office.partners['Sapporo']}").json()
     assert [(e["date"], e["field"], e["direction"], e["participants"]) for e in found] == [
         ("2026-11-20", "culture", "outbound", 12)
     ]
@@ -103,10 +99,7 @@ def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
         "title": {"zh-TW": "市長", "en": "Mayor"},
         "protocol_rank": 1,
     }
-    # Applying a command runs an event loop of its own: from another thread than Playwright's.
-    with ThreadPoolExecutor(1) as pool:
-        mayor_id = pool.submit(lambda: accepted(office.api.post("/officials", json=mayor))).result()
-    mayor_id = mayor_id["id"]
+    mayor_id = accepted(office.call("POST", "/officials", json=mayor))["id"]
     page = office.page(browser, locale, bypass_csp=True)
     office.sign_in(page)
     page.get_by_role("link", name=text("Trips", locale), exact=True).click()
@@ -156,7 +149,7 @@ def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
     assert accessibility_violations(page) == []
     trip_id = page.url.split("/ui/trips/")[1].split("?")[0]
 
-    trip = office.api.get(f"/trips/{trip_id}").json()
+    trip = office.call("GET", f"/trips/{trip_id}").json()
     assert [o["official_id"] for o in trip["officials"]] == [mayor_id]
     legs = [
         (leg["timezone"], datetime.fromisoformat(leg["starts_at"]), leg["partner_ids"])
@@ -180,7 +173,7 @@ def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
 
     expect(rows.nth(1)).to_contain_text("OECD forum")
     expect(rows.nth(1)).to_contain_text(local(datetime(2027, 2, 9, 19, tzinfo=UTC), paris, locale))
-    changed = office.api.get(f"/trips/{trip_id}").json()
+    changed = office.call("GET", f"/trips/{trip_id}").json()
     assert datetime.fromisoformat(changed["legs"][1]["starts_at"]) == datetime(
         2027, 2, 9, 19, tzinfo=UTC
     )
@@ -196,11 +189,11 @@ def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
     page.get_by_role("button", name=text("The trip took place", locale)).click()
 
     expect(heading).to_contain_text(text("completed", locale))
-    completed = office.api.get(f"/trips/{trip_id}").json()
+    completed = office.call("GET", f"/trips/{trip_id}").json()
     assert completed["status"] == "completed" and completed["exchange_id"]
     exchange = wait_for(
         lambda: (
-            (r := office.api.get(f"/exchanges/{completed['exchange_id']}")).status_code == 200
+            (r := office.call("GET", f"/exchanges/{completed['exchange_id']}")).status_code == 200
             and r.json()
         ),
         what="the trip's exchange",
@@ -211,22 +204,10 @@ def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
     )
 
 
-@contextmanager
-def signed_in(office: Office, name: str) -> Iterator[tuple[httpx.Client, str]]:
-    """A client signed in as `name`, and its session's CSRF token."""
-    with office.client() as client:
-        assert (
-            client.post("/ui/signin", data={"name": name, "password": PASSWORD}).status_code == 303
-        )
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/").text)
-        assert token is not None
-        yield client, token.group(1)
-
-
 def test_a_viewer_reads_exchanges_and_trips_but_sees_no_form_and_cannot_post(
     office: Office,
 ) -> None:
-    with signed_in(office, VIEWER) as (client, csrf):
+    with office.signed_in(VIEWER) as (client, csrf):
         exchanges, trips = client.get("/ui/exchanges"), client.get("/ui/trips")
         assert (exchanges.status_code, trips.status_code) == (200, 200)
         assert "/ui/exchanges/new" not in exchanges.text
@@ -245,13 +226,13 @@ def test_a_viewer_reads_exchanges_and_trips_but_sees_no_form_and_cannot_post(
         assert client.post("/ui/exchanges/new", data=exchange).status_code == 403
         assert client.post("/ui/trips/new", data={"csrf": csrf}).status_code == 403
         assert client.post("/ui/trips/any/cancel", data={"csrf": csrf}).status_code == 403
-    assert office.api.get("/exchanges").json() == []
+    assert office.call("GET", "/exchanges").json() == []
 
 
 def test_a_missing_exchange_or_trip_is_not_found_and_an_unknown_step_is_refused(
     office: Office,
 ) -> None:
-    with signed_in(office, STAFF) as (client, csrf):
+    with office.signed_in(STAFF) as (client, csrf):
         assert client.get("/ui/exchanges/nowhere").status_code == 404
         assert client.get("/ui/trips/nowhere").status_code == 404
         assert client.post("/ui/trips/nowhere/delete", data={"csrf": csrf}).status_code == 403

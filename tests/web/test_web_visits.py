@@ -67,7 +67,7 @@ def test_a_visit_request_is_recorded_through_the_form_and_approved(
     expect(heading).to_contain_text(text("approved", locale))
     expect(page.locator("#history ~ ol")).to_contain_text("the mayor can receive them")
     visit_id = page.url.split("/ui/visits/")[1].split("?")[0]
-    visit = office.api.get(f"/visits/{visit_id}").json()
+    visit = office.call("GET", f"/visits/{visit_id}").json()
     assert (visit["status"], visit["purpose"]) == ("approved", {"zh-TW": "智慧城市交流"})
     assert [change["status"] for change in visit["history"]] == ["requested", "approved"]
 

@@ -3,12 +3,14 @@ app served over HTTP on a free loopback port, and an office with users who sign 
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -51,6 +53,21 @@ def text(message: str, locale: str, **variables: object) -> str:
         return gettext(message, **variables)
 
 
+T = TypeVar("T")
+
+
+def in_thread(work: Callable[[], T]) -> T:
+    """Run `work` off the test's thread: Playwright's sync API keeps an event loop running in
+    this one, and what applies commands (or `asyncio.run`) runs one of its own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+def csrf_of(page: Page) -> str:
+    """The CSRF token of the signed-in session, as the page's forms carry it."""
+    return page.locator("input[name=csrf]").first.get_attribute("value") or ""
+
+
 @dataclass
 class Office:
     """The app served on `base`, with a staff member, a viewer and an admin who sign in by password,
@@ -63,6 +80,8 @@ class Office:
     contexts: list[BrowserContext] = field(default_factory=list)
     #: Set while the worker is held: commands stay committed but unapplied.
     held: threading.Event = field(default_factory=threading.Event)
+    #: Held by the worker while it applies (so that `call` waits for it to finish first).
+    applying: threading.Lock = field(default_factory=threading.Lock)
 
     def page(self, browser: Browser, locale: str, *, bypass_csp: bool = False) -> Page:
         context = browser.new_context(locale=locale, base_url=self.base, bypass_csp=bypass_csp)
@@ -84,6 +103,33 @@ class Office:
             follow_redirects=False,
             headers={"Accept-Language": locale},
         )
+
+    @contextmanager
+    def signed_in(self, name: str = STAFF) -> Iterator[tuple[httpx.Client, str]]:
+        """A client (no browser) signed in as `name`, and its session's CSRF token."""
+        with self.client() as client:
+            signin = client.post("/ui/signin", data={"name": name, "password": PASSWORD})
+            assert signin.status_code == 303, signin.text
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/").text)
+            assert token is not None
+            yield client, token.group(1)
+
+    def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """The JSON API, as an admin (`office.api`), its commands applied before it answers.
+
+        Called from another thread (Playwright's sync API keeps an event loop running in the
+        test's, and applying commands runs one of its own), with the page's worker held
+        meanwhile so that each command is applied by one of them only. `kwargs` are httpx's
+        (`json=`, `params=`)."""
+        was_held = self.held.is_set()
+        self.held.set()
+        try:
+            with self.applying:  # the worker finishes what it was applying, if anything
+                pass
+            return in_thread(lambda: self.api.request(method, url, **kwargs))
+        finally:
+            if not was_held:
+                self.held.clear()
 
 
 async def _user(sessions: async_sessionmaker[AsyncSession], name: str, role: Role) -> None:
@@ -139,8 +185,9 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     def work() -> None:
         """The worker's part: apply what the pages commit, a few times a second."""
         while not stop.wait(0.05):
-            if not office.held.is_set() and (pending := inline_api.pending()):
-                inline_api.apply(*pending)
+            with office.applying:
+                if not office.held.is_set() and (pending := inline_api.pending()):
+                    inline_api.apply(*pending)
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
