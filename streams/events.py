@@ -7,8 +7,12 @@ what they send. An event is JSON: the envelope below with a typed `payload`.
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache, cached_property, lru_cache
@@ -24,6 +28,8 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     HttpUrl,
     StringConstraints,
     ValidationError,
@@ -32,6 +38,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 # --- topics -----------------------------------------------------------------------------
 
@@ -46,14 +54,69 @@ ALL_TOPICS = (*EVENT_TOPICS, DEAD_LETTERS)
 
 
 # --- shared value types -----------------------------------------------------------------
+# What a validator below refuses is also said in the JSON Schema of the type, where JSON
+# Schema can say it (an enum, a pattern): the published schemas (`twinning schemas`) and the
+# OpenAPI document are generated from these same types.
 
-_TIMEZONES = frozenset(available_timezones())
+
+@dataclass(frozen=True)
+class Published:
+    """Annotation (last in `Annotated`) giving a value type its own JSON Schema definition,
+    named `name` (`$defs` of a schema, `components/schemas` of the OpenAPI), so that a big enum
+    is written once however many fields use it. `json_schema` makes the definition;
+    `rules` are what the validator also refuses that JSON Schema cannot say (stated in the
+    definition's description and in the description of every event schema that uses it)."""
+
+    name: str
+    json_schema: Callable[[], dict[str, Any]]
+    rules: tuple[str, ...] = field(default=())
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        # A core schema with a `ref` becomes a definition of its own in JSON Schema.
+        return {**handler(source), "ref": f"{__name__}.{self.name}"}  # type: ignore[typeddict-item]
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        definition = handler.resolve_ref_schema(json_schema)
+        definition.clear()
+        definition.update(self.json_schema())
+        if self.rules:
+            definition["description"] = _with_rules(definition.get("description", ""), self.rules)
+        return json_schema
+
+
+#: What every event schema states of the rules JSON Schema cannot express.
+RULES_HEADING = "Also refused (rules JSON Schema cannot express):"
+
+
+def _with_rules(description: str, rules: tuple[str, ...] | list[str]) -> str:
+    if not rules:
+        return description
+    listed = "\n".join(f"- {rule}" for rule in rules)
+    return f"{description.strip()}\n\n{RULES_HEADING}\n{listed}".strip()
+
+
+# Not an IANA name: the host's own zone, present on some machines only.
+_TIMEZONES = frozenset(available_timezones()) - {"localtime"}
 
 
 def _known_timezone(value: str) -> str:
     if value not in _TIMEZONES:
         raise ValueError(f"unknown IANA time zone {value!r}")
     return value
+
+
+#: The shape of a BCP 47 language tag as Babel parses one: a language, then an optional
+#: script, region and variant (en, zh-TW, zh-Hant-TW, es-419, ca-ES-valencia).
+LANGUAGE_TAG_PATTERN = (
+    r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+    r"(-([0-9][A-Za-z0-9]{3}|[A-Za-z][A-Za-z0-9]{4,7}))?$"
+)
+_LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 
 
 def _language_tag(value: str) -> str:
@@ -66,6 +129,8 @@ def _language_tag(value: str) -> str:
 def _is_language_tag(value: str) -> bool:
     from babel import Locale, UnknownLocaleError
 
+    if not _LANGUAGE_TAG.match(value):
+        return False
     try:
         Locale.parse(value, sep="-")
     except (ValueError, UnknownLocaleError):
@@ -101,6 +166,11 @@ def printable(value: str) -> str:
     return value
 
 
+#: `printable` in JSON Schema: no control character but line breaks and tabs.
+PRINTABLE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+#: What a trimmed text with a minimum length refuses: nothing but white space.
+BLANK_PATTERN = r"^\s*$"
+
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
@@ -110,14 +180,46 @@ LanguageTag = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=2, max_length=35),
     AfterValidator(_language_tag),
+    Published(
+        "LanguageTag",
+        lambda: {
+            "type": "string",
+            "pattern": LANGUAGE_TAG_PATTERN,
+            "description": "A BCP 47 language tag (en, zh-TW, zh-Hant-TW, es-419, ...).",
+        },
+        rules=(
+            "A language tag (`LanguageTag`) names a language that CLDR knows, as Babel parses"
+            " it: the pattern checks only its shape, so a well-formed tag of an unknown"
+            " language (`qq`, `xx-Nope1`) is refused.",
+        ),
+    ),
 ]
 CountryCode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
     AfterValidator(_country_code),
+    Published(
+        "CountryCode",
+        lambda: {
+            "type": "string",
+            "enum": sorted(_countries()),
+            "description": "An ISO 3166-1 alpha-2 country code, in upper case (the countries"
+            " CLDR names).",
+        },
+    ),
 ]
 TimeZoneName = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_known_timezone)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    AfterValidator(_known_timezone),
+    Published(
+        "TimeZoneName",
+        lambda: {
+            "type": "string",
+            "enum": sorted(_TIMEZONES),
+            "description": "An IANA time zone name (Asia/Taipei, Europe/Paris, UTC, ...).",
+        },
+    ),
 ]
 
 
@@ -131,9 +233,23 @@ MultilingualText = Annotated[
     dict[LanguageTag, Text],
     AfterValidator(_names_not_empty),
     Field(
-        description="The same text in several languages, keyed by BCP 47 tag (zh-TW, en, ja, ...)."
+        description="The same text in several languages, keyed by BCP 47 tag (zh-TW, en, ja, ...).",
+        json_schema_extra={"minProperties": 1},
     ),
 ]
+
+
+def all_given(*names: str) -> dict[str, Any]:
+    """JSON Schema: every one of the fields is given (present and not null)."""
+    return {
+        "required": list(names),
+        "properties": {name: {"not": {"type": "null"}} for name in names},
+    }
+
+
+def exactly_one_of(*names: str) -> dict[str, Any]:
+    """JSON Schema: exactly one of the fields is given (present and not null)."""
+    return {"oneOf": [all_given(name) for name in names]}
 
 
 class PartnerKind(StrEnum):
@@ -157,9 +273,45 @@ class Payload(BaseModel):
 
     #: A partial payload (an update) carries only the fields that were set.
     partial: ClassVar[bool] = False
+    #: What the validators refuse that JSON Schema cannot express (a rule across fields),
+    #: stated in the description of the JSON Schema; a subclass adds to its bases' rules.
+    rules: ClassVar[tuple[str, ...]] = ()
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_unset=self.partial)
+
+    @classmethod
+    def all_rules(cls) -> tuple[str, ...]:
+        """The rules of the class and of its bases, the bases' first."""
+        found: list[str] = []
+        for klass in reversed(cls.__mro__):
+            found += [rule for rule in vars(klass).get("rules", ()) if rule not in found]
+        return tuple(found)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = super().__get_pydantic_json_schema__(schema, handler)
+        cls._restrict_json_schema(handler.resolve_ref_schema(json_schema))
+        return json_schema
+
+    @classmethod
+    def _restrict_json_schema(cls, schema: dict[str, Any]) -> None:
+        """Say in `schema` (the class's own) what the validators refuse; subclasses add theirs."""
+        if rules := cls.all_rules():
+            schema["description"] = _with_rules(schema.get("description", ""), rules)
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property's JSON Schema without its `null` branch (and without its `null` default)."""
+    schema = {key: value for key, value in schema.items() if key != "default"}
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema = {**branches[0], **schema}
+    elif branches:
+        schema["anyOf"] = branches
+    return schema
 
 
 class Update(Payload):
@@ -170,6 +322,11 @@ class Update(Payload):
     partial: ClassVar[bool] = True
     clearable: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def changes(cls) -> frozenset[str]:
+        """The fields that are changes: an update names at least one of them."""
+        return frozenset(cls.model_fields)
+
     @field_validator("*")
     @classmethod
     def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
@@ -179,9 +336,21 @@ class Update(Payload):
 
     @model_validator(mode="after")
     def _changes_something(self) -> Update:
-        if not self.model_fields_set:
+        if not self.model_fields_set & self.changes():
             raise ValueError("an update must change at least one field")
         return self
+
+    @classmethod
+    def _restrict_json_schema(cls, schema: dict[str, Any]) -> None:
+        super()._restrict_json_schema(schema)
+        properties = schema.get("properties", {})
+        for name in properties.keys() - cls.clearable:
+            properties[name] = _not_null(properties[name])
+        changes = [name for name in properties if name in cls.changes()]
+        if set(changes) == set(properties):
+            schema["minProperties"] = 1
+        else:
+            schema["anyOf"] = [{"required": [name]} for name in changes]
 
 
 # --- the registry: (type, schema_version) -> payload model and topic --------------------
@@ -325,6 +494,8 @@ class ContactRegistered(Payload):
     Personal data: only staff with personal-data access read it, and `ContactErased` erases it.
     """
 
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("partner_id", "mission_id"))
+
     partner_id: RecordId | None = None
     mission_id: RecordId | None = None
     name: ShortText
@@ -438,6 +609,10 @@ class VenueUpdated(Update):
 class Delegation(Payload):
     """Who visits: a partner city, a foreign mission, or another organisation (exactly one)."""
 
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of("partner_id", "mission_id", "organisation")
+    )
+
     partner_id: EntityId | None = None
     mission_id: EntityId | None = None
     organisation: MultilingualText | None = None
@@ -467,6 +642,8 @@ class VisitContact(Payload):
 class VisitRequested(Payload):
     """A delegation asked to visit; dietary and accessibility notes and the contact are
     personal data."""
+
+    rules = ("`requested_to` is not before `requested_from`.",)
 
     delegation: Delegation
     head_of_delegation: HeadOfDelegation
@@ -547,7 +724,11 @@ def _no_repeats(value: list[str]) -> list[str]:
     return value
 
 
-OfficialIds = Annotated[list[EntityId], Field(max_length=50), AfterValidator(_no_repeats)]
+OfficialIds = Annotated[
+    list[EntityId],
+    Field(max_length=50, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_no_repeats),
+]
 Interpreter = Annotated[
     bool | Text,
     Field(description="The interpreter's name, or true when one is needed but not yet named."),
@@ -566,6 +747,9 @@ def _in_order(starts_at: datetime | None, ends_at: datetime | None) -> None:
 
 class ItineraryItemFacts(Payload):
     """What an itinerary item is: when, where, who attends, and what the calendar shows."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("venue_id", "place"))
+    rules = ("`ends_at` is after `starts_at`.",)
 
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -599,6 +783,9 @@ class ItineraryItemAdded(ItineraryItemFacts):
 class ItineraryItemChanges(Update):
     """The facts of an itinerary item that a change names; titles merge by language."""
 
+    model_config = ConfigDict(json_schema_extra={"not": all_given("venue_id", "place")})
+    rules = ("When both `starts_at` and `ends_at` are given, `ends_at` is after `starts_at`.",)
+
     clearable: ClassVar[frozenset[str]] = frozenset(
         {"venue_id", "place", "gift_exchange", "notes_shared", "override"}
     )
@@ -614,12 +801,15 @@ class ItineraryItemChanges(Update):
     titles: MultilingualText | None = None
     notes_shared: Text | None = None
 
+    @classmethod
+    def changes(cls) -> frozenset[str]:
+        # Not the item's id nor an override: what the item is.
+        return frozenset(ItineraryItemChanges.model_fields)
+
     @model_validator(mode="after")
     def _consistent(self) -> ItineraryItemChanges:
         _in_order(self.starts_at, self.ends_at)
         _one_location(self.venue_id, self.place)
-        if not self.model_fields_set & set(ItineraryItemChanges.model_fields):
-            raise ValueError("an update must change at least one field")
         return self
 
 
@@ -703,6 +893,10 @@ class ExchangeRecorded(Payload):
 class TripOfficial(Payload):
     """An official on a trip: an id from the officials register, a name, or both."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [all_given("official_id"), all_given("name")]}
+    )
+
     official_id: RecordId | None = None
     name: ShortText | None = None
 
@@ -715,6 +909,8 @@ class TripOfficial(Payload):
 
 class TripLeg(Payload):
     """One destination of a trip, in the destination's own time zone."""
+
+    rules = ("A leg's `end` is after its `start`.",)
 
     city: MultilingualText
     country: CountryCode
@@ -749,10 +945,17 @@ TripLegs = Annotated[
     list[TripLeg], Field(min_length=1, max_length=30), AfterValidator(_legs_in_order)
 ]
 TripOfficials = Annotated[list[TripOfficial], Field(min_length=1, max_length=50)]
+#: What `_legs_in_order` refuses, said for the events that carry legs.
+LEG_RULES = (
+    "`legs` are in order and do not overlap: each leg starts when or after the one before ends.",
+    f"The legs name at most {MAX_PARTNERS_PER_EXCHANGE} different partner cities in all.",
+)
 
 
 class TripPlanned(Payload):
     """A trip abroad of the mayor or other officials (visits, or an international event) is planned."""
+
+    rules = LEG_RULES
 
     title: MultilingualText
     officials: TripOfficials
@@ -764,6 +967,8 @@ class TripPlanned(Payload):
 
 class TripUpdated(Update):
     """A planned trip changed; `legs` and `officials`, when present, replace the whole list."""
+
+    rules = LEG_RULES
 
     clearable: ClassVar[frozenset[str]] = frozenset({"international_event"})
 
@@ -812,6 +1017,8 @@ class CityEventKind(StrEnum):
 class VenueRef(Payload):
     """Where a city event takes place: one of the city's managed venues, or a place in free text."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("venue_id", "place"))
+
     venue_id: EntityId | None = None
     place: Text | None = None
 
@@ -825,6 +1032,8 @@ class VenueRef(Payload):
 class CityEventScheduled(Payload):
     """The city will host an event (festival, forum, ceremony...) that partners may be invited to.
     Times carry their offset; `timezone` is the IANA zone the event is shown in."""
+
+    rules = ("`ends_at` is after `starts_at`.",)
 
     kind: CityEventKind
     title: MultilingualText
@@ -840,6 +1049,8 @@ class CityEventScheduled(Payload):
 class CityEventUpdated(Update):
     """Some facts of a city event changed; only the fields present change (title and
     description add or replace languages)."""
+
+    rules = ("When both `starts_at` and `ends_at` are given, `ends_at` is after `starts_at`.",)
 
     clearable: ClassVar[frozenset[str]] = frozenset({"description", "venue", "video_link"})
 
@@ -915,6 +1126,18 @@ class ReceivedVia(StrEnum):
 
 class Rsvp(Payload):
     """An invitee's answer, as it arrived (through the portal, or by letter, email or phone)."""
+
+    # `delegates` is given with accepted-in-person, and only then.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "required": ["answer"],
+                "properties": {"answer": {"const": RsvpAnswer.ACCEPTED_IN_PERSON.value}},
+            },
+            "then": all_given("delegates"),
+            "else": {"properties": {"delegates": {"type": "null"}}},
+        }
+    )
 
     answer: RsvpAnswer
     delegates: Annotated[int, Field(ge=1, le=1000)] | None = Field(
@@ -1097,20 +1320,61 @@ def decode(raw: bytes | str | None, *, topic: str | None = None) -> Event:
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
+class PublishedJsonSchema(GenerateJsonSchema):
+    """The JSON Schema of the published events: the models' own, and what `printable` refuses
+    as a pattern (control characters, and a text of white space only where the trimmed text
+    has a minimum length). The OpenAPI leaves that pattern out: there a free-text field is one
+    with no pattern (tests/test_hostile_text.py finds them so)."""
+
+    def function_after_schema(
+        self, schema: core_schema.AfterValidatorFunctionSchema
+    ) -> JsonSchemaValue:
+        json_schema = super().function_after_schema(schema)
+        inner = schema["schema"]
+        if (
+            schema["function"]["function"] is printable
+            and inner["type"] == "str"
+            and "pattern" not in json_schema
+        ):
+            json_schema = {**json_schema, "pattern": PRINTABLE_PATTERN}
+            if inner.get("strip_whitespace") and inner.get("min_length", 0) >= 1:
+                json_schema["not"] = {"pattern": BLANK_PATTERN}
+        return json_schema
+
+
+def _rules_in(description: str) -> list[str]:
+    """The rules a definition's description states (see `_with_rules`)."""
+    _, _, listed = description.partition(f"\n{RULES_HEADING}\n")
+    return [line.removeprefix("- ") for line in listed.splitlines() if line.startswith("- ")]
+
+
+def _all_rules(schema: dict[str, Any], payload: type[Payload]) -> list[str]:
+    """The payload's rules, then those of the definitions it uses."""
+    rules = list(payload.all_rules())
+    for definition in schema.get("$defs", {}).values():
+        rules += [r for r in _rules_in(definition.get("description", "")) if r not in rules]
+    return rules
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """File name -> JSON Schema of the whole message (envelope with typed payload) per event type."""
+    """File name -> JSON Schema of the whole message (envelope with typed payload) per event
+    type. Its description states every rule of the payload (and of its parts) that JSON Schema
+    cannot express."""
     schemas: dict[str, dict[str, Any]] = {}
     for (name, version), event_type in sorted(EVENT_TYPES.items()):
+        doc = inspect.cleandoc(event_type.payload.__doc__ or "")
         model = create_model(
             name,
             __base__=Envelope,
-            __doc__=event_type.payload.__doc__,
+            __doc__=doc,
             type=(Literal[name], ...),  # type: ignore[arg-type]
             schema_version=(Literal[version], ...),  # type: ignore[arg-type]
             payload=(event_type.payload, ...),
         )
-        schema = model.model_json_schema()
+        schema = model.model_json_schema(schema_generator=PublishedJsonSchema)
+        schema["$schema"] = PublishedJsonSchema.schema_dialect
         schema["$id"] = f"https://twinning.example/schemas/{name}.v{version}.json"
+        schema["description"] = _with_rules(doc, _all_rules(schema, event_type.payload))
         schema["x-topic"] = event_type.topic
         schemas[f"{name}.v{version}.json"] = schema
     return schemas

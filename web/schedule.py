@@ -323,15 +323,15 @@ async def today_context(
     request: Request, user: Principal, db_session: AsyncSession, today: date, now: datetime
 ) -> dict[str, Any]:
     """What this module adds to the Today page (rendered by `today_schedule.html`): the
-    office's entries of today and the rest of this week, by day."""
+    office's entries of today and the next six days, by day (a rolling week: on a Sunday
+    "this week" would be one day)."""
     language = page_language(request)
-    sunday = _monday(today) + timedelta(days=WEEK - 1)
-    days = [today + timedelta(days=n) for n in range((sunday - today).days + 1)]
+    days = [today + timedelta(days=n) for n in range(WEEK)]
     entries = await schedule_between(
         db_session=db_session,
         audience=Audience.office(),
         first=today,
-        last=sunday,
+        last=days[-1],
         language=language,
     )
     found = by_day(entries, days, today, language)
