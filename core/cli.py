@@ -70,24 +70,16 @@ def _settings(**overrides: Any) -> Settings:
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
-def _setup(settings: Settings, *, init: bool = False, check_integrity: bool = False) -> None:
+def _setup(
+    settings: Settings, *, init: bool = False, check_integrity: bool = False, migrate: bool = True
+) -> None:
     """Logging, then the database brought to the newest schema. Only with `init` (`up`, or
     `--init`) are the data directory and the database created; without it a data directory
     that is not there, is a file, or holds no twinning database is refused in one line (a
     mistyped --data-dir would otherwise make an empty system, and tokens nobody's API knows).
-    With `check_integrity`, a damaged SQLite file is refused too."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine
-    # work; aiosqlite logs every statement with its parameters, i.e. stored (personal) data.
-    for name, level in (
-        ("kafka", logging.CRITICAL),
-        ("alembic", logging.WARNING),
-        ("httpx", logging.WARNING),
-        ("aiosqlite", logging.WARNING),
-    ):
-        logging.getLogger(name).setLevel(level)
+    With `check_integrity`, a damaged SQLite file is refused too; without `migrate`, the
+    database is left as it is (a backup takes what is there)."""
+    _logging(settings)
     from twinning.db.migrate import (
         DatabaseProblem,
         NoDatabase,
@@ -112,7 +104,23 @@ def _setup(settings: Settings, *, init: bool = False, check_integrity: bool = Fa
         raise _fail(f"{exc}: {NO_SYSTEM_HINT}") from None
     except DatabaseProblem as exc:
         raise _fail(str(exc)) from None
-    upgrade(settings.sync_database_url)
+    if migrate:
+        upgrade(settings.sync_database_url)
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # kafka-python logs every reconnect attempt as an error; alembic and httpx narrate routine
+    # work; aiosqlite logs every statement with its parameters, i.e. stored (personal) data.
+    for name, level in (
+        ("kafka", logging.CRITICAL),
+        ("alembic", logging.WARNING),
+        ("httpx", logging.WARNING),
+        ("aiosqlite", logging.WARNING),
+    ):
+        logging.getLogger(name).setLevel(level)
 
 
 def _hold(
@@ -192,12 +200,19 @@ def up(
         ).start()
         settings = settings.model_copy(update={"broker": ",".join(broker.bootstrap_servers)})
     keeper = Keeper(log)
+    backups = None
     if broker is not None:
         running_broker = broker
         keeper.keep("broker", lambda: running_broker.start().process, running_broker.process)
     try:
         keeper.keep("worker", lambda: _spawn("worker", settings), _spawn("worker", settings))
         keeper.start()
+        if settings.backup_interval_hours > 0:
+            from twinning.backup import BackupSchedule
+
+            # The settings as configured (not the embedded broker's address of this run).
+            as_set = settings.model_copy(update={"broker": EMBEDDED}) if broker else settings
+            backups = BackupSchedule(as_set, log).start()
         server = uvicorn.Server(
             uvicorn.Config(
                 # The first admin is settled above; the API need not look (and log) again.
@@ -215,6 +230,8 @@ def up(
         ):  # uvicorn re-raises Ctrl-C once it has shut down
             server.run()
     finally:
+        if backups is not None:
+            backups.stop()  # only an event: a backup under way ends with the process
         keeper.stop_restarting()
         if "worker" in keeper.parts:
             _stop_process(keeper.current("worker"))
@@ -474,6 +491,67 @@ def rebuild(data_dir: DataDir = None) -> None:
             await engine.dispose()
 
     typer.echo(f"rebuilt the read models from {asyncio.run(run())} archived events")
+
+
+@cli.command()
+def backup(
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to", help="The archive to write (default: a new file in the data dir's backups/)."
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Back up the database while the system runs (a consistent snapshot), with the settings
+    that are not secrets, into one compressed archive with a manifest. Takes no lock."""
+    from twinning.backup import BackupProblem, create_backup
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings, migrate=False)
+    try:
+        taken = create_backup(settings, to)
+    except BackupProblem as exc:
+        raise _fail(str(exc)) from None
+    size = taken.path.stat().st_size
+    typer.echo(
+        f"backup written to {taken.path} ({taken.events} archived events,"
+        f" {size / 1_000_000:.1f} MB; schema {', '.join(taken.manifest['database']['schema_revisions'])})"
+    )
+
+
+@cli.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="A backup written by `twinning backup`.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Restore a backup into a new, empty data directory and a new database (the one
+    TWINNING_DATABASE_URL names, else SQLite in the data directory): the whole archive is
+    checked first, an older schema is migrated."""
+    from twinning.backup import BackupProblem, restore_backup
+
+    settings = _settings(data_dir=data_dir)
+    _logging(settings)
+    try:
+        restored = restore_backup(
+            settings, archive, hold=lambda: _hold(settings, "restore", alone=True)
+        )
+    except BackupProblem as exc:
+        raise _fail(str(exc)) from None
+    manifest = restored.manifest
+    events = manifest["database"]["tables"].get("event_archive", 0)
+    typer.echo(
+        f"restored the backup of {manifest['created_at']} (twinning {manifest['twinning_version']},"
+        f" {events} archived events) into {settings.data_dir}, database {restored.database}"
+        + ("; migrated to the newest schema" if restored.migrated else "")
+    )
+    if restored.settings_differ:
+        typer.echo(
+            "its settings differ from this environment's in "
+            + ", ".join(restored.settings_differ)
+            + f": see {settings.data_dir / 'settings-of-the-backup.json'}"
+        )
+    typer.echo(f"start it with `twinning up --data-dir {settings.data_dir}`")
 
 
 @cli.command()

@@ -120,6 +120,16 @@ class Settings(BaseSettings):
         description="The city's latitude,longitude (e.g. `24.99,121.30`): marks it on the "
         "partner map of the leaflet.",
     )
+    backup_interval_hours: Annotated[float, Field(ge=0, le=24 * 366)] = Field(
+        default=24.0,
+        description="`twinning up` takes a backup into `<data_dir>/backups/` this often (hours, "
+        "counted from the newest backup there); 0 turns the schedule off.",
+    )
+    backup_keep: Annotated[int, Field(ge=1, le=10000)] = Field(
+        default=7,
+        description="How many backups `<data_dir>/backups/` keeps; older ones are removed after "
+        "each scheduled backup.",
+    )
     log_level: str = "info"
     bootstrap_token: SecretStr | None = Field(
         default=None,
