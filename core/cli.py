@@ -554,6 +554,69 @@ def restore(
     typer.echo(f"start it with `twinning up --data-dir {settings.data_dir}`")
 
 
+@cli.command("export")
+def export_(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="partners, missions, exchanges, visits, city-events, contacts (personal data),"
+            " or person (one contact's data, as JSON)."
+        ),
+    ],
+    contact_id: Annotated[
+        str | None, typer.Argument(help="With `person`: the contact's id.", show_default=False)
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    to: Annotated[
+        Path | None, typer.Option("--to", help="The file to write (default: standard output).")
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="The language of the headers and country names."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Export a register as CSV (UTF-8 with BOM) or XLSX, names in a column per language; or,
+    with `person CONTACT_ID`, every item of personal data held about one contact (JSON)."""
+    from twinning import export
+    from twinning.i18n import DEFAULT_LOCALE
+
+    if kind == "person":
+        if not contact_id:
+            raise _fail("name the contact: twinning export person CONTACT_ID")
+    elif kind not in export.KINDS:
+        raise _fail(f"cannot export {kind!r}: one of {', '.join(export.KINDS)}, or person")
+    elif contact_id is not None:
+        raise _fail(f"unexpected argument {contact_id!r}: only `person` takes a contact's id")
+    elif format not in export.FORMATS:
+        raise _fail(f"unknown format {format!r}: csv or xlsx")
+    language = lang or DEFAULT_LOCALE
+    if language not in supported_locales():
+        raise _fail(f"unknown language {language!r}: one of {', '.join(supported_locales())}")
+    if to is None and kind != "person" and format == "xlsx" and sys.stdout.isatty():
+        raise _fail("an XLSX file is not for a terminal: give --to FILE")
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+    if kind == "person":
+        assert contact_id is not None
+        document = _in_session(settings, lambda s: export.person_data(s, contact_id))
+        if document is None:
+            raise _fail(f"no personal data is held about contact {contact_id}")
+        written, what = export.person_json(document), f"the data of contact {contact_id}"
+    else:
+        found = _in_session(settings, lambda s: export.table(s, kind, language=language))
+        written, what = export.encode(found, format), f"{len(found.rows)} {kind}"
+    if to is None:
+        sys.stdout.buffer.write(written)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        to.write_bytes(written)
+    except OSError as exc:
+        raise _fail(f"cannot write {to}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {what} to {to}", err=True)
+
+
 @cli.command()
 def schemas() -> None:
     """Regenerate the published JSON Schema of every event into streams/schemas/."""

@@ -16,6 +16,7 @@ from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from twinning import export
 from twinning.api.deps import DbSession
 from twinning.auth.schemas import Role
 from twinning.crm import service as crm
@@ -736,3 +737,59 @@ async def erase_contact(
         await db_session.rollback()
         return not_found(request, user, "contact", contact_id)
     return await committed(request, db_session, "/ui/contacts", event.event_id)
+
+
+# --- export: the lists as files, a contact's data ----------------------------------------------
+
+#: The list pages' simple filters that an export honours (see `twinning.export`).
+EXPORT_FILTERS = frozenset(
+    {"q", "kind", "status", "partner", "field", "year", "partner_id", "mission_id"}
+)
+
+
+@router.get("/export/{kind}.{fmt}")
+async def export_list(
+    request: Request, kind: str, fmt: str, user: User, db_session: DbSession
+) -> Response:
+    """A list page's records (its simple filters kept) as CSV or XLSX, headers and country
+    names in the page's language; contacts for staff only."""
+    if kind not in export.KINDS or fmt not in export.FORMATS:
+        return not_found(request, user, "export", f"{kind}.{fmt}")
+    if kind in export.PERSONAL_KINDS:
+        require_staff(user)
+    filters = {
+        key: value[:200] for key, value in request.query_params.items() if key in EXPORT_FILTERS
+    }
+    found = await export.table(db_session, kind, language=page_language(request), filters=filters)
+    return Response(
+        export.encode(found, fmt),
+        media_type=export.MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename(kind, fmt)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/contacts/{contact_id}/data.json")
+async def contact_data(
+    request: Request, contact_id: str, user: User, db_session: DbSession
+) -> Response:
+    """Every item of personal data held about the contact (a data subject's request for
+    access), as one JSON document; 404 when nothing is held (unknown, or erased)."""
+    require_staff(user)
+    document = await export.person_data(db_session, contact_id)
+    if document is None:
+        return not_found(request, user, "contact", contact_id)
+    return Response(
+        export.person_json(document),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="twinning-contact-{_file_safe(contact_id)}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:100]

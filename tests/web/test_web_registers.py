@@ -233,6 +233,44 @@ def test_hostile_text_stays_text(office: Office, browser: Browser) -> None:
     assert dialogs == []
 
 
+def test_the_lists_download_as_csv_and_xlsx_and_a_contacts_data_as_json(office: Office) -> None:
+    """The lists' download links (the page's filters kept), contacts and a person's data for
+    staff only (viewers 403)."""
+    [contact] = office.call("GET", "/contacts").json()
+    with office.signed_in() as (client, _csrf):
+        page = client.get("/ui/partners?kind=friendly")
+        assert page.status_code == 200
+        link = re.search(r'href="(/ui/export/partners\.csv[^"]*)"', page.text)
+        assert link is not None and "kind=friendly" in link.group(1), page.text
+        assert "/ui/export/partners.xlsx?kind=friendly" in page.text
+        csv_file = client.get(link.group(1).replace("&amp;", "&"))
+        assert csv_file.status_code == 200
+        assert csv_file.headers["content-type"].startswith("text/csv")
+        assert "attachment" in csv_file.headers["content-disposition"]
+        lines = csv_file.content.decode("utf-8-sig").splitlines()
+        assert len(lines) == 2 and "Perth" in lines[1] and "Australia" in lines[1], lines
+        for path in ("/ui/missions", "/ui/exchanges", "/ui/visits", "/ui/city-events"):
+            kind = path.removeprefix("/ui/")
+            assert f"/ui/export/{kind}.xlsx" in client.get(path).text, path
+            xlsx = client.get(f"/ui/export/{kind}.xlsx")
+            assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK"), path
+        contacts = client.get("/ui/export/contacts.csv")
+        assert contacts.status_code == 200 and "h@example.org" in contacts.text
+        assert "/ui/export/contacts.csv" in client.get("/ui/contacts").text
+        contact_page = client.get(f"/ui/contacts/{contact['id']}")
+        assert f"/ui/contacts/{contact['id']}/data.json" in contact_page.text
+        data = client.get(f"/ui/contacts/{contact['id']}/data.json")
+        assert data.status_code == 200
+        assert data.json()["erased_by_erasure"]["contact"]["email"] == "h@example.org"
+        assert client.get("/ui/export/treaties.csv").status_code == 404
+        assert client.get("/ui/contacts/nobody/data.json").status_code == 404
+    with office.signed_in(VIEWER) as (client, _csrf):
+        assert client.get("/ui/export/partners.csv").status_code == 200
+        for path in ("/ui/export/contacts.csv", f"/ui/contacts/{contact['id']}/data.json"):
+            refused = client.get(path)
+            assert refused.status_code == 403 and "h@example.org" not in refused.text, path
+
+
 def _partner(names: dict[str, str], country: str = "JP") -> PartnerCity:
     return PartnerCity(id=names.get("en", "x"), names=names, country=country)
 
