@@ -5,7 +5,9 @@
 - `Accepted` and `CompletionAccepted`, the bodies of that answer;
 - `register_routes`, the factory of every register's CRUD-like routes (partners, missions,
   contacts, officials, venues): register, update, read one, list;
-- `REFUSALS`, the error answers a route documents (`twinning.refusals.Problem`).
+- `REFUSALS`, `READ_ONE` and `STAFF_ONLY`, the error answers a route documents
+  (`twinning.refusals.Problem`); what every operation answers (401 with a token, 400, 413,
+  415 and 422 with a body, 503) the OpenAPI document adds itself (`twinning.api.problems`).
 
 This module evaluates annotations eagerly (no `from __future__ import annotations`): FastAPI
 must see the factory's model classes, which are local variables, not module names.
@@ -27,8 +29,11 @@ from twinning.streams.events import Event
 
 T = TypeVar("T")
 
-#: The error answers of a command: unknown id, state or booking conflict, invalid field.
-REFUSALS = problem_responses(404, 409, 422)
+#: The error answers of a command: a caller who is not staff, unknown id, state or booking
+#: conflict, invalid field.
+REFUSALS = problem_responses(403, 404, 409, 422)
+#: What a route that needs the staff role (or personal-data access) declares.
+STAFF_ONLY = problem_responses(403)
 
 
 class Accepted(BaseModel):
@@ -131,7 +136,8 @@ def register_routes(
     `get_<noun>(db_session=, <noun>_id=)` (None when unknown: answered `NotFound(kind, id)`)
     and `list_<noun>s(db_session=, query=)`. A read returns `read.model_validate(entity)`, or
     with `localized_view`, `localized_view(entity, language)` in the language the caller
-    reads (`?lang=`, Accept-Language); `read_dependencies` guard the reads (personal data)."""
+    reads (`?lang=`, Accept-Language); `read_dependencies` guard the reads (personal data:
+    403 to a caller without access)."""
     noun = router.prefix.strip("/").removesuffix("s")
     register_command: Callable[..., Awaitable[Event]] = getattr(service, f"register_{noun}")
     update_command: Callable[..., Awaitable[Event]] = getattr(service, f"update_{noun}")
@@ -143,6 +149,7 @@ def register_routes(
     EntityId = Annotated[str, Path(alias=id_key)]
     localized = localized_view is not None
     Language = Annotated[str | None, Depends(get_language if localized else _no_language)]
+    guarded = STAFF_ONLY if read_dependencies else {}
 
     def show(entity: Any, language: str | None) -> BaseModel:
         if localized_view is None or language is None:
@@ -168,7 +175,7 @@ def register_routes(
         name=f"get_{noun}",
         response_model=read,
         dependencies=list(read_dependencies),
-        **READ_ONE,
+        responses={**READ_ONE["responses"], **guarded},
     )
     async def get_one(entity_id: EntityId, db_session: DbSession, language: Language) -> Any:
         entity = await get_query(db_session=db_session, **{id_key: entity_id})
@@ -181,6 +188,7 @@ def register_routes(
         name=f"list_{noun}s",
         response_model=list[read],  # type: ignore[valid-type]
         dependencies=list(read_dependencies),
+        responses=guarded,
     )
     async def list_all(
         query: Annotated[filters, Query()],  # type: ignore[valid-type]

@@ -3,13 +3,14 @@ and CORS only for the origins the settings name (none by default)."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from twinning.api.problems import MEDIA_TYPE, encoded
 from twinning.config import Settings
+from twinning.refusals import FieldError, Problem
 
 SECURITY_HEADERS = {
     b"x-content-type-options": b"nosniff",
@@ -59,15 +60,20 @@ class BodySizeLimit:
         await self.app(scope, _replay([whole], receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body too large: the limit is {self.max_bytes} bytes"}
-        ).encode()
+        body = encoded(
+            Problem(
+                type="about:blank",
+                title="Content Too Large",
+                status=413,
+                detail=f"request body too large: the limit is {self.max_bytes} bytes",
+            )
+        )
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", MEDIA_TYPE.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],
@@ -90,28 +96,25 @@ class RefuseNul:
                 "path" if "\x00" in scope.get("path", "") else "query" if b"\x00" in query else None
             )
             if where is not None:
-                body = json.dumps(
-                    {
-                        "type": "invalid",
-                        "title": "Unprocessable Content",
-                        "status": 422,
-                        "detail": f"the {where} holds a NUL character, which no field may hold",
-                        "errors": [
-                            {
-                                "loc": [where],
-                                "field": "",
-                                "msg": "NUL is not allowed",
-                                "type": "value_error",
-                            }
+                body = encoded(
+                    Problem(
+                        type="invalid",
+                        title="Unprocessable Content",
+                        status=422,
+                        detail=f"the {where} holds a NUL character, which no field may hold",
+                        errors=[
+                            FieldError(
+                                loc=[where], field="", msg="NUL is not allowed", type="value_error"
+                            )
                         ],
-                    }
-                ).encode()
+                    )
+                )
                 await send(
                     {
                         "type": "http.response.start",
                         "status": 422,
                         "headers": [
-                            (b"content-type", b"application/problem+json"),
+                            (b"content-type", MEDIA_TYPE.encode()),
                             (b"content-length", str(len(body)).encode()),
                         ],
                     }

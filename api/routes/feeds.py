@@ -25,11 +25,12 @@ from twinning.calendar.feeds import Audience, Feed, FeedCache
 from twinning.calendar.models import FeedLink
 from twinning.calendar.schemas import FeedLinkCreate, FeedLinkIssued, FeedLinkRead
 from twinning.crm.models import PartnerCity
-from twinning.refusals import Conflict, NotFound
+from twinning.refusals import Conflict, NotFound, problem_responses
 from twinning.streams import outbox
 
 public_router = APIRouter(tags=["calendar feeds"])
-router = APIRouter(prefix="/feed-links", tags=["calendar feeds"])
+#: Staff only (403 to a viewer).
+router = APIRouter(prefix="/feed-links", tags=["calendar feeds"], responses=problem_responses(403))
 
 #: Private feeds may be kept by the subscriber's client, never by a shared cache.
 PRIVATE_CACHING = "private, max-age=300"
@@ -146,7 +147,12 @@ async def _link(db_session: DbSession, link_id: str) -> FeedLink:
     return link
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=FeedLinkIssued)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeedLinkIssued,
+    responses=problem_responses(404),
+)
 async def create_feed_link(
     data: FeedLinkCreate,
     request: Request,
@@ -194,12 +200,14 @@ async def list_feed_links(
     return [FeedLinkRead.model_validate(link) for link in links]
 
 
-@router.get("/{link_id}", response_model=FeedLinkRead)
+@router.get("/{link_id}", response_model=FeedLinkRead, responses=problem_responses(404))
 async def get_feed_link(link_id: str, db_session: DbSession, _staff: StaffUser) -> FeedLinkRead:
     return FeedLinkRead.model_validate(await _link(db_session, link_id))
 
 
-@router.post("/{link_id}/rotate", response_model=FeedLinkIssued)
+@router.post(
+    "/{link_id}/rotate", response_model=FeedLinkIssued, responses=problem_responses(404, 409)
+)
 async def rotate_feed_link(
     link_id: str, request: Request, db_session: DbSession, actor: StaffActor, clock: Clock
 ) -> FeedLinkIssued:
@@ -214,7 +222,9 @@ async def rotate_feed_link(
     return _issued(request, link, token)
 
 
-@router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{link_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
 async def revoke_feed_link(
     link_id: str, db_session: DbSession, actor: StaffActor, clock: Clock
 ) -> Response:

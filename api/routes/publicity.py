@@ -37,6 +37,17 @@ HTML_POLICY = (
 DOCUMENT_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "The document."},
     304: {"description": "Not modified (If-None-Match)."},
+    503: {
+        "description": "Not rendered yet: retry after `Retry-After`. Or a PDF in zh-TW, ja or "
+        "ko on a server without Noto Sans CJK (the detail says what to install). Or the "
+        "database is unavailable."
+    },
+}
+#: What may be unknown: the partner city, the version.
+NO_PARTNER: dict[int | str, dict[str, object]] = {404: {"description": "No such partner city."}}
+NO_VERSION: dict[int | str, dict[str, object]] = {404: {"description": "No such version."}}
+NO_PARTNER_OR_VERSION: dict[int | str, dict[str, object]] = {
+    404: {"description": "No such partner city, or no such version."}
 }
 
 
@@ -127,7 +138,9 @@ async def list_leaflet_versions(db_session: DbSession, language: Language) -> Ve
 
 
 @router.get(
-    "/publicity/leaflet/versions/{number}", response_class=Response, responses=DOCUMENT_RESPONSES
+    "/publicity/leaflet/versions/{number}",
+    response_class=Response,
+    responses={**DOCUMENT_RESPONSES, **NO_VERSION},
 )
 async def get_leaflet_version(
     number: VersionNumber,
@@ -154,7 +167,9 @@ async def _known_partner(db_session: DbSession, partner_id: str) -> str:
 
 
 @router.get(
-    "/partners/{partner_id}/brochure", response_class=Response, responses=DOCUMENT_RESPONSES
+    "/partners/{partner_id}/brochure",
+    response_class=Response,
+    responses={**DOCUMENT_RESPONSES, **NO_PARTNER},
 )
 async def get_brochure(
     partner_id: str,
@@ -173,7 +188,11 @@ async def get_brochure(
     return _serve(request, version, format, name="brochure", latest=True)
 
 
-@router.get("/partners/{partner_id}/brochure/versions", response_model=VersionList)
+@router.get(
+    "/partners/{partner_id}/brochure/versions",
+    response_model=VersionList,
+    responses=NO_PARTNER,
+)
 async def list_brochure_versions(
     partner_id: str, db_session: DbSession, language: Language
 ) -> VersionList:
@@ -185,7 +204,7 @@ async def list_brochure_versions(
 @router.get(
     "/partners/{partner_id}/brochure/versions/{number}",
     response_class=Response,
-    responses=DOCUMENT_RESPONSES,
+    responses={**DOCUMENT_RESPONSES, **NO_PARTNER_OR_VERSION},
 )
 async def get_brochure_version(
     partner_id: str,

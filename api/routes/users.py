@@ -20,9 +20,13 @@ from twinning.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from twinning.refusals import NotFound
+from twinning.refusals import NotFound, problem_responses
 
-router = APIRouter(tags=["users"], dependencies=[Depends(require_role(Role.admin))])
+router = APIRouter(
+    tags=["users"],
+    dependencies=[Depends(require_role(Role.admin))],
+    responses=problem_responses(403),
+)
 whoami = APIRouter(tags=["users"])
 
 
@@ -33,7 +37,12 @@ async def _user_or_404(db_session: DbSession, user_id: str) -> User:
     return user
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=problem_responses(409),
+)
 async def create_user(
     data: UserCreate, db_session: DbSession, admin: AdminUser, response: Response
 ) -> UserRead:
@@ -48,12 +57,12 @@ async def list_users(db_session: DbSession) -> list[UserRead]:
     return [UserRead.model_validate(u) for u in await service.list_users(db_session=db_session)]
 
 
-@router.get("/users/{user_id}", response_model=UserRead)
+@router.get("/users/{user_id}", response_model=UserRead, responses=problem_responses(404))
 async def get_user(user_id: str, db_session: DbSession) -> UserRead:
     return UserRead.model_validate(await _user_or_404(db_session, user_id))
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
+@router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(404, 409))
 async def update_user(user_id: str, data: UserUpdate, db_session: DbSession) -> UserRead:
     """Change the role or deactivate; it holds for the user's tokens from the next request."""
     user = await _user_or_404(db_session, user_id)
@@ -63,7 +72,10 @@ async def update_user(user_id: str, data: UserUpdate, db_session: DbSession) -> 
 
 
 @router.post(
-    "/users/{user_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenIssued
+    "/users/{user_id}/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenIssued,
+    responses=problem_responses(404, 409),
 )
 async def issue_token(
     user_id: str, data: TokenCreate, db_session: DbSession, admin: AdminUser
@@ -77,14 +89,18 @@ async def issue_token(
     return TokenIssued(**TokenRead.model_validate(row).model_dump(), token=token)
 
 
-@router.get("/users/{user_id}/tokens", response_model=list[TokenRead])
+@router.get(
+    "/users/{user_id}/tokens", response_model=list[TokenRead], responses=problem_responses(404)
+)
 async def list_tokens(user_id: str, db_session: DbSession) -> list[TokenRead]:
     await _user_or_404(db_session, user_id)
     tokens = await service.list_tokens(db_session=db_session, user_id=user_id)
     return [TokenRead.model_validate(t) for t in tokens]
 
 
-@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
 async def revoke_token(token_id: str, db_session: DbSession) -> None:
     """Revoke a token; the next request with it gets 401."""
     token = await service.get_token(db_session=db_session, token_id=token_id)

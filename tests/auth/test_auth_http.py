@@ -34,7 +34,13 @@ def test_a_body_over_the_limit_is_refused_with_413_whether_declared_or_chunked(
 
     for response in (declared, streamed):
         assert response.status_code == 413
-        assert response.json() == {"detail": f"request body too large: the limit is {LIMIT} bytes"}
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.json() == {
+            "type": "about:blank",
+            "title": "Content Too Large",
+            "status": 413,
+            "detail": f"request body too large: the limit is {LIMIT} bytes",
+        }
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert stack.count(OutboxEvent) == 0
     assert stack.client.post("/partners", json=sample_partner()).status_code == 202
