@@ -16,6 +16,12 @@ Runs against the embedded broker on this machine and prints a readable table and
 7. leaflets: the leaflet as HTML in every locale, and as PDF per locale against a naive
    WeasyPrint render of the same page; after an exchange; and the cost of an event that
    changes nothing a document shows (expected: no render). `--only leaflets` runs just this.
+8. brochures (`--only brochures`, not in the default run: at 1,000 partners it renders 5,000
+   brochure PDFs per policy, most of an hour each on 2 cores): partners registered at a steady
+   pace on a running worker, every registration marking the leaflet stale again; the time from
+   each registration to its brochure in every locale, and how often the leaflet was rendered,
+   against the same burst on a worker that renders the leaflet first at every look (the order
+   before issue 20). `--burst-partners 20 --burst-rate 2` is a smoke run.
 """
 
 from __future__ import annotations
@@ -959,6 +965,221 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
     }
 
 
+#: The renderer's order before issue 20, item 8: the leaflet first at every look, then the
+#: rest by when they were marked. The brochure section's baseline runs a worker with it.
+LEAFLET_FIRST_WORKER = """
+import sys
+from sqlalchemy import case, select
+from twinning.cli import main
+from twinning.publicity import refresh
+from twinning.publicity.models import LEAFLET, PublicityDocument as D
+
+async def leaflet_first(self, now, limit):
+    query = (
+        select(D.document, D.locale)
+        .where(refresh._is_due(now), refresh._unclaimed(now))
+        .order_by(case((D.document == LEAFLET, 0), else_=1), D.marked_at, D.document, D.locale)
+        .limit(limit)
+    )
+    async with self.sessions() as session:
+        return [tuple(row) for row in (await session.execute(query)).all()]
+
+refresh.Refresher._due = leaflet_first
+sys.argv = ["twinning", "worker"]
+main()
+"""
+
+
+def brochure_burst(
+    root: Path, database_url: str | None, partners: int, rate: float, leaflet_first: bool
+) -> dict[str, Any]:
+    """`partners` partner cities registered at `rate` a second on a running worker (its own
+    broker and database), each registration marking its brochure and the leaflet stale; waits
+    until every brochure is rendered in every locale. Per partner: from the registration
+    (the event's time) to its brochure's first version in its last locale (the worker's
+    clock; one machine)."""
+    from twinning.i18n import supported_locales
+    from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
+
+    name = "brochures-leaflet-first" if leaflet_first else "brochures"
+    with EmbeddedBroker(data_dir=root / f"{name}-broker", partitions=PARTITIONS) as broker:
+        system = System(broker, root / name, database_url, group=f"bench-{name}")
+        try:
+            if leaflet_first:
+                log = open(system.workdir / "worker-leaflet-first.log", "wb")  # noqa: SIM115
+                system.processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", LEAFLET_FIRST_WORKER],
+                        env=system.env,
+                        cwd=system.workdir,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        preexec_fn=die_with_parent(),
+                    )
+                )
+            else:
+                system.spawn("worker")
+            producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+            # The worker is up when it has projected (and rendered) a first partner.
+            warm_up = str(uuid.uuid4())
+            payload = {"names": {"en": "Warm-up"}, "country": "JP", "kind": "friendly"}
+            payload["timezone"] = "Asia/Tokyo"
+            producer.send(
+                PARTNERS,
+                key=warm_up.encode(),
+                value=envelope("PartnerCityRegistered", warm_up, payload),
+            )
+            producer.flush()
+            locales = len(supported_locales())
+
+            def versions(document: str) -> int:
+                """Versions of `document`; of every brochure if it is the prefix "brochure:"."""
+                query = select(func.count()).select_from(PublicityVersion)
+                if document == brochure(""):
+                    query = query.where(PublicityVersion.document.startswith(document))
+                else:
+                    query = query.where(PublicityVersion.document == document)
+                with system.engine.connect() as connection:
+                    return int(connection.scalar(query) or 0)
+
+            system.wait(
+                lambda: versions(brochure(warm_up)) >= locales,
+                timeout=600,
+                what="the worker to render a first brochure",
+            )
+            leaflets_before = versions(LEAFLET)
+            ids = [str(uuid.uuid4()) for _ in range(partners)]
+            start = time.monotonic()
+            for n, partner in enumerate(ids):
+                time.sleep(max(0.0, start + n / rate - time.monotonic()))
+                payload = {
+                    "names": {"zh-TW": f"城市{n}", "en": f"City {n}"},
+                    "country": "JP",
+                    "kind": "friendly",
+                    "timezone": "Asia/Tokyo",
+                }
+                producer.send(
+                    PARTNERS,
+                    key=partner.encode(),
+                    value=envelope("PartnerCityRegistered", partner, payload),
+                )
+                producer.flush()
+            burst_s = time.monotonic() - start
+            producer.close()
+            system.wait(
+                lambda: versions(brochure("")) >= (partners + 1) * locales,
+                timeout=max(600, 30 * partners * locales),
+                what=f"{partners} brochures in every locale ({name})",
+            )
+            all_done_s = time.monotonic() - start
+            with system.engine.connect() as connection:
+                registered = {
+                    row.aggregate_id: _instant(row.occurred_at)
+                    for row in connection.execute(
+                        select(ArchivedEvent.aggregate_id, ArchivedEvent.occurred_at).where(
+                            ArchivedEvent.aggregate_id.in_(ids)
+                        )
+                    )
+                }
+                rendered = {
+                    row.document: _instant(row.last)
+                    for row in connection.execute(
+                        select(
+                            PublicityVersion.document,
+                            func.max(PublicityVersion.created_at).label("last"),
+                        )
+                        .where(
+                            PublicityVersion.document.in_([brochure(p) for p in ids]),
+                            PublicityVersion.number == 1,
+                        )
+                        .group_by(PublicityVersion.document)
+                    )
+                }
+                # Every render since the burst began, in order: what each brochure waited for.
+                renders = [
+                    (row.document, _instant(row.created_at))
+                    for row in connection.execute(
+                        select(PublicityVersion.document, PublicityVersion.created_at)
+                        .where(PublicityVersion.created_at >= min(registered.values()))
+                        .order_by(PublicityVersion.created_at)
+                    )
+                ]
+            waits = sorted((rendered[brochure(p)] - registered[p]).total_seconds() for p in ids)
+            ahead = sorted(
+                sum(
+                    1
+                    for document, at in renders
+                    if registered[p] < at <= rendered[brochure(p)] and document != brochure(p)
+                )
+                for p in ids
+            )
+            leaflet_renders = (versions(LEAFLET) - leaflets_before) / locales
+        finally:
+            system.stop()
+    return {
+        "partners": partners,
+        "rate_per_s": rate,
+        "burst_s": round(burst_s, 1),
+        "all_brochures_s": round(all_done_s, 1),
+        "registration_to_brochure_p50_s": round(statistics.median(waits), 1),
+        "registration_to_brochure_p99_s": round(_percentile(waits, 99), 1),
+        "registration_to_brochure_max_s": round(waits[-1], 1),
+        "leaflet_renders_per_locale": round(leaflet_renders, 1),
+        # Renders of other documents between a registration and its brochure: the same figure
+        # in renders instead of seconds, which the machine's speed does not move.
+        "renders_ahead_p50": statistics.median(ahead),
+        "renders_ahead_max": ahead[-1],
+    }
+
+
+def _instant(value: Any) -> datetime:
+    """A timestamp read with plain SQL: text on SQLite, an aware datetime on PostgreSQL."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    if len(values) < 2:
+        return values[-1]
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+def brochures(root: Path, database_url: str | None, partners: int, rate: float) -> dict[str, Any]:
+    ours = brochure_burst(root, database_url, partners, rate, leaflet_first=False)
+    baseline = brochure_burst(root, database_url, partners, rate, leaflet_first=True)
+    return {**ours, "baseline_leaflet_first": baseline}
+
+
+def _brochure_table(b: dict[str, Any]) -> str:
+    base = b["baseline_leaflet_first"]
+    rows = [
+        (
+            f"registration to brochure p50 / p99 / max, s ({b['partners']} at {b['rate_per_s']}/s)",
+            f"{b['registration_to_brochure_p50_s']} / {b['registration_to_brochure_p99_s']}"
+            f" / {b['registration_to_brochure_max_s']}",
+            f"leaflet first {base['registration_to_brochure_p50_s']} / "
+            f"{base['registration_to_brochure_p99_s']} / {base['registration_to_brochure_max_s']}",
+        ),
+        (
+            "other renders before its brochure, p50 / max",
+            f"{b['renders_ahead_p50']} / {b['renders_ahead_max']}",
+            f"leaflet first {base['renders_ahead_p50']} / {base['renders_ahead_max']}",
+        ),
+        (
+            "leaflet renders per locale during the burst",
+            f"{b['leaflet_renders_per_locale']}",
+            f"leaflet first {base['leaflet_renders_per_locale']}",
+        ),
+        (
+            "every brochure rendered after, s",
+            f"{b['all_brochures_s']}",
+            f"leaflet first {base['all_brochures_s']}",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{r[0]:<{width}}  {r[1]:>18}  {r[2]}" for r in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -976,7 +1197,16 @@ def main() -> None:
         "--leaflet-exchanges", type=int, default=200, help="exchanges in the leaflets' history"
     )
     parser.add_argument(
-        "--only", choices=["leaflets"], default=None, help="run one section only (a smoke run)"
+        "--only",
+        choices=["leaflets", "brochures"],
+        default=None,
+        help="run one section only (leaflets: a smoke run; brochures: not in the default run)",
+    )
+    parser.add_argument(
+        "--burst-partners", type=int, default=1000, help="partners in the brochure burst"
+    )
+    parser.add_argument(
+        "--burst-rate", type=float, default=5.0, help="partners registered a second in it"
     )
     args = parser.parse_args()
 
@@ -984,6 +1214,16 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count()},
         "database": "postgresql" if args.database_url else "sqlite",
     }
+    if args.only == "brochures":
+        with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
+            report["brochures"] = brochures(
+                Path(tmp), args.database_url, args.burst_partners, args.burst_rate
+            )
+        print(json.dumps(report, indent=2))
+        print(_brochure_table(report["brochures"]))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+        return
     if args.only == "leaflets":
         with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
             report["leaflets"] = leaflets(Path(tmp), args.database_url, args.leaflet_exchanges)

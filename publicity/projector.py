@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import case, or_, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -61,13 +61,21 @@ async def mark_stale(session: AsyncSession, event: Event, documents: Iterable[st
         sqlalchemy_event.listen(session.sync_session, "before_commit", _write_marks, once=True)
     for document in set(documents):
         for locale in supported_locales():
-            count, latest = marked.get((document, locale), (0, event.occurred_at))
-            marked[document, locale] = (count + 1, max(latest, event.occurred_at))
+            count, first = marked.get((document, locale), (0, event.occurred_at))
+            marked[document, locale] = (count + 1, min(first, event.occurred_at))
 
 
 def _write_marks(session: Session) -> None:
     """One statement: a new row per pair never marked, else its generation raised by the
-    number of marks (in sorted order: two workers never wait on each other's rows crosswise)."""
+    number of marks (in sorted order: two workers never wait on each other's rows crosswise).
+
+    `marked_at` is the pair's place in the renderer's queue (oldest first): the time of the
+    (first) mark that made it stale. A pair already waiting keeps its place, whatever else
+    marks it: those marks are folded into its one render. A pair that was not waiting, or
+    that a renderer holds right now (it reads the generation it checks with its claim, so this
+    mark is not in that look), takes the time of this mark: the back of the queue. So a
+    document marked again and again is rendered once per pass, and never ahead of one that
+    became stale before it."""
     marked = session.info.pop(MARKED_IN_TRANSACTION, {})
     if not marked:
         return
@@ -76,22 +84,23 @@ def _write_marks(session: Session) -> None:
             "document": document,
             "locale": locale,
             "generation": count,
-            "marked_at": latest,
+            "marked_at": first,
             "checked_generation": 0,
         }
-        for (document, locale), (count, latest) in sorted(marked.items())
+        for (document, locale), (count, first) in sorted(marked.items())
     ]
     statement = insert_or_update(session, PublicityDocument)
     new = statement.excluded
+    requeued = or_(
+        PublicityDocument.generation <= PublicityDocument.checked_generation,
+        PublicityDocument.claimed_until.is_not(None),
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[PublicityDocument.document, PublicityDocument.locale],
             set_={
                 "generation": PublicityDocument.generation + new.generation,
-                "marked_at": case(
-                    (new.marked_at > PublicityDocument.marked_at, new.marked_at),
-                    else_=PublicityDocument.marked_at,
-                ),
+                "marked_at": case((requeued, new.marked_at), else_=PublicityDocument.marked_at),
             },
         ),
         rows,

@@ -1,12 +1,27 @@
 """Keeps the published documents current, off the event loop.
 
 The projector only marks (document, locale) pairs stale. `Refresher.refresh()` takes the due
-pairs (the leaflet first), gathers each one's content (async queries, cheap), and compares
-its hash with the latest version's: equal, and the pair is just marked checked, with no
+pairs in the order they became stale, gathers each one's content (async queries, cheap), and
+compares its hash with the latest version's: equal, and the pair is just marked checked, with no
 rendering at all; different, and the document is rendered in an executor (a process pool in
 the worker, so that WeasyPrint never holds the event loop or its GIL) and stored as the next
 version. A pair is also due once a day, since the leaflet's upcoming events and a brochure's
 anniversaries move with the date; its hash decides there too.
+
+Fairness, and coalescing a document that keeps going stale. The due pairs form one queue,
+oldest first: a pair's place is the time of the mark that made it stale (`marked_at`, see
+`twinning.publicity.projector`), and further marks while it waits keep that place, so all of
+them are folded into one render. A mark that comes while the pair is being looked at puts it
+at the back of the queue instead, behind every pair already waiting. So under a burst in which
+every partner event marks the leaflet stale again, the leaflet is rendered once per pass over
+the queue, not at every look, and no document jumps ahead of another that became stale
+before it: a pair that becomes stale with Q pairs waiting ahead of it is looked at after at
+most Q others, that is within ceil((Q + 1) / limit) full looks, however many marks come
+meanwhile (the bound counts pairs, not seconds: how long it takes is Q times a render; two
+workers only shorten it; marks carry their event's time, so an event applied long after it
+happened, such as a parked one, takes the place its time gives it). The generation a look
+checks is read with its claim, in one transaction: a mark is either in what the look gathers
+or after the claim (and so re-queues the pair); never lost between the two.
 
 Several workers may refresh at once. Each claims a pair before it looks at it (until
 `CLAIM` from now, so that a renderer that died frees its pairs), and leaves the pairs that
@@ -103,10 +118,11 @@ class Refresher:
             if not self._ensured:
                 await self._ensure_documents(now)
             report = RefreshReport()
-            for document, locale, generation in await self._due(now, limit):
+            for document, locale in await self._due(now, limit):
                 if go_on is not None and not go_on():
                     break
-                if await self._claim(document, locale, now):
+                generation = await self._claim(document, locale, now)
+                if generation is not None:
                     try:
                         await self._refresh_one(document, locale, generation, now, report)
                     finally:
@@ -144,22 +160,14 @@ class Refresher:
             return  # another refresher added some meanwhile: the next refresh looks again
         self._ensured = True
 
-    async def _due(self, now: datetime, limit: int | None) -> Sequence[tuple[str, str, int]]:
-        today = now.date()
+    async def _due(self, now: datetime, limit: int | None) -> Sequence[tuple[str, str]]:
+        """Up to `limit` due pairs, oldest-stale first. A pair whose claim ran out (its renderer
+        died while it held it) comes before all: it was due at its place before it was taken."""
         query = (
-            select(
-                PublicityDocument.document, PublicityDocument.locale, PublicityDocument.generation
-            )
-            .where(
-                or_(
-                    PublicityDocument.generation > PublicityDocument.checked_generation,
-                    PublicityDocument.checked_on.is_(None),
-                    PublicityDocument.checked_on < today,
-                ),
-                _unclaimed(now),
-            )
+            select(PublicityDocument.document, PublicityDocument.locale)
+            .where(_is_due(now), _unclaimed(now))
             .order_by(
-                case((PublicityDocument.document == LEAFLET, 0), else_=1),
+                case((PublicityDocument.claimed_until.is_not(None), 0), else_=1),
                 PublicityDocument.marked_at,
                 PublicityDocument.document,
                 PublicityDocument.locale,
@@ -223,19 +231,20 @@ class Refresher:
         log.info("rendered %s (%s) version %d", document, locale, number)
         return True
 
-    async def _claim(self, document: str, locale: str, now: datetime) -> bool:
-        """Take the pair unless another renderer holds it (then it is that one's to do)."""
+    async def _claim(self, document: str, locale: str, now: datetime) -> int | None:
+        """Take the pair, if it is still due and no other renderer holds it (then it is that
+        one's to do, or done), and read the generation this look checks, in the same
+        transaction: a mark from here on re-queues the pair (see the projector)."""
+        pair = (PublicityDocument.document == document, PublicityDocument.locale == locale)
         async with async_session_scope(self.sessions) as session:
             claimed = await session.execute(
                 update(PublicityDocument)
-                .where(
-                    PublicityDocument.document == document,
-                    PublicityDocument.locale == locale,
-                    _unclaimed(now),
-                )
+                .where(*pair, _is_due(now), _unclaimed(now))
                 .values(claimed_until=now + CLAIM)
             )
-        return bool(rowcount(claimed))
+            if not rowcount(claimed):
+                return None
+            return await session.scalar(select(PublicityDocument.generation).where(*pair))
 
     async def _release(self, document: str, locale: str) -> None:
         async with async_session_scope(self.sessions) as session:
@@ -258,6 +267,15 @@ class Refresher:
                 )
                 .values(checked_generation=generation, checked_on=now.date())
             )
+
+
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    """Marked since the last look, or last looked at on an earlier day."""
+    return or_(
+        PublicityDocument.generation > PublicityDocument.checked_generation,
+        PublicityDocument.checked_on.is_(None),
+        PublicityDocument.checked_on < now.date(),
+    )
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:

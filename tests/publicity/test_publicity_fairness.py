@@ -1,0 +1,151 @@
+"""Under continuous staleness no document starves: while every partner event marks the
+leaflet stale again (some of them while it is being rendered), the brochures of partners
+registered during the burst are rendered within a few looks, and the leaflet itself keeps up,
+rendered once per pass over what is waiting instead of at every look.
+
+Counted in looks of the worker's size (`PUBLICITY_BATCH` pairs each), not in seconds; the
+renderer is stood in for by a counter (test_publicity_render.py renders for real).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from conftest import Projection
+from publicity_support import NOW, CountingRender, History, partner, refresh
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from twinning.db import make_async_engine
+from twinning.i18n import supported_locales
+from twinning.publicity.content import Document, Leaflet
+from twinning.publicity.models import LEAFLET, brochure
+from twinning.publicity.refresh import Refresher, RefreshReport
+
+LOCALES = len(supported_locales())
+LOCALE_NAMES = set(supported_locales())
+LOOK = 10  # pairs per look: the worker's PUBLICITY_BATCH
+LOOKS = 30  # looks while the burst goes on
+#: Looks from a partner's registration to its brochure in every locale, at most. The queue
+#: holds about one look of brochures plus the leaflet: its place is then at most two looks
+#: back (see the bound in twinning.publicity.refresh).
+BOUND = 3
+
+
+class BurstingRender(CountingRender):
+    """Registers one more partner while the leaflet is being rendered in English: the leaflet
+    is marked stale again while a renderer holds it, as it is in a burst."""
+
+    def __init__(self, projection: Projection, at_most: int | None = None) -> None:
+        super().__init__()
+        self.projection = projection
+        self.at_most = at_most
+        self.registered_in_render: list[str] = []
+
+    def __call__(self, document: Document, font_dir: str | None) -> tuple[str, bytes]:
+        more = self.at_most is None or len(self.registered_in_render) < self.at_most
+        if isinstance(document, Leaflet) and document.locale == "en" and more:
+            registered = partner({"en": f"Rendered-meanwhile {len(self.registered_in_render)}"})
+            assert self.projection.apply(registered) == ["applied"]
+            self.registered_in_render.append(registered.aggregate_id)
+        return super().__call__(document, font_dir)
+
+
+def look(projection: Projection, render: CountingRender) -> RefreshReport:
+    """One look of the worker's `publish` task: at most `LOOK` pairs."""
+
+    async def run() -> RefreshReport:
+        engine = make_async_engine(projection.settings.async_database_url)
+        try:
+            refresher = Refresher(
+                async_sessionmaker(engine, expire_on_commit=False),
+                projection.settings,
+                clock=lambda: NOW,
+                render=render,
+            )
+            return await refresher.refresh(limit=LOOK)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_a_burst_that_keeps_marking_the_leaflet_starves_no_brochure(
+    projection: Projection,
+) -> None:
+    projection.apply(*History().events)
+    refresh(projection.settings, render=CountingRender())  # the starting point: all current
+    render = BurstingRender(projection)
+    registered_at: dict[str, int] = {}
+    rendered_at: dict[tuple[str, str], int] = {}
+    leaflet_looks: dict[str, list[int]] = defaultdict(list)
+    partner_events = 0
+
+    for n in range(LOOKS):
+        # A partner registered before each look (its event marks the leaflet too) ...
+        registered = partner({"en": f"Burst {n}"})
+        assert projection.apply(registered) == ["applied"]
+        registered_at[registered.aggregate_id] = n
+        already = len(render.registered_in_render)
+        calls = len(render.calls)
+        look(projection, render)
+        partner_events += 1 + len(render.registered_in_render) - already
+        # ... and one more during each render of the leaflet: ~1.5 partners a look, 7.5
+        # brochure pairs of the look's 10, more than the 5 left when the leaflet goes first.
+        for registered_id in render.registered_in_render[already:]:
+            registered_at[registered_id] = n
+        for name, locale in render.calls[calls:]:
+            rendered_at.setdefault((name, locale), n)
+            if name == LEAFLET:
+                leaflet_looks[locale].append(n)
+
+    # Every brochure of a partner registered while the burst went on, in every locale,
+    # within BOUND looks of its registration (those registered in the last looks: if due).
+    waits: dict[str, int] = {}
+    for partner_id, at in registered_at.items():
+        looks = [rendered_at.get((brochure(partner_id), locale)) for locale in supported_locales()]
+        if at + BOUND < LOOKS:
+            assert None not in looks, f"brochure of a partner registered at look {at} starved"
+        if None not in looks:
+            waits[partner_id] = max(when for when in looks if when is not None) - at
+    assert waits and max(waits.values()) <= BOUND, sorted(waits.values())
+    assert len(waits) >= len(registered_at) - 2 * BOUND
+    assert partner_events > 1.3 * LOOKS  # the burst outpaced what leaflet-first keeps up with
+
+    # The leaflet, marked by every one of those events, keeps up too (never more than BOUND
+    # looks without a render) but is not rendered at every look: its marks are coalesced.
+    for locale in supported_locales():
+        shown = leaflet_looks[locale]
+        gaps = [later - earlier for earlier, later in zip([-1, *shown], shown, strict=False)]
+        assert shown and max(gaps) <= BOUND and LOOKS - 1 - shown[-1] <= BOUND, shown
+        assert len(shown) <= LOOKS * 2 / 3, shown
+        assert len(shown) < partner_events / 2
+
+
+def test_a_document_marked_while_it_is_rendered_waits_behind_those_already_waiting(
+    projection: Projection,
+) -> None:
+    """Partners A then B registered: A's brochure and the leaflet wait since A, B's brochure
+    since B (B's mark of the leaflet is folded into the waiting one). Rendering the English
+    leaflet, a third partner M is registered: that leaflet goes to the back, behind B's
+    brochure, which was waiting before M's mark, instead of keeping its old place in front."""
+    projection.apply(*History().events)
+    refresh(projection.settings, render=CountingRender())
+    a, b = partner({"en": "A"}), partner({"en": "B"})
+    assert projection.apply(a, b) == ["applied", "applied"]
+    render = BurstingRender(projection, at_most=1)
+    look(projection, render)
+    assert {name for name, _ in render.calls} == {brochure(a.aggregate_id), LEAFLET}
+    assert len(render.calls) == LOOK
+    (m,) = render.registered_in_render
+
+    render.calls.clear()
+    look(projection, render)
+    assert render.calls == [
+        (brochure(p), locale) for p in (b.aggregate_id, m) for locale in sorted(LOCALE_NAMES)
+    ]
+    render.calls.clear()
+    look(projection, render)
+    assert render.calls == [(LEAFLET, "en")]  # once, for M's mark (the others had it)
+    render.calls.clear()
+    look(projection, render)
+    assert render.calls == []
