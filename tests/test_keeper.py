@@ -33,7 +33,9 @@ def _worker_pid(body: dict[str, Any]) -> int | None:
 def test_a_killed_worker_and_broker_are_restarted_and_nothing_is_lost(tmp_path: Path) -> None:
     # Short heartbeats, so that a dead worker shows within seconds (`.env` of the directory
     # `up` runs in: start_up passes no TWINNING_ setting of its own).
-    (tmp_path / ".env").write_text("TWINNING_HEARTBEAT_INTERVAL=0.5\nTWINNING_HEARTBEAT_TIMEOUT=3\n")
+    (tmp_path / ".env").write_text(
+        "TWINNING_HEARTBEAT_INTERVAL=0.5\nTWINNING_HEARTBEAT_TIMEOUT=3\n"
+    )
     up, port, printed = start_up(tmp_path)
     base = f"http://127.0.0.1:{port}"
     token = printed.split("shown this once:")[1].split()[0]
@@ -71,8 +73,10 @@ def test_a_killed_worker_and_broker_are_restarted_and_nothing_is_lost(tmp_path: 
         broker_pid = json.loads((tmp_path / "data" / "broker.json").read_text())["pid"]
         os.kill(broker_pid, signal.SIGKILL)  # back within a second or two: too quick to see
         wait_for(
-            lambda: json.loads((tmp_path / "data" / "broker.json").read_text()).get("pid")
-            not in (None, broker_pid),
+            lambda: (
+                json.loads((tmp_path / "data" / "broker.json").read_text()).get("pid")
+                not in (None, broker_pid)
+            ),
             timeout=60,
             what="a new broker",
         )
