@@ -453,6 +453,13 @@ def read_archive(archive: Path, into: Path) -> dict[str, Any]:
         while chunk := gz.read(_CHUNK):  # to the end: gzip checks its CRC and length there
             if chunk.strip(b"\0"):
                 raise BackupProblem(f"the backup {archive} is altered: data after its end")
+    # Only now, the whole archive checked: a manifest altered in transit reads as altered,
+    # not as a backup of another version.
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BackupProblem(
+            f"the backup {archive} has format version {manifest.get('format_version')}; this"
+            f" twinning reads version {FORMAT_VERSION}: restore it with a newer twinning"
+        )
     return manifest
 
 
@@ -473,11 +480,6 @@ def _unpack(archive: Path, tar: tarfile.TarFile, into: Path) -> dict[str, Any]:
         raise BackupProblem(
             f"the backup {archive} is altered: its manifest is not readable"
         ) from None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupProblem(
-            f"the backup {archive} has format version {manifest.get('format_version')}; this"
-            f" twinning reads version {FORMAT_VERSION}: restore it with a newer twinning"
-        )
     seen = set()
     while (member := tar.next()) is not None:
         name = member.name

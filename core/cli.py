@@ -205,7 +205,12 @@ def up(
         running_broker = broker
         keeper.keep("broker", lambda: running_broker.start().process, running_broker.process)
     try:
-        keeper.keep("worker", lambda: _spawn("worker", settings), _spawn("worker", settings))
+        keeper.keep(
+            "worker",
+            lambda: _spawn("worker", settings),
+            _spawn("worker", settings),
+            restarts_with="broker" if broker is not None else "",
+        )
         keeper.start()
         if settings.backup_interval_hours > 0:
             from twinning.backup import BackupSchedule

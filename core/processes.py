@@ -197,14 +197,22 @@ class Keeper:
 
         self.log = log
         self.parts: dict[str, tuple[Callable[[], Any], Any]] = {}
+        self.dependents: dict[str, list[str]] = {}
         self._restarting = threading.Event()
         self._restarting.set()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="twinning-keeper", daemon=True)
 
-    def keep(self, name: str, start: Callable[[], Any], process: Any) -> None:
-        """Watch `process` (a Popen); when it ends, call `start()` for a new one."""
+    def keep(
+        self, name: str, start: Callable[[], Any], process: Any, *, restarts_with: str = ""
+    ) -> None:
+        """Watch `process` (a Popen); when it ends, call `start()` for a new one. With
+        `restarts_with`, it is also stopped (and so started anew) when that part restarts: a
+        worker whose embedded broker came back empty starts afresh rather than wait on a
+        consumer group the new broker never knew."""
         self.parts[name] = (start, process)
+        if restarts_with:
+            self.dependents.setdefault(restarts_with, []).append(name)
 
     def current(self, name: str) -> Any:
         return self.parts[name][1]
@@ -245,5 +253,8 @@ class Keeper:
                     self.log.warning("could not restart the %s: %s", name, exc)
                 else:
                     self.log.warning("the %s runs again (pid %s)", name, self.parts[name][1].pid)
+                    for dependent in self.dependents.get(name, []):
+                        self.log.warning("stopping the %s to start it with the %s", dependent, name)
+                        self.parts[dependent][1].terminate()
                 started[name] = time.monotonic()
                 pauses[name] = min(pause * 2, self.LONGEST_PAUSE)

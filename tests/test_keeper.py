@@ -86,6 +86,10 @@ def test_a_killed_worker_and_broker_are_restarted_and_nothing_is_lost(tmp_path: 
             lambda: all(client.get(f"/partners/{pid}").status_code == 200 for pid in accepted),
             timeout=120,
             what="every accepted command to be applied",
+            state=lambda: (
+                f"{[client.get(f'/partners/{pid}').status_code for pid in accepted]}"
+                f" {_health(base)}"
+            ),
         )
     finally:
         client.close()

@@ -84,7 +84,13 @@ class Office:
     applying: threading.Lock = field(default_factory=threading.Lock)
 
     def page(self, browser: Browser, locale: str, *, bypass_csp: bool = False) -> Page:
-        context = browser.new_context(locale=locale, base_url=self.base, bypass_csp=bypass_csp)
+        context = browser.new_context(
+            locale=locale,
+            base_url=self.base,
+            bypass_csp=bypass_csp,
+            # Also on `page.request` posts, which do not send the browser's own language.
+            extra_http_headers={"Accept-Language": locale},
+        )
         self.contexts.append(context)
         context.set_default_timeout(20_000)
         return context.new_page()
