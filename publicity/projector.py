@@ -100,7 +100,13 @@ def _write_marks(session: Session) -> None:
             index_elements=[PublicityDocument.document, PublicityDocument.locale],
             set_={
                 "generation": PublicityDocument.generation + new.generation,
-                "marked_at": case((requeued, new.marked_at), else_=PublicityDocument.marked_at),
+                # Waiting: the earlier of the two (whatever order events are applied in,
+                # one at a time or in batches of any size, the place is the same).
+                "marked_at": case(
+                    (requeued, new.marked_at),
+                    (new.marked_at < PublicityDocument.marked_at, new.marked_at),
+                    else_=PublicityDocument.marked_at,
+                ),
             },
         ),
         rows,
