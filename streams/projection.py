@@ -24,13 +24,13 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -360,6 +360,19 @@ async def apply_event(
     return (await apply_events(session, [event], projectors, applied_by=applied_by))[0]
 
 
+#: The key of the PostgreSQL advisory lock that projection transactions take in turn.
+PROJECTION_LOCK = int.from_bytes(hashlib.blake2b(b"twinning.projection").digest()[:8], signed=True)
+
+
+async def _projection_turn(session: AsyncSession) -> None:
+    """On PostgreSQL, wait for the projection transactions of other worker processes: two
+    committed side by side would each have read the read models without the other's changes
+    (an entry refreshed for a partner's new name that the other's new trip leg never got), while
+    the archive orders them one after the other. Held until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(PROJECTION_LOCK)))
+
+
 class EventProcessor:
     """Takes raw messages from the agents and never lets an exception escape."""
 
@@ -371,12 +384,15 @@ class EventProcessor:
         *,
         max_backoff: float = 5.0,
         worker_id: str | None = None,
-        one_writer: bool = False,
     ) -> None:
         self.sessions = sessions
-        #: SQLite takes one writer at a time, and makes the others sleep and retry: the agents
-        #: (and a worker's other writes) wait their turn here instead, first come first served.
-        self._write_turn = asyncio.Lock() if one_writer else None
+        #: One projection transaction at a time, so that the archive's order (`seq`) is the order
+        #: in which each transaction saw the others' changes: a replay in that order (`rebuild`)
+        #: gives the same read models, and a reader of new `seq`s never skips one committed
+        #: late. The agents wait their turn here, first come first served; across worker
+        #: processes on PostgreSQL, `_projection_turn` does the same. (On SQLite, which takes
+        #: one writer at a time, this also spares them its busy handler's sleeps.)
+        self._write_turn = asyncio.Lock()
         self.worker_id = worker_id
         self.projectors = projectors
         self.dead_letter_sink = dead_letter_sink
@@ -385,8 +401,9 @@ class EventProcessor:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction of the processor's: committed when the block ends, rolled back if it
-        raises; on SQLite, one at a time."""
-        async with self._write_turn or nullcontext(), async_session_scope(self.sessions) as session:
+        raises; one at a time."""
+        async with self._write_turn, async_session_scope(self.sessions) as session:
+            await _projection_turn(session)
             yield session
 
     async def process_batch(self, messages: Sequence[Message]) -> list[Outcome]:

@@ -147,7 +147,6 @@ def create_app(settings: Settings) -> faust.App:
         async_sessionmaker(engine, expire_on_commit=False),
         PROJECTORS,
         send_dead_letter,
-        one_writer=engine.dialect.name == "sqlite",
         worker_id=worker_id,
     )
 
