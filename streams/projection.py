@@ -32,11 +32,18 @@ from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy import inspect as sqlalchemy_inspect
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
-from twinning.db import async_session_scope, rowcount, utcnow
+from twinning.db import async_session_scope, database_error_reason, rowcount, utcnow
 from twinning.streams.events import (
     Envelope,
     Event,
@@ -271,6 +278,13 @@ DeadLetterSink = Callable[[DeadLetterRecord], Awaitable[None]]
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError)
 
 
+def _is_database_fault(exc: BaseException) -> bool:
+    """An error the database reports about itself (SQLite's "database disk image is
+    malformed", PostgreSQL's internal errors such as data_corrupted), not about the event: the
+    event is held until the database is repaired, never dead-lettered for it."""
+    return type(exc) is DatabaseError or isinstance(exc, InternalError)
+
+
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
@@ -458,6 +472,19 @@ class EventProcessor:
                         DeadLetterRecord(message, f"cannot apply: {exc.orig}", event.event_id)
                     )
             except Exception as exc:
+                if _is_database_fault(exc):
+                    log.error(
+                        "the database reports an error (%s): %s %s waits until it is repaired;"
+                        " retrying in %.2fs",
+                        database_error_reason(exc),
+                        event.type,
+                        event.event_id,
+                        delay,
+                    )
+                    await self._reconnect()  # a repaired file is read afresh
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.max_backoff)
+                    continue
                 if not _is_transient(exc):
                     log.exception("projector failed on %s %s", event.type, event.event_id)
                     reason = f"projector failed: {type(exc).__name__}: {exc}"
@@ -473,6 +500,13 @@ class EventProcessor:
                 if outcome == "applied":
                     await self._release_parked({event.aggregate_id})
                 return outcome
+
+    async def _reconnect(self) -> None:
+        """Drop the pool's connections: a connection keeps pages it read before (SQLite's
+        cache survives a file restored under it in WAL mode)."""
+        engine = self.sessions.kw.get("bind")
+        if isinstance(engine, AsyncEngine):
+            await engine.dispose()
 
     async def _park(self, message: Message, event: Event, park: Park) -> Outcome:
         waiting: list[str] = []  # the body of an event parked already under this id

@@ -4,15 +4,25 @@ problem body with the reason (not a 500), and /health reports the database down.
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import InlineApi, Projection, command, external_event, sample_partner
+from conftest import (
+    InlineApi,
+    Projection,
+    command,
+    external_event,
+    sample_partner,
+    wait_for,
+)
 from sqlalchemy import text
 from twinning.config import Settings
 from twinning.db.migrate import DamagedDatabase, quick_check, upgrade
@@ -164,3 +174,39 @@ def test_a_read_that_hits_the_damage_is_a_503_problem_and_health_reports_it(
     assert reason in database["detail"], database
     # What the damage does not touch still answers.
     assert inline_api.get("/me").status_code == 200
+
+
+def test_the_worker_holds_an_event_while_the_database_is_damaged_and_applies_it_once_repaired(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The damage is the database's, not the event's: the event waits (and the log says why)
+    instead of going to the dead letters, and is applied once the file is restored."""
+    settings = a_system_with_partners(tmp_path)
+    path = database_file(settings)
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    whole = tmp_path / "whole.db"
+    shutil.copyfile(path, whole)
+    write_garbage_into(path, PARTNER_TABLE)
+    renamed = external_event("PartnerCityUpdated", {"names": {"en": "Renamed"}}, aggregate_id="p-1")
+    projection = Projection(settings)
+    outcomes: list[str] = []
+    applying = threading.Thread(target=lambda: outcomes.extend(projection.apply(renamed)))
+    caplog.set_level(logging.ERROR, logger="twinning")
+
+    def holding() -> int:
+        return sum("waits until it is repaired" in r.getMessage() for r in caplog.records)
+
+    applying.start()
+    try:
+        wait_for(lambda: holding() >= 2, what="the worker to hold the event, twice")
+        assert outcomes == [] and projection.dead_letters == []
+    finally:
+        shutil.copyfile(whole, path)  # in place, as restoring the file from a backup does
+        applying.join(timeout=60)
+    assert outcomes == ["applied"]
+    assert projection.dead_letters == []
+    with projection.engine.connect() as connection:
+        names = connection.scalar(text(f"SELECT names FROM {PARTNER_TABLE} WHERE id = 'p-1'"))
+    assert "Renamed" in str(names)
+    projection.engine.dispose()

@@ -175,7 +175,7 @@ async def user_page(
     require_admin(user)
     shown = await auth.get_user(db_session=db_session, user_id=user_id[:36])
     if shown is None:
-        return not_found(request, user, "user", user_id[:36])
+        not_found("user", user_id[:36])
     return await _user_page(request, user, db_session, shown, done=done[:20])
 
 
@@ -190,7 +190,7 @@ async def change_user(
     require_admin(user)
     shown = await auth.get_user(db_session=db_session, user_id=user_id[:36])
     if shown is None:
-        return not_found(request, user, "user", user_id[:36])
+        not_found("user", user_id[:36])
     form = await form_of(request)
     language = page_language(request)
     if change in ("role", "deactivate", "reactivate"):
@@ -235,7 +235,7 @@ async def change_user(
         await db_session.commit()
         secret = {"kind": "token", "value": token, "prefix": row.prefix}
         return await _user_page(request, user, db_session, shown, secret=secret)
-    return not_found(request, user, "page", change[:40])
+    not_found("page", change[:40])
 
 
 async def _change_access(
@@ -274,14 +274,12 @@ async def _change_access(
 # --- revoking a token ------------------------------------------------------------------------
 
 
-async def _token_and_owner(
-    request: Request, user: Principal, db_session: AsyncSession, token_id: str
-) -> tuple[ApiToken, UserRow] | HTMLResponse:
+async def _token_and_owner(db_session: AsyncSession, token_id: str) -> tuple[ApiToken, UserRow]:
     """The token and whose it is, or the page that says there is no such token."""
     token = await auth.get_token(db_session=db_session, token_id=token_id[:36])
     owner = await auth.get_user(db_session=db_session, user_id=token.user_id) if token else None
     if token is None or owner is None:
-        return not_found(request, user, "token", token_id[:36])
+        not_found("token", token_id[:36])
     return token, owner
 
 
@@ -291,9 +289,7 @@ async def confirm_revoke(
 ) -> HTMLResponse:
     """Ask before revoking: whatever uses the token stops working."""
     require_admin(user)
-    found = await _token_and_owner(request, user, db_session, token_id)
-    if isinstance(found, HTMLResponse):
-        return found
+    found = await _token_and_owner(db_session, token_id)
     token, owner = found
     context = {"token": token, "owner": owner}
     return render(request, "admin_revoke.html", context, user=user)
@@ -304,9 +300,7 @@ async def revoke_token(
     request: Request, token_id: str, user: User, db_session: DbSession
 ) -> Response:
     require_admin(user)
-    found = await _token_and_owner(request, user, db_session, token_id)
-    if isinstance(found, HTMLResponse):
-        return found
+    found = await _token_and_owner(db_session, token_id)
     token, owner = found
     await auth.revoke_token(db_session=db_session, token=token)
     await db_session.commit()

@@ -27,7 +27,7 @@ from twinning.web import (
     travel,
     visits,
 )
-from twinning.web.pages import HERE, Forbidden, SignInRequired, render
+from twinning.web.pages import HERE, Forbidden, PageNotFound, SignInRequired, page_language, render
 from twinning.web.session import (
     Sessions,
     SignInThrottle,
@@ -71,4 +71,11 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, _exc: Forbidden) -> Response:
-        return render(request, "forbidden.html", {}, status_code=403)
+        user = getattr(request.state, "user", None)
+        return render(request, "forbidden.html", {}, user=user, status_code=403)
+
+    @app.exception_handler(PageNotFound)
+    async def _not_found(request: Request, exc: PageNotFound) -> Response:
+        message = exc.refusal.text(page_language(request))
+        user = getattr(request.state, "user", None)
+        return render(request, "not_found.html", {"message": message}, user=user, status_code=404)

@@ -353,7 +353,7 @@ async def city_event_page(
         lambda: invitations.get_city_event(db_session=db_session, city_event_id=city_event_id),
     )
     if city_event is None and state is None:
-        return not_found(request, user, "city event", city_event_id)
+        not_found("city event", city_event_id)
     context = await _event_context(request, db_session, city_event_id, city_event, user, clock())
     context.update(change_context(state, event), refused=refused, form={"invitation": invitation})
     return render(request, "city_event.html", context, user=user)
@@ -375,7 +375,7 @@ async def _refused_form(
         db_session=db_session, city_event_id=city_event_id
     )
     if city_event is None:
-        return not_found(request, user, "city event", city_event_id)
+        not_found("city event", city_event_id)
     context = await _event_context(request, db_session, city_event_id, city_event, user, now)
     context.update(form=form, errors=errors, chosen_invitees=list(chosen))
     return render(request, "city_event.html", context, user=user, status_code=422)

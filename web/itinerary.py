@@ -331,12 +331,10 @@ async def _conflict_rows(
     return rows
 
 
-async def _visit_or_404(
-    request: Request, db_session: AsyncSession, visit_id: str, user: Principal
-) -> Visit | HTMLResponse:
+async def _visit_or_404(db_session: AsyncSession, visit_id: str) -> Visit:
     visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
     if visit is None:
-        return not_found(request, user, "visit", visit_id)
+        not_found("visit", visit_id)
     return visit
 
 
@@ -457,9 +455,7 @@ async def new_item_form(
     request: Request, visit_id: str, user: User, db_session: DbSession
 ) -> HTMLResponse:
     require_staff(user)
-    visit = await _visit_or_404(request, db_session, visit_id, user)
-    if isinstance(visit, HTMLResponse):
-        return visit
+    visit = await _visit_or_404(db_session, visit_id)
     form = {"place_zone": _office_zone(request)}
     return await _item_page(request, user, db_session, visit, item=None, form=form, chosen=[])
 
@@ -467,9 +463,7 @@ async def new_item_form(
 @router.post("/visits/{visit_id}/itinerary/new", dependencies=[CheckedForm])
 async def add_item(request: Request, visit_id: str, user: User, db_session: DbSession) -> Response:
     require_staff(user)
-    visit = await _visit_or_404(request, db_session, visit_id, user)
-    if isinstance(visit, HTMLResponse):
-        return visit
+    visit = await _visit_or_404(db_session, visit_id)
     return await _submit_item(request, user, db_session, visit, None)
 
 
@@ -479,12 +473,10 @@ async def item_page(
 ) -> HTMLResponse:
     """The form of one item: change it, or remove it."""
     require_staff(user)
-    visit = await _visit_or_404(request, db_session, visit_id, user)
-    if isinstance(visit, HTMLResponse):
-        return visit
+    visit = await _visit_or_404(db_session, visit_id)
     found = await visits.get_item(db_session=db_session, visit_id=visit_id, item_id=item_id)
     if found is None or found.removed:
-        return not_found(request, user, "itinerary item", item_id)
+        not_found("itinerary item", item_id)
     [shown] = await _views(db_session, [found])
     form, chosen = item_form(shown)
     form.setdefault("place_zone", _office_zone(request))
@@ -496,9 +488,7 @@ async def change_item(
     request: Request, visit_id: str, item_id: str, user: User, db_session: DbSession
 ) -> Response:
     require_staff(user)
-    visit = await _visit_or_404(request, db_session, visit_id, user)
-    if isinstance(visit, HTMLResponse):
-        return visit
+    visit = await _visit_or_404(db_session, visit_id)
     return await _submit_item(request, user, db_session, visit, item_id[:100])
 
 
@@ -571,9 +561,7 @@ async def complete_form(
     request: Request, visit_id: str, user: User, db_session: DbSession
 ) -> HTMLResponse:
     require_staff(user)
-    visit = await _visit_or_404(request, db_session, visit_id, user)
-    if isinstance(visit, HTMLResponse):
-        return visit
+    visit = await _visit_or_404(db_session, visit_id)
     form = {"direction": ExchangeDirection.INBOUND.value}
     return await _complete_page(request, user, db_session, visit, form=form)
 
@@ -584,9 +572,7 @@ async def complete_visit(
 ) -> Response:
     """Complete a scheduled visit; a partner city's visit records its exchange with it."""
     require_staff(user)
-    visit = await _visit_or_404(request, db_session, visit_id, user)
-    if isinstance(visit, HTMLResponse):
-        return visit
+    visit = await _visit_or_404(db_session, visit_id)
     form = await form_of(request)
     try:
         data = CompleteRequest.model_validate(
@@ -638,10 +624,8 @@ async def programme(
 ) -> HTMLResponse:
     """The itinerary as a timeline per local day (the zone shown), one printed A4 page each."""
     visit, state = await read_after_change(
-        db_session, event, lambda: _visit_or_404(request, db_session, visit_id, user)
+        db_session, event, lambda: _visit_or_404(db_session, visit_id)
     )
-    if isinstance(visit, HTMLResponse):
-        return visit
     items = await _views(
         db_session, await visits.list_items(db_session=db_session, visit_id=visit.id)
     )

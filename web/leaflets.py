@@ -188,7 +188,7 @@ async def _versions_page(
     locale: str,
 ) -> HTMLResponse:
     if locale not in supported_locales():
-        return not_found(request, user, "language", locale[:35])
+        not_found("language", locale[:35])
     context = {
         "partner_id": partner_id,
         "names": names,
@@ -217,7 +217,7 @@ async def brochure_versions(
 ) -> HTMLResponse:
     partner = await crm.get_partner(db_session=db_session, partner_id=partner_id[:100])
     if partner is None:
-        return not_found(request, user, "partner city", partner_id[:100])
+        not_found("partner city", partner_id[:100])
     return await _versions_page(
         request,
         user,

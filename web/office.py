@@ -103,7 +103,7 @@ async def partner(
 ) -> HTMLResponse:
     found = await crm.get_partner(db_session=db_session, partner_id=partner_id)
     if found is None:
-        return not_found(request, user, "partner city", partner_id)
+        not_found("partner city", partner_id)
     settings: Settings = request.app.state.settings
     [figures] = await stats.stats_of(
         db_session=db_session,

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -127,7 +127,8 @@ async def current_user(request: Request, db_session: DbSession) -> Principal:
     if user is None or not user.active:
         raise SignInRequired
     request.state.web_session = session
-    return auth.principal_of(user)
+    request.state.user = principal = auth.principal_of(user)  # for the error pages' header
+    return principal
 
 
 User = Annotated[Principal, Depends(current_user)]
@@ -241,10 +242,18 @@ def field_errors(
 T = TypeVar("T")
 
 
-def not_found(request: Request, user: Principal | None, kind: str, *ids: str) -> HTMLResponse:
-    """The page (404) that says no record of `kind` has this id (or these ids)."""
-    message = NotFound(kind, *ids).text(page_language(request))
-    return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+class PageNotFound(Exception):
+    """No record of `kind` has this id (or these ids): the page that says so (404), rendered
+    once by the web app's handler, wherever in a route or its helpers the lookup failed."""
+
+    def __init__(self, kind: str, *ids: str) -> None:
+        super().__init__(kind, *ids)
+        self.refusal = NotFound(kind, *ids)
+
+
+def not_found(kind: str, *ids: str) -> NoReturn:
+    """Answer the page that says no record of `kind` has this id (404)."""
+    raise PageNotFound(kind, *ids)
 
 
 async def read_after_change(

@@ -309,7 +309,7 @@ async def edit_partner_form(
     require_staff(user)
     partner = await crm.get_partner(db_session=db_session, partner_id=partner_id)
     if partner is None:
-        return not_found(request, user, "partner city", partner_id)
+        not_found("partner city", partner_id)
     fields = list(partner.fields_of_cooperation)
     context = _partner_context(request, partner_form(partner), fields, partner=partner)
     return render(request, "partner_form.html", context, user=user)
@@ -322,7 +322,7 @@ async def update_partner(
     require_staff(user)
     partner = await crm.get_partner(db_session=db_session, partner_id=partner_id)
     if partner is None:
-        return not_found(request, user, "partner city", partner_id)
+        not_found("partner city", partner_id)
     form = await form_of(request)
     fields = await form_list(request, "fields_of_cooperation")
     partner_view = PartnerCityRead.model_validate(partner)  # the record, readable after a rollback
@@ -448,7 +448,7 @@ async def mission_page(
         db_session, event, lambda: crm.get_mission(db_session=db_session, mission_id=mission_id)
     )
     if mission is None and state is None:
-        return not_found(request, user, "foreign mission", mission_id)
+        not_found("foreign mission", mission_id)
     staff = user.role.includes(Role.staff)
     contacts = (
         await crm.list_contacts(db_session=db_session, query=ContactFilter(mission_id=mission_id))
@@ -472,7 +472,7 @@ async def edit_mission_form(
     require_staff(user)
     mission = await crm.get_mission(db_session=db_session, mission_id=mission_id)
     if mission is None:
-        return not_found(request, user, "foreign mission", mission_id)
+        not_found("foreign mission", mission_id)
     form = {
         **texts_form("names", mission.names),
         **texts_form("address", mission.address),
@@ -491,7 +491,7 @@ async def update_mission(
     require_staff(user)
     mission = await crm.get_mission(db_session=db_session, mission_id=mission_id)
     if mission is None:
-        return not_found(request, user, "foreign mission", mission_id)
+        not_found("foreign mission", mission_id)
     form = await form_of(request)
     mission_view = ForeignMissionRead.model_validate(mission)
     current = mission_view.model_dump(mode="json")
@@ -656,7 +656,7 @@ async def contact_page(
     state = await event_status(db_session, event) if event else None
     contact = await _contact(db_session, contact_id, state)
     if contact is None and pending_of(state) is None:
-        return not_found(request, user, "contact", contact_id)
+        not_found("contact", contact_id)
     context = {
         "contact": contact,
         "belongs": await _belongs_to(db_session, contact) if contact else None,
@@ -672,7 +672,7 @@ async def edit_contact_form(
     require_staff(user)
     contact = await _contact(db_session, contact_id)
     if contact is None:
-        return not_found(request, user, "contact", contact_id)
+        not_found("contact", contact_id)
     fields = ("name", "title", "organisation", "email", "phone", "preferred_language")
     form = {name: getattr(contact, name) or "" for name in fields}
     context = await _contact_context(request, db_session, form, contact=contact)
@@ -686,7 +686,7 @@ async def update_contact(
     require_staff(user)
     contact = await _contact(db_session, contact_id)
     if contact is None:
-        return not_found(request, user, "contact", contact_id)
+        not_found("contact", contact_id)
     form = await form_of(request)
     contact_view = ContactRead.model_validate(contact)
     current = contact_view.model_dump(mode="json")
@@ -719,7 +719,7 @@ async def erase_contact_form(
     require_staff(user)
     contact = await _contact(db_session, contact_id)
     if contact is None:
-        return not_found(request, user, "contact", contact_id)
+        not_found("contact", contact_id)
     context = {"contact": contact, "belongs": await _belongs_to(db_session, contact)}
     return render(request, "contact_erase.html", context, user=user)
 
@@ -735,7 +735,7 @@ async def erase_contact(
         )
     except NotFound:
         await db_session.rollback()
-        return not_found(request, user, "contact", contact_id)
+        not_found("contact", contact_id)
     return await committed(request, db_session, "/ui/contacts", event.event_id)
 
 
@@ -754,7 +754,7 @@ async def export_list(
     """A list page's records (its simple filters kept) as CSV or XLSX, headers and country
     names in the page's language; contacts for staff only."""
     if kind not in export.KINDS or fmt not in export.FORMATS:
-        return not_found(request, user, "export", f"{kind}.{fmt}")
+        not_found("export", f"{kind}.{fmt}")
     if kind in export.PERSONAL_KINDS:
         require_staff(user)
     filters = {
@@ -780,7 +780,7 @@ async def contact_data(
     require_staff(user)
     document = await export.person_data(db_session, contact_id)
     if document is None:
-        return not_found(request, user, "contact", contact_id)
+        not_found("contact", contact_id)
     return Response(
         export.person_json(document),
         media_type="application/json",

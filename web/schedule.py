@@ -269,7 +269,7 @@ async def calendar_page(
     officials = await _officials(db_session)
     names = dict(officials)
     if official and official not in names:
-        return not_found(request, user, "official", official)
+        not_found("official", official)
     audience = Audience.official(official) if official else Audience.office()
     if monthly:
         month = shown_day.replace(day=1)
@@ -492,7 +492,7 @@ async def confirm_revoke(
     require_staff(user)
     link = await feeds.get_link(db_session=db_session, link_id=link_id)
     if link is None or link.revoked_at is not None:
-        return not_found(request, user, "feed link", link_id)
+        not_found("feed link", link_id)
     officials = await _officials(db_session)
     names = {
         f"official:{oid}": localized(texts, page_language(request)) for oid, texts in officials
@@ -511,7 +511,7 @@ async def revoke_feed_link(
     require_staff(user)
     link = await feeds.get_link(db_session=db_session, link_id=link_id)
     if link is None:
-        return not_found(request, user, "feed link", link_id)
+        not_found("feed link", link_id)
     await feeds.revoke_link(db_session=db_session, link=link, actor=user.actor, now=clock())
     await db_session.commit()
     return RedirectResponse("/ui/calendar/feeds?revoked=1", status_code=303)

@@ -209,7 +209,7 @@ async def exchange_page(
         lambda: exchanges.get_exchange(db_session=db_session, exchange_id=exchange_id),
     )
     if exchange is None and state is None:
-        return not_found(request, user, "exchange", exchange_id)
+        not_found("exchange", exchange_id)
     context = {
         "exchange": exchange,
         "partner_names": await partner_names(db_session) if exchange else {},
@@ -457,7 +457,7 @@ async def edit_trip_form(
     require_staff(user)
     trip = await trips.get_trip(db_session=db_session, trip_id=trip_id)
     if trip is None:
-        return not_found(request, user, "trip", trip_id)
+        not_found("trip", trip_id)
     if trip.status != TripStatus.PLANNED:  # its page says why it cannot change
         return RedirectResponse(f"/ui/trips/{trip_id}", status_code=303)
     form = trip_form_of(trip)
@@ -472,7 +472,7 @@ async def change_trip(
     require_staff(user)
     trip = await trips.get_trip(db_session=db_session, trip_id=trip_id)
     if trip is None:
-        return not_found(request, user, "trip", trip_id)
+        not_found("trip", trip_id)
     return await _submit_trip(request, user, db_session, trip)
 
 
@@ -552,7 +552,7 @@ async def trip_page(
         db_session, event, lambda: trips.get_trip(db_session=db_session, trip_id=trip_id)
     )
     if trip is None and state is None:
-        return not_found(request, user, "trip", trip_id)
+        not_found("trip", trip_id)
     context = {
         "trip": trip,
         "trip_id": trip_id,

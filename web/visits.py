@@ -183,7 +183,7 @@ async def visit_page(
         db_session, event, lambda: visits.get_visit(db_session=db_session, visit_id=visit_id)
     )
     if visit is None and state is None:
-        return not_found(request, user, "visit", visit_id)
+        not_found("visit", visit_id)
     items = await visits.list_items(db_session=db_session, visit_id=visit_id) if visit else []
     zones = await visits.display_zones(db_session=db_session, items=items)
     steps = [

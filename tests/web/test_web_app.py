@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from twinning.i18n import force_locale
 from twinning.i18n.labels import label
+from twinning.refusals import NotFound
 from twinning.streams.events import MissionKind
 from twinning.web.pages import aware_time, page_links
 from twinning.web.session import Sessions, SignInThrottle
@@ -73,6 +74,27 @@ def test_the_language_chosen_is_remembered(office: Office, browser: Browser) -> 
     page.goto("/ui/partners")
 
     expect(page.locator("h1")).to_have_text(text("Partner cities", "ja"))
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_a_page_of_a_record_that_is_not_there_says_so_in_the_readers_language(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    page = office.page(browser, locale)
+    office.sign_in(page)
+    expect(page.locator("h1")).to_contain_text(text("Today", locale))
+
+    # Found missing in a helper the route calls (the visit under the item), not in the route.
+    response = page.goto("/ui/visits/no-such-visit/itinerary/new")
+
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text(text("Not found", locale))
+    with force_locale(locale):
+        message = NotFound("visit", "no-such-visit").text(locale)
+    assert "no-such-visit" in message
+    expect(page.locator("main")).to_contain_text(message)
+    # The page keeps the header of a signed-in user: the way on is one click away.
+    expect(page.get_by_role("navigation", name=text("Main", locale))).to_be_visible()
 
 
 def test_pages_ask_for_a_sign_in_first_and_come_back_after_it(
