@@ -80,6 +80,8 @@ def _setup(
     With `check_integrity`, a damaged SQLite file is refused too; without `migrate`, the
     database is left as it is (a backup takes what is there)."""
     _logging(settings)
+    from sqlalchemy.exc import OperationalError
+    from twinning.db import database_error_reason
     from twinning.db.migrate import (
         DatabaseProblem,
         NoDatabase,
@@ -100,12 +102,15 @@ def _setup(
             require_database(settings.sync_database_url)
         if check_integrity:
             quick_check(settings.sync_database_url)
+        if migrate:
+            upgrade(settings.sync_database_url)
     except NoDatabase as exc:
         raise _fail(f"{exc}: {NO_SYSTEM_HINT}") from None
     except DatabaseProblem as exc:
         raise _fail(str(exc)) from None
-    if migrate:
-        upgrade(settings.sync_database_url)
+    except OperationalError as exc:  # refused, unknown host, wrong password...
+        where = settings.sync_database_url.render_as_string(hide_password=True)
+        raise _fail(f"cannot reach the database {where}: {database_error_reason(exc)}") from None
 
 
 def _logging(settings: Settings) -> None:
@@ -448,11 +453,16 @@ def relay(data_dir: DataDir = None, init: Init = False) -> None:
 def broker(
     data_dir: DataDir = None,
     port: Annotated[int | None, typer.Option(help="Port (default: a free one).")] = None,
+    init: Init = False,
 ) -> None:
     """Run the embedded broker in the foreground; other commands of this data dir find it."""
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(data_dir=data_dir)
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise _fail(f"{settings.data_dir} is a file, not a data directory: {NO_SYSTEM_HINT}")
+    if not init and not settings.data_dir.is_dir():
+        raise _fail(f"there is no data directory {settings.data_dir}: {NO_SYSTEM_HINT}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _hold(settings, "broker", roles=("broker",))
     with EmbeddedBroker(

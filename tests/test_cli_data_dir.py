@@ -16,6 +16,7 @@ from conftest import new_database_url
 from twinning.cli import cli
 from twinning.config import Settings
 from twinning.db.migrate import upgrade
+from twinning.streams.broker import free_port
 from typer.testing import CliRunner
 
 #: The commands that open the database and end by themselves, as a user types them.
@@ -140,7 +141,7 @@ def test_a_mistyped_data_dir_is_refused_and_nothing_is_made(system: System) -> N
     [as_typed] = system.run_processes([("users", "create", "chen.wei", *option)])
     ended = [
         as_typed,
-        *system.run_processes([(*args, *option) for args in SERVERS]),
+        *system.run_processes([(*args, *option) for args in (*SERVERS, ("broker",))]),
         *(system.run(*args, *option) for args in COMMANDS),
     ]
 
@@ -211,3 +212,19 @@ def test_a_sqlite_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: P
     result = system.run("users", "list", "--data-dir", str(system.data_dir))
 
     result.in_one_line("is not a twinning database", "twinning up")
+
+
+def test_a_database_out_of_reach_is_refused_in_one_line_even_with_init(tmp_path: Path) -> None:
+    system = System("sqlite", tmp_path)
+    nobody_listens = f"postgresql://twinning:s3cret@127.0.0.1:{free_port()}/twinning"
+    system.env["TWINNING_DATABASE_URL"] = nobody_listens
+    option = ("--data-dir", str(system.data_dir))
+
+    ended = [
+        system.run("migrate", "--init", *option),
+        system.run("users", "create", "chen.wei", "--init", *option),
+    ]
+
+    for result in ended:
+        message = result.in_one_line("cannot reach the database postgresql", "127.0.0.1")
+        assert "s3cret" not in message, message
