@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from twinning.db import Page
+from twinning.db import Page, QueryDay
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.streams.events import (
     CityEventCancelled,
@@ -41,10 +41,10 @@ class CityEventFilter(Page):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    starts_from: date | None = Field(
+    starts_from: QueryDay | None = Field(
         default=None, alias="from", description="Events on or after this day (in their own zone)."
     )
-    until: date | None = Field(
+    until: QueryDay | None = Field(
         default=None, alias="to", description="Events on or before this day (in their own zone)."
     )
     status: CityEventStatus | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import JSON, DateTime, MetaData, Select, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -68,6 +68,20 @@ class Page(BaseModel):
 
     def of(self, query: Query) -> Query:
         return query.limit(self.limit).offset(self.offset)
+
+
+def _written_as_a_day(value: object) -> object:
+    """A day in a query is ISO 8601 text: pydantic would read a number as a Unix time, which the
+    OpenAPI document (`format: date`) does not allow."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value)
+    ):
+        raise ValueError("must be a day written YYYY-MM-DD, not a number")
+    return value
+
+
+#: A day given in a list's query (`?from=2026-05-01`).
+QueryDay = Annotated[date, BeforeValidator(_written_as_a_day)]
 
 
 def utcnow() -> datetime:

@@ -118,6 +118,19 @@ def test_bad_list_filters_are_refused_with_422(office: Office) -> None:
         assert response.status_code == 422, params
 
 
+@pytest.mark.parametrize("number", ["0", "1767225600", "-3.5"])
+def test_a_day_given_as_a_number_is_refused_not_read_as_a_unix_time(
+    office: Office, number: str
+) -> None:
+    # The document says `format: date`; pydantic alone would read a number as seconds since 1970.
+    response = office.api.get("/city-events", params={"to": number})
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["query", "to"], error
+    assert "YYYY-MM-DD" in error["msg"], error
+    assert office.api.get("/city-events", params={"to": "2026-10-01"}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
