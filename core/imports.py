@@ -629,10 +629,15 @@ STATUS_LABELS: Mapping[str, LazyProxy] = {
 }
 
 
-def duplicate_text(existing: Existing) -> str:
-    """What a likely duplicate repeats, in the current locale."""
+def duplicate_text(existing: Existing, *, with_id: bool = True) -> str:
+    """What a likely duplicate repeats, in the current locale (a page links the record
+    instead of naming its id)."""
     if existing.row is not None:
         return gettext("The same as row %(row)s of this file", row=existing.row)
+    if not with_id:
+        return gettext(
+            "The same as %(kind)s %(name)s", kind=kind_name(existing.kind), name=existing.name
+        )
     return gettext(
         "The same as %(kind)s %(name)s (%(id)s)",
         kind=kind_name(existing.kind),
@@ -653,7 +658,7 @@ def report_lines(report: ImportReport, language: str) -> list[str]:
             cells = [gettext("Row %(row)s", row=row.row), str(STATUS_LABELS[row.status])]
             lines.append("\t".join([*cells, row.name, detail]).rstrip())
         counts = [
-            f"{STATUS_LABELS[status]}: {count}"
+            gettext("%(label)s: %(count)s", label=STATUS_LABELS[status], count=count)
             for status, count in report.counts.items()
             if count or status == ("new" if report.dry_run else "created")
         ]
