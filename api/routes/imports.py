@@ -4,7 +4,7 @@ personal data)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from twinning import imports
@@ -14,7 +14,13 @@ from twinning.api.language import Language
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 
-@router.post("/{kind}", response_model=imports.ImportReport, responses=REFUSALS)
+#: A dry run answers 200; an import, once its new rows are registered, 202 (the same report).
+REGISTERED: dict[int | str, dict[str, Any]] = {
+    202: {"model": imports.ImportReport, "description": "The new rows are registered."}
+}
+
+
+@router.post("/{kind}", response_model=imports.ImportReport, responses={**REFUSALS, **REGISTERED})
 async def import_file(
     kind: Literal["partners", "missions", "contacts"],
     file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX, the export's columns.")],
