@@ -49,9 +49,11 @@ def _partner_names(office: Office) -> list[str]:
 def test_a_partner_list_is_checked_then_imported_from_a_file(
     office: Office, browser: Browser, locale: str
 ) -> None:
+    SHOTS.mkdir(exist_ok=True)
     page = office.page(browser, locale, bypass_csp=True)
     office.sign_in(page)
     page.goto("/ui/partners")
+    page.screenshot(path=str(SHOTS / f"import-link-{locale}.png"))
     page.get_by_role("link", name=text("Import from a file", locale)).click()
     expect(page.locator("h1")).to_have_text(text("Import partner cities", locale))
     assert accessibility_violations(page) == []
@@ -60,6 +62,7 @@ def test_a_partner_list_is_checked_then_imported_from_a_file(
     check.click()
     expect(page.get_by_role("alert")).to_contain_text(text("Choose a CSV or XLSX file", locale))
     assert page.title().startswith(text("Error:", locale))
+    page.screenshot(path=str(SHOTS / f"import-refused-{locale}.png"), full_page=True)
 
     page.get_by_label(text("The file", locale)).set_input_files(
         {"name": "partners.csv", "mimeType": "text/csv", "buffer": _file(locale)}
@@ -85,7 +88,6 @@ def test_a_partner_list_is_checked_then_imported_from_a_file(
         text("Write the country as its two-letter ISO code, such as JP", locale)
     )
     assert accessibility_violations(page) == []
-    SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"import-report-{locale}.png"), full_page=True)
     assert _partner_names(office) == ["Perth", "Sapporo"]  # the dry run changed nothing
 
