@@ -186,8 +186,6 @@ COMMANDS: Mapping[str, type[Payload]] = {
     "missions": ForeignMissionCreate,
     "contacts": ContactCreate,
 }
-#: Where a contact's refusal about whom it belongs to lands.
-_BELONGS_TO = ("partner", "partner_id", "mission", "mission_id")
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -278,19 +276,21 @@ def _csv_rows(content: bytes) -> Iterator[list[Any]]:
 
 def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
     from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
+    # What a file that is not a workbook, or a damaged one, raises (its XML: a SyntaxError).
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            book.close()
+    except (*unreadable, OSError, IndexError):
         raise InvalidField(
             "file", "The file is not an XLSX workbook: save it as XLSX and upload it again"
         ) from None
-    try:
-        sheet = book.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        book.close()
 
 
 def read_table(content: bytes, fmt: str) -> tuple[list[str | None], list[tuple[int, list[Any]]]]:
