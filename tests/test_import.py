@@ -152,8 +152,8 @@ def test_an_export_imports_into_an_empty_system_and_a_second_time_as_duplicates(
         assert again["counts"]["created"] == 0
         assert all(row["duplicate_of"]["id"] for row in again["rows"])
     assert _outbox(target) == before
-    sapporo = next(r for r in again["rows"] if r["name"] == "Hanako Yamada")
-    assert sapporo["duplicate_of"]["kind"] == "contact"
+    hanako = next(r for r in again["rows"] if r["name"] == "Hanako Yamada")
+    assert hanako["duplicate_of"]["kind"] == "contact"
 
 
 def _csv(*rows: list[str]) -> bytes:
