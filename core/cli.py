@@ -632,6 +632,78 @@ def export_(
     typer.echo(f"wrote {what} to {to}", err=True)
 
 
+@cli.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help="partners, missions or contacts.")],
+    file: Annotated[Path, typer.Argument(help="A CSV or XLSX file laid out as the export's.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be imported; change nothing.")
+    ] = False,
+    format: Annotated[
+        str | None, typer.Option("--format", help="csv or xlsx (default: the file's extension).")
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="The staff user the events name as their actor."),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="The language of the report's reasons.")
+    ] = "en",
+    data_dir: DataDir = None,
+) -> None:
+    """Import partner cities, foreign missions or contacts from a CSV or XLSX file (the
+    export's layout): each row is reported as new, a likely duplicate (not imported) or
+    invalid (not imported, with the column and the reason); the new ones are registered."""
+    from twinning import imports
+    from twinning.refusals import InvalidField, Refusal
+
+    if kind not in imports.KINDS:
+        raise _fail(f"cannot import {kind!r}: one of {', '.join(imports.KINDS)}")
+    if lang not in supported_locales():
+        raise _fail(f"unknown language {lang!r}: one of {', '.join(supported_locales())}")
+    try:
+        fmt = imports.format_of(file.name, format)
+        content = file.read_bytes()
+    except InvalidField as exc:
+        raise _fail(f"{file}: {exc.text(lang)}") from None
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror or exc}") from None
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+
+    async def run(session: AsyncSession) -> imports.ImportReport | str:
+        try:
+            actor = CLI_ACTOR if user is None else await _staff_actor(session, user)
+            return await imports.import_file(
+                db_session=session,
+                kind=kind,
+                content=content,
+                fmt=fmt,
+                dry_run=dry_run,
+                actor=actor,
+                language=lang,
+            )
+        except Refusal as exc:
+            return exc.text(lang)
+
+    report = _in_session(settings, run)
+    if isinstance(report, str):
+        raise _fail(f"{file}: {report}")
+    for line in imports.report_lines(report, lang):
+        typer.echo(line)
+
+
+async def _staff_actor(session: AsyncSession, name: str) -> str:
+    """How events record the staff user `name` (refused: unknown, inactive, not staff)."""
+    from twinning.auth import service as auth
+    from twinning.refusals import InvalidField
+
+    found = await auth.get_user_by_name(db_session=session, name=name)
+    if found is None or not found.active or not Role(found.role).includes(Role.staff):
+        raise InvalidField("user", "no active staff user is named %(name)s", name=name)
+    return auth.principal_of(found).actor
+
+
 @cli.command()
 def schemas() -> None:
     """Regenerate the published JSON Schema of every event into streams/schemas/."""

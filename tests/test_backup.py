@@ -389,3 +389,48 @@ def test_without_pg_dump_a_postgres_backup_says_what_to_install(
     message = str(refused.value)
     assert "\n" not in message and "pg_dump is not on this machine" in message
     assert "apt-get install postgresql-client" in message
+
+
+def test_an_altered_postgresql_backup_and_a_directory_in_use_are_refused(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """As on SQLite: a PostgreSQL backup (pg_dump's archive inside) altered by one byte is
+    refused before anything is made, and so is a data directory that is not empty."""
+    source = {"TWINNING_DATABASE_URL": new_database_url("postgresql", tmp_path, request)}
+    made = _cli("migrate", "--init", "--data-dir", str(tmp_path / "source"), env=source)
+    assert made.returncode == 0, made.stderr
+    archive = tmp_path / "backup.tar.gz"
+    taken = _cli("backup", "--to", str(archive), "--data-dir", str(tmp_path / "source"), env=source)
+    assert taken.returncode == 0, taken.stderr
+    assert _manifest(archive)["database"]["backend"] == "postgresql"
+    target_url = new_database_url("postgresql", tmp_path, request)
+    target = {"TWINNING_DATABASE_URL": target_url}
+
+    altered = bytearray(archive.read_bytes())
+    altered[len(altered) // 2] ^= 0x01
+    (tmp_path / "altered.tar.gz").write_bytes(altered)
+    _refused(
+        _cli(
+            "restore",
+            str(tmp_path / "altered.tar.gz"),
+            "--data-dir",
+            str(tmp_path / "new"),
+            env=target,
+        ),
+        "is altered",
+        "is damaged or altered",
+    )
+    assert not (tmp_path / "new").exists()
+    engine = create_engine(Settings(database_url=target_url, _env_file=None).sync_database_url)  # type: ignore[call-arg]
+    try:
+        assert _counts(engine) == {}  # the new database left empty
+    finally:
+        engine.dispose()
+    (tmp_path / "held").mkdir()
+    with DataDirHold(tmp_path / "held", "up", alone=True):  # a running system's
+        _refused(
+            _cli("restore", str(archive), "--data-dir", str(tmp_path / "held"), env=target),
+            "is not empty",
+        )
+    restored = _cli("restore", str(archive), "--data-dir", str(tmp_path / "new"), env=target)
+    assert restored.returncode == 0, restored.stderr

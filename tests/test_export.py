@@ -9,6 +9,7 @@ import io
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,78 @@ def test_formula_starts_are_neutralised(value: Any) -> None:
 
     expected = "'" + value if isinstance(value, str) and value[0] in "=+-@" else value
     assert neutralised(value) == expected
+
+
+def _stored_texts(inline_api: InlineApi) -> dict[str, set[str]]:
+    """Every text stored in every table (JSON bodies opened up), by table."""
+    from sqlalchemy import inspect, select, text
+
+    def leaves(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            try:
+                opened = json.loads(value)
+            except ValueError:
+                yield value
+                return
+            if isinstance(opened, dict | list):
+                yield from leaves(opened)
+            else:
+                yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from leaves(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from leaves(item)
+
+    with inline_api.engine.connect() as connection:
+        found: dict[str, set[str]] = {}
+        for name in inspect(connection).get_table_names():
+            rows = connection.execute(select(text("*")).select_from(text(f'"{name}"')))
+            found[name] = {leaf for row in rows for cell in row for leaf in leaves(cell)}
+    return found
+
+
+def test_a_persons_data_holds_every_text_the_erasure_removes_from_any_table(
+    inline_api: InlineApi, database_url: str, tmp_path: Path
+) -> None:
+    """Whatever the erasure takes out of the database, wherever it was, the export held it."""
+    [partner_id, *_] = _partners(inline_api)
+    contact = {
+        "partner_id": partner_id,
+        "name": "Kenji Watanabe",
+        "title": "Director of International Relations",
+        "organisation": "Sapporo International Communication Plaza",
+        "email": "kenji.watanabe@plaza.example.jp",
+        "phone": "+81 11 211 3670",
+        "preferred_language": "ja",
+    }
+    contact_id = str(command(inline_api, "POST", "/contacts", json=contact)["id"])
+    command(inline_api, "PATCH", f"/contacts/{contact_id}", json={"title": "Deputy Director"})
+    document = _person(database_url, tmp_path, contact_id)
+    assert document is not None
+    before = _stored_texts(inline_api)
+
+    command(inline_api, "DELETE", f"/contacts/{contact_id}")
+
+    after = _stored_texts(inline_api)
+    removed = {table: texts - after.get(table, set()) for table, texts in before.items()}
+    removed = {table: texts for table, texts in removed.items() if texts}
+    assert removed, "the erasure removed nothing"
+    assert {"contacts", "event_archive", "outbox"} <= set(removed)
+    exported = json.dumps(document["erased_by_erasure"], ensure_ascii=False)
+    missing = {
+        table: sorted(t for t in texts if _as_exported(t) not in exported)
+        for table, texts in removed.items()
+    }
+    assert {table: texts for table, texts in missing.items() if texts} == {}
+
+
+def _as_exported(stored: str) -> str:
+    """A stored text as the JSON export writes it (a time as ISO 8601, with its T)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stored).isoformat()
+    except ValueError:
+        return json.dumps(stored, ensure_ascii=False)[1:-1]

@@ -67,6 +67,10 @@ REFUSED_BEYOND_THE_SCHEMA: dict[str, str] = {
     "tag close to one (en-US, zh-Hant-TW) is read as it, so no enum would be true",
     "invited more than once": "an invitee once per request (uniqueItems cannot compare only "
     "the invitee's kind and id)",
+    "Give a CSV or XLSX file": "an import's file is named .csv or .xlsx, or its `format` given "
+    "(JSON Schema sees no file name)",
+    "The file ": "an import's file is a CSV or XLSX laid out as the export's (the route says so; "
+    "JSON Schema cannot describe a file's content)",
     # JSON Schema could say these, in models outside the API's package (left over: see the
     # report of issue 20, item 11).
     "at least 1 character": "a text of white space only, trimmed to nothing: the OpenAPI has "
