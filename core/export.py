@@ -279,7 +279,7 @@ async def table(
             b.add(L_("Participants"), lambda r: r.participants)
         elif kind == "contacts":
             b.add(L_("Name"), lambda r: r.name)
-            b.add(L_("Title"), lambda r: r.title)
+            b.add(L_("Job title"), lambda r: r.title)
             b.add(L_("Organisation"), lambda r: r.organisation)
             b.add(L_("Email"), lambda r: r.email)
             b.add(L_("Phone"), lambda r: r.phone)

@@ -166,7 +166,7 @@ COLUMNS: Mapping[str, tuple[Column, ...]] = {
     ),
     "contacts": (
         Column("name", L_("Name"), L_("Write the contact's name, up to 200 characters")),
-        Column("title", L_("Title"), SHORT_TEXT),
+        Column("title", L_("Job title"), SHORT_TEXT),
         Column("organisation", L_("Organisation"), SHORT_TEXT),
         Column("email", L_("Email"), L_("Write an email address, such as name@example.org")),
         Column("phone", L_("Phone"), L_("Write a phone number in digits, such as +81 11 211 2111")),

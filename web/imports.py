@@ -65,7 +65,7 @@ def _context(kind: str, **more: Any) -> dict[str, Any]:
 async def import_form(request: Request, kind: str, user: User) -> Response:
     require_staff(user)
     if kind not in imports.KINDS:
-        return not_found(request, user, "import", kind)
+        not_found("import", kind)
     return render(request, "import_upload.html", _context(kind, errors={}), user=user)
 
 
@@ -74,7 +74,7 @@ async def check_file(request: Request, kind: str, user: User, db_session: DbSess
     """The dry run: what each row of the uploaded file would do."""
     require_staff(user)
     if kind not in imports.KINDS:
-        return not_found(request, user, "import", kind)
+        not_found("import", kind)
     upload = (await request.form()).get("file")
     filename = (upload.filename or "") if isinstance(upload, UploadFile) else ""
     content = await upload.read() if isinstance(upload, UploadFile) else b""
@@ -107,7 +107,7 @@ async def import_confirmed(
     """The import of the file the report was about, read again: its result."""
     require_staff(user)
     if kind not in imports.KINDS:
-        return not_found(request, user, "import", kind)
+        not_found("import", kind)
     form = await request.form()
     filename, carried = str(form.get("filename") or ""), str(form.get("carried") or "")
     try:
