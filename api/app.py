@@ -21,6 +21,7 @@ from twinning.api.routes import (
     feeds,
     health,
     invitations,
+    mail,
     missions,
     partners,
     protocol,
@@ -63,6 +64,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     users.router,
     users.whoami,
+    mail.router,
 )
 
 

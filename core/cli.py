@@ -211,6 +211,7 @@ def up(
             _spawn("worker", settings),
             restarts_with="broker" if broker is not None else "",
         )
+        keeper.keep("mailer", lambda: _spawn("mailer", settings), _spawn("mailer", settings))
         keeper.start()
         if settings.backup_interval_hours > 0:
             from twinning.backup import BackupSchedule
@@ -238,6 +239,8 @@ def up(
         if backups is not None:
             backups.stop()  # only an event: a backup under way ends with the process
         keeper.stop_restarting()
+        if "mailer" in keeper.parts:
+            _stop_process(keeper.current("mailer"))
         if "worker" in keeper.parts:
             _stop_process(keeper.current("worker"))
         if broker is not None:
@@ -422,6 +425,18 @@ def worker(data_dir: DataDir = None, init: Init = False) -> None:
     _setup(settings, init=init)
     _hold(settings, "worker")
     run_worker(settings)
+
+
+@cli.command()
+def mailer(data_dir: DataDir = None, init: Init = False) -> None:
+    """Send the mail the worker queued (SMTP, or the Maildir in the data directory); one per
+    data directory."""
+    from twinning.mail.sender import run_mailer
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings, init=init)
+    _hold(settings, "mailer", roles=("mailer",))
+    run_mailer(settings)
 
 
 @cli.command()
