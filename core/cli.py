@@ -269,6 +269,8 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_BROKER": settings.broker,
         "TWINNING_DATA_DIR": str(settings.data_dir.resolve()),
         "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
+        # Where the mail's answer links lead: this API (the port `up` was given).
+        "TWINNING_PUBLIC_URL": settings.base_url(),
         OWNER_ENV: str(os.getpid()),
     }
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
@@ -335,6 +337,13 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
                 f"  brochures     {base}/partners/<id>/brochure?lang=en&format=pdf",
                 f"  broker        {settings.broker}",
                 f"  data          {settings.data_dir.resolve()}",
+                f"  mail          {base}/ui/admin/mail  ("
+                + (
+                    f"SMTP {settings.smtp_host}"
+                    if settings.smtp_host
+                    else f"not sent: written to {(settings.data_dir / 'mail').resolve()}"
+                )
+                + ")",
                 "Press Ctrl-C to stop.",
             ]
         )

@@ -37,9 +37,9 @@ def make_token(secret: str, link: AnswerLink) -> str:
 
 def read_token(secret: str, token: str, *, now: datetime) -> AnswerLink:
     try:
-        invitation_id, contact_id, language, expires = URLSafeSerializer(
-            secret, salt=SALT
-        ).loads(token)
+        invitation_id, contact_id, language, expires = URLSafeSerializer(secret, salt=SALT).loads(
+            token
+        )
         link = AnswerLink(
             str(invitation_id), str(contact_id), str(language), datetime.fromtimestamp(expires, UTC)
         )

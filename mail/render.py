@@ -14,8 +14,14 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.calendar.ical import CRLF, PRODID, VEvent, content_line, escape_text
-from twinning.calendar.ical import render_vevent, render_vtimezone
+from twinning.calendar.ical import (
+    CRLF,
+    PRODID,
+    VEvent,
+    content_line,
+    render_vevent,
+    render_vtimezone,
+)
 from twinning.calendar.models import CalendarEntry
 from twinning.calendar.projector import entry_uid
 from twinning.config import Settings
@@ -96,9 +102,7 @@ async def render(
         else await db_session.get(ForeignMission, invitation.invitee_id)
     )
     language = row.language
-    link = make_token(
-        secret, AnswerLink(invitation.id, contact.id, language, city_event.ends_at)
-    )
+    link = make_token(secret, AnswerLink(invitation.id, contact.id, language, city_event.ends_at))
     answer_url = f"{settings.base_url()}/ui/answer/{link}"
     with force_locale(language):
         place = localized(venue.names) if venue is not None else city_event.venue_place

@@ -20,8 +20,10 @@ class MailMessageRead(BaseModel):
     to_address: str
     language: str
     state: MailState
-    reason: str | None = Field(description="Why it failed, bounced or was cancelled; or why "
-                               "the last attempt of a queued message did not go.")
+    reason: str | None = Field(
+        description="Why it failed, bounced or was cancelled; or why "
+        "the last attempt of a queued message did not go."
+    )
     message_id: str | None
     subject: str | None
     attempts: int

@@ -22,6 +22,7 @@ A server that is down, or answers 4xx, leaves it queued, tried again with a doub
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -86,9 +87,7 @@ class MaildirTransport:
 
     def delivered(self, message: EmailMessage) -> bool:
         name = self._name(message)
-        return (self.path / "new" / name).exists() or any(
-            (self.path / "cur").glob(f"{name}*")
-        )
+        return (self.path / "new" / name).exists() or any((self.path / "cur").glob(f"{name}*"))
 
     def _write(self, message: EmailMessage) -> None:
         if self.delivered(message):
@@ -308,10 +307,8 @@ class Mailer:
             except Exception:  # the database may be away a moment; try again after a pause
                 log.exception("the mailer could not look for mail; trying again")
             if not handled:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.mail_poll_interval)
-                except TimeoutError:
-                    pass
 
 
 def _step(steps: Sequence[int], days_left: int) -> int | None:

@@ -95,8 +95,6 @@ async def get_message(*, db_session: AsyncSession, message_id: str) -> MailMessa
     return await db_session.get(MailMessage, message_id)
 
 
-async def messages_caused_by(
-    *, db_session: AsyncSession, event_id: str
-) -> Sequence[MailMessage]:
+async def messages_caused_by(*, db_session: AsyncSession, event_id: str) -> Sequence[MailMessage]:
     found = select(MailMessage).where(MailMessage.cause_event_id == event_id)
     return (await db_session.scalars(found.order_by(MailMessage.queued_at))).all()

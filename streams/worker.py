@@ -30,8 +30,8 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
 from twinning.db import make_async_engine, utcnow
-from twinning.publicity.refresh import Refresher
 from twinning.mail import notifier
+from twinning.publicity.refresh import Refresher
 from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS, INVITATIONS, decode
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
@@ -167,9 +167,7 @@ def create_app(settings: Settings) -> faust.App:
     notify_sessions = async_sessionmaker(engine, expire_on_commit=False)
     for topic_name in NOTIFY_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
-        app.agent(topic, name=f"notify:{topic_name}", concurrency=1)(
-            _notify_with(notify_sessions)
-        )
+        app.agent(topic, name=f"notify:{topic_name}", concurrency=1)(_notify_with(notify_sessions))
 
     refresher = Refresher(
         async_sessionmaker(engine, expire_on_commit=False),

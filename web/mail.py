@@ -54,9 +54,7 @@ ANSWER_MESSAGES: Mapping[str, LazyProxy] = {
     "delegates": RSVP_MESSAGES["delegates"],
     "note": L_("Enter a shorter message, or leave it empty"),
 }
-ANSWER_LOCATIONS = {
-    key: value for key, value in RSVP_LOCATIONS.items() if value in ANSWER_MESSAGES
-}
+ANSWER_LOCATIONS = {key: value for key, value in RSVP_LOCATIONS.items() if value in ANSWER_MESSAGES}
 
 
 def kind_label(kind: str) -> str:

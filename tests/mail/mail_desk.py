@@ -47,7 +47,7 @@ class SmtpServer:
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             self.refuse -= 1
             return "451 4.3.0 try again later"
@@ -89,9 +89,11 @@ class MailDesk:
     # --- the office's steps -------------------------------------------------------------------
 
     def partner_with_contact(
-        self, n: int, *, email: str, language: str | None = None, languages: list[str] = []
+        self, n: int, *, email: str, language: str | None = None, languages: tuple[str, ...] = ()
     ) -> tuple[str, str]:
-        partner = accepted(self.api.post("/partners", json={**sample_partner(n), "languages": languages}))["id"]
+        partner = accepted(
+            self.api.post("/partners", json={**sample_partner(n), "languages": list(languages)})
+        )["id"]
         body: dict[str, Any] = {"name": f"Contact {n}", "partner_id": partner, "email": email}
         if language:
             body["preferred_language"] = language
@@ -101,7 +103,11 @@ class MailDesk:
     def city_event(self, **overrides: Any) -> str:
         body = {
             "kind": "festival",
-            "title": {"zh-TW": "國際文化節", "en": "International Culture Festival", "ja": "国際文化祭"},
+            "title": {
+                "zh-TW": "國際文化節",
+                "en": "International Culture Festival",
+                "ja": "国際文化祭",
+            },
             "starts_at": "2026-10-10T09:00:00+08:00",
             "ends_at": "2026-10-10T17:00:00+08:00",
             "timezone": "Asia/Taipei",
@@ -111,8 +117,13 @@ class MailDesk:
         }
         return str(accepted(self.api.post("/city-events", json=body))["id"])
 
-    def invite(self, city_event_id: str, *partners: str, answer_by: str = "2026-09-20") -> list[str]:
-        body = {"answer_by": answer_by, "invitees": [{"kind": "partner", "id": p} for p in partners]}
+    def invite(
+        self, city_event_id: str, *partners: str, answer_by: str = "2026-09-20"
+    ) -> list[str]:
+        body = {
+            "answer_by": answer_by,
+            "invitees": [{"kind": "partner", "id": p} for p in partners],
+        }
         response = self.api.post(f"/city-events/{city_event_id}/invitations", json=body)
         return [a["id"] for a in accepted(response)]
 
@@ -140,11 +151,15 @@ class MailDesk:
                 bodies = (
                     await session.scalars(select(ArchivedEvent.body).order_by(ArchivedEvent.seq))
                 ).all()
-                return sum([await notifier.notify(session, decode(b), now=self.clock()) for b in bodies])
+                return sum(
+                    [await notifier.notify(session, decode(b), now=self.clock()) for b in bodies]
+                )
 
         return int(self._run(work))
 
-    def mailer(self, transport: Transport | None = None) -> Callable[[async_sessionmaker[Any]], Mailer]:
+    def mailer(
+        self, transport: Transport | None = None
+    ) -> Callable[[async_sessionmaker[Any]], Mailer]:
         def make(sessions: async_sessionmaker[Any]) -> Mailer:
             return Mailer(
                 sessions,
@@ -167,13 +182,21 @@ class MailDesk:
 
     def outbox(self) -> list[MailMessage]:
         with Session(self.api.engine) as session:
-            return list(session.scalars(select(MailMessage).order_by(MailMessage.queued_at, MailMessage.kind)))
+            return list(
+                session.scalars(
+                    select(MailMessage).order_by(MailMessage.queued_at, MailMessage.kind)
+                )
+            )
 
 
 def smtp_settings(settings: Settings, server: SmtpServer) -> Settings:
     return settings.model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": server.port, "smtp_security": "none",
-                "public_url": "https://city.example"}
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": server.port,
+            "smtp_security": "none",
+            "public_url": "https://city.example",
+        }
     )
 
 
@@ -192,5 +215,3 @@ def maildir_messages(path: Path) -> list[EmailMessage]:
         assert isinstance(message, EmailMessage)
         found.append(message)
     return found
-
-

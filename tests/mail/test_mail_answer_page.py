@@ -74,7 +74,11 @@ def test_the_link_opens_in_the_invitees_language_and_records_an_answer_made_onli
         desk,
         "POST",
         f"{path}?lang=ja",
-        data={"answer": "accepted-in-person", "delegates": "3", "note": "Mayor Sato; one vegetarian"},
+        data={
+            "answer": "accepted-in-person",
+            "delegates": "3",
+            "note": "Mayor Sato; one vegetarian",
+        },
     )
     assert sent.status_code == 303, sent.text
     thanks = page(desk, "GET", sent.headers["location"])
@@ -117,7 +121,13 @@ def test_an_answer_in_person_without_the_number_of_delegates_is_refused_saying_w
     assert answers(desk, invitation) == []
 
 
-@pytest.mark.parametrize(("language", "altered", "expired"), [("en", "This answer link is not valid", "This answer link has expired"), ("zh-TW", "此回覆連結無效", "此回覆連結已過期")])
+@pytest.mark.parametrize(
+    ("language", "altered", "expired"),
+    [
+        ("en", "This answer link is not valid", "This answer link has expired"),
+        ("zh-TW", "此回覆連結無效", "此回覆連結已過期"),
+    ],
+)
 def test_altered_and_expired_links_are_refused_with_a_clear_page(
     desk: MailDesk, smtp: SmtpServer, language: str, altered: str, expired: str
 ) -> None:

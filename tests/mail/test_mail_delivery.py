@@ -8,9 +8,17 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from icalendar import Calendar
 from conftest import InlineApi
-from mail_desk import EARLY, MailDesk, SmtpServer, answer_path, maildir_messages, smtp_server, smtp_settings
+from icalendar import Calendar
+from mail_desk import (
+    EARLY,
+    MailDesk,
+    SmtpServer,
+    answer_path,
+    maildir_messages,
+    smtp_server,
+    smtp_settings,
+)
 from twinning.mail.sender import MaildirTransport, maildir_of
 
 
@@ -39,7 +47,11 @@ def test_an_invitation_arrives_in_the_contacts_language_with_its_calendar_reques
     assert message["To"] == "sato@example.jp"
     assert message["Subject"] == "招待状：国際文化祭"
     assert message["Content-Language"] == "ja"
-    assert {p.get_content_type() for p in message.walk()} >= {"text/plain", "text/html", "text/calendar"}
+    assert {p.get_content_type() for p in message.walk()} >= {
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    }
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "https://video.example/festival" in text
     assert answer_path(message).startswith("/ui/answer/")
@@ -53,7 +65,12 @@ def test_an_invitation_arrives_in_the_contacts_language_with_its_calendar_reques
     assert vevent["URL"] == "https://video.example/festival"
     assert "9時00分～17時00分" in text
     [row] = desk.outbox()
-    assert (row.state, row.kind, row.about_id, row.reason) == ("sent", "invitation", invitation, None)
+    assert (row.state, row.kind, row.about_id, row.reason) == (
+        "sent",
+        "invitation",
+        invitation,
+        None,
+    )
     assert row.message_id == message["Message-ID"]
 
     # The notifier sees the event again (a redelivery), the mailer looks again: nothing more.
@@ -65,7 +82,7 @@ def test_an_invitation_arrives_in_the_contacts_language_with_its_calendar_reques
 def test_a_refusing_server_gets_the_message_once_when_it_accepts(
     desk: MailDesk, smtp: SmtpServer
 ) -> None:
-    partner, _ = desk.partner_with_contact(1, email="li@example.org", languages=["en"])
+    partner, _ = desk.partner_with_contact(1, email="li@example.org", languages=("en",))
     desk.invite(desk.city_event(), partner)
     desk.notify()
     smtp.refuse = 2
@@ -103,9 +120,11 @@ def test_a_server_that_is_down_leaves_the_message_queued_until_it_is_back(
     assert row.state == "queued" and "could not reach the mail server" in (row.reason or "")
 
 
-def test_reminders_go_once_per_step_and_never_after_an_answer(desk: MailDesk, smtp: SmtpServer) -> None:
-    quiet, _ = desk.partner_with_contact(1, email="quiet@example.org", languages=["en"])
-    answers, _ = desk.partner_with_contact(2, email="answers@example.org", languages=["en"])
+def test_reminders_go_once_per_step_and_never_after_an_answer(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    quiet, _ = desk.partner_with_contact(1, email="quiet@example.org", languages=("en",))
+    answers, _ = desk.partner_with_contact(2, email="answers@example.org", languages=("en",))
     [_, answered] = desk.invite(desk.city_event(), quiet, answers, answer_by="2026-09-20")
     desk.notify()
     desk.send()
@@ -122,7 +141,10 @@ def test_reminders_go_once_per_step_and_never_after_an_answer(desk: MailDesk, sm
     desk.send()
     desk.send()
     expected = "Reminder: please answer the invitation to International Culture Festival"
-    assert sorted(reminders()) == [("answers@example.org", expected), ("quiet@example.org", expected)]
+    assert sorted(reminders()) == [
+        ("answers@example.org", expected),
+        ("quiet@example.org", expected),
+    ]
 
     desk.rsvp(answered, "declined")
     desk.clock.now = EARLY.replace(day=18)  # 2 days before

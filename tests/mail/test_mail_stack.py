@@ -52,7 +52,12 @@ def test_one_message_per_recipient_across_a_mailer_killed_between_send_and_recor
 ) -> None:
     stack = make_stack()
     partner = accepted(stack.client.post("/partners", json=sample_partner(1)))["id"]
-    contact = {"name": "Sato", "partner_id": partner, "email": "sato@example.jp", "preferred_language": "ja"}
+    contact = {
+        "name": "Sato",
+        "partner_id": partner,
+        "email": "sato@example.jp",
+        "preferred_language": "ja",
+    }
     registered = accepted(stack.client.post("/contacts", json=contact))
     start = (utcnow() + timedelta(days=30)).replace(microsecond=0)
     body = {
@@ -67,8 +72,10 @@ def test_one_message_per_recipient_across_a_mailer_killed_between_send_and_recor
     city_event = scheduled["id"]
     # The notifier mails the contacts it knows when the invitation goes out.
     stack.wait_applied([registered["event_id"], scheduled["event_id"]])
-    invite = {"answer_by": (start - timedelta(days=10)).date().isoformat(),
-              "invitees": [{"kind": "partner", "id": partner}]}
+    invite = {
+        "answer_by": (start - timedelta(days=10)).date().isoformat(),
+        "invitees": [{"kind": "partner", "id": partner}],
+    }
     [sent] = accepted(stack.client.post(f"/city-events/{city_event}/invitations", json=invite))
     wait_for(lambda: len(outbox(stack)) == 1, what="the notify agent to queue the invitation")
 

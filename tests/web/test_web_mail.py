@@ -14,9 +14,9 @@ from playwright.sync_api import Browser, expect
 from web_support import ADMIN, Office, accessibility_violations, in_thread, office, text
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "mail"))
-from mail_desk import MailDesk, answer_path, maildir_messages  # noqa: E402
-from twinning.db import utcnow  # noqa: E402
-from twinning.mail.sender import maildir_of  # noqa: E402
+from mail_desk import MailDesk, answer_path, maildir_messages
+from twinning.db import utcnow
+from twinning.mail.sender import maildir_of
 
 __all__ = ["office"]  # a fixture
 
@@ -34,8 +34,12 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
 ) -> None:
     partner = office.partners["Sapporo" if locale == "zh-TW" else "Perth"]
     if locale == "en":
-        contact = {"name": "Ann Lee", "partner_id": partner, "email": "ann@example.org",
-                   "preferred_language": "en"}
+        contact = {
+            "name": "Ann Lee",
+            "partner_id": partner,
+            "email": "ann@example.org",
+            "preferred_language": "en",
+        }
         accepted(office.call("POST", "/contacts", json=contact))
     body = {
         "kind": "festival",

@@ -39,7 +39,14 @@ def upgrade() -> None:
         sa.Column("updated_at", twinning.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", twinning.db.UTCDateTime(timezone=True), nullable=True),
     )
-    for column in ("kind", "cause_event_id", "about_id", "recipient_id", "state", "next_attempt_at"):
+    for column in (
+        "kind",
+        "cause_event_id",
+        "about_id",
+        "recipient_id",
+        "state",
+        "next_attempt_at",
+    ):
         op.create_index(f"ix_mail_messages_{column}", "mail_messages", [column])
 
 
