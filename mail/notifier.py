@@ -1,5 +1,6 @@
 """Which messages an event causes: run by the worker's notify agents on the event topics
-(`twinning.streams.worker`), each message queued in the mail outbox at most once."""
+(`twinning.streams.worker`), each message queued in the mail outbox at most once; and a
+contact's erasure, which takes their address and messages out of the outbox too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import Contact
 from twinning.mail import service
 from twinning.mail.models import MailKind
-from twinning.streams.events import Event, InvitationSent, InviteeKind
+from twinning.streams.events import ContactErased, Event, InvitationSent, InviteeKind
 
 
 async def contacts_of(db_session: AsyncSession, kind: str, invitee_id: str) -> list[Contact]:
@@ -23,6 +24,9 @@ async def contacts_of(db_session: AsyncSession, kind: str, invitee_id: str) -> l
 async def notify(db_session: AsyncSession, event: Event, *, now: datetime) -> int:
     """Queue the messages `event` causes; how many were new."""
     payload = event.payload
+    if isinstance(payload, ContactErased):
+        await service.erase_recipient(db_session=db_session, contact_id=event.aggregate_id, now=now)
+        return 0
     if not isinstance(payload, InvitationSent):
         return 0
     queued = 0

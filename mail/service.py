@@ -74,6 +74,17 @@ async def queue(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def erase_recipient(*, db_session: AsyncSession, contact_id: str, now: datetime) -> None:
+    """A contact erased: their address and the copies of their messages go; what was sent to
+    them stays recorded (when, which kind, why), and what was not sent yet is cancelled."""
+    for row in await db_session.scalars(
+        select(MailMessage).where(MailMessage.recipient_id == contact_id)
+    ):
+        row.to_address, row.rendered, row.updated_at = "", None, now
+        if row.state in (MailState.QUEUED, MailState.SENDING):
+            row.state, row.reason = MailState.CANCELLED, "the contact was erased"
+
+
 async def list_messages(*, db_session: AsyncSession, query: MailFilter) -> Sequence[MailMessage]:
     """The newest messages first."""
     found = select(MailMessage).order_by(MailMessage.queued_at.desc(), MailMessage.id)

@@ -183,3 +183,23 @@ def test_the_maildir_default_delivers_once_across_a_mailer_stopped_mid_send(
     assert len(maildir_messages(box)) == 1
     [row] = desk.outbox()
     assert row.state == "sent"
+
+
+def test_an_erased_contact_leaves_no_address_or_copy_in_the_outbox(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    partner, contact = desk.partner_with_contact(1, email="li@example.org")
+    other, _ = desk.partner_with_contact(2, email="wang@example.org")
+    desk.invite(desk.city_event(), partner, other)
+    desk.notify()
+    desk.send()
+    assert desk.api.delete(f"/contacts/{contact}").status_code == 202
+    desk.notify()
+    erased, kept = sorted(desk.outbox(), key=lambda m: m.to_address)
+    assert (erased.recipient_id, erased.to_address, erased.rendered, erased.state) == (
+        contact,
+        "",
+        None,
+        "sent",
+    )
+    assert kept.to_address == "wang@example.org" and kept.rendered
