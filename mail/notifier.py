@@ -21,6 +21,11 @@ async def contacts_of(db_session: AsyncSession, kind: str, invitee_id: str) -> l
     return list((await db_session.scalars(found.order_by(Contact.id))).all())
 
 
+def concerns(event: Event) -> bool:
+    """Whether `event` may cause mail or change the outbox (the others need no transaction)."""
+    return isinstance(event.payload, InvitationSent | ContactErased)
+
+
 async def notify(db_session: AsyncSession, event: Event, *, now: datetime) -> int:
     """Queue the messages `event` causes; how many were new."""
     payload = event.payload

@@ -283,9 +283,11 @@ def _notify_with(sessions: async_sessionmaker[AsyncSession]) -> Any:
             events = []
             for value in values:
                 try:
-                    events.append(decode(value))
+                    event = decode(value)
                 except Exception:  # the projection agent dead-letters it, with the reason
                     continue
+                if notifier.concerns(event):
+                    events.append(event)
             pause = 0.1
             while events:
                 try:
