@@ -43,9 +43,19 @@ class SmtpServer:
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
         self.refuse = 0
+        #: Addresses the server has no mailbox for (550 to RCPT TO).
+        self.unknown: set[str] = set()
         self.on_data: Callable[[], None] | None = None
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:

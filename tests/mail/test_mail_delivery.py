@@ -203,3 +203,18 @@ def test_an_erased_contact_leaves_no_address_or_copy_in_the_outbox(
         "sent",
     )
     assert kept.to_address == "wang@example.org" and kept.rendered
+
+
+def test_a_recipient_the_server_does_not_know_is_recorded_as_bounced_with_its_answer(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    partner, _ = desk.partner_with_contact(1, email="gone@example.org")
+    desk.invite(desk.city_event(), partner)
+    desk.notify()
+    smtp.unknown.add("gone@example.org")
+    desk.send()
+    [row] = desk.outbox()
+    assert row.state == "bounced"
+    assert "550 5.1.1 no such mailbox" in (row.reason or "")
+    desk.clock.now += timedelta(hours=1)
+    assert desk.send() == 0 and smtp.received == []
