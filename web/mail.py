@@ -5,6 +5,7 @@ personal link leads to (no sign-in: the signed link is the permission)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlencode
@@ -123,7 +124,7 @@ def _attachments(message: EmailMessage | None) -> list[tuple[str, str]]:
 # --- the answer page (public) -----------------------------------------------------------------
 
 
-def _link(request: Request, token: str, now: Any) -> AnswerLink:
+def _link(request: Request, token: str, now: datetime) -> AnswerLink:
     return read_token(session_key(request.app.state.settings), token, now=now)
 
 
