@@ -29,6 +29,9 @@ PLACEHOLDER_OFFICE_NAME = {
 }
 PLACEHOLDER_OFFICE_ADDRESS = {"en": "City Hall, 1 Example Road", "zh-TW": "市政府（範例路 1 號）"}
 
+#: Days before an invitation's answer-by date that a reminder goes (TWINNING_MAIL_REMINDER_DAYS).
+ReminderDay = Annotated[int, Field(ge=0, le=366)]
+
 
 class Settings(BaseSettings):
     # Errors name the setting and the reason but never echo its value: some values are secrets.
@@ -203,7 +206,7 @@ class Settings(BaseSettings):
         max_length=254,
         description="The From address of the office's mail (e.g. `Office <intl@city.gov>`).",
     )
-    mail_reminder_days: Annotated[tuple[int, ...], NoDecode] = Field(
+    mail_reminder_days: Annotated[tuple[ReminderDay, ...], NoDecode] = Field(
         default=(7, 2),
         description="Reminders go to invitees who have not answered this many days before the "
         "answer-by date, once per step: comma-separated (`7,2`; empty for none).",
