@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 LONGEST_PAUSE = 600.0
 BATCH = 20
+#: How often the mailer looks for reminders that are due (they are counted in days).
+REMIND_EVERY = timedelta(minutes=1)
 
 
 class Undelivered(Exception):
@@ -170,6 +172,7 @@ class Mailer:
         self.transport = transport
         self.secret = secret
         self.clock = clock
+        self.reminded_at: datetime | None = None
 
     async def recover(self) -> int:
         """Settle the messages a mailer stopped in the middle of (see the module's doc)."""
@@ -194,9 +197,12 @@ class Mailer:
         return len(stopped)
 
     async def run_once(self) -> int:
-        """Queue the reminders due, then send what is due; how many messages were handled."""
-        await self.queue_reminders()
+        """Queue the reminders due (once a minute), then send what is due; how many messages
+        were handled."""
         now = self.clock()
+        if self.reminded_at is None or now - self.reminded_at >= REMIND_EVERY:
+            await self.queue_reminders()
+            self.reminded_at = now
         async with self.sessions() as session:
             due = (
                 await session.scalars(
