@@ -83,6 +83,13 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
     expect(row).to_contain_text(text("Accepted, in person", locale))
     expect(row).to_contain_text(text("Through the portal", locale))
     expect(row.locator("td.number")).to_have_text("4")
+    expect(staff.locator("p.answered-online")).to_have_text(
+        text(
+            "%(num)s invitee answered online, through the link in their invitation.",
+            locale,
+            num=1,
+        )
+    )
 
     admin = office.page(browser, locale, bypass_csp=True)
     office.sign_in(admin, ADMIN)
