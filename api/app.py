@@ -22,6 +22,7 @@ from twinning.api.routes import (
     health,
     imports,
     invitations,
+    mail,
     missions,
     partners,
     protocol,
@@ -65,6 +66,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     users.router,
     users.whoami,
     imports.router,
+    mail.router,
 )
 
 

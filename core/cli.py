@@ -216,6 +216,7 @@ def up(
             _spawn("worker", settings),
             restarts_with="broker" if broker is not None else "",
         )
+        keeper.keep("mailer", lambda: _spawn("mailer", settings), _spawn("mailer", settings))
         keeper.start()
         if settings.backup_interval_hours > 0:
             from twinning.backup import BackupSchedule
@@ -243,6 +244,8 @@ def up(
         if backups is not None:
             backups.stop()  # only an event: a backup under way ends with the process
         keeper.stop_restarting()
+        if "mailer" in keeper.parts:
+            _stop_process(keeper.current("mailer"))
         if "worker" in keeper.parts:
             _stop_process(keeper.current("worker"))
         if broker is not None:
@@ -271,6 +274,8 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_BROKER": settings.broker,
         "TWINNING_DATA_DIR": str(settings.data_dir.resolve()),
         "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
+        # Where the mail's answer links lead: this API (the port `up` was given).
+        "TWINNING_PUBLIC_URL": settings.base_url(),
         OWNER_ENV: str(os.getpid()),
     }
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
@@ -337,6 +342,13 @@ def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str 
                 f"  brochures     {base}/partners/<id>/brochure?lang=en&format=pdf",
                 f"  broker        {settings.broker}",
                 f"  data          {settings.data_dir.resolve()}",
+                f"  mail          {base}/ui/admin/mail  ("
+                + (
+                    f"SMTP {settings.smtp_host}"
+                    if settings.smtp_host
+                    else f"not sent: written to {(settings.data_dir / 'mail').resolve()}"
+                )
+                + ")",
                 "Press Ctrl-C to stop.",
             ]
         )
@@ -427,6 +439,18 @@ def worker(data_dir: DataDir = None, init: Init = False) -> None:
     _setup(settings, init=init)
     _hold(settings, "worker")
     run_worker(settings)
+
+
+@cli.command()
+def mailer(data_dir: DataDir = None, init: Init = False) -> None:
+    """Send the mail the worker queued (SMTP, or the Maildir in the data directory); one per
+    data directory."""
+    from twinning.mail.sender import run_mailer
+
+    settings = _settings(data_dir=data_dir)
+    _setup(settings, init=init)
+    _hold(settings, "mailer", roles=("mailer",))
+    run_mailer(settings)
 
 
 @cli.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from pydantic import Field, SecretStr, field_validator
@@ -28,6 +28,9 @@ PLACEHOLDER_OFFICE_NAME = {
     "es": "Oficina de Asuntos Internacionales del Ayuntamiento",
 }
 PLACEHOLDER_OFFICE_ADDRESS = {"en": "City Hall, 1 Example Road", "zh-TW": "市政府（範例路 1 號）"}
+
+#: Days before an invitation's answer-by date that a reminder goes (TWINNING_MAIL_REMINDER_DAYS).
+ReminderDay = Annotated[int, Field(ge=0, le=366)]
 
 
 class Settings(BaseSettings):
@@ -183,11 +186,47 @@ class Settings(BaseSettings):
             raise ValueError("must be 'embedded' or a list of host:port separated by commas")
         return value
 
+    # --- outgoing mail (twinning.mail) ---
+    smtp_host: str | None = Field(
+        default=None,
+        description="The SMTP server that sends the office's mail; unset, messages are written "
+        "as .eml files into the Maildir `<data_dir>/mail/` instead (nothing leaves the machine).",
+    )
+    smtp_port: Annotated[int, Field(ge=0, le=65535)] | None = Field(
+        default=None, description="The SMTP server's port; default 587 (STARTTLS), 465 (TLS), 25."
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="`starttls` (upgrade a plain connection), `tls` (implicit TLS) or `none`.",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP sign-in name, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if any.")
+    mail_from: str = Field(
+        default="international-affairs@city.example",
+        max_length=254,
+        description="The From address of the office's mail (e.g. `Office <intl@city.gov>`).",
+    )
+    mail_reminder_days: Annotated[tuple[ReminderDay, ...], NoDecode] = Field(
+        default=(7, 2),
+        description="Reminders go to invitees who have not answered this many days before the "
+        "answer-by date, once per step: comma-separated (`7,2`; empty for none).",
+    )
+    mail_poll_interval: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=1.0, description="Seconds the mailer waits between looks for mail to send."
+    )
+
     @field_validator("office_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         if value not in available_timezones():
             raise ValueError(f"not an IANA time zone: {value!r} (e.g. Asia/Taipei, Europe/Madrid)")
+        return value
+
+    @field_validator("mail_reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(day) for day in value.split(",") if day.strip())
         return value
 
     @field_validator("bootstrap_token", mode="before")

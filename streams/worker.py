@@ -27,11 +27,12 @@ import faust
 import mode.loop
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
 from twinning.db import make_async_engine, utcnow
+from twinning.mail import notifier
 from twinning.publicity.refresh import Refresher
-from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS
+from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS, INVITATIONS, PARTNERS, decode
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.status import record_heartbeat
@@ -42,6 +43,10 @@ BATCH_SIZE = 1000
 PUBLICITY_INTERVAL = 1.0  # seconds between looks for stale leaflets and brochures
 PUBLICITY_BATCH = 10  # (document, locale) pairs checked per look, so that a stop is prompt
 BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
+#: The topics whose events may cause mail or erase it (`twinning.mail.notifier`), and how long the
+#: notifier's batch may wait to fill.
+NOTIFY_TOPICS = (PARTNERS, INVITATIONS)
+NOTIFY_WINDOW = 0.05
 #: A batch this large means events came faster than they were applied: a backlog.
 BACKLOG_BATCH = 50
 #: How long the projection counts as busy after its last backlog-sized batch.
@@ -157,6 +162,13 @@ def create_app(settings: Settings) -> faust.App:
             _project_with(processor, backlog)
         )
 
+    # The notifier: a second agent on the topics whose events cause mail (its own offsets
+    # acked with the projection's: faust acks a message when every agent is past it).
+    notify_sessions = async_sessionmaker(engine, expire_on_commit=False)
+    for topic_name in NOTIFY_TOPICS:
+        topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
+        app.agent(topic, name=f"notify:{topic_name}", concurrency=1)(_notify_with(notify_sessions))
+
     refresher = Refresher(
         async_sessionmaker(engine, expire_on_commit=False),
         settings,
@@ -263,6 +275,32 @@ def _project_with(processor: EventProcessor, backlog: Backlog) -> Any:
                 log.exception("unexpected failure on a batch of %d events", len(batch))
 
     return project
+
+
+def _notify_with(sessions: async_sessionmaker[AsyncSession]) -> Any:
+    async def notify(stream: faust.StreamT[bytes]) -> None:
+        async for values in stream.take(BATCH_SIZE, within=NOTIFY_WINDOW):
+            events = []
+            for value in values:
+                try:
+                    event = decode(value)
+                except Exception:  # the projection agent dead-letters it, with the reason
+                    continue
+                if notifier.concerns(event):
+                    events.append(event)
+            pause = 0.1
+            while events:
+                try:
+                    async with sessions.begin() as session:
+                        for event in events:
+                            await notifier.notify(session, event, now=utcnow())
+                    break
+                except Exception:  # the database away a moment: queueing is idempotent
+                    log.exception("could not queue the mail of %d events; again", len(events))
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+
+    return notify
 
 
 def use_uvloop() -> None:

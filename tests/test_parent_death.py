@@ -57,7 +57,7 @@ def test_the_embedded_broker_ends_with_a_killed_owner(tmp_path: Path) -> None:
         _kill(owner, broker)
 
 
-def test_twinning_up_killed_leaves_neither_broker_nor_worker(tmp_path: Path) -> None:
+def test_twinning_up_killed_leaves_neither_broker_nor_worker_nor_mailer(tmp_path: Path) -> None:
     up, _, printed = start_up(tmp_path)
     children: list[Process] = []
     try:
@@ -65,10 +65,10 @@ def test_twinning_up_killed_leaves_neither_broker_nor_worker(tmp_path: Path) -> 
         broker_pid = json.loads((tmp_path / "data" / "broker.json").read_text())["pid"]
         children = _children(up.pid)
         commands = {" ".join(child.cmdline[-3:]) for child in children}
-        assert len(children) == 2, commands
+        assert len(children) == 3, commands
         assert broker_pid in {child.pid for child in children}
-        assert "-m twinning worker" in commands
-        worker = next(child for child in children if child.pid != broker_pid)
+        assert {"-m twinning worker", "-m twinning mailer"} <= commands
+        worker = next(child for child in children if child.cmdline[-1] == "worker")
         # A worker at work, not one still starting: it has started its renderer.
         wait_for(
             lambda: any("spawn_main" in " ".join(p.cmdline) for p in _descendants(worker.pid)),
@@ -82,7 +82,7 @@ def test_twinning_up_killed_leaves_neither_broker_nor_worker(tmp_path: Path) -> 
         wait_for(
             lambda: not any(child.running() for child in children),
             timeout=30,  # the worker stops as on SIGTERM: faust takes a few seconds
-            what="the broker and the worker to end",
+            what="the broker, the worker and the mailer to end",
             state=lambda: (
                 "still running: " + "; ".join(" ".join(c.cmdline) for c in children if c.running())
             ),

@@ -1,0 +1,47 @@
+"""Which messages an event causes: run by the worker's notify agents on the event topics
+(`twinning.streams.worker`), each message queued in the mail outbox at most once; and a
+contact's erasure, which takes their address and messages out of the outbox too."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.crm.models import Contact
+from twinning.mail import service
+from twinning.mail.models import MailKind
+from twinning.streams.events import ContactErased, Event, InvitationSent, InviteeKind
+
+
+async def contacts_of(db_session: AsyncSession, kind: str, invitee_id: str) -> list[Contact]:
+    """The contacts of a partner city or a foreign mission who have an email address."""
+    column = Contact.partner_id if kind == InviteeKind.PARTNER else Contact.mission_id
+    found = select(Contact).where(column == invitee_id, Contact.email.is_not(None))
+    return list((await db_session.scalars(found.order_by(Contact.id))).all())
+
+
+def concerns(event: Event) -> bool:
+    """Whether `event` may cause mail or change the outbox (the others need no transaction)."""
+    return isinstance(event.payload, InvitationSent | ContactErased)
+
+
+async def notify(db_session: AsyncSession, event: Event, *, now: datetime) -> int:
+    """Queue the messages `event` causes; how many were new."""
+    payload = event.payload
+    if isinstance(payload, ContactErased):
+        await service.erase_recipient(db_session=db_session, contact_id=event.aggregate_id, now=now)
+        return 0
+    if not isinstance(payload, InvitationSent):
+        return 0
+    queued = 0
+    for contact in await contacts_of(db_session, payload.invitee_kind, payload.invitee_id):
+        queued += await service.queue(
+            db_session=db_session,
+            kind=MailKind.INVITATION,
+            cause_event_id=event.event_id,
+            about_id=payload.invitation_id,
+            recipient=contact,
+            now=now,
+        )
+    return queued
