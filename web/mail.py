@@ -94,7 +94,7 @@ async def mail_message_page(
     require_admin(user)
     row = await mail.get_message(db_session=db_session, message_id=message_id)
     if row is None:
-        return not_found(request, user, "mail message", message_id)
+        not_found("mail message", message_id)
     message = parsed(row.rendered) if row.rendered else None
     context = {
         "message": row,
