@@ -20,6 +20,7 @@ from twinning.api.routes import (
     exchanges,
     feeds,
     health,
+    interpreters,
     invitations,
     missions,
     partners,
@@ -63,6 +64,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     users.router,
     users.whoami,
+    interpreters.router,
 )
 
 
