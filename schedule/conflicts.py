@@ -290,7 +290,7 @@ async def _trips(db_session: AsyncSession, booking: Booking) -> list[_Found]:
     if booking.itself is not None and booking.itself[0] is BookedKind.TRIP:
         query = query.where(Trip.id != booking.itself[1])
     found: list[_Found] = []
-    for leg, trip in (await db_session.execute(query)).tuples():
+    for leg, trip in await db_session.execute(query):
         travelling = {o.get("official_id") for o in trip.officials} & wanted
         found += [
             _Found(
