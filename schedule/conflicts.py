@@ -354,7 +354,7 @@ async def check_booking(
                     id=_source_id(f.conflict),
                     href=href(f.conflict),
                     title=f.title,
-                    **f.conflict.model_dump(mode="json", exclude={"kind"}, exclude_none=True),
+                    **f.conflict.model_dump(mode="json", exclude={"kind"}),
                 )
                 for f in found
             ],
