@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from twinning.config import Settings
 from twinning.web import (
+    interpreters,
     admin,
     city_events,
     itinerary,
@@ -48,6 +49,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     for module in (leaflets, admin, live):
         app.include_router(module.router)
+    app.include_router(interpreters.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)
