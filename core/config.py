@@ -158,7 +158,7 @@ class Settings(BaseSettings):
     )
     venue_travel_minutes: dict[str, Annotated[int, Field(ge=0, le=24 * 60)]] = Field(
         default_factory=dict,
-        description='Travel times between pairs of venues, in either direction, as JSON: '
+        description="Travel times between pairs of venues, in either direction, as JSON: "
         '`{"<venue id>/<venue id>": 15}`; other pairs take interpreter_travel_minutes.',
     )
     office_languages: Annotated[list[str], NoDecode] = Field(

@@ -18,7 +18,6 @@ from babel.support import LazyProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.service import require_partners
-from twinning.visits.models import Official
 from twinning.i18n import L_
 from twinning.invitations.models import (
     NO_REPLY,
@@ -62,6 +61,7 @@ from twinning.streams.events import (
     RsvpAnswer,
     RsvpRecorded,
 )
+from twinning.visits.models import Official
 
 ACCEPTED = (RsvpAnswer.ACCEPTED_IN_PERSON.value, RsvpAnswer.ACCEPTED_BY_VIDEO.value)
 

@@ -154,7 +154,9 @@ def _interpreter_conflict(
     booking; and the travel time missing, when that is why."""
     if starts_at < booking.ends_at and ends_at > booking.starts_at:
         return True, None
-    gap = starts_at - booking.ends_at if starts_at >= booking.ends_at else booking.starts_at - ends_at
+    gap = (
+        starts_at - booking.ends_at if starts_at >= booking.ends_at else booking.starts_at - ends_at
+    )
     needed = travel.minutes(booking.place, where)
     if gap < timedelta(minutes=needed):
         return True, needed
@@ -192,7 +194,9 @@ async def _items(db_session: AsyncSession, booking: Booking, travel: TravelTimes
     found: list[_Found] = []
     if booking.venue_id is not None:
         query = overlapping.where(ItineraryItem.venue_id == booking.venue_id)
-        found += [conflict(item, venue_id=booking.venue_id) for item in await db_session.scalars(query)]
+        found += [
+            conflict(item, venue_id=booking.venue_id) for item in await db_session.scalars(query)
+        ]
     if booking.official_ids:
         rows = await db_session.execute(
             overlapping.add_columns(ItineraryAttendance.official_id)
@@ -269,7 +273,9 @@ async def _city_events(
                 booking, travel, city_event.starts_at, city_event.ends_at, where
             )
             if clash:
-                found.append(conflict(city_event, interpreter_id=interpreter, travel_minutes=minutes))
+                found.append(
+                    conflict(city_event, interpreter_id=interpreter, travel_minutes=minutes)
+                )
     return found
 
 

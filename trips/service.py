@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from twinning.crm import service as crm
 from twinning.i18n import L_
 from twinning.refusals import Conflict, NotFound
-from twinning.streams import outbox
 from twinning.schedule.conflicts import Booking, check_booking, settle_schedule
+from twinning.streams import outbox
 from twinning.streams.events import (
     BookedKind,
     ConflictOverride,

@@ -66,7 +66,15 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
 # Children first, so that `twinning rebuild` can empty them in this order.
 projector = Projector(
     "visits",
-    tables=[ItineraryInterpreter, ItineraryAttendance, ItineraryItem, VisitStatusChange, Visit, Official, Venue],
+    tables=[
+        ItineraryInterpreter,
+        ItineraryAttendance,
+        ItineraryItem,
+        VisitStatusChange,
+        Visit,
+        Official,
+        Venue,
+    ],
     prefetch=_prefetch,
 )
 

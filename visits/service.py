@@ -46,7 +46,7 @@ from twinning.visits.lifecycle import (
     check_itinerary_open,
     check_step,
 )
-from twinning.visits.models import ItineraryAttendance, ItineraryItem, Official, Venue, Visit
+from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 from twinning.visits.schemas import (
     CompleteRequest,
     ItineraryItemCreate,

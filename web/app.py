@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from twinning.config import Settings
 from twinning.web import (
-    interpreters,
     admin,
     city_events,
+    interpreters,
     itinerary,
     leaflets,
     live,

@@ -85,7 +85,9 @@ def interpreter_command(form: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _form_context(form: Mapping[str, str], errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def _form_context(
+    form: Mapping[str, str], errors: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "form": form,
         "errors": errors or {},

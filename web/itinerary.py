@@ -192,10 +192,7 @@ async def itinerary_context(
         db_session=db_session, interpreter_ids={i for item in items for i in item.interpreter_ids}
     )
     coverage = (
-        {
-            item.id: roster.coverage(item, visit, interpreters, office_languages)
-            for item in items
-        }
+        {item.id: roster.coverage(item, visit, interpreters, office_languages) for item in items}
         if visit is not None
         else {}
     )

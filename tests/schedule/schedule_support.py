@@ -37,9 +37,7 @@ class Desk:
         )
 
     def venue(self, name: str = "Reception Hall") -> str:
-        return self.accepted(
-            "/venues", {"names": {"en": name}, "capacity": 50, "timezone": TAIPEI}
-        )
+        return self.accepted("/venues", {"names": {"en": name}, "capacity": 50, "timezone": TAIPEI})
 
     def interpreter(self, name: str = "Chen Ya-ting", *pairs: tuple[str, str]) -> str:
         pairs = pairs or (("zh-TW", "ja"), ("ja", "zh-TW"))
@@ -73,15 +71,20 @@ class Desk:
         self.accepted(f"/visits/{visit_id}/approve", {})
         return visit_id
 
-    def book_item(self, visit_id: str, starts_at: str, ends_at: str, **facts: Any) -> httpx.Response:
+    def book_item(
+        self, visit_id: str, starts_at: str, ends_at: str, **facts: Any
+    ) -> httpx.Response:
         return self.api.post(
             f"/visits/{visit_id}/itinerary",
             json={
                 "starts_at": starts_at,
                 "ends_at": ends_at,
                 "titles": {"en": "Courtesy call on the mayor", "zh-TW": "拜會市長"},
-                **({"place": {"names": {"en": "Guest House"}, "timezone": TAIPEI}}
-                   if "venue_id" not in facts and "place" not in facts else {}),
+                **(
+                    {"place": {"names": {"en": "Guest House"}, "timezone": TAIPEI}}
+                    if "venue_id" not in facts and "place" not in facts
+                    else {}
+                ),
                 **facts,
             },
         )
@@ -100,7 +103,9 @@ class Desk:
             },
         )
 
-    def plan_trip(self, official_ids: list[str], *legs: dict[str, Any], **extra: Any) -> httpx.Response:
+    def plan_trip(
+        self, official_ids: list[str], *legs: dict[str, Any], **extra: Any
+    ) -> httpx.Response:
         return self.api.post(
             "/trips",
             json={

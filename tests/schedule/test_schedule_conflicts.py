@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from conftest import InlineApi
-from schedule_support import TAIPEI, Desk, accepted_id, leg, refused
+from schedule_support import Desk, accepted_id, leg, refused
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twinning.schedule.models import BookingOverride
@@ -168,7 +168,9 @@ def test_a_city_event_blocks_its_venue_and_the_officials_attending(inline_api: I
     visit_id = desk.visit()
 
     at_the_hall = refused(
-        desk.book_item(visit_id, "2026-05-01T11:00:00+08:00", "2026-05-01T13:00:00+08:00", venue_id=hall)
+        desk.book_item(
+            visit_id, "2026-05-01T11:00:00+08:00", "2026-05-01T13:00:00+08:00", venue_id=hall
+        )
     )
     the_mayor = refused(
         desk.book_item(
@@ -229,7 +231,10 @@ def test_an_interpreter_booked_twice_is_a_conflict(inline_api: InlineApi) -> Non
     visit_id = desk.visit()
     item_id = accepted_id(
         desk.book_item(
-            visit_id, "2026-05-01T10:00:00+08:00", "2026-05-01T11:00:00+08:00", interpreter_ids=[chen]
+            visit_id,
+            "2026-05-01T10:00:00+08:00",
+            "2026-05-01T11:00:00+08:00",
+            interpreter_ids=[chen],
         )
     )
 

@@ -45,9 +45,12 @@ def test_a_city_event_is_in_the_feeds_of_the_officials_attending_and_the_office(
     )
     uid = f"city-event-{event_id}@twinning"
 
-    assert summaries(inline_api, feed_path(inline_api, {"kind": "official", "official_id": mayor}))[
-        uid
-    ] == "Smart City Forum"
+    assert (
+        summaries(inline_api, feed_path(inline_api, {"kind": "official", "official_id": mayor}))[
+            uid
+        ]
+        == "Smart City Forum"
+    )
     assert uid in summaries(inline_api, feed_path(inline_api, {"kind": "office"}))
     deputy_feed = feed_path(inline_api, {"kind": "official", "official_id": deputy})
     assert uid not in summaries(inline_api, deputy_feed)
@@ -70,7 +73,9 @@ def test_each_leg_of_a_trip_is_in_each_travelling_officials_feed(inline_api: Inl
     legs = {f"trip-{trip_id}-leg-{n}@twinning" for n in (0, 1)}
 
     for official in (mayor, deputy):
-        feed = summaries(inline_api, feed_path(inline_api, {"kind": "official", "official_id": official}))
+        feed = summaries(
+            inline_api, feed_path(inline_api, {"kind": "official", "official_id": official})
+        )
         assert legs <= feed.keys()
 
 
@@ -80,7 +85,10 @@ def test_an_interpreter_sees_their_assignments_in_their_own_feed(inline_api: Inl
     visit_id = desk.visit()
     item_id = accepted_id(
         desk.book_item(
-            visit_id, "2026-05-01T10:00:00+08:00", "2026-05-01T11:00:00+08:00", interpreter_ids=[chen]
+            visit_id,
+            "2026-05-01T10:00:00+08:00",
+            "2026-05-01T11:00:00+08:00",
+            interpreter_ids=[chen],
         )
     )
     event_id = accepted_id(
@@ -89,10 +97,14 @@ def test_an_interpreter_sees_their_assignments_in_their_own_feed(inline_api: Inl
         )
     )
 
-    feed = summaries(inline_api, feed_path(inline_api, {"kind": "interpreter", "interpreter_id": chen}))
+    feed = summaries(
+        inline_api, feed_path(inline_api, {"kind": "interpreter", "interpreter_id": chen})
+    )
     assert feed[f"itinerary-{item_id}@twinning"] == "Courtesy call on the mayor"
     assert feed[f"city-event-{event_id}@twinning"] == "Smart City Forum"
-    others = summaries(inline_api, feed_path(inline_api, {"kind": "interpreter", "interpreter_id": wu}))
+    others = summaries(
+        inline_api, feed_path(inline_api, {"kind": "interpreter", "interpreter_id": wu})
+    )
     assert not others
     links = inline_api.get("/feed-links", params={"interpreter_id": chen}).json()
     assert [link["audience"] for link in links] == [f"interpreter:{chen}"]

@@ -78,7 +78,10 @@ def test_a_visit_shows_the_pairs_each_item_needs_and_whether_they_are_covered(
     visit_id = desk.visit(languages=["ja", "zh-TW"])  # the office speaks zh-TW: ja is needed
     one_way = accepted_id(
         desk.book_item(
-            visit_id, "2026-05-01T10:00:00+08:00", "2026-05-01T11:00:00+08:00", interpreter_ids=[chen]
+            visit_id,
+            "2026-05-01T10:00:00+08:00",
+            "2026-05-01T11:00:00+08:00",
+            interpreter_ids=[chen],
         )
     )
     both = accepted_id(

@@ -13,10 +13,16 @@ from web_support import Office, accessibility_violations, office, text
 
 __all__ = ["office"]  # a fixture
 
-HALL = {"names": {"zh-TW": "市政大樓第一會議室", "en": "City Hall Room 1"}, "capacity": 40,
-        "timezone": "Asia/Taipei"}
-MUSEUM = {"names": {"zh-TW": "客家文化館", "en": "Hakka Culture Museum"}, "capacity": 80,
-          "timezone": "Asia/Taipei"}
+HALL = {
+    "names": {"zh-TW": "市政大樓第一會議室", "en": "City Hall Room 1"},
+    "capacity": 40,
+    "timezone": "Asia/Taipei",
+}
+MUSEUM = {
+    "names": {"zh-TW": "客家文化館", "en": "Hakka Culture Museum"},
+    "capacity": 80,
+    "timezone": "Asia/Taipei",
+}
 NAME = "Chen Ya-ting"
 
 
@@ -117,6 +123,8 @@ def test_roster_then_assignment_then_conflict_then_coverage_on_the_visit_page(
     expect(coverage.locator(".not-covered")).to_contain_text(text("not covered", locale))
     if locale == "en":
         assert accessibility_violations(page) == []
-    second = [i for i in office.call("GET", f"/visits/{visit_id}/itinerary").json() if i["id"] != first_id]
+    second = [
+        i for i in office.call("GET", f"/visits/{visit_id}/itinerary").json() if i["id"] != first_id
+    ]
     assert second[0]["interpreter_ids"] == [chen["id"]]
     assert second[0]["overrides"][0]["reason"] == "A city car takes the interpreter across"

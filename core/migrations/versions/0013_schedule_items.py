@@ -6,9 +6,8 @@ Revises: 0013_schedule
 Create Date: 2026-12-06
 """
 
-from collections.abc import Sequence
-
 import importlib
+from collections.abc import Sequence
 
 from alembic import op
 
