@@ -128,3 +128,66 @@ def test_roster_then_assignment_then_conflict_then_coverage_on_the_visit_page(
     ]
     assert second[0]["interpreter_ids"] == [chen["id"]]
     assert second[0]["overrides"][0]["reason"] == "A city car takes the interpreter across"
+
+
+def test_the_trip_and_city_event_forms_list_conflicts_of_every_kind_and_take_an_override(
+    office: Office,
+) -> None:
+    """Without a browser: the forms' answers. A trip planned while its official has an item
+    is refused listing the item (linked), then planned with a reason; a city event booking
+    the mayor while the trip has them abroad is refused naming the trip."""
+    mayor = accepted(
+        office.call(
+            "POST",
+            "/officials",
+            json={"names": {"en": "Mayor Lin"}, "title": {"en": "Mayor"}, "protocol_rank": 1},
+        )
+    )["id"]
+    visit_id = japanese_visit(office)
+    item = {
+        "titles": {"en": "Courtesy call on the mayor"},
+        "starts_at": "2027-05-03T10:00:00+08:00",
+        "ends_at": "2027-05-03T11:00:00+08:00",
+        "place": {"names": {"en": "Guest House"}, "timezone": "Asia/Taipei"},
+        "official_ids": [mayor],
+    }
+    item_id = accepted(office.call("POST", f"/visits/{visit_id}/itinerary", json=item))["id"]
+    trip = {
+        "title_en": "Mayor in Tokyo",
+        "official_ids": mayor,
+        "leg_count": "1",
+        "leg1_city_en": "Tokyo",
+        "leg1_country": "JP",
+        "leg1_timezone": "Asia/Tokyo",
+        "leg1_start": "2027-05-03T08:00",
+        "leg1_end": "2027-05-03T18:00",
+    }
+    with office.signed_in() as (client, csrf):
+        refused = client.post("/ui/trips/new", data={**trip, "csrf": csrf})
+        assert refused.status_code == 409, refused.text
+        assert text("The trip was not planned", "en") in refused.text
+        assert f'href="/ui/visits/{visit_id}#item-{item_id}"' in refused.text
+        assert 'name="override_reason"' in refused.text
+        planned = client.post(
+            "/ui/trips/new",
+            data={**trip, "csrf": csrf, "override": "yes", "override_reason": "joins by video"},
+        )
+        assert planned.status_code == 303, planned.text
+        office.call("GET", "/trips")  # applies what the form committed, after answering
+        [planned_trip] = office.call("GET", "/trips").json()
+        assert planned_trip["status"] == "planned"
+
+        event = {
+            "csrf": csrf,
+            "kind": "forum",
+            "title_en": "Smart City Forum",
+            "timezone": "Asia/Taipei",
+            "starts_at": "2027-05-03T14:00",
+            "ends_at": "2027-05-03T15:00",
+            "official_ids": mayor,
+        }
+        refused = client.post("/ui/city-events", data=event)
+        assert refused.status_code == 409, refused.text
+        assert text("The city event was not booked", "en") in refused.text
+        assert f'href="/ui/trips/{planned_trip["id"]}"' in refused.text
+        assert "Mayor in Tokyo" in refused.text
