@@ -350,10 +350,21 @@ async def _event_context(
     scheduled = city_event is not None and city_event.status == CityEventStatus.SCHEDULED
     started = city_event is not None and now >= city_event.starts_at
     overdue = {u.invitation_id for u in summary.not_replied_after_answer_by} if summary else set()
+    booked = await _booked_choices(db_session)
     return {
         "city_event": city_event,
         "city_event_id": city_event_id,
         "venue": venue,
+        "attending": [
+            booked["officials"][o]
+            for o in (city_event.official_ids if city_event is not None else [])
+            if o in booked["officials"]
+        ],
+        "interpreting": [
+            i
+            for i in booked["interpreters"]
+            if city_event is not None and i.id in city_event.interpreter_ids
+        ],
         "invitations": sent,
         "active": active,
         "summary": summary,

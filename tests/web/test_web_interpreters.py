@@ -191,3 +191,11 @@ def test_the_trip_and_city_event_forms_list_conflicts_of_every_kind_and_take_an_
         assert text("The city event was not booked", "en") in refused.text
         assert f'href="/ui/trips/{planned_trip["id"]}"' in refused.text
         assert "Mayor in Tokyo" in refused.text
+        event.update(override="yes", override_reason="the deputy mayor stands in")
+        scheduled = client.post("/ui/city-events", data=event)
+        assert scheduled.status_code == 303, scheduled.text
+        office.call("GET", "/city-events")  # applies what the form committed
+        [city_event] = office.call("GET", "/city-events").json()
+        assert city_event["official_ids"] == [mayor]
+        page = client.get(f"/ui/city-events/{city_event['id']}")
+        assert text("Officials who attend", "en") in page.text and "Mayor Lin" in page.text
