@@ -21,6 +21,7 @@ from twinning.api.routes import (
     feeds,
     health,
     imports,
+    interpreters,
     invitations,
     mail,
     missions,
@@ -67,6 +68,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     users.whoami,
     imports.router,
     mail.router,
+    interpreters.router,
 )
 
 

@@ -40,6 +40,7 @@ from twinning.calendar.models import (
 from twinning.calendar.projector import OFFICE
 from twinning.crm.models import PartnerCity
 from twinning.i18n import DEFAULT_LOCALE, force_locale, labels, localized, resolve
+from twinning.schedule.models import Interpreter
 from twinning.visits.models import Official
 
 PAST_WINDOW = timedelta(days=365)
@@ -56,7 +57,7 @@ RENDERING = "1"
 
 @dataclass(frozen=True)
 class Audience:
-    """Whose feed: `office`, `official:<id>` or `partner:<id>`."""
+    """Whose feed: `office`, `official:<id>`, `interpreter:<id>` or `partner:<id>`."""
 
     key: str
 
@@ -67,6 +68,10 @@ class Audience:
     @classmethod
     def official(cls, official_id: str) -> Audience:
         return cls(f"official:{official_id}")
+
+    @classmethod
+    def interpreter(cls, interpreter_id: str) -> Audience:
+        return cls(f"interpreter:{interpreter_id}")
 
     @classmethod
     def partner(cls, partner_id: str) -> Audience:
@@ -90,6 +95,9 @@ async def feed_name(*, db_session: AsyncSession, audience: Audience) -> str | No
     """The feed's name in the current locale; None when its official or partner is unknown."""
     if audience.kind == OFFICE:
         return str(labels.OFFICE_CALENDAR)
+    if audience.kind == "interpreter":
+        interpreter = await db_session.get(Interpreter, audience.id)
+        return labels.official_calendar_name(interpreter.name) if interpreter is not None else None
     record: Official | PartnerCity | None = (
         await db_session.get(Official, audience.id)
         if audience.kind == "official"

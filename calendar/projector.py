@@ -129,6 +129,10 @@ def partner_audience(partner_id: str) -> str:
     return f"partner:{partner_id}"
 
 
+def interpreter_audience(interpreter_id: str) -> str:
+    return f"interpreter:{interpreter_id}"
+
+
 @dataclass
 class Planned:
     """An entry as its source says it should be now."""
@@ -449,7 +453,11 @@ async def itinerary_entries(session: AsyncSession, item_id: str) -> list[Planned
         place, zone = _place(item.place["names"], item.place.get("address")), item.place["timezone"]
     else:  # a venue not registered (yet): shown in UTC, refreshed when it is
         place, zone = None, "UTC"
-    audiences = {OFFICE, *map(official_audience, official_ids)}
+    audiences = {
+        OFFICE,
+        *map(official_audience, official_ids),
+        *map(interpreter_audience, item.interpreter_ids),
+    }
     refs = {f"official:{o}" for o in official_ids}
     if item.venue_id is not None:
         refs.add(f"venue:{item.venue_id}")
@@ -504,7 +512,12 @@ async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[
             )
         )
     )
-    refs = {f"partner:{p}" for p in invited}
+    official_ids = city_event.official_ids
+    officials = sorted(
+        [o for o in [await current(session, Official, i) for i in official_ids] if o is not None],
+        key=lambda official: (official.protocol_rank, official.id),
+    )
+    refs = {f"partner:{p}" for p in invited} | {f"official:{o}" for o in official_ids}
     if city_event.venue_id is not None:
         refs.add(f"venue:{city_event.venue_id}")
     cancelled = city_event.status == CityEventStatus.CANCELLED
@@ -513,6 +526,7 @@ async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[
         "description": dict(city_event.description) if city_event.description else None,
         "location": place,
         "video_link": city_event.video_link,
+        **({"officials": [dict(o.names) for o in officials]} if officials else {}),
     }
     return [
         Planned(
@@ -522,7 +536,12 @@ async def city_event_entries(session: AsyncSession, city_event_id: str) -> list[
             timezone=city_event.timezone,
             status=EntryStatus.CANCELLED if cancelled else EntryStatus.CONFIRMED,
             facts=facts,
-            audiences={OFFICE, *map(partner_audience, invited)},
+            audiences={
+                OFFICE,
+                *map(partner_audience, invited),
+                *map(official_audience, official_ids),
+                *map(interpreter_audience, city_event.interpreter_ids),
+            },
             refs=refs,
         )
     ]

@@ -21,21 +21,26 @@ FeedLanguage = Annotated[str, Field(max_length=35), AfterValidator(_supported)]
 
 
 class FeedAudienceIn(BaseModel):
-    """Whose private feed: the whole office's, or one official's."""
+    """Whose private feed: the whole office's, one official's, or one interpreter's."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["office", "official"]
+    kind: Literal["office", "official", "interpreter"]
     official_id: EntityId | None = None
+    interpreter_id: EntityId | None = None
 
     @model_validator(mode="after")
     def _official_named(self) -> FeedAudienceIn:
         if (self.kind == "official") != (self.official_id is not None):
             raise ValueError("official_id is required for an official's feed, and only then")
+        if (self.kind == "interpreter") != (self.interpreter_id is not None):
+            raise ValueError("interpreter_id is required for an interpreter's feed, and only then")
         return self
 
     @property
     def key(self) -> str:
+        if self.kind == "interpreter":
+            return f"interpreter:{self.interpreter_id}"
         return "office" if self.kind == "office" else f"official:{self.official_id}"
 
 

@@ -154,6 +154,21 @@ class Settings(BaseSettings):
     session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
         default=60, description="A web session that sees no request for this long signs out."
     )
+    # --- the one schedule: interpreters' travel between places, the office's languages
+    interpreter_travel_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = Field(
+        default=30,
+        description="The time an interpreter needs between two bookings at different places.",
+    )
+    venue_travel_minutes: dict[str, Annotated[int, Field(ge=0, le=24 * 60)]] = Field(
+        default_factory=dict,
+        description="Travel times between pairs of venues, in either direction, as JSON: "
+        '`{"<venue id>/<venue id>": 15}`; other pairs take interpreter_travel_minutes.',
+    )
+    office_languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["zh-TW"],
+        description="Comma-separated languages the office's own people speak, the first its "
+        "own: an item needs interpreting between it and each other language of a delegation.",
+    )
 
     @field_validator("office_name", "office_address", mode="before")
     @classmethod
@@ -240,6 +255,21 @@ class Settings(BaseSettings):
     def _bootstrap_token_is_long(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (a random secret, not a password)")
+        return value
+
+    @field_validator("office_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [language.strip() for language in value.split(",") if language.strip()]
+        return value
+
+    @field_validator("venue_travel_minutes")
+    @classmethod
+    def _venue_pairs(cls, value: dict[str, int]) -> dict[str, int]:
+        for pair in value:
+            if len([part for part in pair.split("/", 1) if part.strip()]) != 2:
+                raise ValueError("each key names two venue ids separated by /")
         return value
 
     @field_validator("cors_origins", mode="before")

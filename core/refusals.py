@@ -85,6 +85,7 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "itinerary item": (L_("itinerary item"), L_("itinerary items")),
     "trip": (L_("trip"), L_("trips")),
     "city event": (L_("city event"), L_("city events")),
+    "interpreter": (L_("interpreter"), L_("interpreters")),
     "invitation": (L_("invitation"), L_("invitations")),
     "user": (L_("user"), L_("users")),
     "token": (L_("token"), L_("tokens")),

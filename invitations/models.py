@@ -51,6 +51,43 @@ class CityEvent(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
 
+    attendance: Mapped[list[CityEventAttendance]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    interpreting: Mapped[list[CityEventInterpreter]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def official_ids(self) -> list[str]:
+        return [a.official_id for a in self.attendance]
+
+    @property
+    def interpreter_ids(self) -> list[str]:
+        return [i.interpreter_id for i in self.interpreting]
+
+
+class CityEventAttendance(Base):
+    """An official of the city who attends a city event (one row each: conflicts and feeds)."""
+
+    __tablename__ = "city_event_attendance"
+
+    city_event_id: Mapped[str] = mapped_column(
+        ForeignKey("city_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    official_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class CityEventInterpreter(Base):
+    """An interpreter of the roster booked for a city event."""
+
+    __tablename__ = "city_event_interpreters"
+
+    city_event_id: Mapped[str] = mapped_column(
+        ForeignKey("city_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    interpreter_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
 
 class Invitation(Base):
     __tablename__ = "invitations"

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.invitations.models import (
     NO_REPLY,
     CityEvent,
+    CityEventAttendance,
+    CityEventInterpreter,
     CityEventStatus,
     Invitation,
     InvitationStatus,
@@ -31,7 +33,9 @@ from twinning.streams.events import (
 )
 from twinning.streams.projection import Park, Projector
 
-projector = Projector("invitations", tables=[Invitation, CityEvent])
+projector = Projector(
+    "invitations", tables=[Invitation, CityEventAttendance, CityEventInterpreter, CityEvent]
+)
 
 
 def local_days(starts_at: datetime, ends_at: datetime, timezone: str) -> tuple[date, date]:
@@ -56,6 +60,12 @@ def _set_facts(city_event: CityEvent, facts: dict[str, Any], *, merge_languages:
     for key in ("starts_at", "ends_at"):
         if key in facts:
             setattr(city_event, key, datetime.fromisoformat(facts[key]))
+    if "official_ids" in facts:
+        city_event.attendance = [CityEventAttendance(official_id=o) for o in facts["official_ids"]]
+    if "interpreter_ids" in facts:
+        city_event.interpreting = [
+            CityEventInterpreter(interpreter_id=i) for i in facts["interpreter_ids"]
+        ]
     if "venue" in facts:
         venue = facts["venue"] or {}
         city_event.venue_id = venue.get("venue_id")
@@ -88,6 +98,8 @@ async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
             scheduled_at=event.occurred_at,
             updated_at=event.occurred_at,
             version=0,
+            attendance=[],
+            interpreting=[],
         )
         session.add(city_event)
     _set_facts(city_event, event.payload.to_json(), merge_languages=False)

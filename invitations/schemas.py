@@ -96,6 +96,8 @@ class CityEventRead(BaseModel):
     venue: VenueRef | None
     video_link: str | None
     open_to_partners: bool
+    official_ids: list[str] = Field(description="The city's officials who attend.")
+    interpreter_ids: list[str] = Field(description="The interpreters booked for it.")
     status: CityEventStatus
     cancellation_reason: str | None
     completion: CityEventCompleted | None
@@ -121,7 +123,15 @@ class CityEventRead(BaseModel):
             else None
         )
         columns = {c.key: getattr(row, c.key) for c in CityEvent.__table__.columns}
-        return cls.model_validate({**columns, "venue": venue, "completion": completion})
+        return cls.model_validate(
+            {
+                **columns,
+                "venue": venue,
+                "completion": completion,
+                "official_ids": row.official_ids,
+                "interpreter_ids": row.interpreter_ids,
+            }
+        )
 
 
 class InvitationRead(BaseModel):

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.support import LazyProxy
@@ -38,9 +39,17 @@ from twinning.invitations.schemas import (
     UnansweredInvitation,
 )
 from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
+from twinning.schedule.conflicts import (
+    Booking,
+    TravelTimes,
+    check_booking,
+    place_key,
+    settle_schedule,
+)
 from twinning.streams import outbox
 from twinning.streams.events import (
     INVITATIONS,
+    BookedKind,
     CityEventCompleted,
     Event,
     ExchangeDirection,
@@ -52,6 +61,7 @@ from twinning.streams.events import (
     RsvpAnswer,
     RsvpRecorded,
 )
+from twinning.visits.models import Official
 
 ACCEPTED = (RsvpAnswer.ACCEPTED_IN_PERSON.value, RsvpAnswer.ACCEPTED_BY_VIDEO.value)
 
@@ -89,15 +99,59 @@ def _require_not_started(city_event: CityEvent, now: datetime, step: LazyProxy) 
         )
 
 
+def _booking(facts: dict[str, Any], city_event_id: str | None = None) -> Booking:
+    venue = facts["venue"] or {}
+    return Booking(
+        starts_at=facts["starts_at"],
+        ends_at=facts["ends_at"],
+        venue_id=venue.get("venue_id"),
+        place=place_key(venue.get("venue_id"), venue.get("place")),
+        official_ids=facts["official_ids"],
+        interpreter_ids=facts["interpreter_ids"],
+        itself=(BookedKind.CITY_EVENT, city_event_id) if city_event_id is not None else None,
+    )
+
+
+async def _check_officials(db_session: AsyncSession, official_ids: list[str] | None) -> None:
+    named = set(official_ids or ())
+    known = set(await db_session.scalars(select(Official.id).where(Official.id.in_(named))))
+    if named - known:
+        raise InvalidField("official_ids", "unknown officials %(ids)s", ids=sorted(named - known))
+
+
+#: The facts of a city event that book someone or something.
+BOOKED = frozenset({"starts_at", "ends_at", "venue", "official_ids", "interpreter_ids"})
+
+
 async def schedule_city_event(
-    *, db_session: AsyncSession, data: CityEventCreate, actor: str
+    *,
+    db_session: AsyncSession,
+    data: CityEventCreate,
+    actor: str,
+    travel: TravelTimes | None = None,
 ) -> Event:
-    return outbox.record(db_session, data, actor=actor)
+    """Schedule a city event; the venue, the officials attending and the interpreters are
+    checked against the whole schedule (409, unless `override` gives a reason)."""
+    await settle_schedule(db_session)
+    await _check_officials(db_session, data.official_ids)
+    override = await check_booking(
+        db_session=db_session,
+        booking=_booking(data.model_dump()),
+        override_reason=data.override.reason if data.override is not None else None,
+        travel=travel,
+    )
+    return outbox.record(db_session, data.model_copy(update={"override": override}), actor=actor)
 
 
 async def update_city_event(
-    *, db_session: AsyncSession, city_event_id: str, data: CityEventUpdate, actor: str
+    *,
+    db_session: AsyncSession,
+    city_event_id: str,
+    data: CityEventUpdate,
+    actor: str,
+    travel: TravelTimes | None = None,
 ) -> Event:
+    await settle_schedule(db_session, [city_event_id])
     city_event = await _current_city_event(db_session, city_event_id)
     _require_scheduled(city_event, L_("changing it"))
     if data.starts_at is not None and data.ends_at is None and data.starts_at >= city_event.ends_at:
@@ -112,7 +166,29 @@ async def update_city_event(
             "must be after the event's start, %(starts_at)s",
             starts_at=city_event.starts_at.isoformat(),
         )
-    return outbox.record(db_session, data, aggregate_id=city_event_id, actor=actor)
+    changes = data.model_dump(exclude_unset=True, exclude={"override"})
+    override = None
+    if BOOKED & changes.keys():
+        await _check_officials(db_session, changes.get("official_ids"))
+        venue = {"venue_id": city_event.venue_id, "place": city_event.venue_place}
+        after = {
+            "starts_at": city_event.starts_at,
+            "ends_at": city_event.ends_at,
+            "venue": venue,
+            "official_ids": city_event.official_ids,
+            "interpreter_ids": city_event.interpreter_ids,
+            **changes,
+        }
+        override = await check_booking(
+            db_session=db_session,
+            booking=_booking(after, city_event_id),
+            override_reason=data.override.reason if data.override is not None else None,
+            travel=travel,
+        )
+    recorded = data.model_copy(update={"override": override})
+    if override is None:  # not a field the event carries then
+        recorded.model_fields_set.discard("override")
+    return outbox.record(db_session, recorded, aggregate_id=city_event_id, actor=actor)
 
 
 async def cancel_city_event(

@@ -700,15 +700,48 @@ class OutsidePlace(Payload):
     address: MultilingualText | None = None
 
 
-class BookingConflict(Payload):
-    """An itinerary item that already books the same official or venue at an overlapping time."""
+class BookedKind(StrEnum):
+    """What a booking conflict collides with: every kind of the one schedule."""
 
-    visit_id: EntityId
-    item_id: EntityId
+    ITINERARY_ITEM = "itinerary-item"
+    CITY_EVENT = "city-event"
+    TRIP = "trip"
+
+
+class BookingConflict(Payload):
+    """A booking that already holds the same official, venue or interpreter at an overlapping
+    time (or, for an interpreter, too close to reach the other venue): an itinerary item
+    (`visit_id` and `item_id`), a city event (`city_event_id`) or a trip's leg (`trip_id`
+    and `leg`, its position from 0)."""
+
+    rules = ("The ids of its `kind` are given.",)
+
+    kind: BookedKind = BookedKind.ITINERARY_ITEM
+    visit_id: EntityId | None = None
+    item_id: EntityId | None = None
+    city_event_id: EntityId | None = None
+    trip_id: EntityId | None = None
+    leg: Annotated[int, Field(ge=0, le=100)] | None = None
     official_id: EntityId | None = None
     venue_id: EntityId | None = None
+    interpreter_id: EntityId | None = None
+    travel_minutes: Annotated[int, Field(ge=0, le=1440)] | None = Field(
+        default=None,
+        description="An interpreter's travel time between the two venues that is not there.",
+    )
     starts_at: AwareDatetime
     ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _identified(self) -> BookingConflict:
+        needed = {
+            BookedKind.ITINERARY_ITEM: (self.visit_id, self.item_id),
+            BookedKind.CITY_EVENT: (self.city_event_id,),
+            BookedKind.TRIP: (self.trip_id,),
+        }[self.kind]
+        if any(value is None for value in needed):
+            raise ValueError(f"a conflict with a {self.kind.value} names its ids")
+        return self
 
 
 class ConflictOverride(Payload):
@@ -720,7 +753,7 @@ class ConflictOverride(Payload):
 
 def _no_repeats(value: list[str]) -> list[str]:
     if len(set(value)) != len(value):
-        raise ValueError("an official is named more than once")
+        raise ValueError("the same id is named more than once")
     return value
 
 
@@ -732,6 +765,15 @@ OfficialIds = Annotated[
 Interpreter = Annotated[
     bool | Text,
     Field(description="The interpreter's name, or true when one is needed but not yet named."),
+]
+InterpreterIds = Annotated[
+    list[EntityId],
+    Field(
+        max_length=20,
+        json_schema_extra={"uniqueItems": True},
+        description="Interpreters of the roster booked for it.",
+    ),
+    AfterValidator(_no_repeats),
 ]
 
 
@@ -756,6 +798,7 @@ class ItineraryItemFacts(Payload):
     venue_id: EntityId | None = None
     place: OutsidePlace | None = None
     official_ids: OfficialIds = Field(default_factory=list)
+    interpreter_ids: InterpreterIds = Field(default_factory=list)
     interpreter: Interpreter = False
     gift_exchange: Text | None = None
     press: bool = False
@@ -795,6 +838,7 @@ class ItineraryItemChanges(Update):
     venue_id: EntityId | None = None
     place: OutsidePlace | None = None
     official_ids: OfficialIds | None = None
+    interpreter_ids: InterpreterIds | None = None
     interpreter: Interpreter | None = None
     gift_exchange: Text | None = None
     press: bool | None = None
@@ -825,6 +869,76 @@ class ItineraryItemRemoved(Payload):
 
     item_id: EntityId
     reason: Text | None = None
+
+
+class Engagement(StrEnum):
+    IN_HOUSE = "in-house"
+    CONTRACTED = "contracted"
+
+
+class LanguagePair(Payload):
+    """A direction an interpreter works in, e.g. from zh-TW into ja."""
+
+    source: LanguageTag
+    target: LanguageTag
+
+
+def _distinct_pairs(value: list[LanguagePair]) -> list[LanguagePair]:
+    if len({(p.source, p.target) for p in value}) != len(value):
+        raise ValueError("a language pair is named more than once")
+    if any(p.source == p.target for p in value):
+        raise ValueError("a language pair goes from one language into another")
+    return value
+
+
+LanguagePairs = Annotated[
+    list[LanguagePair], Field(min_length=1, max_length=30), AfterValidator(_distinct_pairs)
+]
+
+
+class InterpreterContact(Payload):
+    """How to reach an interpreter: personal data, shown to staff with access only and erased
+    by `InterpreterContactErased`."""
+
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class InterpreterRegistered(Payload):
+    """An interpreter joined the roster: the language pairs they work in (each a direction),
+    and whether they are on the city's staff or contracted."""
+
+    rules = ("Each language pair goes from one language into another, and appears once.",)
+
+    name: Name
+    language_pairs: LanguagePairs
+    engagement: Engagement = Engagement.CONTRACTED
+    contact: InterpreterContact | None = None
+
+
+class InterpreterUpdated(Update):
+    """Some facts of an interpreter changed; `language_pairs`, when given, replaces the list."""
+
+    rules = InterpreterRegistered.rules
+    clearable: ClassVar[frozenset[str]] = frozenset({"contact"})
+
+    name: Name | None = None
+    language_pairs: LanguagePairs | None = None
+    engagement: Engagement | None = None
+    contact: InterpreterContact | None = None
+
+
+class InterpreterContactErased(Payload):
+    """An interpreter's contact is erased from the read model and the stored copies of the
+    interpreter's earlier events; the interpreter stays on the roster."""
+
+
+register(
+    VISITS,
+    InterpreterRegistered,
+    InterpreterUpdated,
+    InterpreterContactErased,
+)
 
 
 register(
@@ -963,6 +1077,11 @@ class TripPlanned(Payload):
     international_event: MultilingualText | None = Field(
         default=None, description="The international event attended, if the trip is for one."
     )
+    override: ConflictOverride | None = Field(
+        default=None,
+        description="Planned in spite of conflicts with its officials' schedule: send the reason;"
+        " the conflicts are filled in.",
+    )
 
 
 class TripUpdated(Update):
@@ -976,6 +1095,14 @@ class TripUpdated(Update):
     officials: TripOfficials | None = None
     legs: TripLegs | None = None
     international_event: MultilingualText | None = None
+    override: ConflictOverride | None = Field(
+        default=None,
+        description="Changed in spite of conflicts: send the reason; the conflicts are filled in.",
+    )
+
+    @classmethod
+    def changes(cls) -> frozenset[str]:
+        return frozenset(TripUpdated.model_fields) - {"override"}
 
 
 class TripCompleted(Payload):
@@ -1044,6 +1171,14 @@ class CityEventScheduled(Payload):
     venue: VenueRef | None = None
     video_link: HttpUrl | None = Field(default=None, description="For remote attendance.")
     open_to_partners: bool = True
+    official_ids: OfficialIds = Field(
+        default_factory=list, description="The city's officials who attend."
+    )
+    interpreter_ids: InterpreterIds = Field(default_factory=list)
+    override: ConflictOverride | None = Field(
+        default=None,
+        description="Scheduled in spite of conflicts: send the reason; the conflicts are filled in.",
+    )
 
 
 class CityEventUpdated(Update):
@@ -1063,6 +1198,16 @@ class CityEventUpdated(Update):
     venue: VenueRef | None = None
     video_link: HttpUrl | None = None
     open_to_partners: bool | None = None
+    official_ids: OfficialIds | None = None
+    interpreter_ids: InterpreterIds | None = None
+    override: ConflictOverride | None = Field(
+        default=None,
+        description="Changed in spite of conflicts: send the reason; the conflicts are filled in.",
+    )
+
+    @classmethod
+    def changes(cls) -> frozenset[str]:
+        return frozenset(CityEventUpdated.model_fields) - {"override"}
 
 
 class CityEventCancelled(Payload):

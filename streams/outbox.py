@@ -72,6 +72,7 @@ async def settle(
     *,
     aggregate_ids: Iterable[str] = (),
     topic: str | None = None,
+    topics: Iterable[str] = (),
     within: float = 5.0,
 ) -> None:
     """Wait until the worker has applied every committed event of these aggregates and of
@@ -100,18 +101,21 @@ async def settle(
     catch up, or another command keeps a key, for `within` seconds.
     """
     ids = list(aggregate_ids)
+    # Several topics (a booking: the one schedule spans visits, city events and trips) are
+    # settled and held in one call, so that their locks are taken in the one order.
+    names = sorted({*topics, *([topic] if topic is not None else [])})
     unapplied = select(OutboxEvent.id).where(
         ~exists().where(ArchivedEvent.event_id == OutboxEvent.event_id),
         ~exists().where(DeadLetter.event_id == OutboxEvent.event_id),
     )
     settled = [
         *([OutboxEvent.aggregate_id.in_(ids)] if ids else []),
-        *([OutboxEvent.topic == topic] if topic is not None else []),
+        *([OutboxEvent.topic.in_(names)] if names else []),
     ]
     if settled:
         unapplied = unapplied.where(or_(*settled))
-    what = [*ids, *([topic] if topic is not None else [])] or ["all"]
-    keys = [*map(_aggregate_key, ids), *([_topic_key(topic)] if topic is not None else [])]
+    what = [*ids, *names] or ["all"]
+    keys = [*map(_aggregate_key, ids), *map(_topic_key, names)]
     keys = keys or [_topic_key("*")]
     deadline = time.monotonic() + within
     held = await _hold(session, keys, deadline, what)

@@ -5,6 +5,7 @@ from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
 from twinning.invitations.projector import projector as invitations_projector
 from twinning.publicity.projector import projector as publicity_projector
+from twinning.schedule.projector import projector as schedule_projector
 from twinning.streams.projection import Projector
 from twinning.trips.projector import projector as trips_projector
 from twinning.visits.projector import projector as visits_projector
@@ -16,6 +17,7 @@ PROJECTORS: list[Projector] = [
     trips_projector,
     visits_projector,
     invitations_projector,
+    schedule_projector,
     calendar_projector,
     publicity_projector,
 ]

@@ -138,3 +138,53 @@ def test_some_anniversaries_fall_in_the_coming_months(today: date) -> None:
             assert 0 <= (when - today).days <= 180
             soon += 1
     assert soon >= 2
+
+
+def _at(today: date, day: int, hour: str, zone: str) -> datetime:
+    return datetime.combine(
+        today + timedelta(days=day), clock_time.fromisoformat(hour), ZoneInfo(zone)
+    )
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 6), date(2027, 3, 28), date(2027, 10, 31)])
+def test_no_trip_or_city_event_collides_with_another_booking(today: date) -> None:
+    """Trips (their legs, even those cancelled later: a trip books until its cancellation is
+    applied) and city events are checked against every booking of the one schedule: none
+    of the demo's may collide, or the load is refused with 409."""
+    bookings = [
+        ("item", i["titles"]["en"], *_booking(v, i, today))
+        for v in VISITS
+        for i in v.get("itinerary", [])
+    ]
+    for trip in CRM["trips"]:
+        travelling = {o["official_id"] for o in trip["trip"]["officials"] if "official_id" in o}
+        for leg in trip["trip"]["legs"]:
+            (first, last), (start, end), zone = leg["days"], leg["hours"], leg["timezone"]
+            starts_at, ends_at = _at(today, first, start, zone), _at(today, last, end, zone)
+            bookings.append(
+                ("trip", trip["trip"]["title"]["en"], starts_at, ends_at, travelling, None)
+            )
+    for event in EVENTS:
+        starts_at = _at(today, event["day"], event["from"], event["timezone"])
+        ends_at = _at(today, event["day"], event["to"], event["timezone"])
+        attending = set(event.get("officials", []))
+        bookings.append(
+            ("event", event["title"]["en"], starts_at, ends_at, attending, event.get("at_venue"))
+        )
+    for one, other in combinations(bookings, 2):
+        if one[0] == other[0] == "item":
+            continue  # the test above
+        overlap = one[2] < other[3] and other[2] < one[3]
+        shared = one[4] & other[4] or (one[5] is not None and one[5] == other[5])
+        assert not (overlap and shared), (one[:2], other[:2])
+
+
+def test_the_roster_and_what_it_is_booked_for_exist() -> None:
+    roster = {i["key"] for i in CALENDAR["interpreters"]}
+    assert len(roster) >= 3
+    booked = [k for v in VISITS for i in v.get("itinerary", []) for k in i.get("interpreters", [])]
+    booked += [k for event in EVENTS for k in event.get("interpreters", [])]
+    assert booked and set(booked) <= roster
+    for event in EVENTS:
+        assert set(event.get("officials", [])) <= OFFICIALS
+    assert all("(DEMO)" in i["interpreter"]["name"] for i in CALENDAR["interpreters"])

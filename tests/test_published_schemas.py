@@ -142,6 +142,14 @@ VALID: dict[str, dict[str, Any]] = {
     "ContactErased": {},
     "OfficialRegistered": {"names": {"en": "Chiang"}, "title": {"en": "Mayor"}, "protocol_rank": 1},
     "OfficialUpdated": {"protocol_rank": 2},
+    "InterpreterRegistered": {
+        "name": "Lin Mei-hua",
+        "language_pairs": [{"source": "zh-TW", "target": "ja"}],
+        "engagement": "in-house",
+        "contact": {"email": "lin@example.org", "phone": None},
+    },
+    "InterpreterUpdated": {"contact": None, "engagement": "contracted"},
+    "InterpreterContactErased": {},
     "VenueRegistered": {
         "names": {"en": "Reception Hall"},
         "capacity": 120,

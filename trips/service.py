@@ -14,14 +14,18 @@ from sqlalchemy.orm import selectinload
 from twinning.crm import service as crm
 from twinning.i18n import L_
 from twinning.refusals import Conflict, NotFound
+from twinning.schedule.conflicts import Booking, check_booking, settle_schedule
 from twinning.streams import outbox
 from twinning.streams.events import (
+    BookedKind,
+    ConflictOverride,
     Event,
     ExchangeDirection,
     ExchangeRecorded,
     ExchangeSource,
     TripCompleted,
     TripLeg,
+    TripOfficial,
 )
 from twinning.trips.models import Trip
 from twinning.trips.schemas import (
@@ -59,18 +63,66 @@ async def _require_visited_partners(db_session: AsyncSession, legs: list[TripLeg
     await crm.require_partners(db_session=db_session, partner_ids=partner_ids)
 
 
+async def _check_schedule(
+    db_session: AsyncSession,
+    legs: Sequence[TripLeg],
+    officials: Sequence[TripOfficial],
+    reason: str | None,
+    trip_id: str | None = None,
+) -> ConflictOverride | None:
+    """A trip books its officials (those of the register) for each leg's span: checked
+    against the whole schedule like any booking; one override covers every leg."""
+    official_ids = [o.official_id for o in officials if o.official_id is not None]
+    if not official_ids:
+        return None
+    bookings = [
+        Booking(
+            starts_at=leg.start,
+            ends_at=leg.end,
+            official_ids=official_ids,
+            itself=(BookedKind.TRIP, trip_id) if trip_id is not None else None,
+        )
+        for leg in legs
+    ]
+    return await check_booking(db_session=db_session, booking=bookings, override_reason=reason)
+
+
 async def plan_trip(*, db_session: AsyncSession, data: TripCreate, actor: str) -> Event:
+    await settle_schedule(db_session)
     await _require_visited_partners(db_session, data.legs)
-    return outbox.record(db_session, data, actor=actor)
+    override = await _check_schedule(
+        db_session, data.legs, data.officials, data.override.reason if data.override else None
+    )
+    return outbox.record(db_session, data.model_copy(update={"override": override}), actor=actor)
 
 
 async def update_trip(
     *, db_session: AsyncSession, trip_id: str, data: TripUpdate, actor: str
 ) -> Event:
+    await settle_schedule(db_session, [trip_id])
     trip = await _planned_trip(db_session, trip_id, L_("changed"))
     if data.legs is not None:
         await _require_visited_partners(db_session, data.legs)
-    return outbox.record(db_session, data, aggregate_id=trip.id, actor=actor)
+    override = None
+    if data.legs is not None or data.officials is not None:
+        legs = data.legs or [
+            TripLeg(
+                city=leg.city,
+                country=leg.country,
+                timezone=leg.timezone,
+                start=leg.starts_at,
+                end=leg.ends_at,
+            )
+            for leg in trip.legs
+        ]
+        officials = data.officials or [TripOfficial(**o) for o in trip.officials]
+        override = await _check_schedule(
+            db_session, legs, officials, data.override.reason if data.override else None, trip.id
+        )
+    recorded = data.model_copy(update={"override": override})
+    if override is None:  # not a field the event carries then
+        recorded.model_fields_set.discard("override")
+    return outbox.record(db_session, recorded, aggregate_id=trip.id, actor=actor)
 
 
 async def cancel_trip(

@@ -119,9 +119,17 @@ class ItineraryItem(Base):
         cascade="all, delete-orphan", lazy="selectin"
     )
 
+    interpreting: Mapped[list[ItineraryInterpreter]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
     @property
     def official_ids(self) -> list[str]:
         return [a.official_id for a in self.attendance]
+
+    @property
+    def interpreter_ids(self) -> list[str]:
+        return [i.interpreter_id for i in self.interpreting]
 
 
 class ItineraryAttendance(Base):
@@ -133,3 +141,14 @@ class ItineraryAttendance(Base):
         ForeignKey("itinerary_items.id", ondelete="CASCADE"), primary_key=True
     )
     official_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class ItineraryInterpreter(Base):
+    """An interpreter of the roster booked for an itinerary item."""
+
+    __tablename__ = "itinerary_interpreters"
+
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("itinerary_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    interpreter_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)

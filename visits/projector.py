@@ -35,6 +35,7 @@ from twinning.visits.lifecycle import (
 )
 from twinning.visits.models import (
     ItineraryAttendance,
+    ItineraryInterpreter,
     ItineraryItem,
     Official,
     Venue,
@@ -65,7 +66,15 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
 # Children first, so that `twinning rebuild` can empty them in this order.
 projector = Projector(
     "visits",
-    tables=[ItineraryAttendance, ItineraryItem, VisitStatusChange, Visit, Official, Venue],
+    tables=[
+        ItineraryInterpreter,
+        ItineraryAttendance,
+        ItineraryItem,
+        VisitStatusChange,
+        Visit,
+        Official,
+        Venue,
+    ],
     prefetch=_prefetch,
 )
 
@@ -206,6 +215,10 @@ def _attendance(official_ids: list[str]) -> list[ItineraryAttendance]:
     return [ItineraryAttendance(official_id=official_id) for official_id in official_ids]
 
 
+def _interpreting(interpreter_ids: list[str]) -> list[ItineraryInterpreter]:
+    return [ItineraryInterpreter(interpreter_id=i) for i in interpreter_ids]
+
+
 def _override(item: ItineraryItem, payload: ItineraryItemAdded | ItineraryItemChanged) -> None:
     if payload.override is not None:
         item.overrides = [*item.overrides, payload.override.model_dump(mode="json")]
@@ -221,8 +234,9 @@ async def itinerary_item_added(session: AsyncSession, event: Event) -> None:
     item = ItineraryItem(
         id=payload.item_id,
         visit_id=visit.id,
-        **payload.model_dump(exclude={"item_id", "override", "official_ids"}),
+        **payload.model_dump(exclude={"item_id", "override", "official_ids", "interpreter_ids"}),
         attendance=_attendance(payload.official_ids),
+        interpreting=_interpreting(payload.interpreter_ids),
         overrides=[],
         removed=False,
         added_at=event.occurred_at,
@@ -242,6 +256,8 @@ async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
     changes = payload.model_dump(exclude_unset=True, exclude={"item_id", "override"})
     if "official_ids" in changes:
         item.attendance = _attendance(changes.pop("official_ids"))
+    if "interpreter_ids" in changes:
+        item.interpreting = _interpreting(changes.pop("interpreter_ids"))
     _apply(item, changes, event)
     _override(item, payload)
     item.sequence += 1

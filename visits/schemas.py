@@ -171,6 +171,7 @@ class ItineraryItemRead(BaseModel):
     venue_id: str | None
     place: dict[str, Any] | None
     official_ids: list[str]
+    interpreter_ids: list[str] = Field(description="Interpreters of the roster booked for it.")
     interpreter: bool | str
     gift_exchange: str | None
     press: bool
@@ -198,6 +199,7 @@ def item_view(item: ItineraryItem, *, timezone: str) -> ItineraryItemRead:
     return ItineraryItemRead(
         **{c.key: getattr(item, c.key) for c in ItineraryItem.__table__.columns},
         official_ids=item.official_ids,
+        interpreter_ids=item.interpreter_ids,
         timezone=timezone,
         local_starts_at=item.starts_at.astimezone(zone),
         local_ends_at=item.ends_at.astimezone(zone),

@@ -3,15 +3,16 @@ events in the outbox, queries read the read model.
 
 Commands that depend on the state first settle the outbox (`outbox.settle`), so that they
 see what earlier commands did and no other command on the same visit commits before they do.
-A conflict check settles the whole `twinning.visits` topic: any visit may book the same
-official or venue, so two bookings never pass their checks side by side.
+A conflict check settles the whole schedule (`twinning.schedule.conflicts`): any visit, city
+event or trip may book the same official, venue or interpreter, so two bookings never pass
+their checks side by side.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -19,12 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm import service as crm
 from twinning.db import Base, Page
-from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
+from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.schedule.conflicts import (
+    Booking,
+    TravelTimes,
+    check_booking,
+    place_key,
+    settle_schedule,
+)
 from twinning.streams import outbox
 from twinning.streams.events import (
-    VISITS,
-    BookingConflict,
-    ConflictOverride,
+    BookedKind,
     Event,
     ExchangeRecorded,
     ExchangeSource,
@@ -40,7 +46,7 @@ from twinning.visits.lifecycle import (
     check_itinerary_open,
     check_step,
 )
-from twinning.visits.models import ItineraryAttendance, ItineraryItem, Official, Venue, Visit
+from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 from twinning.visits.schemas import (
     CompleteRequest,
     ItineraryItemCreate,
@@ -217,72 +223,6 @@ def _live_items() -> Any:
     )
 
 
-async def find_conflicts(
-    *,
-    db_session: AsyncSession,
-    starts_at: datetime,
-    ends_at: datetime,
-    venue_id: str | None,
-    official_ids: Iterable[str],
-    ignore_item: str | None = None,
-) -> list[BookingConflict]:
-    """Live items that book the same venue or officials in [starts_at, ends_at). Intervals
-    are half-open, so one item may start the moment another ends; times compare in UTC."""
-    overlapping = _live_items().where(
-        ItineraryItem.starts_at < ends_at, ItineraryItem.ends_at > starts_at
-    )
-    if ignore_item is not None:
-        overlapping = overlapping.where(ItineraryItem.id != ignore_item)
-    conflicts: list[BookingConflict] = []
-    if venue_id is not None:
-        for item in await db_session.scalars(overlapping.where(ItineraryItem.venue_id == venue_id)):
-            conflicts.append(_conflict(item, venue_id=venue_id))
-    officials = sorted(set(official_ids))
-    if officials:
-        rows = await db_session.execute(
-            overlapping.add_columns(ItineraryAttendance.official_id)
-            .join(ItineraryAttendance, ItineraryAttendance.item_id == ItineraryItem.id)
-            .where(ItineraryAttendance.official_id.in_(officials))
-        )
-        conflicts.extend(_conflict(item, official_id=official) for item, official in rows)
-    return sorted(
-        conflicts, key=lambda c: (c.starts_at, c.item_id, c.venue_id or "", c.official_id or "")
-    )
-
-
-def _conflict(item: ItineraryItem, **booked: str) -> BookingConflict:
-    return BookingConflict(
-        visit_id=item.visit_id,
-        item_id=item.id,
-        starts_at=item.starts_at,
-        ends_at=item.ends_at,
-        **booked,
-    )
-
-
-def _overriding(
-    conflicts: list[BookingConflict], override: OverrideRequest | None
-) -> ConflictOverride | None:
-    """What the event records of an override: only one that overrode something."""
-    if not conflicts:
-        return None
-    if override is None:
-        raise Conflict(
-            "conflicting bookings: %(count)s; send an override with a reason to book anyway",
-            conflicts=[
-                ConflictingItem(
-                    kind="itinerary-item",
-                    id=c.item_id,
-                    href=f"/visits/{c.visit_id}/itinerary/{c.item_id}",
-                    **c.model_dump(mode="json"),
-                )
-                for c in conflicts
-            ],
-            count=len(conflicts),
-        )
-    return ConflictOverride(reason=override.reason, conflicts=conflicts)
-
-
 async def _open_visit(db_session: AsyncSession, visit_id: str) -> Visit:
     visit = await db_session.get(Visit, visit_id)
     if visit is None:
@@ -304,33 +244,55 @@ async def _check_references(
 
 
 async def _settle_bookings(db_session: AsyncSession, visit_id: str) -> None:
-    """Settle every visit (any may book the same official or venue), and hold this visit's
-    own lock too: its lifecycle steps, which settle only the visit, wait for this command."""
-    await outbox.settle(db_session, topic=VISITS, aggregate_ids=[visit_id])
+    """Settle the whole schedule (any visit, city event or trip may book the same official,
+    venue or interpreter), and hold this visit's own lock too: its lifecycle steps, which
+    settle only the visit, wait for this command."""
+    await settle_schedule(db_session, [visit_id])
+
+
+def _booking(after: dict[str, Any], item_id: str | None = None) -> Booking:
+    place = after.get("place")
+    if place is not None and not isinstance(place, dict):
+        place = place.model_dump(mode="json")
+    return Booking(
+        starts_at=after["starts_at"],
+        ends_at=after["ends_at"],
+        venue_id=after["venue_id"],
+        place=place_key(after["venue_id"], place),
+        official_ids=after["official_ids"],
+        interpreter_ids=after["interpreter_ids"],
+        itself=(BookedKind.ITINERARY_ITEM, item_id) if item_id is not None else None,
+    )
+
+
+def _reason(override: OverrideRequest | None) -> str | None:
+    return override.reason if override is not None else None
 
 
 async def add_item(
-    *, db_session: AsyncSession, visit_id: str, data: ItineraryItemCreate, actor: str
+    *,
+    db_session: AsyncSession,
+    visit_id: str,
+    data: ItineraryItemCreate,
+    actor: str,
+    travel: TravelTimes | None = None,
 ) -> Event:
     await _settle_bookings(db_session, visit_id)
     visit = await _open_visit(db_session, visit_id)
     await _check_references(db_session, data.venue_id, data.official_ids)
-    conflicts = await find_conflicts(
+    override = await check_booking(
         db_session=db_session,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        venue_id=data.venue_id,
-        official_ids=data.official_ids,
+        booking=_booking(data.model_dump()),
+        override_reason=_reason(data.override),
+        travel=travel,
     )
     added = ItineraryItemAdded(
-        item_id=str(uuid.uuid4()),
-        **data.model_dump(exclude={"override"}),
-        override=_overriding(conflicts, data.override),
+        item_id=str(uuid.uuid4()), **data.model_dump(exclude={"override"}), override=override
     )
     return outbox.record(db_session, added, aggregate_id=visit.id, actor=actor)
 
 
-BOOKED = frozenset({"starts_at", "ends_at", "venue_id", "official_ids"})
+BOOKED = frozenset({"starts_at", "ends_at", "venue_id", "place", "official_ids", "interpreter_ids"})
 
 
 async def change_item(
@@ -340,6 +302,7 @@ async def change_item(
     item_id: str,
     data: ItineraryItemUpdate,
     actor: str,
+    travel: TravelTimes | None = None,
 ) -> Event:
     await _settle_bookings(db_session, visit_id)
     visit = await _open_visit(db_session, visit_id)
@@ -356,6 +319,7 @@ async def change_item(
         "venue_id": item.venue_id,
         "place": item.place,
         "official_ids": item.official_ids,
+        "interpreter_ids": item.interpreter_ids,
         **changes,
     }
     if after["ends_at"] <= after["starts_at"]:
@@ -363,19 +327,15 @@ async def change_item(
     if after["venue_id"] is None and after["place"] is None:
         raise InvalidField("venue_id", "give venue_id (a city venue) or place (outside)")
     await _check_references(db_session, changes.get("venue_id"), changes.get("official_ids") or [])
-    conflicts = []
+    override = None
     if BOOKED & changes.keys():
-        conflicts = await find_conflicts(
+        override = await check_booking(
             db_session=db_session,
-            starts_at=after["starts_at"],
-            ends_at=after["ends_at"],
-            venue_id=after["venue_id"],
-            official_ids=after["official_ids"],
-            ignore_item=item.id,
+            booking=_booking(after, item.id),
+            override_reason=_reason(data.override),
+            travel=travel,
         )
-    changed = ItineraryItemChanged(
-        item_id=item.id, **changes, override=_overriding(conflicts, data.override)
-    )
+    changed = ItineraryItemChanged(item_id=item.id, **changes, override=override)
     return outbox.record(db_session, changed, aggregate_id=visit.id, actor=actor)
 
 

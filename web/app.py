@@ -18,6 +18,7 @@ from twinning.web import (
     admin,
     city_events,
     imports,
+    interpreters,
     itinerary,
     leaflets,
     live,
@@ -50,6 +51,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     for module in (leaflets, admin, live, imports, mail):
         app.include_router(module.router)
+    app.include_router(interpreters.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

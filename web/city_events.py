@@ -34,6 +34,9 @@ from twinning.invitations.schemas import (
     RsvpCreate,
 )
 from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.schedule import service as roster
+from twinning.schedule.conflicts import TravelTimes
+from twinning.schedule.schemas import InterpreterFilter
 from twinning.streams.events import (
     CityEventKind,
     ExchangeField,
@@ -42,6 +45,7 @@ from twinning.streams.events import (
     RsvpAnswer,
 )
 from twinning.visits import service as visits
+from twinning.web.itinerary import SHOWN, conflict_rows
 from twinning.web.pages import (
     TWO_LANGUAGES,
     CheckedForm,
@@ -78,6 +82,9 @@ EVENT_MESSAGES: Mapping[str, LazyProxy] = {
     "video_link": L_(
         "Enter the link for video attendance, starting with https://, or leave it empty"
     ),
+    "official_ids": L_("Choose registered officials, each once"),
+    "interpreter_ids": L_("Choose interpreters of the roster, each once"),
+    "override_reason": L_("Enter why the event is booked in spite of the conflict"),
 }
 EVENT_LOCATIONS = {
     ("kind",): "kind",
@@ -88,6 +95,9 @@ EVENT_LOCATIONS = {
     ("timezone",): "timezone",
     ("venue",): "venue",
     ("video_link",): "video_link",
+    ("official_ids",): "official_ids",
+    ("interpreter_ids",): "interpreter_ids",
+    ("override",): "override_reason",
     (): "ends_at",
 }
 #: The invitation form of an event's page.
@@ -200,6 +210,15 @@ async def _venues(db_session: AsyncSession) -> dict[str, Any]:
 # --- the list and the form --------------------------------------------------------------------
 
 
+async def _booked_choices(db_session: AsyncSession) -> dict[str, Any]:
+    """The officials and the interpreters a city event may book."""
+    officials = await visits.list_officials(db_session=db_session, query=Page(limit=500))
+    interpreters = await roster.list_interpreters(
+        db_session=db_session, query=InterpreterFilter(limit=500)
+    )
+    return {"officials": {o.id: o for o in officials}, "interpreters": interpreters}
+
+
 async def _list_context(
     request: Request, db_session: AsyncSession, now: datetime
 ) -> dict[str, Any]:
@@ -217,7 +236,13 @@ async def _list_context(
         "venues": venues,
         "venue_choices": venue_choices,
         "kinds": [(kind.value, str(KIND_LABELS[kind])) for kind in CityEventKind],
+        **await _booked_choices(db_session),
+        "chosen_officials": [],
+        "chosen_interpreters": [],
+        "conflicts": [],
+        "refused": "",
         **LABELS,
+        **SHOWN,
     }
 
 
@@ -239,16 +264,43 @@ async def schedule_city_event(
 ) -> Response:
     require_staff(user)
     form = await form_of(request)
+    officials = await form_list(request, "official_ids")
+    interpreters = await form_list(request, "interpreter_ids")
+    reason = form.get("override_reason", "").strip()
+    wants_override = form.get("override") == "yes"
     try:
-        data = CityEventCreate.model_validate(city_event_command(form))
-        event = await invitations.schedule_city_event(
-            db_session=db_session, data=data, actor=user.actor
+        data = CityEventCreate.model_validate(
+            {
+                **city_event_command(form),
+                "official_ids": officials,
+                "interpreter_ids": interpreters,
+                "override": {"reason": reason} if wants_override and reason else None,
+            }
         )
-    except (ValidationError, InvalidField) as refused:
+        event = await invitations.schedule_city_event(
+            db_session=db_session,
+            data=data,
+            actor=user.actor,
+            travel=TravelTimes.of(request.app.state.settings),
+        )
+    except (ValidationError, InvalidField, Conflict) as refused:
         await db_session.rollback()
         context = await _list_context(request, db_session, clock())
-        context.update(form=form, errors=field_errors(refused, EVENT_MESSAGES, EVENT_LOCATIONS))
-        return render(request, "city_events.html", context, user=user, status_code=422)
+        errors = field_errors(refused, EVENT_MESSAGES, EVENT_LOCATIONS)
+        conflicts = refused.conflicts if isinstance(refused, Conflict) else []
+        if conflicts and wants_override and not reason:
+            errors["override_reason"] = EVENT_MESSAGES["override_reason"]
+        venues, named = await _venues(db_session), context["officials"]
+        context.update(
+            form=form,
+            errors=errors,
+            chosen_officials=officials,
+            chosen_interpreters=interpreters,
+            conflicts=await conflict_rows(db_session, conflicts, venues, named),
+            refused=refused.text(page_language(request)) if isinstance(refused, Conflict) else "",
+        )
+        status_code = 409 if isinstance(refused, Conflict) else 422
+        return render(request, "city_events.html", context, user=user, status_code=status_code)
     return await committed(
         request, db_session, f"/ui/city-events/{event.aggregate_id}", event.event_id
     )
@@ -298,10 +350,21 @@ async def _event_context(
     scheduled = city_event is not None and city_event.status == CityEventStatus.SCHEDULED
     started = city_event is not None and now >= city_event.starts_at
     overdue = {u.invitation_id for u in summary.not_replied_after_answer_by} if summary else set()
+    booked = await _booked_choices(db_session)
     return {
         "city_event": city_event,
         "city_event_id": city_event_id,
         "venue": venue,
+        "attending": [
+            booked["officials"][o]
+            for o in (city_event.official_ids if city_event is not None else [])
+            if o in booked["officials"]
+        ],
+        "interpreting": [
+            i
+            for i in booked["interpreters"]
+            if city_event is not None and i.id in city_event.interpreter_ids
+        ],
         "invitations": sent,
         "active": active,
         "summary": summary,

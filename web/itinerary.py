@@ -29,6 +29,9 @@ from twinning.db import Page
 from twinning.i18n import L_, format_date, format_datetime, format_interval
 from twinning.i18n.labels import label
 from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
+from twinning.schedule import service as roster
+from twinning.schedule.conflicts import TravelTimes
+from twinning.schedule.schemas import InterpreterFilter
 from twinning.streams.events import ExchangeDirection, ExchangeField
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import OPEN, VisitStatus
@@ -73,6 +76,7 @@ ITEM_MESSAGES: Mapping[str, LazyProxy] = {
     "place_zone": L_("Choose the time zone of the outside place"),
     "place_address": L_("Enter the outside place's address, or leave it empty"),
     "officials": L_("Choose registered officials, each once"),
+    "interpreter_ids": L_("Choose interpreters of the roster, each once"),
     "interpreter": L_("Enter the interpreter's name, or leave it empty"),
     "gift": L_("Describe the gift in at most 2000 characters, or leave it empty"),
     "notes": L_("Enter the notes in at most 2000 characters, or leave them empty"),
@@ -89,6 +93,7 @@ ITEM_FIELD_OF_LOCATION = {
     ("place", "timezone"): "place_zone",
     ("place", "address"): "place_address",
     ("official_ids",): "officials",
+    ("interpreter_ids",): "interpreter_ids",
     ("interpreter",): "interpreter",
     ("gift_exchange",): "gift",
     ("notes_shared",): "notes",
@@ -164,15 +169,33 @@ def _interval(start: datetime, end: datetime, zone: str, times_only: bool = Fals
     return f"{starts} – {ends}"
 
 
-SHOWN = {"interval": _interval}
+#: What a conflicting booking is, as the conflicts list names it.
+CONFLICT_KINDS: Mapping[str, LazyProxy] = {
+    "itinerary-item": L_("Itinerary item"),
+    "city-event": L_("City event"),
+    "trip": L_("Trip abroad"),
+}
+SHOWN = {"interval": _interval, "conflict_kinds": CONFLICT_KINDS}
 
 
 async def itinerary_context(
-    db_session: AsyncSession, visit: Visit | None, items: Sequence[ItineraryItem]
+    db_session: AsyncSession,
+    visit: Visit | None,
+    items: Sequence[ItineraryItem],
+    office_languages: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """What the visit's page adds for its itinerary: the items with their venues and
-    officials, whether it may change, and the exchange a completed visit recorded."""
+    """What the visit's page adds for its itinerary: the items with their venues, officials
+    and interpreters, the language pairs each needs and who covers them, whether it may
+    change, and the exchange a completed visit recorded."""
     venues, officials = await _registered(db_session)
+    interpreters = await roster.interpreters_named(
+        db_session=db_session, interpreter_ids={i for item in items for i in item.interpreter_ids}
+    )
+    coverage = (
+        {item.id: roster.coverage(item, visit, interpreters, office_languages) for item in items}
+        if visit is not None
+        else {}
+    )
     exchange = None
     if visit is not None and visit.exchange_id:
         exchange = await exchanges.get_exchange(
@@ -181,6 +204,8 @@ async def itinerary_context(
     return {
         "venues": venues,
         "officials": officials,
+        "interpreters": interpreters,
+        "coverage": coverage,
         "editable": visit is not None and visit.status in OPEN,
         "exchange": exchange,
         "exchange_field": lambda value: _enum_label(ExchangeField, value),
@@ -197,7 +222,11 @@ def _enum_label(kind: type[ExchangeField] | type[ExchangeDirection], value: str)
 
 
 def item_facts(
-    form: Mapping[str, str], officials: list[str], venues: Mapping[str, Venue], office_zone: str
+    form: Mapping[str, str],
+    officials: list[str],
+    venues: Mapping[str, Venue],
+    office_zone: str,
+    interpreter_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """The item the form describes (validated by `ItineraryItemCreate`): a chosen venue wins
     over the outside place's inputs; times are read in the venue's or the place's zone."""
@@ -226,6 +255,7 @@ def item_facts(
         "venue_id": venue_id,
         "place": place,
         "official_ids": officials,
+        "interpreter_ids": interpreter_ids or [],
         "interpreter": interpreter,
         "gift_exchange": form.get("gift", "").strip() or None,
         "press": form.get("press") == "yes",
@@ -254,6 +284,7 @@ def item_form(item: ItineraryItemRead) -> tuple[dict[str, str], list[str]]:
         form["interpreter"] = item.interpreter
     elif item.interpreter:
         form["interpreter_needed"] = "yes"
+    form["interpreter_ids"] = ",".join(item.interpreter_ids)
     return form, list(item.official_ids)
 
 
@@ -266,6 +297,7 @@ def _changes(data: ItineraryItemCreate, item: ItineraryItem) -> dict[str, Any]:
         "venue_id": item.venue_id,
         "place": _set_fields(item.place),
         "official_ids": sorted(item.official_ids),
+        "interpreter_ids": sorted(item.interpreter_ids),
         "interpreter": item.interpreter,
         "gift_exchange": item.gift_exchange,
         "press": item.press,
@@ -274,6 +306,7 @@ def _changes(data: ItineraryItemCreate, item: ItineraryItem) -> dict[str, Any]:
     }
     after["place"] = _set_fields(after["place"])
     after["official_ids"] = sorted(after["official_ids"])
+    after["interpreter_ids"] = sorted(after["interpreter_ids"])
     changed = {}
     for key, value in after.items():
         old = before[key]
@@ -299,7 +332,7 @@ def _item_errors(refused: ValidationError | InvalidField) -> dict[str, LazyProxy
     return dict(sorted(errors.items(), key=lambda entry: order.index(entry[0])))
 
 
-async def _conflict_rows(
+async def conflict_rows(
     db_session: AsyncSession,
     conflicts: Sequence[ConflictingItem],
     venues: Mapping[str, Venue],
@@ -313,10 +346,18 @@ async def _conflict_rows(
             "kind": conflict.kind,
             "id": conflict.id,
             "link": page_of(conflict.href),
-            "titles": None,
+            "titles": facts.get("title"),
             "item": None,
             "official": officials.get(str(facts.get("official_id") or "")),
             "venue": venues.get(str(facts.get("venue_id") or "")),
+            "interpreter": await roster.get_interpreter(
+                db_session=db_session, interpreter_id=str(facts.get("interpreter_id"))
+            )
+            if facts.get("interpreter_id")
+            else None,
+            "travel_minutes": facts.get("travel_minutes"),
+            "starts_at": _instant(facts.get("starts_at")),
+            "ends_at": _instant(facts.get("ends_at")),
         }
         visit_id = facts.get("visit_id")
         if conflict.kind == "itinerary-item" and isinstance(visit_id, str):
@@ -329,6 +370,10 @@ async def _conflict_rows(
                 row["visit"] = await visit_title(db_session, visit) if visit else None
         rows.append(row)
     return rows
+
+
+def _instant(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 async def _visit_or_404(db_session: AsyncSession, visit_id: str) -> Visit:
@@ -361,9 +406,12 @@ async def _item_page(
         "chosen": chosen,
         "errors": errors or {},
         "refused": refused,
-        "conflicts": await _conflict_rows(db_session, conflicts, venues, officials),
+        "conflicts": await conflict_rows(db_session, conflicts, venues, officials),
         "venues": venues,
         "officials": officials,
+        "interpreters": await roster.list_interpreters(
+            db_session=db_session, query=InterpreterFilter(limit=500)
+        ),
         "zones": ZONES,
         **SHOWN,
     }
@@ -390,6 +438,8 @@ async def _submit_item(
     visit_id = visit.id
     form = await form_of(request)
     chosen = await form_list(request, "official_ids")
+    interpreting = await form_list(request, "interpreter_ids")
+    form = {**form, "interpreter_ids": ",".join(interpreting)}
     venues, _ = await _registered(db_session)
     wants_override = form.get("override") == "yes"
     reason = form.get("override_reason", "").strip()
@@ -401,13 +451,17 @@ async def _submit_item(
     )
     shown = (await _views(db_session, [stored]))[0] if stored is not None else None
     try:
-        facts = item_facts(form, chosen, venues, _office_zone(request))
+        facts = item_facts(form, chosen, venues, _office_zone(request), interpreting)
         data = ItineraryItemCreate.model_validate({**facts, "override": override})
         if stored is None:
             if item_id is not None:
                 raise NotFound("itinerary item", item_id)
             event = await visits.add_item(
-                db_session=db_session, visit_id=visit.id, data=data, actor=user.actor
+                db_session=db_session,
+                visit_id=visit.id,
+                data=data,
+                actor=user.actor,
+                travel=TravelTimes.of(request.app.state.settings),
             )
         else:
             changes = _changes(data, stored)
@@ -420,6 +474,7 @@ async def _submit_item(
                 item_id=stored.id,
                 data=update,
                 actor=user.actor,
+                travel=TravelTimes.of(request.app.state.settings),
             )
     except (ValidationError, InvalidField, Conflict, NotFound) as refused:
         await db_session.rollback()

@@ -40,6 +40,7 @@ from twinning.crm.schemas import PartnerFilter
 from twinning.db import Page
 from twinning.i18n import (
     L_,
+    _,
     babel_locale,
     force_locale,
     language_name,
@@ -47,6 +48,8 @@ from twinning.i18n import (
     supported_locales,
 )
 from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.schedule import service as roster
+from twinning.schedule.schemas import InterpreterFilter
 from twinning.streams import outbox
 from twinning.visits import service as visits
 from twinning.visits.models import ItineraryItem
@@ -353,10 +356,17 @@ FIELD_OF_LOCATION = {
 }
 
 
+def interpreter_label(name: str) -> str:
+    # TRANSLATORS: whose feed a link shows, in a list of officials: %(name)s is an interpreter.
+    return _("Interpreter %(name)s", name=name)
+
+
 def _audience_of(form: Mapping[str, str]) -> dict[str, Any]:
     chosen = form.get("audience", "").strip()
     if chosen.startswith("official:"):
         return {"kind": "official", "official_id": chosen.partition(":")[2]}
+    if chosen.startswith("interpreter:"):
+        return {"kind": "interpreter", "interpreter_id": chosen.partition(":")[2]}
     return {"kind": chosen or "office"}
 
 
@@ -385,15 +395,24 @@ async def _feed_page(
         ),
         key=lambda pair: pair[0].casefold(),
     )
+    interpreters = await roster.list_interpreters(
+        db_session=db_session, query=InterpreterFilter(limit=500)
+    )
+    interpreter_names = {
+        f"interpreter:{i.id}": LazyProxy(interpreter_label, i.name, enable_cache=False)
+        for i in interpreters
+    }
     links: Sequence[FeedLink] = await feeds.list_links(db_session=db_session) if staff else []
     context = {
         "links": links,
         "audience_names": {
             "office": L_("The whole office"),
             **{f"official:{oid}": name for oid, name in official_names.items()},
+            **interpreter_names,
         },
         "audiences": [("office", L_("The whole office"))]
-        + [(f"official:{oid}", name) for oid, name in official_names.items()],
+        + [(f"official:{oid}", name) for oid, name in official_names.items()]
+        + list(interpreter_names.items()),
         "feed_languages_named": [
             (code, language_name(code, locale=code)) for code in supported_locales()
         ],

@@ -22,7 +22,7 @@ from twinning.crm.schemas import ExchangeCreate, ExchangeFilter
 from twinning.db import Page
 from twinning.i18n import L_, localized
 from twinning.i18n.labels import EXCHANGE_DIRECTION_LABELS, EXCHANGE_FIELD_LABELS
-from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
 from twinning.streams.events import ExchangeField
 from twinning.trips import service as trips
 from twinning.trips.models import Trip
@@ -35,6 +35,7 @@ from twinning.trips.schemas import (
     TripUpdate,
 )
 from twinning.visits import service as registers
+from twinning.web.itinerary import SHOWN, conflict_rows
 from twinning.web.pages import (
     PAGE_SIZE,
     TWO_LANGUAGES,
@@ -344,6 +345,9 @@ async def _official_choices(db_session: DbSession, language: str) -> list[tuple[
     ]
 
 
+OVERRIDE_REASON = L_("Enter why the trip is planned in spite of the conflict")
+
+
 async def _trip_form(
     request: Request,
     user: Any,
@@ -354,10 +358,23 @@ async def _trip_form(
     *,
     trip: Trip | None = None,
     status_code: int = 200,
+    conflicts: Sequence[ConflictingItem] = (),
+    refused: str = "",
 ) -> HTMLResponse:
-    """The form that plans a trip, or (`trip`) changes a planned one."""
+    """The form that plans a trip, or (`trip`) changes a planned one; with the bookings of its
+    officials it collides with, and the override, when it was refused for them."""
     language = page_language(request)
+    venues = {
+        v.id: v for v in await registers.list_venues(db_session=db_session, query=Page(limit=500))
+    }
+    named = {
+        o.id: o
+        for o in await registers.list_officials(db_session=db_session, query=Page(limit=500))
+    }
     context = {
+        "conflicts": await conflict_rows(db_session, conflicts, venues, named),
+        "refused": refused,
+        **SHOWN,
         "form": form,
         "errors": errors,
         "trip": trip,
@@ -493,6 +510,10 @@ async def _submit_trip(
     rows = [row for row in range(1, count + 1) if not _leg_is_empty(form, row, languages)]
     messages, locations = trip_fields(count, rows)
     command = trip_command(form, official_ids, rows, languages)
+    wants_override = form.get("override") == "yes"
+    reason = str(form.get("override_reason", "")).strip()
+    if wants_override and reason:
+        command["override"] = {"reason": reason}
     try:
         if trip is None:
             event = await trips.plan_trip(
@@ -506,9 +527,26 @@ async def _submit_trip(
                 actor=user.actor,
             )
     except (Conflict, NotFound) as refusal:
-        # No longer planned (changed by someone else), or a partner city no longer registered.
+        # Its officials are booked then; no longer planned (changed by someone else); or a
+        # partner city no longer registered.
         await db_session.rollback()
         trip = await _reloaded(db_session, trip_id)
+        if isinstance(refusal, Conflict) and refusal.conflicts:
+            errors = {}
+            if wants_override and not reason:
+                errors["override_reason"] = OVERRIDE_REASON
+            return await _trip_form(
+                request,
+                user,
+                db_session,
+                form,
+                errors,
+                count,
+                trip=trip,
+                status_code=409,
+                conflicts=refusal.conflicts,
+                refused=refusal.text(page_language(request)),
+            )
         if not (isinstance(refusal, NotFound) and refusal.kind == "partner city"):
             return refused_to(request, f"/ui/trips/{trip_id or ''}", refusal)
         errors = _unknown_partners(form, rows, refusal, messages)

@@ -201,7 +201,9 @@ async def visit_page(
         "partner_names": await _names_of_partner(db_session, visit.partner_id if visit else None),
         "step_labels": STEP_LABELS,
         "live": f"visit:{visit_id}",
-        **await itinerary_context(db_session, visit, items),
+        **await itinerary_context(
+            db_session, visit, items, request.app.state.settings.office_languages
+        ),
     }
     return render(request, "visit.html", context, user=user)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 from twinning.api.common import COMMAND, READ_ONE, Accepted, Command, CompletionAccepted
-from twinning.api.deps import Clock, DbSession, PersonalDataAccess
+from twinning.api.deps import AppSettings, Clock, DbSession, PersonalDataAccess
 from twinning.invitations import service
 from twinning.invitations.models import CityEvent
 from twinning.invitations.schemas import (
@@ -23,22 +23,34 @@ from twinning.invitations.schemas import (
     InvitationSummary,
 )
 from twinning.refusals import NotFound
+from twinning.schedule.conflicts import TravelTimes
 from twinning.streams.events import InvitationSent
 
 router = APIRouter(prefix="/city-events", tags=["city events"])
 
 
 @router.post("", **COMMAND)
-async def schedule_city_event(data: CityEventCreate, command: Command) -> Accepted:
-    event = await command.run(service.schedule_city_event, data=data)
+async def schedule_city_event(
+    data: CityEventCreate, command: Command, settings: AppSettings
+) -> Accepted:
+    """Schedule a city event: its venue, the officials attending and its interpreters are
+    checked against the whole schedule (409 naming each conflict, unless `override` has a
+    reason)."""
+    travel = TravelTimes.of(settings)
+    event = await command.run(service.schedule_city_event, data=data, travel=travel)
     return await command.accept(event, location=f"/city-events/{event.aggregate_id}")
 
 
 @router.patch("/{city_event_id}", **COMMAND)
 async def update_city_event(
-    city_event_id: str, data: CityEventUpdate, command: Command
+    city_event_id: str, data: CityEventUpdate, command: Command, settings: AppSettings
 ) -> Accepted:
-    event = await command.run(service.update_city_event, city_event_id=city_event_id, data=data)
+    event = await command.run(
+        service.update_city_event,
+        city_event_id=city_event_id,
+        data=data,
+        travel=TravelTimes.of(settings),
+    )
     return await command.accept(event, location=f"/city-events/{city_event_id}")
 
 

@@ -166,7 +166,7 @@ async def create_feed_link(
     if audience.id is not None:
         await outbox.settle(db_session, aggregate_ids=[audience.id])  # an official just registered
     if not await feeds.audience_exists(db_session=db_session, audience=audience):
-        raise NotFound("official", str(audience.id))
+        raise NotFound(audience.kind, str(audience.id))
     link, token = await feeds.create_link(
         db_session=db_session,
         audience=audience,
@@ -185,13 +185,17 @@ async def list_feed_links(
     db_session: DbSession,
     _staff: StaffUser,
     official_id: Annotated[str | None, Query(max_length=100)] = None,
+    interpreter_id: Annotated[str | None, Query(max_length=100)] = None,
     office: bool = False,
     include_revoked: bool = False,
 ) -> list[FeedLinkRead]:
-    """Feed links, oldest first (without their secrets): all, or the office's, or an official's."""
+    """Feed links, oldest first (without their secrets): all, or the office's, an official's or
+    an interpreter's."""
     audience = (
         Audience.official(official_id)
         if official_id is not None
+        else Audience.interpreter(interpreter_id)
+        if interpreter_id is not None
         else (Audience.office() if office else None)
     )
     links = await feeds.list_links(

@@ -12,8 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from twinning.api.common import COMMAND, READ_ONE, Accepted, Command, CompletionAccepted
-from twinning.api.deps import DbSession, PersonalDataAccess
+from twinning.api.deps import AppSettings, DbSession, PersonalDataAccess
 from twinning.refusals import NotFound
+from twinning.schedule import service as roster
+from twinning.schedule.conflicts import TravelTimes
+from twinning.schedule.schemas import ItemCoverage
 from twinning.streams.events import ItineraryItemAdded
 from twinning.visits import service
 from twinning.visits.lifecycle import STEPS, Step
@@ -107,9 +110,10 @@ def _item_location(visit_id: str, item_id: str) -> str:
 
 @router.post("/{visit_id}/itinerary", **COMMAND)
 async def add_itinerary_item(
-    visit_id: str, data: ItineraryItemCreate, command: Command
+    visit_id: str, data: ItineraryItemCreate, command: Command, settings: AppSettings
 ) -> Accepted:
-    event = await command.run(service.add_item, visit_id=visit_id, data=data)
+    travel = TravelTimes.of(settings)
+    event = await command.run(service.add_item, visit_id=visit_id, data=data, travel=travel)
     assert isinstance(event.payload, ItineraryItemAdded)
     item_id = event.payload.item_id
     return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)
@@ -145,9 +149,15 @@ async def get_itinerary_item(
 
 @router.patch("/{visit_id}/itinerary/{item_id}", **COMMAND)
 async def change_itinerary_item(
-    visit_id: str, item_id: str, data: ItineraryItemUpdate, command: Command
+    visit_id: str, item_id: str, data: ItineraryItemUpdate, command: Command, settings: AppSettings
 ) -> Accepted:
-    event = await command.run(service.change_item, visit_id=visit_id, item_id=item_id, data=data)
+    event = await command.run(
+        service.change_item,
+        visit_id=visit_id,
+        item_id=item_id,
+        data=data,
+        travel=TravelTimes.of(settings),
+    )
     return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)
 
 
@@ -161,3 +171,20 @@ async def remove_itinerary_item(
         service.remove_item, visit_id=visit_id, item_id=item_id, reason=reason
     )
     return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)
+
+
+@router.get("/{visit_id}/interpreting", response_model=list[ItemCoverage], **READ_ONE)
+async def interpreting(
+    visit_id: str, db_session: DbSession, settings: AppSettings
+) -> list[ItemCoverage]:
+    """For each live item: the language pairs it needs interpreted (both ways between each
+    language of the delegation the office does not speak and the office's first language,
+    `TWINNING_OFFICE_LANGUAGES`), and which of its interpreters cover each."""
+    visit = await service.get_visit(db_session=db_session, visit_id=visit_id)
+    if visit is None:
+        raise NotFound("visit", visit_id)
+    items = await service.list_items(db_session=db_session, visit_id=visit_id)
+    named = await roster.interpreters_named(
+        db_session=db_session, interpreter_ids={i for item in items for i in item.interpreter_ids}
+    )
+    return [roster.coverage(item, visit, named, settings.office_languages) for item in items]

@@ -7,13 +7,15 @@ What an international affairs office holds after a couple of years:
 - `partners.json`: 16 partner cities on six continents, named in zh-TW, en, ja, ko and es;
 - `crm.json`: foreign missions in the country, contacts, exchanges, and trips abroad (legs in
   the destinations' time zones; completed, cancelled and planned);
-- `calendar.json`: the officials and venues, the visit of Sapporo a week from today with its
-  itinerary, and the calendar feeds whose links `twinning up --demo` prints;
+- `calendar.json`: the officials and venues, the interpreter roster, the visit of Sapporo a
+  week from today with its itinerary (interpreters booked on its items), and the calendar
+  feeds whose links `twinning up --demo` prints (an interpreter's among them);
 - `protocol.json`: 40 delegation visits over the past year and the coming one, in every state
   of their lifecycle, with itineraries (one item double-books the mayor on purpose, with the
   reason of its override) and the exchanges the completed ones recorded;
 - `city_events.json`: the city's events, with invitations and answers (some past their
-  answer-by date), one cancelled, two completed.
+  answer-by date), one cancelled, two completed; one with the mayor attending and an
+  interpreter booked.
 
 Records name each other by key or English name (ids are only known once the API has accepted
 them), and dates are days counted from today in the city's time zone, so that the demo always
@@ -199,6 +201,7 @@ class _Ids:
     missions: dict[str, str] = field(default_factory=dict)
     officials: dict[str, str] = field(default_factory=dict)
     venues: dict[str, dict[str, Any]] = field(default_factory=dict)  # id and time zone
+    interpreters: dict[str, str] = field(default_factory=dict)
 
 
 def _register(loader: _Loader, calendar: dict[str, Any], crm: dict[str, Any]) -> _Ids:
@@ -225,6 +228,11 @@ def _register(loader: _Loader, calendar: dict[str, Any], crm: dict[str, Any]) ->
     ids.venues = {
         v["key"]: {"id": venue_id, "timezone": v["venue"]["timezone"]}
         for v, venue_id in zip(venues, posted, strict=True)
+    }
+    interpreters = calendar["interpreters"]
+    posted = post_all("/interpreters", [i["interpreter"] for i in interpreters])
+    ids.interpreters = {
+        i["key"]: interpreter_id for i, interpreter_id in zip(interpreters, posted, strict=True)
     }
     return ids
 
@@ -262,6 +270,16 @@ def _post_crm(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> list[tuple[str
     loader.many(lambda entry: loader.post("/contacts", contact(entry)), crm["contacts"])
     loader.many(lambda entry: loader.post("/exchanges", exchange(entry)), crm["exchanges"])
     return [step for steps in loader.many(trip, crm["trips"]) for step in steps]
+
+
+def _post_contacts_and_exchanges(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> None:
+    _post_crm(loader, {**crm, "trips": []}, ids)
+
+
+def _plan_trips(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> list[tuple[str, Any]]:
+    """The trips (bookings: each settles the schedule, so after the worker has started);
+    returns their later steps (URL and body)."""
+    return _post_crm(loader, {**crm, "contacts": [], "exchanges": []}, ids)
 
 
 def _leg(loader: _Loader, leg: dict[str, Any], ids: _Ids) -> dict[str, Any]:
@@ -314,6 +332,7 @@ def _add_itinerary(loader: _Loader, visit_id: str, visit: dict[str, Any], ids: _
                 "starts_at": loader.at(item["day"], item["from"], zone),
                 "ends_at": loader.at(item["day"], item["to"], zone),
                 "official_ids": [ids.officials[key] for key in item["officials"]],
+                "interpreter_ids": [ids.interpreters[k] for k in item.get("interpreters", [])],
             },
         )
 
@@ -350,8 +369,11 @@ def _schedule_city_events(
     """The city's events, with their ids (for invitations and later steps)."""
 
     def schedule(entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        timing, skipped = ("day", "from", "to"), ("at_venue", "invitations", "then")
+        timing = ("day", "from", "to")
+        skipped = ("at_venue", "invitations", "then", "officials", "interpreters")
         event = {key: value for key, value in entry.items() if key not in (*timing, *skipped)}
+        event["official_ids"] = [ids.officials[key] for key in entry.get("officials", [])]
+        event["interpreter_ids"] = [ids.interpreters[k] for k in entry.get("interpreters", [])]
         if "at_venue" in entry:
             event["venue"] = {"venue_id": ids.venues[entry["at_venue"]]["id"]}
         zone = entry["timezone"]
@@ -403,6 +425,8 @@ def _feed_links(loader: _Loader, calendar: dict[str, Any], ids: _Ids) -> dict[st
         audience = dict(feed["audience"])
         if "official" in audience:
             audience["official_id"] = ids.officials[audience.pop("official")]
+        if "interpreter" in audience:
+            audience["interpreter_id"] = ids.interpreters[audience.pop("interpreter")]
         body = {"audience": audience, "language": feed["language"], "label": feed["label"]}
         links[feed["name"]] = loader.send("/feed-links", body)["url"]
     return links
@@ -422,12 +446,14 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         loader = _Loader(client, timeout, home_today(), pool)
         # Everything that needs no more than the ids of what was posted before it.
         ids = _register(loader, calendar, crm)
-        trip_steps = _post_crm(loader, crm, ids)
-        scheduled = _schedule_city_events(loader, events, ids)
+        _post_contacts_and_exchanges(loader, crm, ids)
         requested = list(zip(_request_visits(loader, visits, ids), visits, strict=True))
         # The commands below check the state they change: each settles what it depends on
-        # (the API waits a few seconds for the worker), once the worker has started.
+        # (the API waits a few seconds for the worker), once the worker has started. Trips
+        # and city events are bookings: checked against the whole schedule.
         loader.wait_for_worker()
+        trip_steps = _plan_trips(loader, crm, ids)
+        scheduled = _schedule_city_events(loader, events, ids)
         split = [(visit_id, *_split_steps(visit)) for visit_id, visit in requested]
         ready = threading.Event()  # every visit's steps before its itinerary are taken
 
