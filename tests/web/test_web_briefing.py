@@ -6,6 +6,7 @@ refused the documents. In Traditional Chinese and in English."""
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -13,11 +14,15 @@ from conftest import accepted
 from playwright.sync_api import Browser, expect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
+from twinning.i18n import language_name
 from twinning.publicity.briefing import Briefing, BriefingBook
 from twinning.publicity.refresh import Refresher
 from web_support import VIEWER, Office, accessibility_violations, in_thread, office, text
 
 __all__ = ["office"]  # a fixture
+
+#: Where `TWINNING_BRIEFING_SHOTS` asks for a picture of the section (to look at it).
+SHOTS = os.environ.get("TWINNING_BRIEFING_SHOTS")
 
 
 def stand_in(document: Briefing, font_dir: str | None) -> tuple[str, bytes]:
@@ -94,9 +99,11 @@ def test_staff_download_the_briefing_documents_from_the_visit_page(
     programme = section.get_by_role("row").filter(
         has_text=text("Programme for the delegation", locale)
     )
-    expect(book).to_contain_text("繁體中文")
-    expect(programme).to_contain_text("日本語")
+    expect(book).to_contain_text(language_name("zh-TW", locale="zh-TW"))
+    expect(programme).to_contain_text(language_name("ja", locale="ja"))
     assert accessibility_violations(page) == []
+    if SHOTS:
+        section.screenshot(path=f"{SHOTS}/visit-briefing-{locale}.png")
 
     with page.expect_download() as download:
         book.get_by_role("link", name="PDF").click()
