@@ -655,11 +655,6 @@ async def visits_preparing(
     return sorted(found)
 
 
-async def is_briefed(session: AsyncSession, visit_id: str) -> bool:
-    visit = await session.get(Visit, visit_id)
-    return visit is not None and visit.status in BRIEFED
-
-
 # --- the versions staff can download ---------------------------------------------------------
 
 

@@ -47,7 +47,7 @@ from twinning.streams.events import (
     VisitScheduled,
     VisitTalkingPointsWritten,
 )
-from twinning.streams.projection import Projector
+from twinning.streams.projection import Projector, current
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
 
@@ -194,6 +194,13 @@ async def venue_updated(session: AsyncSession, event: Event) -> None:
 INTERNAL_ITEM_FACTS = frozenset({"talking_points", "gift_exchange", "notes_shared"})
 
 
+async def _briefed(session: AsyncSession, visit_id: str) -> bool:
+    """The visit as this transaction has it (an earlier event of the batch may have added it)
+    is one that has briefing documents."""
+    visit = await current(session, Visit, visit_id)
+    return visit is not None and visit.status in briefing.BRIEFED
+
+
 async def _mark_visits(session: AsyncSession, event: Event, **shown: Any) -> None:
     visits = await briefing.visits_preparing(session, **shown)
     await mark_stale(session, event, [d for v in visits for d in briefing.documents_of(v)])
@@ -201,13 +208,13 @@ async def _mark_visits(session: AsyncSession, event: Event, **shown: Any) -> Non
 
 @projector.on(VisitApproved, VisitScheduled, ItineraryItemAdded, ItineraryItemRemoved)
 async def visit_prepared(session: AsyncSession, event: Event) -> None:
-    if await briefing.is_briefed(session, event.aggregate_id):
+    if await _briefed(session, event.aggregate_id):
         await mark_stale(session, event, briefing.documents_of(event.aggregate_id))
 
 
 @projector.on(ItineraryItemChanged)
 async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
-    if not await briefing.is_briefed(session, event.aggregate_id):
+    if not await _briefed(session, event.aggregate_id):
         return
     changed = event.payload.model_fields_set - {"item_id", "override"}
     book, programme = briefing.documents_of(event.aggregate_id)
@@ -218,7 +225,7 @@ async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
 
 @projector.on(VisitTalkingPointsWritten)
 async def talking_points_written(session: AsyncSession, event: Event) -> None:
-    if await briefing.is_briefed(session, event.aggregate_id):
+    if await _briefed(session, event.aggregate_id):
         await mark_stale(session, event, [briefing.briefing_book(event.aggregate_id)])
 
 

@@ -7,7 +7,7 @@ shared cache.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from twinning.publicity import service as versions
 from twinning.publicity.fonts import INSTALL_FONTS, missing_face
 from twinning.publicity.models import PublicityVersion
 from twinning.publicity.schemas import VersionList, VersionRead
-from twinning.refusals import NotFound
+from twinning.refusals import NotFound, problem_responses
 from twinning.visits import service as visits
 
 router = APIRouter(prefix="/visits", tags=["briefing"])
@@ -39,12 +39,9 @@ HTML_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-RESPONSES: dict[int | str, dict[str, object]] = {
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(403, 404),
     200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "The document."},
-    404: {
-        "description": "No such visit, no version of the document in that language yet, "
-        "or no such version."
-    },
     503: {
         "description": "A PDF in zh-TW, ja or ko on a server without Noto Sans CJK (the "
         "detail says what to install), or the database is unavailable."

@@ -6,13 +6,17 @@ another visit, or to what a document does not show, does not. The renderer is st
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from briefing_support import Briefed
-from conftest import Projection
+from conftest import Projection, migrated_settings, new_database_url
 from publicity_support import event, refresh
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twinning.publicity.briefing import Briefing, BriefingBook
 from twinning.publicity.content import Document
+from twinning.publicity.models import PublicityDocument
 from twinning.streams.events import (
     ItineraryItemChanged,
     OfficialUpdated,
@@ -122,3 +126,36 @@ def test_a_cancelled_visit_keeps_its_versions_and_gets_no_new_one(
 ) -> None:
     rendered_after(projection)
     assert rendered_after(projection, event(VisitCancelled(), briefed.visit_id)) == Counter()
+
+
+def test_the_marks_are_the_same_one_event_at_a_time_and_in_one_batch(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    history = Briefed()
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    one_by_one = Projection(migrated_settings(database_url, tmp_path / "one"))
+    batched = Projection(
+        migrated_settings(new_database_url(kind, tmp_path / "batch", request), tmp_path / "batch")
+    )
+    try:
+        assert set(one_by_one.apply(*history.events)) == {"applied"}
+        assert set(batched.apply_batch(*history.events)) == {"applied"}
+        marks = [marks_of(p) for p in (one_by_one, batched)]
+    finally:
+        one_by_one.engine.dispose()
+        batched.engine.dispose()
+    assert marks[0] == marks[1]
+    assert any(document.startswith("briefing:") for document, *_ in marks[0])
+
+
+def marks_of(projection: Projection) -> list[tuple[object, ...]]:
+    with Session(projection.engine) as session:
+        rows = session.execute(
+            select(
+                PublicityDocument.document,
+                PublicityDocument.locale,
+                PublicityDocument.generation,
+                PublicityDocument.marked_at,
+            ).order_by(PublicityDocument.document, PublicityDocument.locale)
+        )
+        return [tuple(row) for row in rows]
