@@ -29,7 +29,7 @@ from briefing_support import (
 )
 from conftest import Projection
 from postgres import create_database
-from publicity_support import NOW, pdf_text
+from publicity_support import NOW, embedded_fonts, pdf_text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.config import Settings
@@ -235,6 +235,14 @@ def test_the_programme_is_in_the_delegations_language(documents: Module) -> None
     text = programme(documents, "ja").text
     assert "市長表敬訪問" in text and "札幌市" in text
     assert in_locale("ja", "Programme of the visit") in text
+
+
+def test_the_pdfs_embed_only_the_subsets_of_their_text(documents: Module) -> None:
+    """No glyph outside the page's text (a list marker, say) pulls in a whole system font."""
+    for (document, locale), rendered in documents.rendered.items():
+        fonts = embedded_fonts(rendered.pdf)
+        assert fonts and all("twinning" in name for name in fonts), (document, locale, fonts)
+        assert len(rendered.pdf) < 500_000, (document, locale, len(rendered.pdf))
 
 
 def test_the_pdfs_are_a4(documents: Module) -> None:
