@@ -14,6 +14,7 @@ from twinning import __version__
 from twinning.api import problems, security
 from twinning.api.deps import get_current_user
 from twinning.api.routes import (
+    briefing,
     city_events,
     contacts,
     events,
@@ -60,6 +61,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     protocol.officials,
     protocol.venues,
     visits.router,
+    briefing.router,
     city_events.router,
     invitations.router,
     events.router,

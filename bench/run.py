@@ -22,6 +22,10 @@ Runs against the embedded broker on this machine and prints a readable table and
    each registration to its brochure in every locale, and how often the leaflet was rendered,
    against the same burst on a worker that renders the leaflet first at every look (the order
    before issue 20). `--burst-partners 20 --burst-rate 2` is a smoke run.
+9. briefing: a visit's briefing book (zh-TW) and its delegation programme (en), a programme of
+   `--briefing-items` items over three days: the content gathered, the HTML, and the PDF with
+   twinning's subset fonts (cold, then warm) against a naive WeasyPrint render of the same
+   page. `--only briefing` runs just this.
 """
 
 from __future__ import annotations
@@ -1180,6 +1184,197 @@ def _brochure_table(b: dict[str, Any]) -> str:
     return "\n".join(f"{r[0]:<{width}}  {r[1]:>18}  {r[2]}" for r in rows)
 
 
+# --- briefing books ----------------------------------------------------------------------------
+
+
+def briefing_history(items: int) -> tuple[str, list[Any]]:
+    """A partner city with exchanges, three officials, a venue, and a scheduled visit whose
+    programme has `items` items over three days, each with talking points."""
+    from twinning.streams.events import (
+        ExchangeRecorded,
+        ItineraryItemAdded,
+        OfficialRegistered,
+        PartnerCityRegistered,
+        VenueRegistered,
+        VisitApproved,
+        VisitRequested,
+        VisitScheduled,
+        new_event,
+    )
+
+    def event(payload: Any, aggregate_id: str | None = None) -> Any:
+        return new_event(payload, aggregate_id=aggregate_id or str(uuid.uuid4()), actor="bench")
+
+    partner = event(
+        PartnerCityRegistered.model_validate(
+            {
+                "names": {"zh-TW": "札幌市", "en": "Sapporo", "ja": "札幌市"},
+                "country": "JP",
+                "kind": "sister",
+                "timezone": "Asia/Tokyo",
+                "agreement_date": "2011-05-20",
+                "agreement_scope": "Culture, tourism and winter sports",
+            }
+        )
+    )
+    officials = [
+        event(
+            OfficialRegistered.model_validate(
+                {
+                    "names": {"zh-TW": f"官員{n}", "en": f"Official {n}"},
+                    "title": {"zh-TW": "副市長", "en": "Deputy Mayor"},
+                    "protocol_rank": n,
+                }
+            )
+        )
+        for n in (1, 2, 3)
+    ]
+    hall = event(
+        VenueRegistered.model_validate(
+            {
+                "names": {"zh-TW": "市府大禮堂", "en": "City Hall"},
+                "capacity": 300,
+                "timezone": "Asia/Taipei",
+            }
+        )
+    )
+    exchanges = [
+        event(
+            ExchangeRecorded.model_validate(
+                {
+                    "partner_ids": [partner.aggregate_id],
+                    "date": f"{2012 + n}-06-01",
+                    "field": "culture",
+                    "direction": "inbound",
+                    "summary": {"zh-TW": f"文化交流第{n}次", "en": f"Cultural exchange {n}"},
+                }
+            )
+        )
+        for n in range(12)
+    ]
+    visit_id = str(uuid.uuid4())
+    requested = VisitRequested.model_validate(
+        {
+            "delegation": {"partner_id": partner.aggregate_id},
+            "head_of_delegation": {
+                "names": {"en": "Katsuhiro Akimoto"},
+                "title": {"en": "Mayor of Sapporo"},
+                "protocol_rank": 1,
+            },
+            "members": 12,
+            "purpose": {"en": "Snow festival cooperation", "zh-TW": "雪祭合作"},
+            "requested_from": "2026-05-01",
+            "requested_to": "2026-05-03",
+            "languages": ["en"],
+            "dietary_notes": "Two vegetarians",
+            "contact": {"name": "Hanako Sato", "email": "sato@example.jp"},
+            "talking_points": "Thank Sapporo for the snow sculptures",
+        }
+    )
+    programme = [
+        event(
+            ItineraryItemAdded.model_validate(
+                {
+                    "item_id": str(uuid.uuid4()),
+                    "starts_at": f"2026-05-0{1 + n % 3}T{8 + n // 3:02d}:00:00+08:00",
+                    "ends_at": f"2026-05-0{1 + n % 3}T{8 + n // 3:02d}:50:00+08:00",
+                    "venue_id": hall.aggregate_id,
+                    "official_ids": [o.aggregate_id for o in officials[: 1 + n % 3]],
+                    "titles": {"zh-TW": f"行程{n}", "en": f"Programme item {n}"},
+                    "interpreter": "Chen Yu-ting",
+                    "gift_exchange": "Hakka fan" if n == 0 else None,
+                    "talking_points": f"Point {n}: raise the direct flight",
+                }
+            ),
+            visit_id,
+        )
+        for n in range(items)
+    ]
+    steps = [event(requested, visit_id), event(VisitApproved(), visit_id), *programme]
+    history = [partner, *officials, hall, *exchanges, *steps, event(VisitScheduled(), visit_id)]
+    return visit_id, history
+
+
+def briefing(root: Path, database_url: str | None, items: int) -> dict[str, Any]:
+    """A visit's briefing book (zh-TW) and delegation programme (en): gathered, as HTML, and as
+    PDF with twinning's subset fonts (cold, then warm) against a naive WeasyPrint render."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from twinning.db import make_async_engine
+    from twinning.publicity import briefing as content
+    from twinning.publicity import fonts
+    from twinning.publicity.render import render_html, render_pdf, subset_cache
+    from weasyprint import HTML
+
+    workdir = root / "briefing"
+    workdir.mkdir()
+    settings = Settings(
+        database_url=own_database(database_url, workdir), data_dir=workdir, _env_file=None
+    )  # type: ignore[call-arg]
+    upgrade(settings.sync_database_url)
+    visit_id, history = briefing_history(items)
+    _apply(settings, history)
+
+    async def gathered() -> tuple[dict[str, Any], float]:
+        engine = make_async_engine(settings.async_database_url)
+        try:
+            async with async_sessionmaker(engine)() as session:
+                start = time.perf_counter()
+                documents = {
+                    "book_zh-TW": await content.gather(
+                        session,
+                        document=content.briefing_book(visit_id),
+                        locale="zh-TW",
+                        settings=settings,
+                    ),
+                    "programme_en": await content.gather(
+                        session,
+                        document=content.delegation_programme(visit_id),
+                        locale="en",
+                        settings=settings,
+                    ),
+                }
+                return documents, time.perf_counter() - start
+        finally:
+            await engine.dispose()
+
+    import asyncio
+
+    documents, gather_s = asyncio.run(gathered())
+    fonts._MEMORY.clear()
+    cache = subset_cache(str(workdir / "fonts"))
+    figures: dict[str, Any] = {"items": items, "gather_both_s": round(gather_s, 4)}
+    for name, document in documents.items():
+        assert document is not None, name
+        html_s = _timed(partial(render_html, document))
+        page = render_html(document)
+        cold = _timed(partial(render_pdf, page, document.locale, cache))
+        warm = _timed(partial(render_pdf, page, document.locale, cache))
+        naive = _timed(partial(lambda html: HTML(string=html).write_pdf(), page))
+        figures[name] = {
+            "html_s": round(html_s, 4),
+            "pdf_cold_fonts_s": round(cold, 3),
+            "pdf_warm_fonts_s": round(warm, 3),
+            "naive_weasyprint_s": round(naive, 3),
+            "ratio_naive_to_warm": round(naive / warm, 1),
+        }
+    return figures
+
+
+def _briefing_table(figures: dict[str, Any]) -> str:
+    lines = [
+        f"briefing documents ({figures['items']} programme items; gathered both in "
+        f"{figures['gather_both_s']} s)"
+    ]
+    for name in ("book_zh-TW", "programme_en"):
+        f = figures[name]
+        lines.append(
+            f"  {name:<14} html {f['html_s']} s · pdf cold {f['pdf_cold_fonts_s']} s, warm "
+            f"{f['pdf_warm_fonts_s']} s · naive WeasyPrint {f['naive_weasyprint_s']} s "
+            f"(x{f['ratio_naive_to_warm']})"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1198,12 +1393,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["leaflets", "brochures"],
+        choices=["leaflets", "brochures", "briefing"],
         default=None,
         help="run one section only (leaflets: a smoke run; brochures: not in the default run)",
     )
     parser.add_argument(
         "--burst-partners", type=int, default=1000, help="partners in the brochure burst"
+    )
+    parser.add_argument(
+        "--briefing-items", type=int, default=12, help="programme items of the briefed visit"
     )
     parser.add_argument(
         "--burst-rate", type=float, default=5.0, help="partners registered a second in it"
@@ -1221,6 +1419,14 @@ def main() -> None:
             )
         print(json.dumps(report, indent=2))
         print(_brochure_table(report["brochures"]))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+        return
+    if args.only == "briefing":
+        with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
+            report["briefing"] = briefing(Path(tmp), args.database_url, args.briefing_items)
+        print(json.dumps(report, indent=2))
+        print(_briefing_table(report["briefing"]))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
         return
@@ -1272,10 +1478,12 @@ def main() -> None:
             **measured["feed"],
         }
         report["leaflets"] = leaflets(root, args.database_url, args.leaflet_exchanges)
+        report["briefing"] = briefing(root, args.database_url, args.briefing_items)
 
     print(json.dumps(report, indent=2))
     print(_table(report))
     print(_leaflet_table(report["leaflets"]))
+    print(_briefing_table(report["briefing"]))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 

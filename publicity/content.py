@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
@@ -50,6 +51,9 @@ from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.models import Venue, Visit
+
+if TYPE_CHECKING:
+    from twinning.publicity.briefing import Briefing
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Bump when the code that turns content into a page changes what the page looks like.
@@ -202,7 +206,7 @@ def _catalog_digest(locale: str) -> str:
     return hashlib.sha256(catalog_path(locale).read_bytes()).hexdigest()
 
 
-def content_hash(document: Document) -> str:
+def content_hash(document: Document | Briefing) -> str:
     """SHA-256 of everything that decides how the document looks: its content, the templates
     and the locale's catalog. Equal hashes, equal documents: nothing to render."""
     body = json.dumps(asdict(document), ensure_ascii=False, sort_keys=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, or_, select
 from sqlalchemy import event as sqlalchemy_event
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from twinning.db import insert_or_update
 from twinning.i18n import supported_locales
 from twinning.invitations.models import CityEvent
+from twinning.publicity import briefing
 from twinning.publicity.models import LEAFLET, PublicityDocument, brochure
 from twinning.streams.events import (
     CityEventCancelled,
@@ -32,13 +34,20 @@ from twinning.streams.events import (
     CityEventUpdated,
     Event,
     ExchangeRecorded,
+    ItineraryItemAdded,
+    ItineraryItemChanged,
+    ItineraryItemRemoved,
+    OfficialUpdated,
     PartnerCityRegistered,
     PartnerCityUpdated,
     TripCompleted,
     VenueUpdated,
+    VisitApproved,
     VisitCompleted,
+    VisitScheduled,
+    VisitTalkingPointsWritten,
 )
-from twinning.streams.projection import Projector
+from twinning.streams.projection import Projector, current
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
 
@@ -123,12 +132,14 @@ async def partner_updated(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, PartnerCityUpdated)
     if event.payload.model_fields_set - NOT_SHOWN:
         await mark_stale(session, event, [LEAFLET, brochure(event.aggregate_id)])
+        await _mark_visits(session, event, partner_ids=[event.aggregate_id])
 
 
 @projector.on(ExchangeRecorded)
 async def exchange_recorded(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, ExchangeRecorded)
     await mark_stale(session, event, [LEAFLET, *map(brochure, event.payload.partner_ids)])
+    await _mark_visits(session, event, partner_ids=event.payload.partner_ids)
 
 
 @projector.on(VisitCompleted)
@@ -172,3 +183,52 @@ async def venue_updated(session: AsyncSession, event: Event) -> None:
     )
     if used is not None:
         await mark_stale(session, event, [LEAFLET])
+    await _mark_visits(session, event, venue_id=event.aggregate_id)
+
+
+# --- briefing books and delegation programmes (see twinning.publicity.briefing) -------------
+# Marked when the visit, its itinerary, its partner (above), or an official or venue its
+# itinerary books changes; a change to another visit marks nothing of this one's.
+
+#: Item facts the delegation's programme does not show (the briefing book does).
+INTERNAL_ITEM_FACTS = frozenset({"talking_points", "gift_exchange", "notes_shared"})
+
+
+async def _briefed(session: AsyncSession, visit_id: str) -> bool:
+    """The visit as this transaction has it (an earlier event of the batch may have added it)
+    is one that has briefing documents."""
+    visit = await current(session, Visit, visit_id)
+    return visit is not None and visit.status in briefing.BRIEFED
+
+
+async def _mark_visits(session: AsyncSession, event: Event, **shown: Any) -> None:
+    visits = await briefing.visits_preparing(session, **shown)
+    await mark_stale(session, event, [d for v in visits for d in briefing.documents_of(v)])
+
+
+@projector.on(VisitApproved, VisitScheduled, ItineraryItemAdded, ItineraryItemRemoved)
+async def visit_prepared(session: AsyncSession, event: Event) -> None:
+    if await _briefed(session, event.aggregate_id):
+        await mark_stale(session, event, briefing.documents_of(event.aggregate_id))
+
+
+@projector.on(ItineraryItemChanged)
+async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
+    if not await _briefed(session, event.aggregate_id):
+        return
+    changed = event.payload.model_fields_set - {"item_id", "override"}
+    book, programme = briefing.documents_of(event.aggregate_id)
+    await mark_stale(
+        session, event, [book] if changed <= INTERNAL_ITEM_FACTS else [book, programme]
+    )
+
+
+@projector.on(VisitTalkingPointsWritten)
+async def talking_points_written(session: AsyncSession, event: Event) -> None:
+    if await _briefed(session, event.aggregate_id):
+        await mark_stale(session, event, [briefing.briefing_book(event.aggregate_id)])
+
+
+@projector.on(OfficialUpdated)
+async def official_updated(session: AsyncSession, event: Event) -> None:
+    await _mark_visits(session, event, official_id=event.aggregate_id)

@@ -46,7 +46,7 @@ from twinning.config import Settings
 from twinning.crm.models import PartnerCity
 from twinning.db import async_session_scope, rowcount, utcnow
 from twinning.i18n import supported_locales
-from twinning.publicity import content
+from twinning.publicity import briefing, content
 from twinning.publicity.models import (
     LEAFLET,
     PublicityDocument,
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=5)
 
 #: Content and the font cache dir -> (HTML, PDF); picklable, for a process pool.
-Render = Callable[[content.Document, str | None], tuple[str, bytes]]
+Render = Callable[[content.Document | briefing.Briefing, str | None], tuple[str, bytes]]
 
 
 @dataclass
@@ -74,8 +74,10 @@ class RefreshReport:
 
 async def gather(
     session: AsyncSession, *, document: str, locale: str, now: datetime, settings: Settings
-) -> content.Document | None:
+) -> content.Document | briefing.Briefing | None:
     """What `document` shows in `locale` now; None when its subject is gone."""
+    if briefing.visit_of(document) is not None:
+        return await briefing.gather(session, document=document, locale=locale, settings=settings)
     if document == LEAFLET:
         return await content.leaflet(session, locale=locale, now=now, settings=settings)
     partner_id = brochure_partner(document)
@@ -137,6 +139,7 @@ class Refresher:
             async with async_session_scope(self.sessions) as session:
                 partners = await session.scalars(select(PartnerCity.id))
                 expected = {LEAFLET, *map(brochure, partners)}
+                expected |= await briefing.expected_documents(session)
                 known = set(
                     (
                         await session.execute(
@@ -206,7 +209,12 @@ class Refresher:
         await self._mark_checked(document, locale, generation, now)
 
     async def _render(
-        self, document: str, locale: str, shown: content.Document, digest: str, number: int
+        self,
+        document: str,
+        locale: str,
+        shown: content.Document | briefing.Briefing,
+        digest: str,
+        number: int,
     ) -> bool:
         loop = asyncio.get_running_loop()
         html, pdf = await loop.run_in_executor(self.executor, self.render, shown, self.font_dir)

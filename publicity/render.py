@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from twinning.i18n import force_locale, gettext, labels, ngettext
 from twinning.publicity import charts
+from twinning.publicity.briefing import Briefing, BriefingBook
 from twinning.publicity.content import TEMPLATES, Brochure, Document, Leaflet
 from twinning.publicity.fonts import (
     SubsetCache,
@@ -75,11 +76,18 @@ def _pictures(document: Document) -> dict[str, Any]:
     return pictures
 
 
-def render_html(document: Document) -> str:
+def render_html(document: Document | Briefing) -> str:
     """The document as one self-contained HTML page in its locale."""
-    name = "leaflet.html" if isinstance(document, Leaflet) else "brochure.html"
     with force_locale(document.locale):
-        return environment().get_template(name).render(doc=document, **_pictures(document))
+        if isinstance(document, Leaflet | Brochure):
+            name = "leaflet.html" if isinstance(document, Leaflet) else "brochure.html"
+            return environment().get_template(name).render(doc=document, **_pictures(document))
+        name = (
+            "briefing_book.html"
+            if isinstance(document, BriefingBook)
+            else "delegation_programme.html"
+        )
+        return environment().get_template(name).render(doc=document)
 
 
 def _fetcher() -> Any:
@@ -137,7 +145,7 @@ def subset_cache(directory: str | None) -> SubsetCache:
     return _caches[directory]
 
 
-def render_document(document: Leaflet | Brochure, font_dir: str | None) -> tuple[str, bytes]:
+def render_document(document: Document | Briefing, font_dir: str | None) -> tuple[str, bytes]:
     """HTML and PDF of one document: what the renderer runs off the event loop."""
     html = render_html(document)
     return html, render_pdf(html, document.locale, subset_cache(font_dir))

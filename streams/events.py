@@ -639,6 +639,15 @@ class VisitContact(Payload):
     phone: Phone | None = None
 
 
+#: Staff-written talking points for the officials: internal, shown only in the briefing book.
+TalkingPoints = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(printable),
+    Field(description="Internal: staff-written talking points for the officials' briefing book."),
+]
+
+
 class VisitRequested(Payload):
     """A delegation asked to visit; dietary and accessibility notes and the contact are
     personal data."""
@@ -656,6 +665,7 @@ class VisitRequested(Payload):
     dietary_notes: Text | None = None
     accessibility_notes: Text | None = None
     contact: VisitContact | None = None
+    talking_points: TalkingPoints | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> VisitRequested:
@@ -690,6 +700,13 @@ class VisitCompleted(VisitStep):
     """The visit took place; `exchange_id` names the ExchangeRecorded committed with it."""
 
     exchange_id: EntityId | None = None
+
+
+class VisitTalkingPointsWritten(Payload):
+    """Staff wrote (or cleared, with null) the talking points of a visit: internal, shown only
+    in the officials' briefing book."""
+
+    talking_points: TalkingPoints | None = None
 
 
 class OutsidePlace(Payload):
@@ -806,6 +823,7 @@ class ItineraryItemFacts(Payload):
     notes_shared: Text | None = Field(
         default=None, description="Staff-chosen notes that calendars may show."
     )
+    talking_points: TalkingPoints | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ItineraryItemFacts:
@@ -830,7 +848,7 @@ class ItineraryItemChanges(Update):
     rules = ("When both `starts_at` and `ends_at` are given, `ends_at` is after `starts_at`.",)
 
     clearable: ClassVar[frozenset[str]] = frozenset(
-        {"venue_id", "place", "gift_exchange", "notes_shared", "override"}
+        {"venue_id", "place", "gift_exchange", "notes_shared", "override", "talking_points"}
     )
 
     starts_at: AwareDatetime | None = None
@@ -844,6 +862,7 @@ class ItineraryItemChanges(Update):
     press: bool | None = None
     titles: MultilingualText | None = None
     notes_shared: Text | None = None
+    talking_points: TalkingPoints | None = None
 
     @classmethod
     def changes(cls) -> frozenset[str]:
@@ -956,6 +975,7 @@ register(
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
+    VisitTalkingPointsWritten,
 )
 
 

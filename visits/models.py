@@ -55,6 +55,8 @@ class Visit(Base):
     dietary_notes: Mapped[str | None] = mapped_column(Text)
     accessibility_notes: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    #: Internal (staff and the officials' briefing book only).
+    talking_points: Mapped[str | None] = mapped_column(Text, default=None)
     exchange_id: Mapped[str | None] = mapped_column(String(100))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -107,6 +109,8 @@ class ItineraryItem(Base):
     press: Mapped[bool] = mapped_column(Boolean)
     titles: Mapped[dict[str, str]] = mapped_column(JsonType)
     notes_shared: Mapped[str | None] = mapped_column(Text)
+    #: Internal (staff and the officials' briefing book only), never in a calendar.
+    talking_points: Mapped[str | None] = mapped_column(Text, default=None)
     overrides: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     removed: Mapped[bool] = mapped_column(Boolean)
     removal_reason: Mapped[str | None] = mapped_column(Text)

@@ -24,6 +24,7 @@ from twinning.streams.events import (
     VisitCompleted,
     VisitRequested,
     VisitStep,
+    VisitTalkingPointsWritten,
 )
 from twinning.streams.projection import Park, Projector, add, current, load_and_hold
 from twinning.visits.lifecycle import (
@@ -196,6 +197,15 @@ def _stepper(step: Step) -> Any:
 
 for _step in STEPS:
     projector.on(_step.event)(_stepper(_step))
+
+
+@projector.on(VisitTalkingPointsWritten)
+async def talking_points_written(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, VisitTalkingPointsWritten)
+    visit = await _visit(session, event)
+    visit.talking_points = event.payload.talking_points
+    visit.updated_at = max(visit.updated_at, event.occurred_at)
+    visit.version += 1
 
 
 async def _open_visit(session: AsyncSession, event: Event) -> Visit:

@@ -17,6 +17,7 @@ from twinning.streams.events import (
     OfficialRegistered,
     OfficialUpdated,
     Payload,
+    TalkingPoints,
     Text,
     VenueRegistered,
     VenueUpdated,
@@ -34,6 +35,8 @@ VisitCreate = VisitRequested
 
 #: Personal data of a visit, left out of every answer to a caller without access to it.
 PERSONAL_FIELDS = frozenset({"dietary_notes", "accessibility_notes", "contact"})
+#: Internal notes of a visit or an itinerary item, likewise left out for such a caller.
+INTERNAL_FIELDS = frozenset({"talking_points"})
 
 
 class VisitFilter(Page):
@@ -47,6 +50,12 @@ class StepRequest(Payload):
     """The optional body of a lifecycle step or a removal."""
 
     reason: Text | None = None
+
+
+class TalkingPointsRequest(Payload):
+    """The visit's talking points for the officials' briefing book; null clears them."""
+
+    talking_points: TalkingPoints | None
 
 
 class OverrideRequest(Payload):
@@ -132,8 +141,8 @@ class StatusChangeRead(BaseModel):
 
 
 class VisitRead(BaseModel):
-    """A visit; `dietary_notes`, `accessibility_notes` and `contact` are absent for callers
-    without access to personal data."""
+    """A visit; `dietary_notes`, `accessibility_notes`, `contact` and the internal
+    `talking_points` are absent for callers without access to personal data."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -150,6 +159,7 @@ class VisitRead(BaseModel):
     dietary_notes: str | None = None
     accessibility_notes: str | None = None
     contact: dict[str, Any] | None = None
+    talking_points: str | None = None
     exchange_id: str | None
     requested_at: datetime
     updated_at: datetime
@@ -177,6 +187,9 @@ class ItineraryItemRead(BaseModel):
     press: bool
     titles: dict[str, str]
     notes_shared: str | None
+    talking_points: str | None = Field(
+        default=None, description="Internal: absent for callers without access to personal data."
+    )
     overrides: list[dict[str, Any]]
     removed: bool
     removal_reason: str | None
@@ -191,13 +204,20 @@ def visit_view(visit: Visit, *, personal_data: bool) -> VisitRead:
     view = VisitRead.model_validate(visit)
     if personal_data:
         return view
-    return VisitRead.model_validate(view.model_dump(exclude=set(PERSONAL_FIELDS)))
+    return VisitRead.model_validate(view.model_dump(exclude=set(PERSONAL_FIELDS | INTERNAL_FIELDS)))
 
 
-def item_view(item: ItineraryItem, *, timezone: str) -> ItineraryItemRead:
+def item_view(item: ItineraryItem, *, timezone: str, internal: bool = False) -> ItineraryItemRead:
+    """The item in `timezone`; its internal fields only when `internal` (routes answer with
+    `response_model_exclude_unset`, so they are absent, not null)."""
     zone = ZoneInfo(timezone)
+    hidden = frozenset() if internal else INTERNAL_FIELDS
     return ItineraryItemRead(
-        **{c.key: getattr(item, c.key) for c in ItineraryItem.__table__.columns},
+        **{
+            c.key: getattr(item, c.key)
+            for c in ItineraryItem.__table__.columns
+            if c.key not in hidden
+        },
         official_ids=item.official_ids,
         interpreter_ids=item.interpreter_ids,
         timezone=timezone,

@@ -38,6 +38,7 @@ from twinning.streams.events import (
     ItineraryItemChanged,
     ItineraryItemRemoved,
     VisitCompleted,
+    VisitTalkingPointsWritten,
 )
 from twinning.visits.lifecycle import (
     BOOKING,
@@ -150,6 +151,15 @@ async def take_step(
     visit = await _existing(db_session, Visit, visit_id, kind="visit")
     check_step(visit.id, visit.status, step)
     return outbox.record(db_session, step.event(reason=reason), aggregate_id=visit.id, actor=actor)
+
+
+async def write_talking_points(
+    *, db_session: AsyncSession, visit_id: str, talking_points: str | None, actor: str
+) -> Event:
+    """Staff write the visit's talking points (internal: only the briefing book shows them)."""
+    visit = await _existing(db_session, Visit, visit_id, kind="visit")
+    written = VisitTalkingPointsWritten(talking_points=talking_points)
+    return outbox.record(db_session, written, aggregate_id=visit.id, actor=actor)
 
 
 async def complete_visit(

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from twinning.config import Settings
 from twinning.web import (
     admin,
+    briefing,
     city_events,
     imports,
     interpreters,
@@ -47,7 +48,17 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     app.state.web_throttle = SignInThrottle()
     # The more specific paths first: `/ui/partners/new` before `/ui/partners/{partner_id}`.
-    for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule):
+    for module in (
+        signin,
+        registers,
+        itinerary,
+        briefing,
+        visits,
+        office,
+        city_events,
+        travel,
+        schedule,
+    ):
         app.include_router(module.router)
     for module in (leaflets, admin, live, imports, mail):
         app.include_router(module.router)

@@ -80,6 +80,9 @@ ITEM_MESSAGES: Mapping[str, LazyProxy] = {
     "interpreter": L_("Enter the interpreter's name, or leave it empty"),
     "gift": L_("Describe the gift in at most 2000 characters, or leave it empty"),
     "notes": L_("Enter the notes in at most 2000 characters, or leave them empty"),
+    "talking_points": L_(
+        "Enter the talking points in at most 4000 characters, or leave them empty"
+    ),
     "override_reason": L_("Enter why the item is booked in spite of the conflict"),
 }
 #: Where in the item command each form field lands.
@@ -97,6 +100,7 @@ ITEM_FIELD_OF_LOCATION = {
     ("interpreter",): "interpreter",
     ("gift_exchange",): "gift",
     ("notes_shared",): "notes",
+    ("talking_points",): "talking_points",
     ("override",): "override_reason",
     (): "where",  # the item's own rules: a venue or a place (the order of times: see below)
 }
@@ -141,9 +145,11 @@ async def _registered(db_session: AsyncSession) -> tuple[dict[str, Venue], dict[
     return {v.id: v for v in venues}, {o.id: o for o in officials}
 
 
-async def _views(db_session: AsyncSession, items: Sequence[ItineraryItem]) -> list[Any]:
+async def _views(
+    db_session: AsyncSession, items: Sequence[ItineraryItem], *, internal: bool = False
+) -> list[Any]:
     zones = await visits.display_zones(db_session=db_session, items=items)
-    return [item_view(item, timezone=zones[item.id]) for item in items]
+    return [item_view(item, timezone=zones[item.id], internal=internal) for item in items]
 
 
 async def visit_title(db_session: AsyncSession, visit: Visit) -> dict[str, str]:
@@ -260,6 +266,7 @@ def item_facts(
         "gift_exchange": form.get("gift", "").strip() or None,
         "press": form.get("press") == "yes",
         "notes_shared": form.get("notes", "").strip() or None,
+        "talking_points": form.get("talking_points", "").strip() or None,
     }
 
 
@@ -271,6 +278,7 @@ def item_form(item: ItineraryItemRead) -> tuple[dict[str, str], list[str]]:
         "venue_id": item.venue_id or "",
         "gift": item.gift_exchange or "",
         "notes": item.notes_shared or "",
+        "talking_points": item.talking_points or "",
         "press": "yes" if item.press else "",
     }
     for code in TWO_LANGUAGES:
@@ -303,6 +311,7 @@ def _changes(data: ItineraryItemCreate, item: ItineraryItem) -> dict[str, Any]:
         "press": item.press,
         "titles": item.titles,
         "notes_shared": item.notes_shared,
+        "talking_points": item.talking_points,
     }
     after["place"] = _set_fields(after["place"])
     after["official_ids"] = sorted(after["official_ids"])
@@ -449,7 +458,7 @@ async def _submit_item(
         if item_id is not None
         else None
     )
-    shown = (await _views(db_session, [stored]))[0] if stored is not None else None
+    shown = (await _views(db_session, [stored], internal=True))[0] if stored is not None else None
     try:
         facts = item_facts(form, chosen, venues, _office_zone(request), interpreting)
         data = ItineraryItemCreate.model_validate({**facts, "override": override})
@@ -532,7 +541,7 @@ async def item_page(
     found = await visits.get_item(db_session=db_session, visit_id=visit_id, item_id=item_id)
     if found is None or found.removed:
         not_found("itinerary item", item_id)
-    [shown] = await _views(db_session, [found])
+    [shown] = await _views(db_session, [found], internal=True)
     form, chosen = item_form(shown)
     form.setdefault("place_zone", _office_zone(request))
     return await _item_page(request, user, db_session, visit, item=shown, form=form, chosen=chosen)

@@ -22,6 +22,7 @@ from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
+from twinning.web.briefing import briefing_context
 from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
     TWO_LANGUAGES,
@@ -204,6 +205,7 @@ async def visit_page(
         **await itinerary_context(
             db_session, visit, items, request.app.state.settings.office_languages
         ),
+        **await briefing_context(db_session, visit),
     }
     return render(request, "visit.html", context, user=user)
 

@@ -26,6 +26,7 @@ from twinning.visits.schemas import (
     ItineraryItemRead,
     ItineraryItemUpdate,
     StepRequest,
+    TalkingPointsRequest,
     VisitCreate,
     VisitFilter,
     VisitRead,
@@ -62,6 +63,17 @@ async def get_visit(
     if visit is None:
         raise NotFound("visit", visit_id)
     return visit_view(visit, personal_data=personal_data)
+
+
+@router.put("/{visit_id}/talking-points", **COMMAND)
+async def write_talking_points(
+    visit_id: str, data: TalkingPointsRequest, command: Command
+) -> Accepted:
+    """Write the visit's talking points (internal: only its briefing book shows them)."""
+    event = await command.run(
+        service.write_talking_points, visit_id=visit_id, talking_points=data.talking_points
+    )
+    return await command.accept(event, location=f"/visits/{visit_id}", id=visit_id)
 
 
 def _step_endpoint(step: Step) -> Any:
@@ -119,10 +131,16 @@ async def add_itinerary_item(
     return await command.accept(event, location=_item_location(visit_id, item_id), id=item_id)
 
 
-@router.get("/{visit_id}/itinerary", response_model=list[ItineraryItemRead], **READ_ONE)
+@router.get(
+    "/{visit_id}/itinerary",
+    response_model=list[ItineraryItemRead],
+    response_model_exclude_unset=True,
+    **READ_ONE,
+)
 async def list_itinerary(
     visit_id: str,
     db_session: DbSession,
+    personal_data: PersonalDataAccess,
     include_removed: Annotated[
         bool, Query(description="Also list removed items (calendars cancel them).")
     ] = False,
@@ -133,18 +151,23 @@ async def list_itinerary(
         db_session=db_session, visit_id=visit_id, include_removed=include_removed
     )
     zones = await service.display_zones(db_session=db_session, items=items)
-    return [item_view(item, timezone=zones[item.id]) for item in items]
+    return [item_view(item, timezone=zones[item.id], internal=personal_data) for item in items]
 
 
-@router.get("/{visit_id}/itinerary/{item_id}", response_model=ItineraryItemRead, **READ_ONE)
+@router.get(
+    "/{visit_id}/itinerary/{item_id}",
+    response_model=ItineraryItemRead,
+    response_model_exclude_unset=True,
+    **READ_ONE,
+)
 async def get_itinerary_item(
-    visit_id: str, item_id: str, db_session: DbSession
+    visit_id: str, item_id: str, db_session: DbSession, personal_data: PersonalDataAccess
 ) -> ItineraryItemRead:
     item = await service.get_item(db_session=db_session, visit_id=visit_id, item_id=item_id)
     if item is None:
         raise NotFound("itinerary item", item_id)
     zones = await service.display_zones(db_session=db_session, items=[item])
-    return item_view(item, timezone=zones[item.id])
+    return item_view(item, timezone=zones[item.id], internal=personal_data)
 
 
 @router.patch("/{visit_id}/itinerary/{item_id}", **COMMAND)
