@@ -23,6 +23,7 @@ from twinning.api.routes import (
     invitations,
     missions,
     partners,
+    plans,
     protocol,
     publicity,
     trips,
@@ -63,6 +64,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     users.router,
     users.whoami,
+    plans.router,
 )
 
 

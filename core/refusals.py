@@ -90,6 +90,7 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "token": (L_("token"), L_("tokens")),
     "event": (L_("event"), L_("events")),
     "feed link": (L_("feed link"), L_("feed links")),
+    "plan": (L_("plan"), L_("plans")),
 }
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache, cached_property, lru_cache
 from itertools import pairwise
@@ -47,9 +48,10 @@ PARTNERS = "twinning.partners"
 VISITS = "twinning.visits"
 INVITATIONS = "twinning.invitations"
 EXCHANGES = "twinning.exchanges"
+PLANS = "twinning.plans"
 DEAD_LETTERS = "twinning.dead-letters"
 
-EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES)
+EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES, PLANS)
 ALL_TOPICS = (*EVENT_TOPICS, DEAD_LETTERS)
 
 
@@ -1175,6 +1177,181 @@ register(
     InvitationWithdrawn,
     RsvpRecorded,
 )
+
+
+# --- plans (twinning.plans) ------------------------------------------------------------
+# A year's plan (goals, work items with their budget lines and KPIs), the spending recorded
+# against a budget line and the values entered for a KPI: every event keyed by the plan's id,
+# so that a spending never overtakes the plan that declares its work item.
+
+PlanKey = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+    Field(description="A short key, unique in its plan: lower-case letters, digits and '-'."),
+]
+#: NT$ thousand (千元), the unit of every budget figure; to the dollar at most.
+Thousands = Annotated[
+    Decimal,
+    Field(ge=0, le=10**9, max_digits=15, decimal_places=3, description="In NT$ thousand (千元)."),
+]
+
+
+class KpiMeasure(StrEnum):
+    """What a computed KPI counts (or sums) among the applied events."""
+
+    VISITS_COMPLETED = "visits-completed"
+    EXCHANGES = "exchanges"
+    CITY_EVENTS_HELD = "city-events-held"
+    INVITATION_ANSWERS = "invitation-answers"
+    TRIPS_COMPLETED = "trips-completed"
+    AGREEMENTS = "agreements"
+
+
+#: The filters each measure takes, and the values each filter allows.
+KPI_FILTERS: dict[KpiMeasure, dict[str, tuple[str, ...]]] = {
+    KpiMeasure.VISITS_COMPLETED: {
+        "delegation": ("partner", "mission", "organisation"),
+        "partner_kind": tuple(kind.value for kind in PartnerKind),
+    },
+    KpiMeasure.EXCHANGES: {
+        "field": tuple(f.value for f in ExchangeField),
+        "direction": tuple(d.value for d in ExchangeDirection),
+        "source": ("visit", "city-event", "trip", "recorded"),
+    },
+    KpiMeasure.CITY_EVENTS_HELD: {"kind": tuple(kind.value for kind in CityEventKind)},
+    KpiMeasure.INVITATION_ANSWERS: {
+        "answer": tuple(a.value for a in RsvpAnswer),
+        "invitee_kind": tuple(k.value for k in InviteeKind),
+    },
+    KpiMeasure.TRIPS_COMPLETED: {},
+    KpiMeasure.AGREEMENTS: {
+        "partner_kind": tuple(kind.value for kind in PartnerKind),
+        "step": ("signed", "renewed"),
+    },
+}
+#: The measures whose events carry a number a KPI may sum (participants, delegates).
+SUMMABLE = frozenset(
+    {KpiMeasure.EXCHANGES, KpiMeasure.CITY_EVENTS_HELD, KpiMeasure.INVITATION_ANSWERS}
+)
+
+
+class KpiAggregate(StrEnum):
+    COUNT = "count"
+    SUM = "sum"
+
+
+class KpiComputation(Payload):
+    """A KPI computed from the events: how many (or the sum of their participants or
+    delegates) of the events of `measure` that pass every filter, dated in the period."""
+
+    rules = (
+        "Each filter is one the measure takes, with values it allows (see KPI_FILTERS).",
+        "`sum` only for exchanges, city-events-held and invitation-answers.",
+    )
+
+    measure: KpiMeasure
+    aggregate: KpiAggregate = KpiAggregate.COUNT
+    filters: dict[
+        Annotated[str, StringConstraints(max_length=40)],
+        Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1)],
+    ] = Field(default_factory=dict, max_length=5)
+
+    @model_validator(mode="after")
+    def _known_filters(self) -> KpiComputation:
+        allowed = KPI_FILTERS[self.measure]
+        for name, values in self.filters.items():
+            if name not in allowed:
+                known = ", ".join(allowed) or "none"
+                raise ValueError(f"{self.measure.value} has no filter {name!r} (known: {known})")
+            unknown = [v for v in values if v not in allowed[name]]
+            if unknown:
+                raise ValueError(
+                    f"filter {name!r} allows {', '.join(allowed[name])}, not {', '.join(unknown)}"
+                )
+        if self.aggregate is KpiAggregate.SUM and self.measure not in SUMMABLE:
+            raise ValueError(f"{self.measure.value} has nothing to sum: count them")
+        return self
+
+
+class Kpi(Payload):
+    """A key performance indicator of a work item: computed from the events, or entered by
+    staff (no `computed`), with its target for the plan's year."""
+
+    key: PlanKey
+    name: MultilingualText
+    unit: MultilingualText | None = None
+    target: Annotated[float, Field(ge=0, le=10**9)]
+    computed: KpiComputation | None = Field(
+        default=None, description="How it is computed; absent for a KPI staff enter."
+    )
+
+
+class WorkItem(Payload):
+    """A work item (工作項目) of a goal: what is done, by which section, with which budget."""
+
+    key: PlanKey
+    title: MultilingualText
+    description: MultilingualText | None = None
+    section: ShortText = Field(description="The section responsible for it.")
+    budget: Thousands = Field(description="The budget line's planned amount, NT$ thousand.")
+    kpis: list[Kpi] = Field(default_factory=list, max_length=30)
+
+
+class PlanGoal(Payload):
+    """A goal of the year (施政目標), with its work items."""
+
+    key: PlanKey
+    title: MultilingualText
+    work_items: list[WorkItem] = Field(min_length=1, max_length=50)
+
+
+def _keys_unique(goals: list[PlanGoal]) -> list[PlanGoal]:
+    seen: set[str] = set()
+    for key in (
+        key
+        for goal in goals
+        for key in [
+            goal.key,
+            *(item.key for item in goal.work_items),
+            *(kpi.key for item in goal.work_items for kpi in item.kpis),
+        ]
+    ):
+        if key in seen:
+            raise ValueError(f"the key {key!r} is used twice in the plan")
+        seen.add(key)
+    return goals
+
+
+class PlanAdopted(Payload):
+    """A year's plan: its goals, their work items, budget lines and KPIs. A later one for the
+    same plan replaces the structure; spending and values entered stay with their keys."""
+
+    rules = ("Goal, work item and KPI keys are unique in the plan.",)
+
+    year: Annotated[int, Field(ge=1900, le=2200)]
+    title: MultilingualText
+    goals: Annotated[list[PlanGoal], Field(min_length=1, max_length=30), AfterValidator(_keys_unique)]
+
+
+class SpendingRecorded(Payload):
+    """Money spent against a work item's budget line (NT$ thousand), on a date, for a purpose."""
+
+    work_item: PlanKey
+    date: date
+    amount: Annotated[Thousands, Field(gt=0)]
+    purpose: Text
+
+
+class KpiValueEntered(Payload):
+    """A value of an entered KPI, as of a date, with where it comes from."""
+
+    kpi: PlanKey
+    date: date
+    value: Annotated[float, Field(ge=0, le=10**9)]
+    source: Text
+
+
+register(PLANS, PlanAdopted, SpendingRecorded, KpiValueEntered)
 
 
 # --- lookups and the envelope -----------------------------------------------------------

@@ -4,6 +4,7 @@ what the others have just written, e.g. the partners a completed visit or trip c
 from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
 from twinning.invitations.projector import projector as invitations_projector
+from twinning.plans.projector import projector as plans_projector
 from twinning.publicity.projector import projector as publicity_projector
 from twinning.streams.projection import Projector
 from twinning.trips.projector import projector as trips_projector
@@ -16,6 +17,7 @@ PROJECTORS: list[Projector] = [
     trips_projector,
     visits_projector,
     invitations_projector,
+    plans_projector,
     calendar_projector,
     publicity_projector,
 ]
