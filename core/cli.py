@@ -44,7 +44,9 @@ users_cli = typer.Typer(
     no_args_is_help=True,
 )
 cli.add_typer(users_cli, name="users")
-plan_cli = typer.Typer(help="The year's plan: import it from a file, export it.", no_args_is_help=True)
+plan_cli = typer.Typer(
+    help="The year's plan: import it from a file, export it.", no_args_is_help=True
+)
 cli.add_typer(plan_cli, name="plan")
 log = logging.getLogger("twinning")
 T = TypeVar("T")
@@ -782,7 +784,7 @@ def plan_import(
 ) -> None:
     """Adopt the plan in FILE (a plan for a year that has one revises it); the worker applies
     it like any command (`twinning up`, or `worker` and `relay`)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]
     from pydantic import ValidationError
     from twinning.plans import service as plans
     from twinning.streams.events import PlanAdopted
@@ -818,7 +820,7 @@ def plan_export(
     data_dir: DataDir = None,
 ) -> None:
     """Print the plan of YEAR as `plan import` takes it (goals, work items, budgets, KPIs)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]
     from twinning.plans import service as plans
 
     if format not in ("yaml", "json"):

@@ -20,7 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from openpyxl import Workbook
+from openpyxl import Workbook  # type: ignore[import-untyped]
 from twinning.i18n import (
     force_locale,
     format_date,

@@ -1330,7 +1330,9 @@ class PlanAdopted(Payload):
 
     year: Annotated[int, Field(ge=1900, le=2200)]
     title: MultilingualText
-    goals: Annotated[list[PlanGoal], Field(min_length=1, max_length=30), AfterValidator(_keys_unique)]
+    goals: Annotated[
+        list[PlanGoal], Field(min_length=1, max_length=30), AfterValidator(_keys_unique)
+    ]
 
 
 class SpendingRecorded(Payload):

@@ -92,6 +92,7 @@ def test_a_second_plan_for_the_year_revises_it_and_keeps_the_spending(
     command(inline_api, "POST", "/plans", json=revised)
     item = inline_api.get("/plans/2025").json()["goals"][1]["work_items"][0]
     assert (Decimal(item["budget"]), Decimal(item["spent"])) == (2500, 300)
-    assert inline_api.get("/plans/2025/document").json()["goals"][1]["work_items"][0][
-        "budget"
-    ] == "2500"
+    assert (
+        inline_api.get("/plans/2025/document").json()["goals"][1]["work_items"][0]["budget"]
+        == "2500"
+    )

@@ -8,9 +8,8 @@ Create Date: 2026-12-06 09:22:11.961773
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
-
 import twinning.db
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0015_plans"
