@@ -21,6 +21,7 @@ from twinning.web import (
     leaflets,
     live,
     office,
+    plans,
     registers,
     schedule,
     signin,
@@ -46,7 +47,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     # The more specific paths first: `/ui/partners/new` before `/ui/partners/{partner_id}`.
     for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule):
         app.include_router(module.router)
-    for module in (leaflets, admin, live):
+    for module in (leaflets, admin, live, plans):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
