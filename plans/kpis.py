@@ -172,6 +172,8 @@ def computed_figure(
     year_start = date(period.year, 1, 1)
     for fact in latest.values():
         day = _fact_day(fact, zone)
+        if fact.attributes.get("counts") is False:  # its latest fact says it no longer counts
+            continue
         if not (year_start <= day <= period.last) or not _passes(fact, filters):
             continue
         amount = float(fact.value or 0) if summing else 1.0

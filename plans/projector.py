@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,9 @@ from twinning.streams.events import (
     CityEventCompleted,
     Event,
     ExchangeRecorded,
+    ItineraryItemAdded,
+    ItineraryItemChanged,
+    ItineraryItemRemoved,
     KpiMeasure,
     KpiValueEntered,
     PartnerCityRegistered,
@@ -42,7 +46,7 @@ from twinning.streams.events import (
 from twinning.streams.projection import Park, current
 from twinning.streams.projection import Projector as _Projector
 from twinning.trips.models import Trip
-from twinning.visits.models import Visit
+from twinning.visits.models import ItineraryItem, Venue, Visit
 
 projector = _Projector(
     "plans",
@@ -97,7 +101,7 @@ async def plan_adopted(session: AsyncSession, event: Event) -> None:
                         name=dict(kpi.name),
                         unit=dict(kpi.unit) if kpi.unit else None,
                         target=kpi.target,
-                        computed=kpi.computed.to_json() if kpi.computed else None,
+                        computed=kpi.computed.stored() if kpi.computed else None,
                     )
                 )
 
@@ -306,5 +310,37 @@ async def agreement(session: AsyncSession, event: Event) -> None:
             attributes={"partner_kind": partner.kind, "step": step},
             label=partner.names,
             link=f"/ui/partners/{partner.id}",
+        )
+    )
+
+
+@projector.on(ItineraryItemAdded, ItineraryItemChanged, ItineraryItemRemoved)
+async def press_item(session: AsyncSession, event: Event) -> None:
+    """A programme item open to the press (a press item), dated on its day where it takes
+    place; one changed to closed, or removed, no longer counts (`counts` false)."""
+    payload = event.payload
+    assert isinstance(payload, ItineraryItemAdded | ItineraryItemChanged | ItineraryItemRemoved)
+    touched = {"press", "starts_at", "titles", "venue_id", "place"}
+    if isinstance(payload, ItineraryItemChanged) and not touched & payload.model_fields_set:
+        return  # nothing a press item's fact shows
+    item = await current(session, ItineraryItem, payload.item_id)
+    if item is None:
+        return
+    zone = item.place["timezone"] if item.place else None
+    if zone is None and item.venue_id is not None:
+        venue = await current(session, Venue, item.venue_id)
+        zone = venue.timezone if venue is not None else None
+    counts = item.press and not item.removed
+    if isinstance(payload, ItineraryItemAdded) and not counts:
+        return
+    session.add(
+        _fact(
+            event,
+            KpiMeasure.PRESS_ITEMS,
+            subject=item.id,
+            day=item.starts_at.astimezone(ZoneInfo(zone or "UTC")).date(),
+            attributes={"counts": counts},
+            label=item.titles,
+            link=f"/ui/visits/{item.visit_id}",
         )
     )

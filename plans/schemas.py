@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -123,3 +123,17 @@ class PlanSummary(BaseModel):
     version: int
 
     model_config = {"from_attributes": True}
+
+
+class SpendingRead(BaseModel):
+    """Money spent against a work item's budget line."""
+
+    model_config = {"from_attributes": True}
+
+    event_id: str
+    work_item: str
+    date: date
+    amount: Decimal = Field(description="NT$ thousand.")
+    purpose: str
+    recorded_at: datetime
+    recorded_by: str

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.plans.kpis import Period, PlanProgress, progress, thousands
-from twinning.plans.models import Plan, PlanGoal, PlanKpi, PlanWorkItem
+from twinning.plans.models import Plan, PlanGoal, PlanKpi, PlanSpending, PlanWorkItem
 from twinning.plans.schemas import KpiValueCreate, PlanCreate, SpendingCreate
 from twinning.refusals import InvalidField, NotFound
 from twinning.streams import outbox
@@ -71,6 +71,26 @@ async def get_plan(*, db_session: AsyncSession, plan_id: str) -> Plan | None:
 
 async def list_plans(*, db_session: AsyncSession) -> Sequence[Plan]:
     return (await db_session.scalars(select(Plan).order_by(Plan.year.desc()))).all()
+
+
+async def list_spending(*, db_session: AsyncSession, plan_id: str) -> list[dict[str, Any]]:
+    """The spending recorded against the plan's budget lines, by date."""
+    if await get_plan(db_session=db_session, plan_id=plan_id) is None:
+        raise NotFound("plan", plan_id)
+    found = select(PlanSpending).where(PlanSpending.plan_id == plan_id)
+    rows = await db_session.scalars(found.order_by(PlanSpending.date, PlanSpending.recorded_at))
+    return [
+        {
+            "event_id": s.event_id,
+            "work_item": s.work_item_key,
+            "date": s.date,
+            "amount": thousands(s.amount_ntd),
+            "purpose": s.purpose,
+            "recorded_at": s.recorded_at,
+            "recorded_by": s.recorded_by,
+        }
+        for s in rows
+    ]
 
 
 def today_in(zone: str) -> date:
@@ -147,5 +167,5 @@ async def plan_document(*, db_session: AsyncSession, plan_id: str) -> dict[str, 
             for goal in goals
         ],
     }
-    # Through the contract: what is exported is what import takes.
-    return PlanAdopted.model_validate(document).to_json()
+    # Through the contract: what is exported is what import takes (without what is not given).
+    return PlanAdopted.model_validate(document).model_dump(mode="json", exclude_none=True)

@@ -19,12 +19,13 @@ from enum import StrEnum
 from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -35,6 +36,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -1189,10 +1191,42 @@ PlanKey = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
     Field(description="A short key, unique in its plan: lower-case letters, digits and '-'."),
 ]
+
+
+def _thousands_schema(*, positive: bool) -> WithJsonSchema:
+    """A whole number, or a decimal text (what the events carry: exact, "1250.5")."""
+    number = {"type": "integer", "maximum": 10**9, "minimum": 1 if positive else 0}
+    digits = r"\d{1,9}(\.\d{1,3})?"
+    text = rf"^(?!0*(\.0*)?$){digits}$" if positive else rf"^{digits}$"
+    return WithJsonSchema(
+        {
+            "anyOf": [number, {"type": "string", "pattern": text}],
+            "description": "In NT$ thousand (千元): a whole number, or a decimal text to the"
+            ' dollar at most (three decimals), such as "1250.5".',
+        }
+    )
+
+
+def _no_binary_fraction(value: object) -> object:
+    """A fraction is given as text ("12.5"): a JSON number with one would pass through binary
+    floating point, which has no exact 12.3."""
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError('give a fraction as decimal text, such as "12.5"')
+    return value
+
+
 #: NT$ thousand (千元), the unit of every budget figure; to the dollar at most.
 Thousands = Annotated[
     Decimal,
-    Field(ge=0, le=10**9, max_digits=15, decimal_places=3, description="In NT$ thousand (千元)."),
+    BeforeValidator(_no_binary_fraction),
+    Field(ge=0, le=10**9, max_digits=12, decimal_places=3),
+    _thousands_schema(positive=False),
+]
+PositiveThousands = Annotated[
+    Decimal,
+    BeforeValidator(_no_binary_fraction),
+    Field(gt=0, le=10**9, max_digits=12, decimal_places=3),
+    _thousands_schema(positive=True),
 ]
 
 
@@ -1205,29 +1239,18 @@ class KpiMeasure(StrEnum):
     INVITATION_ANSWERS = "invitation-answers"
     TRIPS_COMPLETED = "trips-completed"
     AGREEMENTS = "agreements"
+    PRESS_ITEMS = "press-items"
 
 
-#: The filters each measure takes, and the values each filter allows.
-KPI_FILTERS: dict[KpiMeasure, dict[str, tuple[str, ...]]] = {
-    KpiMeasure.VISITS_COMPLETED: {
-        "delegation": ("partner", "mission", "organisation"),
-        "partner_kind": tuple(kind.value for kind in PartnerKind),
-    },
-    KpiMeasure.EXCHANGES: {
-        "field": tuple(f.value for f in ExchangeField),
-        "direction": tuple(d.value for d in ExchangeDirection),
-        "source": ("visit", "city-event", "trip", "recorded"),
-    },
-    KpiMeasure.CITY_EVENTS_HELD: {"kind": tuple(kind.value for kind in CityEventKind)},
-    KpiMeasure.INVITATION_ANSWERS: {
-        "answer": tuple(a.value for a in RsvpAnswer),
-        "invitee_kind": tuple(k.value for k in InviteeKind),
-    },
-    KpiMeasure.TRIPS_COMPLETED: {},
-    KpiMeasure.AGREEMENTS: {
-        "partner_kind": tuple(kind.value for kind in PartnerKind),
-        "step": ("signed", "renewed"),
-    },
+#: The filters each measure takes (the values each allows: `KpiFilters`).
+KPI_FILTERS: dict[KpiMeasure, tuple[str, ...]] = {
+    KpiMeasure.VISITS_COMPLETED: ("delegation", "partner_kind"),
+    KpiMeasure.EXCHANGES: ("field", "direction", "source"),
+    KpiMeasure.CITY_EVENTS_HELD: ("kind",),
+    KpiMeasure.INVITATION_ANSWERS: ("answer", "invitee_kind"),
+    KpiMeasure.TRIPS_COMPLETED: (),
+    KpiMeasure.AGREEMENTS: ("partner_kind", "step"),
+    KpiMeasure.PRESS_ITEMS: (),
 }
 #: The measures whose events carry a number a KPI may sum (participants, delegates).
 SUMMABLE = frozenset(
@@ -1240,37 +1263,66 @@ class KpiAggregate(StrEnum):
     SUM = "sum"
 
 
+Choice = TypeVar("Choice")
+#: The values of a filter that pass (absent: the filter is not used).
+Choices = Annotated[list[Choice] | None, Field(min_length=1, max_length=20)]
+
+
+class KpiFilters(Payload):
+    """Which events of the measure count: each filter given lists the values that pass."""
+
+    delegation: Choices[Literal["partner", "mission", "organisation"]] = None
+    partner_kind: Choices[PartnerKind] = None
+    field: Choices[ExchangeField] = None
+    direction: Choices[ExchangeDirection] = None
+    source: Choices[Literal["visit", "city-event", "trip", "recorded"]] = None
+    kind: Choices[CityEventKind] = None
+    answer: Choices[RsvpAnswer] = None
+    invitee_kind: Choices[InviteeKind] = None
+    step: Choices[Literal["signed", "renewed"]] = None
+
+    def given(self) -> dict[str, list[str]]:
+        return {
+            name: [str(getattr(v, "value", v)) for v in values]
+            for name, values in self.model_dump().items()
+            if values is not None
+        }
+
+
 class KpiComputation(Payload):
     """A KPI computed from the events: how many (or the sum of their participants or
     delegates) of the events of `measure` that pass every filter, dated in the period."""
 
     rules = (
-        "Each filter is one the measure takes, with values it allows (see KPI_FILTERS).",
+        "Each filter is one the measure takes: visits-completed: delegation, partner_kind;"
+        " exchanges: field, direction, source; city-events-held: kind; invitation-answers:"
+        " answer, invitee_kind; trips-completed: none; agreements: partner_kind, step;"
+        " press-items: none.",
         "`sum` only for exchanges, city-events-held and invitation-answers.",
     )
 
     measure: KpiMeasure
     aggregate: KpiAggregate = KpiAggregate.COUNT
-    filters: dict[
-        Annotated[str, StringConstraints(max_length=40)],
-        Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(min_length=1)],
-    ] = Field(default_factory=dict, max_length=5)
+    filters: KpiFilters = Field(default_factory=KpiFilters)
 
     @model_validator(mode="after")
     def _known_filters(self) -> KpiComputation:
         allowed = KPI_FILTERS[self.measure]
-        for name, values in self.filters.items():
+        for name in self.filters.given():
             if name not in allowed:
                 known = ", ".join(allowed) or "none"
-                raise ValueError(f"{self.measure.value} has no filter {name!r} (known: {known})")
-            unknown = [v for v in values if v not in allowed[name]]
-            if unknown:
-                raise ValueError(
-                    f"filter {name!r} allows {', '.join(allowed[name])}, not {', '.join(unknown)}"
-                )
+                raise ValueError(f"{self.measure.value} has no filter {name!r} (it has: {known})")
         if self.aggregate is KpiAggregate.SUM and self.measure not in SUMMABLE:
             raise ValueError(f"{self.measure.value} has nothing to sum: count them")
         return self
+
+    def stored(self) -> dict[str, Any]:
+        """As the read model keeps it: the filters given only."""
+        return {
+            "measure": self.measure.value,
+            "aggregate": self.aggregate.value,
+            "filters": self.filters.given(),
+        }
 
 
 class Kpi(Payload):
@@ -1294,7 +1346,7 @@ class WorkItem(Payload):
     description: MultilingualText | None = None
     section: ShortText = Field(description="The section responsible for it.")
     budget: Thousands = Field(description="The budget line's planned amount, NT$ thousand.")
-    kpis: list[Kpi] = Field(default_factory=list, max_length=30)
+    kpis: list[Kpi] = Field(default_factory=list, max_length=12)
 
 
 class PlanGoal(Payload):
@@ -1302,7 +1354,7 @@ class PlanGoal(Payload):
 
     key: PlanKey
     title: MultilingualText
-    work_items: list[WorkItem] = Field(min_length=1, max_length=50)
+    work_items: list[WorkItem] = Field(min_length=1, max_length=20)
 
 
 def _keys_unique(goals: list[PlanGoal]) -> list[PlanGoal]:
@@ -1331,7 +1383,7 @@ class PlanAdopted(Payload):
     year: Annotated[int, Field(ge=1900, le=2200)]
     title: MultilingualText
     goals: Annotated[
-        list[PlanGoal], Field(min_length=1, max_length=30), AfterValidator(_keys_unique)
+        list[PlanGoal], Field(min_length=1, max_length=20), AfterValidator(_keys_unique)
     ]
 
 
@@ -1340,7 +1392,7 @@ class SpendingRecorded(Payload):
 
     work_item: PlanKey
     date: date
-    amount: Annotated[Thousands, Field(gt=0)]
+    amount: PositiveThousands
     purpose: Text
 
 

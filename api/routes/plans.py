@@ -21,6 +21,7 @@ from twinning.plans.schemas import (
     PlanSummary,
     ProgressQuery,
     SpendingCreate,
+    SpendingRead,
 )
 from twinning.publicity.fonts import INSTALL_FONTS, missing_face
 from twinning.refusals import NotFound
@@ -72,6 +73,13 @@ async def get_plan(
         quarter=query.quarter,
     )
     return PlanRead.of(progress)
+
+
+@router.get("/{plan_id}/spending", response_model=list[SpendingRead], **READ_ONE)
+async def list_spending(plan_id: PlanId, db_session: DbSession) -> list[SpendingRead]:
+    """The spending recorded against the plan's budget lines, by date."""
+    found = await service.list_spending(db_session=db_session, plan_id=plan_id)
+    return [SpendingRead.model_validate(s) for s in found]
 
 
 @router.get("/{plan_id}/document", **READ_ONE)

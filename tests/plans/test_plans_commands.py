@@ -72,9 +72,11 @@ def test_refusals_name_the_field_and_the_reason(inline_api: InlineApi) -> None:
     refused = inline_api.post("/plans", json=duplicate)
     assert refused.status_code == 422 and "used twice" in refused.text
     wrong_filter = small_plan()
-    wrong_filter["goals"][0]["work_items"][0]["kpis"][0]["computed"]["filters"] = {"colour": ["x"]}
+    wrong_filter["goals"][0]["work_items"][0]["kpis"][0]["computed"]["filters"] = {
+        "answer": ["declined"]
+    }
     refused = inline_api.post("/plans", json=wrong_filter)
-    assert refused.status_code == 422 and "no filter 'colour'" in refused.text
+    assert refused.status_code == 422 and "exchanges has no filter 'answer'" in refused.text
     # Nothing of the refused commands was stored.
     plan = inline_api.get("/plans/2025").json()
     assert [g["key"] for g in plan["goals"]] == ["diplomacy", "visibility"]

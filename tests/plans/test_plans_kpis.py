@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import InlineApi, command, external_event, sample_partner
+from conftest import InlineApi, command, external_event, sample_partner, sample_visit
 from openpyxl import load_workbook
 from plan_support import small_plan
 from pypdf import PdfReader
@@ -170,3 +170,34 @@ def test_the_pdf_report_reads_in_its_language(plan: InlineApi, locale: str) -> N
             assert shown in text
     html = plan.get(f"/plans/2025/report.html?quarter=1&lang={locale}").text
     assert f'lang="{locale}"' in html and "<svg" in html
+
+
+def test_press_items_count_while_open_to_the_press(inline_api: InlineApi) -> None:
+    """A programme item open to the press counts on its day where it takes place; closed to
+    the press, or removed, it no longer does."""
+    plan = small_plan(2026)
+    plan["goals"][1]["work_items"][0]["kpis"].append(
+        {
+            "key": "press",
+            "name": {"en": "Press items"},
+            "target": 10,
+            "computed": {"measure": "press-items"},
+        }
+    )
+    command(inline_api, "POST", "/plans", json=plan)
+    visit_id = command(inline_api, "POST", "/visits", json=sample_visit())["id"]
+    command(inline_api, "POST", f"/visits/{visit_id}/approve")
+    port = {"names": {"en": "Port"}, "timezone": "Asia/Taipei"}
+
+    def item(starts_at: str, ends_at: str, **more: Any) -> str:
+        body = {"starts_at": starts_at, "ends_at": ends_at, "titles": {"en": "Call"}, **more}
+        return str(command(inline_api, "POST", f"/visits/{visit_id}/itinerary", json=body)["id"])
+
+    # 23:30 UTC on 30 April is 07:30 on 1 May in Taipei: dated 1 May.
+    item_id = item("2026-04-30T23:30:00+00:00", "2026-05-01T01:00:00+00:00", place=port, press=True)
+    item("2026-05-02T10:00:00+08:00", "2026-05-02T11:00:00+08:00", place=port)
+    press = inline_api.get("/plans/2026/kpis/press").json()
+    assert (press["value"], press["months"][4]) == (1, 1)
+    assert press["events"][0]["day"] == "2026-05-01"
+    command(inline_api, "PATCH", f"/visits/{visit_id}/itinerary/{item_id}", json={"press": False})
+    assert inline_api.get("/plans/2026/kpis/press").json()["value"] == 0
