@@ -27,6 +27,7 @@ from twinning.api.routes import (
     mail,
     missions,
     partners,
+    plans,
     protocol,
     publicity,
     trips,
@@ -71,6 +72,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     imports.router,
     mail.router,
     interpreters.router,
+    plans.router,
 )
 
 

@@ -44,6 +44,10 @@ users_cli = typer.Typer(
     no_args_is_help=True,
 )
 cli.add_typer(users_cli, name="users")
+plan_cli = typer.Typer(
+    help="The year's plan: import it from a file, export it.", no_args_is_help=True
+)
+cli.add_typer(plan_cli, name="plan")
 log = logging.getLogger("twinning")
 T = TypeVar("T")
 #: Who created users and tokens from the command line (recorded in their `created_by`).
@@ -877,6 +881,67 @@ def users_passwd(
     _setup(settings)
     _in_session(settings, set_it)
     typer.echo(f"password set for {name}; it signs in at {settings.base_url()}/ui/")
+
+
+@plan_cli.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="The plan as YAML (.yaml, .yml) or JSON.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Adopt the plan in FILE (a plan for a year that has one revises it); the worker applies
+    it like any command (`twinning up`, or `worker` and `relay`)."""
+    import yaml  # type: ignore[import-untyped]
+    from pydantic import ValidationError
+    from twinning.plans import service as plans
+    from twinning.streams.events import PlanAdopted
+
+    try:
+        text = file.read_text(encoding="utf-8")
+        document = yaml.safe_load(text) if file.suffix in (".yaml", ".yml") else json.loads(text)
+        plan = PlanAdopted.model_validate(document)
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}") from None
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise _fail(f"{file} is not valid {file.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise _fail(f"{file} is not a plan: {reasons}") from None
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+
+    async def adopt(session: AsyncSession) -> str:
+        event = await plans.adopt_plan(db_session=session, data=plan, actor=CLI_ACTOR)
+        return event.event_id
+
+    event_id = _in_session(settings, adopt)
+    typer.echo(f"plan {plan.year} recorded (event {event_id})")
+
+
+@plan_cli.command("export")
+def plan_export(
+    year: Annotated[int, typer.Argument(help="The plan's year.")],
+    format: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
+    data_dir: DataDir = None,
+) -> None:
+    """Print the plan of YEAR as `plan import` takes it (goals, work items, budgets, KPIs)."""
+    import yaml  # type: ignore[import-untyped]
+    from twinning.plans import service as plans
+
+    if format not in ("yaml", "json"):
+        raise _fail(f"--format is yaml or json, not {format}")
+    settings = _settings(data_dir=data_dir)
+    _setup(settings)
+
+    async def document(session: AsyncSession) -> dict[str, Any]:
+        return await plans.plan_document(db_session=session, plan_id=plans.plan_id_of(year))
+
+    found = _in_session(settings, document)
+    if format == "json":
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(yaml.safe_dump(found, allow_unicode=True, sort_keys=False), nl=False)
 
 
 def _wait_for_interrupt() -> None:

@@ -91,6 +91,9 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "token": (L_("token"), L_("tokens")),
     "event": (L_("event"), L_("events")),
     "feed link": (L_("feed link"), L_("feed links")),
+    "plan": (L_("plan"), L_("plans")),
+    "work item": (L_("work item"), L_("work items")),
+    "KPI": (L_("KPI"), L_("KPIs")),
 }
 
 

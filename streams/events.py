@@ -14,17 +14,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -34,6 +36,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -47,9 +50,10 @@ PARTNERS = "twinning.partners"
 VISITS = "twinning.visits"
 INVITATIONS = "twinning.invitations"
 EXCHANGES = "twinning.exchanges"
+PLANS = "twinning.plans"
 DEAD_LETTERS = "twinning.dead-letters"
 
-EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES)
+EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES, PLANS)
 ALL_TOPICS = (*EVENT_TOPICS, DEAD_LETTERS)
 
 
@@ -1340,6 +1344,233 @@ register(
     InvitationWithdrawn,
     RsvpRecorded,
 )
+
+
+# --- plans (twinning.plans) ------------------------------------------------------------
+# A year's plan (goals, work items with their budget lines and KPIs), the spending recorded
+# against a budget line and the values entered for a KPI: every event keyed by the plan's id,
+# so that a spending never overtakes the plan that declares its work item.
+
+PlanKey = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+    Field(description="A short key, unique in its plan: lower-case letters, digits and '-'."),
+]
+
+
+def _thousands_schema(*, positive: bool) -> WithJsonSchema:
+    """A whole number, or a decimal text (what the events carry: exact, "1250.5")."""
+    number = {"type": "integer", "maximum": 10**9, "minimum": 1 if positive else 0}
+    digits = r"\d{1,9}(\.\d{1,3})?"
+    text = rf"^(?!0*(\.0*)?$){digits}$" if positive else rf"^{digits}$"
+    return WithJsonSchema(
+        {
+            "anyOf": [number, {"type": "string", "pattern": text}],
+            "description": "In NT$ thousand (千元): a whole number, or a decimal text to the"
+            ' dollar at most (three decimals), such as "1250.5".',
+        }
+    )
+
+
+def _no_binary_fraction(value: object) -> object:
+    """A fraction is given as text ("12.5"): a JSON number with one would pass through binary
+    floating point, which has no exact 12.3."""
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError('give a fraction as decimal text, such as "12.5"')
+    return value
+
+
+#: NT$ thousand (千元), the unit of every budget figure; to the dollar at most.
+Thousands = Annotated[
+    Decimal,
+    BeforeValidator(_no_binary_fraction),
+    Field(ge=0, le=10**9, max_digits=12, decimal_places=3),
+    _thousands_schema(positive=False),
+]
+PositiveThousands = Annotated[
+    Decimal,
+    BeforeValidator(_no_binary_fraction),
+    Field(gt=0, le=10**9, max_digits=12, decimal_places=3),
+    _thousands_schema(positive=True),
+]
+
+
+class KpiMeasure(StrEnum):
+    """What a computed KPI counts (or sums) among the applied events."""
+
+    VISITS_COMPLETED = "visits-completed"
+    EXCHANGES = "exchanges"
+    CITY_EVENTS_HELD = "city-events-held"
+    INVITATION_ANSWERS = "invitation-answers"
+    TRIPS_COMPLETED = "trips-completed"
+    AGREEMENTS = "agreements"
+    PRESS_ITEMS = "press-items"
+
+
+#: The filters each measure takes (the values each allows: `KpiFilters`).
+KPI_FILTERS: dict[KpiMeasure, tuple[str, ...]] = {
+    KpiMeasure.VISITS_COMPLETED: ("delegation", "partner_kind"),
+    KpiMeasure.EXCHANGES: ("field", "direction", "source"),
+    KpiMeasure.CITY_EVENTS_HELD: ("kind",),
+    KpiMeasure.INVITATION_ANSWERS: ("answer", "invitee_kind"),
+    KpiMeasure.TRIPS_COMPLETED: (),
+    KpiMeasure.AGREEMENTS: ("partner_kind", "step"),
+    KpiMeasure.PRESS_ITEMS: (),
+}
+#: The measures whose events carry a number a KPI may sum (participants, delegates).
+SUMMABLE = frozenset(
+    {KpiMeasure.EXCHANGES, KpiMeasure.CITY_EVENTS_HELD, KpiMeasure.INVITATION_ANSWERS}
+)
+
+
+class KpiAggregate(StrEnum):
+    COUNT = "count"
+    SUM = "sum"
+
+
+Choice = TypeVar("Choice")
+#: The values of a filter that pass (absent: the filter is not used).
+Choices = Annotated[list[Choice] | None, Field(min_length=1, max_length=20)]
+
+
+class KpiFilters(Payload):
+    """Which events of the measure count: each filter given lists the values that pass."""
+
+    delegation: Choices[Literal["partner", "mission", "organisation"]] = None
+    partner_kind: Choices[PartnerKind] = None
+    field: Choices[ExchangeField] = None
+    direction: Choices[ExchangeDirection] = None
+    source: Choices[Literal["visit", "city-event", "trip", "recorded"]] = None
+    kind: Choices[CityEventKind] = None
+    answer: Choices[RsvpAnswer] = None
+    invitee_kind: Choices[InviteeKind] = None
+    step: Choices[Literal["signed", "renewed"]] = None
+
+    def given(self) -> dict[str, list[str]]:
+        return {
+            name: [str(getattr(v, "value", v)) for v in values]
+            for name, values in self.model_dump().items()
+            if values is not None
+        }
+
+
+class KpiComputation(Payload):
+    """A KPI computed from the events: how many (or the sum of their participants or
+    delegates) of the events of `measure` that pass every filter, dated in the period."""
+
+    rules = (
+        "Each filter is one the measure takes: visits-completed: delegation, partner_kind;"
+        " exchanges: field, direction, source; city-events-held: kind; invitation-answers:"
+        " answer, invitee_kind; trips-completed: none; agreements: partner_kind, step;"
+        " press-items: none.",
+        "`sum` only for exchanges, city-events-held and invitation-answers.",
+    )
+
+    measure: KpiMeasure
+    aggregate: KpiAggregate = KpiAggregate.COUNT
+    filters: KpiFilters = Field(default_factory=KpiFilters)
+
+    @model_validator(mode="after")
+    def _known_filters(self) -> KpiComputation:
+        allowed = KPI_FILTERS[self.measure]
+        for name in self.filters.given():
+            if name not in allowed:
+                known = ", ".join(allowed) or "none"
+                raise ValueError(f"{self.measure.value} has no filter {name!r} (it has: {known})")
+        if self.aggregate is KpiAggregate.SUM and self.measure not in SUMMABLE:
+            raise ValueError(f"{self.measure.value} has nothing to sum: count them")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """As the read model keeps it: the filters given only."""
+        return {
+            "measure": self.measure.value,
+            "aggregate": self.aggregate.value,
+            "filters": self.filters.given(),
+        }
+
+
+class Kpi(Payload):
+    """A key performance indicator of a work item: computed from the events, or entered by
+    staff (no `computed`), with its target for the plan's year."""
+
+    key: PlanKey
+    name: MultilingualText
+    unit: MultilingualText | None = None
+    target: Annotated[float, Field(ge=0, le=10**9)]
+    computed: KpiComputation | None = Field(
+        default=None, description="How it is computed; absent for a KPI staff enter."
+    )
+
+
+class WorkItem(Payload):
+    """A work item (工作項目) of a goal: what is done, by which section, with which budget."""
+
+    key: PlanKey
+    title: MultilingualText
+    description: MultilingualText | None = None
+    section: ShortText = Field(description="The section responsible for it.")
+    budget: Thousands = Field(description="The budget line's planned amount, NT$ thousand.")
+    kpis: list[Kpi] = Field(default_factory=list, max_length=12)
+
+
+class PlanGoal(Payload):
+    """A goal of the year (施政目標), with its work items."""
+
+    key: PlanKey
+    title: MultilingualText
+    work_items: list[WorkItem] = Field(min_length=1, max_length=20)
+
+
+def _keys_unique(goals: list[PlanGoal]) -> list[PlanGoal]:
+    seen: set[str] = set()
+    for key in (
+        key
+        for goal in goals
+        for key in [
+            goal.key,
+            *(item.key for item in goal.work_items),
+            *(kpi.key for item in goal.work_items for kpi in item.kpis),
+        ]
+    ):
+        if key in seen:
+            raise ValueError(f"the key {key!r} is used twice in the plan")
+        seen.add(key)
+    return goals
+
+
+class PlanAdopted(Payload):
+    """A year's plan: its goals, their work items, budget lines and KPIs. A later one for the
+    same plan replaces the structure; spending and values entered stay with their keys."""
+
+    rules = ("Goal, work item and KPI keys are unique in the plan.",)
+
+    year: Annotated[int, Field(ge=1900, le=2200)]
+    title: MultilingualText
+    goals: Annotated[
+        list[PlanGoal], Field(min_length=1, max_length=20), AfterValidator(_keys_unique)
+    ]
+
+
+class SpendingRecorded(Payload):
+    """Money spent against a work item's budget line (NT$ thousand), on a date, for a purpose."""
+
+    work_item: PlanKey
+    date: date
+    amount: PositiveThousands
+    purpose: Text
+
+
+class KpiValueEntered(Payload):
+    """A value of an entered KPI, as of a date, with where it comes from."""
+
+    kpi: PlanKey
+    date: date
+    value: Annotated[float, Field(ge=0, le=10**9)]
+    source: Text
+
+
+register(PLANS, PlanAdopted, SpendingRecorded, KpiValueEntered)
 
 
 # --- lookups and the envelope -----------------------------------------------------------

@@ -4,6 +4,7 @@ what the others have just written, e.g. the partners a completed visit or trip c
 from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
 from twinning.invitations.projector import projector as invitations_projector
+from twinning.plans.projector import projector as plans_projector
 from twinning.publicity.projector import projector as publicity_projector
 from twinning.schedule.projector import projector as schedule_projector
 from twinning.streams.projection import Projector
@@ -18,6 +19,7 @@ PROJECTORS: list[Projector] = [
     visits_projector,
     invitations_projector,
     schedule_projector,
+    plans_projector,
     calendar_projector,
     publicity_projector,
 ]

@@ -40,7 +40,13 @@ from twinning.streams.store import OutboxEvent
 
 pytestmark = pytest.mark.slow
 
-TOPICS = ("twinning.partners", "twinning.visits", "twinning.invitations", "twinning.exchanges")
+TOPICS = (
+    "twinning.partners",
+    "twinning.visits",
+    "twinning.invitations",
+    "twinning.exchanges",
+    "twinning.plans",
+)
 
 # --- hostile text --------------------------------------------------------------------------
 
@@ -713,6 +719,66 @@ def office_work(journey: Journey) -> None:
         del overrides[get_clock]
     ids["city_event_exchange"] = completed["exchange_id"]
 
+    # The year's plan: its texts, a budget line's spending, an entered KPI's value.
+    year = now.year
+    ids["plan"] = desk.send(
+        "POST",
+        "/plans",
+        {
+            "year": year,
+            "title": h.texts("POST /plans title.{key}"),
+            "goals": [
+                {
+                    "key": "goal",
+                    "title": h.texts("POST /plans goals.[].title.{key}"),
+                    "work_items": [
+                        {
+                            "key": "item",
+                            "title": h.texts("POST /plans goals.[].work_items.[].title.{key}"),
+                            "description": h.texts(
+                                "POST /plans goals.[].work_items.[].description.{key}"
+                            ),
+                            "section": h("POST /plans goals.[].work_items.[].section", full=True),
+                            "budget": "100.5",
+                            "kpis": [
+                                {
+                                    "key": "kpi",
+                                    "name": h.texts(
+                                        "POST /plans goals.[].work_items.[].kpis.[].name.{key}"
+                                    ),
+                                    "unit": h.texts(
+                                        "POST /plans goals.[].work_items.[].kpis.[].unit.{key}"
+                                    ),
+                                    "target": 3,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+    )["id"]
+    desk.send(
+        "POST",
+        f"/plans/{ids['plan']}/spending",
+        {
+            "work_item": "item",
+            "date": day(0) if day(0).startswith(str(year)) else f"{year}-12-31",
+            "amount": "1.5",
+            "purpose": h("POST /plans/{plan_id}/spending purpose", full=True),
+        },
+    )
+    desk.send(
+        "POST",
+        f"/plans/{ids['plan']}/kpi-values",
+        {
+            "kpi": "kpi",
+            "date": f"{year}-01-01",
+            "value": 1,
+            "source": h("POST /plans/{plan_id}/kpi-values source"),
+        },
+    )
+
     # Feed links (the office's and the official's) and an API token, labelled.
     office_link = desk.send(
         "POST",
@@ -762,6 +828,9 @@ def read_everything(journey: Journey) -> None:
         f"/invitations/{ids['invitation2']}",
         "/feed-links",
         f"/users/{ids['user']}/tokens",
+        f"/plans/{ids['plan']}",
+        f"/plans/{ids['plan']}/spending",
+        f"/plans/{ids['plan']}/kpis/kpi",
     ):
         desk.read(path)
     desk.read(f"/visits/{ids['visit']}/itinerary", include_removed=True)

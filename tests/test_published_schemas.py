@@ -238,6 +238,43 @@ VALID: dict[str, dict[str, Any]] = {
         "delegates": 3,
         "received_via": "letter",
     },
+    "PlanAdopted": {
+        "year": 2025,
+        "title": {"zh-TW": "國際事務計畫"},
+        "goals": [
+            {
+                "key": "diplomacy",
+                "title": {"en": "City diplomacy"},
+                "work_items": [
+                    {
+                        "key": "exchanges",
+                        "title": {"en": "Exchanges"},
+                        "section": "International affairs",
+                        "budget": 10900,
+                        "kpis": [
+                            {
+                                "key": "attending",
+                                "name": {"en": "Partners attending"},
+                                "target": 20,
+                                "computed": {
+                                    "measure": "invitation-answers",
+                                    "filters": {"answer": ["accepted-by-video"]},
+                                },
+                            },
+                            {"key": "editions", "name": {"en": "Editions"}, "target": 4},
+                        ],
+                    }
+                ],
+            }
+        ],
+    },
+    "SpendingRecorded": {
+        "work_item": "exchanges",
+        "date": "2025-03-05",
+        "amount": "1250.5",
+        "purpose": "Gifts",
+    },
+    "KpiValueEntered": {"kpi": "editions", "date": "2025-03-31", "value": 1, "source": "Invoice"},
 }
 
 #: More valid shapes the rules must leave alone (the other branches of a oneOf or an if).

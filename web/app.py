@@ -25,6 +25,7 @@ from twinning.web import (
     live,
     mail,
     office,
+    plans,
     registers,
     schedule,
     signin,
@@ -60,7 +61,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         schedule,
     ):
         app.include_router(module.router)
-    for module in (leaflets, admin, live, imports, mail):
+    for module in (leaflets, admin, live, imports, mail, plans):
         app.include_router(module.router)
     app.include_router(interpreters.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")

@@ -15,7 +15,9 @@ What an international affairs office holds after a couple of years:
   reason of its override) and the exchanges the completed ones recorded;
 - `city_events.json`: the city's events, with invitations and answers (some past their
   answer-by date), one cancelled, two completed; one with the mayor attending and an
-  interpreter booked.
+  interpreter booked;
+- `plans.json`: the 2024 international-affairs plan of the seed with its real budget lines,
+  and the same plan for the current year (示範), with spending and entered KPI values.
 
 Records name each other by key or English name (ids are only known once the API has accepted
 them), and dates are days counted from today in the city's time zone, so that the demo always
@@ -87,6 +89,26 @@ def demo_partners(today: date | None = None) -> list[dict[str, Any]]:
             partner["agreement_date"] = _years_before(when, anniversary["years"]).isoformat()
         partners.append(partner)
     return partners
+
+
+def demo_plans(today: date) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+    """The demo's plans (the seed's 2024 plan, and the current year's), and the spending and
+    KPI values recorded against each (`(url, body)`), dated no later than today."""
+    demo = _read("plans.json")
+    plans = [demo["plan"]]
+    if today.year != demo["plan"]["year"]:
+        plans.append({**demo["plan"], "year": today.year, "title": demo["current_title"]})
+    records: list[tuple[str, dict[str, Any]]] = []
+    for plan in plans:
+        year = plan["year"]
+        for kind, url in (("spending", "spending"), ("kpi_values", "kpi-values")):
+            for entry in demo[kind]:
+                day = date(year, entry["month"], entry["day"])
+                if day > today:
+                    continue
+                body = {k: v for k, v in entry.items() if k not in ("month", "day")}
+                records.append((f"/plans/{year}/{url}", {**body, "date": day.isoformat()}))
+    return plans, records
 
 
 class _Loader:
@@ -448,6 +470,8 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         ids = _register(loader, calendar, crm)
         _post_contacts_and_exchanges(loader, crm, ids)
         requested = list(zip(_request_visits(loader, visits, ids), visits, strict=True))
+        plans, plan_records = demo_plans(loader.today)
+        loader.many(lambda plan: loader.post("/plans", plan), plans)
         # The commands below check the state they change: each settles what it depends on
         # (the API waits a few seconds for the worker), once the worker has started. Trips
         # and city events are bookings: checked against the whole schedule.
@@ -459,6 +483,8 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
 
         def beside_the_itineraries() -> None:
             answers = _invite(loader, scheduled, ids)
+            for url, body in plan_records:  # in order: each settles its plan
+                loader.post(url, body)
             loader.many(lambda step: loader.post(*step), trip_steps)
             _take_rounds(loader, [(visit_id, before) for visit_id, before, _after in split])
             ready.set()
