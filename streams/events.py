@@ -1713,7 +1713,9 @@ def decode(raw: bytes | str | None, *, topic: str | None = None) -> Event:
 
 # --- JSON Schema, published for other producers -----------------------------------------
 
-SCHEMA_DIR = Path(__file__).parent / "schemas"
+#: The source folder (resolved: a strict editable install serves this module through a link, and
+#: a schema written beside the link would be a file git never sees).
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
 
 class PublishedJsonSchema(GenerateJsonSchema):
