@@ -67,8 +67,9 @@ def _markup(svg: ET.Element) -> Markup:
     return Markup(ET.tostring(svg, encoding="unicode"))
 
 
-def exchange_chart(chart: Chart, *, locale: str, title: str) -> Markup:
+def exchange_chart(chart: Chart, *, locale: str, title: str, bar_area: int = BAR_AREA) -> Markup:
     """Stacked bars: one per year, one colour per field, the total above, a legend below."""
+    BAR_AREA = bar_area  # noqa: N806 (the module's default, overridden for a compact chart)
     legend_rows = -(-len(chart.series) // 3)
     height = BAR_AREA + 50 + 18 * legend_rows
     svg = _svg(WIDTH, height, locale, title)

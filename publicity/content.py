@@ -60,7 +60,7 @@ UPCOMING_EVENTS = 6
 CHART_YEARS = 10
 TIMELINE_PER_FIELD = 8
 #: Visits shown each way in a brochure (the latest): the page holds no more.
-INBOUND_OUTBOUND = 3
+INBOUND_OUTBOUND = 2
 
 
 @dataclass(frozen=True)
@@ -458,7 +458,7 @@ def _next_anniversary(partner: PartnerCity, today: date) -> str | None:
 
 
 #: How many steps a brochure's timeline shows besides the agreement (the latest ones).
-MILESTONES = 9
+MILESTONES = 7
 
 
 def _milestones(

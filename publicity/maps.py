@@ -265,15 +265,10 @@ def _inset(
     west, east = centre_lon - half_lon, centre_lon + half_lon
     south, north = centre_lat - half_lat, centre_lat + half_lat
     rings = []
-    for ring in geo.land("50m"):
-        relative = [(lon - 360 * round((lon - centre_lon) / 360), lat) for lon, lat in ring]
-        if max(p[0] for p in relative) < west or min(p[0] for p in relative) > east:
-            continue
-        if max(p[1] for p in relative) < south or min(p[1] for p in relative) > north:
-            continue
-        piece = geo.clip_box(relative, west, east, south, north)
+    for ring in geo.rotated_land(centre_lon, south, north, "50m"):
+        piece = geo.clip_box(ring, west - centre_lon, east - centre_lon, south, north)
         if len(piece) >= 3:
-            rings.append([xy(*p) for p in piece])
+            rings.append([xy(lon + centre_lon, lat) for lon, lat in piece])
     _land(group, geo.path_data(rings))
     markers = [xy(p.longitude, p.latitude) for p in points]
     for (x, y), point in zip(markers, points, strict=True):
@@ -388,7 +383,8 @@ def _arc(svg: ET.Element, frame: Frame, a: tuple[float, float], b: tuple[float, 
     )  # fmt: skip
 
 
-PAIR_WIDTH, PAIR_HEIGHT = 300.0, 150.0
+PAIR_WIDTH, PAIR_HEIGHT = 400.0, 110.0
+PAIR_LABEL = 8.0
 
 
 def pair_map(
@@ -418,7 +414,7 @@ def pair_map(
         (frame0.top - cy + span_y / 2) * scale,
     )
     svg = _svg(round(PAIR_WIDTH), round(PAIR_HEIGHT), locale, title)
-    svg.set("font-size", "9")
+    svg.set("font-size", str(PAIR_LABEL))
     ET.SubElement(svg, "rect", {"x": "0", "y": "0", "width": str(PAIR_WIDTH), "height": str(PAIR_HEIGHT), "fill": OCEAN})
     scale_name = "50m" if span_x / frame0.scale < 0.6 else "110m"
     view = Box(-10, -10, PAIR_WIDTH + 20, PAIR_HEIGHT + 20)
@@ -436,10 +432,10 @@ def pair_map(
     bounds = Box(0, 0, PAIR_WIDTH, PAIR_HEIGHT)
     mx, my = frame.xy(*mid)
     markers = [(x, y, HOME_R) for x, y in ends]
-    placed = place_labels(markers + [(mx, my, 0.5)], [home.name.text, partner.name.text, distance], 9.0, bounds)
+    placed = place_labels(markers + [(mx, my, 0.5)], [home.name.text, partner.name.text, distance], PAIR_LABEL, bounds)
     for point, place in zip((home, partner), placed[:2], strict=True):
         if place is not None:
-            _label(svg, point, point.name.text, place, 9.0)
+            _label(svg, point, point.name.text, place, PAIR_LABEL)
     if placed[2] is not None:
-        _label(svg, None, distance, placed[2], 9.0)
+        _label(svg, None, distance, placed[2], PAIR_LABEL)
     return _markup(svg)

@@ -64,7 +64,12 @@ def _pictures(document: Document) -> dict[str, Any]:
     """The SVG pictures of a document, titled in its language."""
     title = gettext("Exchanges by year and field")
     pictures: dict[str, Any] = {
-        "chart": charts.exchange_chart(document.chart, locale=document.locale, title=title)
+        "chart": charts.exchange_chart(
+            document.chart,
+            locale=document.locale,
+            title=title,
+            bar_area=charts.BAR_AREA if isinstance(document, Leaflet) else 100,
+        )
         if document.chart
         else None,
         "map": None,
