@@ -429,7 +429,9 @@ async def leaflet(
                 if by_field[f.value]
             ),
             kinds=tuple(
-                Tally(label(k), format_number(by_kind[k.value])) for k in PartnerKind if by_kind[k.value]
+                Tally(label(k), format_number(by_kind[k.value]))
+                for k in PartnerKind
+                if by_kind[k.value]
             ),
             office=office_contact(settings),
             partner_count=partner_city_count(len(partners)),
@@ -469,10 +471,14 @@ def _milestones(
 ) -> tuple[Milestone, ...]:
     """The agreement, then the latest visits both ways and exchanges, oldest first."""
     steps = [
-        Milestone(day.isoformat(), format_date(day), "inbound", gettext("Visit to our city"), line.purpose)
+        Milestone(
+            day.isoformat(), format_date(day), "inbound", gettext("Visit to our city"), line.purpose
+        )
         for day, line in inbound
     ] + [
-        Milestone(day.isoformat(), format_date(day), "outbound", gettext("Our delegation"), line.title)
+        Milestone(
+            day.isoformat(), format_date(day), "outbound", gettext("Our delegation"), line.title
+        )
         for day, line in outbound
     ]
     visited = {step.day for step in steps}
@@ -547,18 +553,21 @@ async def _inbound_visits(
         )
     ).all()
     return tuple(
-        (visit.requested_from, VisitLine(
-            when=format_interval(visit.requested_from, visit.requested_to),
-            purpose=shown(visit.purpose) or Shown(""),
-            # The title of the head of delegation (an office), never a person's name.
-            led_by=shown(visit.head_of_delegation.get("title")),
-            members=ngettext(
-                "%(count)s delegate",
-                "%(count)s delegates",
-                visit.members,
-                count=format_number(visit.members),
+        (
+            visit.requested_from,
+            VisitLine(
+                when=format_interval(visit.requested_from, visit.requested_to),
+                purpose=shown(visit.purpose) or Shown(""),
+                # The title of the head of delegation (an office), never a person's name.
+                led_by=shown(visit.head_of_delegation.get("title")),
+                members=ngettext(
+                    "%(count)s delegate",
+                    "%(count)s delegates",
+                    visit.members,
+                    count=format_number(visit.members),
+                ),
             ),
-        ))
+        )
         for visit in visits
     )
 
@@ -575,11 +584,14 @@ async def _outbound_trips(
         )
     ).all()
     return tuple(
-        (leg.starts_at.astimezone(ZoneInfo(leg.timezone or zone)).date(), TripLine(
-            when=format_interval(leg.starts_at, leg.ends_at, zone=leg.timezone),
-            title=shown(title) or Shown(""),
-            place=shown(leg.city) or Shown(""),
-        ))
+        (
+            leg.starts_at.astimezone(ZoneInfo(leg.timezone or zone)).date(),
+            TripLine(
+                when=format_interval(leg.starts_at, leg.ends_at, zone=leg.timezone),
+                title=shown(title) or Shown(""),
+                place=shown(leg.city) or Shown(""),
+            ),
+        )
         for leg, title in legs
         if partner_id in leg.partner_ids
     )
@@ -648,11 +660,47 @@ def _field_label(value: str) -> str:
 def _distance(home: MapPoint, partner: MapPoint) -> str:
     """ "2,213 km from Taoyuan" in the current locale."""
     from babel.units import format_unit
-
     from twinning.i18n import get_locale
     from twinning.publicity.geo import distance_km
 
     km = distance_km((home.longitude, home.latitude), (partner.longitude, partner.latitude))
-    length = format_unit(round(km, -1), "length-kilometer", length="short", format="#,##0",
-                         locale=babel_locale(get_locale()))
+    length = format_unit(
+        round(km, -1),
+        "length-kilometer",
+        length="short",
+        format="#,##0",
+        locale=babel_locale(get_locale()),
+    )
     return gettext("%(distance)s from %(city)s", distance=length, city=home.name.text)
+
+
+# --- what a document shows in another language ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A text a document shows in another language than its own: a translation to add."""
+
+    text: str
+    lang: str
+
+
+def missing_translations(document: Document) -> tuple[Fallback, ...]:
+    """The names and texts from the data that `document` shows in another language than its
+    own (the fallback chain's choice), each once, in the order the document shows them."""
+    own = document.locale.split("-")[0].lower()
+    found: dict[tuple[str, str], Fallback] = {}
+
+    def walk(value: object) -> None:
+        if isinstance(value, Shown):
+            if value.lang and value.lang.split("-")[0].lower() != own and value.text:
+                found.setdefault((value.text, value.lang), Fallback(value.text, value.lang))
+        elif isinstance(value, tuple):
+            for item in value:
+                walk(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                walk(getattr(value, name))
+
+    walk(document)
+    return tuple(found.values())

@@ -32,7 +32,11 @@ def equal_earth(longitude: float, latitude: float) -> Point:
     theta = math.asin(_M * math.sin(math.radians(latitude)))
     t2 = theta * theta
     t6 = t2 * t2 * t2
-    x = math.radians(longitude) * math.cos(theta) / (_M * (_A1 + 3 * _A2 * t2 + t6 * (7 * _A3 + 9 * _A4 * t2)))
+    x = (
+        math.radians(longitude)
+        * math.cos(theta)
+        / (_M * (_A1 + 3 * _A2 * t2 + t6 * (7 * _A3 + 9 * _A4 * t2)))
+    )
     y = theta * (_A1 + _A2 * t2 + t6 * (_A3 + _A4 * t2))
     return x, y
 
@@ -60,9 +64,7 @@ def land(scale: str = "110m") -> tuple[Ring, ...]:
 
     rings: list[Ring] = []
     for geometry in topology["objects"]["land"]["geometries"]:
-        polygons = (
-            [geometry["arcs"]] if geometry["type"] == "Polygon" else geometry["arcs"]
-        )
+        polygons = [geometry["arcs"]] if geometry["type"] == "Polygon" else geometry["arcs"]
         rings.extend(ring(r) for polygon in polygons for r in polygon)
     return tuple(rings)
 
@@ -72,7 +74,9 @@ def wrap(longitude: float) -> float:
     return (longitude + 180) % 360 - 180
 
 
-def _clip(ring: Ring, inside: Callable[[Point], bool], cut: Callable[[Point, Point], Point]) -> Ring:
+def _clip(
+    ring: Ring, inside: Callable[[Point], bool], cut: Callable[[Point, Point], Point]
+) -> Ring:
     """One Sutherland-Hodgman pass against a half-plane."""
     out: Ring = []
     for i, current in enumerate(ring):
@@ -121,14 +125,14 @@ def _densify(ring: Ring, step: float = 2.0) -> Ring:
     for i, (x, y) in enumerate(ring):
         px, py = ring[i - 1]
         n = int(max(abs(x - px), abs(y - py)) // step)
-        out.extend((px + (x - px) * k / (n + 1), py + (y - py) * k / (n + 1)) for k in range(1, n + 1))
+        out.extend(
+            (px + (x - px) * k / (n + 1), py + (y - py) * k / (n + 1)) for k in range(1, n + 1)
+        )
         out.append((x, y))
     return out
 
 
-def rotated_land(
-    centre: float, south: float, north: float, scale: str = "110m"
-) -> list[Ring]:
+def rotated_land(centre: float, south: float, north: float, scale: str = "110m") -> list[Ring]:
     """The land rings with longitudes relative to `centre`, cut at the seam (centre + 180°)
     and to the latitude band: each ring is within [-180, 180] x [south, north]."""
     out = []
@@ -167,7 +171,9 @@ def great_circle(a: Point, b: Point, steps: int = 48) -> list[Point]:
         t = k / steps
         s1, s2 = math.sin((1 - t) * omega) / math.sin(omega), math.sin(t * omega) / math.sin(omega)
         x, y, z = (s1 * p + s2 * q for p, q in zip(v1, v2, strict=True))
-        points.append((math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y)))))
+        points.append(
+            (math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y))))
+        )
     return points
 
 
@@ -177,7 +183,10 @@ EARTH_RADIUS_KM = 6371.0088
 def distance_km(a: Point, b: Point) -> float:
     """Great-circle distance (haversine) between two (longitude, latitude) points."""
     (lon1, lat1), (lon2, lat2) = (tuple(map(math.radians, p)) for p in (a, b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 

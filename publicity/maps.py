@@ -82,7 +82,9 @@ class Placed:
     anchor: str
 
 
-def _candidates(x: float, y: float, r: float, w: float, h: float) -> list[tuple[Box, float, float, str]]:
+def _candidates(
+    x: float, y: float, r: float, w: float, h: float
+) -> list[tuple[Box, float, float, str]]:
     """Positions around a marker at (x, y), nearest first: (box, text x, baseline y, anchor)."""
     out = []
     for gap in (1.5, 6.0, 12.0):
@@ -195,7 +197,9 @@ def _marker(parent: ET.Element, x: float, y: float, home: bool) -> None:
     )
 
 
-def _label(parent: ET.Element, point: MapPoint | None, text: str, where: Placed, size: float) -> None:
+def _label(
+    parent: ET.Element, point: MapPoint | None, text: str, where: Placed, size: float
+) -> None:
     box = where.box
     # A light halo under the text (WeasyPrint draws no `paint-order` text outlines).
     ET.SubElement(
@@ -305,8 +309,12 @@ def world_map(points: Sequence[MapPoint], *, locale: str, title: str) -> tuple[M
     svg_height = height + (INSET_HEIGHT + 6 if inset_box else 0)
     svg = _svg(WIDTH, round(svg_height), locale, title)
     svg.set("font-size", str(LABEL_SIZE))
-    ET.SubElement(svg, "path", {"d": _outline(frame), "fill": OCEAN, "stroke": "#9bb", "stroke-width": "0.5"})
-    rings = [[frame.xy_relative(p) for p in ring] for ring in geo.rotated_land(centre, SOUTH, NORTH)]
+    ET.SubElement(
+        svg, "path", {"d": _outline(frame), "fill": OCEAN, "stroke": "#9bb", "stroke-width": "0.5"}
+    )
+    rings = [
+        [frame.xy_relative(p) for p in ring] for ring in geo.rotated_land(centre, SOUTH, NORTH)
+    ]
     _land(svg, geo.path_data(rings))
     if home is not None:
         home_xy = (home.longitude, home.latitude)
@@ -415,7 +423,11 @@ def pair_map(
     )
     svg = _svg(round(PAIR_WIDTH), round(PAIR_HEIGHT), locale, title)
     svg.set("font-size", str(PAIR_LABEL))
-    ET.SubElement(svg, "rect", {"x": "0", "y": "0", "width": str(PAIR_WIDTH), "height": str(PAIR_HEIGHT), "fill": OCEAN})
+    ET.SubElement(
+        svg,
+        "rect",
+        {"x": "0", "y": "0", "width": str(PAIR_WIDTH), "height": str(PAIR_HEIGHT), "fill": OCEAN},
+    )
     scale_name = "50m" if span_x / frame0.scale < 0.6 else "110m"
     view = Box(-10, -10, PAIR_WIDTH + 20, PAIR_HEIGHT + 20)
     rings = []
@@ -432,7 +444,9 @@ def pair_map(
     bounds = Box(0, 0, PAIR_WIDTH, PAIR_HEIGHT)
     mx, my = frame.xy(*mid)
     markers = [(x, y, HOME_R) for x, y in ends]
-    placed = place_labels(markers + [(mx, my, 0.5)], [home.name.text, partner.name.text, distance], PAIR_LABEL, bounds)
+    placed = place_labels(
+        [*markers, (mx, my, 0.5)], [home.name.text, partner.name.text, distance], PAIR_LABEL, bounds
+    )
     for point, place in zip((home, partner), placed[:2], strict=True):
         if place is not None:
             _label(svg, point, point.name.text, place, PAIR_LABEL)
