@@ -460,7 +460,7 @@ def _next_anniversary(partner: PartnerCity, today: date) -> str | None:
 
 
 #: How many steps a brochure's timeline shows besides the agreement (the latest ones).
-MILESTONES = 7
+MILESTONES = 6
 
 
 def _milestones(

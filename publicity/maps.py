@@ -31,6 +31,8 @@ OCEAN, LAND, COAST = "#dcebf5", "#c9d3bd", "#9aa88c"
 HOME, PARTNER, ARC = "#D55E00", "#0072B2", "#0072B2"
 MARKER_R, HOME_R = 2.2, 3.0
 INSET_HEIGHT = 130.0
+#: Markers this many or more close together get an inset.
+DENSE = 4
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def text_width(text: str, size: float) -> float:
             em += 1.0
         elif character.isspace():
             em += 0.3
-        elif character.isupper() or character in "mwMW@%":
+        elif character in "mwMW@%":
+            em += 1.0
+        elif character.isupper():
             em += 0.75
         else:
             em += 0.6
@@ -222,12 +226,12 @@ def _label(
 
 
 def _densest_cluster(
-    points: Sequence[MapPoint], xy: Sequence[tuple[float, float]], unplaced: set[int]
+    points: Sequence[MapPoint], xy: Sequence[tuple[float, float]], candidates: set[int]
 ) -> list[int]:
-    """The markers to enlarge: the unlabelled one with most unlabelled neighbours within
-    40 units, with every marker near it."""
+    """The markers to enlarge: of the `candidates`, the one with most markers near it (40 by
+    30 units), with those markers."""
     best: list[int] = []
-    for i in unplaced:
+    for i in sorted(candidates):
         near = [
             j
             for j in range(len(points))
@@ -283,6 +287,9 @@ def _inset(
         home_lang_size,
         Box(where.x + 1, where.y + 1, where.w - 2, where.h - 2),
     )
+    for point, place in zip(points, placed, strict=True):
+        if place is not None:
+            _label(group, point, point.name.text, place, home_lang_size)
     return placed, markers
 
 
@@ -302,10 +309,13 @@ def world_map(points: Sequence[MapPoint], *, locale: str, title: str) -> tuple[M
         bounds,
     )
     unplaced = {i for i, place in enumerate(first) if place is None}
-    cluster = _densest_cluster(points, xy, unplaced) if len(unplaced) else []
-    inset_box = None
-    if len(cluster) >= 2:
-        inset_box = _inset_place(xy, height)
+    # A cluster is enlarged when its names found no room, or when it is dense anyway (four
+    # cities or more close together: their names would be far from their markers).
+    crowded = _densest_cluster(points, xy, set(range(len(points))))
+    cluster = _densest_cluster(points, xy, unplaced) if unplaced else []
+    if len(crowded) >= DENSE and len(crowded) >= len(cluster):
+        cluster = crowded
+    inset_box = _inset_place(xy, height) if len(cluster) >= 2 else None
     svg_height = height + (INSET_HEIGHT + 6 if inset_box else 0)
     svg = _svg(WIDTH, round(svg_height), locale, title)
     svg.set("font-size", str(LABEL_SIZE))
@@ -353,11 +363,9 @@ def world_map(points: Sequence[MapPoint], *, locale: str, title: str) -> tuple[M
     if inset_box is not None:
         inset_points = [points[i] for i in cluster]
         inset_placed, _ = _inset(svg, inset_points, inset_box, INSET_SIZE)
-        for point, place in zip(inset_points, inset_placed, strict=True):
-            if place is not None:
-                _label(svg, point, point.name.text, place, INSET_SIZE)
-            else:
-                key.append(point.name.text)
+        key += [
+            p.name.text for p, place in zip(inset_points, inset_placed, strict=True) if not place
+        ]
     return _markup(svg), key
 
 
@@ -391,15 +399,23 @@ def _arc(svg: ET.Element, frame: Frame, a: tuple[float, float], b: tuple[float, 
     )  # fmt: skip
 
 
-PAIR_WIDTH, PAIR_HEIGHT = 400.0, 110.0
+PAIR_WIDTH, PAIR_HEIGHT = 400.0, 100.0
 PAIR_LABEL = 8.0
 
 
 def pair_map(
-    home: MapPoint, partner: MapPoint, *, locale: str, title: str, distance: str
+    home: MapPoint,
+    partner: MapPoint,
+    *,
+    locale: str,
+    title: str,
+    distance: str,
+    height: float = PAIR_HEIGHT,
 ) -> Markup:
     """The two cities on a map cut to them (Equal Earth centred between them), the great
-    circle between them and its length."""
+    circle between them and its length; `height` in units of a 400-unit width (a brochure
+    with a short history gives the map more of its page)."""
+    PAIR_HEIGHT = height
     a, b = (home.longitude, home.latitude), (partner.longitude, partner.latitude)
     path = geo.great_circle(a, b)
     mid = path[len(path) // 2]

@@ -22,7 +22,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from twinning.i18n import force_locale, gettext, labels, ngettext
 from twinning.publicity import charts, maps
-from twinning.publicity.content import TEMPLATES, Brochure, Document, Leaflet
+from twinning.publicity.content import (
+    INBOUND_OUTBOUND,
+    MILESTONES,
+    TEMPLATES,
+    Brochure,
+    Document,
+    Leaflet,
+)
 from twinning.publicity.fonts import (
     SubsetCache,
     document_face,
@@ -95,8 +102,18 @@ def _pictures(document: Document) -> dict[str, Any]:
                 distance=document.distance or "",
             ),
             distance=document.distance or "",
+            height=_pair_map_height(document),
         )
     return pictures
+
+
+def _pair_map_height(brochure: Brochure) -> float:
+    """Taller for each timeline step or visit the page does not have to hold (so that a short
+    history still fills its page), up to twice the usual height."""
+    spare = (MILESTONES + 1 - len(brochure.milestones)) + (
+        2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound)
+    )
+    return min(2 * maps.PAIR_HEIGHT, maps.PAIR_HEIGHT + 12 * max(0, spare))
 
 
 def render_html(document: Document) -> str:
