@@ -162,8 +162,10 @@ def generated_leaflet(locale: str, count: int) -> Leaflet:
             exchange_count=exchange_count(120),
             regions=regions,
             chart=chart,
-            map=tuple(MapPoint(_name(locale, names), lat, lon) for names, lat, lon, _ in partners)
-            + (HOME,),
+            map=(
+                *tuple(MapPoint(_name(locale, names), lat, lon) for names, lat, lon, _ in partners),
+                HOME,
+            ),
             latest=latest,
             events=events,
             fields=tuple(Tally(label(f), format_number(30 - 5 * k)) for k, f in enumerate(fields)),
@@ -189,15 +191,16 @@ def generated_brochure(locale: str, busy: bool) -> Brochure:
                 gettext("Agreement"),
                 Shown(label(PartnerKind.SISTER)),
             ),
-        ) + tuple(
-            Milestone(
-                f"{2016 + i}-05-01",
-                format_date(date(2016 + i, 5, 1)),
-                "exchange",
-                label(ExchangeField.CULTURE),
-                _name(locale, text),
-            )
-            for i in range(steps)
+            *tuple(
+                Milestone(
+                    f"{2016 + i}-05-01",
+                    format_date(date(2016 + i, 5, 1)),
+                    "exchange",
+                    label(ExchangeField.CULTURE),
+                    _name(locale, text),
+                )
+                for i in range(steps)
+            ),
         )
         visits = tuple(
             VisitLine("2025/4/1–4/5", _name(locale, text), Shown("Deputy Mayor", "en"), "12")
@@ -326,7 +329,6 @@ def test_the_map_is_the_same_svg_in_html_and_pdf_with_a_text_alternative(
     assert 'role="img"' in svg.group(0)
     assert "Partner cities on the map: " in svg.group(0) and "Generated City 39" in svg.group(0)
     brochure_html, _ = rendered["brochure", "zh-TW", True]
-    assert "距離" not in brochure_html or "公里" not in brochure_html or True
     assert 'class="map pair"' in brochure_html and "1,110 km" in brochure_html
 
 
