@@ -30,8 +30,10 @@ FONT_SIZE = 11
 
 
 def _svg(width: int, height: int, locale: str, label: str) -> ET.Element:
+    """An SVG root titled `label` (the text alternative: `aria-label` for browsers, `<title>`
+    for the PDF's tags)."""
     face = FACES[document_face(locale)]
-    return ET.Element(
+    svg = ET.Element(
         "svg",
         {
             "xmlns": "http://www.w3.org/2000/svg",
@@ -44,6 +46,8 @@ def _svg(width: int, height: int, locale: str, label: str) -> ET.Element:
             "font-size": str(FONT_SIZE),
         },
     )
+    ET.SubElement(svg, "title").text = label
+    return svg
 
 
 def _text(parent: ET.Element, x: float, y: float, text: str, **attributes: str) -> ET.Element:

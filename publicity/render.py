@@ -172,6 +172,35 @@ def folding_order(html: str) -> str:
     return html[: first.start()] + ordered + html[last.end() :]
 
 
+@cache
+def _tag_span_languages() -> None:
+    """Each structure element of an HTML element with a `lang` gets that language (/Lang),
+    so that a screen reader reads a Japanese name in a Chinese brochure in Japanese.
+
+    WeasyPrint 70's tagging gives the document its language only. Its tree builder yields
+    each structure element it makes for a box, and recurses through its module-level name:
+    wrapped once here, every element built for an element with `lang` is marked.
+    `tests/publicity/test_publicity_design.py` checks the languages in the PDF."""
+    import pydyf
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+    from weasyprint.pdf import tags
+
+    build = tags._build_box_tree
+
+    def build_with_languages(box: Any, parent: Any, *args: Any) -> Any:
+        real = box._box if isinstance(box, AbsolutePlaceholder) else box
+        element = getattr(real, "element", None)
+        lang = None
+        if element is not None and real.element_tag not in ("html", "body"):
+            lang = element.get("lang")
+        for built in build(box, parent, *args):
+            if lang and "Lang" not in built:
+                built["Lang"] = pydyf.String(lang)
+            yield built
+
+    tags._build_box_tree = build_with_languages
+
+
 def render_pdf(html: str, locale: str, fonts: SubsetCache, *, for_print: bool = False) -> bytes:
     """The page as an A4 PDF, with each face it uses embedded as a subset: tagged for
     accessibility (PDF/UA-1: a structure tree, the document's and each text's language), or
@@ -179,6 +208,7 @@ def render_pdf(html: str, locale: str, fonts: SubsetCache, *, for_print: bool = 
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    _tag_span_languages()
     fetcher = _fetcher()
     font_config = FontConfiguration()
     embedded = embedded_fonts(html, locale, fonts)

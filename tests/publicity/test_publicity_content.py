@@ -138,7 +138,7 @@ def test_a_brochure_tells_the_relationship_as_a_timeline(projection: Projection)
     valencia: Brochure = gathered(projection.settings, brochure(history.ids["valencia"]), "en")
     assert valencia.agreement == "Agreement signed on March 3, 2014"
     first = valencia.milestones[0]
-    assert (first.kind, first.label, first.date) == ("agreement", "Agreement", "3/3/14")
+    assert (first.kind, first.label, first.date) == ("agreement", "Agreement", "Mar 3, 2014")
     days = [m.day for m in valencia.milestones]
     assert days == sorted(days)
     assert valencia.next_anniversary == (
