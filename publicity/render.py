@@ -181,7 +181,7 @@ def _tag_span_languages() -> None:
     each structure element it makes for a box, and recurses through its module-level name:
     wrapped once here, every element built for an element with `lang` is marked.
     `tests/publicity/test_publicity_design.py` checks the languages in the PDF."""
-    import pydyf
+    import pydyf  # type: ignore[import-untyped]  # (WeasyPrint's PDF writer)
     from weasyprint.layout.absolute import AbsolutePlaceholder
     from weasyprint.pdf import tags
 
