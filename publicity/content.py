@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
@@ -152,6 +153,8 @@ class Leaflet:
     events: tuple[EventLine, ...]
     fields: tuple[Tally, ...] = ()
     kinds: tuple[Tally, ...] = ()
+    #: The document's public page (its QR code on the back).
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,8 @@ class Brochure:
     #: The home city and the partner, for the map of the two (when both locations are known).
     map: tuple[MapPoint, ...] = ()
     distance: str | None = None
+    #: The document's public page (its QR code by the office's contact).
+    page_url: str = ""
 
 
 Document = Leaflet | Brochure
@@ -423,6 +428,7 @@ async def leaflet(
         by_kind = Counter(partner.kind for partner in partners)
         return Leaflet(
             locale=locale,
+            page_url=f"{settings.base_url()}/publicity/leaflet?lang={locale}&format=html",
             fields=tuple(
                 Tally(label(f), format_number(by_field[f.value]))
                 for f in sorted(ExchangeField, key=lambda f: -by_field[f.value])
@@ -647,6 +653,8 @@ async def brochure(
             fields=tuple(_field_label(f) for f in partner.fields_of_cooperation),
             map=home_partner or (),
             distance=_distance(*home_partner) if home_partner else None,
+            page_url=f"{settings.base_url()}/partners/{quote(partner.id, safe='')}/brochure"
+            f"?lang={locale}&format=html",
         )
 
 

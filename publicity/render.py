@@ -81,6 +81,7 @@ def _pictures(document: Document) -> dict[str, Any]:
         else None,
         "map": None,
         "map_key": [],
+        "qr": _qr(document.page_url) if document.page_url else None,
     }
     if isinstance(document, Leaflet) and document.map:
         names = ", ".join(point.name.text for point in document.map if not point.home)
@@ -105,6 +106,14 @@ def _pictures(document: Document) -> dict[str, Any]:
             height=_pair_map_height(document),
         )
     return pictures
+
+
+def _qr(url: str) -> Markup:
+    """A QR code of `url` as inline SVG (vector in the PDF too)."""
+    import segno
+
+    code = segno.make(url, error="m")
+    return Markup(code.svg_inline(scale=1, border=2, omitsize=True, svgclass="qr", title=url))
 
 
 def _pair_map_height(brochure: Brochure) -> float:

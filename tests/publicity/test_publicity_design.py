@@ -170,6 +170,7 @@ def generated_leaflet(locale: str, count: int) -> Leaflet:
             events=events,
             fields=tuple(Tally(label(f), format_number(30 - 5 * k)) for k, f in enumerate(fields)),
             kinds=(Tally(label(PartnerKind.SISTER), format_number(count)),),
+            page_url=f"https://city.example/publicity/leaflet?lang={locale}&format=html",
         )
 
 
@@ -240,6 +241,7 @@ def generated_brochure(locale: str, busy: bool) -> Brochure:
             fields=(label(ExchangeField.CULTURE), label(ExchangeField.EDUCATION)),
             map=(HOME, MapPoint(name, lat, lon)),
             distance="1,110 km",
+            page_url=f"https://city.example/partners/busan/brochure?lang={locale}&format=html",
         )
 
 
