@@ -502,3 +502,13 @@ def test_a_fallback_to_another_language_is_listed_for_staff() -> None:
         )
         == ()
     )
+
+
+def test_the_documents_carry_a_qr_code_of_their_public_page(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]],
+) -> None:
+    leaflet_html, _ = rendered["leaflet", "ko", 1]
+    url = "https://city.example/publicity/leaflet?lang=ko&amp;format=html"
+    assert f'<a href="{url}"><svg' in leaflet_html and 'class="qr"' in leaflet_html
+    brochure_html, _ = rendered["brochure", "es", False]
+    assert 'class="qr-box"' in brochure_html and "brochure?lang=es&amp;format=html" in brochure_html
