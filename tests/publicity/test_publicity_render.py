@@ -243,7 +243,7 @@ def test_the_html_is_one_self_contained_page_with_svg_pictures(documents: Module
     html = leaflet(documents, "en").html
     assert html.startswith("<!DOCTYPE html>")
     assert '<html lang="en"' in html
-    assert html.count("<svg") == 2  # the partner map and the chart of exchanges
+    assert html.count("<svg") == 3  # the partner map, the chart of exchanges, the QR code
     for outside in ("<script", "<link", "src=", "@import", "url("):
         assert outside not in html
 
