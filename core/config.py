@@ -123,6 +123,11 @@ class Settings(BaseSettings):
         description="The city's latitude,longitude (e.g. `24.99,121.30`): marks it on the "
         "partner map of the leaflet.",
     )
+    office_city: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="The city's name on the maps of leaflets and brochures (like office_name; "
+        "the office's name when not set).",
+    )
     backup_interval_hours: Annotated[float, Field(ge=0, le=24 * 366)] = Field(
         default=24.0,
         description="`twinning up` takes a backup into `<data_dir>/backups/` this often (hours, "
@@ -170,7 +175,7 @@ class Settings(BaseSettings):
         "own: an item needs interpreting between it and each other language of a delegation.",
     )
 
-    @field_validator("office_name", "office_address", mode="before")
+    @field_validator("office_name", "office_address", "office_city", mode="before")
     @classmethod
     def _multilingual(cls, value: object) -> object:
         """JSON keyed by language, or one plain text (then shown in every language)."""

@@ -1,5 +1,5 @@
 """The pictures of the leaflets and brochures, as inline SVG (vector in the PDF too): a stacked
-bar chart of exchanges by year and field, and a map of the partner cities.
+bar chart of exchanges by year and field (the maps are `twinning.publicity.maps`).
 
 Built with ElementTree, which escapes every text and attribute it writes: names and labels
 from the data cannot break out of the SVG. Every text element carries its face (class and
@@ -10,10 +10,9 @@ the page's stylesheet inside an SVG.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 
 from markupsafe import Markup
-from twinning.publicity.content import Chart, MapPoint, Shown
+from twinning.publicity.content import Chart, Shown
 from twinning.publicity.fonts import FACES, document_face, face_for
 from twinning.streams.events import ExchangeField
 
@@ -31,8 +30,10 @@ FONT_SIZE = 11
 
 
 def _svg(width: int, height: int, locale: str, label: str) -> ET.Element:
+    """An SVG root titled `label` (the text alternative: `aria-label` for browsers, `<title>`
+    for the PDF's tags)."""
     face = FACES[document_face(locale)]
-    return ET.Element(
+    svg = ET.Element(
         "svg",
         {
             "xmlns": "http://www.w3.org/2000/svg",
@@ -45,6 +46,8 @@ def _svg(width: int, height: int, locale: str, label: str) -> ET.Element:
             "font-size": str(FONT_SIZE),
         },
     )
+    ET.SubElement(svg, "title").text = label
+    return svg
 
 
 def _text(parent: ET.Element, x: float, y: float, text: str, **attributes: str) -> ET.Element:
@@ -67,8 +70,9 @@ def _markup(svg: ET.Element) -> Markup:
     return Markup(ET.tostring(svg, encoding="unicode"))
 
 
-def exchange_chart(chart: Chart, *, locale: str, title: str) -> Markup:
+def exchange_chart(chart: Chart, *, locale: str, title: str, bar_area: int = BAR_AREA) -> Markup:
     """Stacked bars: one per year, one colour per field, the total above, a legend below."""
+    BAR_AREA = bar_area
     legend_rows = -(-len(chart.series) // 3)
     height = BAR_AREA + 50 + 18 * legend_rows
     svg = _svg(WIDTH, height, locale, title)
@@ -110,50 +114,3 @@ def exchange_chart(chart: Chart, *, locale: str, title: str) -> Markup:
 
 def _colour(field: str) -> str:
     return PALETTE[FIELD_ORDER.index(field) % len(PALETTE)]
-
-
-#: The latitudes the map shows: where cities are (the poles would be empty paper).
-NORTH, SOUTH = 75, -60
-MAP_HEIGHT = round(WIDTH * (NORTH - SOUTH) / 360)
-
-
-def _project(latitude: float, longitude: float) -> tuple[float, float]:
-    """Equirectangular: longitude and latitude are x and y, degrees scaled alike."""
-    latitude = min(NORTH, max(SOUTH, latitude))
-    return (longitude + 180) / 360 * WIDTH, (NORTH - latitude) / (NORTH - SOUTH) * MAP_HEIGHT
-
-
-def partner_map(points: Sequence[MapPoint], *, locale: str, title: str) -> Markup:
-    """The partners on a world graticule, linked to the city when its location is set."""
-    svg = _svg(WIDTH, MAP_HEIGHT, locale, title)
-    ET.SubElement(
-        svg, "rect", {"x": "0", "y": "0", "width": str(WIDTH), "height": str(MAP_HEIGHT),
-                      "fill": "#eef4f8", "stroke": "#9bb"},
-    )  # fmt: skip
-    for longitude in range(-150, 180, 30):
-        x, _ = _project(0, longitude)
-        ET.SubElement(svg, "line", {"x1": f"{x:.1f}", "x2": f"{x:.1f}", "y1": "0",
-                                    "y2": str(MAP_HEIGHT), "stroke": "#cdd", "stroke-width": "0.6"})  # fmt: skip
-    for latitude in range(-60, NORTH, 30):
-        _, y = _project(latitude, 0)
-        ET.SubElement(svg, "line", {"x1": "0", "x2": str(WIDTH), "y1": f"{y:.1f}", "y2": f"{y:.1f}",
-                                    "stroke": "#9bb" if latitude == 0 else "#cdd", "stroke-width": "0.6"})  # fmt: skip
-    home = next((p for p in points if p.home), None)
-    if home is not None:
-        hx, hy = _project(home.latitude, home.longitude)
-        for point in points:
-            if not point.home:
-                x, y = _project(point.latitude, point.longitude)
-                ET.SubElement(svg, "line", {"x1": f"{hx:.1f}", "y1": f"{hy:.1f}", "x2": f"{x:.1f}",
-                                            "y2": f"{y:.1f}", "stroke": "#0072B2", "stroke-width": "0.8",
-                                            "stroke-opacity": "0.6"})  # fmt: skip
-    for point in points:
-        x, y = _project(point.latitude, point.longitude)
-        ET.SubElement(
-            svg, "circle", {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": "5" if point.home else "3.5",
-                            "fill": "#D55E00" if point.home else "#0072B2"},
-        )  # fmt: skip
-        anchor = "end" if x > WIDTH - 120 else "start"
-        _shown_text(svg, x + (-6 if anchor == "end" else 6), y - 4, point.name,
-                    **{"text-anchor": anchor})  # fmt: skip
-    return _markup(svg)

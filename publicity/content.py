@@ -18,6 +18,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
 from twinning.crm.models import Exchange, ExchangePartner, PartnerCity, PartnerExchangeCount
-from twinning.crm.stats import ANNIVERSARY_EVERY_YEARS, anniversary, next_anniversary
+from twinning.crm.stats import next_anniversary
 from twinning.i18n import _ as gettext
 from twinning.i18n import (
     babel_locale,
@@ -57,12 +58,14 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Bump when the code that turns content into a page changes what the page looks like.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 LATEST_EXCHANGES = 5
 UPCOMING_EVENTS = 6
 CHART_YEARS = 10
 TIMELINE_PER_FIELD = 8
+#: Visits shown each way in a brochure (the latest): the page holds no more.
+INBOUND_OUTBOUND = 2
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,14 @@ class MapPoint:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """A labelled count (exchanges of a field, partners of a kind)."""
+
+    label: str
+    count: str
+
+
+@dataclass(frozen=True)
 class Leaflet:
     locale: str
     office: OfficeContact
@@ -144,6 +155,10 @@ class Leaflet:
     map: tuple[MapPoint, ...]
     latest: tuple[ExchangeLine, ...]
     events: tuple[EventLine, ...]
+    fields: tuple[Tally, ...] = ()
+    kinds: tuple[Tally, ...] = ()
+    #: The document's public page (its QR code on the back).
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +184,17 @@ class TripLine:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """A dated step of the relationship: the agreement, a visit either way, an exchange."""
+
+    day: str  # ISO date, for ordering
+    date: str
+    kind: str  # agreement, inbound, outbound, exchange
+    label: str
+    text: Shown
+
+
+@dataclass(frozen=True)
 class Brochure:
     locale: str
     partner_id: str
@@ -178,7 +204,7 @@ class Brochure:
     website: str | None
     agreement: str | None
     scope: Shown | None
-    anniversaries: tuple[str, ...]
+    milestones: tuple[Milestone, ...]
     next_anniversary: str | None
     exchange_count: str
     chart: Chart | None
@@ -186,6 +212,13 @@ class Brochure:
     inbound: tuple[VisitLine, ...]
     outbound: tuple[TripLine, ...]
     office: OfficeContact
+    region: Shown | None = None
+    fields: tuple[str, ...] = ()
+    #: The home city and the partner, for the map of the two (when both locations are known).
+    map: tuple[MapPoint, ...] = ()
+    distance: str | None = None
+    #: The document's public page (its QR code by the office's contact).
+    page_url: str = ""
 
 
 Document = Leaflet | Brochure
@@ -350,7 +383,8 @@ def _map_points(partners: Sequence[PartnerCity], settings: Settings) -> tuple[Ma
     ]
     if points and settings.office_location is not None:
         latitude, longitude = settings.office_location
-        points.append(MapPoint(shown(settings.office_name) or Shown(""), latitude, longitude, True))
+        city = shown(settings.office_city) or shown(settings.office_name) or Shown("")
+        points.append(MapPoint(city, latitude, longitude, True))
     return tuple(points)
 
 
@@ -394,8 +428,21 @@ async def leaflet(
             ),
             key=lambda region: (-len(region.partners), region.name),
         )
+        by_field = Counter(field for _, field in exchanges)
+        by_kind = Counter(partner.kind for partner in partners)
         return Leaflet(
             locale=locale,
+            page_url=f"{settings.base_url()}/publicity/leaflet?lang={locale}&format=html",
+            fields=tuple(
+                Tally(label(f), format_number(by_field[f.value]))
+                for f in sorted(ExchangeField, key=lambda f: -by_field[f.value])
+                if by_field[f.value]
+            ),
+            kinds=tuple(
+                Tally(label(k), format_number(by_kind[k.value]))
+                for k in PartnerKind
+                if by_kind[k.value]
+            ),
             office=office_contact(settings),
             partner_count=partner_city_count(len(partners)),
             exchange_count=exchange_count(len(exchanges)),
@@ -410,31 +457,66 @@ async def leaflet(
 # --- a brochure ----------------------------------------------------------------------------------
 
 
-def _anniversaries(partner: PartnerCity, today: date) -> tuple[tuple[str, ...], str | None]:
-    """The 5-year anniversaries of the agreement so far, and the next one (none once ended)."""
-    if partner.agreement_date is None:
-        return (), None
-    name = _name(partner).text
-    past = []
-    years = ANNIVERSARY_EVERY_YEARS
-    while (reached := anniversary(partner.agreement_date, years)).date <= today:
-        past.append(
-            gettext(
-                "%(anniversary)s (%(date)s)",
-                anniversary=agreement_anniversary(years, name),
-                date=format_date(reached.date, format="long"),
-            )
+def _next_anniversary(partner: PartnerCity, today: date) -> str | None:
+    """The next 5-year anniversary of the agreement (none once the partnership ended)."""
+    if partner.agreement_date is None or partner.status == PartnerStatus.ENDED.value:
+        return None
+    coming = next_anniversary(partner.agreement_date, today)
+    return gettext(
+        "Next: %(anniversary)s (%(date)s)",
+        anniversary=agreement_anniversary(coming.years, _name(partner).text),
+        date=format_date(coming.date, format="long"),
+    )
+
+
+#: How many steps a brochure's timeline shows besides the agreement (the latest ones).
+MILESTONES = 6
+
+
+def _milestones(
+    partner: PartnerCity,
+    exchanges: Sequence[Exchange],
+    inbound: Sequence[tuple[date, VisitLine]],
+    outbound: Sequence[tuple[date, TripLine]],
+) -> tuple[Milestone, ...]:
+    """The agreement, then the latest visits both ways and exchanges, oldest first."""
+    steps = [
+        Milestone(
+            day.isoformat(), format_date(day), "inbound", gettext("Visit to our city"), line.purpose
         )
-        years += ANNIVERSARY_EVERY_YEARS
-    upcoming = None
-    if partner.status != PartnerStatus.ENDED.value:
-        coming = next_anniversary(partner.agreement_date, today)
-        upcoming = gettext(
-            "Next: %(anniversary)s (%(date)s)",
-            anniversary=agreement_anniversary(coming.years, name),
-            date=format_date(coming.date, format="long"),
+        for day, line in inbound
+    ] + [
+        Milestone(
+            day.isoformat(), format_date(day), "outbound", gettext("Our delegation"), line.title
         )
-    return tuple(past), upcoming
+        for day, line in outbound
+    ]
+    visited = {step.day for step in steps}
+    steps += [
+        Milestone(
+            e.date.isoformat(),
+            format_date(e.date),
+            "exchange",
+            label(ExchangeField(e.field)),
+            shown(e.summary) or Shown(""),
+        )
+        for e in exchanges
+        if e.date.isoformat() not in visited  # a completed visit records its exchange too
+    ]
+    steps.sort(key=lambda step: step.day)
+    steps = steps[-MILESTONES:]
+    if partner.agreement_date is not None:
+        steps.insert(
+            0,
+            Milestone(
+                partner.agreement_date.isoformat(),
+                format_date(partner.agreement_date),
+                "agreement",
+                gettext("Agreement"),
+                Shown(label(PartnerKind(partner.kind))),
+            ),
+        )
+    return tuple(steps)
 
 
 async def _partner_exchanges(session: AsyncSession, partner_id: str) -> Sequence[Exchange]:
@@ -470,7 +552,9 @@ def _timeline(
     )
 
 
-async def _inbound_visits(session: AsyncSession, partner_id: str) -> tuple[VisitLine, ...]:
+async def _inbound_visits(
+    session: AsyncSession, partner_id: str
+) -> tuple[tuple[date, VisitLine], ...]:
     visits = (
         await session.scalars(
             select(Visit)
@@ -479,23 +563,28 @@ async def _inbound_visits(session: AsyncSession, partner_id: str) -> tuple[Visit
         )
     ).all()
     return tuple(
-        VisitLine(
-            when=format_interval(visit.requested_from, visit.requested_to),
-            purpose=shown(visit.purpose) or Shown(""),
-            # The title of the head of delegation (an office), never a person's name.
-            led_by=shown(visit.head_of_delegation.get("title")),
-            members=ngettext(
-                "%(count)s delegate",
-                "%(count)s delegates",
-                visit.members,
-                count=format_number(visit.members),
+        (
+            visit.requested_from,
+            VisitLine(
+                when=format_interval(visit.requested_from, visit.requested_to),
+                purpose=shown(visit.purpose) or Shown(""),
+                # The title of the head of delegation (an office), never a person's name.
+                led_by=shown(visit.head_of_delegation.get("title")),
+                members=ngettext(
+                    "%(count)s delegate",
+                    "%(count)s delegates",
+                    visit.members,
+                    count=format_number(visit.members),
+                ),
             ),
         )
         for visit in visits
     )
 
 
-async def _outbound_trips(session: AsyncSession, partner_id: str) -> tuple[TripLine, ...]:
+async def _outbound_trips(
+    session: AsyncSession, partner_id: str, zone: str
+) -> tuple[tuple[date, TripLine], ...]:
     legs = (
         await session.execute(
             select(TripLeg, Trip.title)
@@ -505,10 +594,13 @@ async def _outbound_trips(session: AsyncSession, partner_id: str) -> tuple[TripL
         )
     ).all()
     return tuple(
-        TripLine(
-            when=format_interval(leg.starts_at, leg.ends_at, zone=leg.timezone),
-            title=shown(title) or Shown(""),
-            place=shown(leg.city) or Shown(""),
+        (
+            leg.starts_at.astimezone(ZoneInfo(leg.timezone or zone)).date(),
+            TripLine(
+                when=format_interval(leg.starts_at, leg.ends_at, zone=leg.timezone),
+                title=shown(title) or Shown(""),
+                place=shown(leg.city) or Shown(""),
+            ),
         )
         for leg, title in legs
         if partner_id in leg.partner_ids
@@ -535,7 +627,10 @@ async def brochure(
         )
     ).all()
     with force_locale(locale):
-        past, upcoming = _anniversaries(partner, now.date())
+        inbound = await _inbound_visits(session, partner_id)
+        outbound = await _outbound_trips(session, partner_id, settings.office_timezone)
+        points = _map_points([partner], settings)
+        home_partner = (points[-1], points[0]) if len(points) == 2 else None
         return Brochure(
             locale=locale,
             partner_id=partner.id,
@@ -550,12 +645,74 @@ async def brochure(
             if partner.agreement_date
             else None,
             scope=Shown(partner.agreement_scope) if partner.agreement_scope else None,
-            anniversaries=past,
-            next_anniversary=upcoming,
+            milestones=_milestones(partner, exchanges, inbound, outbound),
+            next_anniversary=_next_anniversary(partner, now.date()),
             exchange_count=exchange_count(len(exchanges)),
             chart=chart((c.year, c.field, c.count) for c in counts),
             timeline=_timeline(exchanges, partners),
-            inbound=await _inbound_visits(session, partner_id),
-            outbound=await _outbound_trips(session, partner_id),
+            inbound=tuple(line for _, line in inbound)[:INBOUND_OUTBOUND],
+            outbound=tuple(line for _, line in outbound)[:INBOUND_OUTBOUND],
             office=office_contact(settings),
+            region=Shown(partner.region) if partner.region else None,
+            fields=tuple(_field_label(f) for f in partner.fields_of_cooperation),
+            map=home_partner or (),
+            distance=_distance(*home_partner) if home_partner else None,
+            page_url=f"{settings.base_url()}/partners/{quote(partner.id, safe='')}/brochure"
+            f"?lang={locale}&format=html",
         )
+
+
+def _field_label(value: str) -> str:
+    try:
+        return label(ExchangeField(value))
+    except ValueError:
+        return value
+
+
+def _distance(home: MapPoint, partner: MapPoint) -> str:
+    """ "2,213 km from Taoyuan" in the current locale."""
+    from babel.units import format_unit
+    from twinning.i18n import get_locale
+    from twinning.publicity.geo import distance_km
+
+    km = distance_km((home.longitude, home.latitude), (partner.longitude, partner.latitude))
+    length = format_unit(
+        round(km, -1),
+        "length-kilometer",
+        length="short",
+        format="#,##0",
+        locale=babel_locale(get_locale()),
+    )
+    return gettext("%(distance)s from %(city)s", distance=length, city=home.name.text)
+
+
+# --- what a document shows in another language ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A text a document shows in another language than its own: a translation to add."""
+
+    text: str
+    lang: str
+
+
+def missing_translations(document: Document) -> tuple[Fallback, ...]:
+    """The names and texts from the data that `document` shows in another language than its
+    own (the fallback chain's choice), each once, in the order the document shows them."""
+    own = document.locale.split("-")[0].lower()
+    found: dict[tuple[str, str], Fallback] = {}
+
+    def walk(value: object) -> None:
+        if isinstance(value, Shown):
+            if value.lang and value.lang.split("-")[0].lower() != own and value.text:
+                found.setdefault((value.text, value.lang), Fallback(value.text, value.lang))
+        elif isinstance(value, tuple):
+            for item in value:
+                walk(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                walk(getattr(value, name))
+
+    walk(document)
+    return tuple(found.values())

@@ -54,7 +54,7 @@ from twinning.visits.models import Visit
 projector = Projector("publicity", tables=[PublicityDocument])
 
 #: Partner facts that neither the leaflet nor a brochure shows.
-NOT_SHOWN = frozenset({"languages", "fields_of_cooperation", "region"})
+NOT_SHOWN = frozenset({"languages"})
 
 
 MARKED_IN_TRANSACTION = "twinning.publicity.marked"

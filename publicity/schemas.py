@@ -17,6 +17,7 @@ class VersionSummary(BaseModel):
 class VersionRead(VersionSummary):
     html_url: str
     pdf_url: str
+    print_url: str = Field(description="The PDF for a print shop (PDF/X-4, bleed, crop marks).")
 
 
 class VersionList(BaseModel):

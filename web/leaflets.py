@@ -22,11 +22,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.api.deps import DbSession
 from twinning.crm import service as crm
+from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import PartnerFilter
+from twinning.db import utcnow
 from twinning.i18n import L_, localized, supported_locales
 from twinning.publicity import service as publicity
+from twinning.publicity.content import Brochure, Fallback, Leaflet, missing_translations
 from twinning.publicity.models import LEAFLET, brochure
 from twinning.publicity.projector import projector
+from twinning.publicity.refresh import gather
 from twinning.publicity.schemas import VersionSummary
 from twinning.streams.store import ArchivedEvent
 from twinning.trips.models import TripLeg
@@ -49,6 +53,7 @@ CHANGE_LABELS: Mapping[str, LazyProxy] = {
     "VenueUpdated": L_("venue changed"),
 }
 FIRST_VERSION = L_("First version")
+CITY_LEAFLET = L_("City leaflet")
 NO_RECORDED_CHANGE = L_(
     "No recorded change: the date moved on (upcoming events, anniversaries), or the layout or "
     "a translation changed"
@@ -63,6 +68,7 @@ class Latest:
     version: VersionSummary | None
     html_url: str
     pdf_url: str
+    print_url: str
     versions_url: str
 
 
@@ -100,6 +106,7 @@ async def _latest(db_session: AsyncSession, document: str, partner_id: str | Non
                 version=versions[0] if versions else None,
                 html_url=f"{api}?lang={locale}&format=html",
                 pdf_url=f"{api}?lang={locale}&format=pdf",
+                print_url=f"{api}?lang={locale}&format=print",
                 versions_url=f"{ui}/{locale}",
             )
         )
@@ -121,8 +128,41 @@ async def publicity_page(request: Request, user: User, db_session: DbSession) ->
         "leaflet": await _latest(db_session, LEAFLET, None),
         "brochures": brochures,
         "locales": supported_locales(),
+        "missing": await _missing_translations(request, db_session, ordered, language),
     }
     return render(request, "publicity.html", context, user=user)
+
+
+@dataclass(frozen=True)
+class MissingLine:
+    """What one document shows in another language: staff add the translations."""
+
+    document: str
+    locale: str
+    fallbacks: tuple[Fallback, ...]
+
+
+async def _missing_translations(
+    request: Request, db_session: AsyncSession, partners: Sequence[PartnerCity], language: str
+) -> list[MissingLine]:
+    """Per document and language, the names and texts it falls back to another language for."""
+    settings = request.app.state.settings
+    now = utcnow()
+    documents = [(LEAFLET, str(CITY_LEAFLET))] + [
+        (brochure(p.id), localized(p.names, language) or p.id) for p in partners
+    ]
+    lines = []
+    for document, title in documents:
+        for locale in supported_locales():
+            shown = await gather(
+                db_session, document=document, locale=locale, now=now, settings=settings
+            )
+            fallbacks = (
+                missing_translations(shown) if isinstance(shown, Leaflet | Brochure) else ()
+            )
+            if fallbacks:
+                lines.append(MissingLine(title, locale, fallbacks))
+    return lines
 
 
 async def _changes_between(

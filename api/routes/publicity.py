@@ -7,28 +7,44 @@ latest is served with an ETag to revalidate against.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from functools import partial
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
-from twinning.api.deps import DbSession
+from fastapi.concurrency import run_in_threadpool
+from twinning.api.deps import DbSession, get_settings
 from twinning.api.language import Language
 from twinning.crm import service as crm
 from twinning.publicity import service
 from twinning.publicity.fonts import INSTALL_FONTS, missing_face
 from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
+from twinning.publicity.render import render_pdf, subset_cache
 from twinning.publicity.schemas import VersionList, VersionRead
 from twinning.refusals import NotFound
 
 router = APIRouter(tags=["publicity"])
 
 Format = Annotated[
-    Literal["html", "pdf"],
-    Query(description="`html` (one self-contained page) or `pdf` (print-ready A4)."),
+    Literal["html", "pdf", "print"],
+    Query(
+        description="`html` (one self-contained page), `pdf` (A4, tagged for accessibility: "
+        "PDF/UA-1) or `print` (the PDF for a print shop: PDF/X-4, 3 mm bleed, crop marks, the "
+        "leaflet's panels in folding order)."
+    ),
 ]
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "print": "application/pdf",
+}
+#: Print variants made on request (from the version's HTML), kept per process: a version
+#: never changes, so neither does its print variant.
+_PRINTED: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+_PRINTED_KEEP = 16
 #: The HTML pages carry no script and load nothing: a browser should let them do neither.
 HTML_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -51,7 +67,7 @@ NO_PARTNER_OR_VERSION: dict[int | str, dict[str, object]] = {
 }
 
 
-def _serve(
+async def _serve(
     request: Request, version: PublicityVersion, format: str, *, name: str, latest: bool
 ) -> Response:
     etag = f'"{version.content_hash[:32]}-{version.number}-{format}"'
@@ -66,14 +82,33 @@ def _serve(
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     headers["Content-Disposition"] = (
         f'inline; filename="{name}-{version.locale}-v{version.number}.{format}"'
+        if format != "print"
+        else f'attachment; filename="{name}-{version.locale}-v{version.number}-print.pdf"'
     )
     if format == "html":
         headers["Content-Security-Policy"] = HTML_POLICY
         body = version.html.encode()
+    elif format == "print":
+        _refuse_unreadable_pdf(version.locale)
+        body = await _print_variant(request, version)
     else:
         _refuse_unreadable_pdf(version.locale)
         body = version.pdf
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+async def _print_variant(request: Request, version: PublicityVersion) -> bytes:
+    key = (version.document, version.locale, version.number)
+    if key not in _PRINTED:
+        settings = get_settings(request)
+        fonts = subset_cache(str(settings.data_dir.resolve() / "publicity" / "fonts"))
+        _PRINTED[key] = await run_in_threadpool(
+            partial(render_pdf, version.html, version.locale, fonts, for_print=True)
+        )
+        while len(_PRINTED) > _PRINTED_KEEP:
+            _PRINTED.popitem(last=False)
+    _PRINTED.move_to_end(key)
+    return _PRINTED[key]
 
 
 def _refuse_unreadable_pdf(locale: str) -> None:
@@ -111,6 +146,7 @@ async def _versions(db_session: DbSession, document: str, locale: str, base: str
                 **v.model_dump(),
                 html_url=f"{base}/versions/{v.number}?lang={locale}&format=html",
                 pdf_url=f"{base}/versions/{v.number}?lang={locale}&format=pdf",
+                print_url=f"{base}/versions/{v.number}?lang={locale}&format=print",
             )
             for v in versions
         ],
@@ -128,7 +164,7 @@ async def get_leaflet(
     version = await service.latest_version(db_session=db_session, document=LEAFLET, locale=language)
     if version is None:
         raise _not_rendered_yet("leaflet", language)
-    return _serve(request, version, format, name="leaflet", latest=True)
+    return await _serve(request, version, format, name="leaflet", latest=True)
 
 
 @router.get("/publicity/leaflet/versions", response_model=VersionList)
@@ -154,7 +190,7 @@ async def get_leaflet_version(
     )
     if version is None:
         raise _no_such_version("leaflet", language, number)
-    return _serve(request, version, format, name="leaflet", latest=False)
+    return await _serve(request, version, format, name="leaflet", latest=False)
 
 
 # --- a partner city's brochure ----------------------------------------------------------------
@@ -185,7 +221,7 @@ async def get_brochure(
     )
     if version is None:
         raise _not_rendered_yet("brochure", language)
-    return _serve(request, version, format, name="brochure", latest=True)
+    return await _serve(request, version, format, name="brochure", latest=True)
 
 
 @router.get(
@@ -220,4 +256,4 @@ async def get_brochure_version(
     )
     if version is None:
         raise _no_such_version("brochure", language, number)
-    return _serve(request, version, format, name="brochure", latest=False)
+    return await _serve(request, version, format, name="brochure", latest=False)

@@ -254,7 +254,10 @@ class CountingRender:
 
 
 def pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    """The text of every page, with each line break read as a space (Latin scripts) and, after
+    it, as nothing (Chinese, Japanese): a phrase wrapped in a narrow panel is still found."""
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    return " ".join(text.split()) + "\n" + "".join(text.split("\n"))
 
 
 def _to_unicode(cmap: bytes) -> Iterator[str]:

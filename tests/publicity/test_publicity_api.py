@@ -179,3 +179,28 @@ def test_without_the_cjk_fonts_a_cjk_pdf_is_503_saying_what_to_install(
         monkeypatch.undo()
         font_sources.cache_clear()
     assert missing_fonts(["zh-TW", "ja", "ko"]) == {}  # this machine has them (the suite's setup)
+
+
+def test_the_print_variant_is_one_download_away(
+    inline_api: InlineApi, public: httpx.AsyncClient, partner_id: str
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    printed = get(
+        inline_api, public, "/publicity/leaflet", params={"lang": "en", "format": "print"}
+    )
+    assert printed.status_code == 200
+    assert printed.headers["content-type"] == "application/pdf"
+    assert (
+        'attachment; filename="leaflet-en-v1-print.pdf"' in printed.headers["content-disposition"]
+    )
+    reader = PdfReader(BytesIO(printed.content))
+    assert b"PDF/X-4" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    page = reader.pages[0]
+    assert float(page.trimbox.left) - float(page.bleedbox.left) == pytest.approx(3 / 25.4 * 72)
+    listed = get(inline_api, public, "/publicity/leaflet/versions", params={"lang": "en"}).json()
+    assert (
+        listed["versions"][0]["print_url"] == "/publicity/leaflet/versions/1?lang=en&format=print"
+    )

@@ -132,15 +132,15 @@ def test_the_latest_exchanges_come_newest_first_and_only_open_coming_events_are_
     assert leaflet.exchange_count == "5件の交流"
 
 
-def test_a_brochure_counts_the_agreements_anniversaries(projection: Projection) -> None:
+def test_a_brochure_tells_the_relationship_as_a_timeline(projection: Projection) -> None:
     history = History()
     projection.apply(*history.events)
     valencia: Brochure = gathered(projection.settings, brochure(history.ids["valencia"]), "en")
     assert valencia.agreement == "Agreement signed on March 3, 2014"
-    assert valencia.anniversaries == (
-        "Agreement anniversary: 5 years with Valencia (March 3, 2019)",
-        "Agreement anniversary: 10 years with Valencia (March 3, 2024)",
-    )
+    first = valencia.milestones[0]
+    assert (first.kind, first.label, first.date) == ("agreement", "Agreement", "Mar 3, 2014")
+    days = [m.day for m in valencia.milestones]
+    assert days == sorted(days)
     assert valencia.next_anniversary == (
         "Next: Agreement anniversary: 15 years with Valencia (March 3, 2029)"
     )

@@ -243,13 +243,17 @@ def test_the_html_is_one_self_contained_page_with_svg_pictures(documents: Module
     html = leaflet(documents, "en").html
     assert html.startswith("<!DOCTYPE html>")
     assert '<html lang="en"' in html
-    assert html.count("<svg") == 2  # the partner map and the chart of exchanges
+    assert html.count("<svg") == 3  # the partner map, the chart of exchanges, the QR code
     for outside in ("<script", "<link", "src=", "@import", "url("):
         assert outside not in html
 
 
-def test_the_pdf_is_a4(documents: Module) -> None:
-    for page in PdfReader(BytesIO(leaflet(documents, "zh-TW").pdf)).pages:
+def test_the_leaflet_is_a_folded_a4_sheet_and_the_brochure_a4_pages(documents: Module) -> None:
+    sheets = PdfReader(BytesIO(leaflet(documents, "zh-TW").pdf)).pages
+    assert len(sheets) == 2  # outside and inside of one tri-fold sheet
+    for page in sheets:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
+    for page in PdfReader(BytesIO(busan_brochure(documents, "zh-TW").pdf)).pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
 
 

@@ -237,6 +237,13 @@ def test_the_publicity_page_lists_the_leaflet_and_brochures_in_every_language(
     brochures = page.locator("#brochures ~ table")
     expect(brochures).to_contain_text("札幌市")
     expect(brochures).to_contain_text("伯斯市")
+    # Perth has no Japanese name: its Japanese brochure says "Perth", and staff are told.
+    missing = page.locator("#missing ~ table").get_by_role("row").filter(has_text="伯斯市")
+    expect(missing.filter(has=page.locator("td[lang='ja']"))).to_contain_text("Perth")
+    english_row = leaflet.get_by_role("row").filter(has=page.locator("th[lang='en']"))
+    expect(english_row.get_by_role("link", name=text("For print", "zh-TW"))).to_have_attribute(
+        "href", "/publicity/leaflet?lang=en&format=print"
+    )
     assert accessibility_violations(page) == []
 
     english = leaflet.get_by_role("row").filter(has=page.locator("th[lang='en']"))

@@ -1,0 +1,514 @@
+"""The documents as a city would print them, checked on rendered output: the map's land and
+labels, pages that fill and never overflow (for a city with one partner and one with forty, in
+every shipped language), no empty sections, a tagged PDF, and the print variant's bleed."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import date, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from twinning.i18n import force_locale, format_date, format_number, gettext, supported_locales
+from twinning.i18n.labels import agreement_year, exchange_count, label, partner_city_count
+from twinning.publicity import maps
+from twinning.publicity.content import (
+    Brochure,
+    Chart,
+    EventLine,
+    ExchangeLine,
+    FieldSeries,
+    Leaflet,
+    MapPoint,
+    Milestone,
+    OfficeContact,
+    PartnerLine,
+    Region,
+    Shown,
+    Tally,
+    TripLine,
+    VisitLine,
+    missing_translations,
+)
+from twinning.publicity.fonts import font_sources
+from twinning.publicity.render import render_html, render_pdf, subset_cache
+from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind
+
+LOCALES = supported_locales()
+HOME = MapPoint(Shown("桃園市", "zh-TW"), 24.99, 121.30, home=True)
+#: Partner cities with their names in a few languages, then generated ones.
+KNOWN = [
+    ({"zh-TW": "札幌市", "ja": "札幌市", "en": "Sapporo"}, 43.06, 141.35, "JP"),
+    ({"zh-TW": "釜山廣域市", "ko": "부산광역시", "en": "Busan"}, 35.18, 129.08, "KR"),
+    ({"zh-TW": "大阪市", "ja": "大阪市", "en": "Osaka"}, 34.69, 135.50, "JP"),
+    ({"zh-TW": "首爾特別市", "ko": "서울특별시", "en": "Seoul"}, 37.57, 126.98, "KR"),
+    ({"zh-TW": "福岡市", "ja": "福岡市", "en": "Fukuoka"}, 33.59, 130.40, "JP"),
+    ({"zh-TW": "仁川廣域市", "ko": "인천광역시", "en": "Incheon"}, 37.46, 126.71, "KR"),
+    ({"zh-TW": "瓦倫西亞", "es": "Valencia", "en": "Valencia"}, 39.47, -0.38, "ES"),
+    ({"en": "Perth"}, -31.95, 115.86, "AU"),
+]
+EMPTY_SECTION_PHRASES = (
+    # What the documents used to print for an empty section, in every shipped language.
+    "No visits recorded yet.",
+    "No exchanges recorded yet.",
+    "No upcoming events at the moment.",
+    "尚無訪問紀錄",
+    "尚無交流紀錄",
+    "目前沒有即將舉行的活動",
+    "訪問の記録はまだありません",
+    "交流の記録はまだありません",
+    "現在予定されている行事はありません",
+    "아직 방문 기록이 없습니다",
+    "아직 교류 기록이 없습니다",
+    "현재 예정된 행사가 없습니다",
+    "Aún no hay visitas registradas",
+    "Aún no hay intercambios registrados",
+    "Por ahora no hay actividades próximas",
+)
+
+
+def _name(locale: str, names: dict[str, str]) -> Shown:
+    for tag in (locale, "en", "zh-TW"):
+        if tag in names:
+            return Shown(names[tag], tag)
+    raise AssertionError(names)
+
+
+def _partners(count: int) -> list[tuple[dict[str, str], float, float, str]]:
+    rng = random.Random(count)
+    partners = KNOWN[:count]
+    for n in range(len(partners), count):
+        names = {"en": f"Generated City {n}", "zh-TW": f"測試城市{n}號"}
+        partners.append((names, rng.uniform(-40, 62), rng.uniform(-125, 150), "US"))
+    return partners
+
+
+OFFICE = OfficeContact(
+    Shown("桃園市政府秘書處國際事務科", "zh-TW"),
+    Shown("330 桃園市桃園區縣府路1號", "zh-TW"),
+    "international-affairs@city.example",
+    "+886 3 332 2101",
+)
+
+
+def generated_leaflet(locale: str, count: int) -> Leaflet:
+    """A leaflet of a city with `count` partners and a busy few years, as `content` makes it."""
+    partners = _partners(count)
+    with force_locale(locale):
+        lines = [
+            PartnerLine(
+                _name(locale, names),
+                country,
+                label(PartnerKind.SISTER),
+                agreement_year(1990 + i % 30),
+            )
+            for i, (names, _, _, country) in enumerate(partners)
+        ]
+        half = (len(lines) + 1) // 2
+        regions = tuple(
+            Region(name, tuple(chunk))
+            for name, chunk in (("Asia", lines[:half]), ("Americas", lines[half:]))
+            if chunk
+        )
+        fields = list(ExchangeField)[:4]
+        summary = {
+            "zh-TW": "交響樂團巡迴演出與市民音樂會交流活動",
+            "en": "A symphony orchestra's tour and a citizens' concert exchange",
+        }
+        latest = tuple(
+            ExchangeLine(
+                format_date(date(2026, 1, 1) - timedelta(days=30 * i)),
+                label(fields[i % 4]),
+                label(ExchangeDirection.INBOUND),
+                (lines[i % len(lines)].name,),
+                _name(locale, summary),
+            )
+            for i in range(5)
+        )
+        events = tuple(
+            EventLine(
+                _name(
+                    locale,
+                    {
+                        "zh-TW": "桃園國際燈會開幕典禮",
+                        "en": "International Lantern Festival opening",
+                    },
+                ),
+                format_date(date(2026, 3, 5 + i), format="long") + " 18:00–21:00",
+                _name(locale, {"zh-TW": "桃園會展中心", "en": "Taoyuan Convention Center"}),
+            )
+            for i in range(min(4, count + 1))
+        )
+        years = tuple(range(2017, 2027))
+        chart = Chart(
+            years,
+            tuple(
+                FieldSeries(f.value, label(f), tuple((y + k) % 4 for y in years))
+                for k, f in enumerate(fields)
+            ),
+        )
+        return Leaflet(
+            locale=locale,
+            office=OFFICE,
+            partner_count=partner_city_count(count),
+            exchange_count=exchange_count(120),
+            regions=regions,
+            chart=chart,
+            map=(
+                *tuple(MapPoint(_name(locale, names), lat, lon) for names, lat, lon, _ in partners),
+                HOME,
+            ),
+            latest=latest,
+            events=events,
+            fields=tuple(Tally(label(f), format_number(30 - 5 * k)) for k, f in enumerate(fields)),
+            kinds=(Tally(label(PartnerKind.SISTER), format_number(count)),),
+            page_url=f"https://city.example/publicity/leaflet?lang={locale}&format=html",
+        )
+
+
+def generated_brochure(locale: str, busy: bool) -> Brochure:
+    """A partner's brochure: a long history (`busy`) or an agreement and little else."""
+    names, lat, lon, _ = KNOWN[1]
+    name = _name(locale, names)
+    text = {
+        "zh-TW": "市長率團參訪智慧城市與綠能產業，並簽署青年交流備忘錄",
+        "en": "The mayor's delegation studied smart-city and green-energy projects and signed a youth exchange memorandum",
+    }
+    with force_locale(locale):
+        steps = 6 if busy else 1
+        milestones = (
+            Milestone(
+                "2014-03-03",
+                format_date(date(2014, 3, 3)),
+                "agreement",
+                gettext("Agreement"),
+                Shown(label(PartnerKind.SISTER)),
+            ),
+            *tuple(
+                Milestone(
+                    f"{2016 + i}-05-01",
+                    format_date(date(2016 + i, 5, 1)),
+                    "exchange",
+                    label(ExchangeField.CULTURE),
+                    _name(locale, text),
+                )
+                for i in range(steps)
+            ),
+        )
+        visits = tuple(
+            VisitLine("2025/4/1–4/5", _name(locale, text), Shown("Deputy Mayor", "en"), "12")
+            for _ in range(2 if busy else 0)
+        )
+        trips = tuple(
+            TripLine("2025/10/1–10/3", _name(locale, text), name) for _ in range(2 if busy else 0)
+        )
+        years = tuple(range(2017, 2027))
+        return Brochure(
+            locale=locale,
+            partner_id="busan",
+            name=name,
+            country="Korea",
+            kind=label(PartnerKind.SISTER),
+            website="https://www.busan.go.kr/",
+            agreement=gettext(
+                "Agreement signed on %(date)s", date=format_date(date(2014, 3, 3), format="long")
+            ),
+            scope=_name(locale, text),
+            milestones=milestones,
+            next_anniversary=None,
+            exchange_count=exchange_count(12 if busy else 1),
+            chart=Chart(
+                years,
+                (
+                    FieldSeries(
+                        "culture", label(ExchangeField.CULTURE), tuple(y % 3 for y in years)
+                    ),
+                ),
+            ),
+            timeline=(),
+            inbound=visits,
+            outbound=trips,
+            office=OFFICE,
+            region=Shown("Busan", "en"),
+            fields=(label(ExchangeField.CULTURE), label(ExchangeField.EDUCATION)),
+            map=(HOME, MapPoint(name, lat, lon)),
+            distance="1,110 km",
+            page_url=f"https://city.example/partners/busan/brochure?lang={locale}&format=html",
+        )
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[tuple[str, str, Any], tuple[str, bytes]]:
+    """Every shipped language: the leaflet of a city with 1 and with 40 partners, a quiet
+    and a busy brochure."""
+    fonts = subset_cache(str(tmp_path_factory.mktemp("fonts")))
+    out: dict[tuple[str, str, Any], tuple[str, bytes]] = {}
+    for locale in LOCALES:
+        for count in (1, 40):
+            html = render_html(generated_leaflet(locale, count))
+            out["leaflet", locale, count] = html, render_pdf(html, locale, fonts)
+        for busy in (False, True):
+            html = render_html(generated_brochure(locale, busy))
+            out["brochure", locale, busy] = html, render_pdf(html, locale, fonts)
+    return out
+
+
+# --- the map -------------------------------------------------------------------------------------
+
+
+def _boxes(svg: ET.Element) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
+    ns = "{http://www.w3.org/2000/svg}"
+    labels = [
+        tuple(map(float, text.attrib["data-box"].split()))
+        for text in svg.iter(f"{ns}text")
+        if "data-box" in text.attrib
+    ]
+    markers = []
+    for circle in svg.iter(f"{ns}circle"):
+        x, y, r = (float(circle.attrib[k]) for k in ("cx", "cy", "r"))
+        markers.append((x - r, y - r, 2 * r, 2 * r))
+    return labels, markers
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+@pytest.mark.parametrize("count", [1, 8, 40])
+def test_the_world_map_has_land_and_its_labels_never_overlap(count: int) -> None:
+    leaflet = generated_leaflet("zh-TW", count)
+    markup, key = maps.world_map(leaflet.map, locale="zh-TW", title="map")
+    svg = ET.fromstring(str(markup))
+    land = [p for p in svg.iter("{http://www.w3.org/2000/svg}path") if p.get("class") == "land"]
+    assert land and sum(p.attrib["d"].count("L") for p in land) > 3000  # continents, not dots
+    labels, markers = _boxes(svg)
+    assert len(labels) + len(key) >= count + 1  # every city is named, on the map or in the key
+    for a, b in itertools.combinations(labels, 2):
+        assert not _overlap(a, b), (a, b)
+    for a in labels:
+        for marker in markers:
+            assert not _overlap(a, marker), (a, marker)
+
+
+def test_a_dense_cluster_gets_an_inset_at_a_larger_scale() -> None:
+    markup, _ = maps.world_map(generated_leaflet("en", 8).map, locale="en", title="map")
+    svg = ET.fromstring(str(markup))
+    insets = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "inset"]
+    assert len(insets) == 1
+    inset_names = {t.text for t in insets[0].iter("{http://www.w3.org/2000/svg}text")}
+    assert {"Sapporo", "Busan", "Osaka", "Seoul"} <= inset_names
+
+
+def test_label_boxes_hold_the_real_glyph_advances() -> None:
+    """The estimate labels are placed with is never narrower than the text as printed."""
+    from fontTools.ttLib import TTCollection
+
+    source = font_sources()[("tc", 400)]
+    collection = TTCollection(str(source.path))
+    font = collection.fonts[source.index]
+    cmap, hmtx, upm = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    for text in ("札幌市", "Generated City 12", "São Paulo", "WWW MMM", "부산광역시", "1,110 km"):
+        advance = sum(hmtx[cmap[ord(c)]][0] for c in text) / upm * 10
+        assert maps.text_width(text, 10) >= advance, text
+
+
+def test_the_map_is_the_same_svg_in_html_and_pdf_with_a_text_alternative(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]],
+) -> None:
+    html, _ = rendered["leaflet", "en", 40]
+    svg = re.search(r"<svg[^>]*>", html)
+    assert svg is not None
+    assert 'role="img"' in svg.group(0)
+    assert "Partner cities on the map: " in svg.group(0) and "Generated City 39" in svg.group(0)
+    brochure_html, _ = rendered["brochure", "zh-TW", True]
+    assert 'class="map pair"' in brochure_html and "1,110 km" in brochure_html
+
+
+# --- pages that fill, never overflow, and print no empty section -----------------------------
+
+
+def _page_fill(pdf: bytes, tmp_path: Path) -> list[float]:
+    """Per page, the share of 5 mm bands across the page that hold any ink (pdftoppm)."""
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "25", "-gray", str(source), str(tmp_path / "page")], check=True
+    )
+    fills = []
+    for image in sorted(tmp_path.glob("page-*.pgm")):
+        data = image.read_bytes()
+        header = re.match(rb"P5\s+(\d+)\s+(\d+)\s+255\s", data)
+        assert header is not None
+        width, height = int(header.group(1)), int(header.group(2))
+        pixels = data[header.end() :]
+        band = max(1, round(height * 5 / 297))  # 5 mm
+        bands = [
+            any(p < 235 for p in pixels[top * width : min(top + band, height) * width])
+            for top in range(0, height, band)
+        ]
+        fills.append(sum(bands) / len(bands))
+        image.unlink()
+    return fills
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_page_is_at_least_two_thirds_full(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], locale: str, tmp_path: Path
+) -> None:
+    for key in (
+        ("leaflet", locale, 1),
+        ("leaflet", locale, 40),
+        ("brochure", locale, False),
+        ("brochure", locale, True),
+    ):
+        fills = _page_fill(rendered[key][1], tmp_path)
+        assert all(fill >= 0.67 for fill in fills), (key, fills)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_nothing_overflows_a_panel_or_a_page(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], locale: str
+) -> None:
+    from weasyprint import HTML
+
+    for count in (1, 40):
+        html, pdf = rendered["leaflet", locale, count]
+        assert len(PdfReader(BytesIO(pdf)).pages) == 2  # one folded sheet
+        for page in HTML(string=html).render().pages:
+            for panel in _panels(page._page_box):
+                bottom = panel.content_box_y() + panel.height
+                right = panel.content_box_x() + panel.width
+                for box in _descendants(panel):
+                    if box.height is None or box.width is None:
+                        continue
+                    assert box.position_y + box.margin_height() <= bottom + 0.5, (
+                        locale,
+                        count,
+                        box,
+                    )
+                    assert box.position_x + box.margin_width() <= right + 0.5, (locale, count, box)
+    for busy in (False, True):
+        _, pdf = rendered["brochure", locale, busy]
+        assert len(PdfReader(BytesIO(pdf)).pages) == 1
+
+
+def _panels(box: Any) -> list[Any]:
+    found = []
+    for child in getattr(box, "children", []):
+        element = getattr(child, "element", None)
+        if (
+            element is not None
+            and "panel" in (element.get("class") or "").split()
+            and child.element_tag == "section"
+        ):
+            found.append(child)
+        else:
+            found.extend(_panels(child))
+    return found
+
+
+def _descendants(box: Any) -> list[Any]:
+    out = []
+    for child in getattr(box, "children", []):
+        if hasattr(child, "position_y"):
+            out.append(child)
+            out.extend(_descendants(child))
+    return out
+
+
+def test_no_empty_section_is_printed_in_any_language(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]],
+) -> None:
+    for key, (html, _) in rendered.items():
+        for phrase in EMPTY_SECTION_PHRASES:
+            assert phrase not in html, (key, phrase)
+    quiet, _ = rendered["brochure", "en", False]
+    assert "Visits in both directions" not in quiet  # no visit either way: no section
+
+
+# --- PDFs for people and for printers ---------------------------------------------------------
+
+
+def test_the_served_pdf_is_tagged_with_its_languages(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]],
+) -> None:
+    reader = PdfReader(BytesIO(rendered["brochure", "ja", True][1]))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "ja"
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a pypdf BooleanObject)
+    tree = root["/StructTreeRoot"].get_object()
+    languages = set()
+
+    def walk(node: Any, depth: int = 0) -> None:
+        node = node.get_object()
+        if isinstance(node, dict):
+            if "/Lang" in node:
+                languages.add(str(node["/Lang"]))
+            kids = node.get("/K")
+            if kids is not None:
+                for kid in kids if isinstance(kids, list) else [kids]:
+                    if depth < 40:
+                        walk(kid, depth + 1)
+
+    walk(tree)
+    assert "zh-TW" in languages  # the office's name and the partner's, set in Chinese
+
+
+def test_the_print_variant_has_bleed_crop_marks_and_folding_order(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], tmp_path: Path
+) -> None:
+    html, _ = rendered["leaflet", "en", 40]
+    pdf = render_pdf(html, "en", subset_cache(str(tmp_path)), for_print=True)
+    reader = PdfReader(BytesIO(pdf))
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in metadata
+    bleed = 3 / 25.4 * 72
+    for page in reader.pages:
+        trim, box = page.trimbox, page.bleedbox
+        assert float(trim.left) - float(box.left) == pytest.approx(bleed, abs=0.1)
+        assert float(box.top) - float(trim.top) == pytest.approx(bleed, abs=0.1)
+        assert float(page.mediabox.width) >= float(box.width)
+    outside, inside = (" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Contact the international affairs office" in outside and "City diplomacy" in outside
+    assert "Our partner cities" in inside
+
+
+def test_a_fallback_to_another_language_is_listed_for_staff() -> None:
+    leaflet = generated_leaflet("ja", 8)
+    missing = {(f.text, f.lang) for f in missing_translations(leaflet)}
+    assert ("Perth", "en") in missing  # no Japanese name
+    assert ("Busan", "en") in missing
+    assert not any(text == "札幌市" for text, _ in missing)
+    assert (
+        missing_translations(
+            replace(
+                leaflet,
+                map=(),
+                regions=(),
+                latest=(),
+                events=(),
+                office=replace(OFFICE, name=Shown("x"), address=None),
+            )
+        )
+        == ()
+    )
+
+
+def test_the_documents_carry_a_qr_code_of_their_public_page(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]],
+) -> None:
+    leaflet_html, _ = rendered["leaflet", "ko", 1]
+    url = "https://city.example/publicity/leaflet?lang=ko&amp;format=html"
+    assert f'<a href="{url}"><svg' in leaflet_html and 'class="qr"' in leaflet_html
+    brochure_html, _ = rendered["brochure", "es", False]
+    assert 'class="qr-box"' in brochure_html and "brochure?lang=es&amp;format=html" in brochure_html
