@@ -157,9 +157,7 @@ async def _missing_translations(
             shown = await gather(
                 db_session, document=document, locale=locale, now=now, settings=settings
             )
-            fallbacks = (
-                missing_translations(shown) if isinstance(shown, Leaflet | Brochure) else ()
-            )
+            fallbacks = missing_translations(shown) if isinstance(shown, Leaflet | Brochure) else ()
             if fallbacks:
                 lines.append(MissingLine(title, locale, fallbacks))
     return lines
