@@ -17,7 +17,11 @@ class VersionSummary(BaseModel):
 class VersionRead(VersionSummary):
     html_url: str
     pdf_url: str
-    print_url: str = Field(description="The PDF for a print shop (PDF/X-4, bleed, crop marks).")
+    print_url: str | None = Field(
+        default=None,
+        description="The PDF for a print shop (PDF/X-4, bleed, crop marks); leaflets and "
+        "brochures only (a briefing book is not printed by a print shop).",
+    )
 
 
 class VersionList(BaseModel):
