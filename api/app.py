@@ -19,6 +19,7 @@ from twinning.api.routes import (
     events,
     exchanges,
     feeds,
+    gifts,
     health,
     invitations,
     missions,
@@ -63,6 +64,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     users.router,
     users.whoami,
+    gifts.router,
 )
 
 

@@ -90,6 +90,8 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "token": (L_("token"), L_("tokens")),
     "event": (L_("event"), L_("events")),
     "feed link": (L_("feed link"), L_("feed links")),
+    "gift": (L_("gift"), L_("gifts")),
+    "gift photo": (L_("gift photo"), L_("gift photos")),
 }
 
 

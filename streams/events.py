@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache, cached_property, lru_cache
 from itertools import pairwise
@@ -47,9 +48,10 @@ PARTNERS = "twinning.partners"
 VISITS = "twinning.visits"
 INVITATIONS = "twinning.invitations"
 EXCHANGES = "twinning.exchanges"
+GIFTS = "twinning.gifts"
 DEAD_LETTERS = "twinning.dead-letters"
 
-EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES)
+EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES, GIFTS)
 ALL_TOPICS = (*EVENT_TOPICS, DEAD_LETTERS)
 
 
@@ -1175,6 +1177,192 @@ register(
     InvitationWithdrawn,
     RsvpRecorded,
 )
+
+
+# --- gifts (twinning.gifts) ------------------------------------------------------------
+# The gifts register, for audit: staff only, never in a public output. Every event of a gift
+# is keyed by the gift's id.
+
+
+class GiftDirection(StrEnum):
+    GIVEN = "given"
+    RECEIVED = "received"
+
+
+class GiftCategory(StrEnum):
+    ART = "art"
+    CRAFT = "craft"
+    BOOK = "book"
+    TEXTILE = "textile"
+    FOOD_AND_DRINK = "food-and-drink"
+    CEREMONIAL = "ceremonial"
+    SOUVENIR = "souvenir"
+    OTHER = "other"
+
+
+class GiftLocation(StrEnum):
+    """Where a gift is now."""
+
+    KEPT = "kept"
+    ON_DISPLAY = "on-display"
+    ARCHIVED = "archived"
+    RETURNED = "returned"
+    GIVEN_AWAY = "given-away"
+
+
+class GiftPartyKind(StrEnum):
+    OFFICIAL = "official"
+    PARTNER = "partner"
+    MISSION = "mission"
+    PERSON = "person"
+
+
+class GiftParty(Payload):
+    """Who gives or receives a gift: a registered official, partner city or foreign mission
+    (`id`), or a person named in `name`; a registered one may carry a `name` too (the person
+    who handed it over or took it)."""
+
+    rules = ("An official, partner or mission names its `id`; a person names a `name`.",)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "required": ["kind"],
+                "properties": {"kind": {"const": "person"}},
+            },
+            "then": all_given("name"),
+            "else": all_given("id"),
+        }
+    )
+
+    kind: GiftPartyKind
+    id: EntityId | None = None
+    name: Name | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> GiftParty:
+        if self.kind is GiftPartyKind.PERSON and self.name is None:
+            raise ValueError("a person needs a name")
+        if self.kind is not GiftPartyKind.PERSON and self.id is None:
+            raise ValueError(f"a {self.kind.value} needs an id")
+        return self
+
+
+class GiftOccasion(Payload):
+    """What a gift was given or received on: a delegation visit, a trip abroad or a city event."""
+
+    kind: Literal["visit", "trip", "city-event"]
+    id: EntityId
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(code for code in list_currencies() if len(code) == 3 and code.isalpha())
+
+
+def _currency_code(value: str) -> str:
+    if value not in _currencies():
+        raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+    return value
+
+
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_currency_code),
+    Published(
+        "CurrencyCode",
+        lambda: {
+            "type": "string",
+            "enum": sorted(_currencies()),
+            "description": "An ISO 4217 currency code, in upper case (TWD, JPY, USD, ...).",
+        },
+    ),
+]
+#: `date`, for a field of that name (whose default would shadow the type in its own class).
+Day = date
+GiftValue = Annotated[
+    Decimal,
+    Field(ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2),
+]
+
+
+class GiftPhoto(Payload):
+    """A photo of the gift, kept by the API (EXIF stripped) and named by its SHA-256."""
+
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class GiftRecorded(Payload):
+    """A gift the city gave or received was entered in the gifts register."""
+
+    rules = ("`estimated_value` and `currency` are given together, or neither.",)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                all_given("estimated_value", "currency"),
+                {
+                    "properties": {
+                        "estimated_value": {"type": "null"},
+                        "currency": {"type": "null"},
+                    }
+                },
+            ]
+        }
+    )
+
+    direction: GiftDirection
+    description: MultilingualText
+    category: GiftCategory
+    date: date
+    giver: GiftParty
+    recipient: GiftParty
+    occasion: GiftOccasion | None = None
+    estimated_value: GiftValue | None = None
+    currency: CurrencyCode | None = None
+    location: GiftLocation = GiftLocation.KEPT
+    notes: Text | None = None
+    photo: GiftPhoto | None = None
+
+    @model_validator(mode="after")
+    def _value_with_currency(self) -> GiftRecorded:
+        if (self.estimated_value is None) != (self.currency is None):
+            raise ValueError("give the estimated value and its currency together")
+        return self
+
+
+class GiftUpdated(Update):
+    """Some facts of a gift changed (where it is now, most often); a change of its value or
+    currency takes back an approval given before."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {"occasion", "estimated_value", "currency", "notes", "photo"}
+    )
+
+    direction: GiftDirection | None = None
+    description: MultilingualText | None = None
+    category: GiftCategory | None = None
+    date: Day | None = None
+    giver: GiftParty | None = None
+    recipient: GiftParty | None = None
+    occasion: GiftOccasion | None = None
+    estimated_value: GiftValue | None = None
+    currency: CurrencyCode | None = None
+    location: GiftLocation | None = None
+    notes: Text | None = None
+    photo: GiftPhoto | None = None
+
+
+class GiftApproved(Payload):
+    """A gift above the approval threshold was approved (the approver is the event's actor)."""
+
+    note: Text | None = None
+
+
+register(GIFTS, GiftRecorded, GiftUpdated, GiftApproved)
 
 
 # --- lookups and the envelope -----------------------------------------------------------

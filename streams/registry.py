@@ -3,6 +3,7 @@ what the others have just written, e.g. the partners a completed visit or trip c
 
 from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
+from twinning.gifts.projector import projector as gifts_projector
 from twinning.invitations.projector import projector as invitations_projector
 from twinning.publicity.projector import projector as publicity_projector
 from twinning.streams.projection import Projector
@@ -16,6 +17,7 @@ PROJECTORS: list[Projector] = [
     trips_projector,
     visits_projector,
     invitations_projector,
+    gifts_projector,
     calendar_projector,
     publicity_projector,
 ]

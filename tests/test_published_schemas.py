@@ -229,6 +229,21 @@ VALID: dict[str, dict[str, Any]] = {
         "delegates": 3,
         "received_via": "letter",
     },
+    "GiftRecorded": {
+        "direction": "given",
+        "description": {"zh-TW": "漆器禮盒", "en": "A lacquer box"},
+        "category": "craft",
+        "date": "2025-04-02",
+        "giver": {"kind": "official", "id": "o-1"},
+        "recipient": {"kind": "partner", "id": "p-1", "name": "Mayor Tanaka"},
+        "occasion": {"kind": "visit", "id": "v-1"},
+        "estimated_value": "12000.50",
+        "currency": "TWD",
+        "location": "on-display",
+        "photo": {"sha256": "a" * 64, "media_type": "image/jpeg", "size": 1234},
+    },
+    "GiftUpdated": {"location": "returned", "notes": None, "photo": None},
+    "GiftApproved": {"note": "Within the budget"},
 }
 
 #: More valid shapes the rules must leave alone (the other branches of a oneOf or an if).
@@ -257,6 +272,15 @@ ALSO_VALID: list[tuple[str, dict[str, Any]]] = [
     (
         "PartnerCityRegistered",
         {**sample_partner(), "names": {"EN-us": "Testville", "es-419": "Testville"}},
+    ),
+    (
+        "GiftRecorded",
+        {
+            **VALID["GiftRecorded"],
+            "giver": {"kind": "person", "name": "Consul Weber", "id": None},
+            "estimated_value": None,
+            "currency": None,
+        },
     ),
 ]
 
@@ -403,6 +427,12 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
         "trip official of nulls",
         changed("TripUpdated", (("officials", 0), {"official_id": None, "name": None})),
     ),
+    # a gift's giver or recipient: an id for a record, a name for a person; value with currency
+    ("gift from a nameless person", changed("GiftRecorded", (("giver",), {"kind": "person"}))),
+    ("gift to a partner without id", changed("GiftRecorded", (("recipient", "id"), DROP))),
+    ("gift value without currency", changed("GiftRecorded", (("currency",), DROP))),
+    ("gift currency without value", changed("GiftRecorded", (("estimated_value",), None))),
+    ("gift in an unknown currency", changed("GiftRecorded", (("currency",), "XYZ"))),
     # delegates come in person, and only then
     ("in person without delegates", changed("RsvpRecorded", (("delegates",), DROP))),
     ("in person with null delegates", changed("RsvpRecorded", (("delegates",), None))),

@@ -10,6 +10,7 @@ from twinning.auth import models as _auth  # noqa: F401
 from twinning.calendar import models as _calendar  # noqa: F401
 from twinning.crm import models as _crm  # noqa: F401
 from twinning.db import Base, make_engine
+from twinning.gifts import models as _gifts  # noqa: F401
 from twinning.invitations import models as _invitations  # noqa: F401
 from twinning.publicity import models as _publicity  # noqa: F401
 from twinning.streams import store as _store  # noqa: F401
