@@ -10,9 +10,9 @@ from twinning.streams.events import GiftCategory, GiftDirection, GiftLocation, G
 
 DIRECTION_LABELS: Mapping[GiftDirection, LazyProxy] = {
     # TRANSLATORS: a gift the city gave (to a visitor, a partner city...).
-    GiftDirection.GIVEN: L_("Given"),
+    GiftDirection.GIVEN: L_("Given by the city"),
     # TRANSLATORS: a gift the city received.
-    GiftDirection.RECEIVED: L_("Received"),
+    GiftDirection.RECEIVED: L_("Received by the city"),
 }
 
 CATEGORY_LABELS: Mapping[GiftCategory, LazyProxy] = {

@@ -176,9 +176,10 @@ def _year(year: int) -> tuple[date, date]:
 
 
 async def list_gifts(
-    *, db_session: AsyncSession, query: GiftFilter, settings: Settings
+    *, db_session: AsyncSession, query: GiftFilter, settings: Settings | None = None
 ) -> Sequence[Gift]:
-    """Newest first (then by id), as `query` filters them."""
+    """Newest first (then by id), as `query` filters them (`settings`: the approval threshold,
+    needed to filter on `awaiting_approval`)."""
     found = select(Gift).order_by(Gift.date.desc(), Gift.id)
     if query.direction is not None:
         found = found.where(Gift.direction == query.direction.value)
@@ -196,6 +197,8 @@ async def list_gifts(
     if query.awaiting_approval is None:
         return (await db_session.scalars(query.of(found))).all()
     # Whether a gift needs approval depends on the settings: filtered here, then paged.
+    if settings is None:
+        raise ValueError("filtering on awaiting_approval needs the settings")
     every = (await db_session.scalars(found.where(Gift.approved_at.is_(None)))).all()
     awaiting = [g for g in every if needs_approval(g, settings) == query.awaiting_approval]
     return awaiting[query.offset : query.offset + query.limit]

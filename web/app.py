@@ -17,6 +17,7 @@ from twinning.config import Settings
 from twinning.web import (
     admin,
     city_events,
+    gifts,
     itinerary,
     leaflets,
     live,
@@ -44,7 +45,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     app.state.web_throttle = SignInThrottle()
     # The more specific paths first: `/ui/partners/new` before `/ui/partners/{partner_id}`.
-    for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule):
+    for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule, gifts):
         app.include_router(module.router)
     for module in (leaflets, admin, live):
         app.include_router(module.router)

@@ -22,6 +22,7 @@ from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
+from twinning.web.gifts import visit_gifts
 from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
     TWO_LANGUAGES,
@@ -202,6 +203,7 @@ async def visit_page(
         "step_labels": STEP_LABELS,
         "live": f"visit:{visit_id}",
         **await itinerary_context(db_session, visit, items),
+        **await visit_gifts(db_session, visit, user, page_language(request)),
     }
     return render(request, "visit.html", context, user=user)
 
