@@ -363,10 +363,17 @@ async def leaflet(
         )
     ).all()
     by_id = {p.id: p for p in partners}
-    exchanges = (await session.execute(select(Exchange.date, Exchange.field))).all()
+    # Partner cities' exchanges: those with missions only are counted in the missions' figures.
+    with_partners = Exchange.id.in_(select(ExchangePartner.exchange_id))
+    exchanges = (
+        await session.execute(select(Exchange.date, Exchange.field).where(with_partners))
+    ).all()
     latest = (
         await session.scalars(
-            select(Exchange).order_by(Exchange.date.desc(), Exchange.id).limit(LATEST_EXCHANGES)
+            select(Exchange)
+            .where(with_partners)
+            .order_by(Exchange.date.desc(), Exchange.id)
+            .limit(LATEST_EXCHANGES)
         )
     ).all()
     with force_locale(locale):

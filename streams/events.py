@@ -878,11 +878,34 @@ class ExchangeSource(Payload):
 
 
 class ExchangeRecorded(Payload):
-    """An exchange with one or more partners took place (recorded by staff, or by a completed
-    visit, city event or trip, which then names itself as `source`)."""
+    """An exchange with one or more counterparts took place: partner cities, foreign missions
+    (`mission_ids`) or other organisations (recorded by staff, or by a completed visit, city
+    event or trip, which then names itself as `source`)."""
 
+    rules = (
+        "An exchange names at least one counterpart: a partner, a mission or an organisation.",
+    )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["partner_ids"], "properties": {"partner_ids": {"minItems": 1}}},
+                {"required": ["mission_ids"], "properties": {"mission_ids": {"minItems": 1}}},
+                {"required": ["organisations"], "properties": {"organisations": {"minItems": 1}}},
+            ]
+        }
+    )
+
+    # Before `partner_ids`, whose validator reads them.
+    mission_ids: list[RecordId] = Field(
+        default_factory=list, max_length=50, description="Foreign missions that took part."
+    )
+    organisations: list[MultilingualText] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Other organisations that took part (a chamber, a university...), by name.",
+    )
     partner_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        min_length=1, max_length=50
+        default_factory=list, max_length=50, validate_default=True
     )
     date: date
     field: ExchangeField
@@ -890,6 +913,22 @@ class ExchangeRecorded(Payload):
     summary: MultilingualText
     participants: Annotated[int, Field(ge=0, le=100000)] | None = None
     source: ExchangeSource | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Without the counterparts of other kinds when there are none: an exchange with
+        partner cities only is the event it always was."""
+        found = super().to_json()
+        for name in ("mission_ids", "organisations"):
+            if not found[name]:
+                del found[name]
+        return found
+
+    @field_validator("partner_ids")
+    @classmethod
+    def _has_a_counterpart(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not (value or info.data.get("mission_ids") or info.data.get("organisations")):
+            raise ValueError("name at least one partner city, mission or organisation")
+        return value
 
 
 class TripOfficial(Payload):

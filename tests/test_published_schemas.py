@@ -274,6 +274,17 @@ ALSO_VALID: list[tuple[str, dict[str, Any]]] = [
         {**sample_partner(), "names": {"EN-us": "Testville", "es-419": "Testville"}},
     ),
     (
+        "ExchangeRecorded",
+        {**VALID["ExchangeRecorded"], "partner_ids": [], "mission_ids": ["m-1"]},
+    ),
+    (
+        "ExchangeRecorded",
+        {
+            **{k: v for k, v in VALID["ExchangeRecorded"].items() if k != "partner_ids"},
+            "organisations": [{"en": "Taoyuan Chamber of Commerce"}],
+        },
+    ),
+    (
         "GiftRecorded",
         {
             **VALID["GiftRecorded"],
@@ -427,6 +438,9 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
         "trip official of nulls",
         changed("TripUpdated", (("officials", 0), {"official_id": None, "name": None})),
     ),
+    # an exchange names a counterpart: a partner, a mission or an organisation
+    ("exchange with nobody", changed("ExchangeRecorded", (("partner_ids",), []))),
+    ("exchange without partners", changed("ExchangeRecorded", (("partner_ids",), DROP))),
     # a gift's giver or recipient: an id for a record, a name for a person; value with currency
     ("gift from a nameless person", changed("GiftRecorded", (("giver",), {"kind": "person"}))),
     ("gift to a partner without id", changed("GiftRecorded", (("recipient", "id"), DROP))),

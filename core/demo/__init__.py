@@ -13,7 +13,9 @@ What an international affairs office holds after a couple of years:
   of their lifecycle, with itineraries (one item double-books the mayor on purpose, with the
   reason of its override) and the exchanges the completed ones recorded;
 - `city_events.json`: the city's events, with invitations and answers (some past their
-  answer-by date), one cancelled, two completed.
+  answer-by date), one cancelled, two completed;
+- `gifts.json`: the gifts register, given and received on past visits (one approved, one in
+  yen awaiting approval), so that Sapporo's coming visit shows what the city gave it before.
 
 Records name each other by key or English name (ids are only known once the API has accepted
 them), and dates are days counted from today in the city's time zone, so that the demo always
@@ -408,6 +410,47 @@ def _feed_links(loader: _Loader, calendar: dict[str, Any], ids: _Ids) -> dict[st
     return links
 
 
+def _record_gifts(
+    loader: _Loader, gifts: list[dict[str, Any]], ids: _Ids, visits: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
+    """Post the gifts register; returns the approvals to record (URL and body), which check
+    the gift's value and so wait for the worker."""
+
+    def party(entry: dict[str, str]) -> dict[str, Any]:
+        name = entry.get("name")
+        if "official" in entry:
+            return {"kind": "official", "id": ids.officials[entry["official"]], "name": name}
+        if "partner" in entry:
+            return {"kind": "partner", "id": ids.partners[entry["partner"]], "name": name}
+        if "mission" in entry:
+            return {"kind": "mission", "id": ids.missions[entry["mission"]], "name": name}
+        return {"kind": "person", "name": entry["person"]}
+
+    def visit_of(occasion: dict[str, Any]) -> str:
+        return next(
+            visit_id
+            for visit_id, visit in visits
+            if visit.get("partner") == occasion["visit_of"] and visit["days"][0] == occasion["day"]
+        )
+
+    def gift(entry: dict[str, Any]) -> tuple[str, Any] | None:
+        skipped = ("day", "giver", "recipient", "occasion", "approve")
+        body = {key: value for key, value in entry.items() if key not in skipped}
+        body |= {
+            "date": loader.day(entry["day"]),
+            "giver": party(entry["giver"]),
+            "recipient": party(entry["recipient"]),
+        }
+        if "occasion" in entry:
+            body["occasion"] = {"kind": "visit", "id": visit_of(entry["occasion"])}
+        gift_id = loader.post("/gifts", body)["id"]
+        if "approve" in entry:
+            return (f"/gifts/{gift_id}/approve", {"note": entry["approve"]})
+        return None
+
+    return [step for step in loader.many(gift, gifts) if step is not None]
+
+
 def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
     worker has applied them all; returns how many, and the demo's calendar feeds."""
@@ -425,6 +468,7 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         trip_steps = _post_crm(loader, crm, ids)
         scheduled = _schedule_city_events(loader, events, ids)
         requested = list(zip(_request_visits(loader, visits, ids), visits, strict=True))
+        approvals = _record_gifts(loader, _read("gifts.json")["gifts"], ids, requested)
         # The commands below check the state they change: each settles what it depends on
         # (the API waits a few seconds for the worker), once the worker has started.
         loader.wait_for_worker()
@@ -433,7 +477,7 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
 
         def beside_the_itineraries() -> None:
             answers = _invite(loader, scheduled, ids)
-            loader.many(lambda step: loader.post(*step), trip_steps)
+            loader.many(lambda step: loader.post(*step), [*trip_steps, *approvals])
             _take_rounds(loader, [(visit_id, before) for visit_id, before, _after in split])
             ready.set()
             loader.many(answer, answers)  # the invitations are applied by now

@@ -1,4 +1,5 @@
-"""gifts: the gifts register (read model) and the photos of gifts
+"""gifts: the gifts register (read model) and the photos of gifts; foreign missions and
+other organisations as counterparts of exchanges (crm)
 
 Revision ID: 0014_gifts
 Revises: 0001
@@ -14,7 +15,7 @@ from alembic import op
 revision: str = "0014_gifts"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("gifts",)
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "0002_crm"
 
 
 def upgrade() -> None:
@@ -55,7 +56,25 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table("exchanges") as exchanges:
+        exchanges.add_column(sa.Column("mission_ids", twinning.db.JsonType, nullable=True))
+        exchanges.add_column(sa.Column("organisations", twinning.db.JsonType, nullable=True))
+    op.create_table(
+        "exchange_missions",
+        sa.Column("exchange_id", sa.String(100), primary_key=True),
+        sa.Column("mission_id", sa.String(100), primary_key=True),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("field", sa.String(30), nullable=False),
+    )
+    op.create_index("ix_exchange_missions_mission_id", "exchange_missions", ["mission_id"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_exchange_missions_mission_id", table_name="exchange_missions")
+    op.drop_table("exchange_missions")
+    with op.batch_alter_table("exchanges") as exchanges:
+        exchanges.drop_column("organisations")
+        exchanges.drop_column("mission_ids")
     op.drop_table("gift_photos")
     for column in ("direction", "date", "counterpart_id", "occasion_id", "location"):
         op.drop_index(f"ix_gifts_{column}", table_name="gifts")
