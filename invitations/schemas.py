@@ -15,6 +15,7 @@ from twinning.streams.events import (
     CityEventKind,
     CityEventScheduled,
     CityEventUpdated,
+    CoHost,
     EntityId,
     ExchangeField,
     InviteeKind,
@@ -99,6 +100,9 @@ class CityEventRead(BaseModel):
     status: CityEventStatus
     cancellation_reason: str | None
     completion: CityEventCompleted | None
+    co_hosts: list[CoHost] = Field(
+        default=[], description="Partner cities or foreign missions hosting it with the city."
+    )
     scheduled_at: datetime
     updated_at: datetime
     version: int
@@ -121,7 +125,9 @@ class CityEventRead(BaseModel):
             else None
         )
         columns = {c.key: getattr(row, c.key) for c in CityEvent.__table__.columns}
-        return cls.model_validate({**columns, "venue": venue, "completion": completion})
+        return cls.model_validate(
+            {**columns, "venue": venue, "completion": completion, "co_hosts": row.co_hosts or []}
+        )
 
 
 class InvitationRead(BaseModel):

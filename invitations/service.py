@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from babel.support import LazyProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.crm import service as crm
 from twinning.crm.service import require_partners
 from twinning.i18n import L_
 from twinning.invitations.models import (
@@ -42,6 +43,7 @@ from twinning.streams import outbox
 from twinning.streams.events import (
     INVITATIONS,
     CityEventCompleted,
+    CoHost,
     Event,
     ExchangeDirection,
     ExchangeRecorded,
@@ -89,9 +91,24 @@ def _require_not_started(city_event: CityEvent, now: datetime, step: LazyProxy) 
         )
 
 
+async def _require_co_hosts(db_session: AsyncSession, co_hosts: Sequence[CoHost] | None) -> None:
+    """Refuse (422 on the co-host) a partner city or mission that is not registered."""
+    for index, host in enumerate(co_hosts or []):
+        known = (
+            await crm.partner_exists(db_session=db_session, partner_id=host.id)
+            if host.kind == "partner"
+            else await crm.mission_exists(db_session=db_session, mission_id=host.id)
+        )
+        if not known:
+            raise InvalidField(
+                ("co_hosts", index, "id"), "unknown %(kind)s %(id)s", kind=host.kind, id=host.id
+            )
+
+
 async def schedule_city_event(
     *, db_session: AsyncSession, data: CityEventCreate, actor: str
 ) -> Event:
+    await _require_co_hosts(db_session, data.co_hosts)
     return outbox.record(db_session, data, actor=actor)
 
 
@@ -100,6 +117,7 @@ async def update_city_event(
 ) -> Event:
     city_event = await _current_city_event(db_session, city_event_id)
     _require_scheduled(city_event, L_("changing it"))
+    await _require_co_hosts(db_session, data.co_hosts)
     if data.starts_at is not None and data.ends_at is None and data.starts_at >= city_event.ends_at:
         raise InvalidField(
             "starts_at",

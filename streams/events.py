@@ -1070,6 +1070,17 @@ class VenueRef(Payload):
         return self
 
 
+class CoHost(Payload):
+    """A partner city or a foreign mission that hosts a city event with the city."""
+
+    kind: Literal["partner", "mission"]
+    id: EntityId
+
+
+#: At most this many co-hosts on one event.
+MAX_CO_HOSTS = 20
+
+
 class CityEventScheduled(Payload):
     """The city will host an event (festival, forum, ceremony...) that partners may be invited to.
     Times carry their offset; `timezone` is the IANA zone the event is shown in."""
@@ -1085,6 +1096,19 @@ class CityEventScheduled(Payload):
     venue: VenueRef | None = None
     video_link: HttpUrl | None = Field(default=None, description="For remote attendance.")
     open_to_partners: bool = True
+    co_hosts: list[CoHost] = Field(
+        default_factory=list,
+        max_length=MAX_CO_HOSTS,
+        description="Partner cities or foreign missions that host the event with the city.",
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """Without `co_hosts` when there are none: an event the city hosts alone is the
+        event it always was."""
+        found = super().to_json()
+        if not found["co_hosts"]:
+            del found["co_hosts"]
+        return found
 
 
 class CityEventUpdated(Update):
@@ -1104,6 +1128,9 @@ class CityEventUpdated(Update):
     venue: VenueRef | None = None
     video_link: HttpUrl | None = None
     open_to_partners: bool | None = None
+    co_hosts: list[CoHost] | None = Field(
+        default=None, max_length=MAX_CO_HOSTS, description="Replaces the co-hosts ([]: none)."
+    )
 
 
 class CityEventCancelled(Payload):

@@ -5,15 +5,16 @@ visits and people are not; texts say DEMO, (demo) or 示範, addresses are under
 What an international affairs office holds after a couple of years:
 
 - `partners.json`: 16 partner cities on six continents, named in zh-TW, en, ja, ko and es;
-- `crm.json`: foreign missions in the country, contacts, exchanges, and trips abroad (legs in
-  the destinations' time zones; completed, cancelled and planned);
+- `crm.json`: foreign missions in the country, contacts, exchanges (one with two missions and
+  a chamber of commerce as counterparts), and trips abroad (legs in the destinations' time
+  zones; completed, cancelled and planned);
 - `calendar.json`: the officials and venues, the visit of Sapporo a week from today with its
   itinerary, and the calendar feeds whose links `twinning up --demo` prints;
 - `protocol.json`: 40 delegation visits over the past year and the coming one, in every state
   of their lifecycle, with itineraries (one item double-books the mayor on purpose, with the
   reason of its override) and the exchanges the completed ones recorded;
 - `city_events.json`: the city's events, with invitations and answers (some past their
-  answer-by date), one cancelled, two completed;
+  answer-by date), one cancelled, two completed, one co-hosted with a mission and a partner;
 - `gifts.json`: the gifts register, given and received on past visits (one approved, one in
   yen awaiting approval), so that Sapporo's coming visit shows what the city gave it before.
 
@@ -241,8 +242,11 @@ def _post_crm(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> list[tuple[str
         return {**body, "mission_id": ids.missions[entry["mission"]]}
 
     def exchange(entry: dict[str, Any]) -> dict[str, Any]:
-        body = {key: value for key, value in entry.items() if key not in ("partners", "day")}
+        skipped = ("partners", "missions", "day")
+        body = {key: value for key, value in entry.items() if key not in skipped}
         partner_ids = [ids.partners[name] for name in entry["partners"]]
+        if "missions" in entry:  # foreign missions as counterparts
+            body["mission_ids"] = [ids.missions[name] for name in entry["missions"]]
         return {**body, "partner_ids": partner_ids, "date": loader.day(entry["day"])}
 
     def trip(entry: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -356,6 +360,13 @@ def _schedule_city_events(
         event = {key: value for key, value in entry.items() if key not in (*timing, *skipped)}
         if "at_venue" in entry:
             event["venue"] = {"venue_id": ids.venues[entry["at_venue"]]["id"]}
+        if "co_hosts" in entry:  # by English name, as invitees are
+            event["co_hosts"] = [
+                {"kind": "partner", "id": ids.partners[h["partner"]]}
+                if "partner" in h
+                else {"kind": "mission", "id": ids.missions[h["mission"]]}
+                for h in entry["co_hosts"]
+            ]
         zone = entry["timezone"]
         event["starts_at"] = loader.at(entry["day"], entry["from"], zone)
         event["ends_at"] = loader.at(entry["day"], entry["to"], zone)

@@ -37,3 +37,14 @@ def test_the_demo_has_gifts_given_and_received_and_one_the_next_visit_shows() ->
     assert {g["direction"] for g in GIFTS} == {"given", "received"}
     coming = CALENDAR["visit"]["partner"]
     assert any(g["direction"] == "given" and g["recipient"].get("partner") == coming for g in GIFTS)
+
+
+def test_the_demo_names_registered_missions_as_counterparts_and_co_hosts() -> None:
+    partners = {p["names"]["en"] for p in demo_partners()}
+    missions = {m["names"]["en"] for m in CRM["missions"]}
+    with_missions = [e for e in CRM["exchanges"] if e.get("missions")]
+    assert with_missions and all(set(e["missions"]) <= missions for e in with_missions)
+    hosts = [h for e in _read("city_events.json")["events"] for h in e.get("co_hosts", [])]
+    assert hosts and all(
+        h.get("partner") in partners or h.get("mission") in missions for h in hosts
+    )
