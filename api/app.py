@@ -24,6 +24,7 @@ from twinning.api.routes import (
     invitations,
     missions,
     partners,
+    press,
     protocol,
     publicity,
     trips,
@@ -65,6 +66,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     users.router,
     users.whoami,
     gifts.router,
+    press.router,
 )
 
 

@@ -92,6 +92,7 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "feed link": (L_("feed link"), L_("feed links")),
     "gift": (L_("gift"), L_("gifts")),
     "gift photo": (L_("gift photo"), L_("gift photos")),
+    "press item": (L_("press item"), L_("press items")),
 }
 
 

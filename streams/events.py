@@ -1034,6 +1034,58 @@ class TripCancelled(Payload):
 register(EXCHANGES, ExchangeRecorded, TripPlanned, TripUpdated, TripCompleted, TripCancelled)
 
 
+# --- press items (twinning.exchanges) ------------------------------------------------------
+# The media exposure of the office's work: each press item is keyed by its own id.
+
+#: `date`, for a field of that name (whose default would shadow the type in its own class).
+Day = date
+
+
+class PressItemKind(StrEnum):
+    RELEASE = "release"
+    INTERVIEW = "interview"
+    ARTICLE = "article"
+    BROADCAST = "broadcast"
+
+
+class PressCoverage(Payload):
+    """A record a press item covers: a delegation visit, a city event, a trip or an exchange."""
+
+    kind: Literal["visit", "city-event", "trip", "exchange"]
+    id: EntityId
+
+
+class PressItemRecorded(Payload):
+    """A press release, interview, article or broadcast about the office's work was recorded."""
+
+    kind: PressItemKind
+    outlet: ShortText = Field(
+        description="The newspaper, station or site (the city's own for a release)."
+    )
+    date: date
+    language: LanguageTag
+    title: MultilingualText
+    link: HttpUrl | None = None
+    covers: list[PressCoverage] = Field(default_factory=list, max_length=20)
+
+
+class PressItemUpdated(Update):
+    """Some facts of a press item changed; `covers`, when present, replaces the list."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"link"})
+
+    kind: PressItemKind | None = None
+    outlet: ShortText | None = None
+    date: Day | None = None
+    language: LanguageTag | None = None
+    title: MultilingualText | None = None
+    link: HttpUrl | None = None
+    covers: list[PressCoverage] | None = Field(default=None, max_length=20)
+
+
+register(EXCHANGES, PressItemRecorded, PressItemUpdated)
+
+
 # --- invitations (twinning.invitations) ------------------------------------------------
 # Every event of a city event and of its invitations is keyed by the city event's id, so
 # that one partition carries them in order (an answer never overtakes its invitation).
@@ -1346,8 +1398,6 @@ CurrencyCode = Annotated[
         },
     ),
 ]
-#: `date`, for a field of that name (whose default would shadow the type in its own class).
-Day = date
 GiftValue = Annotated[
     Decimal,
     Field(ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2),

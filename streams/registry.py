@@ -5,6 +5,7 @@ from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
 from twinning.gifts.projector import projector as gifts_projector
 from twinning.invitations.projector import projector as invitations_projector
+from twinning.press.projector import projector as press_projector
 from twinning.publicity.projector import projector as publicity_projector
 from twinning.streams.projection import Projector
 from twinning.trips.projector import projector as trips_projector
@@ -18,6 +19,7 @@ PROJECTORS: list[Projector] = [
     visits_projector,
     invitations_projector,
     gifts_projector,
+    press_projector,
     calendar_projector,
     publicity_projector,
 ]

@@ -244,6 +244,16 @@ VALID: dict[str, dict[str, Any]] = {
     },
     "GiftUpdated": {"location": "returned", "notes": None, "photo": None},
     "GiftApproved": {"note": "Within the budget"},
+    "PressItemRecorded": {
+        "kind": "article",
+        "outlet": "Taipei Times",
+        "date": "2026-05-11",
+        "language": "en",
+        "title": {"en": "Osaka delegation tours the city"},
+        "link": "https://example.org/news/1",
+        "covers": [{"kind": "visit", "id": "v-9"}, {"kind": "exchange", "id": "x-1"}],
+    },
+    "PressItemUpdated": {"link": None, "covers": []},
 }
 
 #: More valid shapes the rules must leave alone (the other branches of a oneOf or an if).

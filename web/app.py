@@ -22,6 +22,7 @@ from twinning.web import (
     leaflets,
     live,
     office,
+    press,
     registers,
     schedule,
     signin,
@@ -45,7 +46,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     app.state.web_throttle = SignInThrottle()
     # The more specific paths first: `/ui/partners/new` before `/ui/partners/{partner_id}`.
-    for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule, gifts):
+    for module in (signin, registers, itinerary, visits, office, city_events, travel, schedule):
+        app.include_router(module.router)
+    for module in (gifts, press):
         app.include_router(module.router)
     for module in (leaflets, admin, live):
         app.include_router(module.router)

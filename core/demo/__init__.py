@@ -15,6 +15,7 @@ What an international affairs office holds after a couple of years:
   reason of its override) and the exchanges the completed ones recorded;
 - `city_events.json`: the city's events, with invitations and answers (some past their
   answer-by date), one cancelled, two completed, one co-hosted with a mission and a partner;
+- `press.json`: press releases, articles, an interview and a broadcast about past visits;
 - `gifts.json`: the gifts register, given and received on past visits (one approved, one in
   yen awaiting approval), so that Sapporo's coming visit shows what the city gave it before.
 
@@ -462,6 +463,28 @@ def _record_gifts(
     return [step for step in loader.many(gift, gifts) if step is not None]
 
 
+def _record_press(
+    loader: _Loader, items: list[dict[str, Any]], visits: list[tuple[str, Any]]
+) -> None:
+    """Post the press items, each with the visits it covers."""
+
+    def visit_of(covered: dict[str, Any]) -> dict[str, str]:
+        visit_id = next(
+            visit_id
+            for visit_id, visit in visits
+            if visit.get("partner") == covered["visit_of"] and visit["days"][0] == covered["day"]
+        )
+        return {"kind": "visit", "id": visit_id}
+
+    def press_item(entry: dict[str, Any]) -> None:
+        body = {key: value for key, value in entry.items() if key not in ("day", "covers")}
+        body["date"] = loader.day(entry["day"])
+        body["covers"] = [visit_of(covered) for covered in entry.get("covers", [])]
+        loader.post("/press", body)
+
+    loader.many(press_item, items)
+
+
 def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
     worker has applied them all; returns how many, and the demo's calendar feeds."""
@@ -480,6 +503,7 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         scheduled = _schedule_city_events(loader, events, ids)
         requested = list(zip(_request_visits(loader, visits, ids), visits, strict=True))
         approvals = _record_gifts(loader, _read("gifts.json")["gifts"], ids, requested)
+        _record_press(loader, _read("press.json")["items"], requested)
         # The commands below check the state they change: each settles what it depends on
         # (the API waits a few seconds for the worker), once the worker has started.
         loader.wait_for_worker()

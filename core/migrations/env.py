@@ -12,6 +12,7 @@ from twinning.crm import models as _crm  # noqa: F401
 from twinning.db import Base, make_engine
 from twinning.gifts import models as _gifts  # noqa: F401
 from twinning.invitations import models as _invitations  # noqa: F401
+from twinning.press import models as _press  # noqa: F401
 from twinning.publicity import models as _publicity  # noqa: F401
 from twinning.streams import store as _store  # noqa: F401
 from twinning.trips import models as _trips  # noqa: F401

@@ -48,3 +48,18 @@ def test_the_demo_names_registered_missions_as_counterparts_and_co_hosts() -> No
     assert hosts and all(
         h.get("partner") in partners or h.get("mission") in missions for h in hosts
     )
+
+
+def test_the_demo_press_items_cover_visits_it_holds() -> None:
+    items = _read("press.json")["items"]
+    assert {i["kind"] for i in items} == {"release", "article", "interview", "broadcast"}
+    for entry in items:
+        assert "DEMO" in " ".join(entry["title"].values()) or "示範" in entry["title"].get(
+            "zh-TW", ""
+        )
+        for covered in entry.get("covers", []):
+            assert [
+                v
+                for v in VISITS
+                if v.get("partner") == covered["visit_of"] and v["days"][0] == covered["day"]
+            ], covered
