@@ -41,6 +41,17 @@ _REGISTERS: dict[str, tuple[type[Any], str]] = {
 }
 
 
+#: The kind a refusal names for each kind of party or occasion (`twinning.refusals.KINDS`).
+_KINDS = {
+    GiftPartyKind.OFFICIAL: "official",
+    GiftPartyKind.PARTNER: "partner city",
+    GiftPartyKind.MISSION: "foreign mission",
+    "visit": "visit",
+    "trip": "trip",
+    "city-event": "city event",
+}
+
+
 async def _exists(db_session: AsyncSession, kind: str, record_id: str) -> bool:
     """Known to the read model, or registered by a command the worker has not applied yet."""
     model, registered_by = _REGISTERS[kind]
@@ -56,7 +67,7 @@ async def _check_party(db_session: AsyncSession, field: str, party: GiftParty | 
     if party is None or party.id is None or party.kind is GiftPartyKind.PERSON:
         return
     if not await _exists(db_session, party.kind, party.id):
-        raise InvalidField((field, "id"), "unknown %(kind)s %(id)s", kind=party.kind, id=party.id)
+        raise NotFound(_KINDS[party.kind], party.id)
 
 
 async def _check_references(db_session: AsyncSession, data: GiftCreate | GiftUpdate) -> None:
@@ -64,12 +75,10 @@ async def _check_references(db_session: AsyncSession, data: GiftCreate | GiftUpd
     await _check_party(db_session, "recipient", data.recipient)
     occasion: GiftOccasion | None = data.occasion
     if occasion is not None and not await _exists(db_session, occasion.kind, occasion.id):
-        raise InvalidField(
-            ("occasion", "id"), "unknown %(kind)s %(id)s", kind=occasion.kind, id=occasion.id
-        )
+        raise NotFound(_KINDS[occasion.kind], occasion.id)
     photo: GiftPhoto | None = data.photo
     if photo is not None and await db_session.get(GiftPhotoFile, photo.sha256) is None:
-        raise InvalidField(("photo", "sha256"), "no photo %(id)s was uploaded", id=photo.sha256)
+        raise NotFound("gift photo", photo.sha256)
 
 
 async def record_gift(*, db_session: AsyncSession, data: GiftCreate, actor: str) -> Event:

@@ -92,17 +92,15 @@ def _require_not_started(city_event: CityEvent, now: datetime, step: LazyProxy) 
 
 
 async def _require_co_hosts(db_session: AsyncSession, co_hosts: Sequence[CoHost] | None) -> None:
-    """Refuse (422 on the co-host) a partner city or mission that is not registered."""
-    for index, host in enumerate(co_hosts or []):
+    """Refuse (404) a partner city or mission that is not registered."""
+    for host in co_hosts or []:
         known = (
             await crm.partner_exists(db_session=db_session, partner_id=host.id)
             if host.kind == "partner"
             else await crm.mission_exists(db_session=db_session, mission_id=host.id)
         )
         if not known:
-            raise InvalidField(
-                ("co_hosts", index, "id"), "unknown %(kind)s %(id)s", kind=host.kind, id=host.id
-            )
+            raise NotFound("partner city" if host.kind == "partner" else "foreign mission", host.id)
 
 
 async def schedule_city_event(

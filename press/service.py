@@ -21,7 +21,7 @@ from twinning.press.schemas import (
     PressItemCreate,
     PressItemUpdate,
 )
-from twinning.refusals import InvalidField, NotFound
+from twinning.refusals import NotFound
 from twinning.streams import outbox
 from twinning.streams.events import Event, PressCoverage
 from twinning.streams.store import OutboxEvent
@@ -38,7 +38,7 @@ _COVERED: dict[str, tuple[type[Any], str]] = {
 
 
 async def _check_covers(db_session: AsyncSession, covers: Sequence[PressCoverage] | None) -> None:
-    for index, covered in enumerate(covers or []):
+    for covered in covers or []:
         model, created_by = _COVERED[covered.kind]
         if await db_session.get(model, covered.id) is not None:
             continue
@@ -46,12 +46,7 @@ async def _check_covers(db_session: AsyncSession, covers: Sequence[PressCoverage
             OutboxEvent.aggregate_id == covered.id, OutboxEvent.type == created_by
         )
         if await db_session.scalar(pending.limit(1)) is None:
-            raise InvalidField(
-                ("covers", index, "id"),
-                "unknown %(kind)s %(id)s",
-                kind=covered.kind,
-                id=covered.id,
-            )
+            raise NotFound(covered.kind.replace("-", " "), covered.id)
 
 
 async def record_press_item(

@@ -926,7 +926,9 @@ class ExchangeRecorded(Payload):
     @field_validator("partner_ids")
     @classmethod
     def _has_a_counterpart(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if not (value or info.data.get("mission_ids") or info.data.get("organisations")):
+        others = ("mission_ids", "organisations")
+        # Said only when the others are valid (an invalid one has its own error).
+        if all(o in info.data for o in others) and not (value or any(info.data[o] for o in others)):
             raise ValueError("name at least one partner city, mission or organisation")
         return value
 
@@ -1400,7 +1402,7 @@ CurrencyCode = Annotated[
 ]
 GiftValue = Annotated[
     Decimal,
-    Field(ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2),
+    Field(ge=0, le=Decimal("1000000000"), decimal_places=2),
 ]
 
 

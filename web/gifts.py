@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 from twinning.api.deps import Clock, DbSession
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
@@ -273,7 +274,8 @@ async def register_download(
         html = register.register_html(
             gifts, who, year, language, settings, datetime.now(UTC).date()
         )
-        body, media_type = register.register_pdf(html, language, settings), "application/pdf"
+        body = await run_in_threadpool(register.register_pdf, html, language, settings)
+        media_type = "application/pdf"
     return Response(
         body,
         media_type=media_type,
@@ -356,13 +358,28 @@ async def record_gift(request: Request, user: User, db_session: DbSession) -> Re
         if errors:
             raise InvalidField("photo", "the photo is refused")
         event = await service.record_gift(db_session=db_session, data=data, actor=user.actor)
-    except (ValidationError, InvalidField) as refused:
+    except (ValidationError, InvalidField, NotFound) as refused:
         await db_session.rollback()
-        found = {**field_errors(refused, GIFT_MESSAGES, GIFT_OF_LOCATION), **errors}
+        found = {**_fields_of(refused, form), **errors}
         order = list(GIFT_MESSAGES)
         ordered = dict(sorted(found.items(), key=lambda item: order.index(item[0])))
         return await _gift_form(request, user, db_session, form, ordered, status_code=422)
     return await committed(request, db_session, f"/ui/gifts/{event.aggregate_id}", event.event_id)
+
+
+def _fields_of(
+    refused: ValidationError | InvalidField | NotFound, form: Mapping[str, str]
+) -> dict[str, LazyProxy]:
+    """The form's fields a refusal is about: a record no longer registered (removed while the
+    form was open) is the field that names it."""
+    if not isinstance(refused, NotFound):
+        return field_errors(refused, GIFT_MESSAGES, GIFT_OF_LOCATION)
+    gone = set(refused.ids)
+    named = {
+        name: form.get(name, "").partition(":")[2] for name in ("giver", "recipient", "occasion")
+    }
+    fields = [name for name, record_id in named.items() if record_id in gone] or ["photo"]
+    return {name: GIFT_MESSAGES[name] for name in fields}
 
 
 # --- a gift ----------------------------------------------------------------------------------

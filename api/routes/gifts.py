@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 from twinning.api.common import COMMAND, READ_ONE, STAFF_ONLY, Accepted, Command
 from twinning.api.deps import AppSettings, DbSession, require_role
 from twinning.api.language import Language
@@ -94,9 +95,9 @@ async def register_pdf(
     who = await register.names(db_session)
     today = datetime.now(UTC).date()
     html = register.register_html(gifts, who, year, language, settings, today)
-    return _download(
-        register.register_pdf(html, language, settings), "application/pdf", year, "pdf"
-    )
+    # Seconds of CPU the first time (the fonts are cut to the page): off the event loop.
+    pdf = await run_in_threadpool(register.register_pdf, html, language, settings)
+    return _download(pdf, "application/pdf", year, "pdf")
 
 
 def _download(content: bytes, media_type: str, year: int, fmt: str) -> Response:

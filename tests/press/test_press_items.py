@@ -71,8 +71,8 @@ def test_press_items_are_counted_per_month_and_per_partner_city(inline_api: Inli
 
 def test_a_press_item_names_what_it_covers_and_changes(inline_api: InlineApi) -> None:
     unknown = inline_api.post("/press", json=item(covers=[{"kind": "trip", "id": "nope"}]))
-    assert unknown.status_code == 422
-    assert unknown.json()["errors"][0]["field"] == "covers.0.id"
+    assert unknown.status_code == 404
+    assert (unknown.json()["kind"], unknown.json()["ids"]) == ("trip", ["nope"])
     bad_link = inline_api.post("/press", json=item(link="not a link"))
     assert bad_link.status_code == 422 and bad_link.json()["errors"][0]["field"] == "link"
 
