@@ -20,6 +20,7 @@ from twinning.api.routes import (
     events,
     exchanges,
     feeds,
+    gifts,
     health,
     imports,
     interpreters,
@@ -28,6 +29,7 @@ from twinning.api.routes import (
     missions,
     partners,
     plans,
+    press,
     protocol,
     publicity,
     trips,
@@ -73,6 +75,8 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     mail.router,
     interpreters.router,
     plans.router,
+    gifts.router,
+    press.router,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -173,6 +174,22 @@ class Settings(BaseSettings):
         default_factory=lambda: ["zh-TW"],
         description="Comma-separated languages the office's own people speak, the first its "
         "own: an item needs interpreting between it and each other language of a delegation.",
+    )
+    gift_approval_threshold: Annotated[Decimal, Field(ge=0)] = Field(
+        default=Decimal(3000),
+        description="A gift worth more than this (in TWINNING_GIFT_APPROVAL_CURRENCY) needs an "
+        "approval, recorded in the gifts register.",
+    )
+    gift_approval_currency: str = Field(
+        default="TWD", description="The currency of the gift approval threshold (ISO 4217)."
+    )
+    gift_rates: dict[str, Annotated[Decimal, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="JSON: what one unit of a currency is worth in the threshold's currency "
+        '({"JPY": 0.21, "USD": 32}); a gift in a currency without a rate needs an approval.',
+    )
+    gift_photo_max_bytes: Annotated[int, Field(ge=10_000, le=10_000_000)] = Field(
+        default=800_000, description="The largest photo of a gift accepted, in bytes."
     )
 
     @field_validator("office_name", "office_address", "office_city", mode="before")

@@ -94,6 +94,9 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "plan": (L_("plan"), L_("plans")),
     "work item": (L_("work item"), L_("work items")),
     "KPI": (L_("KPI"), L_("KPIs")),
+    "gift": (L_("gift"), L_("gifts")),
+    "gift photo": (L_("gift photo"), L_("gift photos")),
+    "press item": (L_("press item"), L_("press items")),
 }
 
 

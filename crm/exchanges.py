@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.crm.models import Exchange, ExchangePartner
+from twinning.crm.models import Exchange, ExchangeMission, ExchangePartner
 from twinning.crm.schemas import ExchangeFilter
 
 
@@ -23,6 +23,14 @@ async def list_exchanges(*, db_session: AsyncSession, query: ExchangeFilter) -> 
         found = found.where(
             Exchange.id.in_(
                 select(ExchangePartner.exchange_id).where(ExchangePartner.partner_id == partner_id)
+            )
+        )
+    if query.mission_id is not None:
+        found = found.where(
+            Exchange.id.in_(
+                select(ExchangeMission.exchange_id).where(
+                    ExchangeMission.mission_id == query.mission_id
+                )
             )
         )
     if field is not None:

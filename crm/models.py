@@ -82,6 +82,20 @@ class Exchange(Base):
     source_kind: Mapped[str | None] = mapped_column(String(20))
     source_id: Mapped[str | None] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Foreign missions and other organisations as counterparts (columns added by 0014_gifts).
+    mission_ids: Mapped[list[str] | None] = mapped_column(JsonType)
+    organisations: Mapped[list[dict[str, str]] | None] = mapped_column(JsonType)
+
+
+class ExchangeMission(Base):
+    """Which foreign missions took part in which exchange: their own figures read it."""
+
+    __tablename__ = "exchange_missions"
+
+    exchange_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mission_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    date: Mapped[date] = mapped_column(Date)
+    field: Mapped[str] = mapped_column(String(30))
 
 
 class ExchangePartner(Base):

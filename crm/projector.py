@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import (
     Contact,
     Exchange,
+    ExchangeMission,
     ExchangePartner,
     ForeignMission,
     PartnerActivity,
@@ -52,6 +53,7 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
             wanted.setdefault(model, set()).add(event.aggregate_id)
         if isinstance(event.payload, ExchangeRecorded):
             wanted.setdefault(PartnerCity, set()).update(event.payload.partner_ids)
+            wanted.setdefault(ForeignMission, set()).update(event.payload.mission_ids)
     for model, ids in wanted.items():
         await load_and_hold(session, model, ids)
 
@@ -64,6 +66,7 @@ projector = Projector(
         Contact,
         Exchange,
         ExchangePartner,
+        ExchangeMission,
         PartnerActivity,
         PartnerExchangeCount,
     ],
@@ -198,6 +201,13 @@ async def exchange_recorded(session: AsyncSession, event: Event) -> None:
                 partner_id,
                 f"exchange {event.aggregate_id} waits for partner city {partner_id}",
             )
+    mission_ids = list(dict.fromkeys(facts.mission_ids))
+    for mission_id in mission_ids:
+        if await current(session, ForeignMission, mission_id) is None:
+            raise Park(
+                mission_id,
+                f"exchange {event.aggregate_id} waits for foreign mission {mission_id}",
+            )
     exchange = await session.get(Exchange, event.aggregate_id)
     touched = set(partner_ids)
     if exchange is None:
@@ -207,6 +217,9 @@ async def exchange_recorded(session: AsyncSession, event: Event) -> None:
         touched.update(exchange.partner_ids)
         await session.execute(
             delete(ExchangePartner).where(ExchangePartner.exchange_id == exchange.id)
+        )
+        await session.execute(
+            delete(ExchangeMission).where(ExchangeMission.exchange_id == exchange.id)
         )
     exchange.date = facts.date
     exchange.field = facts.field.value
@@ -221,6 +234,14 @@ async def exchange_recorded(session: AsyncSession, event: Event) -> None:
             exchange_id=exchange.id, partner_id=partner_id, date=facts.date, field=exchange.field
         )
         for partner_id in partner_ids
+    )
+    exchange.mission_ids = mission_ids
+    exchange.organisations = [dict(names) for names in facts.organisations]
+    session.add_all(
+        ExchangeMission(
+            exchange_id=exchange.id, mission_id=mission_id, date=facts.date, field=exchange.field
+        )
+        for mission_id in mission_ids
     )
     await session.flush()
     for partner_id in sorted(touched):

@@ -4,9 +4,9 @@ exchanges and the figures derived from them."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from twinning.db import Page
 from twinning.i18n import country_name, localized
 from twinning.streams.events import (
@@ -59,6 +59,7 @@ class ExchangeFilter(Page):
     """Newest first."""
 
     partner_id: IdFilter = None
+    mission_id: IdFilter = None
     field: ExchangeField | None = None
     year: Year | None = None
 
@@ -148,6 +149,14 @@ class ExchangeRead(BaseModel):
     source_kind: str | None
     source_id: str | None
     recorded_at: datetime
+    mission_ids: list[str] = []
+    organisations: list[dict[str, str]] = []
+
+    @field_validator("mission_ids", "organisations", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        """Exchanges recorded before missions and organisations could be named: none."""
+        return [] if value is None else value
 
 
 # --- derived figures ---------------------------------------------------------------------
@@ -178,6 +187,16 @@ class PartnerStats(BaseModel):
     next_anniversary: Anniversary | None
     dormant: bool
     dormant_since: date | None
+
+
+class MissionStats(BaseModel):
+    """A foreign mission's own figures: the exchanges it took part in."""
+
+    mission_id: str
+    names: dict[str, str]
+    exchanges: int
+    last_exchange_date: date | None
+    exchanges_by_field_and_year: list[ExchangeCount]
 
 
 class UpcomingAnniversary(Anniversary):

@@ -176,6 +176,18 @@ async def list_contacts(*, db_session: AsyncSession, query: ContactFilter) -> Se
 # --- exchanges (the history is read in `twinning.crm.exchanges`) ----------------------------
 
 
+async def require_missions(*, db_session: AsyncSession, mission_ids: Sequence[str]) -> None:
+    """Refuse with `NotFound` naming every foreign mission that is not registered."""
+    unknown = [
+        m
+        for m in dict.fromkeys(mission_ids)
+        if not await mission_exists(db_session=db_session, mission_id=m)
+    ]
+    if unknown:
+        raise NotFound("foreign mission", *unknown, plural=True)
+
+
 async def record_exchange(*, db_session: AsyncSession, data: ExchangeCreate, actor: str) -> Event:
     await require_partners(db_session=db_session, partner_ids=data.partner_ids)
+    await require_missions(db_session=db_session, mission_ids=data.mission_ids)
     return outbox.record(db_session, data, actor=actor)

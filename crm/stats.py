@@ -11,20 +11,28 @@ CRM projector stores (last exchange, agreement date), so that they are never sta
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.crm.models import PartnerActivity, PartnerCity, PartnerExchangeCount
+from twinning.crm.models import (
+    ExchangeMission,
+    ForeignMission,
+    PartnerActivity,
+    PartnerCity,
+    PartnerExchangeCount,
+)
 from twinning.crm.schemas import (
     Anniversary,
     ExchangeCount,
+    MissionStats,
     PartnerStats,
     PartnerStatsOverview,
     UpcomingAnniversary,
 )
-from twinning.streams.events import PartnerStatus
+from twinning.streams.events import ExchangeField, PartnerStatus
 
 ANNIVERSARY_EVERY_YEARS = 5
 
@@ -154,4 +162,27 @@ async def overview(
         partners=stats,
         dormant_partner_ids=[s.partner_id for s in stats if s.dormant],
         upcoming_anniversaries=sorted(upcoming, key=lambda a: (a.date, a.partner_id)),
+    )
+
+
+async def mission_stats(session: AsyncSession, mission: ForeignMission) -> MissionStats:
+    """A foreign mission's figures, counted from the exchanges it took part in (apart from the
+    partner cities': a mission is a counterpart of its own)."""
+    rows = (
+        await session.execute(
+            select(ExchangeMission.date, ExchangeMission.field).where(
+                ExchangeMission.mission_id == mission.id
+            )
+        )
+    ).all()
+    counts = Counter((day.year, field) for day, field in rows)
+    return MissionStats(
+        mission_id=mission.id,
+        names=mission.names,
+        exchanges=len(rows),
+        last_exchange_date=max((day for day, _ in rows), default=None),
+        exchanges_by_field_and_year=[
+            ExchangeCount(year=year, field=ExchangeField(field), count=count)
+            for (year, field), count in sorted(counts.items())
+        ],
     )

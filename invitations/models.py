@@ -47,6 +47,8 @@ class CityEvent(Base):
     exchange_summary: Mapped[dict[str, str] | None] = mapped_column(JsonType)
     participants: Mapped[int | None] = mapped_column(Integer)
     exchange_id: Mapped[str | None] = mapped_column(String(100))
+    #: `[{"kind": "partner" | "mission", "id": ...}]` (column added by 0014_gifts).
+    co_hosts: Mapped[list[dict[str, str]] | None] = mapped_column(JsonType)
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)

@@ -48,7 +48,7 @@ def local_days(starts_at: datetime, ends_at: datetime, timezone: str) -> tuple[d
 
 def _set_facts(city_event: CityEvent, facts: dict[str, Any], *, merge_languages: bool) -> None:
     """Copy the facts of a scheduled or updated city event onto its row; absent facts stay."""
-    for key in ("kind", "timezone", "video_link", "open_to_partners"):
+    for key in ("kind", "timezone", "video_link", "open_to_partners", "co_hosts"):
         if key in facts:
             setattr(city_event, key, facts[key])
     for key in ("title", "description"):
@@ -102,6 +102,7 @@ async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
             interpreting=[],
         )
         session.add(city_event)
+    city_event.co_hosts = []  # unless the event names some
     _set_facts(city_event, event.payload.to_json(), merge_languages=False)
     _touch(city_event, event)
 

@@ -15,6 +15,7 @@ from twinning.streams.events import (
     CityEventKind,
     CityEventScheduled,
     CityEventUpdated,
+    CoHost,
     EntityId,
     ExchangeField,
     InviteeKind,
@@ -101,6 +102,9 @@ class CityEventRead(BaseModel):
     status: CityEventStatus
     cancellation_reason: str | None
     completion: CityEventCompleted | None
+    co_hosts: list[CoHost] = Field(
+        default=[], description="Partner cities or foreign missions hosting it with the city."
+    )
     scheduled_at: datetime
     updated_at: datetime
     version: int
@@ -130,6 +134,7 @@ class CityEventRead(BaseModel):
                 "completion": completion,
                 "official_ids": row.official_ids,
                 "interpreter_ids": row.interpreter_ids,
+                "co_hosts": row.co_hosts or [],
             }
         )
 

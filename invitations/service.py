@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.support import LazyProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.crm import service as crm
 from twinning.crm.service import require_partners
 from twinning.i18n import L_
 from twinning.invitations.models import (
@@ -51,6 +52,7 @@ from twinning.streams.events import (
     INVITATIONS,
     BookedKind,
     CityEventCompleted,
+    CoHost,
     Event,
     ExchangeDirection,
     ExchangeRecorded,
@@ -123,6 +125,18 @@ async def _check_officials(db_session: AsyncSession, official_ids: list[str] | N
 BOOKED = frozenset({"starts_at", "ends_at", "venue", "official_ids", "interpreter_ids"})
 
 
+async def _require_co_hosts(db_session: AsyncSession, co_hosts: Sequence[CoHost] | None) -> None:
+    """Refuse (404) a partner city or mission that is not registered."""
+    for host in co_hosts or []:
+        known = (
+            await crm.partner_exists(db_session=db_session, partner_id=host.id)
+            if host.kind == "partner"
+            else await crm.mission_exists(db_session=db_session, mission_id=host.id)
+        )
+        if not known:
+            raise NotFound("partner city" if host.kind == "partner" else "foreign mission", host.id)
+
+
 async def schedule_city_event(
     *,
     db_session: AsyncSession,
@@ -134,6 +148,7 @@ async def schedule_city_event(
     checked against the whole schedule (409, unless `override` gives a reason)."""
     await settle_schedule(db_session)
     await _check_officials(db_session, data.official_ids)
+    await _require_co_hosts(db_session, data.co_hosts)
     override = await check_booking(
         db_session=db_session,
         booking=_booking(data.model_dump()),
@@ -154,6 +169,7 @@ async def update_city_event(
     await settle_schedule(db_session, [city_event_id])
     city_event = await _current_city_event(db_session, city_event_id)
     _require_scheduled(city_event, L_("changing it"))
+    await _require_co_hosts(db_session, data.co_hosts)
     if data.starts_at is not None and data.ends_at is None and data.starts_at >= city_event.ends_at:
         raise InvalidField(
             "starts_at",

@@ -25,7 +25,13 @@ from babel.core import get_global
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
-from twinning.crm.models import Exchange, ExchangePartner, PartnerCity, PartnerExchangeCount
+from twinning.crm.models import (
+    Exchange,
+    ExchangePartner,
+    ForeignMission,
+    PartnerCity,
+    PartnerExchangeCount,
+)
 from twinning.crm.stats import next_anniversary
 from twinning.i18n import _ as gettext
 from twinning.i18n import (
@@ -113,6 +119,8 @@ class EventLine:
     title: Shown
     when: str
     where: Shown | None
+    #: The partner cities and foreign missions hosting it with the city.
+    co_hosts: tuple[Shown, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -357,6 +365,8 @@ async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[EventL
             await session.scalars(select(Venue).where(Venue.id.in_(venue_ids))) if venue_ids else []
         )
     }
+    hosts = {(h["kind"], h["id"]) for e in events for h in (e.co_hosts or [])}
+    host_names = await _host_names(session, hosts) if hosts else {}
     lines = []
     for event in events:
         venue = venues.get(event.venue_id or "")
@@ -370,9 +380,30 @@ async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[EventL
                 title=shown(event.title) or Shown(event.id),
                 when=_when(event.starts_at, event.ends_at, event.timezone),
                 where=where,
+                co_hosts=tuple(
+                    named
+                    for h in event.co_hosts or []
+                    if (named := shown(host_names.get((h["kind"], h["id"])))) is not None
+                ),
             )
         )
     return tuple(lines)
+
+
+async def _host_names(
+    session: AsyncSession, hosts: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, str]]:
+    """The names of the partner cities and missions that co-host events, by (kind, id)."""
+    partners = {i for k, i in hosts if k == "partner"}
+    missions = {i for k, i in hosts if k == "mission"}
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for partner in await session.scalars(select(PartnerCity).where(PartnerCity.id.in_(partners))):
+        found["partner", partner.id] = partner.names
+    for mission in await session.scalars(
+        select(ForeignMission).where(ForeignMission.id.in_(missions))
+    ):
+        found["mission", mission.id] = mission.names
+    return found
 
 
 def _map_points(partners: Sequence[PartnerCity], settings: Settings) -> tuple[MapPoint, ...]:
@@ -401,10 +432,17 @@ async def leaflet(
         )
     ).all()
     by_id = {p.id: p for p in partners}
-    exchanges = (await session.execute(select(Exchange.date, Exchange.field))).all()
+    # Partner cities' exchanges: those with missions only are counted in the missions' figures.
+    with_partners = Exchange.id.in_(select(ExchangePartner.exchange_id))
+    exchanges = (
+        await session.execute(select(Exchange.date, Exchange.field).where(with_partners))
+    ).all()
     latest = (
         await session.scalars(
-            select(Exchange).order_by(Exchange.date.desc(), Exchange.id).limit(LATEST_EXCHANGES)
+            select(Exchange)
+            .where(with_partners)
+            .order_by(Exchange.date.desc(), Exchange.id)
+            .limit(LATEST_EXCHANGES)
         )
     ).all()
     with force_locale(locale):

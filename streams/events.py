@@ -51,9 +51,10 @@ VISITS = "twinning.visits"
 INVITATIONS = "twinning.invitations"
 EXCHANGES = "twinning.exchanges"
 PLANS = "twinning.plans"
+GIFTS = "twinning.gifts"
 DEAD_LETTERS = "twinning.dead-letters"
 
-EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES, PLANS)
+EVENT_TOPICS = (PARTNERS, VISITS, INVITATIONS, EXCHANGES, PLANS, GIFTS)
 ALL_TOPICS = (*EVENT_TOPICS, DEAD_LETTERS)
 
 
@@ -1014,11 +1015,34 @@ class ExchangeSource(Payload):
 
 
 class ExchangeRecorded(Payload):
-    """An exchange with one or more partners took place (recorded by staff, or by a completed
-    visit, city event or trip, which then names itself as `source`)."""
+    """An exchange with one or more counterparts took place: partner cities, foreign missions
+    (`mission_ids`) or other organisations (recorded by staff, or by a completed visit, city
+    event or trip, which then names itself as `source`)."""
 
+    rules = (
+        "An exchange names at least one counterpart: a partner, a mission or an organisation.",
+    )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["partner_ids"], "properties": {"partner_ids": {"minItems": 1}}},
+                {"required": ["mission_ids"], "properties": {"mission_ids": {"minItems": 1}}},
+                {"required": ["organisations"], "properties": {"organisations": {"minItems": 1}}},
+            ]
+        }
+    )
+
+    # Before `partner_ids`, whose validator reads them.
+    mission_ids: list[RecordId] = Field(
+        default_factory=list, max_length=50, description="Foreign missions that took part."
+    )
+    organisations: list[MultilingualText] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Other organisations that took part (a chamber, a university...), by name.",
+    )
     partner_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        min_length=1, max_length=50
+        default_factory=list, max_length=50, validate_default=True
     )
     date: date
     field: ExchangeField
@@ -1026,6 +1050,24 @@ class ExchangeRecorded(Payload):
     summary: MultilingualText
     participants: Annotated[int, Field(ge=0, le=100000)] | None = None
     source: ExchangeSource | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Without the counterparts of other kinds when there are none: an exchange with
+        partner cities only is the event it always was."""
+        found = super().to_json()
+        for name in ("mission_ids", "organisations"):
+            if not found[name]:
+                del found[name]
+        return found
+
+    @field_validator("partner_ids")
+    @classmethod
+    def _has_a_counterpart(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        others = ("mission_ids", "organisations")
+        # Said only when the others are valid (an invalid one has its own error).
+        if all(o in info.data for o in others) and not (value or any(info.data[o] for o in others)):
+            raise ValueError("name at least one partner city, mission or organisation")
+        return value
 
 
 class TripOfficial(Payload):
@@ -1144,6 +1186,58 @@ class TripCancelled(Payload):
 register(EXCHANGES, ExchangeRecorded, TripPlanned, TripUpdated, TripCompleted, TripCancelled)
 
 
+# --- press items (twinning.exchanges) ------------------------------------------------------
+# The media exposure of the office's work: each press item is keyed by its own id.
+
+#: `date`, for a field of that name (whose default would shadow the type in its own class).
+Day = date
+
+
+class PressItemKind(StrEnum):
+    RELEASE = "release"
+    INTERVIEW = "interview"
+    ARTICLE = "article"
+    BROADCAST = "broadcast"
+
+
+class PressCoverage(Payload):
+    """A record a press item covers: a delegation visit, a city event, a trip or an exchange."""
+
+    kind: Literal["visit", "city-event", "trip", "exchange"]
+    id: EntityId
+
+
+class PressItemRecorded(Payload):
+    """A press release, interview, article or broadcast about the office's work was recorded."""
+
+    kind: PressItemKind
+    outlet: ShortText = Field(
+        description="The newspaper, station or site (the city's own for a release)."
+    )
+    date: date
+    language: LanguageTag
+    title: MultilingualText
+    link: HttpUrl | None = None
+    covers: list[PressCoverage] = Field(default_factory=list, max_length=20)
+
+
+class PressItemUpdated(Update):
+    """Some facts of a press item changed; `covers`, when present, replaces the list."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"link"})
+
+    kind: PressItemKind | None = None
+    outlet: ShortText | None = None
+    date: Day | None = None
+    language: LanguageTag | None = None
+    title: MultilingualText | None = None
+    link: HttpUrl | None = None
+    covers: list[PressCoverage] | None = Field(default=None, max_length=20)
+
+
+register(EXCHANGES, PressItemRecorded, PressItemUpdated)
+
+
 # --- invitations (twinning.invitations) ------------------------------------------------
 # Every event of a city event and of its invitations is keyed by the city event's id, so
 # that one partition carries them in order (an answer never overtakes its invitation).
@@ -1180,6 +1274,17 @@ class VenueRef(Payload):
         return self
 
 
+class CoHost(Payload):
+    """A partner city or a foreign mission that hosts a city event with the city."""
+
+    kind: Literal["partner", "mission"]
+    id: EntityId
+
+
+#: At most this many co-hosts on one event.
+MAX_CO_HOSTS = 20
+
+
 class CityEventScheduled(Payload):
     """The city will host an event (festival, forum, ceremony...) that partners may be invited to.
     Times carry their offset; `timezone` is the IANA zone the event is shown in."""
@@ -1203,6 +1308,19 @@ class CityEventScheduled(Payload):
         default=None,
         description="Scheduled in spite of conflicts: send the reason; the conflicts are filled in.",
     )
+    co_hosts: list[CoHost] = Field(
+        default_factory=list,
+        max_length=MAX_CO_HOSTS,
+        description="Partner cities or foreign missions that host the event with the city.",
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """Without `co_hosts` when there are none: an event the city hosts alone is the
+        event it always was."""
+        found = super().to_json()
+        if not found["co_hosts"]:
+            del found["co_hosts"]
+        return found
 
 
 class CityEventUpdated(Update):
@@ -1232,6 +1350,10 @@ class CityEventUpdated(Update):
     @classmethod
     def changes(cls) -> frozenset[str]:
         return frozenset(CityEventUpdated.model_fields) - {"override"}
+
+    co_hosts: list[CoHost] | None = Field(
+        default=None, max_length=MAX_CO_HOSTS, description="Replaces the co-hosts ([]: none)."
+    )
 
 
 class CityEventCancelled(Payload):
@@ -1571,6 +1693,188 @@ class KpiValueEntered(Payload):
 
 
 register(PLANS, PlanAdopted, SpendingRecorded, KpiValueEntered)
+# --- gifts (twinning.gifts) ------------------------------------------------------------
+# The gifts register, for audit: staff only, never in a public output. Every event of a gift
+# is keyed by the gift's id.
+
+
+class GiftDirection(StrEnum):
+    GIVEN = "given"
+    RECEIVED = "received"
+
+
+class GiftCategory(StrEnum):
+    ART = "art"
+    CRAFT = "craft"
+    BOOK = "book"
+    TEXTILE = "textile"
+    FOOD_AND_DRINK = "food-and-drink"
+    CEREMONIAL = "ceremonial"
+    SOUVENIR = "souvenir"
+    OTHER = "other"
+
+
+class GiftLocation(StrEnum):
+    """Where a gift is now."""
+
+    KEPT = "kept"
+    ON_DISPLAY = "on-display"
+    ARCHIVED = "archived"
+    RETURNED = "returned"
+    GIVEN_AWAY = "given-away"
+
+
+class GiftPartyKind(StrEnum):
+    OFFICIAL = "official"
+    PARTNER = "partner"
+    MISSION = "mission"
+    PERSON = "person"
+
+
+class GiftParty(Payload):
+    """Who gives or receives a gift: a registered official, partner city or foreign mission
+    (`id`), or a person named in `name`; a registered one may carry a `name` too (the person
+    who handed it over or took it)."""
+
+    rules = ("An official, partner or mission names its `id`; a person names a `name`.",)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "required": ["kind"],
+                "properties": {"kind": {"const": "person"}},
+            },
+            "then": all_given("name"),
+            "else": all_given("id"),
+        }
+    )
+
+    kind: GiftPartyKind
+    id: EntityId | None = None
+    name: Name | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> GiftParty:
+        if self.kind is GiftPartyKind.PERSON and self.name is None:
+            raise ValueError("a person needs a name")
+        if self.kind is not GiftPartyKind.PERSON and self.id is None:
+            raise ValueError(f"a {self.kind.value} needs an id")
+        return self
+
+
+class GiftOccasion(Payload):
+    """What a gift was given or received on: a delegation visit, a trip abroad or a city event."""
+
+    kind: Literal["visit", "trip", "city-event"]
+    id: EntityId
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(code for code in list_currencies() if len(code) == 3 and code.isalpha())
+
+
+def _currency_code(value: str) -> str:
+    if value not in _currencies():
+        raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+    return value
+
+
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_currency_code),
+    Published(
+        "CurrencyCode",
+        lambda: {
+            "type": "string",
+            "enum": sorted(_currencies()),
+            "description": "An ISO 4217 currency code, in upper case (TWD, JPY, USD, ...).",
+        },
+    ),
+]
+GiftValue = Annotated[
+    Decimal,
+    Field(ge=0, le=Decimal("1000000000"), decimal_places=2),
+]
+
+
+class GiftPhoto(Payload):
+    """A photo of the gift, kept by the API (EXIF stripped) and named by its SHA-256."""
+
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class GiftRecorded(Payload):
+    """A gift the city gave or received was entered in the gifts register."""
+
+    rules = ("`estimated_value` and `currency` are given together, or neither.",)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                all_given("estimated_value", "currency"),
+                {
+                    "properties": {
+                        "estimated_value": {"type": "null"},
+                        "currency": {"type": "null"},
+                    }
+                },
+            ]
+        }
+    )
+
+    direction: GiftDirection
+    description: MultilingualText
+    category: GiftCategory
+    date: date
+    giver: GiftParty
+    recipient: GiftParty
+    occasion: GiftOccasion | None = None
+    estimated_value: GiftValue | None = None
+    currency: CurrencyCode | None = None
+    location: GiftLocation = GiftLocation.KEPT
+    notes: Text | None = None
+    photo: GiftPhoto | None = None
+
+    @model_validator(mode="after")
+    def _value_with_currency(self) -> GiftRecorded:
+        if (self.estimated_value is None) != (self.currency is None):
+            raise ValueError("give the estimated value and its currency together")
+        return self
+
+
+class GiftUpdated(Update):
+    """Some facts of a gift changed (where it is now, most often); a change of its value or
+    currency takes back an approval given before."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {"occasion", "estimated_value", "currency", "notes", "photo"}
+    )
+
+    direction: GiftDirection | None = None
+    description: MultilingualText | None = None
+    category: GiftCategory | None = None
+    date: Day | None = None
+    giver: GiftParty | None = None
+    recipient: GiftParty | None = None
+    occasion: GiftOccasion | None = None
+    estimated_value: GiftValue | None = None
+    currency: CurrencyCode | None = None
+    location: GiftLocation | None = None
+    notes: Text | None = None
+    photo: GiftPhoto | None = None
+
+
+class GiftApproved(Payload):
+    """A gift above the approval threshold was approved (the approver is the event's actor)."""
+
+    note: Text | None = None
+
+
+register(GIFTS, GiftRecorded, GiftUpdated, GiftApproved)
 
 
 # --- lookups and the envelope -----------------------------------------------------------

@@ -3,8 +3,10 @@ what the others have just written, e.g. the partners a completed visit or trip c
 
 from twinning.calendar.projector import projector as calendar_projector
 from twinning.crm.projector import projector as crm_projector
+from twinning.gifts.projector import projector as gifts_projector
 from twinning.invitations.projector import projector as invitations_projector
 from twinning.plans.projector import projector as plans_projector
+from twinning.press.projector import projector as press_projector
 from twinning.publicity.projector import projector as publicity_projector
 from twinning.schedule.projector import projector as schedule_projector
 from twinning.streams.projection import Projector
@@ -20,6 +22,8 @@ PROJECTORS: list[Projector] = [
     invitations_projector,
     schedule_projector,
     plans_projector,
+    gifts_projector,
+    press_projector,
     calendar_projector,
     publicity_projector,
 ]

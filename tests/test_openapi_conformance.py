@@ -83,6 +83,12 @@ REFUSED_BEYOND_THE_SCHEMA: dict[str, str] = {
     "at least 1 character": "a text of white space only, trimmed to nothing: the OpenAPI has "
     "no pattern for it (the published event schemas have)",
     "URL scheme should be": "a website is http or https: the OpenAPI says only `format: uri`",
+    "the photo": "a gift's photo is a JPEG, PNG or WebP image of a bounded size: its content, "
+    "which no schema can check",
+    "decimal places": "a gift's value in cents at most: the OpenAPI has no `multipleOf` for a "
+    "decimal",
+    "valid decimal": "a gift's value written as a string: pydantic's pattern for it admits an "
+    "empty string, which is no number",
 }
 #: Words by which the document states the rules beyond JSON Schema that it states.
 STATED: dict[str, str] = {

@@ -275,6 +275,31 @@ VALID: dict[str, dict[str, Any]] = {
         "purpose": "Gifts",
     },
     "KpiValueEntered": {"kpi": "editions", "date": "2025-03-31", "value": 1, "source": "Invoice"},
+    "GiftRecorded": {
+        "direction": "given",
+        "description": {"zh-TW": "漆器禮盒", "en": "A lacquer box"},
+        "category": "craft",
+        "date": "2025-04-02",
+        "giver": {"kind": "official", "id": "o-1"},
+        "recipient": {"kind": "partner", "id": "p-1", "name": "Mayor Tanaka"},
+        "occasion": {"kind": "visit", "id": "v-1"},
+        "estimated_value": "12000.50",
+        "currency": "TWD",
+        "location": "on-display",
+        "photo": {"sha256": "a" * 64, "media_type": "image/jpeg", "size": 1234},
+    },
+    "GiftUpdated": {"location": "returned", "notes": None, "photo": None},
+    "GiftApproved": {"note": "Within the budget"},
+    "PressItemRecorded": {
+        "kind": "article",
+        "outlet": "Taipei Times",
+        "date": "2026-05-11",
+        "language": "en",
+        "title": {"en": "Osaka delegation tours the city"},
+        "link": "https://example.org/news/1",
+        "covers": [{"kind": "visit", "id": "v-9"}, {"kind": "exchange", "id": "x-1"}],
+    },
+    "PressItemUpdated": {"link": None, "covers": []},
 }
 
 #: More valid shapes the rules must leave alone (the other branches of a oneOf or an if).
@@ -303,6 +328,26 @@ ALSO_VALID: list[tuple[str, dict[str, Any]]] = [
     (
         "PartnerCityRegistered",
         {**sample_partner(), "names": {"EN-us": "Testville", "es-419": "Testville"}},
+    ),
+    (
+        "ExchangeRecorded",
+        {**VALID["ExchangeRecorded"], "partner_ids": [], "mission_ids": ["m-1"]},
+    ),
+    (
+        "ExchangeRecorded",
+        {
+            **{k: v for k, v in VALID["ExchangeRecorded"].items() if k != "partner_ids"},
+            "organisations": [{"en": "Taoyuan Chamber of Commerce"}],
+        },
+    ),
+    (
+        "GiftRecorded",
+        {
+            **VALID["GiftRecorded"],
+            "giver": {"kind": "person", "name": "Consul Weber", "id": None},
+            "estimated_value": None,
+            "currency": None,
+        },
     ),
 ]
 
@@ -449,6 +494,15 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
         "trip official of nulls",
         changed("TripUpdated", (("officials", 0), {"official_id": None, "name": None})),
     ),
+    # an exchange names a counterpart: a partner, a mission or an organisation
+    ("exchange with nobody", changed("ExchangeRecorded", (("partner_ids",), []))),
+    ("exchange without partners", changed("ExchangeRecorded", (("partner_ids",), DROP))),
+    # a gift's giver or recipient: an id for a record, a name for a person; value with currency
+    ("gift from a nameless person", changed("GiftRecorded", (("giver",), {"kind": "person"}))),
+    ("gift to a partner without id", changed("GiftRecorded", (("recipient", "id"), DROP))),
+    ("gift value without currency", changed("GiftRecorded", (("currency",), DROP))),
+    ("gift currency without value", changed("GiftRecorded", (("estimated_value",), None))),
+    ("gift in an unknown currency", changed("GiftRecorded", (("currency",), "XYZ"))),
     # delegates come in person, and only then
     ("in person without delegates", changed("RsvpRecorded", (("delegates",), DROP))),
     ("in person with null delegates", changed("RsvpRecorded", (("delegates",), None))),

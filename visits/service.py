@@ -165,11 +165,14 @@ async def write_talking_points(
 async def complete_visit(
     *, db_session: AsyncSession, visit_id: str, data: CompleteRequest, actor: str
 ) -> tuple[Event, Event | None]:
-    """Complete a visit and, when a partner city visited, record its exchange in the same
-    transaction; returns both events (the second is None without a partner)."""
+    """Complete a visit and, when a partner city visited (or a foreign mission, with an
+    exchange described), record its exchange in the same transaction; returns both events
+    (the second is None without one)."""
     visit = await _existing(db_session, Visit, visit_id, kind="visit")
     check_step(visit.id, visit.status, STEP_BY_COMMAND["complete"])
-    recorded = None if visit.partner_id is None else await _exchange_of(db_session, visit, data)
+    # A partner city's visit always records its exchange; a mission's when one is described.
+    counts = visit.partner_id is not None or (visit.mission_id is not None and data.exchange)
+    recorded = await _exchange_of(db_session, visit, data) if counts else None
     exchange_id = str(uuid.uuid4()) if recorded is not None else None
     completed = outbox.record(
         db_session,
@@ -192,9 +195,9 @@ async def _exchange_of(
             "exchange",
             "a visit by a partner city records its exchange: give at least field and summary",
         )
-    assert visit.partner_id is not None
     return ExchangeRecorded(
-        partner_ids=[visit.partner_id],
+        partner_ids=[visit.partner_id] if visit.partner_id else [],
+        mission_ids=[visit.mission_id] if visit.mission_id else [],
         date=facts.date or await _first_day(db_session, visit),
         field=facts.field,
         direction=facts.direction,

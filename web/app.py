@@ -18,6 +18,7 @@ from twinning.web import (
     admin,
     briefing,
     city_events,
+    gifts,
     imports,
     interpreters,
     itinerary,
@@ -26,6 +27,7 @@ from twinning.web import (
     mail,
     office,
     plans,
+    press,
     registers,
     schedule,
     signin,
@@ -60,6 +62,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         travel,
         schedule,
     ):
+        app.include_router(module.router)
+    for module in (gifts, press):
         app.include_router(module.router)
     for module in (leaflets, admin, live, imports, mail, plans):
         app.include_router(module.router)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from twinning import export
 from twinning.api.deps import DbSession
 from twinning.auth.schemas import Role
+from twinning.crm import exchanges, stats
 from twinning.crm import service as crm
 from twinning.crm.models import Contact, ForeignMission, PartnerCity
 from twinning.crm.schemas import (
@@ -26,6 +27,7 @@ from twinning.crm.schemas import (
     ContactFilter,
     ContactRead,
     ContactUpdate,
+    ExchangeFilter,
     ForeignMissionCreate,
     ForeignMissionRead,
     ForeignMissionUpdate,
@@ -461,6 +463,12 @@ async def mission_page(
         "contacts": contacts,
         **change_context(state, event),
         "kind_labels": MISSION_KIND_LABELS,
+        "figures": await stats.mission_stats(db_session, mission) if mission else None,
+        "exchanges": await exchanges.list_exchanges(
+            db_session=db_session, query=ExchangeFilter(mission_id=mission_id, limit=20)
+        )
+        if mission
+        else [],
     }
     return render(request, "mission.html", context, user=user)
 

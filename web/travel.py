@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from twinning.api.deps import Clock, DbSession
 from twinning.crm import exchanges
 from twinning.crm import service as crm
-from twinning.crm.schemas import ExchangeCreate, ExchangeFilter
+from twinning.crm.schemas import ExchangeCreate, ExchangeFilter, MissionFilter
 from twinning.db import Page
 from twinning.i18n import L_, localized
 from twinning.i18n.labels import EXCHANGE_DIRECTION_LABELS, EXCHANGE_FIELD_LABELS
@@ -89,10 +89,13 @@ EXCHANGE_OF_LOCATION: Mapping[tuple[str, ...], str] = {
 }
 
 
-def exchange_command(form: Mapping[str, str], partner_ids: list[str]) -> dict[str, Any]:
+def exchange_command(
+    form: Mapping[str, str], partner_ids: list[str], mission_ids: list[str] | None = None
+) -> dict[str, Any]:
     """The command the exchange form describes (validated by `ExchangeCreate`, as the API's is)."""
     return {
         "partner_ids": partner_ids,
+        "mission_ids": mission_ids or [],
         "date": form.get("date", "").strip() or None,
         "field": form.get("field", "").strip() or None,
         "direction": form.get("direction", "").strip() or None,
@@ -156,6 +159,7 @@ async def _exchange_form(
         "form": form,
         "errors": errors,
         "partners": by_name(await partner_names(db_session), page_language(request)),
+        "missions": by_name(await _mission_names(db_session), page_language(request)),
         "fields": list(EXCHANGE_FIELD_LABELS.items()),
         "directions": list(EXCHANGE_DIRECTION_LABELS.items()),
     }
@@ -180,8 +184,10 @@ async def record_exchange(request: Request, user: User, db_session: DbSession) -
     form: dict[str, Any] = await form_of(request)
     partner_ids = [p for p in await form_list(request, "partner_ids") if p.strip()][:50]
     form["partner_ids"] = partner_ids
+    mission_ids = [m for m in await form_list(request, "mission_ids") if m.strip()][:50]
+    form["mission_ids"] = mission_ids
     try:
-        data = ExchangeCreate.model_validate(exchange_command(form, partner_ids))
+        data = ExchangeCreate.model_validate(exchange_command(form, partner_ids, mission_ids))
         event = await crm.record_exchange(db_session=db_session, data=data, actor=user.actor)
     except (ValidationError, InvalidField, NotFound) as refused:
         await db_session.rollback()
@@ -214,9 +220,15 @@ async def exchange_page(
     context = {
         "exchange": exchange,
         "partner_names": await partner_names(db_session) if exchange else {},
+        "mission_names": await _mission_names(db_session) if exchange else {},
         **change_context(state, event),
     }
     return render(request, "exchange.html", context, user=user)
+
+
+async def _mission_names(db_session: DbSession) -> dict[str, dict[str, str]]:
+    found = await crm.list_missions(db_session=db_session, query=MissionFilter(limit=500))
+    return {m.id: m.names for m in found}
 
 
 # --- trips -----------------------------------------------------------------------------------

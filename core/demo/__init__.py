@@ -5,8 +5,9 @@ visits and people are not; texts say DEMO, (demo) or 示範, addresses are under
 What an international affairs office holds after a couple of years:
 
 - `partners.json`: 16 partner cities on six continents, named in zh-TW, en, ja, ko and es;
-- `crm.json`: foreign missions in the country, contacts, exchanges, and trips abroad (legs in
-  the destinations' time zones; completed, cancelled and planned);
+- `crm.json`: foreign missions in the country, contacts, exchanges (one with two missions and
+  a chamber of commerce as counterparts), and trips abroad (legs in the destinations' time
+  zones; completed, cancelled and planned);
 - `calendar.json`: the officials and venues, the interpreter roster, the visit of Sapporo a
   week from today with its itinerary (interpreters booked on its items), and the calendar
   feeds whose links `twinning up --demo` prints (an interpreter's among them);
@@ -14,10 +15,13 @@ What an international affairs office holds after a couple of years:
   of their lifecycle, with itineraries (one item double-books the mayor on purpose, with the
   reason of its override) and the exchanges the completed ones recorded;
 - `city_events.json`: the city's events, with invitations and answers (some past their
-  answer-by date), one cancelled, two completed; one with the mayor attending and an
-  interpreter booked;
+  answer-by date), one cancelled, two completed, one co-hosted with a mission and a
+  partner, one with the mayor attending and an interpreter booked;
 - `plans.json`: the 2024 international-affairs plan of the seed with its real budget lines,
-  and the same plan for the current year (示範), with spending and entered KPI values.
+  and the same plan for the current year (示範), with spending and entered KPI values;
+- `press.json`: press releases, articles, an interview and a broadcast about past visits;
+- `gifts.json`: the gifts register, given and received on past visits (one approved, one in
+  yen awaiting approval), so that Sapporo's coming visit shows what the city gave it before.
 
 Records name each other by key or English name (ids are only known once the API has accepted
 them), and dates are days counted from today in the city's time zone, so that the demo always
@@ -269,8 +273,11 @@ def _post_crm(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> list[tuple[str
         return {**body, "mission_id": ids.missions[entry["mission"]]}
 
     def exchange(entry: dict[str, Any]) -> dict[str, Any]:
-        body = {key: value for key, value in entry.items() if key not in ("partners", "day")}
+        skipped = ("partners", "missions", "day")
+        body = {key: value for key, value in entry.items() if key not in skipped}
         partner_ids = [ids.partners[name] for name in entry["partners"]]
+        if "missions" in entry:  # foreign missions as counterparts
+            body["mission_ids"] = [ids.missions[name] for name in entry["missions"]]
         return {**body, "partner_ids": partner_ids, "date": loader.day(entry["day"])}
 
     def trip(entry: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -398,6 +405,13 @@ def _schedule_city_events(
         event["interpreter_ids"] = [ids.interpreters[k] for k in entry.get("interpreters", [])]
         if "at_venue" in entry:
             event["venue"] = {"venue_id": ids.venues[entry["at_venue"]]["id"]}
+        if "co_hosts" in entry:  # by English name, as invitees are
+            event["co_hosts"] = [
+                {"kind": "partner", "id": ids.partners[h["partner"]]}
+                if "partner" in h
+                else {"kind": "mission", "id": ids.missions[h["mission"]]}
+                for h in entry["co_hosts"]
+            ]
         zone = entry["timezone"]
         event["starts_at"] = loader.at(entry["day"], entry["from"], zone)
         event["ends_at"] = loader.at(entry["day"], entry["to"], zone)
@@ -454,6 +468,69 @@ def _feed_links(loader: _Loader, calendar: dict[str, Any], ids: _Ids) -> dict[st
     return links
 
 
+def _record_gifts(
+    loader: _Loader, gifts: list[dict[str, Any]], ids: _Ids, visits: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
+    """Post the gifts register; returns the approvals to record (URL and body), which check
+    the gift's value and so wait for the worker."""
+
+    def party(entry: dict[str, str]) -> dict[str, Any]:
+        name = entry.get("name")
+        if "official" in entry:
+            return {"kind": "official", "id": ids.officials[entry["official"]], "name": name}
+        if "partner" in entry:
+            return {"kind": "partner", "id": ids.partners[entry["partner"]], "name": name}
+        if "mission" in entry:
+            return {"kind": "mission", "id": ids.missions[entry["mission"]], "name": name}
+        return {"kind": "person", "name": entry["person"]}
+
+    def visit_of(occasion: dict[str, Any]) -> str:
+        return next(
+            visit_id
+            for visit_id, visit in visits
+            if visit.get("partner") == occasion["visit_of"] and visit["days"][0] == occasion["day"]
+        )
+
+    def gift(entry: dict[str, Any]) -> tuple[str, Any] | None:
+        skipped = ("day", "giver", "recipient", "occasion", "approve")
+        body = {key: value for key, value in entry.items() if key not in skipped}
+        body |= {
+            "date": loader.day(entry["day"]),
+            "giver": party(entry["giver"]),
+            "recipient": party(entry["recipient"]),
+        }
+        if "occasion" in entry:
+            body["occasion"] = {"kind": "visit", "id": visit_of(entry["occasion"])}
+        gift_id = loader.post("/gifts", body)["id"]
+        if "approve" in entry:
+            return (f"/gifts/{gift_id}/approve", {"note": entry["approve"]})
+        return None
+
+    return [step for step in loader.many(gift, gifts) if step is not None]
+
+
+def _record_press(
+    loader: _Loader, items: list[dict[str, Any]], visits: list[tuple[str, Any]]
+) -> None:
+    """Post the press items, each with the visits it covers."""
+
+    def visit_of(covered: dict[str, Any]) -> dict[str, str]:
+        visit_id = next(
+            visit_id
+            for visit_id, visit in visits
+            if visit.get("partner") == covered["visit_of"] and visit["days"][0] == covered["day"]
+        )
+        return {"kind": "visit", "id": visit_id}
+
+    def press_item(entry: dict[str, Any]) -> None:
+        body = {key: value for key, value in entry.items() if key not in ("day", "covers")}
+        body["date"] = loader.day(entry["day"])
+        body["covers"] = [visit_of(covered) for covered in entry.get("covers", [])]
+        loader.post("/press", body)
+
+    loader.many(press_item, items)
+
+
 def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
     worker has applied them all; returns how many, and the demo's calendar feeds."""
@@ -472,6 +549,8 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         requested = list(zip(_request_visits(loader, visits, ids), visits, strict=True))
         plans, plan_records = demo_plans(loader.today)
         loader.many(lambda plan: loader.post("/plans", plan), plans)
+        approvals = _record_gifts(loader, _read("gifts.json")["gifts"], ids, requested)
+        _record_press(loader, _read("press.json")["items"], requested)
         # The commands below check the state they change: each settles what it depends on
         # (the API waits a few seconds for the worker), once the worker has started. Trips
         # and city events are bookings: checked against the whole schedule.
@@ -485,7 +564,7 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
             answers = _invite(loader, scheduled, ids)
             for url, body in plan_records:  # in order: each settles its plan
                 loader.post(url, body)
-            loader.many(lambda step: loader.post(*step), trip_steps)
+            loader.many(lambda step: loader.post(*step), [*trip_steps, *approvals])
             _take_rounds(loader, [(visit_id, before) for visit_id, before, _after in split])
             ready.set()
             loader.many(answer, answers)  # the invitations are applied by now

@@ -10,9 +10,11 @@ from twinning.auth import models as _auth  # noqa: F401
 from twinning.calendar import models as _calendar  # noqa: F401
 from twinning.crm import models as _crm  # noqa: F401
 from twinning.db import Base, make_engine
+from twinning.gifts import models as _gifts  # noqa: F401
 from twinning.invitations import models as _invitations  # noqa: F401
 from twinning.mail import models as _mail  # noqa: F401
 from twinning.plans import models as _plans  # noqa: F401
+from twinning.press import models as _press  # noqa: F401
 from twinning.publicity import models as _publicity  # noqa: F401
 from twinning.streams import store as _store  # noqa: F401
 from twinning.trips import models as _trips  # noqa: F401
