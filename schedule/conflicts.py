@@ -16,13 +16,14 @@ topics the schedule spans: of two bookings sent at once, the second sees the fir
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from twinning.invitations.models import (
     CityEvent,
     CityEventAttendance,
@@ -174,9 +175,6 @@ async def _items(db_session: AsyncSession, booking: Booking, travel: TravelTimes
     )
     if booking.itself is not None and booking.itself[0] is BookedKind.ITINERARY_ITEM:
         live = live.where(ItineraryItem.id != booking.itself[1])
-    overlapping = live.where(
-        ItineraryItem.starts_at < booking.ends_at, ItineraryItem.ends_at > booking.starts_at
-    )
 
     def conflict(item: ItineraryItem, **booked: Any) -> _Found:
         return _Found(
@@ -191,37 +189,17 @@ async def _items(db_session: AsyncSession, booking: Booking, travel: TravelTimes
             dict(item.titles),
         )
 
-    found: list[_Found] = []
-    if booking.venue_id is not None:
-        query = overlapping.where(ItineraryItem.venue_id == booking.venue_id)
-        found += [
-            conflict(item, venue_id=booking.venue_id) for item in await db_session.scalars(query)
-        ]
-    if booking.official_ids:
-        rows = await db_session.execute(
-            overlapping.add_columns(ItineraryAttendance.official_id)
-            .join(ItineraryAttendance, ItineraryAttendance.item_id == ItineraryItem.id)
-            .where(ItineraryAttendance.official_id.in_(sorted(set(booking.official_ids))))
-        )
-        found += [conflict(item, official_id=official) for item, official in rows]
-    if booking.interpreter_ids:
-        near = live.where(
-            ItineraryItem.starts_at < booking.ends_at + travel.longest,
-            ItineraryItem.ends_at > booking.starts_at - travel.longest,
-        )
-        rows = await db_session.execute(
-            near.add_columns(ItineraryInterpreter.interpreter_id)
-            .join(ItineraryInterpreter, ItineraryInterpreter.item_id == ItineraryItem.id)
-            .where(ItineraryInterpreter.interpreter_id.in_(sorted(set(booking.interpreter_ids))))
-        )
-        for item, interpreter in rows:
-            where = place_key(item.venue_id, item.place)
-            clash, minutes = _interpreter_conflict(
-                booking, travel, item.starts_at, item.ends_at, where
-            )
-            if clash:
-                found.append(conflict(item, interpreter_id=interpreter, travel_minutes=minutes))
-    return found
+    return await _booked(
+        db_session,
+        booking,
+        travel,
+        live=live,
+        model=ItineraryItem,
+        conflict=conflict,
+        attendance=(ItineraryAttendance.official_id, ItineraryAttendance.item_id),
+        interpreters=(ItineraryInterpreter.interpreter_id, ItineraryInterpreter.item_id),
+        place=lambda item: place_key(item.venue_id, item.place),
+    )
 
 
 async def _city_events(
@@ -230,9 +208,6 @@ async def _city_events(
     live = select(CityEvent).where(CityEvent.status != CityEventStatus.CANCELLED.value)
     if booking.itself is not None and booking.itself[0] is BookedKind.CITY_EVENT:
         live = live.where(CityEvent.id != booking.itself[1])
-    overlapping = live.where(
-        CityEvent.starts_at < booking.ends_at, CityEvent.ends_at > booking.starts_at
-    )
 
     def conflict(city_event: CityEvent, **booked: Any) -> _Found:
         return _Found(
@@ -246,36 +221,65 @@ async def _city_events(
             dict(city_event.title),
         )
 
+    return await _booked(
+        db_session,
+        booking,
+        travel,
+        live=live,
+        model=CityEvent,
+        conflict=conflict,
+        attendance=(CityEventAttendance.official_id, CityEventAttendance.city_event_id),
+        interpreters=(CityEventInterpreter.interpreter_id, CityEventInterpreter.city_event_id),
+        place=lambda event: place_key(event.venue_id, event.venue_place),
+    )
+
+
+async def _booked(
+    db_session: AsyncSession,
+    booking: Booking,
+    travel: TravelTimes,
+    *,
+    live: Select[Any],
+    model: Any,
+    conflict: Callable[..., _Found],
+    attendance: tuple[InstrumentedAttribute[str], InstrumentedAttribute[str]],
+    interpreters: tuple[InstrumentedAttribute[str], InstrumentedAttribute[str]],
+    place: Callable[[Any], str | None],
+) -> list[_Found]:
+    """What of one kind (`model`: itinerary items or city events, `live` the ones that still
+    book) shares the booking's venue, officials or interpreters in its time; an interpreter
+    also when the travel time between the two places is missing. `attendance` and
+    `interpreters` are each (the person's column, the column naming the booked record)."""
+    overlapping = live.where(model.starts_at < booking.ends_at, model.ends_at > booking.starts_at)
     found: list[_Found] = []
     if booking.venue_id is not None:
-        query = overlapping.where(CityEvent.venue_id == booking.venue_id)
-        found += [conflict(e, venue_id=booking.venue_id) for e in await db_session.scalars(query)]
+        query = overlapping.where(model.venue_id == booking.venue_id)
+        found += [conflict(r, venue_id=booking.venue_id) for r in await db_session.scalars(query)]
     if booking.official_ids:
+        official, booked = attendance
         rows = await db_session.execute(
-            overlapping.add_columns(CityEventAttendance.official_id)
-            .join(CityEventAttendance, CityEventAttendance.city_event_id == CityEvent.id)
-            .where(CityEventAttendance.official_id.in_(sorted(set(booking.official_ids))))
+            overlapping.add_columns(official)
+            .join(official.class_, booked == model.id)
+            .where(official.in_(sorted(set(booking.official_ids))))
         )
-        found += [conflict(e, official_id=official) for e, official in rows]
+        found += [conflict(record, official_id=person) for record, person in rows]
     if booking.interpreter_ids:
+        interpreter, booked = interpreters
         near = live.where(
-            CityEvent.starts_at < booking.ends_at + travel.longest,
-            CityEvent.ends_at > booking.starts_at - travel.longest,
+            model.starts_at < booking.ends_at + travel.longest,
+            model.ends_at > booking.starts_at - travel.longest,
         )
         rows = await db_session.execute(
-            near.add_columns(CityEventInterpreter.interpreter_id)
-            .join(CityEventInterpreter, CityEventInterpreter.city_event_id == CityEvent.id)
-            .where(CityEventInterpreter.interpreter_id.in_(sorted(set(booking.interpreter_ids))))
+            near.add_columns(interpreter)
+            .join(interpreter.class_, booked == model.id)
+            .where(interpreter.in_(sorted(set(booking.interpreter_ids))))
         )
-        for city_event, interpreter in rows:
-            where = place_key(city_event.venue_id, city_event.venue_place)
+        for record, person in rows:
             clash, minutes = _interpreter_conflict(
-                booking, travel, city_event.starts_at, city_event.ends_at, where
+                booking, travel, record.starts_at, record.ends_at, place(record)
             )
             if clash:
-                found.append(
-                    conflict(city_event, interpreter_id=interpreter, travel_minutes=minutes)
-                )
+                found.append(conflict(record, interpreter_id=person, travel_minutes=minutes))
     return found
 
 
