@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 import schemathesis
 from conftest import ADMIN_TOKEN, InlineApi
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from twinning.api.app import create_app
 from twinning.config import Settings
@@ -54,6 +55,11 @@ def test_no_generated_request_gets_a_server_error(inline_api: InlineApi, operati
         }
         if authenticated:
             headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        try:  # a multipart "file" generated as a number: no HTTP client can send that body
+            body = {k: v for k, v in kwargs.items() if k not in ("method", "url", "params")}
+            httpx.Request(case.method, "http://x/", headers=headers, **body).read()
+        except (AttributeError, TypeError):
+            reject()
         response = inline_api.request(
             kwargs.pop("method"), kwargs.pop("url"), headers=headers, **kwargs
         )

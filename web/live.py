@@ -85,6 +85,12 @@ _KIND_OF_PREFIX = (
     ("CityEvent", "city-event"),
     ("Invitation", "city-event"),  # keyed by the city event (one partition, in order)
     ("Rsvp", "city-event"),
+    ("Interpreter", "interpreter"),
+    ("Gift", "gift"),
+    ("PressItem", "press"),
+    ("PlanAdopted", "plan"),  # the plans' events are keyed by the plan (its year)
+    ("SpendingRecorded", "plan"),
+    ("KpiValueEntered", "plan"),
 )
 
 
