@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         default=3600.0,
         description="Seconds an event waits for the aggregate it refers to before it is dead-lettered.",
     )
+    render_documents: bool = Field(
+        default=True,
+        description=(
+            "Whether this worker renders the leaflets, brochures and briefing books (false: it"
+            " only projects; another worker of the group, or a later start, renders them)."
+        ),
+    )
     heartbeat_interval: Annotated[float, Field(gt=0, le=60)] = Field(
         default=2.0,
         description="Seconds between a worker's heartbeats (what /health reads).",

@@ -109,6 +109,21 @@ class Refresher:
         self.font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
         self._lock = asyncio.Lock()
         self._ensured = False
+        self._closed = False
+
+    def close(self) -> None:
+        """Stop rendering at once, for a worker that stops: a document being rendered stays
+        stale and is rendered after the next start. The rendering process is ended, not
+        waited for: a brochure on a busy machine held a stopping worker for minutes (at exit
+        Python joins a process pool's processes)."""
+        self._closed = True
+        executor, self.executor, self.new_executor = self.executor, None, None
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
 
     async def refresh(
         self, *, limit: int | None = None, go_on: Callable[[], bool] | None = None
@@ -199,6 +214,8 @@ class Refresher:
                     if await self._render(document, locale, shown, digest, number):
                         report.rendered.append((document, locale))
                 except BrokenExecutor:
+                    if self._closed:  # the worker is stopping
+                        return
                     log.error("the rendering process died; starting another one")
                     self.executor = self.new_executor() if self.new_executor else None
                     return  # still stale: tried again at the next look
@@ -216,6 +233,8 @@ class Refresher:
         digest: str,
         number: int,
     ) -> bool:
+        if self._closed:  # not in the event loop's threads: they would hold the exit up
+            return False
         loop = asyncio.get_running_loop()
         html, pdf = await loop.run_in_executor(self.executor, self.render, shown, self.font_dir)
         try:

@@ -27,7 +27,7 @@ import faust
 import mode.loop
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from twinning.config import Settings
 from twinning.db import make_async_engine, utcnow
 from twinning.mail import notifier
@@ -138,6 +138,13 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=1.0,
         broker_commit_every=100,
         broker_commit_interval=0.5,
+        # On a stop or a rebalance, don't wait for the messages already fetched to be acked:
+        # faust's wait has no deadline, and a message held in a `take_events` buffer that the
+        # stop cut short is never acked, so a worker asked to stop waited forever (or until
+        # killed) and a rebalance stalled. Nothing is lost: an unacked message's offset is not
+        # committed, so the partition's next owner reads it again, and the projection skips
+        # an event it has applied (the ledger), as the notifier does a mail it has queued.
+        stream_wait_empty=False,
     )
     engine = make_async_engine(settings.async_database_url)
     dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
@@ -169,39 +176,8 @@ def create_app(settings: Settings) -> faust.App:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
         app.agent(topic, name=f"notify:{topic_name}", concurrency=1)(_notify_with(notify_sessions))
 
-    refresher = Refresher(
-        async_sessionmaker(engine, expire_on_commit=False),
-        settings,
-        # One process, started on first use: WeasyPrint is CPU-bound Python that would
-        # otherwise hold the GIL the agents need. Spawned, since forking a process with
-        # Kafka threads and a running loop is unsafe.
-        executor=lambda: ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=get_context("spawn"),
-            initializer=_renderer_setup,
-            initargs=(os.getpid(),),
-        ),
-    )
-
-    @app.task
-    async def publish() -> None:
-        """Render what is stale, a few documents at a time, until the worker stops (a task,
-        not a timer: a first render with cold fonts takes longer than any sensible tick)."""
-        while True:
-            if not backlog.may_render():
-                await asyncio.sleep(PUBLICITY_INTERVAL)
-                continue
-            # A look let through a backlog that went on too long finishes; a look begun on
-            # an idle worker stops before its next document when a backlog begins.
-            overdue = not backlog.idle()
-            go_on = None if overdue else backlog.idle
-            try:
-                report = await refresher.refresh(limit=PUBLICITY_BATCH, go_on=go_on)
-            except Exception:
-                log.exception("could not refresh the leaflets and brochures; trying again")
-                report = None
-            if report is None or not report.checked:
-                await asyncio.sleep(PUBLICITY_INTERVAL)
+    if settings.render_documents:
+        _render_documents(app, engine, settings, backlog)
 
     park_limit = timedelta(seconds=settings.park_timeout)
 
@@ -257,6 +233,51 @@ def _renderer_setup(worker: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="twinning-renderer-watch", daemon=True).start()
+
+
+def _render_documents(
+    app: faust.App, engine: AsyncEngine, settings: Settings, backlog: Backlog
+) -> None:
+    """The publicity consumer's rendering: a task that renders what is stale, in a process
+    of its own, stopped with the worker."""
+    refresher = Refresher(
+        async_sessionmaker(engine, expire_on_commit=False),
+        settings,
+        # One process, started on first use: WeasyPrint is CPU-bound Python that would
+        # otherwise hold the GIL the agents need. Spawned, since forking a process with
+        # Kafka threads and a running loop is unsafe.
+        executor=lambda: ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=get_context("spawn"),
+            initializer=_renderer_setup,
+            initargs=(os.getpid(),),
+        ),
+    )
+
+    @app.on_before_shutdown.connect
+    async def stop_rendering(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        refresher.close()
+
+    async def publish() -> None:
+        """Render what is stale, a few documents at a time, until the worker stops (a task,
+        not a timer: a first render with cold fonts takes longer than any sensible tick)."""
+        while True:
+            if not backlog.may_render():
+                await asyncio.sleep(PUBLICITY_INTERVAL)
+                continue
+            # A look let through a backlog that went on too long finishes; a look begun on
+            # an idle worker stops before its next document when a backlog begins.
+            overdue = not backlog.idle()
+            go_on = None if overdue else backlog.idle
+            try:
+                report = await refresher.refresh(limit=PUBLICITY_BATCH, go_on=go_on)
+            except Exception:
+                log.exception("could not refresh the leaflets and brochures; trying again")
+                report = None
+            if report is None or not report.checked:
+                await asyncio.sleep(PUBLICITY_INTERVAL)
+
+    app.task(publish)
 
 
 def _project_with(processor: EventProcessor, backlog: Backlog) -> Any:

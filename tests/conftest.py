@@ -9,12 +9,14 @@ import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import closing
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -26,7 +28,7 @@ import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select, union
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from twinning.api.app import create_app, ensure_first_admin
@@ -146,14 +148,61 @@ def postgres() -> Iterator[URL]:
         yield url
 
 
-def new_database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A new, empty database of `kind` ("sqlite" or "postgresql")."""
+def new_database_url(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, *, migrated: bool = True
+) -> str:
+    """A new database of `kind` ("sqlite" or "postgresql") that holds no data: with the newest
+    schema (a copy of the session's migrated template, as `twinning up` would leave it), or with
+    no tables at all when `migrated` is false."""
     if kind == "sqlite":
         tmp_path.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{tmp_path / 'twinning.db'}"
-    return create_database(request.getfixturevalue("postgres")).render_as_string(
-        hide_password=False
-    )
+        path = tmp_path / "twinning.db"
+        if migrated:
+            request.getfixturevalue("migrated_templates").copy_sqlite(path)
+        return f"sqlite:///{path}"
+    server = request.getfixturevalue("postgres")
+    template = request.getfixturevalue("migrated_templates").postgres() if migrated else None
+    return create_database(server, template=template).render_as_string(hide_password=False)
+
+
+class MigratedTemplates:
+    """One database of each kind migrated once per test session (per xdist worker); each test's
+    database is a copy of it. Running the migrations takes about half a second per database,
+    a copy a few milliseconds: across a thousand tests, minutes. The migrations themselves
+    are tested on databases made empty (`migrated=False`) and by every `twinning up`."""
+
+    def __init__(self, root: Path, request: pytest.FixtureRequest) -> None:
+        self.root = root
+        self.request = request
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    def copy_sqlite(self, target: Path) -> None:
+        if self._sqlite is None:
+            template = self.root / "template.db"
+            upgrade(make_url(f"sqlite:///{template}"))
+            self._sqlite = template
+        # SQLite's backup API: a consistent copy of a database file, whatever its journal.
+        with (
+            closing(sqlite3.connect(self._sqlite)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+
+    def postgres(self) -> str:
+        if self._postgres is None:
+            url = create_database(self.request.getfixturevalue("postgres"))
+            upgrade(url.set(drivername="postgresql+psycopg"))
+            assert url.database is not None
+            self._postgres = url.database
+        return self._postgres
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> MigratedTemplates:
+    return MigratedTemplates(tmp_path_factory.mktemp("templates"), request)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -196,15 +245,20 @@ class Stack:
             ),
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
             "TWINNING_PARK_TIMEOUT": str(self.settings.park_timeout),
+            "TWINNING_RENDER_DOCUMENTS": str(self.settings.render_documents).lower(),
         }
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        """Start one more worker process in the consumer group."""
+    def start_worker(self, *, render_documents: bool | None = None) -> subprocess.Popen[bytes]:
+        """Start one more worker process in the consumer group (rendering documents as the
+        stack's settings say, unless told)."""
+        env = self.env()
+        if render_documents is not None:
+            env["TWINNING_RENDER_DOCUMENTS"] = str(render_documents).lower()
         self.worker_starts += 1
         log = open(self.tmp_path / f"worker-{self.worker_starts}.log", "wb")  # noqa: SIM115 - the child owns it
         worker = subprocess.Popen(
             [sys.executable, "-m", "twinning", "worker"],
-            env=self.env(),
+            env=env,
             cwd=self.tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -220,16 +274,21 @@ class Stack:
         worker.wait(10)
 
     def stop_worker(self, worker: subprocess.Popen[bytes] | None = None) -> None:
-        """Stop one worker (or all) the way an operator does: SIGTERM, then wait."""
+        """Stop one worker (or all) the way an operator does: SIGTERM, then wait. A worker
+        that does not stop by itself is a failure (it is killed, then reported): every test
+        with a worker checks that a stop is a stop, whatever it was doing."""
+        stuck = []
         for running in [worker] if worker is not None else list(self.workers):
             if running.poll() is None:
                 running.terminate()
                 try:
-                    running.wait(20)
+                    running.wait(DEADLINE)
                 except subprocess.TimeoutExpired:
                     running.kill()
                     running.wait()
+                    stuck.append(running.pid)
             self.workers.remove(running)
+        assert not stuck, f"workers {stuck} did not stop within {DEADLINE} s of SIGTERM"
 
     def start_api(self, *, with_relay: bool = True) -> None:
         app = create_app(self.settings, with_relay=with_relay)
@@ -259,10 +318,12 @@ class Stack:
             self._server = None
 
     def close(self) -> None:
-        self.stop_worker()
-        self.stop_api()
-        self.client.close()
-        self.engine.dispose()
+        try:
+            self.stop_worker()
+        finally:
+            self.stop_api()
+            self.client.close()
+            self.engine.dispose()
 
     # --- what a user sees ------------------------------------------------------------------
 
@@ -394,7 +455,11 @@ def start_stack(
     **overrides: Any,
 ) -> Stack:
     """A migrated system on `database_url` and `broker`, its files under `tmp_path`, with the
-    API (and its relay) and a worker started as asked. The caller closes it."""
+    API (and its relay) and a worker started as asked. The caller closes it.
+
+    Its workers render no documents unless `render_documents=True`: a worker that renders
+    starts a WeasyPrint process that lays out every leaflet and brochure in five languages
+    after each partner's change, seconds of CPU per test that only the publicity tests read."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)
     settings = Settings(
@@ -405,7 +470,7 @@ def start_stack(
         topic_partitions=3,
         relay_poll_interval=0.2,
         redeliver_after=3.0,
-        **{"bootstrap_token": ADMIN_TOKEN, **overrides},
+        **{"bootstrap_token": ADMIN_TOKEN, "render_documents": False, **overrides},
         _env_file=None,  # type: ignore[call-arg]
     )
     upgrade(settings.sync_database_url)

@@ -140,8 +140,11 @@ def postgres_server() -> Iterator[URL]:
         server.remove()
 
 
-def create_database(server: URL) -> URL:
+def create_database(server: URL, template: str | None = None) -> URL:
+    """A new database on `server`: empty, or a copy of the database named `template` (which
+    no one may be connected to meanwhile)."""
     name = f"twinning_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     engine = create_engine(
         server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
@@ -149,7 +152,7 @@ def create_database(server: URL) -> URL:
     while True:
         try:
             with engine.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+                connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
             break
         except Exception:
             if time.monotonic() > deadline:

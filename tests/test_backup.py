@@ -160,7 +160,7 @@ def test_a_backup_taken_during_a_burst_restores_every_command_it_counts(
     home = tmp_path / "restored"
     home.mkdir()
     if kind == "postgresql":
-        new_url = new_database_url(kind, home, request)
+        new_url = new_database_url(kind, home, request, migrated=False)
         (home / ".env").write_text(f"TWINNING_DATABASE_URL={new_url}\n")
     restored = _twinning("restore", str(archive), "--data-dir", "data", cwd=home)
     assert restored.returncode == 0, restored.stderr
@@ -226,7 +226,7 @@ def _restores_into_postgres(
     home: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    url = new_database_url("postgresql", home, request)
+    url = new_database_url("postgresql", home, request, migrated=False)
     restored = _twinning(
         "restore",
         str(archive),
@@ -401,14 +401,16 @@ def test_an_altered_postgresql_backup_and_a_directory_in_use_are_refused(
 ) -> None:
     """As on SQLite: a PostgreSQL backup (pg_dump's archive inside) altered by one byte is
     refused before anything is made, and so is a data directory that is not empty."""
-    source = {"TWINNING_DATABASE_URL": new_database_url("postgresql", tmp_path, request)}
+    source = {
+        "TWINNING_DATABASE_URL": new_database_url("postgresql", tmp_path, request, migrated=False)
+    }
     made = _cli("migrate", "--init", "--data-dir", str(tmp_path / "source"), env=source)
     assert made.returncode == 0, made.stderr
     archive = tmp_path / "backup.tar.gz"
     taken = _cli("backup", "--to", str(archive), "--data-dir", str(tmp_path / "source"), env=source)
     assert taken.returncode == 0, taken.stderr
     assert _manifest(archive)["database"]["backend"] == "postgresql"
-    target_url = new_database_url("postgresql", tmp_path, request)
+    target_url = new_database_url("postgresql", tmp_path, request, migrated=False)
     target = {"TWINNING_DATABASE_URL": target_url}
 
     altered = bytearray(archive.read_bytes())

@@ -60,7 +60,9 @@ class System:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TWINNING_")}
         if kind == "postgresql":
             assert request is not None
-            self.env["TWINNING_DATABASE_URL"] = new_database_url(kind, tmp_path, request)
+            self.env["TWINNING_DATABASE_URL"] = new_database_url(
+                kind, tmp_path, request, migrated=False
+            )
 
     def settings(self) -> Settings:
         return Settings(

@@ -887,7 +887,7 @@ def journey(
     )
     fields = {name: size for name, size in every.items() if name not in NOT_YET_JOURNEYED}
     with EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3) as broker:
-        stack = start_stack(database_url, broker, tmp_path)
+        stack = start_stack(database_url, broker, tmp_path, render_documents=True)
         try:
             result = Journey(stack, Hostile(fields), fields)
             office_work(result)

@@ -3,6 +3,7 @@ registered through the API appears in the published PDF leaflet, without a token
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -10,9 +11,16 @@ from conftest import Stack, sample_partner, wait_for
 from publicity_support import pdf_text
 
 
-def test_a_registered_partner_appears_in_the_published_leaflet(stack: Stack) -> None:
+def test_a_registered_partner_appears_in_the_leaflet_the_rendering_worker_publishes(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """A worker started with TWINNING_RENDER_DOCUMENTS=false only projects: the leaflet waits
+    for a worker of the group that renders."""
+    stack = make_stack(render_documents=False)
     partner = {**sample_partner(7), "names": {"zh-TW": "高雄測試市", "en": "Testport"}}
-    assert stack.client.post("/partners", json=partner).status_code == 202
+    answer = stack.client.post("/partners", json=partner)
+    assert answer.status_code == 202
+    stack.wait_applied([answer.json()["event_id"]])
     public = httpx.Client(base_url=stack.settings.base_url(), timeout=30)
 
     def leaflet_text() -> str | None:
@@ -20,6 +28,10 @@ def test_a_registered_partner_appears_in_the_published_leaflet(stack: Stack) -> 
         return pdf_text(response.content) if response.status_code == 200 else None
 
     try:
+        (projecting,) = stack.workers
+        assert _children(projecting.pid) == set()  # no rendering process
+        assert "高雄測試市" not in (leaflet_text() or "")
+        stack.start_worker(render_documents=True)
         text = wait_for(
             lambda: (t := leaflet_text()) and "高雄測試市" in t and t,
             timeout=120,
@@ -52,7 +64,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has ended; only its entry waits for its new parent
 
 
-def test_the_rendering_process_ends_when_its_worker_is_killed(stack: Stack) -> None:
+def test_the_rendering_process_ends_when_its_worker_is_killed(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(render_documents=True)
     (worker,) = stack.workers
     assert stack.client.post("/partners", json=sample_partner(8)).status_code == 202
     public = httpx.Client(base_url=stack.settings.base_url(), timeout=30)
