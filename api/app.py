@@ -77,6 +77,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     plans.router,
     gifts.router,
     press.router,
+    publicity.profile_router,
 )
 
 

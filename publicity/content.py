@@ -22,7 +22,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
 from twinning.crm.models import (
@@ -52,8 +52,16 @@ from twinning.i18n.labels import (
     partner_city_count,
 )
 from twinning.i18n.locales import catalog_path
-from twinning.invitations.models import CityEvent, CityEventStatus
-from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind, PartnerStatus
+from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
+from twinning.publicity.models import CityProfile
+from twinning.streams.events import (
+    CITY_PROFILE,
+    ExchangeDirection,
+    ExchangeField,
+    InviteeKind,
+    PartnerKind,
+    PartnerStatus,
+)
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import VisitStatus
@@ -72,6 +80,8 @@ CHART_YEARS = 10
 TIMELINE_PER_FIELD = 8
 #: Visits shown each way in a brochure (the latest): the page holds no more.
 INBOUND_OUTBOUND = 2
+#: Upcoming events a partner is invited to, on its brochure (the soonest).
+INVITED_EVENTS = 3
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,22 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class KeyFigureLine:
+    label: Shown
+    value: str
+
+
+@dataclass(frozen=True)
+class OurCity:
+    """Our city as the office presents it (`twinning.publicity.profile`); its name when the
+    office set one (`office_city`)."""
+
+    name: Shown | None
+    about: Shown | None
+    figures: tuple[KeyFigureLine, ...]
+
+
+@dataclass(frozen=True)
 class Leaflet:
     locale: str
     office: OfficeContact
@@ -167,6 +193,7 @@ class Leaflet:
     kinds: tuple[Tally, ...] = ()
     #: The document's public page (its QR code on the back).
     page_url: str = ""
+    city: OurCity | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +254,9 @@ class Brochure:
     distance: str | None = None
     #: The document's public page (its QR code by the office's contact).
     page_url: str = ""
+    city: OurCity | None = None
+    #: The upcoming city events the partner is invited to.
+    invited: tuple[EventLine, ...] = ()
 
 
 Document = Leaflet | Brochure
@@ -280,6 +310,21 @@ def office_contact(settings: Settings) -> OfficeContact:
         email=settings.office_email,
         phone=settings.office_phone,
     )
+
+
+async def _our_city(session: AsyncSession, settings: Settings) -> OurCity | None:
+    """Our city's profile in the current locale; None when the office has written none."""
+    profile = await session.get(CityProfile, CITY_PROFILE)
+    if profile is None:
+        return None
+    about = shown(profile.about)
+    figures = tuple(
+        KeyFigureLine(shown(figure["label"]) or Shown(""), figure["value"])
+        for figure in profile.figures
+    )
+    if about is None and not figures:
+        return None
+    return OurCity(shown(settings.office_city), about, figures)
 
 
 #: The first part of an IANA zone name -> the UN M49 code of the world region CLDR names.
@@ -345,17 +390,33 @@ def _when(start: datetime, end: datetime, zone: str) -> str:
     return format_interval(start, end, zone=zone, skeleton="yMMMd")
 
 
-async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[EventLine, ...]:
+async def _upcoming_events(
+    session: AsyncSession, now: datetime, *, invited: str | None = None
+) -> tuple[EventLine, ...]:
+    """The coming city events open to partners; for a partner (`invited`), those of them it
+    is invited to (and not withdrawn from)."""
+    which: ColumnElement[bool] = CityEvent.open_to_partners.is_(True)
+    if invited is not None:
+        which = (
+            CityEvent.id.in_(
+                select(Invitation.city_event_id).where(
+                    Invitation.invitee_kind == InviteeKind.PARTNER.value,
+                    Invitation.invitee_id == invited,
+                    Invitation.status == InvitationStatus.INVITED.value,
+                )
+            )
+            & which
+        )
     events = (
         await session.scalars(
             select(CityEvent)
             .where(
                 CityEvent.status == CityEventStatus.SCHEDULED.value,
-                CityEvent.open_to_partners.is_(True),
+                which,
                 CityEvent.ends_at >= now,
             )
             .order_by(CityEvent.starts_at, CityEvent.id)
-            .limit(UPCOMING_EVENTS)
+            .limit(UPCOMING_EVENTS if invited is None else INVITED_EVENTS)
         )
     ).all()
     venue_ids = {e.venue_id for e in events if e.venue_id}
@@ -489,6 +550,7 @@ async def leaflet(
             map=_map_points(partners, settings),
             latest=tuple(_exchange_line(e, by_id) for e in latest),
             events=await _upcoming_events(session, now),
+            city=await _our_city(session, settings),
         )
 
 
@@ -697,6 +759,8 @@ async def brochure(
             distance=_distance(*home_partner) if home_partner else None,
             page_url=f"{settings.base_url()}/partners/{quote(partner.id, safe='')}/brochure"
             f"?lang={locale}&format=html",
+            city=await _our_city(session, settings),
+            invited=await _upcoming_events(session, now, invited=partner.id),
         )
 
 

@@ -13,10 +13,11 @@ brochure's anniversaries move with the date).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-from twinning.db import Base, UTCDateTime, utcnow
+from twinning.db import Base, JsonType, UTCDateTime, utcnow
 from twinning.streams.store import Sequence
 
 LEAFLET = "leaflet"
@@ -65,3 +66,17 @@ class PublicityVersion(Base):
         UniqueConstraint("document", "locale", "number", name="uq_publicity_versions_number"),
         Index("ix_publicity_versions_document", "document", "locale"),
     )
+
+
+class CityProfile(Base):
+    """Our city's profile (one row, `CITY_PROFILE`), kept by the publicity projector from
+    `CityProfileSet`: the paragraph by language, and the key figures as the event has them
+    (`{"label": {language: text}, "value": text}`)."""
+
+    __tablename__ = "city_profile"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    about: Mapped[dict[str, str]] = mapped_column(JsonType)
+    figures: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(200))

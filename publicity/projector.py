@@ -5,8 +5,9 @@ the event loop); the marks of a batch cost one statement when it commits.
 What each document shows, and so which events touch it:
 - the leaflet: partner cities (not ended), every exchange (figures, chart, the latest), the
   upcoming city events open to partners and their venues;
-- a partner's brochure: the partner, its exchanges, its completed inbound visits, and the
-  completed trips that visited it.
+- a partner's brochure: the partner, its exchanges, its completed inbound visits, the
+  completed trips that visited it, and the upcoming city events it is invited to;
+- both: our city's profile (kept here, `CityProfile`, from `CityProfileSet`).
 Everything else (contacts, missions, officials, invitations and answers, visit requests and
 itineraries, planned trips) is never shown: its events mark nothing. An update that changes
 only facts a document does not show (a partner's languages) marks nothing either.
@@ -22,18 +23,23 @@ from sqlalchemy import case, or_, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from twinning.crm.models import PartnerCity
 from twinning.db import insert_or_update
 from twinning.i18n import supported_locales
-from twinning.invitations.models import CityEvent
+from twinning.invitations.models import CityEvent, Invitation
 from twinning.publicity import briefing
-from twinning.publicity.models import LEAFLET, PublicityDocument, brochure
+from twinning.publicity.models import LEAFLET, CityProfile, PublicityDocument, brochure
 from twinning.streams.events import (
     CityEventCancelled,
     CityEventCompleted,
     CityEventScheduled,
     CityEventUpdated,
+    CityProfileSet,
     Event,
     ExchangeRecorded,
+    InvitationSent,
+    InvitationWithdrawn,
+    InviteeKind,
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
@@ -51,7 +57,7 @@ from twinning.streams.projection import Projector, current
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
 
-projector = Projector("publicity", tables=[PublicityDocument])
+projector = Projector("publicity", tables=[PublicityDocument, CityProfile])
 
 #: Partner facts that neither the leaflet nor a brochure shows.
 NOT_SHOWN = frozenset({"languages"})
@@ -168,11 +174,64 @@ async def city_event_scheduled(session: AsyncSession, event: Event) -> None:
 @projector.on(CityEventUpdated, CityEventCancelled, CityEventCompleted)
 async def city_event_changed(session: AsyncSession, event: Event) -> None:
     """An update may open or close the event to partners: either way the leaflet may change.
-    A cancellation or completion matters only for an event the leaflet could show."""
+    A cancellation or completion matters only for an event the leaflet could show; and so
+    for the brochures of the partners invited to it."""
     city_event = await session.get(CityEvent, event.aggregate_id)
     updated = isinstance(event.payload, CityEventUpdated)
     if city_event is None or city_event.open_to_partners or updated:
-        await mark_stale(session, event, [LEAFLET])
+        invited = await _invited_partners(session, event)
+        await mark_stale(session, event, [LEAFLET, *map(brochure, invited)])
+
+
+async def _invited_partners(session: AsyncSession, event: Event) -> list[str]:
+    """The partner cities invited to the city event `event` is about (withdrawn or not)."""
+    found = await session.scalars(
+        select(Invitation.invitee_id).where(
+            Invitation.city_event_id == event.aggregate_id,
+            Invitation.invitee_kind == InviteeKind.PARTNER.value,
+        )
+    )
+    return sorted(set(found))
+
+
+@projector.on(InvitationSent)
+async def invitation_sent(session: AsyncSession, event: Event) -> None:
+    """A brochure lists the upcoming events open to partners that its partner is invited to."""
+    assert isinstance(event.payload, InvitationSent)
+    if event.payload.invitee_kind is InviteeKind.PARTNER and await _open(session, event):
+        await mark_stale(session, event, [brochure(event.payload.invitee_id)])
+
+
+async def _open(session: AsyncSession, event: Event) -> bool:
+    """The city event `event` is about is open to partners (it is public)."""
+    city_event = await session.get(CityEvent, event.aggregate_id)
+    return city_event is not None and city_event.open_to_partners
+
+
+@projector.on(InvitationWithdrawn)
+async def invitation_withdrawn(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, InvitationWithdrawn)
+    # The invitations projector, listed before this one, has the invitation (or parked it).
+    invitation = await session.get(Invitation, event.payload.invitation_id)
+    if invitation is None or invitation.invitee_kind != InviteeKind.PARTNER.value:
+        return
+    if await _open(session, event):
+        await mark_stale(session, event, [brochure(invitation.invitee_id)])
+
+
+@projector.on(CityProfileSet)
+async def city_profile_set(session: AsyncSession, event: Event) -> None:
+    """Our city's profile, replaced whole; the leaflet and every brochure show it."""
+    assert isinstance(event.payload, CityProfileSet)
+    values = event.payload.model_dump(mode="json")
+    profile = await session.get(CityProfile, event.aggregate_id)
+    if profile is None:
+        profile = CityProfile(id=event.aggregate_id)
+        session.add(profile)
+    profile.about, profile.figures = values["about"], values["figures"]
+    profile.updated_at, profile.updated_by = event.occurred_at, event.envelope.actor
+    partners = await session.scalars(select(PartnerCity.id))
+    await mark_stale(session, event, [LEAFLET, *map(brochure, partners)])
 
 
 @projector.on(VenueUpdated)

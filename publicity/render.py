@@ -30,6 +30,7 @@ from twinning.publicity.content import (
     Brochure,
     Document,
     Leaflet,
+    Milestone,
 )
 from twinning.publicity.fonts import (
     SubsetCache,
@@ -117,13 +118,68 @@ def _qr(url: str) -> Markup:
     return Markup(code.svg_inline(scale=1, border=2, omitsize=True, svgclass="qr", title=url))
 
 
-def _pair_map_height(brochure: Brochure) -> float:
-    """Taller for each timeline step or visit the page does not have to hold (so that a short
-    history still fills its page), up to twice the usual height."""
-    spare = (MILESTONES + 1 - len(brochure.milestones)) + (
-        2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound)
+#: About how much of a brochure's page (in map units, 0.46 mm) a timeline step or a visit
+#: takes, and what our city's box takes: its heading, a line of its paragraph, a row of figures.
+STEP, HEADING, LINE, FIGURE_ROW = 20.0, 18.0, 9.0, 32.0
+
+
+def _spare(brochure: Brochure, milestones: int) -> int:
+    """Timeline steps and visits the page does not have to hold, less what the events the
+    partner is invited to take (their heading, and two steps' room each)."""
+    invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
+    return (
+        (MILESTONES + 1 - milestones)
+        + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
+        - invited
     )
-    return min(2 * maps.PAIR_HEIGHT, maps.PAIR_HEIGHT + 12 * max(0, spare))
+
+
+def shown_milestones(brochure: Brochure) -> tuple[Milestone, ...]:
+    """The timeline as the page holds it: on a full page, the events the partner is invited
+    to take the place of its oldest steps (the agreement stays)."""
+    over = -_spare(brochure, len(brochure.milestones))
+    if over <= 0:
+        return brochure.milestones
+    agreement = brochure.milestones[:1] if brochure.milestones[0].kind == "agreement" else ()
+    return agreement + brochure.milestones[len(agreement) + over :]
+
+
+def _room(brochure: Brochure) -> float:
+    """The room the timeline steps and visits a brochure does not have to hold leave."""
+    return STEP * max(0, _spare(brochure, len(shown_milestones(brochure))))
+
+
+def _paragraph_lines(text: str) -> int:
+    """Lines the side column takes for `text` (about 23 wide characters a line, 46 narrow)."""
+    width = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    return -(-width // 46)
+
+
+def _city_height(brochure: Brochure, *, with_about: bool) -> float:
+    if brochure.city is None:
+        return 0.0
+    rows = -(-len(brochure.city.figures) // 4)
+    height = FIGURE_ROW * rows + 8 if rows else 0.0
+    if with_about and brochure.city.about is not None:
+        height += HEADING + LINE * _paragraph_lines(brochure.city.about.text)
+    return height
+
+
+def shows_city_paragraph(brochure: Brochure) -> bool:
+    """Our city's paragraph is printed where the page has room for it (a short history);
+    its key figures always."""
+    if brochure.city is None or brochure.city.about is None:
+        return False
+    return _room(brochure) >= _city_height(brochure, with_about=True)
+
+
+def _pair_map_height(brochure: Brochure) -> float:
+    """Taller by the room the page has left (so that a short history still fills its page),
+    up to twice the usual height; lower when the page is short of room."""
+    room = _room(brochure) - _city_height(brochure, with_about=shows_city_paragraph(brochure))
+    # A full page gives the map less height for our city's figures (down to half).
+    height = maps.PAIR_HEIGHT + (0.6 * room if room > 0 else 2 * room)
+    return max(0.5 * maps.PAIR_HEIGHT, min(2 * maps.PAIR_HEIGHT, height))
 
 
 def render_html(document: Document | Briefing) -> str:
@@ -131,7 +187,19 @@ def render_html(document: Document | Briefing) -> str:
     with force_locale(document.locale):
         if isinstance(document, Leaflet | Brochure):
             name = "leaflet.html" if isinstance(document, Leaflet) else "brochure.html"
-            return environment().get_template(name).render(doc=document, **_pictures(document))
+            city_paragraph = (
+                isinstance(document, Leaflet) or shows_city_paragraph(document)
+            ) and document.city is not None
+            return (
+                environment()
+                .get_template(name)
+                .render(
+                    doc=document,
+                    city_paragraph=city_paragraph,
+                    milestones=shown_milestones(document) if isinstance(document, Brochure) else (),
+                    **_pictures(document),
+                )
+            )
         name = (
             "briefing_book.html"
             if isinstance(document, BriefingBook)
@@ -187,6 +255,24 @@ def folding_order(html: str) -> str:
     assert first is not None
     ordered = "\n".join(panels[n] for n in FOLDING_ORDER)
     return html[: first.start()] + ordered + html[last.end() :]
+
+
+#: The brochure in Traditional Chinese, beside the one in the partner's language.
+BESIDE = "zh-TW"
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
+
+
+def bilingual_html(first: str, second: str, second_locale: str) -> str:
+    """One brochure in two languages as one document: `first` as it is, then the body of
+    `second` from a new page, marked with its language and set in its face (printed back to
+    back, or side by side as a spread, as twin cities print them)."""
+    body = _BODY.search(second)
+    face = f"f-{document_face(second_locale)}"
+    inner = body.group(1) if body is not None else second
+    page = f'<div class="second-language {face}" lang="{second_locale}">{inner}</div>\n'
+    end = first.rfind("</body>")
+    end = end if end >= 0 else len(first)
+    return first[:end] + page + first[end:]
 
 
 @cache

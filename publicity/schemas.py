@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -28,3 +29,14 @@ class VersionList(BaseModel):
     document: str = Field(description="`leaflet`, or `brochure:<partner id>`.")
     locale: str
     versions: list[VersionRead] = Field(description="Newest first.")
+
+
+class CityProfileRead(BaseModel):
+    """Our city's profile as the leaflet and the brochures print it."""
+
+    about: dict[str, str] = Field(description="The paragraph about the city, by language.")
+    figures: list[dict[str, Any]] = Field(
+        description='The key figures in order: each `{"label": {language: text}, "value"}`.'
+    )
+    updated_at: datetime
+    updated_by: str

@@ -1877,6 +1877,55 @@ class GiftApproved(Payload):
 register(GIFTS, GiftRecorded, GiftUpdated, GiftApproved)
 
 
+# --- our city's profile (twinning.partners) ---------------------------------------------
+# Our own city as the leaflet and the brochures present it beside the partners.
+
+#: The aggregate of the profile: there is one.
+CITY_PROFILE = "city-profile"
+ProfileParagraph = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=600),
+    AfterValidator(printable),
+]
+FigureLabel = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(printable),
+]
+FigureValue = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=30),
+    AfterValidator(printable),
+]
+
+
+class KeyFigure(Payload):
+    """A figure of our city as printed: its value as written (`2,330,000`, `1,221 km²`,
+    `1950`) under a label in several languages (`Population`, `人口`)."""
+
+    label: Annotated[
+        dict[LanguageTag, FigureLabel],
+        AfterValidator(_names_not_empty),
+        Field(json_schema_extra={"minProperties": 1}),
+    ]
+    value: FigureValue
+
+
+class CityProfileSet(Payload):
+    """The office's profile of its own city, for the leaflet and the brochures: a paragraph in
+    several languages and up to six key figures. Each replaces the one before."""
+
+    about: dict[LanguageTag, ProfileParagraph] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="The paragraph about the city, keyed by language (up to 600 characters).",
+    )
+    figures: list[KeyFigure] = Field(default_factory=list, max_length=6)
+
+
+register(PARTNERS, CityProfileSet)
+
+
 # --- lookups and the envelope -----------------------------------------------------------
 
 

@@ -111,6 +111,9 @@ NOT_YET_JOURNEYED = frozenset(
         "POST /visits talking_points",
         "POST /visits/{visit_id}/itinerary talking_points",
         "PUT /visits/{visit_id}/talking-points talking_points",
+        "PUT /publicity/profile about.{key}",
+        "PUT /publicity/profile figures.[].label.{key}",
+        "PUT /publicity/profile figures.[].value",
     }
 )
 

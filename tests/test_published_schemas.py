@@ -300,6 +300,10 @@ VALID: dict[str, dict[str, Any]] = {
         "covers": [{"kind": "visit", "id": "v-9"}, {"kind": "exchange", "id": "x-1"}],
     },
     "PressItemUpdated": {"link": None, "covers": []},
+    "CityProfileSet": {
+        "about": {"zh-TW": "國家的門戶", "en": "The country's gateway"},
+        "figures": [{"label": {"en": "Population", "zh-TW": "人口"}, "value": "2,300,000"}],
+    },
 }
 
 #: More valid shapes the rules must leave alone (the other branches of a oneOf or an if).

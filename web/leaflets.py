@@ -1,4 +1,5 @@
-"""Publicity in the web app: the leaflet and brochures per language, preview, PDF, versions.
+"""Publicity in the web app: the leaflet and brochures per language, preview, PDF, versions;
+and our city's profile that they print (staff change it).
 
 The documents themselves are the API's (`api/routes/publicity.py`, public, no token): these
 pages link to its HTML preview and PDF, and list the versions with what led to each. A
@@ -13,29 +14,47 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.api.deps import DbSession
+from twinning.auth.service import Principal
 from twinning.crm import service as crm
 from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import PartnerFilter
 from twinning.db import utcnow
 from twinning.i18n import L_, localized, supported_locales
+from twinning.publicity import profile
 from twinning.publicity import service as publicity
 from twinning.publicity.content import Brochure, Fallback, Leaflet, missing_translations
 from twinning.publicity.models import LEAFLET, brochure
 from twinning.publicity.projector import projector
 from twinning.publicity.refresh import gather
 from twinning.publicity.schemas import VersionSummary
+from twinning.streams.events import CityProfileSet
 from twinning.streams.store import ArchivedEvent
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
-from twinning.web.pages import User, not_found, page_language, render
+from twinning.web.pages import (
+    CheckedForm,
+    User,
+    change_context,
+    committed,
+    field_errors,
+    form_of,
+    not_found,
+    page_language,
+    read_after_change,
+    render,
+    require_staff,
+    texts_of,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -51,6 +70,9 @@ CHANGE_LABELS: Mapping[str, LazyProxy] = {
     "CityEventCancelled": L_("city event cancelled"),
     "CityEventCompleted": L_("city event completed"),
     "VenueUpdated": L_("venue changed"),
+    "InvitationSent": L_("partner city invited to an event"),
+    "InvitationWithdrawn": L_("invitation withdrawn"),
+    "CityProfileSet": L_("our city's profile changed"),
 }
 FIRST_VERSION = L_("First version")
 CITY_LEAFLET = L_("City leaflet")
@@ -70,6 +92,8 @@ class Latest:
     pdf_url: str
     print_url: str
     versions_url: str
+    #: A brochure's PDF in this language beside Traditional Chinese (none for the leaflet).
+    bilingual_url: str | None = None
 
 
 @dataclass
@@ -108,6 +132,9 @@ async def _latest(db_session: AsyncSession, document: str, partner_id: str | Non
                 pdf_url=f"{api}?lang={locale}&format=pdf",
                 print_url=f"{api}?lang={locale}&format=print",
                 versions_url=f"{ui}/{locale}",
+                bilingual_url=f"{api}?lang={locale}&format=pdf&bilingual=true"
+                if partner_id is not None
+                else None,
             )
         )
     return found
@@ -265,3 +292,100 @@ async def brochure_versions(
         names=partner.names,
         locale=locale,
     )
+
+
+# --- our city's profile --------------------------------------------------------------------
+
+#: The rows of key figures the form offers (the most a profile holds).
+FIGURE_ROWS = 6
+PROFILE_MESSAGES: dict[str, LazyProxy] = {
+    "about": L_("Write the paragraph in at most 600 characters in each language"),
+    **{
+        name: message
+        for row in range(1, FIGURE_ROWS + 1)
+        for name, message in (
+            (f"figure{row}_value", L_("Enter the figure as it is printed, up to 30 characters")),
+            (
+                f"figure{row}_label",
+                L_("Name the figure in one language at least, up to 60 characters each"),
+            ),
+        )
+    },
+}
+
+
+def profile_form(profile: Mapping[str, Any]) -> dict[str, str]:
+    """The form's fields from the stored profile (each figure in its row)."""
+    form = {f"about_{code}": text for code, text in profile["about"].items()}
+    for row, figure in enumerate(profile["figures"], start=1):
+        form[f"figure{row}_value"] = figure["value"]
+        form |= {f"figure{row}_label_{code}": text for code, text in figure["label"].items()}
+    return form
+
+
+def profile_command(
+    form: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """The command the form asks for (its blank figure rows left out), and where each of its
+    parts is shown on the form when it is refused."""
+    locales = supported_locales()
+    locations: dict[tuple[str, ...], str] = {("about",): "about", (): "about"}
+    figures: list[dict[str, Any]] = []
+    for row in range(1, FIGURE_ROWS + 1):
+        value = form.get(f"figure{row}_value", "").strip()
+        label = texts_of(form, f"figure{row}_label", locales) or {}
+        if not value and not label:
+            continue
+        index = str(len(figures))
+        locations[("figures", index, "value")] = f"figure{row}_value"
+        locations[("figures", index)] = locations[("figures", index, "label")] = (
+            f"figure{row}_label"
+        )
+        figures.append({"label": label, "value": value})
+    about = texts_of(form, "about", locales) or {}
+    return {"about": about, "figures": figures}, locations
+
+
+def _profile_page(
+    request: Request,
+    user: Principal,
+    form: Mapping[str, str],
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    context = {
+        "form": form,
+        "errors": {},
+        "rows": range(1, FIGURE_ROWS + 1),
+        "locales": supported_locales(),
+        **context,
+    }
+    return render(request, "publicity_profile.html", context, user=user, status_code=status_code)
+
+
+@router.get("/publicity/profile", response_class=HTMLResponse)
+async def profile_page(
+    request: Request, user: User, db_session: DbSession, event: str = ""
+) -> HTMLResponse:
+    """Our city's profile as the leaflet and the brochures print it; staff change it here."""
+    require_staff(user)
+    stored, state = await read_after_change(
+        db_session, event[:100], lambda: profile.get_profile(db_session=db_session)
+    )
+    form = profile_form(profile.as_command(stored))
+    return _profile_page(request, user, form, **change_context(state, event[:100]))
+
+
+@router.post("/publicity/profile", response_class=HTMLResponse, dependencies=[CheckedForm])
+async def set_profile(request: Request, user: User, db_session: DbSession) -> Response:
+    require_staff(user)
+    form = await form_of(request)
+    command, locations = profile_command(form)
+    try:
+        data = CityProfileSet.model_validate(command)
+    except ValidationError as refused:
+        errors = field_errors(refused, PROFILE_MESSAGES, locations)
+        return _profile_page(request, user, form, status_code=422, errors=errors)
+    event = await profile.set_profile(db_session=db_session, data=data, actor=user.actor)
+    return await committed(request, db_session, "/ui/publicity/profile", event.event_id)

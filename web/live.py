@@ -91,6 +91,7 @@ _KIND_OF_PREFIX = (
     ("PlanAdopted", "plan"),  # the plans' events are keyed by the plan (its year)
     ("SpendingRecorded", "plan"),
     ("KpiValueEntered", "plan"),
+    ("CityProfile", "city-profile"),  # our city's profile (one aggregate)
 )
 
 

@@ -14,15 +14,18 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from twinning.api.common import COMMAND, READ_ONE, Accepted, Command
 from twinning.api.deps import DbSession, get_settings
 from twinning.api.language import Language
 from twinning.crm import service as crm
+from twinning.publicity import profile as publicity_profile
 from twinning.publicity import service
 from twinning.publicity.fonts import INSTALL_FONTS, missing_face
 from twinning.publicity.models import LEAFLET, PublicityVersion, brochure
-from twinning.publicity.render import render_pdf, subset_cache
-from twinning.publicity.schemas import VersionList, VersionRead
+from twinning.publicity.render import BESIDE, bilingual_html, render_pdf, subset_cache
+from twinning.publicity.schemas import CityProfileRead, VersionList, VersionRead
 from twinning.refusals import NotFound
+from twinning.streams.events import CITY_PROFILE, CityProfileSet
 
 router = APIRouter(tags=["publicity"])
 
@@ -202,6 +205,16 @@ async def _known_partner(db_session: DbSession, partner_id: str) -> str:
     return brochure(partner_id)
 
 
+Bilingual = Annotated[
+    bool,
+    Query(
+        description="The brochure in two languages, one page each: the language asked for "
+        "(for zh-TW, the partner's first shipped language, else English), then Traditional "
+        "Chinese, as twin cities print them."
+    ),
+]
+
+
 @router.get(
     "/partners/{partner_id}/brochure",
     response_class=Response,
@@ -213,15 +226,73 @@ async def get_brochure(
     db_session: DbSession,
     language: Language,
     format: Format = "html",
+    bilingual: Bilingual = False,
 ) -> Response:
-    """The latest brochure of a partner city in the language asked for."""
+    """The latest brochure of a partner city in the language asked for (or in two)."""
     document = await _known_partner(db_session, partner_id)
+    if bilingual:
+        return await _bilingual(request, db_session, partner_id, language, format)
     version = await service.latest_version(
         db_session=db_session, document=document, locale=language
     )
     if version is None:
         raise _not_rendered_yet("brochure", language)
     return await _serve(request, version, format, name="brochure", latest=True)
+
+
+#: Bilingual brochures made on request, kept per process like the print variants.
+_BILINGUAL: OrderedDict[tuple[str, int, str, int, str], bytes] = OrderedDict()
+
+
+async def _bilingual(
+    request: Request, db_session: DbSession, partner_id: str, language: str, format: str
+) -> Response:
+    """The latest brochure in the partner's language and in Traditional Chinese, as one."""
+    first_locale = await publicity_profile.partner_language(
+        db_session=db_session, partner_id=partner_id, asked=language
+    )
+    document = brochure(partner_id)
+    versions = []
+    for locale in (first_locale, BESIDE):
+        version = await service.latest_version(
+            db_session=db_session, document=document, locale=locale
+        )
+        if version is None:
+            raise _not_rendered_yet("brochure", locale)
+        versions.append(version)
+    first, second = versions
+    tag = f"{first.content_hash[:16]}{second.content_hash[:16]}-{first.number}-{second.number}"
+    etag = f'"{tag}-{format}-bilingual"'
+    headers = {
+        "ETag": etag,
+        "Content-Language": f"{first.locale}, {second.locale}",
+        "Vary": "Accept-Language",
+        "Cache-Control": "no-cache",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    html = bilingual_html(first.html, second.html, second.locale)
+    name = f"brochure-{first.locale}-{second.locale}-v{first.number}-{second.number}"
+    if format == "html":
+        headers["Content-Security-Policy"] = HTML_POLICY
+        headers["Content-Disposition"] = f'inline; filename="{name}.html"'
+        return Response(html.encode(), media_type=MEDIA_TYPES["html"], headers=headers)
+    for locale in (first.locale, second.locale):
+        _refuse_unreadable_pdf(locale)
+    key = (document, first.number, first.locale, second.number, format)
+    if key not in _BILINGUAL:
+        settings = get_settings(request)
+        fonts = subset_cache(str(settings.data_dir.resolve() / "publicity" / "fonts"))
+        _BILINGUAL[key] = await run_in_threadpool(
+            partial(render_pdf, html, first.locale, fonts, for_print=format == "print")
+        )
+        while len(_BILINGUAL) > _PRINTED_KEEP:
+            _BILINGUAL.popitem(last=False)
+    _BILINGUAL.move_to_end(key)
+    disposition = "attachment" if format == "print" else "inline"
+    suffix = "-print.pdf" if format == "print" else ".pdf"
+    headers["Content-Disposition"] = f'{disposition}; filename="{name}{suffix}"'
+    return Response(_BILINGUAL[key], media_type=MEDIA_TYPES[format], headers=headers)
 
 
 @router.get(
@@ -257,3 +328,25 @@ async def get_brochure_version(
     if version is None:
         raise _no_such_version("brochure", language, number)
     return await _serve(request, version, format, name="brochure", latest=False)
+
+
+# --- our city's profile (printed on the leaflet and the brochures) -------------------------
+
+#: Behind a token, unlike the documents: reading it is for any role, setting it for staff.
+profile_router = APIRouter(prefix="/publicity/profile", tags=["publicity"])
+
+
+@profile_router.put("", **COMMAND)
+async def set_city_profile(data: CityProfileSet, command: Command) -> Accepted:
+    """Replace our city's profile (the paragraph by language, up to six key figures): the
+    leaflet and every brochure are renewed with it."""
+    event = await command.run(publicity_profile.set_profile, data=data)
+    return await command.accept(event, location="/publicity/profile")
+
+
+@profile_router.get("", response_model=CityProfileRead, **READ_ONE)
+async def get_city_profile(db_session: DbSession) -> CityProfileRead:
+    stored = await publicity_profile.get_profile(db_session=db_session)
+    if stored is None:
+        raise NotFound("city profile", CITY_PROFILE)
+    return CityProfileRead.model_validate(stored, from_attributes=True)

@@ -145,19 +145,23 @@ class _Loader:
         when = self.today + timedelta(days=days)
         return datetime.combine(when, clock_time.fromisoformat(hour), ZoneInfo(zone)).isoformat()
 
-    def send(self, url: str, body: dict[str, Any] | None = None) -> Any:
+    def send(self, url: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
         """POST a command; one the worker was too slow for (503: nothing was done) again."""
         deadline = time.monotonic() + self.timeout
-        response = self.client.post(url, json=body)
+        response = self.client.request(method, url, json=body)
         while response.status_code == 503 and time.monotonic() < deadline:
             time.sleep(float(response.headers.get("Retry-After", 1)))
-            response = self.client.post(url, json=body)
+            response = self.client.request(method, url, json=body)
         if response.is_error:
-            raise RuntimeError(f"demo: POST {url} answered {response.status_code}: {response.text}")
+            raise RuntimeError(
+                f"demo: {method} {url} answered {response.status_code}: {response.text}"
+            )
         return response.json()
 
-    def post(self, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        accepted: dict[str, Any] = self.send(url, body)
+    def post(
+        self, url: str, body: dict[str, Any] | None = None, method: str = "POST"
+    ) -> dict[str, Any]:
+        accepted: dict[str, Any] = self.send(url, body, method)
         self.event_ids.append(accepted["event_id"])
         if accepted.get("exchange_event_id"):  # a completion's exchange
             self.event_ids.append(accepted["exchange_event_id"])
@@ -551,6 +555,8 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         loader.many(lambda plan: loader.post("/plans", plan), plans)
         approvals = _record_gifts(loader, _read("gifts.json")["gifts"], ids, requested)
         _record_press(loader, _read("press.json")["items"], requested)
+        # Our city's profile, printed on the leaflet and the brochures.
+        loader.post("/publicity/profile", _read("profile.json"), "PUT")
         # The commands below check the state they change: each settles what it depends on
         # (the API waits a few seconds for the worker), once the worker has started. Trips
         # and city events are bookings: checked against the whole schedule.

@@ -204,3 +204,27 @@ def test_the_print_variant_is_one_download_away(
     assert (
         listed["versions"][0]["print_url"] == "/publicity/leaflet/versions/1?lang=en&format=print"
     )
+
+
+def test_a_bilingual_brochure_pairs_the_language_asked_for_with_traditional_chinese(
+    inline_api: InlineApi, public: httpx.AsyncClient, partner_id: str
+) -> None:
+    url = f"/partners/{partner_id}/brochure"
+    pdf = get(inline_api, public, url, params={"lang": "ja", "format": "pdf", "bilingual": True})
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-language"] == "ja, zh-TW"
+    assert 'filename="brochure-ja-zh-TW-v1-1.pdf"' in pdf.headers["content-disposition"]
+    assert pdf.content.startswith(b"%PDF")
+    # Asked in Chinese: the partner's language (none recorded here: English) comes first.
+    html = get(inline_api, public, url, params={"lang": "zh-TW", "bilingual": True})
+    assert html.headers["content-language"] == "en, zh-TW"
+    assert html.text.index("lang='en'") < html.text.index('lang="zh-TW"')
+    again = get(
+        inline_api,
+        public,
+        url,
+        params={"lang": "zh-TW", "bilingual": True},
+        headers={"If-None-Match": html.headers["etag"]},
+    )
+    assert again.status_code == 304

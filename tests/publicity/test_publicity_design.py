@@ -26,10 +26,12 @@ from twinning.publicity.content import (
     EventLine,
     ExchangeLine,
     FieldSeries,
+    KeyFigureLine,
     Leaflet,
     MapPoint,
     Milestone,
     OfficeContact,
+    OurCity,
     PartnerLine,
     Region,
     Shown,
@@ -39,8 +41,12 @@ from twinning.publicity.content import (
     missing_translations,
 )
 from twinning.publicity.fonts import font_sources
-from twinning.publicity.render import render_html, render_pdf, subset_cache
+from twinning.publicity.render import bilingual_html, render_html, render_pdf, subset_cache
 from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind
+
+#: Every test of the module on one xdist worker: the module's fixture renders 20 documents
+#: (a minute of CPU), once, instead of once on each worker the tests would be spread over.
+pytestmark = pytest.mark.xdist_group("publicity-design")
 
 LOCALES = supported_locales()
 HOME = MapPoint(Shown("桃園市", "zh-TW"), 24.99, 121.30, home=True)
@@ -97,6 +103,34 @@ OFFICE = OfficeContact(
     "international-affairs@city.example",
     "+886 3 332 2101",
 )
+
+
+#: Our city's profile as an office writes it: a long paragraph (the most the form takes is
+#: 600 characters) in two languages, and four key figures.
+ABOUT = {
+    "zh-TW": "桃園市位於臺灣西北部，是國家的門戶：桃園國際機場每年迎接數千萬旅客。市內有高科技"
+    "產業園區、客家與原住民文化，以及兩千多座埤塘構成的獨特地景。本市與世界各地城市在教育、文化、"
+    "產業與智慧城市等領域交流合作。",
+    "en": "Taoyuan, in north-western Taiwan, is the country's gateway: its international "
+    "airport welcomes tens of millions of travellers a year. The city is home to high-tech "
+    "industrial parks, Hakka and indigenous cultures, and a landscape of more than two thousand "
+    "irrigation ponds. It works with cities around the world on education, culture, industry "
+    "and smart-city projects.",
+}
+FIGURES = (
+    ({"zh-TW": "人口", "en": "Population"}, "2,330,000"),
+    ({"zh-TW": "面積", "en": "Area"}, "1,221 km²"),
+    ({"zh-TW": "升格直轄市", "en": "Special municipality since"}, "2014"),
+    ({"zh-TW": "機場年旅運量", "en": "Airport passengers a year"}, "35,000,000"),
+)
+
+
+def our_city(locale: str) -> OurCity:
+    return OurCity(
+        _name(locale, {"zh-TW": "桃園市", "en": "Taoyuan"}),
+        _name(locale, ABOUT),
+        tuple(KeyFigureLine(_name(locale, label), value) for label, value in FIGURES),
+    )
 
 
 def generated_leaflet(locale: str, count: int) -> Leaflet:
@@ -171,6 +205,7 @@ def generated_leaflet(locale: str, count: int) -> Leaflet:
             fields=tuple(Tally(label(f), format_number(30 - 5 * k)) for k, f in enumerate(fields)),
             kinds=(Tally(label(PartnerKind.SISTER), format_number(count)),),
             page_url=f"https://city.example/publicity/leaflet?lang={locale}&format=html",
+            city=our_city(locale),
         )
 
 
@@ -242,6 +277,17 @@ def generated_brochure(locale: str, busy: bool) -> Brochure:
             map=(HOME, MapPoint(name, lat, lon)),
             distance="1,110 km",
             page_url=f"https://city.example/partners/busan/brochure?lang={locale}&format=html",
+            city=our_city(locale),
+            invited=tuple(
+                EventLine(
+                    _name(
+                        locale, {"zh-TW": "桃園國際燈會開幕典禮", "en": "Lantern Festival opening"}
+                    ),
+                    format_date(date(2026, 3, 5), format="long") + " 18:00–21:00",
+                    None,
+                )
+                for _ in range(1 if busy else 0)
+            ),
         )
 
 
@@ -498,6 +544,7 @@ def test_a_fallback_to_another_language_is_listed_for_staff() -> None:
                 latest=(),
                 events=(),
                 office=replace(OFFICE, name=Shown("x"), address=None),
+                city=None,
             )
         )
         == ()
@@ -512,3 +559,58 @@ def test_the_documents_carry_a_qr_code_of_their_public_page(
     assert f'<a href="{url}"><svg' in leaflet_html and 'class="qr"' in leaflet_html
     brochure_html, _ = rendered["brochure", "es", False]
     assert 'class="qr-box"' in brochure_html and "brochure?lang=es&amp;format=html" in brochure_html
+
+
+def test_our_city_is_presented_on_the_leaflet_and_the_brochures(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]],
+) -> None:
+    def shown(key: tuple[str, str, Any]) -> str:
+        return re.sub(r"<[^>]+>", "", rendered[key][0])
+
+    for count in (1, 40):
+        leaflet = shown(("leaflet", "en", count))
+        assert "About Taoyuan" in leaflet and "Taoyuan in figures" in leaflet
+        assert "1,221 km²" in leaflet and "irrigation ponds" in leaflet
+    quiet = shown(("brochure", "zh-TW", False))
+    assert "認識桃園市" in quiet and "數字看桃園市" in quiet and "埤塘" in quiet
+    busy = shown(("brochure", "zh-TW", True))
+    # A full page keeps the figures and leaves the paragraph out (it would overflow).
+    assert "數字看桃園市" in busy and "埤塘" not in busy
+    assert "誠摯邀請參與的近期活動" in busy and "桃園國際燈會開幕典禮" in busy
+
+
+def test_a_bilingual_brochure_is_two_full_pages_each_tagged_with_its_language(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], tmp_path: Path
+) -> None:
+    first, _ = rendered["brochure", "ja", True]
+    second, _ = rendered["brochure", "zh-TW", True]
+    html = bilingual_html(first, second, "zh-TW")
+    pdf = render_pdf(html, "ja", subset_cache(str(tmp_path / "fonts")))
+    reader = PdfReader(BytesIO(pdf))
+    assert len(reader.pages) == 2
+    assert reader.trailer["/Root"]["/Lang"] == "ja"
+    assert all(fill >= 0.67 for fill in _page_fill(pdf, tmp_path))
+    japanese, chinese = (" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "私たちの歩み" in japanese.replace(" ", "") and "我們的故事" not in japanese
+    assert "我們的故事" in chinese.replace(" ", "")
+    single = PdfReader(BytesIO(rendered["brochure", "ja", True][1]))
+    # The Chinese page's texts are tagged zh-TW: many more than the Japanese page's names.
+    assert _tagged(reader, "zh-TW") >= _tagged(single, "zh-TW") + 20
+
+
+def _tagged(reader: PdfReader, language: str) -> int:
+    """How many structure elements of the PDF are tagged with `language` (/Lang)."""
+    found = 0
+
+    def walk(node: Any, depth: int = 0) -> None:
+        nonlocal found
+        node = node.get_object()
+        if isinstance(node, dict):
+            found += str(node.get("/Lang", "")) == language
+            kids = node.get("/K")
+            for kid in (kids if isinstance(kids, list) else [kids]) if kids is not None else []:
+                if depth < 60:
+                    walk(kid, depth + 1)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return found
