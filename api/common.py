@@ -5,6 +5,9 @@
 - `Accepted` and `CompletionAccepted`, the bodies of that answer;
 - `register_routes`, the factory of every register's CRUD-like routes (partners, missions,
   contacts, officials, venues): register, update, read one, list;
+- `version_routes`, the factory of a published document's routes (the latest version, the
+  list of versions, one version; the briefing documents, the plans' reports), and
+  `serve_version`, the one way a stored version is served;
 - `REFUSALS`, `READ_ONE` and `STAFF_ONLY`, the error answers a route documents
   (`twinning.refusals.Problem`); what every operation answers (401 with a token, 400, 413,
   415 and 422 with a body, 503) the OpenAPI document adds itself (`twinning.api.problems`).
@@ -16,13 +19,27 @@ must see the factory's model classes, which are local variables, not module name
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Response, params, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    params,
+    status,
+)
 from pydantic import BaseModel
 from twinning.api.deps import DbSession, OutboxDoorbell, StaffActor
 from twinning.api.language import get_language
 from twinning.db import Page
+from twinning.publicity import service as publicity
+from twinning.publicity.fonts import INSTALL_FONTS, missing_face
+from twinning.publicity.models import PublicityVersion
+from twinning.publicity.schemas import VersionList, VersionRead
 from twinning.refusals import NotFound, problem_responses
 from twinning.streams import outbox
 from twinning.streams.events import Event
@@ -197,3 +214,138 @@ def register_routes(
     ) -> Any:
         found = await list_query(db_session=db_session, query=query)
         return [show(entity, language) for entity in found]
+
+
+# --- published documents: every version of a document in a language ------------------------
+
+#: The formats a stored version is served in.
+DocumentFormat = Annotated[
+    Literal["html", "pdf"],
+    Query(description="`html` (one self-contained page) or `pdf` (print-ready A4)."),
+]
+VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
+DocumentLanguage = Annotated[str, Depends(get_language)]
+DOCUMENT_MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+#: The HTML pages carry no script and load nothing: a browser should let them do neither.
+DOCUMENT_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(404),
+    200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "The document."},
+    503: {
+        "description": "A PDF in zh-TW, ja or ko on a server without Noto Sans CJK (the "
+        "detail says what to install), or the database is unavailable."
+    },
+}
+
+
+def serve_version(version: PublicityVersion, format: str, *, kind: str) -> Response:
+    """A stored version as a download, never kept by a shared cache (these documents are the
+    office's own: a briefing book is internal)."""
+    headers = {
+        "Content-Language": version.locale,
+        "Cache-Control": "private, no-store",
+        "Content-Disposition": (
+            f'inline; filename="{kind}-{version.locale}-v{version.number}.{format}"'
+        ),
+    }
+    if format == "html":
+        headers["Content-Security-Policy"] = DOCUMENT_HTML_POLICY
+        return Response(version.html.encode(), media_type=DOCUMENT_MEDIA_TYPES[format],
+                        headers=headers)  # fmt: skip
+    if (family := missing_face(version.locale)) is not None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"PDFs in {version.locale} need the font {family}, which this server lacks: "
+            f"{INSTALL_FONTS}",
+        )
+    return Response(version.pdf, media_type=DOCUMENT_MEDIA_TYPES[format], headers=headers)
+
+
+def version_routes(
+    router: APIRouter,
+    *,
+    path: str,
+    kind: str,
+    document: Callable[..., Awaitable[str]],
+    listed_at: str,
+    dependencies: Sequence[params.Depends] = (),
+    responses: dict[int | str, dict[str, Any]] | None = None,
+) -> None:
+    """Add the three routes of a published document to `router`: `GET {path}` (the latest
+    version), `GET {path}/versions` (every version, newest first) and `GET
+    {path}/versions/{number}`, each in the language asked for (`?lang=`, Accept-Language).
+    `document` is a dependency that reads the path's parameters and answers the document's
+    key (or raises `NotFound`); `listed_at` says, in a 404, where the languages it has are."""
+    Document = Annotated[str, Depends(document)]
+    name = kind.replace("-", "_")
+    what = kind.replace("-", " ")
+    declared: dict[str, Any] = {
+        "dependencies": list(dependencies),
+        "responses": responses or DOCUMENT_RESPONSES,
+    }
+
+    def missing(locale: str, number: int | None = None) -> HTTPException:
+        which = f"version {number}" if number is not None else "version"
+        return HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"the {what} has no {which} in {locale} (see {listed_at} for the languages it has)",
+        )
+
+    async def get_latest(
+        key: Document,
+        db_session: DbSession,
+        language: DocumentLanguage,
+        format: DocumentFormat = "pdf",
+    ) -> Response:
+        version = await publicity.latest_version(
+            db_session=db_session, document=key, locale=language
+        )
+        if version is None:
+            raise missing(language)
+        return serve_version(version, format, kind=kind)
+
+    async def list_versions(
+        request: Request, key: Document, db_session: DbSession, language: DocumentLanguage
+    ) -> VersionList:
+        found = await publicity.list_versions(db_session=db_session, document=key, locale=language)
+        base = request.url.path
+        return VersionList(
+            document=key,
+            locale=language,
+            versions=[
+                VersionRead(
+                    **v.model_dump(),
+                    html_url=f"{base}/{v.number}?lang={language}&format=html",
+                    pdf_url=f"{base}/{v.number}?lang={language}&format=pdf",
+                )
+                for v in found
+            ],
+        )
+
+    async def get_version(
+        key: Document,
+        number: VersionNumber,
+        db_session: DbSession,
+        language: DocumentLanguage,
+        format: DocumentFormat = "pdf",
+    ) -> Response:
+        version = await publicity.get_version(
+            db_session=db_session, document=key, locale=language, number=number
+        )
+        if version is None:
+            raise missing(language, number)
+        return serve_version(version, format, kind=kind)
+
+    router.add_api_route(path, get_latest, methods=["GET"], name=f"get_{name}",
+                         summary=f"The latest {what} in the language asked for",
+                         response_class=Response, **declared)  # fmt: skip
+    router.add_api_route(f"{path}/versions", list_versions, methods=["GET"],
+                         name=f"list_{name}_versions", response_model=VersionList,
+                         summary=f"Every version of the {what} in the language asked for, "
+                         "newest first", **declared)  # fmt: skip
+    router.add_api_route(f"{path}/versions/{{number}}", get_version, methods=["GET"],
+                         name=f"get_{name}_version", summary=f"One version of the {what}",
+                         response_class=Response, **declared)  # fmt: skip

@@ -26,6 +26,9 @@ Runs against the embedded broker on this machine and prints a readable table and
    `--briefing-items` items over three days: the content gathered, the HTML, and the PDF with
    twinning's subset fonts (cold, then warm) against a naive WeasyPrint render of the same
    page. `--only briefing` runs just this.
+10. documents: the year's progress report and a briefing book, each as PDF in zh-TW and in en
+   (cold, then warm fonts): what the publicity consumer renders for a new version of each.
+   (`python -c "import run; print(run.document_renders(...))"` from bench/ runs just this.)
 """
 
 from __future__ import annotations
@@ -1375,6 +1378,105 @@ def _briefing_table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- the progress report and the briefing book per locale ------------------------------------
+
+
+def document_renders(root: Path, database_url: str | None, items: int) -> dict[str, Any]:
+    """The year's progress report (the demo's 2024 plan, its KPIs counted from 200 exchanges
+    and 8 agreements) and a briefing book (`items` programme items), each as PDF in zh-TW and
+    in en with twinning's subset fonts (cold, then warm): what the publicity consumer renders
+    for a new version. Self-contained: its own database, history and font cache."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from twinning.db import make_async_engine
+    from twinning.demo import demo_plans
+    from twinning.plans import documents as reports
+    from twinning.publicity import briefing as books
+    from twinning.publicity import fonts
+    from twinning.publicity.render import render_html, render_pdf, subset_cache
+    from twinning.streams.events import PlanAdopted, new_event
+
+    workdir = root / "documents"
+    workdir.mkdir()
+    settings = Settings(
+        database_url=own_database(database_url, workdir), data_dir=workdir, _env_file=None
+    )  # type: ignore[call-arg]
+    upgrade(settings.sync_database_url)
+    plan = next(p for p in demo_plans(datetime.now(UTC).date())[0] if p["year"] == 2024)
+    adopted = new_event(PlanAdopted.model_validate(plan), aggregate_id="2024", actor="bench")
+    visit_id, book_history = briefing_history(items)
+    _apply(settings, [adopted, *leaflet_history(200), *book_history])
+    # The book comes in the office's language and in each attending official's feed language.
+    official = next(
+        e.aggregate_id for e in book_history if type(e.payload).__name__ == "OfficialRegistered"
+    )
+    engine = create_engine(settings.sync_database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO calendar_feed_links (id, audience, language, token_hash,"
+                " token_prefix, created_at, created_by) VALUES (:id, :audience, 'en', :hash,"
+                " 'bench', :now, 'bench')"
+            ),
+            {"id": str(uuid.uuid4()), "audience": f"official:{official}",
+             "hash": secrets.token_hex(32), "now": datetime.now(UTC)},
+        )  # fmt: skip
+    engine.dispose()
+
+    async def gathered() -> dict[str, Any]:
+        engine = make_async_engine(settings.async_database_url)
+        found: dict[str, Any] = {}
+        try:
+            async with async_sessionmaker(engine)() as session:
+                for locale in ("zh-TW", "en"):
+                    found[f"report_{locale}"] = await reports.gather(
+                        session,
+                        document=reports.report_document("2024", "year"),
+                        locale=locale,
+                        now=datetime.now(UTC),
+                        settings=settings,
+                    )
+                    found[f"briefing_book_{locale}"] = await books.gather(
+                        session,
+                        document=books.briefing_book(visit_id),
+                        locale=locale,
+                        settings=settings,
+                    )
+        finally:
+            await engine.dispose()
+        return found
+
+    contents = asyncio.run(gathered())
+    fonts._MEMORY.clear()
+    cache = subset_cache(str(workdir / "fonts"))
+    figures: dict[str, Any] = {"briefing_items": items}
+    for name, document in contents.items():
+        assert document is not None, name
+        start = time.perf_counter()
+        page = render_html(document)
+        html_s = time.perf_counter() - start
+        figures[name] = {
+            "html_s": round(html_s, 4),
+            "pdf_cold_fonts_s": round(_timed(partial(render_pdf, page, document.locale, cache)), 3),
+            "pdf_warm_fonts_s": round(_timed(partial(render_pdf, page, document.locale, cache)), 3),
+        }
+    return figures
+
+
+def _document_renders_table(figures: dict[str, Any]) -> str:
+    lines = [
+        f"progress report (2024, the year) and briefing book ({figures['briefing_items']} items), PDF"
+    ]
+    for name, f in figures.items():
+        if isinstance(f, dict):
+            lines.append(
+                f"  {name:<20} html {f['html_s']} s · pdf cold {f['pdf_cold_fonts_s']} s, "
+                f"warm {f['pdf_warm_fonts_s']} s"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1479,11 +1581,13 @@ def main() -> None:
         }
         report["leaflets"] = leaflets(root, args.database_url, args.leaflet_exchanges)
         report["briefing"] = briefing(root, args.database_url, args.briefing_items)
+        report["document_renders"] = document_renders(root, args.database_url, args.briefing_items)
 
     print(json.dumps(report, indent=2))
     print(_table(report))
     print(_leaflet_table(report["leaflets"]))
     print(_briefing_table(report["briefing"]))
+    print(_document_renders_table(report["document_renders"]))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 

@@ -16,8 +16,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.i18n import force_locale, gettext, supported_locales
 from twinning.plans.models import (
     KpiFact,
     Plan,
@@ -27,6 +28,8 @@ from twinning.plans.models import (
     PlanSpending,
     PlanWorkItem,
 )
+from twinning.publicity.models import BROCHURE_PREFIX, LEAFLET, PublicityVersion, brochure_partner
+from twinning.streams.events import KpiMeasure
 
 
 def quarter_of(day: date) -> int:
@@ -156,7 +159,62 @@ def _fact_day(fact: KpiFact, zone: ZoneInfo) -> date:
 
 
 def _passes(fact: KpiFact, filters: dict[str, list[str]]) -> bool:
-    return all(fact.attributes.get(name) in values for name, values in filters.items())
+    """Each filter passes the fact's value, or one of its values (an exchange's counterparts)."""
+    for name, values in filters.items():
+        found = fact.attributes.get(name)
+        if not (set(found) & set(values) if isinstance(found, list) else found in values):
+            return False
+    return True
+
+
+def _version_label(kind: str, locale: str, number: int) -> dict[str, str]:
+    """ "Leaflet, ja, version 3" in every shipped language."""
+    label = {}
+    for language in supported_locales():
+        with force_locale(language):
+            text = (
+                gettext("Leaflet, %(language)s, version %(number)s", language=locale, number=number)
+                if kind == "leaflet"
+                else gettext(
+                    "Brochure, %(language)s, version %(number)s", language=locale, number=number
+                )
+            )
+        label[language] = text
+    return label
+
+
+async def version_facts(db_session: AsyncSession, cutoff: datetime) -> list[KpiFact]:
+    """The versions of the leaflet and the brochures published by `cutoff`, as the facts of
+    `publicity-versions` (not stored: versions are kept across a rebuild, never changed, and
+    dated when they were published, so they count the same whenever asked for)."""
+    rows = await db_session.execute(
+        select(PublicityVersion.id, PublicityVersion.document, PublicityVersion.locale,
+               PublicityVersion.number, PublicityVersion.created_at)
+        .where(
+            or_(PublicityVersion.document == LEAFLET,
+                PublicityVersion.document.startswith(BROCHURE_PREFIX)),
+            PublicityVersion.created_at < cutoff,
+        )
+    )  # fmt: skip
+    facts = []
+    for id_, document, locale, number, created_at in rows:
+        partner_id = brochure_partner(document)
+        kind = "leaflet" if partner_id is None else "brochure"
+        base = "/publicity/leaflet" if partner_id is None else f"/partners/{partner_id}/brochure"
+        facts.append(
+            KpiFact(
+                event_id=f"version-{id_}",
+                measure=KpiMeasure.PUBLICITY_VERSIONS.value,
+                subject=f"{document}:{locale}:{number}",
+                day=None,
+                occurred_at=created_at,
+                value=None,
+                attributes={"document": kind},
+                label=_version_label(kind, locale, number),
+                link=f"{base}/versions/{number}?lang={locale}&format=pdf",
+            )
+        )
+    return facts
 
 
 def computed_figure(
@@ -255,6 +313,8 @@ async def progress(
             select(KpiFact).where(KpiFact.measure.in_(measures), KpiFact.occurred_at < cutoff)
         ):
             facts_by_measure[fact.measure].append(fact)
+    if KpiMeasure.PUBLICITY_VERSIONS.value in measures:
+        facts_by_measure[KpiMeasure.PUBLICITY_VERSIONS] = await version_facts(db_session, cutoff)
 
     def figure(kpi: PlanKpi) -> KpiFigure:
         result = KpiFigure(kpi.key, kpi.name, kpi.unit, kpi.target, kpi.computed)

@@ -98,10 +98,12 @@ class KpiFact(Base):
 
     __tablename__ = "kpi_facts"
 
+    #: An event may count in several measures (a completed trip: a trip abroad, and a visit
+    #: to each partner city it went to): one fact per measure and subject.
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    measure: Mapped[str] = mapped_column(String(30), index=True)
+    measure: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
     #: What the fact is about (a visit, an exchange, an invitation): its latest fact counts.
-    subject: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
     #: The day it is dated (an exchange's date...); None: the day it was recorded, office time.
     day: Mapped[date | None] = mapped_column(Date)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

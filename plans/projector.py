@@ -9,14 +9,16 @@ so the projector keeps no counters: one event at a time and any batch give the s
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import PartnerCity
 from twinning.invitations.models import CityEvent, Invitation
+from twinning.plans import documents as reports
 from twinning.plans.models import (
     KpiFact,
     Plan,
@@ -26,6 +28,8 @@ from twinning.plans.models import (
     PlanSpending,
     PlanWorkItem,
 )
+from twinning.press.models import PressItem
+from twinning.publicity.projector import mark_stale_at
 from twinning.streams.events import (
     CityEventCompleted,
     Event,
@@ -38,6 +42,8 @@ from twinning.streams.events import (
     PartnerCityRegistered,
     PartnerCityUpdated,
     PlanAdopted,
+    PressItemRecorded,
+    PressItemUpdated,
     RsvpRecorded,
     SpendingRecorded,
     TripCompleted,
@@ -45,7 +51,7 @@ from twinning.streams.events import (
 )
 from twinning.streams.projection import Park, current
 from twinning.streams.projection import Projector as _Projector
-from twinning.trips.models import Trip
+from twinning.trips.models import Trip, TripLeg
 from twinning.visits.models import ItineraryItem, Venue, Visit
 
 projector = _Projector(
@@ -104,6 +110,7 @@ async def plan_adopted(session: AsyncSession, event: Event) -> None:
                         computed=kpi.computed.stored() if kpi.computed else None,
                     )
                 )
+    await _mark_reports(session, event.occurred_at, [plan_id])
 
 
 async def _known_plan(session: AsyncSession, event: Event) -> Plan:
@@ -112,6 +119,7 @@ async def _known_plan(session: AsyncSession, event: Event) -> Plan:
         raise Park(event.aggregate_id, f"plan {event.aggregate_id} is not adopted yet")
     plan.updated_at = max(plan.updated_at, event.occurred_at)
     plan.version += 1
+    await _mark_reports(session, event.occurred_at, [plan.id])
     return plan
 
 
@@ -180,6 +188,17 @@ def _fact(
     )
 
 
+async def _count(session: AsyncSession, fact: KpiFact) -> None:
+    """Keep the fact, and mark stale the reports of the plans that count its measure."""
+    session.add(fact)
+    plans = await reports.plans_counting(session, fact.measure)
+    await _mark_reports(session, fact.occurred_at, plans)
+
+
+async def _mark_reports(session: AsyncSession, at: datetime, plan_ids: list[str]) -> None:
+    await mark_stale_at(session, at, [d for p in plan_ids for d in reports.documents_of(p)])
+
+
 async def _partner_kind(session: AsyncSession, partner_id: str | None) -> str | None:
     if partner_id is None:
         return None
@@ -195,7 +214,8 @@ async def visit_completed(session: AsyncSession, event: Event) -> None:
     delegation = (
         "partner" if visit.partner_id else "mission" if visit.mission_id else "organisation"
     )
-    session.add(
+    await _count(
+        session,
         _fact(
             event,
             KpiMeasure.VISITS_COMPLETED,
@@ -203,10 +223,11 @@ async def visit_completed(session: AsyncSession, event: Event) -> None:
             attributes={
                 "delegation": delegation,
                 "partner_kind": await _partner_kind(session, visit.partner_id),
+                "direction": "inbound",
             },
             label=visit.purpose,
             link=f"/ui/visits/{visit.id}",
-        )
+        ),
     )
 
 
@@ -214,7 +235,8 @@ async def visit_completed(session: AsyncSession, event: Event) -> None:
 async def exchange_recorded(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, ExchangeRecorded)
     facts = event.payload
-    session.add(
+    await _count(
+        session,
         _fact(
             event,
             KpiMeasure.EXCHANGES,
@@ -225,10 +247,19 @@ async def exchange_recorded(session: AsyncSession, event: Event) -> None:
                 "field": facts.field.value,
                 "direction": facts.direction.value,
                 "source": facts.source.kind if facts.source else "recorded",
+                "counterpart": [
+                    kind
+                    for kind, given in (
+                        ("partner", facts.partner_ids),
+                        ("mission", facts.mission_ids),
+                        ("organisation", facts.organisations),
+                    )
+                    if given
+                ],
             },
             label=facts.summary,
             link=f"/ui/exchanges/{event.aggregate_id}",
-        )
+        ),
     )
 
 
@@ -238,7 +269,8 @@ async def city_event_completed(session: AsyncSession, event: Event) -> None:
     city_event = await current(session, CityEvent, event.aggregate_id)
     if city_event is None:
         return
-    session.add(
+    await _count(
+        session,
         _fact(
             event,
             KpiMeasure.CITY_EVENTS_HELD,
@@ -248,7 +280,7 @@ async def city_event_completed(session: AsyncSession, event: Event) -> None:
             attributes={"kind": city_event.kind},
             label=city_event.title,
             link=f"/ui/city-events/{city_event.id}",
-        )
+        ),
     )
 
 
@@ -260,7 +292,8 @@ async def rsvp_recorded(session: AsyncSession, event: Event) -> None:
     city_event = await current(session, CityEvent, event.aggregate_id)
     if invitation is None or city_event is None:
         return
-    session.add(
+    await _count(
+        session,
         _fact(
             event,
             KpiMeasure.INVITATION_ANSWERS,
@@ -269,7 +302,7 @@ async def rsvp_recorded(session: AsyncSession, event: Event) -> None:
             attributes={"answer": facts.answer.value, "invitee_kind": invitation.invitee_kind},
             label=city_event.title,
             link=f"/ui/city-events/{city_event.id}",
-        )
+        ),
     )
 
 
@@ -278,16 +311,25 @@ async def trip_completed(session: AsyncSession, event: Event) -> None:
     trip = await current(session, Trip, event.aggregate_id)
     if trip is None:
         return
-    session.add(
-        _fact(
-            event,
-            KpiMeasure.TRIPS_COMPLETED,
-            subject=trip.id,
-            attributes={},
-            label=trip.title,
-            link=f"/ui/trips/{trip.id}",
-        )
-    )
+    link = f"/ui/trips/{trip.id}"
+    await _count(
+        session,
+        _fact(event, KpiMeasure.TRIPS_COMPLETED, subject=trip.id, attributes={},
+              label=trip.title, link=link),
+    )  # fmt: skip
+    # Each partner city the trip visited: a visit completed, outbound.
+    legs = await session.scalars(select(TripLeg.partner_ids).where(TripLeg.trip_id == trip.id))
+    for partner_id in sorted({p for ids in legs for p in ids}):
+        attributes = {
+            "delegation": "partner",
+            "partner_kind": await _partner_kind(session, partner_id),
+            "direction": "outbound",
+        }
+        await _count(
+            session,
+            _fact(event, KpiMeasure.VISITS_COMPLETED, subject=f"{trip.id}:{partner_id}",
+                  attributes=attributes, label=trip.title, link=link),
+        )  # fmt: skip
 
 
 @projector.on(PartnerCityRegistered, PartnerCityUpdated)
@@ -301,7 +343,8 @@ async def agreement(session: AsyncSession, event: Event) -> None:
     if partner is None:
         return
     step = "signed" if isinstance(facts, PartnerCityRegistered) else "renewed"
-    session.add(
+    await _count(
+        session,
         _fact(
             event,
             KpiMeasure.AGREEMENTS,
@@ -310,7 +353,7 @@ async def agreement(session: AsyncSession, event: Event) -> None:
             attributes={"partner_kind": partner.kind, "step": step},
             label=partner.names,
             link=f"/ui/partners/{partner.id}",
-        )
+        ),
     )
 
 
@@ -333,7 +376,8 @@ async def press_item(session: AsyncSession, event: Event) -> None:
     counts = item.press and not item.removed
     if isinstance(payload, ItineraryItemAdded) and not counts:
         return
-    session.add(
+    await _count(
+        session,
         _fact(
             event,
             KpiMeasure.PRESS_ITEMS,
@@ -342,5 +386,37 @@ async def press_item(session: AsyncSession, event: Event) -> None:
             attributes={"counts": counts},
             label=item.titles,
             link=f"/ui/visits/{item.visit_id}",
-        )
+        ),
+    )
+
+
+@projector.on(PressItemRecorded, PressItemUpdated)
+async def press_coverage(session: AsyncSession, event: Event) -> None:
+    """A press item of the press register (a release, interview, article or broadcast), dated
+    on its date; an update that moves its date or changes its kind is its latest fact. (The
+    press projector runs after this one: an update is merged with the item as it was.)"""
+    facts = event.payload
+    assert isinstance(facts, PressItemRecorded | PressItemUpdated)
+    if isinstance(facts, PressItemUpdated):
+        if not {"kind", "date", "title"} & facts.model_fields_set:
+            return  # nothing the fact shows
+        item = await current(session, PressItem, event.aggregate_id)
+        if item is None:  # the press projector parks it
+            return
+        kind = facts.kind.value if facts.kind is not None else item.kind
+        day = facts.date or item.date
+        title = {**item.title, **(facts.title or {})}
+    else:
+        kind, day, title = facts.kind.value, facts.date, dict(facts.title)
+    await _count(
+        session,
+        _fact(
+            event,
+            KpiMeasure.PRESS_COVERAGE,
+            subject=event.aggregate_id,
+            day=day,
+            attributes={"press_kind": kind},
+            label=title,
+            link="/ui/press",
+        ),
     )

@@ -3,8 +3,12 @@ A4 PDF (WeasyPrint with the subset CJK fonts of `twinning.publicity.fonts`), and
 CSV and XLSX for the council's spreadsheets. Numbers, dates and money are CLDR-formatted in the
 HTML and PDF; the spreadsheets keep numbers as numbers.
 
-Reports are rendered on request from the figures as of the date asked (`kpis.progress`), which
-do not change once that day is over: the same request gives the same figures next year.
+Rendered with the publicity documents' one environment and PDF pipeline
+(`twinning.publicity.render`, the template `publicity/templates/report.html`). The publicity
+consumer publishes the year's and each quarter's report as versions (`twinning.plans.documents`);
+a report as of another date is rendered on request from the figures as of that date
+(`kpis.progress`), which do not change once that day is over: the same request gives the same
+figures next year.
 """
 
 from __future__ import annotations
@@ -14,27 +18,23 @@ import io
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from starlette.concurrency import run_in_threadpool
+from twinning.config import Settings
 from twinning.i18n import (
     force_locale,
     format_date,
     format_number,
     gettext,
     localized,
-    ngettext,
 )
 from twinning.i18n.formatting import _cldr
 from twinning.plans.kpis import KpiFigure, PlanProgress, WorkItemProgress
-from twinning.publicity.fonts import FACES, document_face, face_css
-from twinning.publicity.render import render_pdf, subset_cache
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from twinning.publicity.fonts import FACES, document_face
+from twinning.publicity.render import environment, render_pdf, subset_cache
 
 FORMATS = {
     "html": "text/html; charset=utf-8",
@@ -42,24 +42,6 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-@cache
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals |= {
-        "face_css": Markup(face_css()),
-        "document_class": lambda locale: f"f-{document_face(locale)}",
-    }
-    return env
 
 
 def thousands_text(amount: Decimal, locale: str) -> str:
@@ -277,3 +259,31 @@ def render_xlsx(progress: PlanProgress, locale: str) -> bytes:
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
+
+
+async def render(
+    progress: PlanProgress, format: str, locale: str, settings: Settings
+) -> str | bytes:
+    """The report in `format` (one of `FORMATS`), the PDF and the workbook off the event loop:
+    what the API and the web app answer a download with."""
+    if format == "html":
+        return render_html(progress, locale, settings.office_name)
+    if format == "pdf":
+        font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
+        return await run_in_threadpool(
+            render_report_pdf, progress, locale, settings.office_name, font_dir
+        )
+    if format == "csv":
+        return render_csv(progress, locale)
+    return await run_in_threadpool(render_xlsx, progress, locale)
+
+
+def download_headers(progress: PlanProgress, format: str, locale: str) -> dict[str, str]:
+    name = f"plan-{progress.year}" + (
+        f"-q{progress.period.quarter}" if progress.period.quarter else ""
+    )
+    return {
+        "Content-Language": locale,
+        "Content-Disposition": f'inline; filename="{name}-{locale}.{format}"',
+        "Cache-Control": "no-store",
+    }

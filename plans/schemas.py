@@ -137,3 +137,23 @@ class SpendingRead(BaseModel):
     purpose: str
     recorded_at: datetime
     recorded_by: str
+
+
+class PublishedLanguage(BaseModel):
+    language: str
+    latest: int = Field(description="The number of the latest version.")
+    url: str = Field(description="The latest version (PDF; `&format=html` for the page).")
+    versions_url: str
+
+
+class PublishedReport(BaseModel):
+    period: str = Field(description="`year`, or a quarter: `q1` to `q4`.")
+    languages: list[PublishedLanguage]
+
+
+class PublishedReports(BaseModel):
+    """The reports the publicity consumer publishes for the plan: the year's and each begun
+    quarter's, in the office's language and English, each with every earlier version kept."""
+
+    plan_id: str
+    reports: list[PublishedReport]

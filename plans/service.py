@@ -8,11 +8,20 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.plans import documents
 from twinning.plans.kpis import Period, PlanProgress, progress, thousands
 from twinning.plans.models import Plan, PlanGoal, PlanKpi, PlanSpending, PlanWorkItem
-from twinning.plans.schemas import KpiValueCreate, PlanCreate, SpendingCreate
+from twinning.plans.schemas import (
+    KpiValueCreate,
+    PlanCreate,
+    PublishedLanguage,
+    PublishedReport,
+    PublishedReports,
+    SpendingCreate,
+)
+from twinning.publicity.models import PublicityVersion
 from twinning.refusals import InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import Event, PlanAdopted
@@ -169,3 +178,41 @@ async def plan_document(*, db_session: AsyncSession, plan_id: str) -> dict[str, 
     }
     # Through the contract: what is exported is what import takes (without what is not given).
     return PlanAdopted.model_validate(document).model_dump(mode="json", exclude_none=True)
+
+
+def _published_first(tag: str) -> tuple[int, str]:
+    order = documents.REPORT_LOCALES
+    return (order.index(tag) if tag in order else len(order), tag)
+
+
+async def published_reports(*, db_session: AsyncSession, plan_id: str) -> PublishedReports:
+    """The plan's published reports and the languages each has versions in."""
+    if await get_plan(db_session=db_session, plan_id=plan_id) is None:
+        raise NotFound("plan", plan_id)
+    rows = await db_session.execute(
+        select(
+            PublicityVersion.document, PublicityVersion.locale, func.max(PublicityVersion.number)
+        )
+        .where(PublicityVersion.document.in_(documents.documents_of(plan_id)))
+        .group_by(PublicityVersion.document, PublicityVersion.locale)
+    )
+    latest = {(document, locale): number for document, locale, number in rows}
+    reports = []
+    for period in documents.PERIODS:
+        key = documents.report_document(plan_id, period)
+        base = f"/plans/{plan_id}/reports/{period}"
+        languages = [
+            PublishedLanguage(
+                language=locale,
+                latest=latest[key, locale],
+                url=f"{base}?lang={locale}",
+                versions_url=f"{base}/versions?lang={locale}",
+            )
+            for locale in sorted(
+                (locale for document, locale in latest if document == key),
+                key=_published_first,
+            )
+        ]
+        if languages:
+            reports.append(PublishedReport(period=period, languages=languages))
+    return PublishedReports(plan_id=plan_id, reports=reports)

@@ -53,6 +53,7 @@ from twinning.i18n.labels import (
 )
 from twinning.i18n.locales import catalog_path
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
+from twinning.plans.documents import ProgressReport
 from twinning.publicity.models import CityProfile
 from twinning.streams.events import (
     CITY_PROFILE,
@@ -277,10 +278,11 @@ def _catalog_digest(locale: str) -> str:
     return hashlib.sha256(catalog_path(locale).read_bytes()).hexdigest()
 
 
-def content_hash(document: Document | Briefing) -> str:
+def content_hash(document: Document | Briefing | ProgressReport) -> str:
     """SHA-256 of everything that decides how the document looks: its content, the templates
     and the locale's catalog. Equal hashes, equal documents: nothing to render."""
-    body = json.dumps(asdict(document), ensure_ascii=False, sort_keys=True)
+    shown = document.shown() if isinstance(document, ProgressReport) else asdict(document)
+    body = json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str)
     digest = hashlib.sha256(body.encode())
     digest.update(_templates_digest().encode())
     digest.update(_catalog_digest(document.locale).encode())

@@ -9,7 +9,8 @@ What each document shows, and so which events touch it:
   completed trips that visited it, and the upcoming city events it is invited to;
 - both: our city's profile (kept here, `CityProfile`, from `CityProfileSet`).
 Everything else (contacts, missions, officials, invitations and answers, visit requests and
-itineraries, planned trips) is never shown: its events mark nothing. An update that changes
+itineraries, planned trips) is never shown: its events mark nothing. (The plans' progress
+reports are marked by the plans projector, which knows which facts their KPIs count.) An update that changes
 only facts a document does not show (a partner's languages) marks nothing either.
 """
 
@@ -69,6 +70,11 @@ MARKED_IN_TRANSACTION = "twinning.publicity.marked"
 async def mark_stale(session: AsyncSession, event: Event, documents: Iterable[str]) -> None:
     """Mark `documents` stale in every shipped locale: the renderer takes them from there.
     The marks of a transaction (a batch of events) are written together when it commits."""
+    await mark_stale_at(session, event.occurred_at, documents)
+
+
+async def mark_stale_at(session: AsyncSession, at: datetime, documents: Iterable[str]) -> None:
+    """`mark_stale` for a change made at `at` (an event's time, or a version just published)."""
     marked: dict[tuple[str, str], tuple[int, datetime]] = session.info.setdefault(
         MARKED_IN_TRANSACTION, {}
     )
@@ -76,8 +82,8 @@ async def mark_stale(session: AsyncSession, event: Event, documents: Iterable[st
         sqlalchemy_event.listen(session.sync_session, "before_commit", _write_marks, once=True)
     for document in set(documents):
         for locale in supported_locales():
-            count, first = marked.get((document, locale), (0, event.occurred_at))
-            marked[document, locale] = (count + 1, min(first, event.occurred_at))
+            count, first = marked.get((document, locale), (0, at))
+            marked[document, locale] = (count + 1, min(first, at))
 
 
 def _write_marks(session: Session) -> None:

@@ -46,6 +46,7 @@ from twinning.config import Settings
 from twinning.crm.models import PartnerCity
 from twinning.db import async_session_scope, rowcount, utcnow
 from twinning.i18n import supported_locales
+from twinning.plans import documents as reports
 from twinning.publicity import briefing, content
 from twinning.publicity.models import (
     LEAFLET,
@@ -54,16 +55,20 @@ from twinning.publicity.models import (
     brochure,
     brochure_partner,
 )
+from twinning.publicity.projector import mark_stale_at
 from twinning.publicity.render import render_document
 from twinning.publicity.service import latest_number_and_hash
+from twinning.streams.events import KpiMeasure
 
 log = logging.getLogger(__name__)
 
 #: How long a claim holds: longer than any render (a first one with cold fonts included).
 CLAIM = timedelta(minutes=5)
 
+#: What a document shows: a leaflet, a brochure, a briefing document or a progress report.
+Shown = content.Document | briefing.Briefing | reports.ProgressReport
 #: Content and the font cache dir -> (HTML, PDF); picklable, for a process pool.
-Render = Callable[[content.Document | briefing.Briefing, str | None], tuple[str, bytes]]
+Render = Callable[[Shown, str | None], tuple[str, bytes]]
 
 
 @dataclass
@@ -74,10 +79,14 @@ class RefreshReport:
 
 async def gather(
     session: AsyncSession, *, document: str, locale: str, now: datetime, settings: Settings
-) -> content.Document | briefing.Briefing | None:
+) -> Shown | None:
     """What `document` shows in `locale` now; None when its subject is gone."""
     if briefing.visit_of(document) is not None:
         return await briefing.gather(session, document=document, locale=locale, settings=settings)
+    if reports.report_of(document) is not None:
+        return await reports.gather(
+            session, document=document, locale=locale, now=now, settings=settings
+        )
     if document == LEAFLET:
         return await content.leaflet(session, locale=locale, now=now, settings=settings)
     partner_id = brochure_partner(document)
@@ -155,6 +164,7 @@ class Refresher:
                 partners = await session.scalars(select(PartnerCity.id))
                 expected = {LEAFLET, *map(brochure, partners)}
                 expected |= await briefing.expected_documents(session)
+                expected |= await reports.expected_documents(session)
                 known = set(
                     (
                         await session.execute(
@@ -226,12 +236,7 @@ class Refresher:
         await self._mark_checked(document, locale, generation, now)
 
     async def _render(
-        self,
-        document: str,
-        locale: str,
-        shown: content.Document | briefing.Briefing,
-        digest: str,
-        number: int,
+        self, document: str, locale: str, shown: Shown, digest: str, number: int
     ) -> bool:
         if self._closed:  # not in the event loop's threads: they would hold the exit up
             return False
@@ -250,6 +255,8 @@ class Refresher:
                         pdf=pdf,
                     )
                 )
+                if document == LEAFLET or brochure_partner(document) is not None:
+                    await _mark_reports_counting_versions(session, self.clock())
         except IntegrityError:
             log.info(
                 "version %d of %s (%s) was stored by another renderer", number, document, locale
@@ -294,6 +301,12 @@ class Refresher:
                 )
                 .values(checked_generation=generation, checked_on=now.date())
             )
+
+
+async def _mark_reports_counting_versions(session: AsyncSession, now: datetime) -> None:
+    """A new version of the leaflet or a brochure moves the plans' KPIs that count them."""
+    plans = await reports.plans_counting(session, KpiMeasure.PUBLICITY_VERSIONS.value)
+    await mark_stale_at(session, now, [d for p in plans for d in reports.documents_of(p)])
 
 
 def _is_due(now: datetime) -> ColumnElement[bool]:

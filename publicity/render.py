@@ -1,5 +1,7 @@
 """A document's content -> self-contained HTML (Jinja2, autoescaped) and a print-ready A4 PDF
-(WeasyPrint, with the CJK fonts subset beforehand, see `twinning.publicity.fonts`).
+(WeasyPrint, with the CJK fonts subset beforehand, see `twinning.publicity.fonts`): the
+leaflet, the brochures, the briefing documents and the plans' progress reports, all with the
+one `environment()` and `render_pdf()` here.
 
 Rendering is offline: every picture is inline SVG, the stylesheet is inline, the fonts are
 `data:` URLs, and the URL fetcher refuses anything but `data:` and files of this package, so a
@@ -21,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from twinning.i18n import force_locale, gettext, labels, ngettext
+from twinning.plans.documents import ProgressReport
 from twinning.publicity import charts, maps
 from twinning.publicity.briefing import Briefing, BriefingBook
 from twinning.publicity.content import (
@@ -182,8 +185,14 @@ def _pair_map_height(brochure: Brochure) -> float:
     return max(0.5 * maps.PAIR_HEIGHT, min(2 * maps.PAIR_HEIGHT, height))
 
 
-def render_html(document: Document | Briefing) -> str:
+def render_html(document: Document | Briefing | ProgressReport) -> str:
     """The document as one self-contained HTML page in its locale."""
+    if isinstance(document, ProgressReport):
+        # The report's own context (figures, charts) is the plans' (which render with this
+        # module's environment: imported here, not above).
+        from twinning.plans.report import render_html as report_html
+
+        return report_html(document.progress, document.locale, document.office)
     with force_locale(document.locale):
         if isinstance(document, Leaflet | Brochure):
             name = "leaflet.html" if isinstance(document, Leaflet) else "brochure.html"
@@ -344,7 +353,9 @@ def subset_cache(directory: str | None) -> SubsetCache:
     return _caches[directory]
 
 
-def render_document(document: Document | Briefing, font_dir: str | None) -> tuple[str, bytes]:
+def render_document(
+    document: Document | Briefing | ProgressReport, font_dir: str | None
+) -> tuple[str, bytes]:
     """HTML and PDF of one document: what the renderer runs off the event loop."""
     html = render_html(document)
     return html, render_pdf(html, document.locale, subset_cache(font_dir))

@@ -1518,7 +1518,8 @@ PositiveThousands = Annotated[
 
 
 class KpiMeasure(StrEnum):
-    """What a computed KPI counts (or sums) among the applied events."""
+    """What a computed KPI counts (or sums) among the applied events; `publicity-versions`
+    counts the versions of the leaflet and the brochures the publicity consumer published."""
 
     VISITS_COMPLETED = "visits-completed"
     EXCHANGES = "exchanges"
@@ -1527,17 +1528,21 @@ class KpiMeasure(StrEnum):
     TRIPS_COMPLETED = "trips-completed"
     AGREEMENTS = "agreements"
     PRESS_ITEMS = "press-items"
+    PRESS_COVERAGE = "press-coverage"
+    PUBLICITY_VERSIONS = "publicity-versions"
 
 
 #: The filters each measure takes (the values each allows: `KpiFilters`).
 KPI_FILTERS: dict[KpiMeasure, tuple[str, ...]] = {
-    KpiMeasure.VISITS_COMPLETED: ("delegation", "partner_kind"),
-    KpiMeasure.EXCHANGES: ("field", "direction", "source"),
+    KpiMeasure.VISITS_COMPLETED: ("delegation", "partner_kind", "direction"),
+    KpiMeasure.EXCHANGES: ("field", "direction", "source", "counterpart"),
     KpiMeasure.CITY_EVENTS_HELD: ("kind",),
     KpiMeasure.INVITATION_ANSWERS: ("answer", "invitee_kind"),
     KpiMeasure.TRIPS_COMPLETED: (),
     KpiMeasure.AGREEMENTS: ("partner_kind", "step"),
     KpiMeasure.PRESS_ITEMS: (),
+    KpiMeasure.PRESS_COVERAGE: ("press_kind",),
+    KpiMeasure.PUBLICITY_VERSIONS: ("document",),
 }
 #: The measures whose events carry a number a KPI may sum (participants, delegates).
 SUMMABLE = frozenset(
@@ -1567,6 +1572,9 @@ class KpiFilters(Payload):
     answer: Choices[RsvpAnswer] = None
     invitee_kind: Choices[InviteeKind] = None
     step: Choices[Literal["signed", "renewed"]] = None
+    counterpart: Choices[Literal["partner", "mission", "organisation"]] = None
+    press_kind: Choices[PressItemKind] = None
+    document: Choices[Literal["leaflet", "brochure"]] = None
 
     def given(self) -> dict[str, list[str]]:
         return {
@@ -1581,10 +1589,12 @@ class KpiComputation(Payload):
     delegates) of the events of `measure` that pass every filter, dated in the period."""
 
     rules = (
-        "Each filter is one the measure takes: visits-completed: delegation, partner_kind;"
-        " exchanges: field, direction, source; city-events-held: kind; invitation-answers:"
-        " answer, invitee_kind; trips-completed: none; agreements: partner_kind, step;"
-        " press-items: none.",
+        "Each filter is one the measure takes: visits-completed: delegation, partner_kind,"
+        " direction (inbound: a delegation received; outbound: a partner city visited on a"
+        " completed trip); exchanges: field, direction, source, counterpart;"
+        " city-events-held: kind; invitation-answers: answer, invitee_kind; trips-completed:"
+        " none; agreements: partner_kind, step; press-items: none; press-coverage: press_kind;"
+        " publicity-versions: document.",
         "`sum` only for exchanges, city-events-held and invitation-answers.",
     )
 

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from twinning.api.common import serve_version
 from twinning.api.deps import DbSession
-from twinning.api.routes.briefing import DOCUMENT_KEYS, serve_version
+from twinning.api.routes.briefing import DOCUMENT_KEYS
 from twinning.i18n import L_, negotiate
 from twinning.publicity import briefing
 from twinning.publicity import service as versions

@@ -1,25 +1,27 @@
 """The year's plan in the web app: the plan (goals -> work items -> KPIs with progress against
 target, budget used), a work item (its spending and each KPI's figures and events), the forms
-to record spending and enter a KPI value, and the progress report's downloads."""
+to record spending and enter a KPI value, and the progress report's downloads: rendered on
+request for any date, and the published versions of the year's and each quarter's report."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
+from twinning.api.common import serve_version
 from twinning.api.deps import DbSession
-from twinning.i18n import L_, format_number, localized
-from twinning.plans import report, service
+from twinning.i18n import L_, format_number, localized, negotiate
+from twinning.plans import documents, report, service
 from twinning.plans.kpis import PlanProgress, WorkItemProgress
 from twinning.plans.models import PlanSpending
 from twinning.plans.schemas import KpiValueCreate, SpendingCreate
+from twinning.publicity import service as versions
 from twinning.publicity.fonts import missing_face
 from twinning.refusals import InvalidField, NotFound
 from twinning.web.pages import (
@@ -132,10 +134,48 @@ async def plan_page(
         "p": progress,
         "plan_id": plan_id,
         "query": query,
+        "published": await _published(db_session, plan_id, _quarter(quarter)),
         **figures(request),
         **change_context(state, event),
     }
     return render(request, "plan.html", context, user=user)
+
+
+async def _published(db_session: DbSession, plan_id: str, quarter: int | None) -> dict[str, Any]:
+    """The published versions of the period's report, per language, newest first."""
+    period = documents.period_of(quarter)
+    key = documents.report_document(plan_id, period)
+    return {
+        "period": period,
+        "languages": {
+            locale: await versions.list_versions(db_session=db_session, document=key, locale=locale)
+            for locale in documents.REPORT_LOCALES
+        },
+    }
+
+
+@router.get("/plans/{plan_id}/reports/{period}/versions/{number}", response_class=Response)
+async def report_version(
+    request: Request,
+    plan_id: str,
+    period: Literal["year", "q1", "q2", "q3", "q4"],
+    number: int,
+    user: User,
+    db_session: DbSession,
+    lang: Annotated[str, Query(max_length=35)] = "",
+    format: Literal["html", "pdf"] = "pdf",
+) -> Response:
+    """One published version of a report (a signed-in user: as on the API)."""
+    locale = negotiate(None, lang) if lang else page_language(request)
+    version = await versions.get_version(
+        db_session=db_session,
+        document=documents.report_document(plan_id, period),
+        locale=locale,
+        number=number,
+    )
+    if version is None:
+        not_found("report version", f"{plan_id} {period} {number} ({locale})")
+    return serve_version(version, format, kind="progress-report")
 
 
 async def _work_item_page(
@@ -235,30 +275,7 @@ async def spending_form(
 async def record_spending(
     request: Request, plan_id: str, key: str, user: User, db_session: DbSession
 ) -> Response:
-    require_staff(user)
-    form = await form_of(request)
-    try:
-        data = SpendingCreate.model_validate(
-            {
-                "work_item": key,
-                "date": form.get("date", "").strip() or None,
-                "amount": form.get("amount", "").strip().replace(",", "") or None,
-                "purpose": form.get("purpose", "").strip() or None,
-            }
-        )
-        event = await service.record_spending(
-            db_session=db_session, plan_id=plan_id, data=data, actor=user.actor
-        )
-    except (ValidationError, InvalidField) as refused:
-        await db_session.rollback()
-        errors = field_errors(refused, SPENDING_MESSAGES, SPENDING_OF_LOCATION)
-        return await _plan_form(
-            request, user, db_session, plan_id, key, None, form, errors, status_code=422
-        )
-    except NotFound:
-        await db_session.rollback()
-        not_found("plan", plan_id)
-    return await committed(request, db_session, f"/ui/plans/{plan_id}/items/{key}", event.event_id)
+    return await _submit(request, plan_id, key, None, user, db_session)
 
 
 @router.get("/plans/{plan_id}/items/{key}/kpis/{kpi}", response_class=HTMLResponse)
@@ -274,23 +291,45 @@ async def kpi_value_form(
 async def enter_kpi_value(
     request: Request, plan_id: str, key: str, kpi: str, user: User, db_session: DbSession
 ) -> Response:
+    return await _submit(request, plan_id, key, kpi, user, db_session)
+
+
+async def _submit(
+    request: Request, plan_id: str, key: str, kpi: str | None, user: Any, db_session: DbSession
+) -> Response:
+    """Record spending on the work item `key` (no `kpi`), or enter a value of `kpi`: refused
+    with what to fix on the form, else on to the work item's page."""
     require_staff(user)
     form = await form_of(request)
+
+    def given(name: str, number: bool = False) -> str | None:
+        typed = form.get(name, "").strip()
+        return (typed.replace(",", "") if number else typed) or None
+
     try:
-        data = KpiValueCreate.model_validate(
-            {
-                "kpi": kpi,
-                "date": form.get("date", "").strip() or None,
-                "value": form.get("value", "").strip().replace(",", "") or None,
-                "source": form.get("source", "").strip() or None,
-            }
-        )
-        event = await service.enter_kpi_value(
-            db_session=db_session, plan_id=plan_id, data=data, actor=user.actor
-        )
+        if kpi is None:
+            spending = SpendingCreate.model_validate(
+                {"work_item": key, "date": given("date"), "amount": given("amount", True),
+                 "purpose": given("purpose")}
+            )  # fmt: skip
+            event = await service.record_spending(
+                db_session=db_session, plan_id=plan_id, data=spending, actor=user.actor
+            )
+        else:
+            value = KpiValueCreate.model_validate(
+                {"kpi": kpi, "date": given("date"), "value": given("value", True),
+                 "source": given("source")}
+            )  # fmt: skip
+            event = await service.enter_kpi_value(
+                db_session=db_session, plan_id=plan_id, data=value, actor=user.actor
+            )
     except (ValidationError, InvalidField) as refused:
         await db_session.rollback()
-        errors = field_errors(refused, VALUE_MESSAGES, VALUE_OF_LOCATION)
+        errors = (
+            field_errors(refused, SPENDING_MESSAGES, SPENDING_OF_LOCATION)
+            if kpi is None
+            else field_errors(refused, VALUE_MESSAGES, VALUE_OF_LOCATION)
+        )
         return await _plan_form(
             request, user, db_session, plan_id, key, kpi, form, errors, status_code=422
         )
@@ -315,27 +354,8 @@ async def progress_report(
     if progress is None or format not in report.FORMATS:
         not_found("plan", plan_id)
     language = page_language(request)
-    settings = request.app.state.settings
-    body: str | bytes
-    if format == "html":
-        body = report.render_html(progress, language, settings.office_name)
-    elif format == "pdf":
-        if missing_face(language) is not None:
-            return Response("fonts missing for this language", status_code=503)
-        font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
-        body = await run_in_threadpool(
-            report.render_report_pdf, progress, language, settings.office_name, font_dir
-        )
-    elif format == "csv":
-        body = report.render_csv(progress, language)
-    else:
-        body = await run_in_threadpool(report.render_xlsx, progress, language)
-    name = f"plan-{progress.year}" + (
-        f"-q{progress.period.quarter}" if progress.period.quarter else ""
-    )
-    headers = {
-        "Content-Language": language,
-        "Content-Disposition": f'inline; filename="{name}-{language}.{format}"',
-        "Cache-Control": "no-store",
-    }
+    if format == "pdf" and missing_face(language) is not None:
+        return Response("fonts missing for this language", status_code=503)
+    body = await report.render(progress, format, language, request.app.state.settings)
+    headers = report.download_headers(progress, format, language)
     return Response(body, media_type=report.FORMATS[format], headers=headers)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from starlette.concurrency import run_in_threadpool
-from twinning.api.common import COMMAND, READ_ONE, Accepted, Command
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from twinning.api.common import COMMAND, READ_ONE, Accepted, Command, version_routes
 from twinning.api.deps import AppSettings, DbSession
 from twinning.api.language import Language
-from twinning.plans import report, service
+from twinning.plans import documents, report, service
+from twinning.plans.kpis import PlanProgress
 from twinning.plans.schemas import (
     ContributionRead,
     KpiDrillDown,
@@ -20,6 +20,7 @@ from twinning.plans.schemas import (
     PlanRead,
     PlanSummary,
     ProgressQuery,
+    PublishedReports,
     SpendingCreate,
     SpendingRead,
 )
@@ -57,21 +58,28 @@ async def list_plans(db_session: DbSession) -> list[PlanSummary]:
     return [PlanSummary.model_validate(p) for p in await service.list_plans(db_session=db_session)]
 
 
-@router.get("/{plan_id}", response_model=PlanRead, **READ_ONE)
-async def get_plan(
+async def _progress(
     plan_id: PlanId,
     query: Annotated[ProgressQuery, Query()],
     db_session: DbSession,
     settings: AppSettings,
-) -> PlanRead:
-    """The plan with every figure as of `as_of` (default today, office time)."""
-    progress = await service.plan_progress(
+) -> PlanProgress:
+    return await service.plan_progress(
         db_session=db_session,
         plan_id=plan_id,
         zone=settings.office_timezone,
         as_of=query.as_of,
         quarter=query.quarter,
     )
+
+
+#: The plan's figures as of `?as_of=`, of the year or `?quarter=` (404 for an unknown plan).
+Progress = Annotated[PlanProgress, Depends(_progress)]
+
+
+@router.get("/{plan_id}", response_model=PlanRead, **READ_ONE)
+async def get_plan(progress: Progress) -> PlanRead:
+    """The plan with every figure as of `as_of` (default today, office time)."""
     return PlanRead.of(progress)
 
 
@@ -90,20 +98,9 @@ async def plan_document(plan_id: PlanId, db_session: DbSession) -> dict[str, obj
 
 @router.get("/{plan_id}/kpis/{kpi_key}", response_model=KpiDrillDown, **READ_ONE)
 async def kpi_drill_down(
-    plan_id: PlanId,
-    kpi_key: Annotated[str, Path(max_length=40)],
-    query: Annotated[ProgressQuery, Query()],
-    db_session: DbSession,
-    settings: AppSettings,
+    kpi_key: Annotated[str, Path(max_length=40)], progress: Progress
 ) -> KpiDrillDown:
     """One KPI's figure as of `as_of`, with the events that make it."""
-    progress = await service.plan_progress(
-        db_session=db_session,
-        plan_id=plan_id,
-        zone=settings.office_timezone,
-        as_of=query.as_of,
-        quarter=query.quarter,
-    )
     for _item, figure in progress.kpis():
         if figure.key == kpi_key:
             read = PlanRead.of(progress)  # the same conversion as the plan's
@@ -130,45 +127,46 @@ ReportFormat = Literal["html", "pdf", "csv", "xlsx"]
     response_class=Response,
 )
 async def progress_report(
-    plan_id: PlanId,
-    format: ReportFormat,
-    query: Annotated[ProgressQuery, Query()],
-    language: Language,
-    db_session: DbSession,
-    settings: AppSettings,
+    format: ReportFormat, progress: Progress, language: Language, settings: AppSettings
 ) -> Response:
     """The progress report of the year, or of `quarter`, as of `as_of`, in the language asked
-    (`?lang=`): HTML, A4 PDF with charts, or every figure as CSV or XLSX. Rendered on request."""
-    progress = await service.plan_progress(
-        db_session=db_session,
-        plan_id=plan_id,
-        zone=settings.office_timezone,
-        as_of=query.as_of,
-        quarter=query.quarter,
-    )
-    name = f"plan-{progress.year}" + (f"-q{query.quarter}" if query.quarter else "")
-    headers = {
-        "Content-Language": language,
-        "Content-Disposition": f'inline; filename="{name}-{language}.{format}"',
-        "Cache-Control": "no-cache",
-    }
-    office = settings.office_name
-    body: bytes | str
-    if format == "html":
-        body = report.render_html(progress, language, office)
-    elif format == "pdf":
-        if (family := missing_face(language)) is not None:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"PDFs in {language} need the font {family}, which this server lacks: "
-                f"{INSTALL_FONTS}",
-            )
-        font_dir = str(settings.data_dir.resolve() / "publicity" / "fonts")
-        body = await run_in_threadpool(
-            report.render_report_pdf, progress, language, office, font_dir
+    (`?lang=`): HTML, A4 PDF with charts, or every figure as CSV or XLSX. Rendered on request
+    (the published versions: `/plans/{plan_id}/reports`)."""
+    if format == "pdf" and (family := missing_face(language)) is not None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"PDFs in {language} need the font {family}, which this server lacks: {INSTALL_FONTS}",
         )
-    elif format == "csv":
-        body = report.render_csv(progress, language)
-    else:
-        body = await run_in_threadpool(report.render_xlsx, progress, language)
+    body = await report.render(progress, format, language, settings)
+    headers = report.download_headers(progress, format, language)
     return Response(body, media_type=report.FORMATS[format], headers=headers)
+
+
+# --- the published reports: versions the publicity consumer rendered -----------------------
+
+Period = Annotated[
+    Literal["year", "q1", "q2", "q3", "q4"],
+    Path(description="`year`, or a quarter: `q1` to `q4`."),
+]
+
+
+@router.get("/{plan_id}/reports", response_model=PublishedReports, **READ_ONE)
+async def published_reports(plan_id: PlanId, db_session: DbSession) -> PublishedReports:
+    """The plan's published reports (the year's and each begun quarter's) and the languages
+    each has versions in; each is rendered again only when a figure it shows changes."""
+    return await service.published_reports(db_session=db_session, plan_id=plan_id)
+
+
+async def _report_document(plan_id: PlanId, period: Period, db_session: DbSession) -> str:
+    if await service.get_plan(db_session=db_session, plan_id=plan_id) is None:
+        raise NotFound("plan", plan_id)
+    return documents.report_document(plan_id, period)
+
+
+version_routes(
+    router,
+    path="/{plan_id}/reports/{period}",
+    kind="progress-report",
+    document=_report_document,
+    listed_at="/plans/{plan_id}/reports",
+)
