@@ -1794,9 +1794,33 @@ CurrencyCode = Annotated[
         },
     ),
 ]
+#: A gift's value as decimal text: up to ten whole digits and two decimals (cents).
+GIFT_VALUE_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+
+
+def _gift_value_text(value: object) -> object:
+    """A gift's value given as text is a plain decimal ("12000", "300.50"): no exponent, sign,
+    spaces or words (what the published schema's pattern says); a fraction as a JSON number
+    would pass through binary floating point."""
+    if isinstance(value, str) and not re.fullmatch(GIFT_VALUE_PATTERN, value):
+        raise ValueError('give the value as a decimal, such as "12000" or "300.50"')
+    return _no_binary_fraction(value)
+
+
 GiftValue = Annotated[
     Decimal,
+    BeforeValidator(_gift_value_text),
     Field(ge=0, le=Decimal("1000000000"), decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 10**9},
+                {"type": "string", "pattern": GIFT_VALUE_PATTERN},
+            ],
+            "description": "In the gift's currency: a whole number, or a decimal text with two"
+            ' decimals at most, such as "300.50".',
+        }
+    ),
 ]
 
 
