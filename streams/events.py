@@ -1734,9 +1734,13 @@ class GiftPartyKind(StrEnum):
 class GiftParty(Payload):
     """Who gives or receives a gift: a registered official, partner city or foreign mission
     (`id`), or a person named in `name`; a registered one may carry a `name` too (the person
-    who handed it over or took it)."""
+    who handed it over or took it). A person who is one of the office's contacts names the
+    contact's `id` as well: erasing that contact erases their name in the gifts register."""
 
-    rules = ("An official, partner or mission names its `id`; a person names a `name`.",)
+    rules = (
+        "An official, partner or mission names its `id`; a person names a `name`, and the"
+        " `id` of a contact when they are one.",
+    )
     model_config = ConfigDict(
         json_schema_extra={
             "if": {
