@@ -1798,8 +1798,8 @@ CurrencyCode = Annotated[
         },
     ),
 ]
-#: A gift's value as decimal text: up to ten whole digits and two decimals (cents).
-GIFT_VALUE_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+#: A gift's value as decimal text, two decimals (cents) at most, up to a thousand million.
+GIFT_VALUE_PATTERN = r"^(\d{1,9}(\.\d{1,2})?|1000000000(\.0{1,2})?)$"
 
 
 def _gift_value_text(value: object) -> object:
