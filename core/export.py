@@ -6,8 +6,9 @@ texts take one column per language, country codes the CLDR name beside them. Per
 
 `person_data` is the answer to a data subject's request for access: every stored item about
 one contact that `crm.service.erase_contact` would erase (the read model's record, the copies
-of its events in the archive, the outbox and the parked events), and where else the name,
-email or phone appears (other events, visits, invitations' notes), which the erasure leaves.
+of its events in the archive, the outbox and the parked events, the gifts that name the contact
+as their giver or recipient), and where else the name, email or phone appears (other events,
+visits, invitations' notes, gifts naming a person by name only), which the erasure leaves.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from twinning.crm import exchanges as crm_exchanges
 from twinning.crm import service as crm
 from twinning.crm.models import Contact
 from twinning.crm.schemas import ContactFilter, ExchangeFilter, MissionFilter, PartnerFilter
+from twinning.gifts.models import Gift
 from twinning.i18n import L_, country_name, force_locale, localized, supported_locales
 from twinning.invitations import service as invitations
 from twinning.invitations.models import Invitation
@@ -427,7 +429,8 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
     archived = [e for e in archived if _carries_personal_data(e["type"], e["payload"])]
     outboxed = [e for e in outboxed if _carries_personal_data(e["type"], e["payload"])]
     parked = [e for e in parked if _carries_personal_data(e["type"], e["payload"])]
-    if contact is None and not (archived or outboxed or parked):
+    gifts = await _gifts_naming(db_session, contact_id)
+    if contact is None and not (archived or outboxed or parked or gifts):
         return None
     identifiers = _identifiers(contact, [e["payload"] for e in archived + outboxed + parked])
     return {
@@ -438,8 +441,38 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
             "archived_events": archived,
             "outbox_events": outboxed,
             "parked_events": parked,
+            "gifts": [_gift_record(gift) for gift in gifts],
         },
         "mentions_elsewhere": await _mentions(db_session, contact_id, identifiers),
+    }
+
+
+def _names_contact(party: Mapping[str, Any], contact_id: str) -> bool:
+    return party.get("kind") == "person" and party.get("id") == contact_id
+
+
+async def _gifts_naming(db_session: AsyncSession, contact_id: str) -> list[Gift]:
+    """The gifts whose giver or recipient is the contact, by id, still with their name (the
+    erasure replaces it). The register is small: looked through whole."""
+    return [
+        gift
+        for gift in await db_session.scalars(select(Gift).order_by(Gift.date, Gift.id))
+        if any(
+            _names_contact(party, contact_id) and party.get("name") != ERASED
+            for party in (gift.giver, gift.recipient)
+        )
+    ]
+
+
+def _gift_record(gift: Gift) -> dict[str, Any]:
+    return {
+        "gift_id": gift.id,
+        "direction": gift.direction,
+        "date": _json_value(gift.date),
+        "description": gift.description,
+        "giver": gift.giver,
+        "recipient": gift.recipient,
+        "notes": gift.notes,
     }
 
 
@@ -466,6 +499,7 @@ async def _mentions(
         "outbox_events": [],
         "visits": [],
         "invitations": [],
+        "gifts": [],
     }
     if not identifiers:
         return mentions
@@ -535,6 +569,10 @@ async def _mentions(
                     "note": invitation.note,
                 }
             )
+    for gift in await db_session.scalars(select(Gift).order_by(Gift.date, Gift.id)):
+        named = [p for p in (gift.giver, gift.recipient) if not _names_contact(p, contact_id)]
+        if _holds(*(p.get("name") for p in named), gift.notes):
+            mentions["gifts"].append(_gift_record(gift))
     return mentions
 
 

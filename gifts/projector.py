@@ -1,13 +1,16 @@
-"""The gifts projector: keeps `gifts` from the events on `twinning.gifts`."""
+"""The gifts projector: keeps `gifts` from the events on `twinning.gifts`, and erases the name
+of a contact named as a gift's giver or recipient when the contact is erased."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.gifts.models import Gift
 from twinning.streams.events import (
+    ContactErased,
     Event,
     GiftApproved,
     GiftDirection,
@@ -16,6 +19,7 @@ from twinning.streams.events import (
     GiftUpdated,
 )
 from twinning.streams.projection import Park, Projector
+from twinning.streams.redaction import redact, redaction_of
 
 projector = Projector("gifts", tables=[Gift])
 
@@ -98,3 +102,51 @@ async def _known_gift(session: AsyncSession, event: Event) -> Gift:
     gift.updated_at = max(gift.updated_at, event.occurred_at)
     gift.version += 1
     return gift
+
+
+# --- erasure ----------------------------------------------------------------------------
+
+#: What an erased person's name reads as (`crm.projector.ERASED`).
+ERASED = "[erased]"
+#: The gift events whose stored copies name the giver and the recipient.
+PERSONAL = (GiftRecorded, GiftUpdated)
+
+
+def _names_a_contact(party: Any) -> bool:
+    return (
+        isinstance(party, dict)
+        and party.get("kind") == GiftPartyKind.PERSON.value
+        and party.get("id") is not None
+    )
+
+
+def _without_contact_names(party: Any) -> Any:
+    return {**party, "name": ERASED} if _names_a_contact(party) else party
+
+
+@redaction_of(*PERSONAL)
+def _erased(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a stored gift event keeps once a contact it names is erased: everything but the
+    names of the persons who are contacts (the contact's id stays: it names nobody once the
+    contact is gone). The read model does the same, so that a rebuild gives what live did."""
+    return {
+        key: _without_contact_names(value) if key in ("giver", "recipient") else value
+        for key, value in payload.items()
+    }
+
+
+@projector.on(ContactErased)
+async def contact_erased(session: AsyncSession, event: Event) -> None:
+    """Right to erasure: a gift given or received by the erased contact keeps the gift, not
+    their name, here and in the stored copies of the gift's events (archive, outbox, parked).
+    The gifts register is small (hundreds of gifts a year): looked through whole."""
+    contact_id = event.aggregate_id
+    named: list[str] = []
+    for gift in await session.scalars(select(Gift)):
+        parties = (gift.giver, gift.recipient)
+        if not any(_names_a_contact(p) and p["id"] == contact_id for p in parties):
+            continue
+        gift.giver = _without_contact_names(gift.giver)
+        gift.recipient = _without_contact_names(gift.recipient)
+        named.append(gift.id)
+    await redact(session, named, PERSONAL, _erased)

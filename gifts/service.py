@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
-from twinning.crm.models import ForeignMission, PartnerCity
+from twinning.crm.models import Contact, ForeignMission, PartnerCity
 from twinning.gifts.models import Gift, GiftPhotoFile
 from twinning.gifts.photos import CleanPhoto
 from twinning.gifts.schemas import GiftApproval, GiftCreate, GiftFilter, GiftRead, GiftUpdate
@@ -35,6 +35,7 @@ _REGISTERS: dict[str, tuple[type[Any], str]] = {
     GiftPartyKind.OFFICIAL: (Official, "OfficialRegistered"),
     GiftPartyKind.PARTNER: (PartnerCity, "PartnerCityRegistered"),
     GiftPartyKind.MISSION: (ForeignMission, "ForeignMissionRegistered"),
+    GiftPartyKind.PERSON: (Contact, "ContactRegistered"),
     "visit": (Visit, "VisitRequested"),
     "trip": (Trip, "TripPlanned"),
     "city-event": (CityEvent, "CityEventScheduled"),
@@ -46,6 +47,7 @@ _KINDS = {
     GiftPartyKind.OFFICIAL: "official",
     GiftPartyKind.PARTNER: "partner city",
     GiftPartyKind.MISSION: "foreign mission",
+    GiftPartyKind.PERSON: "contact",
     "visit": "visit",
     "trip": "trip",
     "city-event": "city event",
@@ -64,10 +66,20 @@ async def _exists(db_session: AsyncSession, kind: str, record_id: str) -> bool:
 
 
 async def _check_party(db_session: AsyncSession, field: str, party: GiftParty | None) -> None:
-    if party is None or party.id is None or party.kind is GiftPartyKind.PERSON:
+    if party is None or party.id is None:
         return
-    if not await _exists(db_session, party.kind, party.id):
+    if not await _exists(db_session, party.kind, party.id) or (
+        party.kind is GiftPartyKind.PERSON and await _erased(db_session, party.id)
+    ):
         raise NotFound(_KINDS[party.kind], party.id)
+
+
+async def _erased(db_session: AsyncSession, contact_id: str) -> bool:
+    """Whether the contact was erased (its registration stays in the outbox, redacted)."""
+    erased = select(OutboxEvent.id).where(
+        OutboxEvent.aggregate_id == contact_id, OutboxEvent.type == "ContactErased"
+    )
+    return await db_session.scalar(erased.limit(1)) is not None
 
 
 async def _check_references(db_session: AsyncSession, data: GiftCreate | GiftUpdate) -> None:

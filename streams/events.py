@@ -1744,9 +1744,13 @@ class GiftPartyKind(StrEnum):
 class GiftParty(Payload):
     """Who gives or receives a gift: a registered official, partner city or foreign mission
     (`id`), or a person named in `name`; a registered one may carry a `name` too (the person
-    who handed it over or took it)."""
+    who handed it over or took it). A person who is one of the office's contacts names the
+    contact's `id` as well: erasing that contact erases their name in the gifts register."""
 
-    rules = ("An official, partner or mission names its `id`; a person names a `name`.",)
+    rules = (
+        "An official, partner or mission names its `id`; a person names a `name`, and the"
+        " `id` of a contact when they are one.",
+    )
     model_config = ConfigDict(
         json_schema_extra={
             "if": {
@@ -1804,9 +1808,33 @@ CurrencyCode = Annotated[
         },
     ),
 ]
+#: A gift's value as decimal text, two decimals (cents) at most, up to a thousand million.
+GIFT_VALUE_PATTERN = r"^(\d{1,9}(\.\d{1,2})?|1000000000(\.0{1,2})?)$"
+
+
+def _gift_value_text(value: object) -> object:
+    """A gift's value given as text is a plain decimal ("12000", "300.50"): no exponent, sign,
+    spaces or words (what the published schema's pattern says); a fraction as a JSON number
+    would pass through binary floating point."""
+    if isinstance(value, str) and not re.fullmatch(GIFT_VALUE_PATTERN, value):
+        raise ValueError('give the value as a decimal, such as "12000" or "300.50"')
+    return _no_binary_fraction(value)
+
+
 GiftValue = Annotated[
     Decimal,
+    BeforeValidator(_gift_value_text),
     Field(ge=0, le=Decimal("1000000000"), decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 10**9},
+                {"type": "string", "pattern": GIFT_VALUE_PATTERN},
+            ],
+            "description": "In the gift's currency: a whole number, or a decimal text with two"
+            ' decimals at most, such as "300.50".',
+        }
+    ),
 ]
 
 

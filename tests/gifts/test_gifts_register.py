@@ -153,3 +153,32 @@ def test_a_gift_recorded_in_the_api_travels_on_the_gifts_topic(inline_api: Inlin
         "GiftRecorded",
         accepted.json()["id"],
     )
+
+
+def test_an_estimated_value_that_is_not_a_decimal_is_refused_naming_the_field(
+    inline_api: InlineApi,
+) -> None:
+    """The value's text branch is a decimal (the published pattern), never free text."""
+    parties = register_parties(inline_api)
+    schema = inline_api.get("/openapi.json").json()["components"]["schemas"]
+    for command_name in ("GiftRecorded", "GiftUpdated"):
+        [value, _null] = schema[command_name]["properties"]["estimated_value"]["anyOf"]
+        [text] = [branch for branch in value["anyOf"] if branch["type"] == "string"]
+        assert text["pattern"] == r"^(\d{1,9}(\.\d{1,2})?|1000000000(\.0{1,2})?)$"
+
+    before = len(inline_api.rows(OutboxEvent))
+    for value in (
+        *("twelve thousand", "1e4", "12,000", " 12", "-5", "1.234", "NaN", "<b>1</b>"),
+        *("1000000000.01", "10000000000"),  # above the largest value the schema allows
+    ):
+        refused = inline_api.post("/gifts", json=sample_gift(parties, estimated_value=value))
+        assert refused.status_code == 422, (value, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["estimated_value"], value
+        assert value not in refused.text  # the answer names the field, never echoes the text
+    assert len(inline_api.rows(OutboxEvent)) == before
+
+    gift_id = record(inline_api, parties, estimated_value="300.5")
+    refused = inline_api.patch(f"/gifts/{gift_id}", json={"estimated_value": "about 300"})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["estimated_value"]
+    assert inline_api.get(f"/gifts/{gift_id}").json()["estimated_value"] == "300.50"
