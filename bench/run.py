@@ -349,6 +349,8 @@ def projection_run(
     events: int,
     workers: int,
     name: str,
+    *,
+    rebuild: bool = False,
 ) -> dict[str, Any]:
     system = System(broker, root / name, database_url, group=f"bench-{name}")
     try:
@@ -364,9 +366,28 @@ def projection_run(
             "events_per_s": round(events / system.apply_window()),
         }
         result["worker_peak_rss_mb"] = round(max(peak_rss_mb(p) for p in procs), 1)
+        if rebuild:
+            system.stop()  # `twinning rebuild` wants the workers stopped
+            result["rebuild_events_per_s"] = round(events / rebuild_seconds(system))
         return result
     finally:
         system.stop()
+
+
+def rebuild_seconds(system: System) -> float:
+    """The wall time of `twinning rebuild` over a system's archive (the command's start-up
+    included): the worker's batch path, replaying the archive a page at a time."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "twinning", "rebuild"],
+        env=system.env,
+        cwd=system.workdir,
+        capture_output=True,
+        timeout=1800,
+        check=True,
+        preexec_fn=die_with_parent(),
+    )
+    return time.perf_counter() - start
 
 
 def feed_events(entries: int) -> tuple[str, list[tuple[str, str, bytes]]]:
@@ -1549,7 +1570,9 @@ def main() -> None:
         produce(broker, events)
         raw = raw_consume_rate(broker, len(events))
         ceiling = faust_ceiling_rate(broker, len(events), root / "faust-ceiling")
-        one = projection_run(broker, root, args.database_url, len(events), 1, "one-worker")
+        one = projection_run(
+            broker, root, args.database_url, len(events), 1, "one-worker", rebuild=True
+        )
         again = projection_run(broker, root, args.database_url, len(events), 1, "one-worker-again")
         two = projection_run(broker, root, args.database_url, len(events), 2, "two-workers")
         report["projection"] = {
@@ -1558,6 +1581,9 @@ def main() -> None:
             "ratio_to_raw": round(one["events_per_s"] / raw, 3),
             "baseline_idle_faust_agent_events_per_s": round(ceiling),
             "ratio_to_idle_faust_agent": round(one["events_per_s"] / ceiling, 3),
+            "rebuild_ratio_to_projection": round(
+                one["rebuild_events_per_s"] / one["events_per_s"], 2
+            ),
         }
         report["scale"] = {
             "one_worker_events_per_s": one["events_per_s"],
@@ -1612,6 +1638,12 @@ def _table(report: dict[str, Any]) -> str:
             f"{p['events_per_s']:,}",
             f"idle faust agent {p['baseline_idle_faust_agent_events_per_s']:,}/s",
             f"x{p['ratio_to_idle_faust_agent']}",
+        ),
+        (
+            "`twinning rebuild`, events/s",
+            f"{p['rebuild_events_per_s']:,}",
+            f"projection {p['events_per_s']:,}/s",
+            f"x{p['rebuild_ratio_to_projection']}",
         ),
         (
             "scale, events/s (2 workers)",

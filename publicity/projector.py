@@ -16,7 +16,7 @@ only facts a document does not show (a partner's languages) marks nothing either
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,11 +54,39 @@ from twinning.streams.events import (
     VisitScheduled,
     VisitTalkingPointsWritten,
 )
-from twinning.streams.projection import Projector, current
+from twinning.streams.projection import KEYS_PER_QUERY, Projector, current, held_records, hold
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
 
-projector = Projector("publicity", tables=[PublicityDocument, CityProfile])
+#: The partners whose visits this transaction holds, every one of them (see `_prefetch`).
+PARTNERS_HELD = "twinning.publicity.partners_held"
+
+
+async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
+    """The visits of the partners a batch updates or records exchanges with, held in one query:
+    which of them are being prepared is then known in memory at each event, as the batch has
+    left the visits by then, instead of a query (and a flush of everything pending) per event.
+    """
+    partner_ids: set[str] = set()
+    for event in events:
+        if isinstance(event.payload, PartnerCityUpdated):
+            partner_ids.add(event.aggregate_id)
+        elif isinstance(event.payload, ExchangeRecorded):
+            partner_ids.update(event.payload.partner_ids)
+    covered: set[str] = session.info.setdefault(PARTNERS_HELD, set())
+    wanted = sorted(partner_ids - covered)
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        hold(
+            session,
+            Visit,
+            (),
+            await session.scalars(select(Visit).where(Visit.partner_id.in_(chunk))),
+        )
+        covered.update(chunk)
+
+
+projector = Projector("publicity", tables=[PublicityDocument, CityProfile], prefetch=_prefetch)
 
 #: Partner facts that neither the leaflet nor a brochure shows.
 NOT_SHOWN = frozenset({"languages"})
@@ -144,14 +172,14 @@ async def partner_updated(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, PartnerCityUpdated)
     if event.payload.model_fields_set - NOT_SHOWN:
         await mark_stale(session, event, [LEAFLET, brochure(event.aggregate_id)])
-        await _mark_visits(session, event, partner_ids=[event.aggregate_id])
+        await _mark_partners_visits(session, event, [event.aggregate_id])
 
 
 @projector.on(ExchangeRecorded)
 async def exchange_recorded(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, ExchangeRecorded)
     await mark_stale(session, event, [LEAFLET, *map(brochure, event.payload.partner_ids)])
-    await _mark_visits(session, event, partner_ids=event.payload.partner_ids)
+    await _mark_partners_visits(session, event, event.payload.partner_ids)
 
 
 @projector.on(VisitCompleted)
@@ -268,6 +296,23 @@ async def _briefed(session: AsyncSession, visit_id: str) -> bool:
 
 async def _mark_visits(session: AsyncSession, event: Event, **shown: Any) -> None:
     visits = await briefing.visits_preparing(session, **shown)
+    await mark_stale(session, event, [d for v in visits for d in briefing.documents_of(v)])
+
+
+async def _mark_partners_visits(
+    session: AsyncSession, event: Event, partner_ids: list[str]
+) -> None:
+    """`_mark_visits` for partners: in memory when the batch's prefetch holds every visit of
+    theirs (those it found, and those added since, which `add()` holds), else by a query."""
+    if not set(partner_ids) <= session.info.get(PARTNERS_HELD, set()):
+        await _mark_visits(session, event, partner_ids=partner_ids)
+        return
+    wanted, preparing = set(partner_ids), {status.value for status in briefing.BRIEFED}
+    visits = sorted(
+        visit.id
+        for visit in held_records(session, Visit)
+        if visit.partner_id in wanted and visit.status in preparing
+    )
     await mark_stale(session, event, [d for v in visits for d in briefing.documents_of(v)])
 
 

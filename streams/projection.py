@@ -74,8 +74,10 @@ HELD_IN_TRANSACTION = "twinning.projection.held"
 Record = TypeVar("Record", bound=DeclarativeBase)
 
 
-def _held(session: AsyncSession) -> dict[tuple[type[Any], object], Any]:
-    return session.info.setdefault(HELD_IN_TRANSACTION, {})  # type: ignore[no-any-return]
+def _held(session: AsyncSession, model: type[Any]) -> dict[object, Any]:
+    """What this transaction holds of `model`: primary key -> record, or None if absent."""
+    held: dict[type[Any], dict[object, Any]] = session.info.setdefault(HELD_IN_TRANSACTION, {})
+    return held.setdefault(model, {})
 
 
 def hold(
@@ -83,12 +85,12 @@ def hold(
 ) -> None:
     """Remember what a prefetch of `keys` found: `rows`, and that the other keys are absent
     (so a record of a held model must be added with `add()`, which holds it)."""
-    held = _held(session)
+    held = _held(session, model)
     name = _primary_key(model)
     for row in rows:
-        held[model, getattr(row, name)] = row
+        held[getattr(row, name)] = row
     for key in keys:
-        held.setdefault((model, key), None)
+        held.setdefault(key, None)
 
 
 #: Keys per query of `load_and_hold`: within every database's limit on a statement's parameters.
@@ -98,41 +100,47 @@ KEYS_PER_QUERY = 1000
 async def load_and_hold(session: AsyncSession, model: type[Record], keys: Iterable[object]) -> None:
     """A prefetch's query: the records of `model` with these primary keys, held (the others
     noted absent). Keys this transaction holds already are not asked for again."""
-    held = _held(session)
-    wanted = sorted({key for key in keys if (model, key) not in held}, key=str)
+    held = _held(session, model)
+    wanted = sorted({key for key in keys if key not in held}, key=str)
     column = getattr(model, _primary_key(model))
     for start in range(0, len(wanted), KEYS_PER_QUERY):
         chunk = wanted[start : start + KEYS_PER_QUERY]
         hold(session, model, chunk, await session.scalars(select(model).where(column.in_(chunk))))
 
 
+def held_records(session: AsyncSession, model: type[Record]) -> list[Record]:
+    """The records of `model` this transaction holds (found by a prefetch or `current()`, or
+    added with `add()`)."""
+    return [row for row in _held(session, model).values() if row is not None]
+
+
 async def current(session: AsyncSession, model: type[Record], key: object) -> Record | None:
     """The record as this transaction has it: held (found by a prefetch, or known not to exist,
     or added with `add()`), or added earlier in the transaction (by another projector or an
     earlier event of the batch), or else from the database."""
-    held = _held(session)
-    if (model, key) in held:
-        return held[model, key]  # type: ignore[no-any-return]
+    held = _held(session, model)
+    if key in held:
+        return held[key]  # type: ignore[no-any-return]
     name = _primary_key(model)
     found = next((o for o in session.new if type(o) is model and getattr(o, name) == key), None)
     if found is None:
         with session.no_autoflush:  # what is pending was just looked at: no need to flush it
             found = await session.get(model, key)
     if found is not None:
-        held[model, key] = found
+        held[key] = found
     return found
 
 
 def add(session: AsyncSession, row: Record) -> Record:
     """Add a new record to the session, held for the `current()` calls that follow."""
     session.add(row)
-    _held(session)[type(row), getattr(row, _primary_key(type(row)))] = row
+    _held(session, type(row))[getattr(row, _primary_key(type(row)))] = row
     return row
 
 
 def forget(session: AsyncSession, model: type[Any], key: object) -> None:
     """Drop a record deleted in this transaction from what it holds."""
-    _held(session).pop((model, key), None)
+    _held(session, model).pop(key, None)
 
 
 @cache
@@ -297,6 +305,7 @@ async def apply_events(
     projectors: Iterable[Projector],
     *,
     applied_by: str | None = None,
+    archive: bool = True,
 ) -> list[Outcome]:
     """Apply `events` in order in `session` (the caller owns the transaction).
 
@@ -305,14 +314,19 @@ async def apply_events(
     ledger and archive rows are inserted in bulk at the end: a batch costs a few statements
     beyond what the handlers themselves do. (The ledger rows, one per projector that applied
     the event, are written in the archive row's transaction: an event not archived has none, so
-    the archive alone says what was applied.)
+    the archive alone says what was applied.) `archive=False` replays events of the archive
+    (`rebuild`): neither looked up there nor written to it again.
     """
-    ids = [event.event_id for event in events]
     # Event id -> its archived body, or the envelope of its first event in this batch.
-    rows = await session.execute(
-        select(ArchivedEvent.event_id, ArchivedEvent.body).where(ArchivedEvent.event_id.in_(ids))
-    )
-    archived: dict[str, Envelope | str] = {event_id: body for event_id, body in rows}
+    archived: dict[str, Envelope | str] = {}
+    if archive:
+        ids = [event.event_id for event in events]
+        rows = await session.execute(
+            select(ArchivedEvent.event_id, ArchivedEvent.body).where(
+                ArchivedEvent.event_id.in_(ids)
+            )
+        )
+        archived = {event_id: body for event_id, body in rows}
     if len(events) > 1:
         for projector in projectors:
             interested = [e for e in events if e.type in projector.handlers]
@@ -338,6 +352,9 @@ async def apply_events(
                 ledger_rows.append(
                     {"projector": projector.name, "event_id": event.event_id, "processed_at": now}
                 )
+        if not archive:
+            outcomes.append("applied")
+            continue
         envelope = event.envelope
         archive_rows.append(
             {
@@ -650,10 +667,16 @@ class EventProcessor:
                 delay = min(delay * 2, self.max_backoff)
 
 
+#: Archived events a rebuild replays at a time: the worker's batch.
+REBUILD_BATCH = 1000
+
+
 async def rebuild(
     sessions: async_sessionmaker[AsyncSession], projectors: Sequence[Projector]
 ) -> int:
-    """Recompute every read model from the archive; returns the number of events replayed."""
+    """Recompute every read model from the archive, in one transaction; returns the number of
+    events replayed. The events go through the worker's own path (`apply_events`), a page of
+    the archive at a time, in its order."""
     async with async_session_scope(sessions) as session:
         for projector in projectors:
             for table in projector.tables:
@@ -666,19 +689,12 @@ async def rebuild(
                     select(ArchivedEvent.seq, ArchivedEvent.body)
                     .where(ArchivedEvent.seq > last_seq)
                     .order_by(ArchivedEvent.seq)
-                    .limit(1000)
+                    .limit(REBUILD_BATCH)
                 )
             ).all()
             if not page:
                 return count
-            for last_seq, body in page:  # noqa: B007 - last_seq pages the next query
-                event = decode(body)
-                for projector in projectors:
-                    handler = projector.handlers.get(event.type)
-                    if handler is not None:
-                        await handler(session, event)
-                        session.add(
-                            ProcessedEvent(projector=projector.name, event_id=event.event_id)
-                        )
-                count += 1
-            await session.flush()
+            last_seq = page[-1].seq
+            events = [decode(body) for _, body in page]
+            await apply_events(session, events, projectors, archive=False)
+            count += len(events)
