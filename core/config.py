@@ -236,6 +236,11 @@ class Settings(BaseSettings):
         default="starttls",
         description="`starttls` (upgrade a plain connection), `tls` (implicit TLS) or `none`.",
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM file of the certificate authorities to trust for the SMTP server's "
+        "certificate (a city's own CA); unset, the system's.",
+    )
     smtp_username: str | None = Field(default=None, description="SMTP sign-in name, if any.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if any.")
     mail_from: str = Field(
