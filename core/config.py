@@ -253,6 +253,11 @@ class Settings(BaseSettings):
         description="Reminders go to invitees who have not answered this many days before the "
         "answer-by date, once per step: comma-separated (`7,2`; empty for none).",
     )
+    visit_form_per_hour: Annotated[int, Field(ge=1, le=10000)] = Field(
+        default=5,
+        description="Visit requests the public form takes in an hour from one network address, "
+        "and as many for one contact email address.",
+    )
     mail_poll_interval: Annotated[float, Field(gt=0, le=60)] = Field(
         default=1.0, description="Seconds the mailer waits between looks for mail to send."
     )
