@@ -253,6 +253,11 @@ class Settings(BaseSettings):
         description="Reminders go to invitees who have not answered this many days before the "
         "answer-by date, once per step: comma-separated (`7,2`; empty for none).",
     )
+    notice_window_hours: Annotated[int, Field(ge=1, le=720)] = Field(
+        default=48,
+        description="An official is mailed a notice when an item, city event or trip leg of "
+        "theirs changes or is cancelled this many hours or fewer before it starts.",
+    )
     visit_form_per_hour: Annotated[int, Field(ge=1, le=10000)] = Field(
         default=5,
         description="Visit requests the public form takes in an hour from one network address, "

@@ -42,7 +42,7 @@ from twinning.invitations.models import (
     Invitation,
     InvitationStatus,
 )
-from twinning.mail import visit_mail
+from twinning.mail import notices, visit_mail
 from twinning.mail.links import AnswerLink, make_token
 from twinning.mail.models import MailKind, MailMessage
 from twinning.visits.models import Venue, Visit
@@ -83,6 +83,10 @@ async def render(
     message_id: str | None = None,
 ) -> Rendered:
     """The message of `row` as it is to be sent now; `NotNeeded` when it should not go."""
+    if row.kind in notices.KINDS:
+        return await _render_notice(
+            db_session, row, settings=settings, now=now, message_id=message_id
+        )
     if row.kind in visit_mail.KINDS:
         return await _render_visit_mail(
             db_session, row, settings=settings, now=now, message_id=message_id
@@ -183,6 +187,32 @@ async def _render_visit_mail(
         raise NotNeeded("the visit's contact has no email address any more")
     message = _message(
         settings, made.to_address, made.subject, made.text, made.html, now, message_id
+    )
+    message["Content-Language"] = row.language
+    return Rendered(message, made.subject)
+
+
+async def _render_notice(
+    db_session: AsyncSession,
+    row: MailMessage,
+    *,
+    settings: Settings,
+    now: datetime,
+    message_id: str | None,
+) -> Rendered:
+    made = await notices.compose(
+        db_session,
+        kind=row.kind,
+        about_id=row.about_id,
+        official_id=row.recipient_id.removeprefix("official:"),
+        language=row.language,
+        settings=settings,
+        now=now,
+    )
+    if made is None:
+        raise NotNeeded("what the notice is about has begun, or is no longer there")
+    message = _message(
+        settings, row.to_address, made.subject, made.text, made.html, now, message_id
     )
     message["Content-Language"] = row.language
     return Rendered(message, made.subject)

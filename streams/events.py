@@ -581,14 +581,25 @@ class OfficialRegistered(Payload):
     names: MultilingualText
     title: MultilingualText
     protocol_rank: ProtocolRank
+    email: Email | None = Field(
+        default=None,
+        description="Where notices of late changes to the official's schedule go (work address).",
+    )
+    language: LanguageTag | None = Field(
+        default=None, description="The language of those notices (default: the office's)."
+    )
 
 
 class OfficialUpdated(Update):
     """Some facts of an official changed; names and title merge by language."""
 
+    clearable: ClassVar[frozenset[str]] = frozenset({"email", "language"})
+
     names: MultilingualText | None = None
     title: MultilingualText | None = None
     protocol_rank: ProtocolRank | None = None
+    email: Email | None = None
+    language: LanguageTag | None = None
 
 
 class VenueRegistered(Payload):

@@ -17,6 +17,9 @@ class Official(Base):
     names: Mapped[dict[str, str]] = mapped_column(JsonType)
     title: Mapped[dict[str, str]] = mapped_column(JsonType)
     protocol_rank: Mapped[int] = mapped_column(Integer, index=True)
+    #: Where notices of late changes to the official's schedule go, and in which language.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)

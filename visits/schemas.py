@@ -116,6 +116,8 @@ class OfficialRead(BaseModel):
     names: dict[str, str]
     title: dict[str, str]
     protocol_rank: int
+    email: str | None = None
+    language: str | None = None
     registered_at: datetime
     updated_at: datetime
     version: int

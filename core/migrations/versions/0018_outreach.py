@@ -1,4 +1,5 @@
-"""visits: requests through the public form (flagged until accepted, rate-limited)
+"""visits: requests through the public form (flagged until accepted, rate-limited); officials'
+email addresses for notices
 
 Revision ID: 0018_outreach
 Revises: 0001
@@ -18,6 +19,8 @@ depends_on: str | Sequence[str] | None = "0003_visits"
 
 
 def upgrade() -> None:
+    op.add_column("officials", sa.Column("email", sa.String(254), nullable=True))
+    op.add_column("officials", sa.Column("language", sa.String(35), nullable=True))
     op.add_column(
         "visits",
         sa.Column("received_via", sa.String(10), nullable=False, server_default="staff"),
@@ -46,3 +49,6 @@ def downgrade() -> None:
         batch.drop_column("accepted_by")
         batch.drop_column("accepted_at")
         batch.drop_column("received_via")
+    with op.batch_alter_table("officials") as batch:
+        batch.drop_column("language")
+        batch.drop_column("email")
