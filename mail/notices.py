@@ -1,5 +1,5 @@
-"""Notices to officials: when an itinerary item or a city event an official attends changes
-(its time or place, who attends) or is cancelled within `TWINNING_NOTICE_WINDOW_HOURS` (48) of
+"""Notices to officials: when an itinerary item, a city event or a trip leg an official attends
+changes (its time or place, who attends) or is cancelled within `TWINNING_NOTICE_WINDOW_HOURS` (48) of
 its start, each official concerned who has an email address is mailed a notice, in their
 language, with the new time on the venue's clock. Exactly once per change and official (the
 outbox's key: the change's event, the official, the kind).
@@ -32,9 +32,12 @@ from twinning.streams.events import (
     Event,
     ItineraryItemChanged,
     ItineraryItemRemoved,
+    TripCancelled,
+    TripUpdated,
     VisitCancelled,
 )
 from twinning.streams.projection import Projector, current
+from twinning.trips.models import Trip, TripLeg
 from twinning.visits.models import ItineraryItem, Official, Venue
 
 projector = Projector("notices")
@@ -42,8 +45,9 @@ projector = Projector("notices")
 #: The kinds of notice, by what happened to the official's booking.
 CHANGED, CANCELLED, ADDED = "notice-changed", "notice-cancelled", "notice-added"
 KINDS = frozenset({CHANGED, CANCELLED, ADDED})
-#: What a notice is about: `item:<id>` or `city-event:<id>` (its `about_id`).
-ITEM, CITY_EVENT = "item", "city-event"
+#: What a notice is about (its `about_id`): `item:<id>`, `city-event:<id>`, or
+#: `trip-leg:<trip id>/<position>`.
+ITEM, CITY_EVENT, TRIP_LEG = "item", "city-event", "trip-leg"
 
 
 @cache
@@ -190,6 +194,63 @@ async def city_event_cancelled(session: AsyncSession, event: Event) -> None:
         await _tell(session, event, f"{CITY_EVENT}:{city_event.id}", booked, None)
 
 
+def _trip_officials(officials: list[dict[str, object]]) -> frozenset[str]:
+    return frozenset(str(o["official_id"]) for o in officials if o.get("official_id"))
+
+
+def _leg_booking(leg: TripLeg, official_ids: frozenset[str]) -> Booked:
+    return Booked(leg.starts_at, leg.ends_at, _where(leg.country, leg.city), official_ids)
+
+
+def _where(country: str, city: dict[str, str]) -> object:
+    return (country, tuple(sorted(city.items())))
+
+
+async def _legs(session: AsyncSession, trip: Trip) -> list[TripLeg]:
+    found = select(TripLeg).where(TripLeg.trip_id == trip.id).order_by(TripLeg.position)
+    return list((await session.scalars(found)).all())
+
+
+@projector.on(TripUpdated)
+async def trip_updated(session: AsyncSession, event: Event) -> None:
+    """Each leg kept (by its place in the list) whose time or city changed, or whose officials
+    changed; a leg dropped from the list is not told (the calendar feed cancels it)."""
+    assert isinstance(event.payload, TripUpdated)
+    trip = await current(session, Trip, event.aggregate_id)
+    if trip is None or trip.status != "planned":
+        return
+    changes = event.payload.model_dump(exclude_unset=True)
+    if not {"legs", "officials"} & changes.keys():
+        return
+    before_officials = _trip_officials(trip.officials)
+    after_officials = (
+        _trip_officials(changes["officials"]) if "officials" in changes else before_officials
+    )
+    new_legs = changes.get("legs")
+    for leg in await _legs(session, trip):
+        after = None
+        if new_legs is None:
+            after = _leg_booking(leg, after_officials)
+        elif leg.position < len(new_legs):
+            new = new_legs[leg.position]
+            where = _where(new["country"], new["city"])
+            after = Booked(new["start"], new["end"], where, after_officials)
+        if after is not None:
+            before = _leg_booking(leg, before_officials)
+            await _tell(session, event, f"{TRIP_LEG}:{trip.id}/{leg.position}", before, after)
+
+
+@projector.on(TripCancelled)
+async def trip_cancelled(session: AsyncSession, event: Event) -> None:
+    trip = await current(session, Trip, event.aggregate_id)
+    if trip is None or trip.status != "planned":
+        return
+    officials = _trip_officials(trip.officials)
+    for leg in await _legs(session, trip):
+        booked = _leg_booking(leg, officials)
+        await _tell(session, event, f"{TRIP_LEG}:{trip.id}/{leg.position}", booked, None)
+
+
 # --- the notice as the mailer sends it --------------------------------------------------------
 
 
@@ -228,6 +289,18 @@ async def compose(
         titles, starts_at, ends_at = item.titles, item.starts_at, item.ends_at
         place_names = venue.names if venue else dict(place.get("names") or {})
         place_text = None
+    elif what == TRIP_LEG:
+        trip_id, _, position = record_id.rpartition("/")
+        trip = await db_session.get(Trip, trip_id)
+        leg = (
+            await db_session.get(TripLeg, (trip_id, int(position))) if position.isdigit() else None
+        )
+        if trip is None or leg is None:
+            return None
+        zone, starts_at, ends_at = leg.timezone, leg.starts_at, leg.ends_at
+        with force_locale(language):
+            titles = {language: f"{localized(trip.title) or ''}: {localized(leg.city) or ''}"}
+        place_names, place_text = leg.city, None
     else:
         city_event = await db_session.get(CityEvent, record_id)
         if city_event is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,3 +160,31 @@ def test_a_city_event_moved_within_48_hours_is_told_to_the_officials_attending(
     assert str(notice["Subject"]).startswith("Changed: New Year reception, now ")
     assert "(Europe/Madrid)" in str(notice["Subject"])
     assert "Plaza Mayor" in notice.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_trip_leg_moved_within_48_hours_is_told_on_the_destinations_clock(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    mayor = official(desk, 1, email="mayor@city.example", language="en")
+    start = utcnow().replace(microsecond=0) + timedelta(hours=30)
+
+    def leg(begins: datetime) -> dict[str, object]:
+        return {
+            "city": {"en": "Osaka"},
+            "country": "JP",
+            "timezone": "Asia/Tokyo",
+            "start": begins.isoformat(),
+            "end": (begins + timedelta(hours=8)).isoformat(),
+        }
+
+    body = {"title": {"en": "Kansai trade mission"}, "officials": [{"official_id": mayor}]}
+    trip = accepted(desk.api.post("/trips", json={**body, "legs": [leg(start)]}))["id"]
+    later = start + timedelta(hours=2)
+
+    accepted(desk.api.patch(f"/trips/{trip}", json={"legs": [leg(later)]}))
+    assert send_now(desk) == 1
+
+    [notice] = smtp.received
+    assert str(notice["Subject"]).startswith("Changed: Kansai trade mission: Osaka, now ")
+    local = later.astimezone(TOKYO)
+    assert f"{local:%H:%M}" in str(notice["Subject"]) and "(Asia/Tokyo)" in str(notice["Subject"])
