@@ -32,7 +32,14 @@ from twinning.config import Settings
 from twinning.db import make_async_engine, utcnow
 from twinning.mail import notifier
 from twinning.publicity.refresh import Refresher
-from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS, INVITATIONS, PARTNERS, VISITS, decode
+from twinning.streams.events import (
+    DEAD_LETTERS,
+    EVENT_TOPICS,
+    INVITATIONS,
+    PARTNERS,
+    VISITS,
+    decode,
+)
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.status import record_heartbeat
