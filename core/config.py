@@ -243,6 +243,11 @@ class Settings(BaseSettings):
         default="starttls",
         description="`starttls` (upgrade a plain connection), `tls` (implicit TLS) or `none`.",
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM file of the certificate authorities to trust for the SMTP server's "
+        "certificate (a city's own CA); unset, the system's.",
+    )
     smtp_username: str | None = Field(default=None, description="SMTP sign-in name, if any.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if any.")
     mail_from: str = Field(
@@ -254,6 +259,16 @@ class Settings(BaseSettings):
         default=(7, 2),
         description="Reminders go to invitees who have not answered this many days before the "
         "answer-by date, once per step: comma-separated (`7,2`; empty for none).",
+    )
+    notice_window_hours: Annotated[int, Field(ge=1, le=720)] = Field(
+        default=48,
+        description="An official is mailed a notice when an item, city event or trip leg of "
+        "theirs changes or is cancelled this many hours or fewer before it starts.",
+    )
+    visit_form_per_hour: Annotated[int, Field(ge=1, le=10000)] = Field(
+        default=5,
+        description="Visit requests the public form takes in an hour from one network address, "
+        "and as many for one contact email address.",
     )
     mail_poll_interval: Annotated[float, Field(gt=0, le=60)] = Field(
         default=1.0, description="Seconds the mailer waits between looks for mail to send."

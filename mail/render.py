@@ -42,9 +42,10 @@ from twinning.invitations.models import (
     Invitation,
     InvitationStatus,
 )
+from twinning.mail import notices, visit_mail
 from twinning.mail.links import AnswerLink, make_token
 from twinning.mail.models import MailKind, MailMessage
-from twinning.visits.models import Venue
+from twinning.visits.models import Venue, Visit
 
 HERE = Path(__file__).resolve().parent
 templates = Environment(
@@ -82,6 +83,14 @@ async def render(
     message_id: str | None = None,
 ) -> Rendered:
     """The message of `row` as it is to be sent now; `NotNeeded` when it should not go."""
+    if row.kind in notices.KINDS:
+        return await _render_notice(
+            db_session, row, settings=settings, now=now, message_id=message_id
+        )
+    if row.kind in visit_mail.KINDS:
+        return await _render_visit_mail(
+            db_session, row, settings=settings, now=now, message_id=message_id
+        )
     invitation = await db_session.get(Invitation, row.about_id)
     contact = await db_session.get(Contact, row.recipient_id)
     if invitation is None or contact is None or not contact.email:
@@ -122,16 +131,7 @@ async def render(
         subject = templates.get_template(f"{kind}.subject.txt").render(**facts).strip()
         text = templates.get_template(f"{kind}.txt").render(**facts)
         html = templates.get_template(f"{kind}.html").render(**facts)
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    message["To"] = contact.email
-    message["Date"] = rfc5322_date(now)
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "twinning"
-    message["Message-ID"] = message_id or make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message = _message(settings, contact.email, subject, text, html, now, message_id)
     sequence = await _sequence(db_session, city_event)
     ics = invitation_ics(city_event, facts, settings.mail_from, contact.email, sequence, now)
     message.add_attachment(
@@ -144,6 +144,78 @@ async def render(
     # Last: `set_content` and the parts added after it move Content-* headers into a part.
     message["Content-Language"] = language
     return Rendered(message, subject)
+
+
+def _message(
+    settings: Settings,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime,
+    message_id: str | None,
+) -> EmailMessage:
+    """A message from the office to one recipient, as plain text and HTML."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Date"] = rfc5322_date(now)
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "twinning"
+    message["Message-ID"] = message_id or make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+async def _render_visit_mail(
+    db_session: AsyncSession,
+    row: MailMessage,
+    *,
+    settings: Settings,
+    now: datetime,
+    message_id: str | None,
+) -> Rendered:
+    visit = await db_session.get(Visit, row.about_id)
+    if visit is None:
+        raise NotNeeded("the visit is no longer there")
+    made = await visit_mail.compose(
+        db_session, visit, row.kind, settings=settings, language=row.language
+    )
+    if made is None:
+        raise NotNeeded("the visit's contact has no email address any more")
+    message = _message(
+        settings, made.to_address, made.subject, made.text, made.html, now, message_id
+    )
+    message["Content-Language"] = row.language
+    return Rendered(message, made.subject)
+
+
+async def _render_notice(
+    db_session: AsyncSession,
+    row: MailMessage,
+    *,
+    settings: Settings,
+    now: datetime,
+    message_id: str | None,
+) -> Rendered:
+    made = await notices.compose(
+        db_session,
+        kind=row.kind,
+        about_id=row.about_id,
+        official_id=row.recipient_id.removeprefix("official:"),
+        language=row.language,
+        settings=settings,
+        now=now,
+    )
+    if made is None:
+        raise NotNeeded("what the notice is about has begun, or is no longer there")
+    message = _message(
+        settings, row.to_address, made.subject, made.text, made.html, now, message_id
+    )
+    message["Content-Language"] = row.language
+    return Rendered(message, made.subject)
 
 
 def when(city_event: CityEvent) -> str:

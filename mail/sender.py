@@ -125,6 +125,7 @@ class SmtpTransport:
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                 use_tls=s.smtp_security == "tls",
                 start_tls=s.smtp_security == "starttls",
+                cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
                 timeout=30,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:

@@ -48,19 +48,44 @@ async def queue(
     recipient: Contact,
     now: datetime,
 ) -> bool:
-    """Queue one message; False when this (cause, recipient, kind) was queued before (the
-    outbox keeps the first). Commits with the caller's transaction."""
+    """Queue one message to a contact of the CRM; False when this (cause, recipient, kind) was
+    queued before (the outbox keeps the first). Commits with the caller's transaction."""
     if not recipient.email:
         return False
+    return await queue_to(
+        db_session=db_session,
+        kind=kind,
+        cause_event_id=cause_event_id,
+        about_id=about_id,
+        recipient_id=recipient.id,
+        to_address=recipient.email,
+        language=await correspondence_language(db_session, recipient),
+        now=now,
+    )
+
+
+async def queue_to(
+    *,
+    db_session: AsyncSession,
+    kind: str,
+    cause_event_id: str,
+    about_id: str,
+    recipient_id: str,
+    to_address: str,
+    language: str,
+    now: datetime,
+) -> bool:
+    """Queue one message to someone who is not a contact of the CRM (a visit's contact, an
+    official), under a `recipient_id` of its own; like `queue`, at most once."""
     row = {
         "id": str(uuid.uuid4()),
-        "key": idempotency_key(cause_event_id, recipient.id, kind),
+        "key": idempotency_key(cause_event_id, recipient_id, kind),
         "kind": kind,
         "cause_event_id": cause_event_id,
         "about_id": about_id,
-        "recipient_id": recipient.id,
-        "to_address": recipient.email,
-        "language": await correspondence_language(db_session, recipient),
+        "recipient_id": recipient_id,
+        "to_address": to_address,
+        "language": language,
         "state": MailState.QUEUED.value,
         "attempts": 0,
         "next_attempt_at": now,

@@ -581,14 +581,25 @@ class OfficialRegistered(Payload):
     names: MultilingualText
     title: MultilingualText
     protocol_rank: ProtocolRank
+    email: Email | None = Field(
+        default=None,
+        description="Where notices of late changes to the official's schedule go (work address).",
+    )
+    language: LanguageTag | None = Field(
+        default=None, description="The language of those notices (default: the office's)."
+    )
 
 
 class OfficialUpdated(Update):
     """Some facts of an official changed; names and title merge by language."""
 
+    clearable: ClassVar[frozenset[str]] = frozenset({"email", "language"})
+
     names: MultilingualText | None = None
     title: MultilingualText | None = None
     protocol_rank: ProtocolRank | None = None
+    email: Email | None = None
+    language: LanguageTag | None = None
 
 
 class VenueRegistered(Payload):
@@ -642,6 +653,17 @@ class VisitContact(Payload):
     name: Name
     email: Email | None = None
     phone: Phone | None = None
+    language: LanguageTag | None = Field(
+        default=None, description="The language the office writes to the contact in."
+    )
+
+
+class VisitSource(StrEnum):
+    """Where a visit request came from: recorded by staff, or sent through the public form
+    (flagged for staff until they accept it)."""
+
+    STAFF = "staff"
+    FORM = "form"
 
 
 #: Staff-written talking points for the officials: internal, shown only in the briefing book.
@@ -671,6 +693,7 @@ class VisitRequested(Payload):
     accessibility_notes: Text | None = None
     contact: VisitContact | None = None
     talking_points: TalkingPoints | None = None
+    received_via: VisitSource = VisitSource.STAFF
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> VisitRequested:
@@ -685,16 +708,30 @@ class VisitStep(Payload):
     reason: Text | None = None
 
 
-class VisitApproved(VisitStep):
+class NotifiableStep(VisitStep):
+    """A step the delegation's contact may be told of by email."""
+
+    notify_contact: bool = Field(
+        default=False,
+        description="Mail the delegation's contact about this step, in the contact's language.",
+    )
+
+
+class VisitApproved(NotifiableStep):
     """The office agreed to receive the delegation."""
 
 
-class VisitDeclined(VisitStep):
+class VisitDeclined(NotifiableStep):
     """The office declined the request."""
 
 
-class VisitScheduled(VisitStep):
+class VisitScheduled(NotifiableStep):
     """The visit's programme is fixed."""
+
+
+class VisitRequestAccepted(Payload):
+    """Staff accepted a visit request that came through the public form as a real one: it is
+    no longer flagged (it still waits for its decision)."""
 
 
 class VisitCancelled(VisitStep):
@@ -981,6 +1018,7 @@ register(
     ItineraryItemChanged,
     ItineraryItemRemoved,
     VisitTalkingPointsWritten,
+    VisitRequestAccepted,
 )
 
 

@@ -32,7 +32,14 @@ from twinning.config import Settings
 from twinning.db import make_async_engine, utcnow
 from twinning.mail import notifier
 from twinning.publicity.refresh import Refresher
-from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS, INVITATIONS, PARTNERS, decode
+from twinning.streams.events import (
+    DEAD_LETTERS,
+    EVENT_TOPICS,
+    INVITATIONS,
+    PARTNERS,
+    VISITS,
+    decode,
+)
 from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.status import record_heartbeat
@@ -45,7 +52,7 @@ PUBLICITY_BATCH = 10  # (document, locale) pairs checked per look, so that a sto
 BATCH_WINDOW = 0.005  # seconds a batch may wait to fill: small, so that feeds stay fresh
 #: The topics whose events may cause mail or erase it (`twinning.mail.notifier`), and how long the
 #: notifier's batch may wait to fill.
-NOTIFY_TOPICS = (PARTNERS, INVITATIONS)
+NOTIFY_TOPICS = (PARTNERS, INVITATIONS, VISITS)
 NOTIFY_WINDOW = 0.05
 #: A batch this large means events came faster than they were applied: a backlog.
 BACKLOG_BATCH = 50

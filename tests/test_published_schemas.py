@@ -179,6 +179,7 @@ VALID: dict[str, dict[str, Any]] = {
     "VisitCompleted": {"exchange_id": "e-1"},
     "VisitCancelled": {"reason": "Typhoon"},
     "VisitTalkingPointsWritten": {"talking_points": "Thank them for the snow sculptures"},
+    "VisitRequestAccepted": {},
     "ItineraryItemAdded": {
         "item_id": "i-1",
         "starts_at": "2026-05-10T10:00:00+08:00",

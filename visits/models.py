@@ -17,6 +17,9 @@ class Official(Base):
     names: Mapped[dict[str, str]] = mapped_column(JsonType)
     title: Mapped[dict[str, str]] = mapped_column(JsonType)
     protocol_rank: Mapped[int] = mapped_column(Integer, index=True)
+    #: Where notices of late changes to the official's schedule go, and in which language.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
@@ -58,6 +61,10 @@ class Visit(Base):
     #: Internal (staff and the officials' briefing book only).
     talking_points: Mapped[str | None] = mapped_column(Text, default=None)
     exchange_id: Mapped[str | None] = mapped_column(String(100))
+    #: `staff`, or `form` (the public visit-request form): flagged until staff accept it.
+    received_via: Mapped[str] = mapped_column(String(10), default="staff", server_default="staff")
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    accepted_by: Mapped[str | None] = mapped_column(String(200), default=None)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
@@ -65,6 +72,11 @@ class Visit(Base):
     history: Mapped[list[VisitStatusChange]] = relationship(
         order_by="VisitStatusChange.position", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @property
+    def flagged(self) -> bool:
+        """Sent through the public form and not yet accepted by staff."""
+        return self.received_via == "form" and self.accepted_at is None
 
     @property
     def delegation(self) -> dict[str, Any]:
@@ -156,3 +168,15 @@ class ItineraryInterpreter(Base):
         ForeignKey("itinerary_items.id", ondelete="CASCADE"), primary_key=True
     )
     interpreter_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class FormSubmission(Base):
+    """One visit request sent through the public form, kept to limit how many come from one
+    address or for one email address an hour; both as sha256 digests, never in clear."""
+
+    __tablename__ = "visit_form_submissions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(64), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -22,6 +22,7 @@ from twinning.streams.events import (
     VenueRegistered,
     VenueUpdated,
     VisitCompleted,
+    VisitRequestAccepted,
     VisitRequested,
     VisitStep,
     VisitTalkingPointsWritten,
@@ -197,6 +198,15 @@ def _stepper(step: Step) -> Any:
 
 for _step in STEPS:
     projector.on(_step.event)(_stepper(_step))
+
+
+@projector.on(VisitRequestAccepted)
+async def visit_request_accepted(session: AsyncSession, event: Event) -> None:
+    visit = await _visit(session, event)
+    if visit.accepted_at is None:
+        visit.accepted_at, visit.accepted_by = event.occurred_at, event.envelope.actor
+        visit.updated_at = max(visit.updated_at, event.occurred_at)
+        visit.version += 1
 
 
 @projector.on(VisitTalkingPointsWritten)

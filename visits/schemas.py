@@ -22,6 +22,7 @@ from twinning.streams.events import (
     VenueRegistered,
     VenueUpdated,
     VisitRequested,
+    VisitSource,
 )
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.models import ItineraryItem, Visit
@@ -50,6 +51,16 @@ class StepRequest(Payload):
     """The optional body of a lifecycle step or a removal."""
 
     reason: Text | None = None
+
+
+class NotifyingStepRequest(StepRequest):
+    """The optional body of an approval, a decline or a scheduling."""
+
+    notify_contact: bool = Field(
+        default=False,
+        description="Mail the delegation's contact about this step, in the contact's language "
+        "(refused when the visit's contact has no email address).",
+    )
 
 
 class TalkingPointsRequest(Payload):
@@ -105,6 +116,8 @@ class OfficialRead(BaseModel):
     names: dict[str, str]
     title: dict[str, str]
     protocol_rank: int
+    email: str | None = None
+    language: str | None = None
     registered_at: datetime
     updated_at: datetime
     version: int
@@ -161,6 +174,14 @@ class VisitRead(BaseModel):
     contact: dict[str, Any] | None = None
     talking_points: str | None = None
     exchange_id: str | None
+    received_via: VisitSource = Field(
+        default=VisitSource.STAFF,
+        description="`form`: sent through the public visit-request form.",
+    )
+    accepted_at: datetime | None = Field(
+        default=None, description="When staff accepted a request sent through the form."
+    )
+    accepted_by: str | None = None
     requested_at: datetime
     updated_at: datetime
     version: int

@@ -37,7 +37,9 @@ from twinning.streams.events import (
     ItineraryItemAdded,
     ItineraryItemChanged,
     ItineraryItemRemoved,
+    NotifiableStep,
     VisitCompleted,
+    VisitRequestAccepted,
     VisitTalkingPointsWritten,
 )
 from twinning.visits.lifecycle import (
@@ -145,12 +147,41 @@ async def list_visits(*, db_session: AsyncSession, query: VisitFilter) -> Sequen
 
 
 async def take_step(
-    *, db_session: AsyncSession, visit_id: str, step: Step, reason: str | None, actor: str
+    *,
+    db_session: AsyncSession,
+    visit_id: str,
+    step: Step,
+    reason: str | None,
+    actor: str,
+    notify_contact: bool = False,
 ) -> Event:
-    """Approve, decline, schedule or cancel a visit (completing records more: see below)."""
+    """Approve, decline, schedule or cancel a visit (completing records more: see below);
+    approving, declining and scheduling may mail the delegation's contact about it."""
     visit = await _existing(db_session, Visit, visit_id, kind="visit")
     check_step(visit.id, visit.status, step)
-    return outbox.record(db_session, step.event(reason=reason), aggregate_id=visit.id, actor=actor)
+    if not notify_contact:
+        payload = step.event(reason=reason)
+    elif not issubclass(step.event, NotifiableStep):
+        raise InvalidField("notify_contact", "the contact is not mailed about this step")
+    elif not (visit.contact or {}).get("email"):
+        raise InvalidField("notify_contact", "the visit's contact has no email address")
+    else:
+        payload = step.event(reason=reason, notify_contact=True)
+    return outbox.record(db_session, payload, aggregate_id=visit.id, actor=actor)
+
+
+async def accept_request(*, db_session: AsyncSession, visit_id: str, actor: str) -> Event:
+    """Accept a request sent through the public form as a real one (it is no longer flagged)."""
+    visit = await _existing(db_session, Visit, visit_id, kind="visit")
+    if not visit.flagged:
+        state = "accepted" if visit.accepted_at else "recorded by staff"
+        raise Conflict(
+            "visit %(id)s needs no acceptance: it was %(state)s",
+            current_state=state,
+            id=visit.id,
+            state=state,
+        )
+    return outbox.record(db_session, VisitRequestAccepted(), aggregate_id=visit.id, actor=actor)
 
 
 async def write_talking_points(

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.support import LazyProxy
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,16 @@ from twinning.streams import outbox
 from twinning.streams.events import ReceivedVia, RsvpAnswer
 from twinning.streams.status import event_status
 from twinning.web.city_events import ANSWER_LABELS, RSVP_LOCATIONS, RSVP_MESSAGES
-from twinning.web.pages import User, field_errors, form_of, not_found, render, require_admin
+from twinning.web.pages import (
+    PAGE_SIZE,
+    User,
+    field_errors,
+    form_of,
+    not_found,
+    page_links,
+    render,
+    require_admin,
+)
 from twinning.web.session import LANGUAGE_COOKIE, session_key
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -69,15 +78,24 @@ def kind_label(kind: str) -> str:
 
 @router.get("/admin/mail", response_class=HTMLResponse)
 async def mail_page(
-    request: Request, user: User, db_session: DbSession, state: str | None = None
+    request: Request,
+    user: User,
+    db_session: DbSession,
+    state: Annotated[str, Query(max_length=20)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
+    """The outbox, newest first, a page at a time, of one state or all."""
     require_admin(user)
     chosen = MailState(state) if state in set(MailState) else None
     found = await mail.list_messages(
-        db_session=db_session, query=MailFilter(state=chosen, limit=200)
+        db_session=db_session,
+        query=MailFilter(state=chosen, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE),
     )
+    filters = {"state": chosen.value if chosen else ""}
     context = {
-        "messages": found,
+        "messages": found[:PAGE_SIZE],
+        "page": page,
+        **page_links("/ui/admin/mail", filters, page, more=len(found) > PAGE_SIZE),
         "counts": await mail.count_by_state(db_session=db_session),
         "chosen_state": chosen.value if chosen else "",
         "mail_states": list(MailState),

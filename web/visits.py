@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from twinning.api.deps import DbSession
 from twinning.crm import service as crm
 from twinning.i18n import L_
+from twinning.mail import visit_mail
 from twinning.refusals import Conflict, InvalidField, NotFound
+from twinning.streams.events import NotifiableStep
 from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
@@ -193,7 +195,11 @@ async def visit_page(
         for step in STEPS
         if visit is not None and visit.status in step.source and step.command != "complete"
     ]
+    contact = (visit.contact or {}) if visit is not None else {}
     context = {
+        "contact_email": contact.get("email"),
+        "contact_language": visit_mail.contact_language(contact),
+        "notifiable": [s for s in steps if issubclass(s.event, NotifiableStep)],
         "visit": visit,
         "visit_id": visit_id,
         "items": [item_view(item, timezone=zones[item.id]) for item in items],
@@ -216,20 +222,68 @@ async def visit_page(
 async def take_step(
     request: Request, visit_id: str, command: str, user: User, db_session: DbSession
 ) -> Response:
-    """Approve, decline, schedule or cancel: a refused step comes back with the reason."""
+    """Approve, decline, schedule or cancel (mailing the contact when staff chose to), or
+    accept a request from the public form: a refused step comes back with the reason."""
     require_staff(user)
+    if command == "accept":
+        return await _accept(request, visit_id, user, db_session)
     step = STEP_BY_COMMAND.get(command)
     if step is None or command == "complete":
         raise Forbidden
-    reason = str((await request.form()).get("reason", "")).strip()[:2000] or None
+    form = await request.form()
+    reason = str(form.get("reason", "")).strip()[:2000] or None
+    notify = form.get("notify_contact") == "yes" and issubclass(step.event, NotifiableStep)
     try:
         event = await visits.take_step(
-            db_session=db_session, visit_id=visit_id, step=step, reason=reason, actor=user.actor
+            db_session=db_session,
+            visit_id=visit_id,
+            step=step,
+            reason=reason,
+            actor=user.actor,
+            notify_contact=notify,
+        )
+    except (Conflict, NotFound, InvalidField) as refusal:
+        await db_session.rollback()
+        return refused_to(request, f"/ui/visits/{visit_id}", refusal)
+    return await committed(request, db_session, f"/ui/visits/{visit_id}", event.event_id)
+
+
+async def _accept(request: Request, visit_id: str, user: Any, db_session: DbSession) -> Response:
+    try:
+        event = await visits.accept_request(
+            db_session=db_session, visit_id=visit_id, actor=user.actor
         )
     except (Conflict, NotFound) as refusal:
         await db_session.rollback()
         return refused_to(request, f"/ui/visits/{visit_id}", refusal)
     return await committed(request, db_session, f"/ui/visits/{visit_id}", event.event_id)
+
+
+@router.get("/visits/{visit_id}/mail-preview/{command}", response_class=HTMLResponse)
+async def mail_preview(
+    request: Request, visit_id: str, command: str, user: User, db_session: DbSession
+) -> HTMLResponse:
+    """The email the contact would get for a step, in the contact's language, before it goes."""
+    require_staff(user)
+    step = STEP_BY_COMMAND.get(command)
+    visit = await visits.get_visit(db_session=db_session, visit_id=visit_id)
+    if visit is None or step is None or not issubclass(step.event, NotifiableStep):
+        not_found("visit", visit_id)
+    language = visit_mail.contact_language(visit.contact)
+    made = await visit_mail.compose(
+        db_session,
+        visit,
+        visit_mail.STEP_KINDS[step.event.__name__],
+        settings=request.app.state.settings,
+        language=language,
+    )
+    context = {
+        "visit": visit,
+        "mail": made,
+        "mail_language": language,
+        "step_label": STEP_LABELS[step.command],
+    }
+    return render(request, "visit_mail_preview.html", context, user=user)
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)

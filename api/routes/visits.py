@@ -17,7 +17,7 @@ from twinning.refusals import NotFound
 from twinning.schedule import service as roster
 from twinning.schedule.conflicts import TravelTimes
 from twinning.schedule.schemas import ItemCoverage
-from twinning.streams.events import ItineraryItemAdded
+from twinning.streams.events import ItineraryItemAdded, NotifiableStep
 from twinning.visits import service
 from twinning.visits.lifecycle import STEPS, Step
 from twinning.visits.schemas import (
@@ -25,6 +25,7 @@ from twinning.visits.schemas import (
     ItineraryItemCreate,
     ItineraryItemRead,
     ItineraryItemUpdate,
+    NotifyingStepRequest,
     StepRequest,
     TalkingPointsRequest,
     VisitCreate,
@@ -84,8 +85,30 @@ def _step_endpoint(step: Step) -> Any:
         event = await command.run(service.take_step, visit_id=visit_id, step=step, reason=reason)
         return await command.accept(event, location=f"/visits/{visit_id}", id=visit_id)
 
-    take_step.__doc__ = f"Move a visit to `{step.target}` (from {', '.join(sorted(step.source))})."
-    return take_step
+    async def take_notifying_step(
+        visit_id: str, command: Command, data: NotifyingStepRequest | None = None
+    ) -> Accepted:
+        body = data or NotifyingStepRequest()
+        event = await command.run(
+            service.take_step,
+            visit_id=visit_id,
+            step=step,
+            reason=body.reason,
+            notify_contact=body.notify_contact,
+        )
+        return await command.accept(event, location=f"/visits/{visit_id}", id=visit_id)
+
+    endpoint = take_notifying_step if issubclass(step.event, NotifiableStep) else take_step
+    endpoint.__doc__ = f"Move a visit to `{step.target}` (from {', '.join(sorted(step.source))})."
+    return endpoint
+
+
+@router.post("/{visit_id}/accept", **COMMAND)
+async def accept_visit_request(visit_id: str, command: Command) -> Accepted:
+    """Accept a visit request sent through the public form as a real one: it is no longer
+    flagged (409 for a request staff recorded, or one accepted already)."""
+    event = await command.run(service.accept_request, visit_id=visit_id)
+    return await command.accept(event, location=f"/visits/{visit_id}", id=visit_id)
 
 
 @router.post("/{visit_id}/complete", **{**COMMAND, "response_model": CompletionAccepted})
