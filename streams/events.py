@@ -575,20 +575,38 @@ Phone = Annotated[
 ]
 
 
+#: How a person is addressed, per language ("市長閣下", "Mayor", "Su Excelencia"); left out of
+#: the event when not given, so that events from before it are the events they were.
+FormsOfAddress = Annotated[
+    MultilingualText | None,
+    Field(
+        description="How the person is addressed, per language (市長閣下, Mayor, Su Excelencia).",
+        exclude_if=lambda value: value is None,
+    ),
+]
+
+
 class OfficialRegistered(Payload):
     """An official of the city (mayor, deputy mayor, director) whom itineraries can book."""
 
     names: MultilingualText
     title: MultilingualText
     protocol_rank: ProtocolRank
+    forms_of_address: FormsOfAddress = None
 
 
 class OfficialUpdated(Update):
-    """Some facts of an official changed; names and title merge by language."""
+    """Some facts of an official changed; names and title merge by language, the forms of
+    address are replaced as a whole (null clears them)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"forms_of_address"})
 
     names: MultilingualText | None = None
     title: MultilingualText | None = None
     protocol_rank: ProtocolRank | None = None
+    forms_of_address: MultilingualText | None = Field(
+        default=None, description="How the official is addressed, per language; null clears."
+    )
 
 
 class VenueRegistered(Payload):
@@ -634,6 +652,7 @@ class HeadOfDelegation(Payload):
     names: MultilingualText
     title: MultilingualText
     protocol_rank: ProtocolRank
+    forms_of_address: FormsOfAddress = None
 
 
 class VisitContact(Payload):

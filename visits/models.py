@@ -17,6 +17,8 @@ class Official(Base):
     names: Mapped[dict[str, str]] = mapped_column(JsonType)
     title: Mapped[dict[str, str]] = mapped_column(JsonType)
     protocol_rank: Mapped[int] = mapped_column(Integer, index=True)
+    #: How the official is addressed, per language (`visits/precedence.py` `form_of_address`).
+    forms_of_address: Mapped[dict[str, str] | None] = mapped_column(JsonType, default=None)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)

@@ -105,6 +105,7 @@ class OfficialRead(BaseModel):
     names: dict[str, str]
     title: dict[str, str]
     protocol_rank: int
+    forms_of_address: dict[str, str] | None = None
     registered_at: datetime
     updated_at: datetime
     version: int

@@ -26,6 +26,7 @@ from twinning.web import (
     live,
     mail,
     office,
+    officials,
     plans,
     press,
     registers,
@@ -68,6 +69,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     for module in (leaflets, admin, live, imports, mail, plans):
         app.include_router(module.router)
     app.include_router(interpreters.router)
+    app.include_router(officials.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

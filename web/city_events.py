@@ -45,6 +45,7 @@ from twinning.streams.events import (
     RsvpAnswer,
 )
 from twinning.visits import service as visits
+from twinning.web.gifts import occasion_gifts
 from twinning.web.itinerary import SHOWN, conflict_rows
 from twinning.web.pages import (
     TWO_LANGUAGES,
@@ -396,6 +397,9 @@ async def _event_context(
         "event_id": "",
         "live": f"city-event:{city_event_id}",
         **LABELS,
+        **await occasion_gifts(
+            db_session, "city-event", city_event.id if city_event else None, user, language
+        ),
     }
 
 
