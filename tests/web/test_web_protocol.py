@@ -1,0 +1,167 @@
+"""Protocol in the browser: the officials in order of precedence, an official registered
+through the form (refused with what to fix, then accepted) with a form of address, which the
+list shows; and the gifts given and received on a trip and on a city event, on their pages.
+In Traditional Chinese and in English; each result checked through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import accepted
+from playwright.sync_api import Browser, expect
+from web_support import VIEWER, Office, accessibility_violations, office, text
+
+__all__ = ["office"]  # a fixture
+
+
+def official(office: Office, name: dict[str, str], title: dict[str, str], rank: int) -> str:
+    body = {"names": name, "title": title, "protocol_rank": rank}
+    return str(accepted(office.call("POST", "/officials", json=body))["id"])
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_officials_are_listed_by_precedence_and_registered_with_a_form_of_address(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    # Same rank: the deputy mayor before the directors (the table of titles), then by name.
+    official(office, {"zh-TW": "王局長", "en": "Adams"}, {"zh-TW": "局長", "en": "Director"}, 3)
+    official(
+        office, {"zh-TW": "吳副市長", "en": "Wu"}, {"zh-TW": "副市長", "en": "Deputy Mayor"}, 3
+    )
+    page = office.page(browser, locale, bypass_csp=True)  # only to add the accessibility scanner
+    office.sign_in(page)
+    page.goto("/ui/officials")
+    page.get_by_role("link", name=text("Register an official", locale)).click()
+    page.get_by_role("button", name=text("Register the official", locale)).click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text(
+        text("Enter the official's name in one language at least", locale)
+    )
+    expect(summary).to_contain_text(
+        text("Enter a protocol rank, a whole number from 1 to 999", locale)
+    )
+    assert accessibility_violations(page) == []
+
+    page.locator("#names_zh-TW").fill("蔣萬安")
+    page.locator("#names_en").fill("Chiang Wan-an")
+    page.locator("#title_zh-TW").fill("市長")
+    page.locator("#title_en").fill("Mayor")
+    page.locator("#protocol_rank").fill("1")
+    page.locator("#forms_of_address_zh-TW").fill("市長閣下")
+    page.locator("#forms_of_address_es").fill("Su Excelencia")
+    page.get_by_role("button", name=text("Register the official", locale)).click()
+
+    rows = page.get_by_role("table").get_by_role("row")
+    expect(rows).to_have_count(4)  # the header and three officials
+    first = {"zh-TW": "市長閣下", "en": "Mayor Chiang Wan-an"}[locale]
+    second, third = {"zh-TW": ("吳副市長", "王局長"), "en": ("Wu", "Adams")}[locale]
+    expect(rows.nth(1)).to_contain_text(first)  # its form of address, or title and name
+    expect(rows.nth(2)).to_contain_text(second)
+    expect(rows.nth(3)).to_contain_text(third)
+    assert accessibility_violations(page) == []
+
+    mayor = next(o for o in office.call("GET", "/officials").json() if o["protocol_rank"] == 1)
+    assert mayor["forms_of_address"] == {"zh-TW": "市長閣下", "es": "Su Excelencia"}
+
+    rows.nth(1).get_by_role("link").click()
+    expect(page.locator("#forms_of_address_zh-TW")).to_have_value("市長閣下")
+    page.locator("#forms_of_address_zh-TW").fill("")
+    page.locator("#forms_of_address_es").fill("")
+    page.get_by_role("button", name=text("Save the changes", locale)).click()
+    expect(page.get_by_role("table").get_by_role("row").nth(1)).to_contain_text(
+        {"zh-TW": "蔣萬安市長", "en": "Mayor Chiang Wan-an"}[locale]
+    )
+    assert office.call("GET", f"/officials/{mayor['id']}").json()["forms_of_address"] is None
+
+
+def test_viewers_read_the_officials_but_may_not_register_or_edit_them(office: Office) -> None:
+    mayor = official(office, {"en": "Lin"}, {"en": "Mayor"}, 1)
+    with office.signed_in(VIEWER) as (client, csrf):
+        listed = client.get("/ui/officials")
+        assert listed.status_code == 200 and "Lin" in listed.text
+        assert "/ui/officials/new" not in listed.text
+        assert client.get("/ui/officials/new").status_code == 403
+        assert client.get(f"/ui/officials/{mayor}/edit").status_code == 403
+        assert client.post("/ui/officials/new", data={"csrf": csrf}).status_code == 403
+    assert len(office.call("GET", "/officials").json()) == 1
+
+
+def _gift(office: Office, direction: str, what: str, occasion: dict[str, str]) -> None:
+    mayor = office.call("GET", "/officials").json()[0]["id"]
+    partner = {"kind": "partner", "id": office.partners["Sapporo"]}
+    body: dict[str, Any] = {
+        "direction": direction,
+        "description": {"zh-TW": what, "en": what},
+        "category": "craft",
+        "date": "2026-10-10",
+        "giver": {"kind": "official", "id": mayor} if direction == "given" else partner,
+        "recipient": partner if direction == "given" else {"kind": "official", "id": mayor},
+        "occasion": occasion,
+        "location": "kept",
+    }
+    accepted(office.call("POST", "/gifts", json=body))
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_a_trips_and_a_city_events_pages_show_the_gifts_given_and_received_on_them(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    official(office, {"zh-TW": "林市長", "en": "Mayor Lin"}, {"en": "Mayor"}, 1)
+    trip = {
+        "title": {"en": "Mayor's visit to Sapporo", "zh-TW": "市長訪問札幌"},
+        "officials": [{"name": "Mayor Lin"}],
+        "legs": [
+            {
+                "city": {"en": "Sapporo"},
+                "country": "JP",
+                "timezone": "Asia/Tokyo",
+                "start": "2026-10-09T09:00:00+09:00",
+                "end": "2026-10-11T18:00:00+09:00",
+                "partner_ids": [office.partners["Sapporo"]],
+            }
+        ],
+    }
+    trip_id = accepted(office.call("POST", "/trips", json=trip))["id"]
+    event = {
+        "kind": "festival",
+        "title": {"zh-TW": "國際文化節", "en": "International Culture Festival"},
+        "starts_at": "2026-11-10T09:00:00+08:00",
+        "ends_at": "2026-11-10T17:00:00+08:00",
+        "timezone": "Asia/Taipei",
+        "venue": {"place": "Arts Plaza"},
+    }
+    event_id = accepted(office.call("POST", "/city-events", json=event))["id"]
+    _gift(office, "given", "客家藍染桌旗", {"kind": "trip", "id": trip_id})
+    _gift(office, "received", "雪祭木雕", {"kind": "trip", "id": trip_id})
+    _gift(office, "received", "琉璃花瓶", {"kind": "city-event", "id": event_id})
+
+    page = office.page(browser, locale, bypass_csp=True)
+    office.sign_in(page)
+    page.goto(f"/ui/trips/{trip_id}")
+    gifts = page.get_by_role("region", name=text("Gifts", locale))
+    expect(gifts.get_by_role("table", name=text("Gifts given", locale))).to_contain_text(
+        "客家藍染桌旗"
+    )
+    expect(gifts.get_by_role("table", name=text("Gifts received", locale))).to_contain_text(
+        "雪祭木雕"
+    )
+    expect(gifts).not_to_contain_text("琉璃花瓶")
+    assert accessibility_violations(page) == []
+    gifts.get_by_role("link", name=text("Record a gift on this trip", locale)).click()
+    expect(page.locator("#occasion")).to_have_value(f"trip:{trip_id}")
+
+    page.goto(f"/ui/city-events/{event_id}")
+    gifts = page.get_by_role("region", name=text("Gifts", locale))
+    expect(gifts).to_contain_text(text("No gift given is recorded.", locale))
+    expect(gifts.get_by_role("table", name=text("Gifts received", locale))).to_contain_text(
+        "琉璃花瓶"
+    )
+    assert accessibility_violations(page) == []
+    gifts.get_by_role("link", name=text("Record a gift on this event", locale)).click()
+    expect(page.locator("#occasion")).to_have_value(f"city-event:{event_id}")
+
+    with office.signed_in(VIEWER) as (client, _csrf):
+        assert "琉璃花瓶" not in client.get(f"/ui/city-events/{event_id}").text
+        assert "雪祭木雕" not in client.get(f"/ui/trips/{trip_id}").text
