@@ -97,6 +97,7 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "gift": (L_("gift"), L_("gifts")),
     "gift photo": (L_("gift photo"), L_("gift photos")),
     "press item": (L_("press item"), L_("press items")),
+    "delegation member": (L_("delegation member"), L_("delegation members")),
 }
 
 

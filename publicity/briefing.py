@@ -132,6 +132,15 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A member of the delegation besides its head, with their own notes (internal)."""
+
+    person: Person
+    dietary_notes: Shown | None
+    accessibility_notes: Shown | None
+
+
+@dataclass(frozen=True)
 class ProgrammeItem:
     time: str
     zone: str
@@ -179,6 +188,8 @@ class BriefingBook:
     history: tuple[HistoryLine, ...]
     head: Person
     members: str
+    #: The members besides the head, in order of precedence.
+    delegation: tuple[Member, ...]
     languages: str | None
     programme: tuple[ProgrammeDay, ...]
     interpreters: tuple[str, ...]
@@ -511,6 +522,22 @@ async def _gifts(
     )
 
 
+def _members(visit: Visit, titles: Mapping[str, int]) -> tuple[Member, ...]:
+    return tuple(
+        Member(
+            person=_person(
+                member.get("names") or {},
+                member.get("title"),
+                member.get("protocol_rank"),
+                form_of_address(member, get_locale()),
+            ),
+            dietary_notes=_text(member.get("dietary_notes")),
+            accessibility_notes=_text(member.get("accessibility_notes")),
+        )
+        for member in by_precedence(visit.delegation_members or [], get_locale(), titles)
+    )
+
+
 def _head(visit: Visit) -> Person:
     head = visit.head_of_delegation
     return _person(
@@ -577,6 +604,7 @@ async def book(
                 visit.members,
                 count=format_number(visit.members),
             ),
+            delegation=_members(visit, settings.precedence_titles),
             languages=", ".join(language_name(tag) for tag in visit.languages) or None,
             programme=await _programme(
                 session, items, zones, internal=True, titles=settings.precedence_titles

@@ -726,6 +726,25 @@ class VisitCompleted(VisitStep):
     exchange_id: EntityId | None = None
 
 
+class DelegationMember(Payload):
+    """A member of a visiting delegation besides its head; the dietary and accessibility notes
+    are personal data (staff and the officials' briefing book only)."""
+
+    names: MultilingualText
+    title: MultilingualText | None = None
+    protocol_rank: ProtocolRank | None = None
+    forms_of_address: FormsOfAddress = None
+    dietary_notes: Text | None = None
+    accessibility_notes: Text | None = None
+
+
+class VisitDelegationMembersListed(Payload):
+    """Staff listed the members of a visit's delegation besides its head (the whole list,
+    replacing the one before; empty clears it): personal data, never in a public output."""
+
+    members: list[DelegationMember] = Field(max_length=100)
+
+
 class VisitTalkingPointsWritten(Payload):
     """Staff wrote (or cleared, with null) the talking points of a visit: internal, shown only
     in the officials' briefing book."""
@@ -1000,6 +1019,7 @@ register(
     ItineraryItemChanged,
     ItineraryItemRemoved,
     VisitTalkingPointsWritten,
+    VisitDelegationMembersListed,
 )
 
 

@@ -57,6 +57,8 @@ class Visit(Base):
     dietary_notes: Mapped[str | None] = mapped_column(Text)
     accessibility_notes: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    #: The members besides the head (`VisitDelegationMembersListed`): personal data.
+    delegation_members: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType, default=None)
     #: Internal (staff and the officials' briefing book only).
     talking_points: Mapped[str | None] = mapped_column(Text, default=None)
     exchange_id: Mapped[str | None] = mapped_column(String(100))

@@ -24,6 +24,7 @@ from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.precedence import form_of_address
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
 from twinning.web.briefing import briefing_context
+from twinning.web.delegation import members_context
 from twinning.web.gifts import visit_gifts
 from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
@@ -215,6 +216,7 @@ async def visit_page(
         "head_address": form_of_address(visit.head_of_delegation, page_language(request))
         if visit
         else None,
+        **members_context(request, visit, user),
     }
     return render(request, "visit.html", context, user=user)
 

@@ -171,3 +171,78 @@ def test_the_briefing_documents_list_officials_by_precedence_and_address_the_hea
         "王局長",
         "吳副市長",
     ]
+
+
+# --- the delegation's members ------------------------------------------------------------------
+
+MEMBERS = [
+    {"names": {"en": "Kenji Mori"}, "title": {"en": "Director"}, "protocol_rank": 4},
+    {
+        "names": {"en": "Aiko Abe"},
+        "title": {"en": "Deputy Mayor"},
+        "protocol_rank": 4,
+        "forms_of_address": {"ja": "安部副市長殿"},
+        "dietary_notes": "no shellfish",
+    },
+    {"names": {"en": "Taro Ueda"}, "accessibility_notes": "uses a cane"},
+]
+
+
+def as_viewer(api: InlineApi) -> dict[str, str]:
+    user = api.post("/users", json={"name": "someone.viewer", "role": "viewer"}).json()
+    token = api.post(f"/users/{user['id']}/tokens", json={}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_delegations_members_are_kept_in_order_of_precedence_for_staff_only(
+    inline_api: InlineApi,
+) -> None:
+    visit = Office(inline_api).visit("approve")
+    command(inline_api, "PUT", f"/visits/{visit}/delegation-members", json={"members": MEMBERS})
+
+    members = inline_api.get(f"/visits/{visit}").json()["delegation_members"]
+    assert [m["names"]["en"] for m in members] == ["Aiko Abe", "Kenji Mori", "Taro Ueda"]
+    assert members[0]["dietary_notes"] == "no shellfish"
+    seen_by_viewer = inline_api.get(f"/visits/{visit}", headers=as_viewer(inline_api)).json()
+    assert "delegation_members" not in seen_by_viewer
+
+    command(inline_api, "PUT", f"/visits/{visit}/delegation-members", json={"members": []})
+    assert inline_api.get(f"/visits/{visit}").json()["delegation_members"] is None
+
+
+def test_a_member_without_a_name_is_refused_naming_the_field_and_a_closed_visit_with_409(
+    inline_api: InlineApi,
+) -> None:
+    office = Office(inline_api)
+    visit = office.visit("approve")
+    nameless = {"members": [{"names": {}, "title": {"en": "Director"}}]}
+    answer = inline_api.request("PUT", f"/visits/{visit}/delegation-members", json=nameless)
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["loc"][-2:] == [0, "names"]
+
+    declined = office.visit("decline")
+    answer = inline_api.request(
+        "PUT", f"/visits/{declined}/delegation-members", json={"members": MEMBERS}
+    )
+    assert answer.status_code == 409, answer.text
+    missing = inline_api.request("PUT", "/visits/nope/delegation-members", json={"members": []})
+    assert missing.status_code == 404
+
+
+def test_the_briefing_book_lists_the_members_with_their_notes_and_the_programme_does_not(
+    inline_api: InlineApi,
+) -> None:
+    visit = Office(inline_api).visit("approve")
+    command(inline_api, "PUT", f"/visits/{visit}/delegation-members", json={"members": MEMBERS})
+
+    internal, delegation = _documents(inline_api.settings, visit)
+
+    assert [m.person.name.text for m in internal.delegation] == [
+        "Aiko Abe",
+        "Kenji Mori",
+        "Taro Ueda",
+    ]
+    abe = internal.delegation[0]
+    assert (abe.dietary_notes.text, abe.accessibility_notes) == ("no shellfish", None)
+    assert internal.delegation[2].accessibility_notes.text == "uses a cane"
+    assert not hasattr(delegation, "delegation")
