@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import accepted
+from conftest import accepted, sample_visit
 from playwright.sync_api import Browser, expect
 from web_support import VIEWER, Office, accessibility_violations, office, text
 
@@ -165,3 +165,58 @@ def test_a_trips_and_a_city_events_pages_show_the_gifts_given_and_received_on_th
     with office.signed_in(VIEWER) as (client, _csrf):
         assert "琉璃花瓶" not in client.get(f"/ui/city-events/{event_id}").text
         assert "雪祭木雕" not in client.get(f"/ui/trips/{trip_id}").text
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_staff_add_and_remove_delegation_members_listed_by_precedence_on_the_visit_page(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    visit = accepted(office.call("POST", "/visits", json=sample_visit()))["id"]
+    accepted(office.call("POST", f"/visits/{visit}/approve"))
+    director = {"names": {"en": "Kenji Mori"}, "title": {"en": "Director"}, "protocol_rank": 4}
+    accepted(
+        office.call("PUT", f"/visits/{visit}/delegation-members", json={"members": [director]})
+    )
+    page = office.page(browser, locale, bypass_csp=True)
+    office.sign_in(page)
+    page.goto(f"/ui/visits/{visit}")
+    members = page.get_by_role("region", name=text("Delegation members", locale))
+    members.get_by_role("link", name=text("Add a member", locale)).click()
+    page.get_by_role("button", name=text("Add the member", locale)).click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        text("Enter the member's name in one language at least", locale)
+    )
+    assert accessibility_violations(page) == []
+
+    page.locator("#names_zh-TW").fill("安部愛子")
+    page.locator("#names_en").fill("Aiko Abe")
+    page.locator("#title_en").fill("Deputy Mayor")
+    page.locator("#protocol_rank").fill("4")
+    page.locator("#forms_of_address_zh-TW").fill("安部副市長")
+    page.locator("#dietary_notes").fill("No shellfish")
+    page.get_by_role("button", name=text("Add the member", locale)).click()
+
+    members = page.get_by_role("region", name=text("Delegation members", locale))
+    rows = members.get_by_role("row")
+    expect(rows).to_have_count(3)
+    name = {"zh-TW": "安部愛子", "en": "Aiko Abe"}[locale]
+    expect(rows.nth(1)).to_contain_text(name)  # a deputy mayor before a director, same rank
+    expect(rows.nth(1)).to_contain_text("No shellfish")
+    expect(rows.nth(2)).to_contain_text("Kenji Mori")
+    assert accessibility_violations(page) == []
+
+    rows.nth(2).get_by_role("button").click()
+    expect(
+        page.get_by_role("region", name=text("Delegation members", locale)).get_by_role("row")
+    ).to_have_count(2)
+    listed = office.call("GET", f"/visits/{visit}").json()["delegation_members"]
+    assert [m["names"]["en"] for m in listed] == ["Aiko Abe"]
+    assert listed[0]["forms_of_address"] == {"zh-TW": "安部副市長"}
+
+    with office.signed_in(VIEWER) as (client, csrf):
+        assert "No shellfish" not in client.get(f"/ui/visits/{visit}").text
+        assert client.get(f"/ui/visits/{visit}/members/new").status_code == 403
+        assert (
+            client.post(f"/ui/visits/{visit}/members/new", data={"csrf": csrf}).status_code == 403
+        )
