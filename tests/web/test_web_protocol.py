@@ -220,3 +220,49 @@ def test_staff_add_and_remove_delegation_members_listed_by_precedence_on_the_vis
         assert (
             client.post(f"/ui/visits/{visit}/members/new", data={"csrf": csrf}).status_code == 403
         )
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_staff_record_and_change_a_press_item_covering_a_visit(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    visit = accepted(office.call("POST", "/visits", json=sample_visit()))["id"]
+    page = office.page(browser, locale, bypass_csp=True)
+    office.sign_in(page)
+    page.goto("/ui/press?year=2026")
+    page.get_by_role("link", name=text("Record a press item", locale)).click()
+    page.get_by_role("button", name=text("Record the press item", locale)).click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text(text("Choose the kind of press item", locale))
+    expect(summary).to_contain_text(
+        text("Enter the outlet: the newspaper, station or site, up to 200 characters", locale)
+    )
+    assert accessibility_violations(page) == []
+
+    page.get_by_label(text("Kind of press item", locale)).select_option("article")
+    page.locator("#outlet").fill("Taipei Times")
+    page.locator("#date").fill("2026-05-11")
+    page.locator("#item_language").select_option("en")
+    page.locator("#title_en").fill("Sapporo delegation tours the city")
+    page.locator("#covers").select_option(f"visit:{visit}")
+    page.get_by_role("button", name=text("Record the press item", locale)).click()
+
+    items = page.get_by_role("region", name=text("Press items", locale))
+    expect(items).to_contain_text("Sapporo delegation tours the city")
+    expect(items).to_contain_text("Taipei Times")
+    assert accessibility_violations(page) == []
+    [item] = office.call("GET", "/press", params={"covers": visit}).json()
+    assert (item["kind"], item["date"], item["language"]) == ("article", "2026-05-11", "en")
+
+    items.get_by_role("link", name=text("Change", locale)).click()
+    expect(page.locator("#outlet")).to_have_value("Taipei Times")
+    page.locator("#outlet").fill("United Daily News")
+    page.get_by_role("button", name=text("Save the changes", locale)).click()
+    expect(page.get_by_role("region", name=text("Press items", locale))).to_contain_text(
+        "United Daily News"
+    )
+    assert office.call("GET", f"/press/{item['id']}").json()["outlet"] == "United Daily News"
+    assert office.call("GET", f"/press/{item['id']}").json()["covers"] == [
+        {"kind": "visit", "id": visit}
+    ]
