@@ -266,3 +266,50 @@ def test_staff_record_and_change_a_press_item_covering_a_visit(
     assert office.call("GET", f"/press/{item['id']}").json()["covers"] == [
         {"kind": "visit", "id": visit}
     ]
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_staff_change_a_city_events_time_venue_attendees_and_co_hosts(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    mayor = official(office, {"zh-TW": "林市長", "en": "Mayor Lin"}, {"en": "Mayor"}, 1)
+    event = {
+        "kind": "festival",
+        "title": {"zh-TW": "國際文化節", "en": "International Culture Festival"},
+        "starts_at": "2026-11-10T09:00:00+08:00",
+        "ends_at": "2026-11-10T17:00:00+08:00",
+        "timezone": "Asia/Taipei",
+        "venue": {"place": "Arts Plaza"},
+    }
+    event_id = accepted(office.call("POST", "/city-events", json=event))["id"]
+    page = office.page(browser, locale, bypass_csp=True)
+    office.sign_in(page)
+    page.goto(f"/ui/city-events/{event_id}")
+    page.get_by_role("link", name=text("Change the event", locale)).click()
+    expect(page.locator("#place")).to_have_value("Arts Plaza")
+    page.locator("#ends_at").fill("2026-11-10T08:00")
+    page.get_by_role("button", name=text("Save the changes", locale)).click()
+
+    expect(page.get_by_role("alert").first).to_contain_text(
+        text("Enter when the event ends, as a date and a time after its start", locale)
+    )
+    assert accessibility_violations(page) == []
+
+    page.locator("#starts_at").fill("2026-11-11T10:00")
+    page.locator("#ends_at").fill("2026-11-11T12:00")
+    page.locator("#place").fill("Da'an Forest Park")
+    page.get_by_label(f"{ {'zh-TW': '林市長', 'en': 'Mayor Lin'}[locale] }, Mayor").check()
+    page.get_by_label({"zh-TW": "札幌市", "en": "Sapporo"}[locale]).check()
+    page.get_by_role("button", name=text("Save the changes", locale)).click()
+
+    expect(page.locator("h1")).to_contain_text(event["title"][locale])
+    expect(page.get_by_text("Da'an Forest Park")).to_be_visible()
+    assert accessibility_violations(page) == []
+    changed = office.call("GET", f"/city-events/{event_id}").json()
+    assert (changed["starts_at"], changed["ends_at"]) == (
+        "2026-11-11T02:00:00Z",
+        "2026-11-11T04:00:00Z",
+    )
+    assert changed["official_ids"] == [mayor]
+    assert changed["co_hosts"] == [{"kind": "partner", "id": office.partners["Sapporo"]}]
+    assert changed["title"] == event["title"]  # what the form did not change stays
