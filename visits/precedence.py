@@ -14,11 +14,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from twinning.i18n.locales import best_match, localized
+from twinning.i18n.locales import best_match, localized, localized_entry
 
 #: Where a person without a rank, or a title not in the table, goes: after every other.
 LAST = 10_000
-#: Languages whose names come before the title, without a space ("蔣萬安市長").
+#: Languages whose names come before the title, without a space ("蔣萬安市長"), when the
+#: title is in one of them too.
 _NAME_FIRST = ("zh", "ja", "ko")
 
 P = TypeVar("P")
@@ -68,14 +69,20 @@ def by_precedence(people: Iterable[P], locale: str, titles: Mapping[str, int]) -
 def form_of_address(person: object, locale: str) -> str:
     """How `person` is addressed in `locale`: the form of address recorded in that language
     ("市長閣下", "Su Excelencia"), else the title and the name as a reader of `locale` sees them
-    ("Mayor Chiang Wan-an"; "蔣萬安市長" in Chinese, Japanese and Korean), else the name."""
+    ("Mayor Chiang Wan-an"; "蔣萬安市長" in Chinese, Japanese and Korean when the title is
+    in one of them), else the name."""
     forms = _texts(person, "forms_of_address")
     if (tag := best_match(locale, forms)) is not None:
         return forms[tag]
     name = localized(_texts(person, "names"), locale) or ""
-    title = localized(_texts(person, "title"), locale)
-    if not title:
+    title = localized_entry(_texts(person, "title"), locale)
+    if title is None:
         return name
-    if locale.split("-")[0].split("_")[0] in _NAME_FIRST:
-        return f"{name}{title}"
-    return f"{title} {name}".strip()
+    tag, text = title
+    if _language(tag) in _NAME_FIRST and _language(locale) in _NAME_FIRST:
+        return f"{name}{text}"
+    return f"{text} {name}".strip()
+
+
+def _language(tag: str) -> str:
+    return tag.replace("_", "-").split("-")[0].casefold()

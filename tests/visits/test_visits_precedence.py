@@ -89,6 +89,9 @@ def test_without_one_the_title_and_the_name_are_used_in_the_languages_order() ->
     plain = {**MAYOR, "forms_of_address": None}
     assert form_of_address(plain, "zh-TW") == "蔣萬安市長"
     assert form_of_address({"names": {"en": "Ms Lee"}}, "en") == "Ms Lee"
+    # A Chinese reader of a title known in English only: in the Latin order, with a space.
+    visitor = {"names": {"en": "Kenji Mori"}, "title": {"en": "Director"}}
+    assert form_of_address(visitor, "zh-TW") == "Director Kenji Mori"
 
 
 # --- through the API, into the briefing documents -----------------------------------------------
