@@ -34,6 +34,28 @@ PLACEHOLDER_OFFICE_ADDRESS = {"en": "City Hall, 1 Example Road", "zh-TW": "市�
 ReminderDay = Annotated[int, Field(ge=0, le=366)]
 
 
+#: The order of the usual titles of a Taiwanese city government and of a visiting delegation,
+#: among people of the same protocol rank (TWINNING_PRECEDENCE_TITLES replaces it).
+DEFAULT_PRECEDENCE_TITLES: dict[str, int] = {
+    "市長": 1,
+    "Mayor": 1,
+    "副市長": 2,
+    "Deputy Mayor": 2,
+    "議長": 3,
+    "Speaker": 3,
+    "秘書長": 4,
+    "Secretary-General": 4,
+    "副秘書長": 5,
+    "Deputy Secretary-General": 5,
+    "局長": 6,
+    "Director-General": 6,
+    "處長": 7,
+    "Director": 7,
+    "主任": 8,
+    "Head": 8,
+}
+
+
 class Settings(BaseSettings):
     # Errors name the setting and the reason but never echo its value: some values are secrets.
     model_config = SettingsConfigDict(
@@ -197,6 +219,14 @@ class Settings(BaseSettings):
     )
     gift_photo_max_bytes: Annotated[int, Field(ge=10_000, le=10_000_000)] = Field(
         default=800_000, description="The largest photo of a gift accepted, in bytes."
+    )
+
+    # --- precedence: the order lists of people follow (visits/precedence.py)
+    precedence_titles: dict[str, Annotated[int, Field(ge=1, le=999)]] = Field(
+        default_factory=lambda: dict(DEFAULT_PRECEDENCE_TITLES),
+        description="JSON: titles, in any language, and their order among people of the same "
+        'protocol rank, 1 first (`{"市長": 1, "Mayor": 1, "副市長": 2}`); a title not listed '
+        "comes after every listed one.",
     )
 
     @field_validator("office_name", "office_address", "office_city", mode="before")

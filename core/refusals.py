@@ -98,6 +98,7 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "gift photo": (L_("gift photo"), L_("gift photos")),
     "press item": (L_("press item"), L_("press items")),
     "city profile": (L_("city profile"), L_("city profiles")),
+    "delegation member": (L_("delegation member"), L_("delegation members")),
 }
 
 

@@ -61,6 +61,7 @@ from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.models import ItineraryAttendance, ItineraryItem, Official, Venue, Visit
+from twinning.visits.precedence import by_precedence, form_of_address
 from twinning.visits.service import display_zones
 
 BRIEFING_PREFIX = "briefing:"
@@ -126,6 +127,17 @@ class Person:
     title: Shown | None
     #: Protocol rank as the record gives it (1 comes first), formatted.
     rank: str | None
+    #: How the person is addressed in the document's language (`visits/precedence.py`).
+    address: Shown | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the delegation besides its head, with their own notes (internal)."""
+
+    person: Person
+    dietary_notes: Shown | None
+    accessibility_notes: Shown | None
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,8 @@ class BriefingBook:
     history: tuple[HistoryLine, ...]
     head: Person
     members: str
+    #: The members besides the head, in order of precedence.
+    delegation: tuple[Member, ...]
     languages: str | None
     programme: tuple[ProgrammeDay, ...]
     interpreters: tuple[str, ...]
@@ -245,11 +259,17 @@ def _text(value: str | None) -> Shown | None:
     return Shown(value) if value else None
 
 
-def _person(names: Mapping[str, str], title: Mapping[str, str] | None, rank: int | None) -> Person:
+def _person(
+    names: Mapping[str, str],
+    title: Mapping[str, str] | None,
+    rank: int | None,
+    address: str | None = None,
+) -> Person:
     return Person(
         name=shown(names) or Shown(""),
         title=shown(title) if title else None,
         rank=format_number(rank) if rank is not None else None,
+        address=Shown(address, get_locale()) if address else None,
     )
 
 
@@ -297,6 +317,7 @@ async def _programme(
     zones: Mapping[str, str],
     *,
     internal: bool,
+    titles: Mapping[str, int],
 ) -> tuple[ProgrammeDay, ...]:
     """The itinerary by local day, each item on its own wall clock, officials in precedence
     order. Only the internal book carries the interpreter's name, gifts, notes and talking
@@ -314,9 +335,8 @@ async def _programme(
         local_start = item.starts_at.astimezone(ZoneInfo(zone))
         venue = venues.get(item.venue_id or "")
         place = item.place or {}
-        attending = sorted(
-            (officials[i] for i in item.official_ids if i in officials),
-            key=lambda o: (o.protocol_rank, o.id),
+        attending = by_precedence(
+            (officials[i] for i in item.official_ids if i in officials), get_locale(), titles
         )
         interpreter: str | None = None
         if isinstance(item.interpreter, str) and item.interpreter:
@@ -502,9 +522,30 @@ async def _gifts(
     )
 
 
+def _members(visit: Visit, titles: Mapping[str, int]) -> tuple[Member, ...]:
+    return tuple(
+        Member(
+            person=_person(
+                member.get("names") or {},
+                member.get("title"),
+                member.get("protocol_rank"),
+                form_of_address(member, get_locale()),
+            ),
+            dietary_notes=_text(member.get("dietary_notes")),
+            accessibility_notes=_text(member.get("accessibility_notes")),
+        )
+        for member in by_precedence(visit.delegation_members or [], get_locale(), titles)
+    )
+
+
 def _head(visit: Visit) -> Person:
     head = visit.head_of_delegation
-    return _person(head.get("names") or {}, head.get("title"), head.get("protocol_rank"))
+    return _person(
+        head.get("names") or {},
+        head.get("title"),
+        head.get("protocol_rank"),
+        form_of_address(head, get_locale()),
+    )
 
 
 async def _live_items(session: AsyncSession, visit_id: str) -> Sequence[ItineraryItem]:
@@ -563,8 +604,11 @@ async def book(
                 visit.members,
                 count=format_number(visit.members),
             ),
+            delegation=_members(visit, settings.precedence_titles),
             languages=", ".join(language_name(tag) for tag in visit.languages) or None,
-            programme=await _programme(session, items, zones, internal=True),
+            programme=await _programme(
+                session, items, zones, internal=True, titles=settings.precedence_titles
+            ),
             interpreters=_interpreters(items),
             interpreter_needed=visit.interpreter_needed,
             gifts=gifts,
@@ -594,7 +638,9 @@ async def programme(
             dates=_visit_dates(visit, items, zones),
             purpose=shown(visit.purpose) or Shown(""),
             head=_head(visit),
-            programme=await _programme(session, items, zones, internal=False),
+            programme=await _programme(
+                session, items, zones, internal=False, titles=settings.precedence_titles
+            ),
             contact=_delegation_contact(visit),
         )
 

@@ -51,6 +51,7 @@ from twinning.streams.events import (
     VenueUpdated,
     VisitApproved,
     VisitCompleted,
+    VisitDelegationMembersListed,
     VisitScheduled,
     VisitTalkingPointsWritten,
 )
@@ -335,6 +336,12 @@ async def itinerary_item_changed(session: AsyncSession, event: Event) -> None:
 
 @projector.on(VisitTalkingPointsWritten)
 async def talking_points_written(session: AsyncSession, event: Event) -> None:
+    if await _briefed(session, event.aggregate_id):
+        await mark_stale(session, event, [briefing.briefing_book(event.aggregate_id)])
+
+
+@projector.on(VisitDelegationMembersListed)
+async def delegation_members_listed(session: AsyncSession, event: Event) -> None:
     if await _briefed(session, event.aggregate_id):
         await mark_stale(session, event, [briefing.briefing_book(event.aggregate_id)])
 

@@ -575,6 +575,17 @@ Phone = Annotated[
 ]
 
 
+#: How a person is addressed, per language ("市長閣下", "Mayor", "Su Excelencia"); left out of
+#: the event when not given, so that events from before it are the events they were.
+FormsOfAddress = Annotated[
+    MultilingualText | None,
+    Field(
+        description="How the person is addressed, per language (市長閣下, Mayor, Su Excelencia).",
+        exclude_if=lambda value: value is None,
+    ),
+]
+
+
 class OfficialRegistered(Payload):
     """An official of the city (mayor, deputy mayor, director) whom itineraries can book."""
 
@@ -588,18 +599,23 @@ class OfficialRegistered(Payload):
     language: LanguageTag | None = Field(
         default=None, description="The language of those notices (default: the office's)."
     )
+    forms_of_address: FormsOfAddress = None
 
 
 class OfficialUpdated(Update):
-    """Some facts of an official changed; names and title merge by language."""
+    """Some facts of an official changed; names and title merge by language, the forms of
+    address are replaced as a whole (null clears them)."""
 
-    clearable: ClassVar[frozenset[str]] = frozenset({"email", "language"})
+    clearable: ClassVar[frozenset[str]] = frozenset({"forms_of_address", "email", "language"})
 
     names: MultilingualText | None = None
     title: MultilingualText | None = None
     protocol_rank: ProtocolRank | None = None
     email: Email | None = None
     language: LanguageTag | None = None
+    forms_of_address: MultilingualText | None = Field(
+        default=None, description="How the official is addressed, per language; null clears."
+    )
 
 
 class VenueRegistered(Payload):
@@ -645,6 +661,7 @@ class HeadOfDelegation(Payload):
     names: MultilingualText
     title: MultilingualText
     protocol_rank: ProtocolRank
+    forms_of_address: FormsOfAddress = None
 
 
 class VisitContact(Payload):
@@ -742,6 +759,25 @@ class VisitCompleted(VisitStep):
     """The visit took place; `exchange_id` names the ExchangeRecorded committed with it."""
 
     exchange_id: EntityId | None = None
+
+
+class DelegationMember(Payload):
+    """A member of a visiting delegation besides its head; the dietary and accessibility notes
+    are personal data (staff and the officials' briefing book only)."""
+
+    names: MultilingualText
+    title: MultilingualText | None = None
+    protocol_rank: ProtocolRank | None = None
+    forms_of_address: FormsOfAddress = None
+    dietary_notes: Text | None = None
+    accessibility_notes: Text | None = None
+
+
+class VisitDelegationMembersListed(Payload):
+    """Staff listed the members of a visit's delegation besides its head (the whole list,
+    replacing the one before; empty clears it): personal data, never in a public output."""
+
+    members: list[DelegationMember] = Field(max_length=100)
 
 
 class VisitTalkingPointsWritten(Payload):
@@ -1019,6 +1055,7 @@ register(
     ItineraryItemRemoved,
     VisitTalkingPointsWritten,
     VisitRequestAccepted,
+    VisitDelegationMembersListed,
 )
 
 

@@ -391,6 +391,7 @@ def office_work(journey: Journey) -> None:
             "names": h.texts("POST /officials names.{key}"),
             "title": h.texts("POST /officials title.{key}"),
             "protocol_rank": 1,
+            "forms_of_address": h.texts("POST /officials forms_of_address.{key}"),
         },
     )["id"]
     ids["official2"] = desk.send(
@@ -402,6 +403,7 @@ def office_work(journey: Journey) -> None:
         {
             "names": h.texts("PATCH /officials/{official_id} names.{key}"),
             "title": h.texts("PATCH /officials/{official_id} title.{key}"),
+            "forms_of_address": h.texts("PATCH /officials/{official_id} forms_of_address.{key}"),
         },
     )
     ids["venue"] = desk.send(
@@ -464,6 +466,9 @@ def office_work(journey: Journey) -> None:
                 "names": h.texts("POST /visits head_of_delegation.names.{key}"),
                 "title": h.texts("POST /visits head_of_delegation.title.{key}"),
                 "protocol_rank": 1,
+                "forms_of_address": h.texts(
+                    "POST /visits head_of_delegation.forms_of_address.{key}"
+                ),
             },
             "members": 5,
             "purpose": h.texts("POST /visits purpose.{key}"),
@@ -476,6 +481,23 @@ def office_work(journey: Journey) -> None:
         },
     )["id"]
     ids["visit"] = visit
+    members = "PUT /visits/{visit_id}/delegation-members members.[]"
+    desk.send(
+        "PUT",
+        f"/visits/{visit}/delegation-members",
+        {
+            "members": [
+                {
+                    "names": h.texts(f"{members}.names.{{key}}"),
+                    "title": h.texts(f"{members}.title.{{key}}"),
+                    "protocol_rank": 2,
+                    "forms_of_address": h.texts(f"{members}.forms_of_address.{{key}}"),
+                    "dietary_notes": h(f"{members}.dietary_notes"),
+                    "accessibility_notes": h(f"{members}.accessibility_notes", full=True),
+                }
+            ]
+        },
+    )
     desk.send(
         "POST", f"/visits/{visit}/approve", {"reason": h("POST /visits/{visit_id}/approve reason")}
     )

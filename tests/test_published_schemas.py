@@ -180,6 +180,17 @@ VALID: dict[str, dict[str, Any]] = {
     "VisitCancelled": {"reason": "Typhoon"},
     "VisitTalkingPointsWritten": {"talking_points": "Thank them for the snow sculptures"},
     "VisitRequestAccepted": {},
+    "VisitDelegationMembersListed": {
+        "members": [
+            {
+                "names": {"ja": "安部愛子", "en": "Aiko Abe"},
+                "title": {"en": "Deputy Mayor"},
+                "protocol_rank": 2,
+                "forms_of_address": {"ja": "安部副市長殿"},
+                "dietary_notes": "no shellfish",
+            }
+        ]
+    },
     "ItineraryItemAdded": {
         "item_id": "i-1",
         "starts_at": "2026-05-10T10:00:00+08:00",

@@ -79,3 +79,13 @@ def check_itinerary_open(visit_id: str, status: str) -> None:
             id=visit_id,
             state=status,
         )
+
+
+def check_delegation_open(visit_id: str, status: str) -> None:
+    if status not in OPEN:
+        raise Conflict(
+            "visit %(id)s is %(state)s: its delegation cannot change",
+            current_state=status,
+            id=visit_id,
+            state=status,
+        )

@@ -20,6 +20,8 @@ class Official(Base):
     #: Where notices of late changes to the official's schedule go, and in which language.
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     language: Mapped[str | None] = mapped_column(String(35), default=None)
+    #: How the official is addressed, per language (`visits/precedence.py` `form_of_address`).
+    forms_of_address: Mapped[dict[str, str] | None] = mapped_column(JsonType, default=None)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
@@ -58,6 +60,8 @@ class Visit(Base):
     dietary_notes: Mapped[str | None] = mapped_column(Text)
     accessibility_notes: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    #: The members besides the head (`VisitDelegationMembersListed`): personal data.
+    delegation_members: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType, default=None)
     #: Internal (staff and the officials' briefing book only).
     talking_points: Mapped[str | None] = mapped_column(Text, default=None)
     exchange_id: Mapped[str | None] = mapped_column(String(100))

@@ -22,6 +22,7 @@ from twinning.streams.events import (
     VenueRegistered,
     VenueUpdated,
     VisitCompleted,
+    VisitDelegationMembersListed,
     VisitRequestAccepted,
     VisitRequested,
     VisitStep,
@@ -32,6 +33,7 @@ from twinning.visits.lifecycle import (
     STEPS,
     Step,
     VisitStatus,
+    check_delegation_open,
     check_itinerary_open,
     check_step,
 )
@@ -214,6 +216,16 @@ async def talking_points_written(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, VisitTalkingPointsWritten)
     visit = await _visit(session, event)
     visit.talking_points = event.payload.talking_points
+    visit.updated_at = max(visit.updated_at, event.occurred_at)
+    visit.version += 1
+
+
+@projector.on(VisitDelegationMembersListed)
+async def delegation_members_listed(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, VisitDelegationMembersListed)
+    visit = await _visit(session, event)
+    check_delegation_open(visit.id, visit.status)
+    visit.delegation_members = [m.to_json() for m in event.payload.members] or None
     visit.updated_at = max(visit.updated_at, event.occurred_at)
     visit.version += 1
 

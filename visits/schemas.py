@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 from twinning.db import Page
+from twinning.i18n.locales import DEFAULT_LOCALE
 from twinning.streams.events import (
     ExchangeDirection,
     ExchangeField,
@@ -21,11 +23,13 @@ from twinning.streams.events import (
     Text,
     VenueRegistered,
     VenueUpdated,
+    VisitDelegationMembersListed,
     VisitRequested,
     VisitSource,
 )
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.models import ItineraryItem, Visit
+from twinning.visits.precedence import by_precedence
 
 # A command carries exactly what its event carries: one definition, validated once.
 OfficialCreate = OfficialRegistered
@@ -35,7 +39,9 @@ VenueUpdate = VenueUpdated
 VisitCreate = VisitRequested
 
 #: Personal data of a visit, left out of every answer to a caller without access to it.
-PERSONAL_FIELDS = frozenset({"dietary_notes", "accessibility_notes", "contact"})
+PERSONAL_FIELDS = frozenset(
+    {"dietary_notes", "accessibility_notes", "contact", "delegation_members"}
+)
 #: Internal notes of a visit or an itinerary item, likewise left out for such a caller.
 INTERNAL_FIELDS = frozenset({"talking_points"})
 
@@ -61,6 +67,9 @@ class NotifyingStepRequest(StepRequest):
         description="Mail the delegation's contact about this step, in the contact's language "
         "(refused when the visit's contact has no email address).",
     )
+
+
+DelegationMembersRequest = VisitDelegationMembersListed
 
 
 class TalkingPointsRequest(Payload):
@@ -118,6 +127,7 @@ class OfficialRead(BaseModel):
     protocol_rank: int
     email: str | None = None
     language: str | None = None
+    forms_of_address: dict[str, str] | None = None
     registered_at: datetime
     updated_at: datetime
     version: int
@@ -154,8 +164,8 @@ class StatusChangeRead(BaseModel):
 
 
 class VisitRead(BaseModel):
-    """A visit; `dietary_notes`, `accessibility_notes`, `contact` and the internal
-    `talking_points` are absent for callers without access to personal data."""
+    """A visit; `dietary_notes`, `accessibility_notes`, `contact`, `delegation_members` and
+    the internal `talking_points` are absent for callers without access to personal data."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -172,6 +182,10 @@ class VisitRead(BaseModel):
     dietary_notes: str | None = None
     accessibility_notes: str | None = None
     contact: dict[str, Any] | None = None
+    delegation_members: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The members besides the head, in order of precedence (personal data).",
+    )
     talking_points: str | None = None
     exchange_id: str | None
     received_via: VisitSource = Field(
@@ -219,11 +233,18 @@ class ItineraryItemRead(BaseModel):
     updated_at: datetime
 
 
-def visit_view(visit: Visit, *, personal_data: bool) -> VisitRead:
+def visit_view(
+    visit: Visit, *, personal_data: bool, titles: Mapping[str, int] | None = None
+) -> VisitRead:
     """The visit as a caller may see it; without access, the personal fields are left unset
-    (routes answer with `response_model_exclude_unset`, so they are absent, not null)."""
+    (routes answer with `response_model_exclude_unset`, so they are absent, not null). The
+    delegation's members in order of precedence (`titles`: TWINNING_PRECEDENCE_TITLES)."""
     view = VisitRead.model_validate(visit)
     if personal_data:
+        members = view.delegation_members
+        if members:
+            ordered = by_precedence(members, DEFAULT_LOCALE, titles or {})
+            view = view.model_copy(update={"delegation_members": ordered})
         return view
     return VisitRead.model_validate(view.model_dump(exclude=set(PERSONAL_FIELDS | INTERNAL_FIELDS)))
 

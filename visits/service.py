@@ -11,7 +11,7 @@ their checks side by side.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -46,12 +46,14 @@ from twinning.visits.lifecycle import (
     BOOKING,
     STEP_BY_COMMAND,
     Step,
+    check_delegation_open,
     check_itinerary_open,
     check_step,
 )
 from twinning.visits.models import ItineraryItem, Official, Venue, Visit
 from twinning.visits.schemas import (
     CompleteRequest,
+    DelegationMembersRequest,
     ItineraryItemCreate,
     ItineraryItemUpdate,
     OfficialCreate,
@@ -191,6 +193,32 @@ async def write_talking_points(
     visit = await _existing(db_session, Visit, visit_id, kind="visit")
     written = VisitTalkingPointsWritten(talking_points=talking_points)
     return outbox.record(db_session, written, aggregate_id=visit.id, actor=actor)
+
+
+async def list_delegation_members(
+    *, db_session: AsyncSession, visit_id: str, data: DelegationMembersRequest, actor: str
+) -> Event:
+    """Staff list the delegation's members besides its head (the whole list, replacing the
+    one before), until the visit is completed, declined or cancelled (409 after)."""
+    visit = await _existing(db_session, Visit, visit_id, kind="visit")
+    check_delegation_open(visit.id, visit.status)
+    return outbox.record(db_session, data, aggregate_id=visit.id, actor=actor)
+
+
+async def edit_delegation_members(
+    *,
+    db_session: AsyncSession,
+    visit_id: str,
+    edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    actor: str,
+) -> Event:
+    """Add or remove a member (the web app's forms): `edit` turns the list as it stands, once
+    every earlier change is applied and while no other command changes it, into the new one."""
+    visit = await _existing(db_session, Visit, visit_id, kind="visit")
+    check_delegation_open(visit.id, visit.status)
+    members = edit(list(visit.delegation_members or []))
+    data = DelegationMembersRequest.model_validate({"members": members})
+    return outbox.record(db_session, data, aggregate_id=visit.id, actor=actor)
 
 
 async def complete_visit(

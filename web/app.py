@@ -18,6 +18,7 @@ from twinning.web import (
     admin,
     briefing,
     city_events,
+    delegation,
     gifts,
     imports,
     interpreters,
@@ -26,6 +27,7 @@ from twinning.web import (
     live,
     mail,
     office,
+    officials,
     plans,
     press,
     public_visits,
@@ -70,6 +72,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     app.include_router(interpreters.router)
     app.include_router(public_visits.router)
+    app.include_router(officials.router)
+    app.include_router(delegation.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

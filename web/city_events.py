@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from babel.support import LazyProxy
 from fastapi import APIRouter, Query, Request
@@ -30,6 +31,7 @@ from twinning.invitations.schemas import (
     CityEventComplete,
     CityEventCreate,
     CityEventFilter,
+    CityEventUpdate,
     InvitationsCreate,
     RsvpCreate,
 )
@@ -45,6 +47,7 @@ from twinning.streams.events import (
     RsvpAnswer,
 )
 from twinning.visits import service as visits
+from twinning.web.gifts import occasion_gifts
 from twinning.web.itinerary import SHOWN, conflict_rows
 from twinning.web.pages import (
     TWO_LANGUAGES,
@@ -396,6 +399,9 @@ async def _event_context(
         "event_id": "",
         "live": f"city-event:{city_event_id}",
         **LABELS,
+        **await occasion_gifts(
+            db_session, "city-event", city_event.id if city_event else None, user, language
+        ),
     }
 
 
@@ -604,3 +610,155 @@ async def today_context(
         )
     overdue.sort(key=lambda o: (o["answer_by"], o["city_event"].starts_at))
     return {"overdue_invitations": overdue, "invitee_kind_labels": INVITEE_KIND_LABELS}
+
+
+# --- changing an event: its facts, time, venue, attendees and co-hosts -------------------------
+
+
+def _local(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _form_of_event(city_event: CityEvent) -> dict[str, str]:
+    """The change form as the stored event fills it."""
+    zone = city_event.timezone
+    return {
+        **{f"title_{code}": text for code, text in city_event.title.items()},
+        **{f"description_{code}": text for code, text in (city_event.description or {}).items()},
+        "kind": city_event.kind,
+        "timezone": zone,
+        "starts_at": _local(city_event.starts_at, zone),
+        "ends_at": _local(city_event.ends_at, zone),
+        "venue_id": city_event.venue_id or "",
+        "place": city_event.venue_place or "",
+        "video_link": city_event.video_link or "",
+        "open_to_partners": "yes" if city_event.open_to_partners else "",
+    }
+
+
+def _change_command(
+    form: Mapping[str, str], officials: list[str], interpreters: list[str], co_hosts: list[str]
+) -> dict[str, Any]:
+    return {
+        **city_event_command(form),
+        "official_ids": officials,
+        "interpreter_ids": interpreters,
+        "co_hosts": [
+            {"kind": kind, "id": record_id}
+            for kind, _, record_id in (chosen.partition(":") for chosen in co_hosts)
+        ],
+    }
+
+
+def _changed(wanted: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the whole form that differ from the stored event, each compared as the
+    command records it (raises `ValidationError` for the whole form)."""
+    recorded = CityEventUpdate.model_validate(wanted).model_dump(mode="json")
+    stored = CityEventUpdate.model_validate(current).model_dump(mode="json")
+    return {name: wanted[name] for name in wanted if recorded.get(name) != stored.get(name)}
+
+
+async def _change_context(
+    request: Request, db_session: AsyncSession, city_event: CityEvent, now: datetime
+) -> dict[str, Any]:
+    language = page_language(request)
+    names = await _names(db_session)
+    return {
+        **await _list_context(request, db_session, now),
+        "city_event": city_event,
+        "co_host_choices": by_name({f"{kind}:{i}": n for (kind, i), n in names.items()}, language),
+        "chosen_co_hosts": [f"{c['kind']}:{c['id']}" for c in city_event.co_hosts or []],
+    }
+
+
+async def _scheduled_event(db_session: AsyncSession, city_event_id: str) -> CityEvent:
+    city_event = await invitations.get_city_event(
+        db_session=db_session, city_event_id=city_event_id
+    )
+    if city_event is None:
+        not_found("city event", city_event_id)
+    return city_event
+
+
+@router.get("/city-events/{city_event_id}/edit", response_class=HTMLResponse)
+async def change_city_event_form(
+    request: Request, city_event_id: str, user: User, db_session: DbSession, clock: Clock
+) -> HTMLResponse:
+    require_staff(user)
+    city_event = await _scheduled_event(db_session, city_event_id)
+    context = await _change_context(request, db_session, city_event, clock())
+    context.update(
+        form=_form_of_event(city_event),
+        errors={},
+        chosen_officials=city_event.official_ids,
+        chosen_interpreters=city_event.interpreter_ids,
+    )
+    return render(request, "city_event_form.html", context, user=user)
+
+
+@router.post(
+    "/city-events/{city_event_id}/edit", response_class=HTMLResponse, dependencies=[CheckedForm]
+)
+async def change_city_event(
+    request: Request, city_event_id: str, user: User, db_session: DbSession, clock: Clock
+) -> Response:
+    """Only what the form changed is sent; a booking conflict comes back with the conflicting
+    items and the override with a reason, as when the event was scheduled."""
+    require_staff(user)
+    city_event = await _scheduled_event(db_session, city_event_id)
+    form = await form_of(request)
+    officials = await form_list(request, "official_ids")
+    interpreters = await form_list(request, "interpreter_ids")
+    co_hosts = await form_list(request, "co_hosts")
+    reason = form.get("override_reason", "").strip()
+    wants_override = form.get("override") == "yes"
+    page = f"/ui/city-events/{city_event_id}"
+    current = _change_command(
+        _form_of_event(city_event),
+        city_event.official_ids,
+        city_event.interpreter_ids,
+        [f"{c['kind']}:{c['id']}" for c in city_event.co_hosts or []],
+    )
+    try:
+        changed = _changed(_change_command(form, officials, interpreters, co_hosts), current)
+        if not changed:
+            return RedirectResponse(page, status_code=303)
+        if wants_override and reason:
+            changed["override"] = {"reason": reason}
+        data = CityEventUpdate.model_validate(changed)
+        event = await invitations.update_city_event(
+            db_session=db_session,
+            city_event_id=city_event_id,
+            data=data,
+            actor=user.actor,
+            travel=TravelTimes.of(request.app.state.settings),
+        )
+    except (ValidationError, InvalidField, Conflict) as refused:
+        await db_session.rollback()
+        city_event = await _scheduled_event(db_session, city_event_id)
+        context = await _change_context(request, db_session, city_event, clock())
+        errors = field_errors(refused, CHANGE_MESSAGES, CHANGE_LOCATIONS)
+        conflicts = refused.conflicts if isinstance(refused, Conflict) else []
+        if conflicts and wants_override and not reason:
+            errors["override_reason"] = EVENT_MESSAGES["override_reason"]
+        venues, named = await _venues(db_session), context["officials"]
+        context.update(
+            form=form,
+            errors=errors,
+            chosen_officials=officials,
+            chosen_interpreters=interpreters,
+            chosen_co_hosts=co_hosts,
+            conflicts=await conflict_rows(db_session, conflicts, venues, named),
+            refused=refused.text(page_language(request)) if isinstance(refused, Conflict) else "",
+        )
+        status_code = 409 if isinstance(refused, Conflict) else 422
+        return render(request, "city_event_form.html", context, user=user, status_code=status_code)
+    return await committed(request, db_session, page, event.event_id)
+
+
+#: The change form asks what the scheduling form asks, and the co-hosts.
+CHANGE_MESSAGES: Mapping[str, LazyProxy] = {
+    **EVENT_MESSAGES,
+    "co_hosts": L_("Choose registered partner cities or missions, each once"),
+}
+CHANGE_LOCATIONS = {**EVENT_LOCATIONS, ("co_hosts",): "co_hosts"}

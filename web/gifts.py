@@ -508,3 +508,29 @@ async def visit_gifts(
         "gift_new": f"/ui/gifts/new?{urlencode({'occasion': f'visit:{visit.id}', 'recipient': party})}",
         "gift_language": language,
     }
+
+
+# --- on a trip's or a city event's page ------------------------------------------------------
+
+
+async def occasion_gifts(
+    db_session: AsyncSession, kind: str, occasion_id: str | None, user: Principal, language: str
+) -> dict[str, Any]:
+    """What a trip's or a city event's page (`kind`: "trip", "city-event") shows staff of the
+    gifts register: the gifts given and received on it, and a link that records one (nothing
+    for a viewer, who never sees gifts)."""
+    if occasion_id is None or not user.role.includes(Role.staff):
+        return {"occasion_gifts": None}
+    found = await service.list_gifts(
+        db_session=db_session, query=GiftFilter(occasion_id=occasion_id, limit=100)
+    )
+    mine = [gift for gift in found if gift.occasion_kind == kind]
+    return {
+        "occasion_gifts": {
+            direction.value: [gift for gift in mine if gift.direction == direction.value]
+            for direction in GiftDirection
+        },
+        "gift_who": await register.names(db_session) if mine else None,
+        "gift_new": f"/ui/gifts/new?{urlencode({'occasion': f'{kind}:{occasion_id}'})}",
+        "gift_language": language,
+    }

@@ -18,7 +18,8 @@ from babel import Locale
 from babel.support import LazyProxy
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context as JinjaContext
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.api.deps import DbSession
@@ -32,6 +33,7 @@ from twinning.i18n import (
     force_locale,
     format_date,
     format_datetime,
+    get_locale,
     gettext,
     language_name,
     localized,
@@ -51,6 +53,7 @@ from twinning.streams.events import (
     PartnerStatus,
 )
 from twinning.streams.status import EventState, event_status
+from twinning.visits.precedence import by_precedence, form_of_address
 from twinning.web.session import (
     LANGUAGE_COOKIE,
     Session,
@@ -90,6 +93,24 @@ templates.globals.update(
     language_name=lambda code: language_name(code, locale=code),
     #: The languages of a form's multilingual inputs (`f.texts(name, legend, languages_two)`).
     languages_two=TWO_LANGUAGES,
+)
+
+
+@pass_context
+def _in_precedence(
+    context: JinjaContext, people: Iterable[Any], registry: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """`people` in order of precedence for the page's reader (`visits/precedence.py`); with
+    `registry`, `people` are ids (one not registered is shown by its id, last)."""
+    if registry is not None:
+        people = [registry.get(i) or {"id": i, "names": {"und": i}} for i in people]
+    settings = context["request"].app.state.settings
+    return by_precedence(people, context["language"], settings.precedence_titles)
+
+
+templates.globals.update(
+    in_precedence=_in_precedence,
+    form_of_address=lambda person: form_of_address(person, get_locale()),
 )
 templates.filters["day"] = lambda value: format_date(value, format="medium") if value else ""
 templates.filters["moment"] = lambda value, zone: format_datetime(value, zone, format="short")

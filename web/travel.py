@@ -35,6 +35,7 @@ from twinning.trips.schemas import (
     TripUpdate,
 )
 from twinning.visits import service as registers
+from twinning.web.gifts import occasion_gifts
 from twinning.web.itinerary import SHOWN, conflict_rows
 from twinning.web.pages import (
     PAGE_SIZE,
@@ -614,6 +615,9 @@ async def trip_page(
         "errors": {},
         **change_context(state, event),
         "refused": refused,
+        **await occasion_gifts(
+            db_session, "trip", trip.id if trip else None, user, page_language(request)
+        ),
     }
     return render(request, "trip.html", context, user=user)
 

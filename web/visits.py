@@ -16,15 +16,17 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from twinning.api.deps import DbSession
 from twinning.crm import service as crm
-from twinning.i18n import L_
+from twinning.i18n import L_, supported_locales
 from twinning.mail import visit_mail
 from twinning.refusals import Conflict, InvalidField, NotFound
 from twinning.streams.events import NotifiableStep
 from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
+from twinning.visits.precedence import form_of_address
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
 from twinning.web.briefing import briefing_context
+from twinning.web.delegation import members_context
 from twinning.web.gifts import visit_gifts
 from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
@@ -56,6 +58,7 @@ FIELD_MESSAGES: Mapping[str, LazyProxy] = {
     "head_name": L_("Enter the name of the head of the delegation"),
     "head_title": L_("Enter the title of the head of the delegation"),
     "head_rank": L_("Enter a protocol rank, a whole number from 1 to 999"),
+    "head_address": L_("Enter each form of address in plain text, up to 200 characters"),
     "members": L_("Enter how many people come, a whole number from 1"),
     "purpose": L_("Enter the purpose of the visit"),
     "requested_from": L_("Enter the first day asked for, as a date"),
@@ -69,6 +72,7 @@ FIELD_OF_LOCATION = {
     ("head_of_delegation", "names"): "head_name",
     ("head_of_delegation", "title"): "head_title",
     ("head_of_delegation", "protocol_rank"): "head_rank",
+    ("head_of_delegation", "forms_of_address"): "head_address",
     ("members",): "members",
     ("purpose",): "purpose",
     ("requested_from",): "requested_from",
@@ -95,6 +99,7 @@ def visit_request(form: Mapping[str, str]) -> dict[str, Any]:
             "names": texts_of(form, "head_name", TWO_LANGUAGES),
             "title": texts_of(form, "head_title", TWO_LANGUAGES),
             "protocol_rank": form.get("head_rank", "").strip() or None,
+            "forms_of_address": texts_of(form, "head_address", supported_locales()),
         },
         "members": form.get("members", "").strip() or None,
         "purpose": texts_of(form, "purpose", TWO_LANGUAGES),
@@ -214,6 +219,10 @@ async def visit_page(
         ),
         **await briefing_context(db_session, visit),
         **await visit_gifts(db_session, visit, user, page_language(request)),
+        "head_address": form_of_address(visit.head_of_delegation, page_language(request))
+        if visit
+        else None,
+        **members_context(request, visit, user),
     }
     return render(request, "visit.html", context, user=user)
 

@@ -22,6 +22,7 @@ from twinning.visits import service
 from twinning.visits.lifecycle import STEPS, Step
 from twinning.visits.schemas import (
     CompleteRequest,
+    DelegationMembersRequest,
     ItineraryItemCreate,
     ItineraryItemRead,
     ItineraryItemUpdate,
@@ -51,19 +52,32 @@ async def list_visits(
     query: Annotated[VisitFilter, Query()],
     db_session: DbSession,
     personal_data: PersonalDataAccess,
+    settings: AppSettings,
 ) -> list[VisitRead]:
     visits = await service.list_visits(db_session=db_session, query=query)
-    return [visit_view(visit, personal_data=personal_data) for visit in visits]
+    titles = settings.precedence_titles
+    return [visit_view(v, personal_data=personal_data, titles=titles) for v in visits]
 
 
 @router.get("/{visit_id}", response_model=VisitRead, response_model_exclude_unset=True, **READ_ONE)
 async def get_visit(
-    visit_id: str, db_session: DbSession, personal_data: PersonalDataAccess
+    visit_id: str, db_session: DbSession, personal_data: PersonalDataAccess, settings: AppSettings
 ) -> VisitRead:
     visit = await service.get_visit(db_session=db_session, visit_id=visit_id)
     if visit is None:
         raise NotFound("visit", visit_id)
-    return visit_view(visit, personal_data=personal_data)
+    return visit_view(visit, personal_data=personal_data, titles=settings.precedence_titles)
+
+
+@router.put("/{visit_id}/delegation-members", **COMMAND)
+async def list_delegation_members(
+    visit_id: str, data: DelegationMembersRequest, command: Command
+) -> Accepted:
+    """List the members of the visit's delegation besides its head (the whole list, replacing
+    the one before; `[]` clears it): personal data, shown to staff and in the officials'
+    briefing book only, in order of precedence. 409 once the visit is closed."""
+    event = await command.run(service.list_delegation_members, visit_id=visit_id, data=data)
+    return await command.accept(event, location=f"/visits/{visit_id}", id=visit_id)
 
 
 @router.put("/{visit_id}/talking-points", **COMMAND)
