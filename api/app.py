@@ -25,6 +25,7 @@ from twinning.api.routes import (
     imports,
     interpreters,
     invitations,
+    letters,
     mail,
     missions,
     partners,
@@ -77,6 +78,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     plans.router,
     gifts.router,
     press.router,
+    letters.router,
 )
 
 

@@ -7,7 +7,8 @@ texts take one column per language, country codes the CLDR name beside them. Per
 `person_data` is the answer to a data subject's request for access: every stored item about
 one contact that `crm.service.erase_contact` would erase (the read model's record, the copies
 of its events in the archive, the outbox and the parked events), and where else the name,
-email or phone appears (other events, visits, invitations' notes), which the erasure leaves.
+email or phone appears (other events, visits, invitations' notes and the delegates an
+answer lists), which the erasure leaves.
 """
 
 from __future__ import annotations
@@ -525,14 +526,17 @@ async def _mentions(
                 }
             )
     for invitation in await db_session.scalars(
-        select(Invitation).where(Invitation.note.is_not(None)).order_by(Invitation.id)
+        select(Invitation)
+        .where(or_(Invitation.note.is_not(None), Invitation.delegate_details.is_not(None)))
+        .order_by(Invitation.id)
     ):
-        if _holds(invitation.note):
+        if _holds(invitation.note, invitation.delegate_details):
             mentions["invitations"].append(
                 {
                     "invitation_id": invitation.id,
                     "city_event_id": invitation.city_event_id,
                     "note": invitation.note,
+                    "delegate_details": invitation.delegate_details,
                 }
             )
     return mentions

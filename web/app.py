@@ -23,6 +23,7 @@ from twinning.web import (
     interpreters,
     itinerary,
     leaflets,
+    letters,
     live,
     mail,
     office,
@@ -68,6 +69,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     for module in (leaflets, admin, live, imports, mail, plans):
         app.include_router(module.router)
     app.include_router(interpreters.router)
+    app.include_router(letters.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

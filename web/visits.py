@@ -23,6 +23,7 @@ from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
 from twinning.web.briefing import briefing_context
+from twinning.web.letters import letters_context
 from twinning.web.gifts import visit_gifts
 from twinning.web.itinerary import itinerary_context
 from twinning.web.pages import (
@@ -207,6 +208,7 @@ async def visit_page(
             db_session, visit, items, request.app.state.settings.office_languages
         ),
         **await briefing_context(db_session, visit),
+        **await letters_context(db_session, visit),
         **await visit_gifts(db_session, visit, user, page_language(request)),
     }
     return render(request, "visit.html", context, user=user)
