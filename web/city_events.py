@@ -193,7 +193,9 @@ async def delegates_typed(request: Request) -> list[dict[str, str]]:
         [v.strip() for v in posted.getlist(f"delegate_{name}") if isinstance(v, str)]
         for name in DELEGATE_FIELDS
     ]
-    rows = (dict(zip(DELEGATE_FIELDS, row, strict=True)) for row in zip_longest(*columns, fillvalue=""))
+    rows = (
+        dict(zip(DELEGATE_FIELDS, row, strict=True)) for row in zip_longest(*columns, fillvalue="")
+    )
     return [row for row in rows if any(row.values())][:MAX_DELEGATE_ROWS]
 
 
@@ -209,7 +211,6 @@ def delegate_rows(
     given = list(rows or [])
     spare = SPARE_DELEGATE_ROWS + (MORE_DELEGATE_ROWS if more else 0)
     return (given + [{}] * spare)[: max(MAX_DELEGATE_ROWS, len(given))]
-
 
 
 def city_event_command(form: Mapping[str, str]) -> dict[str, Any]:

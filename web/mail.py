@@ -258,9 +258,7 @@ async def answer(request: Request, token: str, db_session: DbSession, clock: Clo
         )
     except (ValidationError, InvalidField) as refused:
         errors = field_errors(refused, ANSWER_MESSAGES, ANSWER_LOCATIONS)
-        return _answer_form(
-            request, token, facts, form, errors, status_code=422, delegates=typed
-        )
+        return _answer_form(request, token, facts, form, errors, status_code=422, delegates=typed)
     except (Conflict, NotFound) as refusal:
         language = _chosen_language(request) or link.language
         text = refusal.text(language)

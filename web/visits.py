@@ -23,9 +23,9 @@ from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
 from twinning.web.briefing import briefing_context
-from twinning.web.letters import letters_context
 from twinning.web.gifts import visit_gifts
 from twinning.web.itinerary import itinerary_context
+from twinning.web.letters import letters_context
 from twinning.web.pages import (
     TWO_LANGUAGES,
     CheckedForm,

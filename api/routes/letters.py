@@ -21,7 +21,9 @@ LETTER_RESPONSES: dict[int | str, dict[str, Any]] = {
     **problem_responses(403, 404),
     200: {"content": {"application/pdf": {}}, "description": "The letter, an A4 PDF."},
 }
-Locale = Annotated[str, Query(max_length=35, description="The letter's language (zh-TW, en, ja, ko, es).")]
+Locale = Annotated[
+    str, Query(max_length=35, description="The letter's language (zh-TW, en, ja, ko, es).")
+]
 
 
 @router.get(
@@ -78,4 +80,3 @@ async def template_versions(
 ) -> list[TemplateVersionRead]:
     """Every saved version, the newest (the one in use) first, and the shipped text (0) last."""
     return await letters.versions(db_session=db_session, kind=kind.value, locale=locale)
-

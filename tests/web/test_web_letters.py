@@ -69,7 +69,11 @@ def test_staff_edit_a_letter_template_and_download_a_visits_letter(
         text("Enter the text of the letter, with placeholders written as {{ partner }}", locale)
     )
 
-    mine = "我們衷心感謝{{ partner }}的來訪。" if locale == "zh-TW" else "We thank {{ partner }} warmly."
+    mine = (
+        "我們衷心感謝{{ partner }}的來訪。"
+        if locale == "zh-TW"
+        else "We thank {{ partner }} warmly."
+    )
     page.locator("#body").fill(f"{mine}\n\n{{{{ signatory_name }}}}")
     page.get_by_role("button", name=text("Preview", locale)).click()
     preview = page.locator("section.letter-preview")
@@ -121,7 +125,9 @@ def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
     invite = {"answer_by": "2030-04-20", "invitees": invitees}
     sapporo, perth = (
         i["id"]
-        for i in accepted(office.call("POST", f"/city-events/{city_event}/invitations", json=invite))
+        for i in accepted(
+            office.call("POST", f"/city-events/{city_event}/invitations", json=invite)
+        )
     )
     [contact] = office.call("GET", "/contacts").json()
 
@@ -162,8 +168,6 @@ def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
     viewer = office.page(browser, locale)
     office.sign_in(viewer, VIEWER)
     viewer.goto(f"/ui/city-events/{city_event}")
-    expect(viewer.locator("table.invitations")).to_contain_text(
-        text("Accepted, in person", locale)
-    )
+    expect(viewer.locator("table.invitations")).to_contain_text(text("Accepted, in person", locale))
     expect(viewer.locator("body")).not_to_contain_text("秋元克廣")
     expect(viewer.locator("body")).not_to_contain_text("Basil Zempilas")
