@@ -92,7 +92,8 @@ def test_staff_edit_a_letter_template_and_download_a_visits_letter(
     page.goto(f"/ui/visits/{visit_id}")
     page.locator("#letter-lang").select_option(locale)
     button = page.get_by_role("button", name=f"{text('Thank-you letter', locale)} (PDF)")
-    with page.expect_download() as download:
+    # The first PDF of a data directory subsets the CJK fonts: seconds on a loaded machine.
+    with page.expect_download(timeout=120_000) as download:
         button.click()
     pdf = Path(download.value.path()).read_bytes()
     content = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
