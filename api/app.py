@@ -25,6 +25,7 @@ from twinning.api.routes import (
     imports,
     interpreters,
     invitations,
+    letters,
     mail,
     missions,
     partners,
@@ -78,6 +79,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     gifts.router,
     press.router,
     publicity.profile_router,
+    letters.router,
 )
 
 

@@ -741,6 +741,7 @@ def _import_models() -> None:
     from twinning.calendar import models as _calendar  # noqa: F401
     from twinning.crm import models as _crm  # noqa: F401
     from twinning.invitations import models as _invitations  # noqa: F401
+    from twinning.letters import models as _letters  # noqa: F401
     from twinning.publicity import models as _publicity  # noqa: F401
     from twinning.streams import store as _store  # noqa: F401
     from twinning.trips import models as _trips  # noqa: F401

@@ -8,7 +8,8 @@ texts take one column per language, country codes the CLDR name beside them. Per
 one contact that `crm.service.erase_contact` would erase (the read model's record, the copies
 of its events in the archive, the outbox and the parked events, the gifts that name the contact
 as their giver or recipient), and where else the name, email or phone appears (other events,
-visits, invitations' notes, gifts naming a person by name only), which the erasure leaves.
+visits, invitations' notes and the delegates an answer lists, gifts naming a person by name
+only), which the erasure leaves.
 """
 
 from __future__ import annotations
@@ -559,14 +560,17 @@ async def _mentions(
                 }
             )
     for invitation in await db_session.scalars(
-        select(Invitation).where(Invitation.note.is_not(None)).order_by(Invitation.id)
+        select(Invitation)
+        .where(or_(Invitation.note.is_not(None), Invitation.delegate_details.is_not(None)))
+        .order_by(Invitation.id)
     ):
-        if _holds(invitation.note):
+        if _holds(invitation.note, invitation.delegate_details):
             mentions["invitations"].append(
                 {
                     "invitation_id": invitation.id,
                     "city_event_id": invitation.city_event_id,
                     "note": invitation.note,
+                    "delegate_details": invitation.delegate_details,
                 }
             )
     for gift in await db_session.scalars(select(Gift).order_by(Gift.date, Gift.id)):

@@ -107,6 +107,8 @@ class Invitation(Base):
     answer: Mapped[str] = mapped_column(String(30))
     delegates: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
+    #: Who comes in person: `[{"name", "title"?, "needs"?}]`, personal data (0019_letters).
+    delegate_details: Mapped[list[dict[str, str]] | None] = mapped_column(JsonType)
     received_via: Mapped[str | None] = mapped_column(String(20))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -195,6 +195,9 @@ async def rsvp_recorded(session: AsyncSession, event: Event) -> None:
     invitation.answer = payload.answer.value
     invitation.delegates = payload.delegates
     invitation.note = payload.note
+    invitation.delegate_details = [
+        d.model_dump(mode="json", exclude_none=True) for d in payload.delegate_details
+    ] or None
     invitation.received_via = payload.received_via.value
     invitation.answered_at = event.occurred_at
     _touch(invitation, event)

@@ -16,6 +16,7 @@ from twinning.streams.events import (
     CityEventScheduled,
     CityEventUpdated,
     CoHost,
+    Delegate,
     EntityId,
     ExchangeField,
     InviteeKind,
@@ -152,6 +153,10 @@ class InvitationRead(BaseModel):
     answer: AnswerState
     delegates: int | None
     note: str | None = Field(description="Omitted for callers without access to personal data.")
+    delegate_details: list[Delegate] | None = Field(
+        default=None,
+        description="Who comes in person; omitted for callers without access to personal data.",
+    )
     received_via: ReceivedVia | None
     answered_at: datetime | None
     invited_at: datetime
@@ -161,7 +166,9 @@ class InvitationRead(BaseModel):
     @classmethod
     def of(cls, row: Invitation, *, personal_data: bool) -> InvitationRead:
         read = cls.model_validate(row)
-        return read if personal_data else read.model_copy(update={"note": None})
+        if personal_data:
+            return read
+        return read.model_copy(update={"note": None, "delegate_details": None})
 
 
 class UnansweredInvitation(BaseModel):

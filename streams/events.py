@@ -1490,10 +1490,19 @@ class ReceivedVia(StrEnum):
     PHONE = "phone"
 
 
+class Delegate(Payload):
+    """One delegate who comes in person, as the answer names them: personal data, shown to
+    staff only and never published."""
+
+    name: Name
+    title: ShortText | None = None
+    needs: Text | None = Field(default=None, description="Dietary or accessibility needs.")
+
+
 class Rsvp(Payload):
     """An invitee's answer, as it arrived (through the portal, or by letter, email or phone)."""
 
-    # `delegates` is given with accepted-in-person, and only then.
+    # `delegates` is given with accepted-in-person, and only then; so are `delegate_details`.
     model_config = ConfigDict(
         json_schema_extra={
             "if": {
@@ -1501,15 +1510,23 @@ class Rsvp(Payload):
                 "properties": {"answer": {"const": RsvpAnswer.ACCEPTED_IN_PERSON.value}},
             },
             "then": all_given("delegates"),
-            "else": {"properties": {"delegates": {"type": "null"}}},
+            "else": {
+                "properties": {"delegates": {"type": "null"}, "delegate_details": {"maxItems": 0}}
+            },
         }
     )
+    rules = ("`delegate_details` lists at most `delegates` people.",)
 
     answer: RsvpAnswer
     delegates: Annotated[int, Field(ge=1, le=1000)] | None = Field(
         default=None,
         validate_default=True,
         description="How many delegates come in person; only with accepted-in-person.",
+    )
+    delegate_details: Annotated[list[Delegate], Field(max_length=100)] = Field(
+        default=[],
+        description="Who comes in person (some or all of `delegates`), with their title and "
+        "dietary or accessibility needs; only with accepted-in-person. Personal data.",
     )
     note: Text | None = None
     received_via: ReceivedVia
@@ -1522,6 +1539,18 @@ class Rsvp(Payload):
             raise ValueError("the number of delegates is required when accepting in person")
         if answer is not None and answer is not RsvpAnswer.ACCEPTED_IN_PERSON and value is not None:
             raise ValueError(f"an answer {answer.value} has no delegates in person")
+        return value
+
+    @field_validator("delegate_details")
+    @classmethod
+    def _no_more_than_come(cls, value: list[Delegate], info: ValidationInfo) -> list[Delegate]:
+        if not value:
+            return value
+        answer, delegates = info.data.get("answer"), info.data.get("delegates")
+        if answer is not None and answer is not RsvpAnswer.ACCEPTED_IN_PERSON:
+            raise ValueError(f"an answer {answer.value} lists no delegates")
+        if delegates is not None and len(value) > delegates:
+            raise ValueError(f"{len(value)} delegates listed, more than the {delegates} who come")
         return value
 
 

@@ -736,6 +736,16 @@ def office_work(journey: Journey) -> None:
         {
             "answer": "accepted-in-person",
             "delegates": 2,
+            "delegate_details": [
+                {
+                    "name": h("POST /invitations/{invitation_id}/rsvp delegate_details.[].name"),
+                    "title": h("POST /invitations/{invitation_id}/rsvp delegate_details.[].title"),
+                    "needs": h(
+                        "POST /invitations/{invitation_id}/rsvp delegate_details.[].needs",
+                        full=True,
+                    ),
+                }
+            ],
             "note": h("POST /invitations/{invitation_id}/rsvp note"),
             "received_via": "email",
         },

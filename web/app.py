@@ -24,6 +24,7 @@ from twinning.web import (
     interpreters,
     itinerary,
     leaflets,
+    letters,
     live,
     mail,
     office,
@@ -74,6 +75,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(public_visits.router)
     app.include_router(officials.router)
     app.include_router(delegation.router)
+    app.include_router(letters.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

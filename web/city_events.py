@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from itertools import zip_longest
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -117,6 +118,10 @@ RSVP_MESSAGES: Mapping[str, LazyProxy] = {
         "Enter how many delegates come in person, a whole number from 1; only when they come "
         "in person"
     ),
+    "delegate_details": L_(
+        "Enter the name of each delegate listed (the title and needs are optional), no more "
+        "delegates than come in person; only when they come in person"
+    ),
     "received_via": L_("Choose how the answer arrived"),
     "note": L_("Enter a shorter note, or leave it empty"),
 }
@@ -124,6 +129,7 @@ RSVP_LOCATIONS = {
     ("invitation",): "invitation",
     ("answer",): "answer",
     ("delegates",): "delegates",
+    ("delegate_details",): "delegate_details",
     ("received_via",): "received_via",
     ("note",): "note",
     (): "answer",
@@ -174,6 +180,40 @@ LABELS = {
 
 
 # --- shared helpers ---------------------------------------------------------------------------
+
+#: A delegate's row in an answer form: its inputs are `delegate_<field>`, repeated per row.
+DELEGATE_FIELDS = ("name", "title", "needs")
+#: Empty rows an answer form offers below those filled, and how many more "More rows" adds.
+SPARE_DELEGATE_ROWS, MORE_DELEGATE_ROWS = 3, 5
+#: As many as an answer may list (`Rsvp.delegate_details`).
+MAX_DELEGATE_ROWS = 100
+
+
+async def delegates_typed(request: Request) -> list[dict[str, str]]:
+    """The delegate rows of a posted answer form in which something was typed."""
+    posted = await request.form()
+    columns = [
+        [v.strip() for v in posted.getlist(f"delegate_{name}") if isinstance(v, str)]
+        for name in DELEGATE_FIELDS
+    ]
+    rows = (
+        dict(zip(DELEGATE_FIELDS, row, strict=True)) for row in zip_longest(*columns, fillvalue="")
+    )
+    return [row for row in rows if any(row.values())][:MAX_DELEGATE_ROWS]
+
+
+def delegate_details(rows: Sequence[Mapping[str, str]]) -> list[dict[str, str | None]]:
+    """The rows as the command's `delegate_details` (an empty input is no value)."""
+    return [{name: row.get(name) or None for name in DELEGATE_FIELDS} for row in rows]
+
+
+def delegate_rows(
+    rows: Sequence[Mapping[str, Any]] | None, *, more: bool = False
+) -> list[Mapping[str, Any]]:
+    """The rows an answer form shows: those given, then empty ones to fill."""
+    given = list(rows or [])
+    spare = SPARE_DELEGATE_ROWS + (MORE_DELEGATE_ROWS if more else 0)
+    return (given + [{}] * spare)[: max(MAX_DELEGATE_ROWS, len(given))]
 
 
 def city_event_command(form: Mapping[str, str]) -> dict[str, Any]:
@@ -392,6 +432,7 @@ async def _event_context(
             for i in active
         ],
         "chosen_invitees": [],
+        "delegate_rows": delegate_rows(None),
         "form": {},
         "errors": {},
         "refused": "",
@@ -425,6 +466,9 @@ async def city_event_page(
         not_found("city event", city_event_id)
     context = await _event_context(request, db_session, city_event_id, city_event, user, clock())
     context.update(change_context(state, event), refused=refused, form={"invitation": invitation})
+    chosen = next((i for i in context["active"] if i.id == invitation), None)
+    if chosen is not None and chosen.delegate_details:  # changing an answer: its rows
+        context["delegate_rows"] = delegate_rows(chosen.delegate_details)
     return render(request, "city_event.html", context, user=user)
 
 
@@ -437,8 +481,12 @@ async def _refused_form(
     form: dict[str, str],
     errors: Mapping[str, LazyProxy],
     chosen: Sequence[str] = (),
+    *,
+    delegates: Sequence[Mapping[str, str]] = (),
+    more_rows: bool = False,
 ) -> Response:
-    """The event's page again (422), with what was typed and what to fix next to it."""
+    """The event's page again (422), with what was typed and what to fix next to it (200
+    when the answer form only asked for more delegate rows)."""
     await db_session.rollback()
     city_event = await invitations.get_city_event(
         db_session=db_session, city_event_id=city_event_id
@@ -446,8 +494,14 @@ async def _refused_form(
     if city_event is None:
         not_found("city event", city_event_id)
     context = await _event_context(request, db_session, city_event_id, city_event, user, now)
-    context.update(form=form, errors=errors, chosen_invitees=list(chosen))
-    return render(request, "city_event.html", context, user=user, status_code=422)
+    context.update(
+        form=form,
+        errors=errors,
+        chosen_invitees=list(chosen),
+        delegate_rows=delegate_rows(delegates, more=more_rows),
+    )
+    status_code = 200 if more_rows else 422
+    return render(request, "city_event.html", context, user=user, status_code=status_code)
 
 
 async def _refused_step(
@@ -508,14 +562,22 @@ async def record_answer(
         if invitation_id
         else None
     )
+    typed = await delegates_typed(request)
+    if form.get("more_rows"):
+        return await _refused_form(
+            request, db_session, city_event_id, user, now, form, {}, delegates=typed, more_rows=True
+        )
     if found is None or found.city_event_id != city_event_id:
         errors = {"invitation": RSVP_MESSAGES["invitation"]}
-        return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
+        return await _refused_form(
+            request, db_session, city_event_id, user, now, form, errors, delegates=typed
+        )
     try:
         data = RsvpCreate.model_validate(
             {
                 "answer": form.get("answer", "").strip() or None,
                 "delegates": form.get("delegates", "").strip() or None,
+                "delegate_details": delegate_details(typed),
                 "note": form.get("note", "").strip() or None,
                 "received_via": form.get("received_via", "").strip() or None,
             }
@@ -525,7 +587,9 @@ async def record_answer(
         )
     except (ValidationError, InvalidField) as refused:
         errors = field_errors(refused, RSVP_MESSAGES, RSVP_LOCATIONS)
-        return await _refused_form(request, db_session, city_event_id, user, now, form, errors)
+        return await _refused_form(
+            request, db_session, city_event_id, user, now, form, errors, delegates=typed
+        )
     except (Conflict, NotFound) as refusal:
         return await _refused_step(request, db_session, city_event_id, refusal)
     return await _done(request, db_session, city_event_id, event.event_id)

@@ -4,7 +4,7 @@ personal link leads to (no sign-in: the signed link is the permission)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Annotated, Any
@@ -30,7 +30,14 @@ from twinning.refusals import Conflict, InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import ReceivedVia, RsvpAnswer
 from twinning.streams.status import event_status
-from twinning.web.city_events import ANSWER_LABELS, RSVP_LOCATIONS, RSVP_MESSAGES
+from twinning.web.city_events import (
+    ANSWER_LABELS,
+    RSVP_LOCATIONS,
+    RSVP_MESSAGES,
+    delegate_details,
+    delegate_rows,
+    delegates_typed,
+)
 from twinning.web.pages import (
     PAGE_SIZE,
     User,
@@ -62,6 +69,7 @@ ANSWERS = (RsvpAnswer.ACCEPTED_IN_PERSON, RsvpAnswer.ACCEPTED_BY_VIDEO, RsvpAnsw
 ANSWER_MESSAGES: Mapping[str, LazyProxy] = {
     "answer": L_("Choose your answer"),
     "delegates": RSVP_MESSAGES["delegates"],
+    "delegate_details": RSVP_MESSAGES["delegate_details"],
     "note": L_("Enter a shorter message, or leave it empty"),
 }
 ANSWER_LOCATIONS = {key: value for key, value in RSVP_LOCATIONS.items() if value in ANSWER_MESSAGES}
@@ -205,12 +213,15 @@ def _answer_form(
     state: Any = None,
     refused: str | None = None,
     status_code: int = 200,
+    delegates: Sequence[Mapping[str, str]] | None = None,
+    more_rows: bool = False,
 ) -> HTMLResponse:
     invitation, city_event, contact, invitee = facts
     current = dict(form) or {
         "answer": invitation.answer if invitation.answer in set(ANSWERS) else "",
         "delegates": str(invitation.delegates or ""),
     }
+    rows = delegates if delegates is not None else invitation.delegate_details
     context = {
         "token": token,
         "invitation": invitation,
@@ -220,6 +231,7 @@ def _answer_form(
         "answers": [(a.value, ANSWER_LABELS[a]) for a in ANSWERS],
         "answer_labels": ANSWER_LABELS,
         "form": current,
+        "delegate_rows": delegate_rows(rows, more=more_rows),
         "errors": errors,
         "saved": state,
         "refused": refused,
@@ -240,14 +252,17 @@ async def answer(request: Request, token: str, db_session: DbSession, clock: Clo
     if facts is None:
         return _refused_link(request, expired=False)
     form = await form_of(request)
+    typed = await delegates_typed(request)
+    if form.get("more_rows"):
+        return _answer_form(request, token, facts, form, {}, delegates=typed, more_rows=True)
     chosen = form.get("answer", "").strip()
+    in_person = chosen == RsvpAnswer.ACCEPTED_IN_PERSON
     try:
         data = RsvpCreate.model_validate(
             {
                 "answer": chosen or None,
-                "delegates": (form.get("delegates", "").strip() or None)
-                if chosen == RsvpAnswer.ACCEPTED_IN_PERSON
-                else None,
+                "delegates": (form.get("delegates", "").strip() or None) if in_person else None,
+                "delegate_details": delegate_details(typed) if in_person else [],
                 "note": form.get("note", "").strip() or None,
                 "received_via": ReceivedVia.PORTAL,
             }
@@ -261,11 +276,13 @@ async def answer(request: Request, token: str, db_session: DbSession, clock: Clo
         )
     except (ValidationError, InvalidField) as refused:
         errors = field_errors(refused, ANSWER_MESSAGES, ANSWER_LOCATIONS)
-        return _answer_form(request, token, facts, form, errors, status_code=422)
+        return _answer_form(request, token, facts, form, errors, status_code=422, delegates=typed)
     except (Conflict, NotFound) as refusal:
         language = _chosen_language(request) or link.language
         text = refusal.text(language)
-        return _answer_form(request, token, facts, form, {}, refused=text, status_code=409)
+        return _answer_form(
+            request, token, facts, form, {}, refused=text, status_code=409, delegates=typed
+        )
     await outbox.commit(db_session, request.app.state.outbox_signal)
     language = request.query_params.get("lang") or link.language
     target = f"{request.url.path}?{urlencode({'lang': language, 'event': event.event_id})}"

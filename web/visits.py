@@ -29,6 +29,7 @@ from twinning.web.briefing import briefing_context
 from twinning.web.delegation import members_context
 from twinning.web.gifts import visit_gifts
 from twinning.web.itinerary import itinerary_context
+from twinning.web.letters import letters_context
 from twinning.web.pages import (
     TWO_LANGUAGES,
     CheckedForm,
@@ -218,6 +219,7 @@ async def visit_page(
             db_session, visit, items, request.app.state.settings.office_languages
         ),
         **await briefing_context(db_session, visit),
+        **await letters_context(db_session, visit),
         **await visit_gifts(db_session, visit, user, page_language(request)),
         "head_address": form_of_address(visit.head_of_delegation, page_language(request))
         if visit
