@@ -125,7 +125,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.sessions = sessions
     app.state.outbox_signal = signal
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
-    app.state.feed_cache = FeedCache()
+    app.state.feed_cache = FeedCache(check_interval=settings.feed_check_interval)
     app.state.database_faults = health.DatabaseFaults()
     for router in PUBLIC_ROUTERS:
         app.include_router(router)

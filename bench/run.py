@@ -37,15 +37,14 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -446,7 +445,7 @@ def feed_events(entries: int) -> tuple[str, list[tuple[str, str, bytes]]]:
                         "ItineraryItemAdded",
                         visit,
                         {
-                            "item_id": f"bench-{n}",
+                            "item_id": f"bench-{official[:8]}-{n}",
                             "starts_at": at.isoformat(),
                             "ends_at": (at + timedelta(hours=1)).isoformat(),
                             "official_ids": [official],
@@ -561,38 +560,96 @@ def _timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+#: The HTTP load tool (Debian's `wrk`): one thread, a few keep-alive connections, on loopback.
+WRK_THREADS = 1
+WRK_CONNECTIONS = 8
+
+
+def _cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of a process so far (/proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(
-    url: str, *, threads: int, requests: int, headers: dict[str, str] | None = None
+    url: str, *, seconds: float, server: int, headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Requests/s of `threads` loopback clients sharing `requests` GETs of `url`."""
-    local = threading.local()
-    clients: list[httpx.Client] = []
-
-    def get(_: int) -> int:
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(timeout=30)
-            clients.append(local.client)
-        return local.client.get(url, headers=headers).status_code
-
+    """Requests/s of `wrk` against `url` for `seconds`, with the CPU that wrk itself and the
+    server process (`server`, a pid) used meanwhile, in percent of one core."""
+    command = [
+        "wrk",
+        f"--threads={WRK_THREADS}",
+        f"--connections={WRK_CONNECTIONS}",
+        f"--duration={max(1, round(seconds))}s",
+        "--latency",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["--header", f"{name}: {value}"]
+    server_before = _cpu_s(server)
     start = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        statuses = list(pool.map(get, range(requests)))
+    wrk = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+    output = wrk.stdout.read() if wrk.stdout else ""
+    _, status, usage = os.wait4(wrk.pid, 0)
     elapsed = time.perf_counter() - start
-    for client in clients:
-        client.close()
+    wrk.returncode = os.waitstatus_to_exitcode(status)
+    server_cpu = _cpu_s(server) - server_before
+    if wrk.returncode != 0 or "Requests/sec:" not in output:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {output}")
+    lines = [line.strip() for line in output.splitlines()]
+    non_2xx = sum(
+        int(line.split(":")[1]) for line in lines if line.startswith("Non-2xx or 3xx responses:")
+    )
+    socket_errors = sum(
+        int(word.rstrip(","))
+        for line in lines
+        if line.startswith("Socket errors:")
+        for word in line.split(":")[1].split()
+        if word.rstrip(",").isdigit()
+    )
+    latency = {
+        f"latency_p{line.split()[0].rstrip('%')}_ms": _ms(line.split()[1])
+        for line in output.split("Latency Distribution")[-1].splitlines()[1:]
+        if line.strip().startswith(("50%", "99%"))
+    }
     return {
-        "requests": requests,
-        "threads": threads,
-        "per_s": round(requests / elapsed),
-        "statuses": sorted(set(statuses)),
+        "tool": f"wrk, {WRK_THREADS} thread, {WRK_CONNECTIONS} connections",
+        "seconds": round(elapsed, 2),
+        "requests": int(output.split(" requests in ")[0].split()[-1]),
+        "requests_per_s": round(float(output.split("Requests/sec:")[1].split()[0])),
+        "non_2xx_3xx": non_2xx,
+        "socket_errors": socket_errors,
+        **latency,
+        "load_tool_cpu_percent": round(100 * (usage.ru_utime + usage.ru_stime) / elapsed, 1),
+        "api_cpu_percent": round(100 * server_cpu / elapsed, 1),
     }
 
 
+def _ms(text: str) -> float:
+    """A wrk duration (`812.00us`, `1.20ms`, `2.01s`) in milliseconds."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 3)
+    return float(text)
+
+
+def _rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """Resident memory of a running process now (VmRSS), in MB."""
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return round(int(line.split()[1]) / 1024, 1)
+
+
 def feeds(
-    broker: EmbeddedBroker, root: Path, database_url: str | None, samples: int
+    broker: EmbeddedBroker,
+    root: Path,
+    database_url: str | None,
+    samples: int,
+    load_seconds: float,
 ) -> dict[str, Any]:
-    """An official's 1,000-entry feed through the API and the worker: cold and warm requests,
-    304 answers, and freshness from a command's 202 to the change in the feed."""
+    """An official's 1,000-entry feed through one API process and the worker: the first
+    request, `wrk` on the unchanged feed and on 304 answers, and freshness from a command's
+    202 to the change in the feed; then a second run (another official's feed, the same
+    loads), and the processes' memory after each."""
     system = System(broker, root / "feeds", database_url, group="bench-feeds")
     port = free_port()
     try:
@@ -600,38 +657,60 @@ def feeds(
         worker = system.spawn("worker")
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=AS_ADMIN)
         system.wait(lambda: _answers(client), timeout=60, what="the API to answer")
-        official, events = feed_events(FEED_ENTRIES)
-        produce(broker, events)
-        system.wait(
-            lambda: _entries(system) >= FEED_ENTRIES,
-            timeout=600,
-            what=f"{FEED_ENTRIES} calendar entries",
-        )
-        link = client.post(
-            "/feed-links",
-            json={"audience": {"kind": "official", "official_id": official}, "language": "en"},
-        ).json()
-        url = link["url"]
-        start = time.perf_counter()
-        first = httpx.get(url, timeout=30)
-        cold_ms = 1000 * (time.perf_counter() - start)
-        etag = first.headers["etag"]
-        warm = load(url, threads=4, requests=400)
-        not_modified = load(url, threads=4, requests=2000, headers={"If-None-Match": etag})
-        fresh = freshness(client, url, official, samples)
-        client.close()
-        return {
-            "feed": {
+        runs: list[dict[str, Any]] = []
+        for run in (1, 2):
+            official, events = feed_events(FEED_ENTRIES)
+            produce(broker, events)
+            expected = run * FEED_ENTRIES
+            system.wait(
+                lambda expected=expected: _entries(system) >= expected,  # type: ignore[misc]
+                timeout=600,
+                what=f"{expected} calendar entries",
+            )
+            link = client.post(
+                "/feed-links",
+                json={"audience": {"kind": "official", "official_id": official}, "language": "en"},
+            ).json()
+            url = link["url"]
+            start = time.perf_counter()
+            first = httpx.get(url, timeout=30)
+            cold_ms = 1000 * (time.perf_counter() - start)
+            etag = first.headers["etag"]
+            assert httpx.get(url, headers={"If-None-Match": etag}).status_code == 304
+            figures: dict[str, Any] = {
                 "entries": first.text.count("BEGIN:VEVENT"),
                 "bytes": len(first.content),
                 "first_request_ms": round(cold_ms, 1),
-                "warm": warm,
-                "not_modified": not_modified,
+                "warm": load(url, seconds=load_seconds, server=api.pid),
+                "not_modified": load(
+                    url, seconds=load_seconds, server=api.pid, headers={"If-None-Match": etag}
+                ),
+            }
+            if run == 1:
+                figures["freshness"] = freshness(client, url, official, samples)
+            figures["api_rss_mb"], figures["worker_rss_mb"] = _rss_mb(api), _rss_mb(worker)
+            runs.append(figures)
+        client.close()
+        one, two = runs
+        return {
+            "feed": {
+                **{key: one[key] for key in ("entries", "bytes", "first_request_ms")},
+                "warm": one["warm"],
+                "not_modified": one["not_modified"],
+                "second_run": {"warm": two["warm"], "not_modified": two["not_modified"]},
             },
             "freshness": {
-                **fresh,
+                **one["freshness"],
                 "api_peak_rss_mb": round(peak_rss_mb(api), 1),
                 "worker_peak_rss_mb": round(peak_rss_mb(worker), 1),
+            },
+            "memory": {
+                "api_rss_mb_run_1": one["api_rss_mb"],
+                "api_rss_mb_run_2": two["api_rss_mb"],
+                "api_growth_mb": round(two["api_rss_mb"] - one["api_rss_mb"], 1),
+                "feeds_worker_rss_mb_run_1": one["worker_rss_mb"],
+                "feeds_worker_rss_mb_run_2": two["worker_rss_mb"],
+                "feeds_worker_growth_mb": round(two["worker_rss_mb"] - one["worker_rss_mb"], 1),
             },
         }
     finally:
@@ -687,6 +766,107 @@ def _answers(client: httpx.Client) -> bool:
         return client.get("/health").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+# --- start-up ------------------------------------------------------------------------------
+
+#: The first command of the start-up run: a partner city registered.
+FIRST_PARTNER = {
+    "names": {"zh-TW": "測試市", "en": "Testville"},
+    "country": "JP",
+    "kind": "sister",
+    "timezone": "Asia/Tokyo",
+}
+
+
+def _up(workdir: Path, *options: str) -> tuple[subprocess.Popen[str], int]:
+    """`twinning up` as a user starts it (no TWINNING_ setting of this environment but the
+    first admin's token), on a free port with its data in a new directory under `workdir`."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
+    env["TWINNING_BOOTSTRAP_TOKEN"] = ADMIN_TOKEN
+    workdir.mkdir(parents=True)
+    data_dir = str(workdir / "data")
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "twinning",
+            "up",
+            *options,
+            "--port",
+            str(port),
+            "--data-dir",
+            data_dir,
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=die_with_parent(),
+    )
+    return up, port
+
+
+def _stop_up(up: subprocess.Popen[str]) -> None:
+    up.send_signal(signal.SIGINT)
+    try:
+        up.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        up.kill()
+        up.communicate()
+
+
+def startup(root: Path) -> dict[str, Any]:
+    """From `twinning up` on a new data directory to the API answering and to the first
+    command applied (a partner city registered, then readable through the API); and from
+    `twinning up --demo` to its "twinning is up." (every demo record applied by then)."""
+    up, port = _up(root / "startup")
+    start = time.perf_counter()
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, headers=AS_ADMIN
+        ) as client:
+            _until(lambda: _answers(client), 60, "the API of `twinning up` to answer")
+            answers = time.perf_counter() - start
+            accepted = client.post("/partners", json=FIRST_PARTNER)
+            assert accepted.status_code == 202, accepted.text
+            partner = accepted.json()["id"]
+            _until(
+                lambda: client.get(f"/partners/{partner}").status_code == 200,
+                60,
+                "the first command to be applied",
+            )
+            applied = time.perf_counter() - start
+    finally:
+        _stop_up(up)
+    up, _ = _up(root / "startup-demo", "--demo")
+    start = time.perf_counter()
+    demo_loaded = None
+    try:
+        assert up.stdout is not None
+        for line in up.stdout:
+            if line.strip() == "twinning is up.":
+                demo_loaded = time.perf_counter() - start
+                break
+    finally:
+        _stop_up(up)
+    if demo_loaded is None:
+        raise RuntimeError("`twinning up --demo` ended before it was up")
+    return {
+        "api_answers_s": round(answers, 2),
+        "first_applied_s": round(applied, 2),
+        "demo_loaded_s": round(demo_loaded, 2),
+    }
+
+
+def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.02)
 
 
 # --- leaflets ------------------------------------------------------------------------------
@@ -866,7 +1046,9 @@ def _gather_leaflets(settings: Settings) -> dict[str, Any]:
     return asyncio.run(run())
 
 
-def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, Any]:
+def leaflets(
+    root: Path, database_url: str | None, exchanges: int, naive_locales: int | None = None
+) -> dict[str, Any]:
     """The leaflet in every locale: HTML; PDF with twinning's subset fonts (cold, then warm
     font cache) against a naive WeasyPrint render of the same HTML; what an exchange costs;
     and what an event that changes nothing shown costs (expected: no render)."""
@@ -909,7 +1091,10 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
     warm = {
         locale: _timed(partial(render_pdf, pages[locale], locale, cold_cache)) for locale in locales
     }
-    naive = {locale: _timed(partial(naive_pdf, pages[locale])) for locale in locales}
+    # The naive baseline takes 10 s a locale: `--quick` measures it in the first locale only.
+    naive = {
+        locale: _timed(partial(naive_pdf, pages[locale])) for locale in locales[:naive_locales]
+    }
 
     # One more exchange: new characters in the text, so the regular face needs a new subset.
     first_partner = history[0].aggregate_id
@@ -976,7 +1161,9 @@ def leaflets(root: Path, database_url: str | None, exchanges: int) -> dict[str, 
         "pdf_warm_max_s": round(max(warm.values()), 3),
         "pdf_after_an_exchange_max_s": round(max(changed.values()), 3),
         "naive_max_s": round(max(naive.values()), 3),
-        "ratio_naive_to_warm": round(sum(naive.values()) / sum(warm.values()), 1),
+        "ratio_naive_to_warm": round(
+            sum(naive.values()) / sum(warm[locale] for locale in naive), 1
+        ),
         "font_subsets_cut": cold_cache.cuts,
         "event_changing_nothing": {
             "events": "ContactRegistered, PartnerCityUpdated(languages)",
@@ -1496,14 +1683,71 @@ def _document_renders_table(figures: dict[str, Any]) -> str:
                 f"warm {f['pdf_warm_fonts_s']} s"
             )
     return "\n".join(lines)
+#: Figures every run writes, full or `--quick` (a JSON path each: `section.figure`), so that a
+#: quick run can be compared with a full one.
+REPORT_KEYS = (
+    "projection.events_per_s",
+    "projection.ratio_to_idle_faust_agent",
+    "projection.rebuild_events_per_s",
+    "scale.ratio",
+    "freshness.p50_ms",
+    "freshness.p99_ms",
+    "freshness.max_ms",
+    "feeds.first_request_ms",
+    "feeds.warm.requests_per_s",
+    "feeds.warm.load_tool_cpu_percent",
+    "feeds.not_modified.requests_per_s",
+    "feeds.not_modified.load_tool_cpu_percent",
+    "startup.first_applied_s",
+    "startup.demo_loaded_s",
+    "memory.worker_peak_rss_mb_run_1",
+    "memory.worker_peak_rss_mb_run_2",
+    "memory.api_rss_mb_run_1",
+    "memory.api_rss_mb_run_2",
+    "leaflets.pdf_warm_max_s",
+    "briefing",
+)
+
+
+def missing_keys(report: dict[str, Any]) -> list[str]:
+    """The `REPORT_KEYS` that `report` lacks."""
+    missing = []
+    for key in REPORT_KEYS:
+        value: Any = report
+        for part in key.split("."):
+            if not isinstance(value, dict) or part not in value:
+                missing.append(key)
+                break
+            value = value[part]
+    return missing
+
+
+#: The loads of a full run and of `--quick`: (argument, full, quick).
+QUICK = [
+    ("events", 50_000, 3_000),
+    ("freshness_samples", 1_000, 100),
+    ("load_seconds", 10.0, 2.0),
+    ("leaflet_exchanges", 200, 20),
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--freshness-samples", type=int, default=200)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="every section on a small load (under 3 minutes), with the same JSON keys as a "
+        "full run: to check a change for a regression",
+    )
+    parser.add_argument("--events", type=int, default=None, help="default 50,000 (quick 3,000)")
+    parser.add_argument(
+        "--freshness-samples", type=int, default=None, help="default 1,000 (quick 100)"
+    )
+    parser.add_argument(
+        "--load-seconds", type=float, default=None, help="each wrk load, s (default 10, quick 2)"
+    )
     parser.add_argument(
         "--database-url",
         default=None,
@@ -1512,11 +1756,14 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
-        "--leaflet-exchanges", type=int, default=200, help="exchanges in the leaflets' history"
+        "--leaflet-exchanges",
+        type=int,
+        default=None,
+        help="exchanges in the leaflets' history (default 200, quick 20)",
     )
     parser.add_argument(
         "--only",
-        choices=["leaflets", "brochures", "briefing"],
+        choices=["leaflets", "brochures", "briefing", "feeds", "startup"],
         default=None,
         help="run one section only (leaflets: a smoke run; brochures: not in the default run)",
     )
@@ -1530,10 +1777,14 @@ def main() -> None:
         "--burst-rate", type=float, default=5.0, help="partners registered a second in it"
     )
     args = parser.parse_args()
+    for name, full, quick in QUICK:
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
 
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count()},
         "database": "postgresql" if args.database_url else "sqlite",
+        "quick": args.quick,
     }
     if args.only == "brochures":
         with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
@@ -1550,6 +1801,25 @@ def main() -> None:
             report["briefing"] = briefing(Path(tmp), args.database_url, args.briefing_items)
         print(json.dumps(report, indent=2))
         print(_briefing_table(report["briefing"]))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+        return
+    if args.only in ("feeds", "startup"):
+        with tempfile.TemporaryDirectory(prefix="twinning-bench-") as tmp:
+            if args.only == "startup":
+                report["startup"] = startup(Path(tmp))
+            else:
+                with EmbeddedBroker(data_dir=Path(tmp) / "broker", partitions=PARTITIONS) as idle:
+                    report.update(
+                        feeds(
+                            idle,
+                            Path(tmp),
+                            args.database_url,
+                            args.freshness_samples,
+                            args.load_seconds,
+                        )
+                    )
+        print(json.dumps(report, indent=2))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
         return
@@ -1598,17 +1868,25 @@ def main() -> None:
         # On a broker of its own: the topics above hold 50,000 partner events that a worker
         # in a new group would project first, and freshness is measured on an idle system.
         with EmbeddedBroker(data_dir=root / "feeds-broker", partitions=PARTITIONS) as idle:
-            measured = feeds(idle, root, args.database_url, args.freshness_samples)
+            measured = feeds(
+                idle, root, args.database_url, args.freshness_samples, args.load_seconds
+            )
         report["freshness"] = measured["freshness"]
         report["memory"]["api_peak_rss_mb"] = report["freshness"]["api_peak_rss_mb"]
+        report["memory"].update(measured["memory"])
+        report["startup"] = startup(root)
         report["feeds"] = {
             "cold_render": cold_render(sample_rows(FEED_ENTRIES)),
             **measured["feed"],
         }
-        report["leaflets"] = leaflets(root, args.database_url, args.leaflet_exchanges)
+        report["leaflets"] = leaflets(
+            root, args.database_url, args.leaflet_exchanges, naive_locales=1 if args.quick else None
+        )
         report["briefing"] = briefing(root, args.database_url, args.briefing_items)
         report["document_renders"] = document_renders(root, args.database_url, args.briefing_items)
 
+    if missing := missing_keys(report):
+        raise RuntimeError(f"the report lacks {', '.join(missing)}")
     print(json.dumps(report, indent=2))
     print(_table(report))
     print(_leaflet_table(report["leaflets"]))
@@ -1619,12 +1897,13 @@ def main() -> None:
 
 
 def _table(report: dict[str, Any]) -> str:
-    p, s, f, m, c = (
+    p, s, f, m, c, u = (
         report["projection"],
         report["scale"],
         report["freshness"],
         report["memory"],
         report["feeds"],
+        report["startup"],
     )
     rows = [
         (
@@ -1652,8 +1931,8 @@ def _table(report: dict[str, Any]) -> str:
             f"x{s['ratio']}",
         ),
         (
-            "freshness p50 / p99, ms (feed)",
-            f"{f['p50_ms']} / {f['p99_ms']}",
+            f"freshness p50 / p99 / max, ms ({f['samples']})",
+            f"{f['p50_ms']} / {f['p99_ms']} / {f['max_ms']}",
             f"a 304 answer p50 {f['baseline_304_p50_ms']} ms",
             "",
         ),
@@ -1669,17 +1948,38 @@ def _table(report: dict[str, Any]) -> str:
             f"{c['entries']} entries, {c['bytes']:,} bytes",
             "",
         ),
+        *(
+            (
+                f"feed {what}, requests/s",
+                f"{c[key]['requests_per_s']:,}",
+                f"wrk CPU {c[key]['load_tool_cpu_percent']}%, API {c[key]['api_cpu_percent']}%",
+                f"p99 {c[key].get('latency_p99_ms')} ms",
+            )
+            for what, key in (("unchanged", "warm"), ("304", "not_modified"))
+        ),
         (
-            "feed warm, requests/s",
-            f"{c['warm']['per_s']:,}",
-            f"304 answers {c['not_modified']['per_s']:,}/s",
-            f"{c['warm']['threads']} threads",
+            "start-up: up to first command applied, s",
+            f"{u['first_applied_s']}",
+            f"API answers at {u['api_answers_s']} s",
+            f"up --demo loaded {u['demo_loaded_s']} s",
         ),
         (
             "worker peak RSS, MB",
             f"{m['worker_peak_rss_mb_run_1']}",
             f"second run {m['worker_peak_rss_mb_run_2']}",
             f"growth {m['growth_mb']}",
+        ),
+        (
+            "API RSS after a run, MB",
+            f"{m['api_rss_mb_run_1']}",
+            f"after a second run {m['api_rss_mb_run_2']}",
+            f"growth {m['api_growth_mb']}",
+        ),
+        (
+            "feeds worker RSS after a run, MB",
+            f"{m['feeds_worker_rss_mb_run_1']}",
+            f"after a second run {m['feeds_worker_rss_mb_run_2']}",
+            f"growth {m['feeds_worker_growth_mb']}",
         ),
         ("API peak RSS, MB", f"{m['api_peak_rss_mb']}", "", ""),
     ]

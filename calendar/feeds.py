@@ -4,7 +4,11 @@ A feed is the entries of one audience (`office`, `official:<id>`, `partner:<id>`
 its window: from a year ago to ten years ahead, cancelled ones for 30 days after their
 cancellation (or after they left this audience), then no more.
 
-Serving is cached at two levels, in the API process:
+Serving is cached at three levels, in the API process:
+- the live links (the SHA-256 of the secret -> audience and language) and each audience's
+  `FeedVersion`, trusted for `feed_check_interval` seconds (`FeedCache.check_interval`): an
+  unchanged feed and a 304 answer need no database query in between, and a change by the
+  worker (or a link revoked by another API process) shows after at most that long;
 - the rendered VEVENT of each (entry, revision, language, variant): an entry is rendered again
   only when it changed (the projector raises its `revision`);
 - the assembled feed of each (audience, language): served as it is while the audience's
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -27,7 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import anyio
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.calendar.describe import EntryRow, vevent
 from twinning.calendar.ical import render_calendar, render_vevent
 from twinning.calendar.models import (
@@ -182,6 +187,44 @@ async def list_links(
     return (await db_session.scalars(query)).all()
 
 
+@dataclass(frozen=True)
+class LiveLink:
+    """What a feed request needs of its link, held in memory (`FeedCache.links`)."""
+
+    audience: str
+    language: str
+    #: The audience's `FeedVersion` when this was read (0 before its first change).
+    version: int
+    checked_at: float
+
+
+async def live_link(
+    *, sessions: async_sessionmaker[AsyncSession], cache: FeedCache, token: str
+) -> LiveLink | None:
+    """The live link of `token`, from memory while it was checked within the cache's
+    `check_interval`, else with one query that also reads its audience's feed version."""
+    digest = hash_token(token)
+    known = cache.links.get(digest)
+    now = time.monotonic()
+    if known is not None and now - known.checked_at < cache.check_interval:
+        return known
+    async with sessions() as db_session:
+        row = (
+            await db_session.execute(
+                select(FeedLink.audience, FeedLink.language, FeedVersion.version)
+                .outerjoin(FeedVersion, FeedVersion.audience == FeedLink.audience)
+                .where(FeedLink.token_hash == digest, FeedLink.revoked_at.is_(None))
+            )
+        ).first()
+    if row is None:
+        cache.links.pop(digest, None)
+        return None
+    link = LiveLink(row.audience, row.language, row.version or 0, now)
+    cache.links[digest] = link
+    cache.saw_version(link.audience, link.version, now)
+    return link
+
+
 async def link_of_token(*, db_session: AsyncSession, token: str) -> FeedLink | None:
     """The live link whose secret is `token`; None for an unknown or revoked one."""
     return await db_session.scalar(
@@ -244,12 +287,48 @@ FeedKey = tuple[str, str]
 
 
 class FeedCache:
-    """Rendered VEVENTs and assembled feeds of one process, each bounded (the least recently
-    used go first)."""
+    """Rendered VEVENTs, assembled feeds and live links of one process, each bounded (the
+    least recently used go first).
 
-    def __init__(self, *, max_events: int = 50_000, max_feeds: int = 500) -> None:
+    `check_interval`: seconds a link and a feed's version are trusted without a look at the
+    database (0: look at every request)."""
+
+    def __init__(
+        self,
+        *,
+        max_events: int = 50_000,
+        max_feeds: int = 500,
+        max_links: int = 10_000,
+        check_interval: float = 0.0,
+    ) -> None:
         self.events: LRU[EventKey, str] = LRU(max_events)
         self.feeds: LRU[FeedKey, _CachedFeed] = LRU(max_feeds)
+        self.links: LRU[str, LiveLink] = LRU(max_links)
+        self.check_interval = check_interval
+        #: The latest feed version seen of each audience, and when (monotonic seconds).
+        self.versions: LRU[str, tuple[int, float]] = LRU(max_feeds)
+
+    def forget_link(self, token_hash: str) -> None:
+        """A link rotated or revoked in this process: its old secret answers 404 at once."""
+        self.links.pop(token_hash, None)
+
+    def saw_version(self, audience: str, version: int, at: float) -> None:
+        self.versions[audience] = (version, at)
+
+    def current(self, audience: Audience, language: str, now: datetime) -> Feed | None:
+        """The cached feed, when its audience's version was seen within `check_interval`, is
+        the one it was built at, and no entry has entered or left its window since."""
+        seen = self.versions.get(audience.key)
+        if seen is None or time.monotonic() - seen[1] >= self.check_interval:
+            return None
+        cached = self.feeds.get((audience.key, language))
+        if (
+            cached is not None
+            and cached.version == seen[0]
+            and cached.as_of <= now < cached.valid_until
+        ):
+            return cached.feed
+        return None
 
 
 class LRU(OrderedDict[K, V]):
@@ -392,12 +471,14 @@ async def build_feed(
     """`audience`'s feed in `language` as of `now`; None when its official or partner is unknown."""
     # The version is read before the entries, so that a feed is never cached under a version
     # newer than what it shows.
+    checked = time.monotonic()
     version = (
         await db_session.scalar(
             select(FeedVersion.version).where(FeedVersion.audience == audience.key)
         )
         or 0
     )
+    cache.saw_version(audience.key, version, checked)
     key = (audience.key, language)
     cached = cache.feeds.get(key)
     if (

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default=1.0,
         description="Seconds the relay sleeps when idle and nobody in its process wakes it.",
     )
+    feed_check_interval: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=0.02,
+        description="Seconds an API process answers a calendar feed (and its 304s) from memory "
+        "before it looks at the database again: a change shows in the feed after at most this "
+        "long (0: a look at every request).",
+    )
     redeliver_after: Annotated[float, Field(gt=0)] = Field(
         default=30.0,
         description="Seconds after which the relay publishes again an event that no worker applied.",

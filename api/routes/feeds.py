@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.api.deps import Clock, DbSession, StaffActor, StaffUser
 from twinning.calendar import feeds
 from twinning.calendar.feeds import Audience, Feed, FeedCache
@@ -80,14 +82,14 @@ def _answer(request: Request, feed: Feed, caching: str) -> Response:
 
 
 async def _feed(
-    request: Request, db_session: DbSession, audience: Audience, language: str, clock: Clock
+    request: Request, db_session: AsyncSession, audience: Audience, language: str, now: datetime
 ) -> Feed:
     feed = await feeds.build_feed(
         db_session=db_session,
         cache=feed_cache(request),
         audience=audience,
         language=language,
-        now=clock(),
+        now=now,
     )
     if feed is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
@@ -101,14 +103,21 @@ async def _feed(
     responses={200: {"content": {"text/calendar": {}}}, 304: {}, 404: {}},
 )
 async def private_feed(
-    token: str, request: Request, db_session: DbSession, clock: Clock, lang: LangQuery = None
+    token: str, request: Request, clock: Clock, lang: LangQuery = None
 ) -> Response:
-    """An official's or the office's feed, by the secret of its link."""
-    link = await feeds.link_of_token(db_session=db_session, token=token)
+    """An official's or the office's feed, by the secret of its link. An unchanged feed is
+    answered from memory (`FeedCache`): no database session at all."""
+    cache = feed_cache(request)
+    sessions = request.app.state.sessions
+    link = await feeds.live_link(sessions=sessions, cache=cache, token=token)
     if link is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
     language = feeds.feed_language(lang, link.language)
-    feed = await _feed(request, db_session, Audience(link.audience), language, clock)
+    audience, now = Audience(link.audience), clock()
+    feed = cache.current(audience, language, now)
+    if feed is None:
+        async with sessions() as db_session:
+            feed = await _feed(request, db_session, audience, language, now)
     return _answer(request, feed, PRIVATE_CACHING)
 
 
@@ -126,7 +135,10 @@ async def partner_feed(
     if partner is None:
         raise NotFound("partner city", partner_id)
     language = feeds.feed_language(lang, feeds.partner_language(partner))
-    feed = await _feed(request, db_session, Audience.partner(partner_id), language, clock)
+    audience, now = Audience.partner(partner_id), clock()
+    feed = feed_cache(request).current(audience, language, now) or await _feed(
+        request, db_session, audience, language, now
+    )
     return _answer(request, feed, PUBLIC_CACHING)
 
 
@@ -221,8 +233,10 @@ async def rotate_feed_link(
         raise Conflict(
             "feed link %(id)s is %(state)s", current_state="revoked", id=link_id, state="revoked"
         )
+    old_hash = link.token_hash
     token = await feeds.rotate_link(db_session=db_session, link=link, now=clock())
     await db_session.commit()
+    feed_cache(request).forget_link(old_hash)
     return _issued(request, link, token)
 
 
@@ -230,12 +244,14 @@ async def rotate_feed_link(
     "/{link_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
 )
 async def revoke_feed_link(
-    link_id: str, db_session: DbSession, actor: StaffActor, clock: Clock
+    link_id: str, request: Request, db_session: DbSession, actor: StaffActor, clock: Clock
 ) -> Response:
-    """Revoke the link: its URL answers 404 from now on."""
+    """Revoke the link: its URL answers 404 from now on (at once from this API process, within
+    `feed_check_interval` from the others)."""
     link = await _link(db_session, link_id)
     await feeds.revoke_link(db_session=db_session, link=link, actor=actor, now=clock())
     await db_session.commit()
+    feed_cache(request).forget_link(link.token_hash)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -338,6 +338,10 @@ class Desk:
         self.api = api
         self.now = now
         api.app.dependency_overrides[get_clock] = lambda: lambda: self.now
+        # Each command is applied before its response is back: look at the database at every
+        # feed request, so that a fetch right after a change sees it (the API's own interval,
+        # `feed_check_interval`, is tested with two API processes in test_calendar_feed_cache).
+        api.app.state.feed_cache.check_interval = 0
         #: A calendar client: no API token, only the feed's URL.
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=api.app), base_url="http://inline"

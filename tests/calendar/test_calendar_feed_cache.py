@@ -1,0 +1,111 @@
+"""Feeds at wire speed: each API process answers an unchanged feed and its 304s from memory,
+with no database query, and looks again at most every `feed_check_interval` seconds, so that
+two API processes (two caches) both follow a change of the calendar and a revoked link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from calendar_support import Desk, parse, path_of
+from conftest import InlineApi, wait_for
+from sqlalchemy import event
+from twinning.api.app import create_app
+
+
+class OtherApi:
+    """A second API process on the same database: its own app, cache and engine."""
+
+    def __init__(self, api: InlineApi) -> None:
+        self.app = create_app(api.settings, with_relay=False)
+        self.portal = api.portal
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://other"
+        )
+        self.queries = 0
+        engine = self.app.state.sessions.kw["bind"].sync_engine
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: Any) -> None:
+        self.queries += 1
+
+    def fetch(self, url: str, **kwargs: Any) -> httpx.Response:
+        response: httpx.Response = self.portal.call(lambda: self.client.get(path_of(url), **kwargs))
+        return response
+
+    def close(self) -> None:
+        self.portal.call(self.client.aclose)
+        self.portal.call(self.app.state.sessions.kw["bind"].dispose)
+
+
+@pytest.fixture
+def other(inline_api: InlineApi) -> Iterator[OtherApi]:
+    second = OtherApi(inline_api)
+    yield second
+    second.close()
+
+
+def test_an_unchanged_feed_and_its_304_are_answered_without_a_database_query(
+    inline_api: InlineApi, other: OtherApi
+) -> None:
+    desk = Desk(inline_api)
+    desk.visit_with_item(desk.mayor())
+    url = desk.feed_link({"kind": "office"})["url"]
+    first = other.fetch(url)
+    etag = first.headers["etag"]
+    other.app.state.feed_cache.check_interval = 3600.0  # nothing is looked at again meanwhile
+
+    before = other.queries
+    answers = [other.fetch(url) for _ in range(20)]
+    answers += [other.fetch(url, headers={"If-None-Match": etag}) for _ in range(20)]
+
+    assert first.status_code == 200 and other.queries == before
+    assert [a.status_code for a in answers] == [200] * 20 + [304] * 20
+    assert {a.headers["etag"] for a in answers} == {etag}
+    assert {a.content for a in answers[:20]} == {first.content}
+
+
+def test_two_api_processes_both_serve_a_change_and_forget_a_revoked_link(
+    inline_api: InlineApi, other: OtherApi
+) -> None:
+    desk = Desk(inline_api)  # the first process looks at every request (see Desk)
+    mayor = desk.mayor()
+    visit, item = desk.visit_with_item(mayor)
+    link = desk.feed_link({"kind": "official", "official_id": mayor}, language="en")
+    url = link["url"]
+    before = other.fetch(url)
+    assert desk.fetch(url).headers["etag"] == before.headers["etag"]
+    assert other.fetch(url, headers={"If-None-Match": before.headers["etag"]}).status_code == 304
+
+    changed = inline_api.patch(
+        f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": "Courtesy call (moved)"}}
+    )
+    assert changed.status_code == 202, changed.text
+
+    mine = desk.fetch(url, headers={"If-None-Match": before.headers["etag"]})
+    theirs = wait_for(
+        lambda: (
+            answer
+            if (
+                answer := other.fetch(url, headers={"If-None-Match": before.headers["etag"]})
+            ).status_code
+            == 200
+            else None
+        ),
+        timeout=10,
+        what="the second API process to serve the changed feed",
+    )
+    assert mine.status_code == 200 and mine.headers["etag"] != before.headers["etag"]
+    assert theirs.headers["etag"] == mine.headers["etag"]
+    (entry,) = parse(theirs.content).events
+    assert str(entry["SUMMARY"]) == "Courtesy call (moved)"
+
+    assert inline_api.delete(f"/feed-links/{link['id']}").status_code == 204
+    assert desk.fetch(url).status_code == 404
+    wait_for(
+        lambda: other.fetch(url).status_code == 404,
+        timeout=10,
+        what="the second API process to refuse the revoked link",
+    )
