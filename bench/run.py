@@ -1683,6 +1683,8 @@ def _document_renders_table(figures: dict[str, Any]) -> str:
                 f"warm {f['pdf_warm_fonts_s']} s"
             )
     return "\n".join(lines)
+
+
 #: Figures every run writes, full or `--quick` (a JSON path each: `section.figure`), so that a
 #: quick run can be compared with a full one.
 REPORT_KEYS = (
