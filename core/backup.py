@@ -449,10 +449,18 @@ def read_archive(archive: Path, into: Path) -> dict[str, Any]:
         raw.seek(0)
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
         with tarfile.open(fileobj=gz, mode="r|") as tar:
-            manifest = _unpack(archive, tar, into)
+            manifest, missing = _unpack(archive, tar, into)
         while chunk := gz.read(_CHUNK):  # to the end: gzip checks its CRC and length there
             if chunk.strip(b"\0"):
                 raise BackupProblem(f"the backup {archive} is altered: data after its end")
+        # Members missing from a whole stream: not a cut file (that ends before gzip's end,
+        # above) but one rewritten; a byte changed can also make tar end early, and then the
+        # stream's own check above says so first.
+        if missing:
+            raise BackupProblem(
+                f"the backup {archive} is altered: it lacks {', '.join(missing)}, which its"
+                " manifest lists"
+            )
     # Only now, the whole archive checked: a manifest altered in transit reads as altered,
     # not as a backup of another version.
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -463,7 +471,9 @@ def read_archive(archive: Path, into: Path) -> dict[str, Any]:
     return manifest
 
 
-def _unpack(archive: Path, tar: tarfile.TarFile, into: Path) -> dict[str, Any]:
+def _unpack(archive: Path, tar: tarfile.TarFile, into: Path) -> tuple[dict[str, Any], list[str]]:
+    """The manifest, each member checked against it and unpacked, and the members it lists
+    that the archive lacks."""
     first = tar.next()
     if first is None or first.name != MANIFEST or not first.isfile():
         raise BackupProblem(
@@ -499,13 +509,7 @@ def _unpack(archive: Path, tar: tarfile.TarFile, into: Path) -> dict[str, Any]:
                 f"the backup {archive} is altered: {name} does not match its checksum in the"
                 " manifest"
             )
-    missing = sorted(set(listed) - seen)
-    if missing:
-        raise BackupProblem(
-            f"the backup {archive} is truncated: it lacks {', '.join(missing)}, which its"
-            " manifest lists"
-        )
-    return dict(manifest)
+    return dict(manifest), sorted(set(listed) - seen)
 
 
 # --- restoring -------------------------------------------------------------------------------
