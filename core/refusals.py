@@ -99,6 +99,7 @@ KINDS: Mapping[str, tuple[LazyProxy, LazyProxy]] = {
     "press item": (L_("press item"), L_("press items")),
     "city profile": (L_("city profile"), L_("city profiles")),
     "delegation member": (L_("delegation member"), L_("delegation members")),
+    "letter template": (L_("letter template"), L_("letter templates")),
 }
 
 
