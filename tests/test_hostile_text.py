@@ -1090,6 +1090,7 @@ def read_everything(journey: Journey) -> None:
         f"/visits/{ids['visit4']}/itinerary",
         "/gifts",
         "/press",
+        "/publicity/profile",
     ):
         desk.read(path)
     desk.read(f"/visits/{ids['visit']}/itinerary", include_removed=True)
