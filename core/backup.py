@@ -740,16 +740,16 @@ def _copy_sqlite_into(snapshot: Path, url: URL) -> None:
 
 
 def _import_models() -> None:
-    """Every module that declares tables, so that `Base.metadata` is complete."""
-    from twinning.auth import models as _auth  # noqa: F401
-    from twinning.calendar import models as _calendar  # noqa: F401
-    from twinning.crm import models as _crm  # noqa: F401
-    from twinning.invitations import models as _invitations  # noqa: F401
-    from twinning.letters import models as _letters  # noqa: F401
-    from twinning.publicity import models as _publicity  # noqa: F401
-    from twinning.streams import store as _store  # noqa: F401
-    from twinning.trips import models as _trips  # noqa: F401
-    from twinning.visits import models as _visits  # noqa: F401
+    """Every module that declares tables (each domain's `models`, and the backbone's `store`),
+    so that `Base.metadata` is complete: a table it lacks is not copied into PostgreSQL."""
+    import importlib
+    import pkgutil
+
+    import twinning
+
+    for module in pkgutil.walk_packages(twinning.__path__, "twinning."):
+        if module.name.rsplit(".", 1)[-1] in ("models", "store"):
+            importlib.import_module(module.name)
 
 
 __all__ = [
