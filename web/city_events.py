@@ -246,6 +246,35 @@ async def _names(db_session: AsyncSession) -> dict[tuple[str, str], dict[str, st
     return names
 
 
+async def _refused_event_form(
+    request: Request,
+    db_session: AsyncSession,
+    user: Any,
+    template: str,
+    context: dict[str, Any],
+    refused: Exception,
+    form: Any,
+    errors: dict[str, Any],
+    *,
+    override_unexplained: bool,
+) -> HTMLResponse:
+    """A city event's form (new or change) again, with what was refused: 422 naming the
+    fields, or 409 listing the bookings it conflicts with (and asking for the override's
+    reason when the override was ticked without one)."""
+    conflicts = refused.conflicts if isinstance(refused, Conflict) else []
+    if conflicts and override_unexplained:
+        errors["override_reason"] = EVENT_MESSAGES["override_reason"]
+    venues, named = await _venues(db_session), context["officials"]
+    context.update(
+        form=form,
+        errors=errors,
+        conflicts=await conflict_rows(db_session, conflicts, venues, named),
+        refused=refused.text(page_language(request)) if isinstance(refused, Conflict) else "",
+    )
+    status_code = 409 if isinstance(refused, Conflict) else 422
+    return render(request, template, context, user=user, status_code=status_code)
+
+
 async def _venues(db_session: AsyncSession) -> dict[str, Any]:
     return {v.id: v for v in await visits.list_venues(db_session=db_session, query=Page(limit=500))}
 
@@ -330,20 +359,11 @@ async def schedule_city_event(
         await db_session.rollback()
         context = await _list_context(request, db_session, clock())
         errors = field_errors(refused, EVENT_MESSAGES, EVENT_LOCATIONS)
-        conflicts = refused.conflicts if isinstance(refused, Conflict) else []
-        if conflicts and wants_override and not reason:
-            errors["override_reason"] = EVENT_MESSAGES["override_reason"]
-        venues, named = await _venues(db_session), context["officials"]
-        context.update(
-            form=form,
-            errors=errors,
-            chosen_officials=officials,
-            chosen_interpreters=interpreters,
-            conflicts=await conflict_rows(db_session, conflicts, venues, named),
-            refused=refused.text(page_language(request)) if isinstance(refused, Conflict) else "",
-        )
-        status_code = 409 if isinstance(refused, Conflict) else 422
-        return render(request, "city_events.html", context, user=user, status_code=status_code)
+        context.update(chosen_officials=officials, chosen_interpreters=interpreters)
+        return await _refused_event_form(
+            request, db_session, user, "city_events.html", context, refused, form, errors,
+            override_unexplained=wants_override and not reason,
+        )  # fmt: skip
     return await committed(
         request, db_session, f"/ui/city-events/{event.aggregate_id}", event.event_id
     )
@@ -802,21 +822,13 @@ async def change_city_event(
         city_event = await _scheduled_event(db_session, city_event_id)
         context = await _change_context(request, db_session, city_event, clock())
         errors = field_errors(refused, CHANGE_MESSAGES, CHANGE_LOCATIONS)
-        conflicts = refused.conflicts if isinstance(refused, Conflict) else []
-        if conflicts and wants_override and not reason:
-            errors["override_reason"] = EVENT_MESSAGES["override_reason"]
-        venues, named = await _venues(db_session), context["officials"]
         context.update(
-            form=form,
-            errors=errors,
-            chosen_officials=officials,
-            chosen_interpreters=interpreters,
-            chosen_co_hosts=co_hosts,
-            conflicts=await conflict_rows(db_session, conflicts, venues, named),
-            refused=refused.text(page_language(request)) if isinstance(refused, Conflict) else "",
+            chosen_officials=officials, chosen_interpreters=interpreters, chosen_co_hosts=co_hosts
         )
-        status_code = 409 if isinstance(refused, Conflict) else 422
-        return render(request, "city_event_form.html", context, user=user, status_code=status_code)
+        return await _refused_event_form(
+            request, db_session, user, "city_event_form.html", context, refused, form, errors,
+            override_unexplained=wants_override and not reason,
+        )  # fmt: skip
     return await committed(request, db_session, page, event.event_id)
 
 
