@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from twinning.db import Base, UTCDateTime
+from twinning.db import Base, JsonType, UTCDateTime
 
 
 class MailState(StrEnum):
@@ -52,3 +53,6 @@ class MailMessage(Base):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the message is about as it was when queued, for a subject that may be gone when it
+    #: is sent (a trip leg dropped from its trip): a notice renders from it then.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JsonType)

@@ -8,8 +8,10 @@ It is a projector, placed before the domains' projectors: the change is judged a
 the official knew, the item as it was *before* the event is applied, which only the projection's
 own transaction sees in order (the notify agent runs beside the projection, before or after
 it). It writes nothing but the mail outbox, whose key makes a replay (`twinning rebuild`) queue
-nothing again; the mailer renders the notice from the item as it is when it sends, and drops
-it once the item has begun.
+nothing again; the mailer renders the notice from the item as it is when it sends (a cancelled
+trip leg: from the leg as it was, kept on the message, since a leg dropped from its trip is
+gone by then), and drops it once the item has begun. Each booking an event touches is told
+on its own (the outbox's key includes what the notice is about).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -80,7 +83,12 @@ def _close(event: Event, *bookings: Booked | None) -> bool:
 
 
 async def _tell(
-    session: AsyncSession, event: Event, about: str, before: Booked, after: Booked | None
+    session: AsyncSession,
+    event: Event,
+    about: str,
+    before: Booked,
+    after: Booked | None,
+    facts: dict[str, Any] | None = None,
 ) -> None:
     if not _close(event, before, after):
         return
@@ -110,6 +118,8 @@ async def _tell(
             language=(resolve_locale(official.language) if official.language else None)
             or DEFAULT_LOCALE,
             now=event.occurred_at,
+            facts=facts,
+            key=service.idempotency_key(event.event_id, recipient_id(official_id), kind, about),
         )
 
 
@@ -202,6 +212,18 @@ def _leg_booking(leg: TripLeg, official_ids: frozenset[str]) -> Booked:
     return Booked(leg.starts_at, leg.ends_at, _where(leg.country, leg.city), official_ids)
 
 
+def _leg_facts(trip: Trip, leg: TripLeg) -> dict[str, Any]:
+    """The leg as the notice tells it, kept on the message: a leg dropped from its trip is gone
+    from `trip_legs` by the time the mailer renders the notice."""
+    return {
+        "trip_title": dict(trip.title),
+        "city": dict(leg.city),
+        "timezone": leg.timezone,
+        "starts_at": leg.starts_at.isoformat(),
+        "ends_at": leg.ends_at.isoformat(),
+    }
+
+
 def _where(country: str, city: dict[str, str]) -> object:
     return (country, tuple(sorted(city.items())))
 
@@ -213,8 +235,9 @@ async def _legs(session: AsyncSession, trip: Trip) -> list[TripLeg]:
 
 @projector.on(TripUpdated)
 async def trip_updated(session: AsyncSession, event: Event) -> None:
-    """Each leg kept (by its place in the list) whose time or city changed, or whose officials
-    changed; a leg dropped from the list is not told (the calendar feed cancels it)."""
+    """Each leg, by its place in the list: one kept whose time or city changed, or whose
+    officials changed, is told as changed (or added, or cancelled for an official taken off);
+    one dropped from the end of the list is told as cancelled, from the leg as it was."""
     assert isinstance(event.payload, TripUpdated)
     trip = await current(session, Trip, event.aggregate_id)
     if trip is None or trip.status != "planned":
@@ -235,9 +258,9 @@ async def trip_updated(session: AsyncSession, event: Event) -> None:
             new = new_legs[leg.position]
             where = _where(new["country"], new["city"])
             after = Booked(new["start"], new["end"], where, after_officials)
-        if after is not None:
-            before = _leg_booking(leg, before_officials)
-            await _tell(session, event, f"{TRIP_LEG}:{trip.id}/{leg.position}", before, after)
+        before = _leg_booking(leg, before_officials)
+        about = f"{TRIP_LEG}:{trip.id}/{leg.position}"
+        await _tell(session, event, about, before, after, _leg_facts(trip, leg))
 
 
 @projector.on(TripCancelled)
@@ -248,7 +271,8 @@ async def trip_cancelled(session: AsyncSession, event: Event) -> None:
     officials = _trip_officials(trip.officials)
     for leg in await _legs(session, trip):
         booked = _leg_booking(leg, officials)
-        await _tell(session, event, f"{TRIP_LEG}:{trip.id}/{leg.position}", booked, None)
+        about = f"{TRIP_LEG}:{trip.id}/{leg.position}"
+        await _tell(session, event, about, booked, None, _leg_facts(trip, leg))
 
 
 # --- the notice as the mailer sends it --------------------------------------------------------
@@ -270,9 +294,11 @@ async def compose(
     language: str,
     settings: Settings,
     now: datetime,
+    facts: dict[str, Any] | None = None,
 ) -> Notice | None:
-    """The notice of `kind` about an item or a city event as it is now, in `language`; None
-    when it has begun (or is gone): a notice after the start helps nobody."""
+    """The notice of `kind` about an item, a city event or a trip leg as it is now (a dropped
+    leg: as it was, from the message's `facts`), in `language`; None when it has begun (or is
+    gone): a notice after the start helps nobody."""
     from twinning.mail.render import templates  # one template environment for all mail
 
     what, _, record_id = about_id.partition(":")
@@ -295,12 +321,18 @@ async def compose(
         leg = (
             await db_session.get(TripLeg, (trip_id, int(position))) if position.isdigit() else None
         )
-        if trip is None or leg is None:
+        if leg is not None and trip is not None and kind != CANCELLED:
+            trip_title, city, zone = trip.title, leg.city, leg.timezone
+            starts_at, ends_at = leg.starts_at, leg.ends_at
+        elif facts is not None:  # told as it was (a dropped leg is no longer there)
+            trip_title, city, zone = facts["trip_title"], facts["city"], facts["timezone"]
+            starts_at = datetime.fromisoformat(facts["starts_at"])
+            ends_at = datetime.fromisoformat(facts["ends_at"])
+        else:
             return None
-        zone, starts_at, ends_at = leg.timezone, leg.starts_at, leg.ends_at
         with force_locale(language):
-            titles = {language: f"{localized(trip.title) or ''}: {localized(leg.city) or ''}"}
-        place_names, place_text = leg.city, None
+            titles = {language: f"{localized(trip_title) or ''}: {localized(city) or ''}"}
+        place_names, place_text = city, None
     else:
         city_event = await db_session.get(CityEvent, record_id)
         if city_event is None:

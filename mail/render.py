@@ -208,6 +208,7 @@ async def _render_notice(
         language=row.language,
         settings=settings,
         now=now,
+        facts=row.facts,
     )
     if made is None:
         raise NotNeeded("what the notice is about has begun, or is no longer there")

@@ -295,13 +295,21 @@ class Mailer:
                 step = _step(steps, days_left)
                 if step is None:
                     continue
+                # A reminder of an invitation keyed the first way (by its cause, the one
+                # invitation sent) is keyed so too; the others also by the invitation.
+                first_way = sent.key == service.idempotency_key(
+                    sent.cause_event_id, sent.recipient_id, sent.kind
+                )
+                kind = f"{MailKind.REMINDER.value}-{step}"
+                keyed = (sent.cause_event_id, contact.id, kind)
                 queued += await service.queue(
                     db_session=session,
-                    kind=f"{MailKind.REMINDER.value}-{step}",
+                    kind=kind,
                     cause_event_id=sent.cause_event_id,
                     about_id=invitation.id,
                     recipient=contact,
                     now=now,
+                    key=service.idempotency_key(*keyed, *(() if first_way else (invitation.id,))),
                 )
         return queued
 

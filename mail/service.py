@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,8 +22,9 @@ from twinning.mail.models import MailMessage, MailState
 from twinning.mail.schemas import MailFilter
 
 
-def idempotency_key(cause_event_id: str, recipient_id: str, kind: str) -> str:
-    return f"{cause_event_id}|{recipient_id}|{kind}"
+def idempotency_key(cause_event_id: str, recipient_id: str, kind: str, *more: str) -> str:
+    """The outbox's key: (cause, recipient, kind), and `more` where that is not enough."""
+    return "|".join((cause_event_id, recipient_id, kind, *more))
 
 
 async def correspondence_language(db_session: AsyncSession, contact: Contact) -> str:
@@ -47,9 +49,11 @@ async def queue(
     about_id: str,
     recipient: Contact,
     now: datetime,
+    key: str | None = None,
 ) -> bool:
     """Queue one message to a contact of the CRM; False when this (cause, recipient, kind) was
-    queued before (the outbox keeps the first). Commits with the caller's transaction."""
+    queued before (the outbox keeps the first; `key`: see `queue_to`). Commits with the
+    caller's transaction."""
     if not recipient.email:
         return False
     return await queue_to(
@@ -61,6 +65,7 @@ async def queue(
         to_address=recipient.email,
         language=await correspondence_language(db_session, recipient),
         now=now,
+        key=key,
     )
 
 
@@ -74,12 +79,17 @@ async def queue_to(
     to_address: str,
     language: str,
     now: datetime,
+    facts: dict[str, Any] | None = None,
+    key: str | None = None,
 ) -> bool:
     """Queue one message to someone who is not a contact of the CRM (a visit's contact, an
-    official), under a `recipient_id` of its own; like `queue`, at most once."""
+    official), under a `recipient_id` of its own; like `queue`, at most once per `key`: by
+    default (cause, recipient, kind); one with what it is about too for a cause that tells one
+    recipient of several things (an event that cancels three of an official's bookings).
+    `facts`: the subject as it is now, kept on the message (see `MailMessage`)."""
     row = {
         "id": str(uuid.uuid4()),
-        "key": idempotency_key(cause_event_id, recipient_id, kind),
+        "key": key or idempotency_key(cause_event_id, recipient_id, kind),
         "kind": kind,
         "cause_event_id": cause_event_id,
         "about_id": about_id,
@@ -91,6 +101,7 @@ async def queue_to(
         "next_attempt_at": now,
         "queued_at": now,
         "updated_at": now,
+        "facts": facts,
     }
     on_postgresql = db_session.get_bind().dialect.name == "postgresql"
     dialect = postgresql if on_postgresql else sqlite

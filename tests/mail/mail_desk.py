@@ -92,6 +92,8 @@ class MailDesk:
     api: InlineApi
     settings: Settings
     clock: Clock = field(default_factory=Clock)
+    #: The archive's last event a round of `notify` saw.
+    notified_up_to: int = 0
 
     def __post_init__(self) -> None:
         self.api.app.dependency_overrides[get_clock] = lambda: self.clock
@@ -153,16 +155,20 @@ class MailDesk:
 
         return asyncio.run(run())
 
-    def notify(self) -> int:
-        """What the notify agent does with every applied event (again: it is idempotent)."""
+    def notify(self, *, only_new: bool = False) -> int:
+        """What the notify agent does with every applied event (again: it is idempotent); with
+        `only_new`, with the events applied since the last round only, as the agent sees them."""
 
         async def work(sessions: async_sessionmaker[Any]) -> int:
             async with sessions.begin() as session:
-                bodies = (
-                    await session.scalars(select(ArchivedEvent.body).order_by(ArchivedEvent.seq))
-                ).all()
+                found = select(ArchivedEvent.seq, ArchivedEvent.body).order_by(ArchivedEvent.seq)
+                if only_new:
+                    found = found.where(ArchivedEvent.seq > self.notified_up_to)
+                rows = (await session.execute(found)).all()
+                if rows:
+                    self.notified_up_to = max(self.notified_up_to, rows[-1].seq)
                 return sum(
-                    [await notifier.notify(session, decode(b), now=self.clock()) for b in bodies]
+                    [await notifier.notify(session, decode(r.body), now=self.clock()) for r in rows]
                 )
 
         return int(self._run(work))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import InlineApi
+from conftest import InlineApi, accepted
 from icalendar import Calendar
 from mail_desk import (
     EARLY,
@@ -218,3 +218,49 @@ def test_a_recipient_the_server_does_not_know_is_recorded_as_bounced_with_its_an
     assert "550 5.1.1 no such mailbox" in (row.reason or "")
     desk.clock.now += timedelta(hours=1)
     assert desk.send() == 0 and smtp.received == []
+
+
+def test_a_contact_given_an_address_later_gets_each_open_invitation_and_its_reminders(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    partner, _ = desk.partner_with_contact(1, email="first@example.org", languages=("en",))
+    festival = desk.city_event()
+    forum = desk.city_event(title={"en": "Mayors' Forum"})
+    gala = desk.city_event(title={"en": "Autumn Gala"})
+    desk.invite(festival, partner)
+    desk.invite(forum, partner)
+    [gala_invitation] = desk.invite(gala, partner)
+    desk.notify()
+    desk.send()
+    assert len(smtp.received) == 3
+    desk.rsvp(gala_invitation, "declined")  # answered: no one else is asked again
+
+    # A second contact, registered after the invitations went out, without an address first.
+    body = {"name": "Late Contact", "partner_id": partner, "preferred_language": "en"}
+    late = accepted(desk.api.post("/contacts", json=body))["id"]
+    assert desk.notify(only_new=True) == 0
+    accepted(desk.api.patch(f"/contacts/{late}", json={"email": "late@example.org"}))
+    assert desk.notify(only_new=True) == 2  # what the contact's change causes
+    assert desk.notify() == 0  # every event again (a redelivery, a rebuild): nothing more
+    desk.send()
+    subjects = sorted(m["Subject"].strip() for m in smtp.received if m["To"] == "late@example.org")
+    assert subjects == [
+        "Invitation: International Culture Festival",
+        "Invitation: Mayors' Forum",
+    ]
+
+    # The address corrected again: the invitations already went to this contact.
+    accepted(desk.api.patch(f"/contacts/{late}", json={"email": "late.b@example.org"}))
+    assert desk.notify(only_new=True) == 0
+
+    # Its reminders: one per invitation still open, as for the others, to the address it has.
+    # (both went to it under one cause, the address given: keyed apart by their invitation)
+    desk.clock.now = EARLY.replace(day=13)  # 7 days before the answer-by date
+    desk.send()
+    late_reminders = sorted(
+        m["Subject"].strip() for m in smtp.received[5:] if m["To"] == "late.b@example.org"
+    )
+    assert late_reminders == [
+        "Reminder: please answer the invitation to International Culture Festival",
+        "Reminder: please answer the invitation to Mayors' Forum",
+    ]

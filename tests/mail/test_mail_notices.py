@@ -188,3 +188,67 @@ def test_a_trip_leg_moved_within_48_hours_is_told_on_the_destinations_clock(
     assert str(notice["Subject"]).startswith("Changed: Kansai trade mission: Osaka, now ")
     local = later.astimezone(TOKYO)
     assert f"{local:%H:%M}" in str(notice["Subject"]) and "(Asia/Tokyo)" in str(notice["Subject"])
+
+
+def test_legs_dropped_from_a_trip_are_each_told_as_cancelled_as_they_were(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    mayor = official(desk, 1, email="mayor@city.example", language="zh-TW")
+    start = utcnow().replace(microsecond=0) + timedelta(hours=20)
+
+    def leg(city: str, begins: datetime) -> dict[str, object]:
+        return {
+            "city": {"en": city, "zh-TW": {"Osaka": "大阪", "Kyoto": "京都", "Kobe": "神戶"}[city]},
+            "country": "JP",
+            "timezone": "Asia/Tokyo",
+            "start": begins.isoformat(),
+            "end": (begins + timedelta(hours=4)).isoformat(),
+        }
+
+    legs = [leg("Osaka", start), leg("Kyoto", start + timedelta(hours=5))]
+    legs.append(leg("Kobe", start + timedelta(hours=10)))
+    body = {"title": {"en": "Kansai mission", "zh-TW": "關西參訪團"}}
+    body["officials"] = [{"official_id": mayor}]  # type: ignore[assignment]
+    trip = accepted(desk.api.post("/trips", json={**body, "legs": legs}))["id"]
+
+    # Kyoto and Kobe are dropped: the trip keeps only Osaka, unchanged.
+    accepted(desk.api.patch(f"/trips/{trip}", json={"legs": legs[:1]}))
+    assert send_now(desk) == 2
+
+    told = sorted(smtp.received, key=lambda m: str(m["Subject"]))
+    bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in told]
+    with force_locale("zh_TW"):
+        cancelled = gettext("%(title)s (%(when)s) is cancelled, or you no longer attend it.")
+    marker = cancelled.split("%(when)s")[-1].strip()
+    for city, begins in (("京都", legs[1]["start"]), ("神戶", legs[2]["start"])):
+        [text] = [b for b in bodies if f"關西參訪團: {city}" in b]
+        local = datetime.fromisoformat(str(begins)).astimezone(TOKYO)
+        assert f"{local:%H:%M}" in text and "(Asia/Tokyo)" in text
+        assert marker in text
+    assert not any("大阪" in b for b in bodies), "the kept, unchanged leg is not told"
+
+    # A replay of the same change queues nothing again.
+    assert send_now(desk) == 0
+
+
+def test_a_cancelled_visit_tells_each_of_an_officials_items(
+    desk: MailDesk, smtp: SmtpServer
+) -> None:
+    mayor = official(desk, 1, email="mayor@city.example", language="en")
+    visit, _ = booked_item(desk, [mayor], hours_ahead=10)
+    later = utcnow().replace(microsecond=0) + timedelta(hours=14)
+    harbour = accepted(desk.api.post("/venues", json=sample_venue(2, timezone="Asia/Tokyo")))
+    second = sample_item(
+        later.isoformat(),
+        (later + timedelta(hours=1)).isoformat(),
+        venue_id=harbour["id"],
+        official_ids=[mayor],
+    )
+    second["titles"] = {"en": "Harbour tour"}
+    accepted(desk.api.post(f"/visits/{visit}/itinerary", json=second))
+
+    accepted(desk.api.post(f"/visits/{visit}/cancel", json={"reason": "typhoon"}))
+    assert send_now(desk) == 2
+    subjects = sorted(str(m["Subject"]) for m in smtp.received)
+    assert any("Harbour tour" in s for s in subjects), subjects
+    assert all(s.startswith("Cancelled for you: ") for s in subjects), subjects
