@@ -26,6 +26,8 @@ class PartnerCity(Base):
     fields_of_cooperation: Mapped[list[str]] = mapped_column(JsonType)
     #: `{"latitude": ..., "longitude": ...}`, for the partner map (column added by 0007_publicity).
     location: Mapped[dict[str, float] | None] = mapped_column(JsonType)
+    #: Inhabitants (column added by 0022_partner_population).
+    population: Mapped[int | None] = mapped_column(Integer)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)

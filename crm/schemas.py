@@ -100,6 +100,7 @@ class PartnerCityRead(LocalizedNames):
     website: str | None
     fields_of_cooperation: list[str]
     location: GeoPoint | None = None
+    population: int | None = None
     registered_at: datetime
     updated_at: datetime
     version: int

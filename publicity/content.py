@@ -258,6 +258,8 @@ class Brochure:
     city: OurCity | None = None
     #: The upcoming city events the partner is invited to.
     invited: tuple[EventLine, ...] = ()
+    #: The partner's inhabitants, written in the document's language.
+    population: str | None = None
 
 
 Document = Leaflet | Brochure
@@ -756,6 +758,7 @@ async def brochure(
             outbound=tuple(line for _, line in outbound)[:INBOUND_OUTBOUND],
             office=office_contact(settings),
             region=Shown(partner.region) if partner.region else None,
+            population=format_number(partner.population) if partner.population else None,
             fields=tuple(_field_label(f) for f in partner.fields_of_cooperation),
             map=home_partner or (),
             distance=_distance(*home_partner) if home_partner else None,

@@ -400,6 +400,8 @@ Region = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(printable)
 ]
 CooperationField = Annotated[str, StringConstraints(max_length=100), AfterValidator(printable)]
+#: How many people live in the city (the brochures print it among the partner's figures).
+Population = Annotated[int, Field(ge=1, le=100_000_000, description="Inhabitants of the city.")]
 
 
 class PartnerCityRegistered(Payload):
@@ -417,13 +419,14 @@ class PartnerCityRegistered(Payload):
     website: HttpUrl | None = None
     fields_of_cooperation: list[CooperationField] = Field(default_factory=list, max_length=50)
     location: GeoPoint | None = Field(default=None, description="Where the city is, for maps.")
+    population: Population | None = None
 
 
 class PartnerCityUpdated(Update):
     """Some facts of a partner city changed; only the fields present change."""
 
     clearable: ClassVar[frozenset[str]] = frozenset(
-        {"agreement_date", "agreement_scope", "region", "website", "location"}
+        {"agreement_date", "agreement_scope", "region", "website", "location", "population"}
     )
 
     names: MultilingualText | None = None
@@ -438,6 +441,7 @@ class PartnerCityUpdated(Update):
     website: HttpUrl | None = None
     fields_of_cooperation: list[CooperationField] | None = Field(default=None, max_length=50)
     location: GeoPoint | None = None
+    population: Population | None = None
 
 
 RecordId = Annotated[

@@ -21,6 +21,8 @@ from twinning.streams.store import OutboxEvent
         ({"names": {}}, "names"),
         ({"names": {"en": "   "}}, "names"),
         ({"website": "not a url"}, "website"),
+        ({"population": 0}, "population"),
+        ({"population": "two million"}, "population"),
         ({"colour": "red"}, "colour"),
     ],
 )

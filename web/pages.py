@@ -33,6 +33,7 @@ from twinning.i18n import (
     force_locale,
     format_date,
     format_datetime,
+    format_number,
     get_locale,
     gettext,
     language_name,
@@ -114,6 +115,7 @@ templates.globals.update(
 )
 templates.filters["day"] = lambda value: format_date(value, format="medium") if value else ""
 templates.filters["moment"] = lambda value, zone: format_datetime(value, zone, format="short")
+templates.filters["number"] = lambda value: format_number(value)  # in the page's language
 
 
 # --- who is asking, in which language ------------------------------------------------------

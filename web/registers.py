@@ -82,6 +82,7 @@ PARTNER_FIELD_MESSAGES: Mapping[str, LazyProxy] = {
     "website": L_("Enter the website's full address, starting with https://"),
     "latitude": L_("Enter the latitude in degrees, a number from -90 to 90"),
     "longitude": L_("Enter the longitude in degrees, a number from -180 to 180"),
+    "population": L_("Enter the number of inhabitants as a whole number, such as 1960000"),
 }
 PARTNER_FIELD_OF_LOCATION: dict[tuple[str, ...], str] = {
     **{(name,): name for name in PARTNER_FIELD_MESSAGES},
@@ -225,6 +226,7 @@ def partner_command(form: Mapping[str, str], fields: list[str]) -> dict[str, Any
         "location": {"latitude": latitude, "longitude": longitude}
         if latitude or longitude
         else None,
+        "population": _blank(re.sub(r"[\s,.，、_']", "", form.get("population", ""))),
     }
 
 
@@ -244,6 +246,7 @@ def partner_form(partner: PartnerCity) -> dict[str, str]:
         "website": partner.website or "",
         "latitude": str(location.get("latitude", "")),
         "longitude": str(location.get("longitude", "")),
+        "population": str(partner.population) if partner.population else "",
     }
 
 

@@ -156,3 +156,17 @@ def test_a_plain_text_office_name_is_shown_in_every_language(projection: Project
         leaflet: Leaflet = gathered(settings, LEAFLET, locale)
         assert leaflet.office.name.text == "Taoyuan International Affairs"
         assert leaflet.office.name.lang is None
+
+
+def test_a_brochure_gives_the_partners_population_in_the_readers_way_of_writing_numbers(
+    projection: Projection,
+) -> None:
+    history = History()
+    projection.apply(*history.events)
+    valencia = brochure(history.ids["valencia"])
+    before: Brochure = gathered(projection.settings, valencia, "es")
+    assert before.population is None  # not known: not printed
+
+    projection.apply(event(PartnerCityUpdated(population=792492), history.ids["valencia"]))
+    assert gathered(projection.settings, valencia, "es").population == "792.492"
+    assert gathered(projection.settings, valencia, "zh-TW").population == "792,492"

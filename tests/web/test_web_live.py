@@ -297,3 +297,34 @@ def test_an_event_committed_late_with_a_lower_number_is_not_missed(
         return seen
 
     assert inline_api.portal.call(scenario) == [2, 1]
+
+
+def test_a_choice_left_as_the_page_came_does_not_hold_the_page_back(
+    office: Office, browser: Browser
+) -> None:
+    """A list of choices with none marked shows its first option: not a choice of the
+    reader's, so the page still updates itself; one the reader changed holds it back."""
+    visit_id = new_visit(office)
+    page = open_visit(office_context(office, browser, "en"), visit_id, office)
+    add_choice = """
+        const select = document.createElement("select");
+        select.id = "unmarked";
+        select.innerHTML = "<option value=''>Any</option><option value='b'>B</option>";
+        document.querySelector("#main form").appendChild(select);
+    """
+    page.evaluate(add_choice)
+
+    api(office, "POST", f"/visits/{visit_id}/approve", json={"reason": "first change"})
+
+    expect(page.locator("h1")).to_contain_text(text("approved", "en"))
+    expect(page.locator(NOTE)).to_have_text(UPDATED)
+    assert page.evaluate("window.liveMarker") == "no reload"
+
+    page.evaluate(add_choice)
+    page.locator("#unmarked").select_option("b")
+    page.locator("h1").click()  # the choice made, the reader has left the field
+    api(office, "POST", f"/visits/{visit_id}/schedule")
+
+    expect(page.locator("#live-bar button")).to_be_visible()  # offered, not swapped
+    expect(page.locator("h1")).to_contain_text(text("approved", "en"))
+    expect(page.locator("#unmarked")).to_have_value("b")

@@ -75,10 +75,15 @@ def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     page.get_by_role("link", name=text("Edit the partner city", locale)).click()
     expect(page.locator("#names_en")).to_have_value("Sapporo Minami")
     page.locator("#latitude").fill("north")
+    page.locator("#population").fill("about two million")
     page.get_by_role("button", name=text("Save the changes", locale)).click()
     expect(page.get_by_role("alert")).to_contain_text(
         text("Enter the latitude in degrees, a number from -90 to 90", locale)
     )
+    expect(page.get_by_role("alert")).to_contain_text(
+        text("Enter the number of inhabitants as a whole number, such as 1960000", locale)
+    )
+    page.locator("#population").fill("1,960,000")  # as people write it
     page.locator("#latitude").fill("43.06")
     page.locator("#longitude").fill("141.35")
     page.locator("#region").fill("Hokkaido")
@@ -86,7 +91,9 @@ def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     page.get_by_role("button", name=text("Save the changes", locale)).click()
 
     expect(page.locator("main dl.facts")).to_contain_text(text("Dormant", locale))
+    expect(page.locator("main dl.facts")).to_contain_text("1,960,000")  # zh-TW and en alike
     changed = office.call("GET", f"/partners/{partner_id}").json()
+    assert changed["population"] == 1960000
     assert changed["region"] == "Hokkaido"
     assert changed["status"] == "dormant"
     assert changed["location"] == {"latitude": 43.06, "longitude": 141.35}

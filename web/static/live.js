@@ -71,12 +71,31 @@
           return true;
         }
       } else if (field.tagName === "SELECT") {
-        for (var j = 0; j < field.options.length; j++) {
-          if (field.options[j].selected !== field.options[j].defaultSelected) {
-            return true;
-          }
+        if (chosen(field)) {
+          return true;
         }
       } else if (field.value !== field.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Whether the reader chose another option than the page came with. A single choice with no
+  // option marked `selected` comes with the first option that is not disabled.
+  function chosen(select) {
+    var options = select.options;
+    var marked = false;
+    var j;
+    for (j = 0; j < options.length; j++) {
+      marked = marked || options[j].defaultSelected;
+    }
+    if (!select.multiple && !marked) {
+      for (j = 0; j < options.length && options[j].disabled; j++) {}
+      return options.length > 0 && select.selectedIndex !== j;
+    }
+    for (j = 0; j < options.length; j++) {
+      if (options[j].selected !== options[j].defaultSelected) {
         return true;
       }
     }
