@@ -80,6 +80,7 @@ async def plan_adopted(session: AsyncSession, event: Event) -> None:
     plan.title = dict(facts.title)
     plan.updated_at = event.occurred_at
     plan.version += 1
+    session.info.pop(COUNTING_IN_TRANSACTION, None)  # its KPIs change: asked for again
     for model in (PlanGoal, PlanWorkItem, PlanKpi):
         await session.execute(delete(model).where(model.plan_id == plan_id))
     for g, goal in enumerate(facts.goals):
@@ -188,10 +189,28 @@ def _fact(
     )
 
 
+#: session.info: the computed KPIs' measures as this transaction has them, (plan id, measure)
+#: pairs, asked for once. A query per counted event would cost a round trip and, before it, a
+#: flush of everything the batch has written so far (most of a batch's time, in the benchmark's
+#: mix of itinerary items). A plan adopted in the transaction drops them (`plan_adopted`).
+COUNTING_IN_TRANSACTION = "twinning.plans.counting"
+
+
+async def _plans_counting(session: AsyncSession, measure: str) -> list[str]:
+    """The plans with a KPI computed from `measure` (`reports.plans_counting`), as this
+    transaction has them."""
+    counting: list[tuple[str, str | None]] | None = session.info.get(COUNTING_IN_TRANSACTION)
+    if counting is None:
+        rows = await session.execute(select(PlanKpi.plan_id, PlanKpi.computed))
+        counting = [(plan_id, (computed or {}).get("measure")) for plan_id, computed in rows]
+        session.info[COUNTING_IN_TRANSACTION] = counting
+    return sorted({plan_id for plan_id, counted in counting if counted == measure})
+
+
 async def _count(session: AsyncSession, fact: KpiFact) -> None:
     """Keep the fact, and mark stale the reports of the plans that count its measure."""
     session.add(fact)
-    plans = await reports.plans_counting(session, fact.measure)
+    plans = await _plans_counting(session, fact.measure)
     await _mark_reports(session, fact.occurred_at, plans)
 
 
