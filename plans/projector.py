@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from twinning.crm.models import PartnerCity
 from twinning.invitations.models import CityEvent, Invitation
 from twinning.plans import documents as reports
@@ -175,18 +177,19 @@ def _fact(
     link: str | None,
     day: Any = None,
     value: float | None = None,
-) -> KpiFact:
-    return KpiFact(
-        event_id=event.event_id,
-        measure=measure.value,
-        subject=subject,
-        day=day,
-        occurred_at=event.occurred_at,
-        value=value,
-        attributes=attributes,
-        label=dict(label),
-        link=link,
-    )
+) -> dict[str, Any]:
+    """A `KpiFact` row."""
+    return {
+        "event_id": event.event_id,
+        "measure": measure.value,
+        "subject": subject,
+        "day": day,
+        "occurred_at": event.occurred_at,
+        "value": value,
+        "attributes": attributes,
+        "label": dict(label),
+        "link": link,
+    }
 
 
 #: session.info: the computed KPIs' measures as this transaction has them, (plan id, measure)
@@ -207,11 +210,26 @@ async def _plans_counting(session: AsyncSession, measure: str) -> list[str]:
     return sorted({plan_id for plan_id, counted in counting if counted == measure})
 
 
-async def _count(session: AsyncSession, fact: KpiFact) -> None:
+#: session.info: the facts of this transaction, written when it commits in one statement (no
+#: projector reads them back in the transaction; the figures are counted at read time).
+FACTS_IN_TRANSACTION = "twinning.plans.facts"
+
+
+async def _count(session: AsyncSession, fact: dict[str, Any]) -> None:
     """Keep the fact, and mark stale the reports of the plans that count its measure."""
-    session.add(fact)
-    plans = await _plans_counting(session, fact.measure)
-    await _mark_reports(session, fact.occurred_at, plans)
+    facts: list[dict[str, Any]] | None = session.info.get(FACTS_IN_TRANSACTION)
+    if facts is None:
+        facts = session.info[FACTS_IN_TRANSACTION] = []
+        sqlalchemy_event.listen(session.sync_session, "before_commit", _write_facts, once=True)
+    facts.append(fact)
+    plans = await _plans_counting(session, fact["measure"])
+    await _mark_reports(session, fact["occurred_at"], plans)
+
+
+def _write_facts(session: Session) -> None:
+    facts = session.info.pop(FACTS_IN_TRANSACTION, None)
+    if facts:
+        session.execute(insert(cast(Table, KpiFact.__table__)), facts)
 
 
 async def _mark_reports(session: AsyncSession, at: datetime, plan_ids: list[str]) -> None:
