@@ -12,6 +12,12 @@ now; `_sync` brings the stored entries there:
   sees an entry keeps it with `removed_at` (its feed shows it cancelled for a while);
 - every audience whose feed changed gets its `FeedVersion` raised, for the API's cache.
 Renaming an official, a venue or a partner city refreshes the entries that name it.
+
+The entries are plain records (`Entry`), not ORM objects: a transaction loads those its events
+touch in a query per table (`_load_entries`), keeps them in step in memory, and writes the
+changed ones when it commits, in a statement per table (`_write_before_commit`: an upsert of
+the entries, one of their audiences, and the references added and dropped). An entry costs no
+unit-of-work bookkeeping, and a batch of a thousand items a handful of statements.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, and_, bindparam, delete, insert, select
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from twinning.calendar.models import (
@@ -65,7 +71,12 @@ from twinning.streams.events import (
     VenueRegistered,
     VenueUpdated,
 )
-from twinning.streams.projection import Projector, add, current, load_and_hold
+from twinning.streams.projection import (
+    KEYS_PER_QUERY,
+    Projector,
+    current,
+    load_and_hold,
+)
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
 from twinning.visits.lifecycle import STEPS, VisitStatus
@@ -92,22 +103,14 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
         elif event.event_type.topic == INVITATIONS:
             uids.add(entry_uid("city-event", event.aggregate_id))
     if uids:
-        await load_and_hold(session, CalendarEntry, uids)
+        await _load_entries(session, uids)
     if item_ids:  # held by the visits projector's prefetch: those stored already
         items = [
             item for i in sorted(item_ids) if (item := await current(session, ItineraryItem, i))
         ]
         await _hold_named_by(session, items, official_ids, venue_ids)
     if partners:  # their anniversaries, and the entries that name them (a rename refreshes)
-        query = select(CalendarEntry).where(
-            CalendarEntry.kind == "anniversary", CalendarEntry.source_id.in_(partners)
-        )
-        known: dict[tuple[str, str], list[CalendarEntry]] = {
-            ("anniversary", partner): [] for partner in partners
-        }
-        for entry in await session.scalars(query):
-            known["anniversary", entry.source_id].append(entry)
-        session.info.setdefault(ENTRIES_OF, {}).update(known)
+        await _load_sources(session, "anniversary", partners)
         await _look_up_referencing(session, partner_refs)
 
 
@@ -176,6 +179,7 @@ def entry_uid(kind: str, source_id: str) -> str:
 async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event) -> None:
     """Bring the entries of one source to what its deriver says now."""
     planned = await DERIVERS[kind](session, source_id)
+    _write_at_commit(session)  # what changes below
     existing = {entry.uid: entry for entry in await _entries_of(session, kind, source_id)}
     touched: set[str] = set()
     known = session.info.setdefault(ENTRIES_OF, {}).get((kind, source_id))
@@ -183,7 +187,8 @@ async def refresh(session: AsyncSession, kind: str, source_id: str, event: Event
     for plan in planned:
         entry = existing.pop(plan.uid, None)
         if entry is None:
-            entry = add(session, _new_entry(plan, kind=kind, source_id=source_id, event=event))
+            entry = _new_entry(plan, kind=kind, source_id=source_id, event=event)
+            _entries(session)[entry.uid] = entry
             if known is not None:
                 known.append(entry)
             touched |= _sync(entry, plan, event, new=True)
@@ -205,23 +210,194 @@ ENTRIES_OF = "twinning.calendar.entries-of"
 REFERENCING = "twinning.calendar.referencing"
 
 
-async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[CalendarEntry]:
-    """The stored entries of a source; one of a single-entry kind comes from the session's
-    identity map when a batch's prefetch (or an earlier event) loaded it: no query, no flush."""
+async def _entries_of(session: AsyncSession, kind: str, source_id: str) -> list[Entry]:
+    """The entries of a source as this transaction has them: loaded by the batch's prefetch
+    (or an earlier event), else from the database; no flush either way."""
     if kind in SINGLE_UIDS:
-        entry = await current(session, CalendarEntry, entry_uid(kind, source_id))
+        uid = entry_uid(kind, source_id)
+        await _load_entries(session, [uid])
+        entry = _entries(session)[uid]
         return [entry] if entry is not None else []
     known = session.info.setdefault(ENTRIES_OF, {})
     if (kind, source_id) not in known:
-        query = select(CalendarEntry).where(
-            CalendarEntry.kind == kind, CalendarEntry.source_id == source_id
-        )
-        known[kind, source_id] = list(await session.scalars(query))
+        await _load_sources(session, kind, [source_id])
     return list(known[kind, source_id])
 
 
-def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> CalendarEntry:
-    return CalendarEntry(
+# --- the entries as a transaction has them ----------------------------------------------
+
+
+@dataclass(eq=False, slots=True)
+class Entry:
+    """A calendar entry (a `CalendarEntry` row with its audiences and references) as this
+    transaction has it, and as it was stored (`stored_*`, None for an entry not stored yet)."""
+
+    uid: str
+    kind: str
+    source_id: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str | None
+    status: str
+    cancelled_at: datetime | None
+    sequence: int
+    revision: int
+    created_at: datetime
+    changed_at: datetime
+    facts: dict[str, Any]
+    #: Audience -> when the entry left its feed (None: it is in the feed).
+    audiences: dict[str, datetime | None] = field(default_factory=dict)
+    refs: set[str] = field(default_factory=set)
+    stored_audiences: dict[str, datetime | None] = field(default_factory=dict)
+    stored_refs: set[str] = field(default_factory=set)
+    #: The entry's own row changed (or is new) since it was loaded.
+    changed: bool = False
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ENTRY_COLUMNS}
+
+
+#: The columns of `calendar_entries`, as `Entry` names them.
+ENTRY_COLUMNS = tuple(column.key for column in CalendarEntry.__table__.columns)
+#: session.info: uid -> the entry as this transaction has it, or None (not stored, not created).
+ENTRIES_HELD = "twinning.calendar.entries"
+
+
+def _entries(session: AsyncSession | Session) -> dict[str, Entry | None]:
+    held: dict[str, Entry | None] = session.info.setdefault(ENTRIES_HELD, {})
+    return held
+
+
+async def _load_entries(session: AsyncSession, uids: Iterable[str]) -> None:
+    """Load the entries with these uids that this transaction does not have yet (a query per
+    table and per thousand entries), noting those that do not exist."""
+    held = _entries(session)
+    wanted = sorted({uid for uid in uids if uid not in held})
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        await _load(session, CalendarEntry.uid.in_(chunk))
+        for uid in chunk:
+            held.setdefault(uid, None)
+
+
+async def _load_sources(session: AsyncSession, kind: str, source_ids: Iterable[str]) -> None:
+    """Load the entries of these sources of a multi-entry kind, and note them as the sources'
+    entries (`ENTRIES_OF`) with those this transaction created for them."""
+    known = session.info.setdefault(ENTRIES_OF, {})
+    wanted = sorted({source_id for source_id in source_ids if (kind, source_id) not in known})
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        await _load(session, and_(CalendarEntry.kind == kind, CalendarEntry.source_id.in_(chunk)))
+    lists: dict[str, list[Entry]] = {source_id: [] for source_id in wanted}
+    for entry in _entries(session).values():
+        if entry is not None and entry.kind == kind and entry.source_id in lists:
+            lists[entry.source_id].append(entry)
+    for source_id, entries in lists.items():
+        known[kind, source_id] = sorted(entries, key=lambda entry: entry.uid)
+
+
+async def _load(session: AsyncSession, where: Any) -> None:
+    """Load the stored entries `where` selects, with their audiences and references; an entry
+    this transaction has already stays as it has it."""
+    held = _entries(session)
+    found: dict[str, Entry] = {}
+    for row in (await session.execute(select(CalendarEntry.__table__).where(where))).mappings():
+        if row["uid"] not in held:
+            found[row["uid"]] = Entry(**row)
+    if not found:
+        return
+    uids = sorted(found)
+    for start in range(0, len(uids), KEYS_PER_QUERY):
+        chunk = uids[start : start + KEYS_PER_QUERY]
+        audiences = select(
+            CalendarAudience.entry_uid, CalendarAudience.audience, CalendarAudience.removed_at
+        ).where(CalendarAudience.entry_uid.in_(chunk))
+        for uid, audience, removed_at in await session.execute(audiences):
+            found[uid].audiences[audience] = removed_at
+        refs = select(CalendarReference.entry_uid, CalendarReference.ref).where(
+            CalendarReference.entry_uid.in_(chunk)
+        )
+        for uid, ref in await session.execute(refs):
+            found[uid].refs.add(ref)
+    for entry in found.values():
+        entry.stored_audiences, entry.stored_refs = dict(entry.audiences), set(entry.refs)
+        held[entry.uid] = entry
+
+
+WRITE_AT_COMMIT = "twinning.calendar.write-at-commit"
+
+
+def _write_at_commit(session: AsyncSession) -> None:
+    """Have the entries this transaction changed written when it commits."""
+    if not session.info.get(WRITE_AT_COMMIT):
+        session.info[WRITE_AT_COMMIT] = True
+        sqlalchemy_event.listen(
+            session.sync_session, "before_commit", _write_before_commit, once=True
+        )
+
+
+def _write_before_commit(session: Session) -> None:
+    """Write the entries the transaction changed: a statement per table, the rows in sorted
+    order (two workers never wait on each other's rows in opposite orders)."""
+    session.info.pop(WRITE_AT_COMMIT, None)
+    entries = sorted(
+        (entry for entry in _entries(session).values() if entry is not None),
+        key=lambda entry: entry.uid,
+    )
+    rows = [entry.row() for entry in entries if entry.changed]
+    if rows:
+        statement = insert_or_update(session, CalendarEntry)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[CalendarEntry.uid],
+                set_={name: statement.excluded[name] for name in ENTRY_COLUMNS if name != "uid"},
+            ),
+            rows,
+        )
+    audiences = [
+        {"entry_uid": entry.uid, "audience": audience, "removed_at": removed_at}
+        for entry in entries
+        if entry.audiences != entry.stored_audiences
+        for audience, removed_at in sorted(entry.audiences.items())
+        if entry.stored_audiences.get(audience, ...) != removed_at
+    ]
+    if audiences:
+        statement = insert_or_update(session, CalendarAudience)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[CalendarAudience.entry_uid, CalendarAudience.audience],
+                set_={"removed_at": statement.excluded.removed_at},
+            ),
+            audiences,
+        )
+    dropped = [
+        {"uid": entry.uid, "dropped": ref}
+        for entry in entries
+        for ref in sorted(entry.stored_refs - entry.refs)
+    ]
+    if dropped:
+        references = cast(Table, CalendarReference.__table__)
+        session.execute(
+            delete(references).where(
+                references.c.entry_uid == bindparam("uid"),
+                references.c.ref == bindparam("dropped"),
+            ),
+            dropped,
+        )
+    added = [
+        {"entry_uid": entry.uid, "ref": ref}
+        for entry in entries
+        for ref in sorted(entry.refs - entry.stored_refs)
+    ]
+    if added:
+        session.execute(insert(cast(Table, CalendarReference.__table__)), added)
+    for entry in entries:  # stored now, should the session go on
+        entry.stored_audiences, entry.stored_refs = dict(entry.audiences), set(entry.refs)
+        entry.changed = False
+
+
+def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> Entry:
+    return Entry(
         uid=plan.uid,
         kind=kind,
         source_id=source_id,
@@ -235,12 +411,11 @@ def _new_entry(plan: Planned, *, kind: str, source_id: str, event: Event) -> Cal
         created_at=event.occurred_at,
         changed_at=event.occurred_at,
         facts=plan.facts,
-        audiences=[],
-        references=[],
+        changed=True,
     )
 
 
-def _cancelled(entry: CalendarEntry) -> Planned:
+def _cancelled(entry: Entry) -> Planned:
     return Planned(
         uid=entry.uid,
         starts_at=entry.starts_at,
@@ -248,27 +423,27 @@ def _cancelled(entry: CalendarEntry) -> Planned:
         timezone=entry.timezone,
         status=EntryStatus.CANCELLED,
         facts=entry.facts,
-        audiences={a.audience for a in entry.audiences if a.removed_at is None},
-        refs={r.ref for r in entry.references},
+        audiences={a for a, removed_at in entry.audiences.items() if removed_at is None},
+        refs=set(entry.refs),
     )
 
 
-def _significant(entry: CalendarEntry) -> tuple[Any, ...]:
+def _significant(entry: Entry) -> tuple[Any, ...]:
     """What a change of raises SEQUENCE: time, place, status and who attends."""
-    active = sorted(a.audience for a in entry.audiences if a.removed_at is None)
+    active = sorted(a for a, removed_at in entry.audiences.items() if removed_at is None)
     place = entry.facts.get("location")
     return (entry.starts_at, entry.ends_at, entry.timezone, entry.status, place, active)
 
 
-def _shown(entry: CalendarEntry) -> tuple[Any, ...]:
-    removed = sorted((a.audience, a.removed_at is None) for a in entry.audiences)
+def _shown(entry: Entry) -> tuple[Any, ...]:
+    removed = sorted((a, removed_at is None) for a, removed_at in entry.audiences.items())
     return (_significant(entry), entry.facts, removed)
 
 
-def _sync(entry: CalendarEntry, plan: Planned, event: Event, *, new: bool = False) -> set[str]:
+def _sync(entry: Entry, plan: Planned, event: Event, *, new: bool = False) -> set[str]:
     """Apply `plan` to `entry`; the audiences whose feeds change (none if nothing did)."""
     significant, shown = _significant(entry), _shown(entry)
-    before = {a.audience for a in entry.audiences}
+    before = set(entry.audiences)
     entry.starts_at, entry.ends_at, entry.timezone = plan.starts_at, plan.ends_at, plan.timezone
     if plan.facts != entry.facts:
         entry.facts = plan.facts
@@ -277,36 +452,23 @@ def _sync(entry: CalendarEntry, plan: Planned, event: Event, *, new: bool = Fals
         entry.cancelled_at = event.occurred_at if cancelled else None
         entry.status = plan.status.value
     _sync_audiences(entry, plan.audiences, event.occurred_at)
-    _sync_references(entry, plan.refs)
+    entry.refs = set(plan.refs)
     if not new and _shown(entry) == shown:
         return set()
     if not new and _significant(entry) != significant:
         entry.sequence += 1
     entry.revision += 1
     entry.changed_at = max(entry.changed_at, event.occurred_at)
+    entry.changed = True
     return before | plan.audiences
 
 
-def _sync_audiences(entry: CalendarEntry, audiences: set[str], when: datetime) -> None:
-    rows = {row.audience: row for row in entry.audiences}
-    for audience in sorted(audiences):
-        row = rows.get(audience)
-        if row is None:
-            entry.audiences.append(CalendarAudience(audience=audience, removed_at=None))
-        elif row.removed_at is not None:
-            row.removed_at = None
-    for audience, row in rows.items():
-        if audience not in audiences and row.removed_at is None:
-            row.removed_at = when
-
-
-def _sync_references(entry: CalendarEntry, refs: set[str]) -> None:
-    current = {row.ref for row in entry.references}
-    if current != refs:
-        entry.references = [
-            *(row for row in entry.references if row.ref in refs),
-            *(CalendarReference(ref=ref) for ref in sorted(refs - current)),
-        ]
+def _sync_audiences(entry: Entry, audiences: set[str], when: datetime) -> None:
+    for audience in audiences:
+        entry.audiences[audience] = None  # (back) in its feed
+    for audience, removed_at in entry.audiences.items():
+        if audience not in audiences and removed_at is None:
+            entry.audiences[audience] = when
 
 
 BUMPED_IN_TRANSACTION = "twinning.calendar.bumped"
@@ -363,7 +525,7 @@ async def _load_itinerary(session: AsyncSession, item_ids: Sequence[str]) -> Non
     all, and a query per item for each of them would make that one event take seconds."""
     if len(item_ids) < 2:
         return
-    await load_and_hold(session, CalendarEntry, [entry_uid("itinerary", i) for i in item_ids])
+    await _load_entries(session, [entry_uid("itinerary", i) for i in item_ids])
     await load_and_hold(session, ItineraryItem, item_ids)
     items = [item for i in item_ids if (item := await current(session, ItineraryItem, i))]
     await load_and_hold(session, Visit, {item.visit_id for item in items})
@@ -402,6 +564,10 @@ async def _look_up_referencing(session: AsyncSession, refs: Iterable[str]) -> No
         referencing.setdefault(ref, set())
     for ref, kind, source_id in rows:
         referencing[ref].add((kind, source_id))
+    for entry in _entries(session).values():  # those not written yet, as this transaction has them
+        if entry is not None:
+            for ref in entry.refs & wanted:
+                referencing[ref].add((entry.kind, entry.source_id))
 
 
 # --- derivers: what entries each source should have -------------------------------------

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from twinning.crm.models import PartnerCity
 from twinning.invitations.models import CityEvent, Invitation
 from twinning.plans import documents as reports
@@ -80,6 +82,7 @@ async def plan_adopted(session: AsyncSession, event: Event) -> None:
     plan.title = dict(facts.title)
     plan.updated_at = event.occurred_at
     plan.version += 1
+    session.info.pop(COUNTING_IN_TRANSACTION, None)  # its KPIs change: asked for again
     for model in (PlanGoal, PlanWorkItem, PlanKpi):
         await session.execute(delete(model).where(model.plan_id == plan_id))
     for g, goal in enumerate(facts.goals):
@@ -174,25 +177,59 @@ def _fact(
     link: str | None,
     day: Any = None,
     value: float | None = None,
-) -> KpiFact:
-    return KpiFact(
-        event_id=event.event_id,
-        measure=measure.value,
-        subject=subject,
-        day=day,
-        occurred_at=event.occurred_at,
-        value=value,
-        attributes=attributes,
-        label=dict(label),
-        link=link,
-    )
+) -> dict[str, Any]:
+    """A `KpiFact` row."""
+    return {
+        "event_id": event.event_id,
+        "measure": measure.value,
+        "subject": subject,
+        "day": day,
+        "occurred_at": event.occurred_at,
+        "value": value,
+        "attributes": attributes,
+        "label": dict(label),
+        "link": link,
+    }
 
 
-async def _count(session: AsyncSession, fact: KpiFact) -> None:
+#: session.info: the computed KPIs' measures as this transaction has them, (plan id, measure)
+#: pairs, asked for once. A query per counted event would cost a round trip and, before it, a
+#: flush of everything the batch has written so far (most of a batch's time, in the benchmark's
+#: mix of itinerary items). A plan adopted in the transaction drops them (`plan_adopted`).
+COUNTING_IN_TRANSACTION = "twinning.plans.counting"
+
+
+async def _plans_counting(session: AsyncSession, measure: str) -> list[str]:
+    """The plans with a KPI computed from `measure` (`reports.plans_counting`), as this
+    transaction has them."""
+    counting: list[tuple[str, str | None]] | None = session.info.get(COUNTING_IN_TRANSACTION)
+    if counting is None:
+        rows = await session.execute(select(PlanKpi.plan_id, PlanKpi.computed))
+        counting = [(plan_id, (computed or {}).get("measure")) for plan_id, computed in rows]
+        session.info[COUNTING_IN_TRANSACTION] = counting
+    return sorted({plan_id for plan_id, counted in counting if counted == measure})
+
+
+#: session.info: the facts of this transaction, written when it commits in one statement (no
+#: projector reads them back in the transaction; the figures are counted at read time).
+FACTS_IN_TRANSACTION = "twinning.plans.facts"
+
+
+async def _count(session: AsyncSession, fact: dict[str, Any]) -> None:
     """Keep the fact, and mark stale the reports of the plans that count its measure."""
-    session.add(fact)
-    plans = await reports.plans_counting(session, fact.measure)
-    await _mark_reports(session, fact.occurred_at, plans)
+    facts: list[dict[str, Any]] | None = session.info.get(FACTS_IN_TRANSACTION)
+    if facts is None:
+        facts = session.info[FACTS_IN_TRANSACTION] = []
+        sqlalchemy_event.listen(session.sync_session, "before_commit", _write_facts, once=True)
+    facts.append(fact)
+    plans = await _plans_counting(session, fact["measure"])
+    await _mark_reports(session, fact["occurred_at"], plans)
+
+
+def _write_facts(session: Session) -> None:
+    facts = session.info.pop(FACTS_IN_TRANSACTION, None)
+    if facts:
+        session.execute(insert(cast(Table, KpiFact.__table__)), facts)
 
 
 async def _mark_reports(session: AsyncSession, at: datetime, plan_ids: list[str]) -> None:

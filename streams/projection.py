@@ -327,10 +327,22 @@ async def apply_events(
             )
         )
         archived = {event_id: body for event_id, body in rows}
+    projectors = list(projectors)
+    # Event type -> (projector name, handler) of each projector that handles it, in order.
+    routes: dict[str, list[tuple[str, Handler]]] = {}
+    for event in events:
+        if event.type not in routes:
+            routes[event.type] = [
+                (projector.name, handler)
+                for projector in projectors
+                if (handler := projector.handlers.get(event.type)) is not None
+            ]
     if len(events) > 1:
         for projector in projectors:
+            if projector.prefetch is None:
+                continue
             interested = [e for e in events if e.type in projector.handlers]
-            if projector.prefetch is not None and interested:
+            if interested:
                 await projector.prefetch(session, interested)
     outcomes: list[Outcome] = []
     ledger_rows: list[dict[str, object]] = []
@@ -345,13 +357,9 @@ async def apply_events(
             outcomes.append("duplicate")
             continue
         archived[event.event_id] = event.envelope
-        for projector in projectors:
-            handler = projector.handlers.get(event.type)
-            if handler is not None:
-                await handler(session, event)
-                ledger_rows.append(
-                    {"projector": projector.name, "event_id": event.event_id, "processed_at": now}
-                )
+        for name, handler in routes[event.type]:
+            await handler(session, event)
+            ledger_rows.append({"projector": name, "event_id": event.event_id, "processed_at": now})
         if not archive:
             outcomes.append("applied")
             continue
