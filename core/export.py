@@ -7,7 +7,7 @@ texts take one column per language, country codes the CLDR name beside them. Per
 `person_data` is the answer to a data subject's request for access: every stored item about
 one contact that `crm.service.erase_contact` would erase (the read model's record, the copies
 of its events in the archive, the outbox and the parked events, the gifts that name the contact
-as their giver or recipient), and where else the name, email or phone appears (other events,
+as their giver or recipient, the mail sent to them: its address and its copy), and where else the name, email or phone appears (other events,
 visits, invitations' notes and the delegates an answer lists, gifts naming a person by name
 only), which the erasure leaves.
 """
@@ -33,6 +33,7 @@ from twinning.i18n import L_, country_name, force_locale, localized, supported_l
 from twinning.invitations import service as invitations
 from twinning.invitations.models import Invitation
 from twinning.invitations.schemas import CityEventFilter
+from twinning.mail.models import MailMessage
 from twinning.streams.events import ExchangeField, PartnerKind, PartnerStatus
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 from twinning.visits import service as visits
@@ -431,7 +432,16 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
     outboxed = [e for e in outboxed if _carries_personal_data(e["type"], e["payload"])]
     parked = [e for e in parked if _carries_personal_data(e["type"], e["payload"])]
     gifts = await _gifts_naming(db_session, contact_id)
-    if contact is None and not (archived or outboxed or parked or gifts):
+    mail = [
+        _mail_record(row)
+        for row in await db_session.scalars(
+            select(MailMessage)
+            .where(MailMessage.recipient_id == contact_id)
+            .where((MailMessage.to_address != "") | MailMessage.rendered.is_not(None))
+            .order_by(MailMessage.queued_at, MailMessage.id)
+        )
+    ]
+    if contact is None and not (archived or outboxed or parked or gifts or mail):
         return None
     identifiers = _identifiers(contact, [e["payload"] for e in archived + outboxed + parked])
     return {
@@ -443,6 +453,7 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
             "outbox_events": outboxed,
             "parked_events": parked,
             "gifts": [_gift_record(gift) for gift in gifts],
+            "mail": mail,
         },
         "mentions_elsewhere": await _mentions(db_session, contact_id, identifiers),
     }
@@ -463,6 +474,20 @@ async def _gifts_naming(db_session: AsyncSession, contact_id: str) -> list[Gift]
             for party in (gift.giver, gift.recipient)
         )
     ]
+
+
+def _mail_record(row: MailMessage) -> dict[str, Any]:
+    """A message to the contact: the address it went to and the copy kept of it."""
+    return {
+        "message_id": row.id,
+        "kind": row.kind,
+        "state": row.state,
+        "queued_at": _json_value(row.queued_at),
+        "sent_at": _json_value(row.sent_at),
+        "to_address": row.to_address,
+        "subject": row.subject,
+        "rendered": row.rendered,
+    }
 
 
 def _gift_record(gift: Gift) -> dict[str, Any]:
