@@ -603,11 +603,15 @@ def export_(
         str,
         typer.Argument(
             help="partners, missions, exchanges, visits, city-events, contacts (personal data),"
-            " or person (one contact's data, as JSON)."
+            " person (one contact's data, as JSON) or interpreter (one interpreter's data)."
         ),
     ],
     contact_id: Annotated[
-        str | None, typer.Argument(help="With `person`: the contact's id.", show_default=False)
+        str | None,
+        typer.Argument(
+            help="With `person`: the contact's id; with `interpreter`, the interpreter's.",
+            show_default=False,
+        ),
     ] = None,
     format: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
     to: Annotated[
@@ -620,23 +624,32 @@ def export_(
     data_dir: DataDir = None,
 ) -> None:
     """Export a register as CSV (UTF-8 with BOM) or XLSX, names in a column per language; or,
-    with `person CONTACT_ID`, every item of personal data held about one contact (JSON)."""
+    with `person CONTACT_ID` (or `interpreter INTERPRETER_ID`), every item of personal data held
+    about one contact (or interpreter), as JSON."""
     from twinning import export
     from twinning.i18n import DEFAULT_LOCALE
 
-    if kind == "person":
+    people = ("person", "interpreter")
+    if kind in people:
         if not contact_id:
-            raise _fail("name the contact: twinning export person CONTACT_ID")
+            what = "the contact: twinning export person CONTACT_ID"
+            if kind == "interpreter":
+                what = "the interpreter: twinning export interpreter INTERPRETER_ID"
+            raise _fail(f"name {what}")
     elif kind not in export.KINDS:
-        raise _fail(f"cannot export {kind!r}: one of {', '.join(export.KINDS)}, or person")
+        raise _fail(
+            f"cannot export {kind!r}: one of {', '.join(export.KINDS)}, person or interpreter"
+        )
     elif contact_id is not None:
-        raise _fail(f"unexpected argument {contact_id!r}: only `person` takes a contact's id")
+        raise _fail(
+            f"unexpected argument {contact_id!r}: only `person` and `interpreter` take an id"
+        )
     elif format not in export.FORMATS:
         raise _fail(f"unknown format {format!r}: csv or xlsx")
     language = lang or DEFAULT_LOCALE
     if language not in supported_locales():
         raise _fail(f"unknown language {language!r}: one of {', '.join(supported_locales())}")
-    if to is None and kind != "person" and format == "xlsx" and sys.stdout.isatty():
+    if to is None and kind not in people and format == "xlsx" and sys.stdout.isatty():
         raise _fail("an XLSX file is not for a terminal: give --to FILE")
     settings = _settings(data_dir=data_dir)
     _setup(settings)
@@ -646,6 +659,12 @@ def export_(
         if document is None:
             raise _fail(f"no personal data is held about contact {contact_id}")
         written, what = export.person_json(document), f"the data of contact {contact_id}"
+    elif kind == "interpreter":
+        assert contact_id is not None
+        held = _in_session(settings, lambda s: export.interpreter_data(s, contact_id))
+        if held is None:
+            raise _fail(f"no interpreter {contact_id} is on the roster")
+        written, what = export.person_json(held), f"the data of interpreter {contact_id}"
     else:
         found = _in_session(settings, lambda s: export.table(s, kind, language=language))
         written, what = export.encode(found, format), f"{len(found.rows)} {kind}"

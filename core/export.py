@@ -4,7 +4,8 @@ A table has a header row (in the reader's language) and one row per record; mult
 texts take one column per language, country codes the CLDR name beside them. Personal data
 (contacts) is the caller's to guard: `PERSONAL_KINDS` says which tables hold it.
 
-`person_data` is the answer to a data subject's request for access: every stored item about
+`person_data` (a contact) and `interpreter_data` (an interpreter of the roster) answer a data
+subject's request for access. `person_data`: every stored item about
 one contact that `crm.service.erase_contact` would erase (the read model's record, the copies
 of its events in the archive, the outbox and the parked events, the gifts that name the contact
 as their giver or recipient, the mail sent to them: its address and its copy), and where else the name, email or phone appears (other events,
@@ -31,14 +32,15 @@ from twinning.crm.schemas import ContactFilter, ExchangeFilter, MissionFilter, P
 from twinning.gifts.models import Gift
 from twinning.i18n import L_, country_name, force_locale, localized, supported_locales
 from twinning.invitations import service as invitations
-from twinning.invitations.models import Invitation
+from twinning.invitations.models import CityEvent, CityEventInterpreter, Invitation
 from twinning.invitations.schemas import CityEventFilter
 from twinning.mail.models import MailMessage
+from twinning.schedule.models import Interpreter
 from twinning.streams.events import ExchangeField, PartnerKind, PartnerStatus
 from twinning.streams.store import ArchivedEvent, OutboxEvent, ParkedEvent
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import VisitStatus
-from twinning.visits.models import Visit
+from twinning.visits.models import ItineraryInterpreter, ItineraryItem, Visit
 from twinning.visits.schemas import VisitFilter
 
 #: What can be exported, in the order the CLI lists them.
@@ -381,10 +383,11 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, Any] | None:
-    """Every stored item of personal data about contact `contact_id` (see the module's
-    docstring), or None when nothing is held about them (unknown, or erased)."""
-    contact = await db_session.get(Contact, contact_id)
+async def _stored_events(
+    db_session: AsyncSession, aggregate_id: str, types: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stored copies of `aggregate_id`'s events of `types`: in the archive, the outbox and
+    among the parked events."""
     archived = [
         {
             "event_id": row.event_id,
@@ -395,10 +398,7 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
         }
         for row in await db_session.scalars(
             select(ArchivedEvent)
-            .where(
-                ArchivedEvent.aggregate_id == contact_id,
-                ArchivedEvent.type.in_(CONTACT_EVENTS),
-            )
+            .where(ArchivedEvent.aggregate_id == aggregate_id, ArchivedEvent.type.in_(types))
             .order_by(ArchivedEvent.seq)
         )
     ]
@@ -411,14 +411,14 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
         }
         for row in await db_session.scalars(
             select(OutboxEvent)
-            .where(OutboxEvent.aggregate_id == contact_id, OutboxEvent.type.in_(CONTACT_EVENTS))
+            .where(OutboxEvent.aggregate_id == aggregate_id, OutboxEvent.type.in_(types))
             .order_by(OutboxEvent.id)
         )
     ]
     parked = []
     for row in await db_session.scalars(select(ParkedEvent).order_by(ParkedEvent.seq)):
         envelope = _stored(row.body)
-        if envelope.get("aggregate_id") == contact_id and envelope.get("type") in CONTACT_EVENTS:
+        if envelope.get("aggregate_id") == aggregate_id and envelope.get("type") in types:
             parked.append(
                 {
                     "event_id": row.event_id,
@@ -428,6 +428,14 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
                     "payload": envelope.get("payload", {}),
                 }
             )
+    return archived, outboxed, parked
+
+
+async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, Any] | None:
+    """Every stored item of personal data about contact `contact_id` (see the module's
+    docstring), or None when nothing is held about them (unknown, or erased)."""
+    contact = await db_session.get(Contact, contact_id)
+    archived, outboxed, parked = await _stored_events(db_session, contact_id, CONTACT_EVENTS)
     archived = [e for e in archived if _carries_personal_data(e["type"], e["payload"])]
     outboxed = [e for e in outboxed if _carries_personal_data(e["type"], e["payload"])]
     parked = [e for e in parked if _carries_personal_data(e["type"], e["payload"])]
@@ -456,6 +464,74 @@ async def person_data(db_session: AsyncSession, contact_id: str) -> dict[str, An
             "mail": mail,
         },
         "mentions_elsewhere": await _mentions(db_session, contact_id, identifiers),
+    }
+
+
+#: The roster events whose stored copies an interpreter's erasure rewrites (their contact).
+INTERPRETER_EVENTS = ("InterpreterRegistered", "InterpreterUpdated")
+
+
+async def interpreter_data(db_session: AsyncSession, interpreter_id: str) -> dict[str, Any] | None:
+    """Every stored item of personal data about interpreter `interpreter_id`, or None for an
+    interpreter not on the roster: under `erased_by_erasure` their contact (email, phone) in
+    the roster and in the stored copies of their events, which erasing the contact removes;
+    under `kept` their name, language pairs and the bookings, which stay on the roster."""
+    interpreter = await db_session.get(Interpreter, interpreter_id)
+    if interpreter is None:
+        return None
+    archived, outboxed, parked = await _stored_events(
+        db_session, interpreter_id, INTERPRETER_EVENTS
+    )
+
+    def with_contact(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in events if e["payload"].get("contact")]
+
+    items = await db_session.scalars(
+        select(ItineraryItem)
+        .join(ItineraryInterpreter, ItineraryInterpreter.item_id == ItineraryItem.id)
+        .where(ItineraryInterpreter.interpreter_id == interpreter_id)
+        .order_by(ItineraryItem.starts_at)
+    )
+    city_events = await db_session.scalars(
+        select(CityEvent)
+        .join(CityEventInterpreter, CityEventInterpreter.city_event_id == CityEvent.id)
+        .where(CityEventInterpreter.interpreter_id == interpreter_id)
+        .order_by(CityEvent.starts_at)
+    )
+    return {
+        "subject": {"kind": "interpreter", "id": interpreter_id},
+        "exported_at": datetime.now(UTC).isoformat(),
+        "erased_by_erasure": {
+            "contact": interpreter.contact,
+            "archived_events": with_contact(archived),
+            "outbox_events": with_contact(outboxed),
+            "parked_events": with_contact(parked),
+        },
+        "kept": {
+            "name": interpreter.name,
+            "language_pairs": interpreter.language_pairs,
+            "engagement": interpreter.engagement,
+            "contact_erased_at": _json_value(interpreter.contact_erased_at),
+            "itinerary_items": [
+                {
+                    "item_id": item.id,
+                    "visit_id": item.visit_id,
+                    "titles": item.titles,
+                    "starts_at": _json_value(item.starts_at),
+                    "ends_at": _json_value(item.ends_at),
+                }
+                for item in items
+            ],
+            "city_events": [
+                {
+                    "city_event_id": event.id,
+                    "title": event.title,
+                    "starts_at": _json_value(event.starts_at),
+                    "ends_at": _json_value(event.ends_at),
+                }
+                for event in city_events
+            ],
+        },
     }
 
 

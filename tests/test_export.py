@@ -255,3 +255,62 @@ def _as_exported(stored: str) -> str:
         return datetime.fromisoformat(stored).isoformat()
     except ValueError:
         return json.dumps(stored, ensure_ascii=False)[1:-1]
+
+
+def _interpreter(database_url: str, tmp_path: Path, interpreter_id: str) -> dict[str, Any] | None:
+    made = _cli(database_url, tmp_path, "export", "interpreter", interpreter_id)
+    if made.returncode == 1:
+        assert f"no interpreter {interpreter_id} is on the roster".encode() in made.stderr
+        return None
+    assert made.returncode == 0, made.stderr
+    document: dict[str, Any] = json.loads(made.stdout)
+    return document
+
+
+def test_an_interpreters_data_holds_their_contact_and_bookings_and_what_the_erasure_removes(
+    inline_api: InlineApi, database_url: str, tmp_path: Path
+) -> None:
+    body = {
+        "name": "Chen Ya-ting",
+        "language_pairs": [{"source": "zh-TW", "target": "ja"}],
+        "contact": {"email": "chen.yating@example.org", "phone": "+886 3 332 2101"},
+    }
+    chen = str(command(inline_api, "POST", "/interpreters", json=body)["id"])
+    later = {"contact": {"email": "chen.yating@example.org", "phone": "+886 912 345 678"}}
+    command(inline_api, "PATCH", f"/interpreters/{chen}", json=later)
+    assert _interpreter(database_url, tmp_path, "nobody") is None
+
+    document = _interpreter(database_url, tmp_path, chen)
+    assert document is not None
+    assert document["subject"] == {"kind": "interpreter", "id": chen}
+    erased = document["erased_by_erasure"]
+    assert erased["contact"]["phone"] == "+886 912 345 678"
+    assert [e["type"] for e in erased["archived_events"]] == [
+        "InterpreterRegistered",
+        "InterpreterUpdated",
+    ]
+    assert document["kept"]["name"] == "Chen Ya-ting"
+    before = _stored_texts(inline_api)
+
+    command(inline_api, "DELETE", f"/interpreters/{chen}/contact")
+
+    after = _stored_texts(inline_api)
+    removed = {table: texts - after.get(table, set()) for table, texts in before.items()}
+    removed = {table: texts for table, texts in removed.items() if texts}
+    assert {"interpreters", "event_archive"} <= set(removed)
+    exported = json.dumps(erased, ensure_ascii=False)
+    missing = {
+        table: sorted(t for t in texts if _as_exported(t) not in exported)
+        for table, texts in removed.items()
+    }
+    assert {table: texts for table, texts in missing.items() if texts} == {}
+
+    gone = _interpreter(database_url, tmp_path, chen)
+    assert gone is not None
+    assert gone["erased_by_erasure"] == {
+        "contact": None,
+        "archived_events": [],
+        "outbox_events": [],
+        "parked_events": [],
+    }
+    assert gone["kept"]["contact_erased_at"] is not None

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from twinning import export
 from twinning.api.deps import DbSession
 from twinning.auth.schemas import Role
 from twinning.i18n import L_
@@ -133,6 +134,25 @@ async def register_interpreter(request: Request, user: User, db_session: DbSessi
     event = await roster.register_interpreter(db_session=db_session, data=data, actor=user.actor)
     return await committed(
         request, db_session, f"/ui/interpreters/{event.aggregate_id}", event.event_id
+    )
+
+
+@router.get("/interpreters/{interpreter_id}/data.json")
+async def interpreter_data(interpreter_id: str, user: User, db_session: DbSession) -> Response:
+    """Every item of personal data held about the interpreter (a data subject's request for
+    access), as one JSON document; 404 for an interpreter not on the roster."""
+    require_staff(user)
+    document = await export.interpreter_data(db_session, interpreter_id)
+    if document is None:
+        not_found("interpreter", interpreter_id)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", interpreter_id)[:100]
+    return Response(
+        export.person_json(document),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="twinning-interpreter-{name}.json"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

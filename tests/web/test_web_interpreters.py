@@ -6,6 +6,9 @@ needs and whether they are covered. In Traditional Chinese and in English."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from conftest import accepted
 from playwright.sync_api import Browser, expect
@@ -128,6 +131,15 @@ def test_roster_then_assignment_then_conflict_then_coverage_on_the_visit_page(
     ]
     assert second[0]["interpreter_ids"] == [chen["id"]]
     assert second[0]["overrides"][0]["reason"] == "A city car takes the interpreter across"
+
+    # Their data, as a request for access asks for it: the contact and both bookings.
+    page.goto(f"/ui/interpreters/{chen['id']}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=text("Download their data (JSON)", locale)).click()
+    held = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert held["erased_by_erasure"]["contact"]["email"] == "chen@example.org"
+    booked = [item["item_id"] for item in held["kept"]["itinerary_items"]]
+    assert sorted(booked) == sorted([first_id, second[0]["id"]])
 
 
 def test_the_trip_and_city_event_forms_list_conflicts_of_every_kind_and_take_an_override(
