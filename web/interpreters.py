@@ -31,6 +31,7 @@ from twinning.web.pages import (
     field_errors,
     form_of,
     not_found,
+    person_download,
     read_after_change,
     render,
     require_staff,
@@ -145,15 +146,7 @@ async def interpreter_data(interpreter_id: str, user: User, db_session: DbSessio
     document = await export.interpreter_data(db_session, interpreter_id)
     if document is None:
         not_found("interpreter", interpreter_id)
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", interpreter_id)[:100]
-    return Response(
-        export.person_json(document),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="twinning-interpreter-{name}.json"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return person_download(document, "interpreter", interpreter_id)
 
 
 @router.get("/interpreters/{interpreter_id}", response_class=HTMLResponse)

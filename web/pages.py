@@ -6,6 +6,7 @@ countries, time zones and registered records."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel import Locale
 from babel.support import LazyProxy
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context as JinjaContext
 from pydantic import TypeAdapter, ValidationError
@@ -439,3 +440,19 @@ async def partner_names(db_session: AsyncSession) -> dict[str, dict[str, str]]:
     """Every registered partner city's names, by id."""
     partners = await crm.list_partners(db_session=db_session, query=PartnerFilter(limit=500))
     return {p.id: p.names for p in partners}
+
+
+def person_download(document: Mapping[str, Any], kind: str, subject_id: str) -> Response:
+    """A person's data (`twinning.export`), downloaded as `twinning-<kind>-<id>.json`, never
+    kept in a cache."""
+    from twinning import export
+
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", subject_id)[:100]
+    return Response(
+        export.person_json(document),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="twinning-{kind}-{name}.json"',
+            "Cache-Control": "no-store",
+        },
+    )

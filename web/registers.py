@@ -57,6 +57,7 @@ from twinning.web.pages import (
     paged,
     partner_names,
     pending_of,
+    person_download,
     read_after_change,
     render,
     require_staff,
@@ -792,15 +793,4 @@ async def contact_data(
     document = await export.person_data(db_session, contact_id)
     if document is None:
         not_found("contact", contact_id)
-    return Response(
-        export.person_json(document),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="twinning-contact-{_file_safe(contact_id)}.json"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-def _file_safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:100]
+    return person_download(document, "contact", contact_id)
