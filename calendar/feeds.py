@@ -206,8 +206,8 @@ async def live_link(
     `check_interval`, else with one query that also reads its audience's feed version. The
     requests that come while that query runs wait for its answer (one query, not one each)."""
     digest = hash_token(token)
-    known = cache.links.get(digest)
-    if known is not None and time.monotonic() - known.checked_at < cache.check_interval:
+    known = cache.checked_link(digest)
+    if known is not None:
         return known
     check = cache.checking.get(digest)
     if check is None:
@@ -323,6 +323,13 @@ class FeedCache:
         self.versions: LRU[str, tuple[int, float]] = LRU(max_feeds)
         #: The link checks under way (SHA-256 of the secret -> the check's answer).
         self.checking: dict[str, asyncio.Future[LiveLink | None]] = {}
+
+    def checked_link(self, token_hash: str) -> LiveLink | None:
+        """The live link of this secret, if it was checked within `check_interval`."""
+        known = self.links.get(token_hash)
+        if known is not None and time.monotonic() - known.checked_at < self.check_interval:
+            return known
+        return None
 
     def forget_link(self, token_hash: str) -> None:
         """A link rotated or revoked in this process: its old secret answers 404 at once."""

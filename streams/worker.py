@@ -141,8 +141,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_rebalance_timeout=settings.rebalance_timeout,
-        broker_session_timeout=max(6.0, settings.rebalance_timeout * 2),
-        broker_heartbeat_interval=1.0,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=min(1.0, settings.session_timeout / 3),
         broker_commit_every=100,
         broker_commit_interval=0.5,
         # On a stop or a rebalance, don't wait for the messages already fetched to be acked:
@@ -198,7 +198,6 @@ def create_app(settings: Settings) -> faust.App:
     started_at = utcnow()
     beats = async_sessionmaker(engine, expire_on_commit=False)
 
-    @app.timer(interval=settings.heartbeat_interval)
     async def heartbeat() -> None:
         """A sign of life with the lag, for /health (a worker that stops beating is down)."""
         try:
@@ -206,6 +205,19 @@ def create_app(settings: Settings) -> faust.App:
                 await record_heartbeat(session, worker_id, started_at, await _lag(app))
         except Exception as exc:  # the next beat tries again; /health sees the gap
             log.warning("could not record the heartbeat: %s", exc)
+
+    app.timer(interval=settings.heartbeat_interval)(heartbeat)
+    beats_under_way: set[asyncio.Task[None]] = set()
+
+    @app.on_partitions_assigned.connect
+    async def beat_when_assigned(_app: faust.App, assigned: Any, **_kwargs: Any) -> None:
+        """The first beat as soon as the worker has its partitions, not a timer's interval
+        later: /health says the worker is up once it can apply commands. Beside the
+        rebalance, not in it."""
+        if assigned:
+            beat = asyncio.ensure_future(heartbeat())
+            beats_under_way.add(beat)
+            beat.add_done_callback(beats_under_way.discard)
 
     return app
 
