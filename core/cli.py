@@ -232,7 +232,6 @@ def up(
         )
         issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
         new_admin_token = issued if issued != configured else None
-        _warn_of_missing_fonts()
         if settings.backup_interval_hours > 0:
             from twinning.backup import BackupSchedule
 
@@ -319,6 +318,7 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None
 def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str | None) -> None:
     import time
 
+    _warn_of_missing_fonts()  # here, beside the API's start rather than before it
     while not server.started:
         if server.should_exit:
             return

@@ -25,6 +25,7 @@ from typing import Any
 
 import faust
 import mode.loop
+from faust.tables import TableManager
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -121,6 +122,17 @@ class _Transport(aiokafka_driver.Transport):
     Consumer = _PromptFetchConsumer
 
 
+class _TableManager(TableManager):
+    """faust's, without the second it sleeps when it starts (to let tables register: the
+    consumer subscribes only after it). The worker has no tables; that second was a second
+    of every start-up before the worker joined its group."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 TRANSPORTS.aliases["twinning"] = f"{__name__}:_Transport"
 
 
@@ -152,6 +164,7 @@ def create_app(settings: Settings) -> faust.App:
         # committed, so the partition's next owner reads it again, and the projection skips
         # an event it has applied (the ledger), as the notifier does a mail it has queued.
         stream_wait_empty=False,
+        TableManager=_TableManager,
     )
     engine = make_async_engine(settings.async_database_url)
     dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
@@ -210,11 +223,11 @@ def create_app(settings: Settings) -> faust.App:
     beats_under_way: set[asyncio.Task[None]] = set()
 
     @app.on_partitions_assigned.connect
-    async def beat_when_assigned(_app: faust.App, assigned: Any, **_kwargs: Any) -> None:
+    async def beat_when_assigned(_app: Any, /, *args: Any, signal: Any, **_kwargs: Any) -> None:
         """The first beat as soon as the worker has its partitions, not a timer's interval
         later: /health says the worker is up once it can apply commands. Beside the
         rebalance, not in it."""
-        if assigned:
+        if args and args[0]:  # the partitions assigned
             beat = asyncio.ensure_future(heartbeat())
             beats_under_way.add(beat)
             beat.add_done_callback(beats_under_way.discard)
