@@ -202,11 +202,11 @@ def up(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _hold(settings, "up", alone=True)
     _setup(settings, init=True, check_integrity=True)
-    if "session_timeout" not in settings.model_fields_set:
-        # One worker: the embedded broker need not wait long for others to join its group.
-        settings = settings.model_copy(update={"session_timeout": UP_SESSION_TIMEOUT})
     broker = None
     if settings.broker == EMBEDDED:
+        if settings.session_timeout is None:
+            # One worker: the embedded broker need not wait long for others to join its group.
+            settings = settings.model_copy(update={"session_timeout": UP_SESSION_TIMEOUT})
         broker = EmbeddedBroker(
             data_dir=settings.data_dir, partitions=settings.topic_partitions
         ).start()
@@ -292,9 +292,10 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
         # Where the mail's answer links lead: this API (the port `up` was given).
         "TWINNING_PUBLIC_URL": settings.base_url(),
-        "TWINNING_SESSION_TIMEOUT": str(settings.session_timeout),
         OWNER_ENV: str(os.getpid()),
     }
+    if settings.session_timeout is not None:
+        env["TWINNING_SESSION_TIMEOUT"] = str(settings.session_timeout)
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
     # when we die without stopping it (SIGKILL).
     return subprocess.Popen(

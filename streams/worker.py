@@ -139,6 +139,7 @@ TRANSPORTS.aliases["twinning"] = f"{__name__}:_Transport"
 def create_app(settings: Settings) -> faust.App:
     servers = settings.bootstrap_servers()
     _PromptFetchConsumerThread.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    session_timeout = settings.session_timeout or max(6.0, settings.rebalance_timeout * 2)
     app = faust.App(
         settings.consumer_group,
         broker=[f"twinning://{server}" for server in servers],
@@ -153,8 +154,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_rebalance_timeout=settings.rebalance_timeout,
-        broker_session_timeout=settings.session_timeout,
-        broker_heartbeat_interval=min(1.0, settings.session_timeout / 3),
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=min(1.0, session_timeout / 3),
         broker_commit_every=100,
         broker_commit_interval=0.5,
         # On a stop or a rebalance, don't wait for the messages already fetched to be acked:
