@@ -131,6 +131,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         app.include_router(router)
     for router in AUTHENTICATED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_user)])
+    app.add_middleware(feeds.AnswerFromMemory)  # innermost: inside the security middleware
     security.install(app, settings)
     problems.install(app)
     web.install(app, settings)

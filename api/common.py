@@ -108,7 +108,14 @@ class CommandScope:
         return Accepted(id=id or event.aggregate_id, event_id=event.event_id)
 
 
-Command = Annotated[CommandScope, Depends()]
+async def command_scope(
+    db_session: DbSession, actor: StaffActor, doorbell: OutboxDoorbell, response: Response
+) -> CommandScope:
+    # Not `Depends(CommandScope)`: FastAPI would call the class in a worker thread.
+    return CommandScope(db_session, actor, doorbell, response)
+
+
+Command = Annotated[CommandScope, Depends(command_scope)]
 
 #: What a command route declares: 202 with `Accepted`, and the refusals it may answer.
 COMMAND: dict[str, Any] = {
@@ -120,7 +127,7 @@ COMMAND: dict[str, Any] = {
 READ_ONE: dict[str, Any] = {"responses": problem_responses(404)}
 
 
-def _no_language() -> None:
+async def _no_language() -> None:
     return None
 
 

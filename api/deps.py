@@ -5,11 +5,14 @@ Every route but the public ones (health, leaflets and brochures, feeds with thei
 tokens, the OpenAPI docs) needs a caller: include such routers with
 `dependencies=[Depends(get_current_user)]` (see api/app.py). Writes take `StaffActor`,
 personal data is shown only when `PersonalDataAccess` is true, user management takes
-`AdminUser`."""
+`AdminUser`.
+
+Every dependency here is `async def`, as cheap ones must be: FastAPI runs a plain `def`
+dependency in a worker thread, a hop to another thread and back on every request."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -29,7 +32,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_outbox_signal(request: Request) -> OutboxSignal:
+async def get_outbox_signal(request: Request) -> OutboxSignal:
     signal: OutboxSignal = request.app.state.outbox_signal
     return signal
 
@@ -64,10 +67,10 @@ async def get_current_user(
     return principal
 
 
-def require_role(role: Role) -> Callable[[Principal], Principal]:
+def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through callers whose role includes `role`, and 403s the rest."""
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if not user.role.includes(role):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
@@ -78,12 +81,12 @@ def require_role(role: Role) -> Callable[[Principal], Principal]:
     return check
 
 
-def get_staff_actor(user: StaffUser) -> str:
+async def get_staff_actor(user: StaffUser) -> str:
     """The actor recorded in the event of a write; only staff (and admins) may write."""
     return user.actor
 
 
-def get_personal_data_access(user: CurrentUser) -> bool:
+async def get_personal_data_access(user: CurrentUser) -> bool:
     """Whether the caller may see personal data (contacts, dietary and accessibility notes)."""
     return user.role.includes(Role.staff)
 
@@ -93,7 +96,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_clock() -> Callable[[], datetime]:
+async def get_clock() -> Callable[[], datetime]:
     """What time it is now (UTC); tests override this dependency to move deadlines past."""
     return utcnow
 

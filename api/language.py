@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Query, Response
 from twinning.i18n import negotiate
 
 
-def get_language(
+async def get_language(
     response: Response,
     lang: Annotated[
         str | None,

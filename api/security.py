@@ -37,7 +37,13 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
+        if not declared and b"transfer-encoding" not in headers:
+            # No body at all (RFC 9112 6.3: a request without either header has none): nothing
+            # to count, nor to read ahead of the application.
+            await self.app(scope, receive, send)
+            return
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return

@@ -1991,12 +1991,13 @@ def _table(report: dict[str, Any]) -> str:
 
 def _leaflet_table(leaflets: dict[str, Any]) -> str:
     rows = [("leaflet HTML, all locales, s", f"{leaflets['html_all_locales_s']}", "", "")]
+    naive = leaflets["naive_weasyprint_s"]  # a quick run renders it in one locale only
     for locale, warm in leaflets["pdf_warm_fonts_s"].items():
         rows.append(
             (
                 f"leaflet PDF {locale}, s (warm fonts)",
                 f"{warm}",
-                f"naive WeasyPrint {leaflets['naive_weasyprint_s'][locale]} s",
+                f"naive WeasyPrint {naive[locale]} s" if locale in naive else "",
                 f"cold {leaflets['pdf_cold_fonts_s'][locale]} s, after an exchange {leaflets['pdf_after_an_exchange_s'][locale]} s",
             )
         )

@@ -20,6 +20,7 @@ Serving is cached at three levels, in the API process:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -202,12 +203,25 @@ async def live_link(
     *, sessions: async_sessionmaker[AsyncSession], cache: FeedCache, token: str
 ) -> LiveLink | None:
     """The live link of `token`, from memory while it was checked within the cache's
-    `check_interval`, else with one query that also reads its audience's feed version."""
+    `check_interval`, else with one query that also reads its audience's feed version. The
+    requests that come while that query runs wait for its answer (one query, not one each)."""
     digest = hash_token(token)
-    known = cache.links.get(digest)
-    now = time.monotonic()
-    if known is not None and now - known.checked_at < cache.check_interval:
+    known = cache.checked_link(digest)
+    if known is not None:
         return known
+    check = cache.checking.get(digest)
+    if check is None:
+        # A task of its own: a request that goes away does not cancel the others' answer.
+        check = asyncio.ensure_future(_check_link(sessions, cache, digest))
+        cache.checking[digest] = check
+        check.add_done_callback(lambda _: cache.checking.pop(digest, None))
+    return await asyncio.shield(check)
+
+
+async def _check_link(
+    sessions: async_sessionmaker[AsyncSession], cache: FeedCache, digest: str
+) -> LiveLink | None:
+    now = time.monotonic()
     async with sessions() as db_session:
         row = (
             await db_session.execute(
@@ -307,6 +321,15 @@ class FeedCache:
         self.check_interval = check_interval
         #: The latest feed version seen of each audience, and when (monotonic seconds).
         self.versions: LRU[str, tuple[int, float]] = LRU(max_feeds)
+        #: The link checks under way (SHA-256 of the secret -> the check's answer).
+        self.checking: dict[str, asyncio.Future[LiveLink | None]] = {}
+
+    def checked_link(self, token_hash: str) -> LiveLink | None:
+        """The live link of this secret, if it was checked within `check_interval`."""
+        known = self.links.get(token_hash)
+        if known is not None and time.monotonic() - known.checked_at < self.check_interval:
+            return known
+        return None
 
     def forget_link(self, token_hash: str) -> None:
         """A link rotated or revoked in this process: its old secret answers 404 at once."""

@@ -53,6 +53,9 @@ T = TypeVar("T")
 #: Who created users and tokens from the command line (recorded in their `created_by`).
 CLI_ACTOR = "cli"
 DEMO_USER = "demo"
+#: The consumer group's session timeout of the one worker of `twinning up` (s): the embedded
+#: broker holds a new group's first join for about half of it.
+UP_SESSION_TIMEOUT = 1.5
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Override TWINNING_DATA_DIR.")]
 Init = Annotated[
@@ -187,10 +190,11 @@ def up(
     data_dir: DataDir = None,
     demo: Annotated[bool, typer.Option(help="Load the demo data through the API.")] = False,
 ) -> None:
-    """Start everything: embedded broker, worker, API and outbox relay. Ctrl-C stops it all."""
-    import uvicorn
-    from twinning.api.app import create_app
-    from twinning.auth.service import bootstrap_admin
+    """Start everything: embedded broker, worker, API and outbox relay. Ctrl-C stops it all.
+
+    In the order that starts soonest: the database migrated, the broker, then the worker
+    (its start-up and its joining the consumer group run while this process imports and
+    builds the API), the mailer last."""
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
@@ -198,12 +202,11 @@ def up(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _hold(settings, "up", alone=True)
     _setup(settings, init=True, check_integrity=True)
-    _warn_of_missing_fonts()
-    configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
-    new_admin_token = issued if issued != configured else None
     broker = None
     if settings.broker == EMBEDDED:
+        if settings.session_timeout is None:
+            # One worker: the embedded broker need not wait long for others to join its group.
+            settings = settings.model_copy(update={"session_timeout": UP_SESSION_TIMEOUT})
         broker = EmbeddedBroker(
             data_dir=settings.data_dir, partitions=settings.topic_partitions
         ).start()
@@ -220,8 +223,15 @@ def up(
             _spawn("worker", settings),
             restarts_with="broker" if broker is not None else "",
         )
-        keeper.keep("mailer", lambda: _spawn("mailer", settings), _spawn("mailer", settings))
-        keeper.start()
+        import uvicorn
+        from twinning.api.app import create_app
+        from twinning.auth.service import bootstrap_admin
+
+        configured = (
+            settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+        )
+        issued = _in_session(settings, lambda s: bootstrap_admin(db_session=s, token=configured))
+        new_admin_token = issued if issued != configured else None
         if settings.backup_interval_hours > 0:
             from twinning.backup import BackupSchedule
 
@@ -237,6 +247,8 @@ def up(
                 log_level="warning",
             )
         )
+        keeper.keep("mailer", lambda: _spawn("mailer", settings), _spawn("mailer", settings))
+        keeper.start()
         threading.Thread(
             target=_announce, args=(server, settings, demo, new_admin_token), daemon=True
         ).start()
@@ -282,6 +294,8 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         "TWINNING_PUBLIC_URL": settings.base_url(),
         OWNER_ENV: str(os.getpid()),
     }
+    if settings.session_timeout is not None:
+        env["TWINNING_SESSION_TIMEOUT"] = str(settings.session_timeout)
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
     # when we die without stopping it (SIGKILL).
     return subprocess.Popen(
@@ -305,6 +319,7 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None
 def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str | None) -> None:
     import time
 
+    _warn_of_missing_fonts()  # here, beside the API's start rather than before it
     while not server.started:
         if server.should_exit:
             return
@@ -440,7 +455,8 @@ def worker(data_dir: DataDir = None, init: Init = False) -> None:
     from twinning.streams.worker import run_worker
 
     settings = _settings(data_dir=data_dir)
-    _setup(settings, init=init)
+    # A worker started by `up` finds the database as `up` just migrated it.
+    _setup(settings, init=init, migrate=not run_under_owner())
     _hold(settings, "worker")
     run_worker(settings)
 
@@ -452,7 +468,7 @@ def mailer(data_dir: DataDir = None, init: Init = False) -> None:
     from twinning.mail.sender import run_mailer
 
     settings = _settings(data_dir=data_dir)
-    _setup(settings, init=init)
+    _setup(settings, init=init, migrate=not run_under_owner())
     _hold(settings, "mailer", roles=("mailer",))
     run_mailer(settings)
 

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
         default=3.0,
         description="Kafka consumer-group rebalance timeout (s); short for one machine.",
     )
+    session_timeout: Annotated[float | None, Field(ge=1, le=300)] = Field(
+        default=None,
+        description="Seconds without a heartbeat after which the broker drops a worker from "
+        "its consumer group (default: twice the rebalance timeout, at least 6). The embedded "
+        "broker also waits about half of it for more workers when a group forms: `twinning up` "
+        "on the embedded broker, with its one worker, uses 1.5 (joined in about 1 s).",
+    )
     dormant_after_months: Annotated[int, Field(ge=1, le=600)] = Field(
         default=18,
         description="An active partner with no exchange for this many months is flagged dormant.",

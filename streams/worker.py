@@ -25,6 +25,7 @@ from typing import Any
 
 import faust
 import mode.loop
+from faust.tables import TableManager
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -121,12 +122,24 @@ class _Transport(aiokafka_driver.Transport):
     Consumer = _PromptFetchConsumer
 
 
+class _TableManager(TableManager):
+    """faust's, without the second it sleeps when it starts (to let tables register: the
+    consumer subscribes only after it). The worker has no tables; that second was a second
+    of every start-up before the worker joined its group."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 TRANSPORTS.aliases["twinning"] = f"{__name__}:_Transport"
 
 
 def create_app(settings: Settings) -> faust.App:
     servers = settings.bootstrap_servers()
     _PromptFetchConsumerThread.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    session_timeout = settings.session_timeout or max(6.0, settings.rebalance_timeout * 2)
     app = faust.App(
         settings.consumer_group,
         broker=[f"twinning://{server}" for server in servers],
@@ -141,8 +154,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_rebalance_timeout=settings.rebalance_timeout,
-        broker_session_timeout=max(6.0, settings.rebalance_timeout * 2),
-        broker_heartbeat_interval=1.0,
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=min(1.0, session_timeout / 3),
         broker_commit_every=100,
         broker_commit_interval=0.5,
         # On a stop or a rebalance, don't wait for the messages already fetched to be acked:
@@ -152,6 +165,7 @@ def create_app(settings: Settings) -> faust.App:
         # committed, so the partition's next owner reads it again, and the projection skips
         # an event it has applied (the ledger), as the notifier does a mail it has queued.
         stream_wait_empty=False,
+        TableManager=_TableManager,
     )
     engine = make_async_engine(settings.async_database_url)
     dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
@@ -198,7 +212,6 @@ def create_app(settings: Settings) -> faust.App:
     started_at = utcnow()
     beats = async_sessionmaker(engine, expire_on_commit=False)
 
-    @app.timer(interval=settings.heartbeat_interval)
     async def heartbeat() -> None:
         """A sign of life with the lag, for /health (a worker that stops beating is down)."""
         try:
@@ -206,6 +219,19 @@ def create_app(settings: Settings) -> faust.App:
                 await record_heartbeat(session, worker_id, started_at, await _lag(app))
         except Exception as exc:  # the next beat tries again; /health sees the gap
             log.warning("could not record the heartbeat: %s", exc)
+
+    app.timer(interval=settings.heartbeat_interval)(heartbeat)
+    beats_under_way: set[asyncio.Task[None]] = set()
+
+    @app.on_partitions_assigned.connect
+    async def beat_when_assigned(_app: Any, /, *args: Any, signal: Any, **_kwargs: Any) -> None:
+        """The first beat as soon as the worker has its partitions, not a timer's interval
+        later: /health says the worker is up once it can apply commands. Beside the
+        rebalance, not in it."""
+        if args and args[0]:  # the partitions assigned
+            beat = asyncio.ensure_future(heartbeat())
+            beats_under_way.add(beat)
+            beat.add_done_callback(beats_under_way.discard)
 
     return app
 

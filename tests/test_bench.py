@@ -91,3 +91,25 @@ def test_every_run_writes_the_figures_the_issue_names(bench: ModuleType) -> None
     assert "feeds.not_modified.requests_per_s" in bench.missing_keys(report)
     assert "projection.ratio_to_idle_faust_agent" not in bench.missing_keys(report)
     assert {name for name, _full, _quick in bench.QUICK} >= {"events", "freshness_samples"}
+
+
+def test_the_leaflet_table_of_a_quick_run_shows_the_naive_render_it_has(
+    bench: ModuleType,
+) -> None:
+    """A quick run renders the naive WeasyPrint page in one locale only: the table prints
+    the figures there are (it ended the run with a KeyError before)."""
+    by_locale = {"zh-TW": 0.5, "en": 0.4}
+    leaflets = {
+        "html_all_locales_s": 1.0,
+        "pdf_warm_fonts_s": by_locale,
+        "pdf_cold_fonts_s": by_locale,
+        "pdf_after_an_exchange_s": by_locale,
+        "naive_weasyprint_s": {"zh-TW": 0.7},
+        "event_changing_nothing": {"renders": 0, "documents_checked": 0},
+        "restated_partner_name": {"renders": 0, "documents_checked": 10, "check_s": 0.1},
+    }
+
+    table = bench._leaflet_table(leaflets).splitlines()
+
+    assert "naive WeasyPrint 0.7 s" in next(row for row in table if "PDF zh-TW" in row)
+    assert "naive" not in next(row for row in table if "PDF en" in row)

@@ -18,15 +18,19 @@ import re
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.api.deps import Clock, DbSession, StaffActor, StaffUser
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+from twinning.api.deps import Clock, DbSession, StaffActor, StaffUser, get_clock
 from twinning.calendar import feeds
 from twinning.calendar.feeds import Audience, Feed, FeedCache
 from twinning.calendar.models import FeedLink
 from twinning.calendar.schemas import FeedLinkCreate, FeedLinkIssued, FeedLinkRead
 from twinning.crm.models import PartnerCity
+from twinning.db import utcnow
 from twinning.refusals import Conflict, NotFound, problem_responses
 from twinning.streams import outbox
 
@@ -39,10 +43,11 @@ PRIVATE_CACHING = "private, max-age=300"
 PUBLIC_CACHING = "public, max-age=300"
 CALENDAR = "text/calendar; charset=utf-8"
 
+LANG_MAX = 35
 LangQuery = Annotated[
     str | None,
     Query(
-        max_length=35,
+        max_length=LANG_MAX,
         description="The feed's language (zh-TW, en, ja, ko, es); default: the link's language.",
     ),
 ]
@@ -53,13 +58,11 @@ def feed_cache(request: Request) -> FeedCache:
     return cache
 
 
-def _not_modified(request: Request, feed: Feed) -> bool:
+def _not_modified(if_none_match: str | None, if_modified_since: str | None, feed: Feed) -> bool:
     """RFC 9110 13.1: If-None-Match decides when present, else If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return "*" in tags or feed.etag in tags
-    if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since is None:
         return False
     try:
@@ -69,16 +72,31 @@ def _not_modified(request: Request, feed: Feed) -> bool:
     return since.tzinfo is not None and feed.last_modified <= since
 
 
-def _answer(request: Request, feed: Feed, caching: str) -> Response:
+def _answer_of(
+    feed: Feed, caching: str, if_none_match: str | None, if_modified_since: str | None
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a feed's answer: the route's and `AnswerFromMemory`'s."""
     headers = {
         "ETag": feed.etag,
         "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": caching,
         "Content-Language": feed.language,
     }
-    if _not_modified(request, feed):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(feed.body, media_type=CALENDAR, headers=headers)
+    if _not_modified(if_none_match, if_modified_since, feed):
+        return status.HTTP_304_NOT_MODIFIED, headers, b""
+    headers["Content-Type"] = CALENDAR
+    headers["Content-Length"] = str(len(feed.body))
+    return status.HTTP_200_OK, headers, feed.body
+
+
+def _answer(request: Request, feed: Feed, caching: str) -> Response:
+    code, headers, body = _answer_of(
+        feed,
+        caching,
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+    )
+    return Response(body, status_code=code, headers=headers)
 
 
 async def _feed(
@@ -119,6 +137,65 @@ async def private_feed(
         async with sessions() as db_session:
             feed = await _feed(request, db_session, audience, language, now)
     return _answer(request, feed, PRIVATE_CACHING)
+
+
+class AnswerFromMemory:
+    """The hot path of `GET /feeds/{secret}.ics`, in front of routing and dependency injection
+    (which cost more than the answer itself): a feed whose link this process checked within
+    `feed_check_interval`, and whose cached feed is current, is answered here, from the bytes
+    held in memory, as `private_feed` would answer it. Everything else goes on to the route:
+    a link not checked lately (or unknown, or revoked), a feed to build, a query other than one
+    valid `lang`, and an app whose clock a test has replaced.
+
+    Installed inside the security middleware (`api.security`): its answers get the same
+    headers as every other."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            answer = _from_memory(scope)
+            if answer is not None:
+                code, headers, body = answer
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": code,
+                        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _from_memory(scope: Scope) -> tuple[int, dict[str, str], bytes] | None:
+    path: str = scope["path"]
+    if not (path.startswith("/feeds/") and path.endswith(".ics")):
+        return None
+    token = path[len("/feeds/") : -len(".ics")]
+    app = scope["app"]
+    if not token or "/" in token or get_clock in app.dependency_overrides:
+        return None
+    lang = None
+    if query := scope["query_string"]:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        if len(pairs) != 1 or pairs[0][0] != "lang" or len(pairs[0][1]) > LANG_MAX:
+            return None
+        lang = pairs[0][1]
+    cache: FeedCache = app.state.feed_cache
+    link = cache.checked_link(feeds.hash_token(token))
+    if link is None:
+        return None
+    language = feeds.feed_language(lang, link.language)
+    feed = cache.current(Audience(link.audience), language, utcnow())
+    if feed is None:
+        return None
+    headers = Headers(scope=scope)
+    return _answer_of(
+        feed, PRIVATE_CACHING, headers.get("if-none-match"), headers.get("if-modified-since")
+    )
 
 
 @public_router.head("/partners/{partner_id}/calendar.ics", include_in_schema=False)

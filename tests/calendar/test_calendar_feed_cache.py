@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from calendar_support import Desk, parse, path_of
-from conftest import InlineApi, wait_for
+from conftest import ADMIN_TOKEN, InlineApi, bearer, wait_for
 from sqlalchemy import event
 from twinning.api.app import create_app
+from twinning.api.routes import feeds as feeds_api
 
 
 class OtherApi:
@@ -109,3 +110,55 @@ def test_two_api_processes_both_serve_a_change_and_forget_a_revoked_link(
         timeout=10,
         what="the second API process to refuse the revoked link",
     )
+
+
+def test_the_answers_from_memory_are_the_routes_own(
+    inline_api: InlineApi, other: OtherApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`AnswerFromMemory` answers a checked link's current feed before routing: the same
+    status, headers (the security ones too) and body as the route, for GET, HEAD, 304 and
+    another language; a query it does not know goes on to the route (422 here), and a link
+    revoked in this process answers 404 at once."""
+    desk = Desk(inline_api)
+    desk.visit_with_item(desk.mayor())
+    link = desk.feed_link({"kind": "office"}, language="en")
+    url = link["url"]
+    built = other.fetch(url)  # the route: the link checked, the feed built
+    ja_built = other.fetch(url.replace("lang=en", "lang=ja"))
+    other.app.state.feed_cache.check_interval = 3600.0
+    before = other.queries
+    from_memory, original = [], feeds_api._from_memory
+
+    def answered(scope: Any) -> Any:
+        answer = original(scope)
+        from_memory.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(feeds_api, "_from_memory", answered)
+
+    remembered = other.fetch(url)
+    ja = other.fetch(url.replace("lang=en", "lang=ja"))
+    head = other.portal.call(lambda: other.client.head(path_of(url)))
+    etag, modified = built.headers["etag"], built.headers["last-modified"]
+    by_etag = other.fetch(url, headers={"If-None-Match": f'"other", {etag}'})
+    by_date = other.fetch(url, headers={"If-Modified-Since": modified})
+    assert other.queries == before and from_memory == [True] * 5  # all of them from memory
+
+    assert built.status_code == remembered.status_code == head.status_code == 200
+    assert dict(remembered.headers) == dict(built.headers) == dict(head.headers)
+    assert remembered.content == built.content and head.content == b""
+    assert ja.content == ja_built.content and ja.headers["content-language"] == "ja"
+    assert built.headers["x-content-type-options"] == "nosniff"
+    assert built.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert by_etag.status_code == by_date.status_code == 304 and by_etag.content == b""
+    assert by_etag.headers["etag"] == etag and by_etag.headers["x-frame-options"] == "DENY"
+
+    too_long = other.fetch(url.replace("lang=en", "lang=" + "x" * 36))
+    assert too_long.status_code == 422
+
+    revoked = other.portal.call(
+        lambda: other.client.delete(f"/feed-links/{link['id']}", headers=bearer(ADMIN_TOKEN))
+    )
+    assert revoked.status_code == 204
+    assert other.fetch(url).status_code == 404
+    assert other.fetch(url, headers={"If-None-Match": etag}).status_code == 404
