@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
+from _pytest.nodeid import NodeId
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select, union
@@ -143,27 +144,42 @@ def start_up(
 
 
 #: Fixtures made once per module that cost seconds to make (a browser; a module's documents,
-#: rendered): the tests that use one are kept together (`pytest_collection_modifyitems`).
+#: rendered): the tests that use one are kept together (`pytest_itemcollected`).
 COSTLY_MODULE_FIXTURES = frozenset({"browser", "documents"})
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Keep each module's tests that use a costly module fixture on one xdist worker:
     `--dist loadgroup` hands the other tests out one at a time, and each worker that got one
-    made the fixture again (a browser, half a minute of rendering), and again whenever another
-    module's test ran in between. Runs before xdist reads the groups; a test with a group of
-    its own keeps it."""
+    made the fixture again (a browser, a minute of rendering), and again whenever another
+    module's test ran in between. Marked as each test is collected: xdist reads the groups in
+    its `pytest_collection_modifyitems`. A test with a group of its own keeps it."""
+    if item.get_closest_marker("xdist_group") is not None:
+        return
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    shared = COSTLY_MODULE_FIXTURES.intersection(info.name2fixturedefs)
+    if any(info.name2fixturedefs[name][-1].scope == "module" for name in shared):
+        module = item.path.relative_to(REPO_ROOT).as_posix()
+        item.add_marker(pytest.mark.xdist_group(f"module:{module}"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker with `--dist loadgroup`: put each test's group at the end of its
+    node id (`<id>@<group>`), which is how the controller learns the groups. xdist 3.8 does it
+    by setting `item._nodeid`, which pytest 9.2 no longer reads (a node's id is `item._id`):
+    without this, no group held, and a module's costly fixture was made on every worker."""
+    if not getattr(config.option, "loadgroup", False):
+        return
     for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        shared = COSTLY_MODULE_FIXTURES.intersection(info.name2fixturedefs)
-        if any(info.name2fixturedefs[name][-1].scope == "module" for name in shared):
-            module = item.path.relative_to(REPO_ROOT).as_posix()
-            item.add_marker(pytest.mark.xdist_group(f"module:{module}"))
+        names = sorted(
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        )
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
