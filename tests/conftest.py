@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
+from _pytest.nodeid import NodeId
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select, union
@@ -140,6 +141,45 @@ def start_up(
         up.wait()
         raise
     return up, port, "".join(output)
+
+
+#: Fixtures made once per module that cost seconds to make (a browser; a module's documents,
+#: rendered): the tests that use one are kept together (`pytest_itemcollected`).
+COSTLY_MODULE_FIXTURES = frozenset({"browser", "documents"})
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Keep each module's tests that use a costly module fixture on one xdist worker:
+    `--dist loadgroup` hands the other tests out one at a time, and each worker that got one
+    made the fixture again (a browser, a minute of rendering), and again whenever another
+    module's test ran in between. Marked as each test is collected: xdist reads the groups in
+    its `pytest_collection_modifyitems`. A test with a group of its own keeps it."""
+    if item.get_closest_marker("xdist_group") is not None:
+        return
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    shared = COSTLY_MODULE_FIXTURES.intersection(info.name2fixturedefs)
+    if any(info.name2fixturedefs[name][-1].scope == "module" for name in shared):
+        module = item.path.relative_to(REPO_ROOT).as_posix()
+        item.add_marker(pytest.mark.xdist_group(f"module:{module}"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker with `--dist loadgroup`: put each test's group at the end of its
+    node id (`<id>@<group>`), which is how the controller learns the groups. xdist 3.8 does it
+    by setting `item._nodeid`, which pytest 9.2 no longer reads (a node's id is `item._id`):
+    without this, no group held, and a module's costly fixture was made on every worker."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted(
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        )
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
@@ -300,6 +340,8 @@ class Stack:
                 port=self.settings.api_port,
                 log_level="warning",
                 lifespan="on",
+                # Stopping waits at most this long for open responses (a live page's stream).
+                timeout_graceful_shutdown=2,
             )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -336,12 +378,22 @@ class Stack:
         )
 
     def wait_applied(self, event_ids: list[str], timeout: float = DEADLINE) -> None:
+        """Wait until the API says `applied` of each event. While some are not, the archive
+        (what `applied` means) is polled with one query, instead of a request per event per
+        look: hundreds of requests a look, after a burst, slowed the worker they waited for."""
         remaining = set(event_ids)
 
         def all_applied() -> bool:
-            for event_id in list(remaining):
-                if self.event_status(event_id) == "applied":
-                    remaining.discard(event_id)
+            ids = list(remaining)
+            with self.engine.connect() as connection:
+                for start in range(0, len(ids), 500):
+                    remaining.difference_update(
+                        connection.scalars(
+                            select(ArchivedEvent.event_id).where(
+                                ArchivedEvent.event_id.in_(ids[start : start + 500])
+                            )
+                        )
+                    )
             return not remaining
 
         def still_waiting() -> str:
@@ -356,6 +408,10 @@ class Stack:
             what=f"{len(remaining)} events to be applied",
             state=still_waiting,
         )
+        told = {event_id: self.event_status(event_id) for event_id in event_ids}
+        assert all(status == "applied" for status in told.values()), {
+            event_id: status for event_id, status in told.items() if status != "applied"
+        }
 
     def concurrently(self, *requests: tuple[str, str, Any]) -> list[httpx.Response]:
         """Send (method, url, json) requests at once, each on its own connection, and return

@@ -291,12 +291,14 @@ def generated_brochure(locale: str, busy: bool) -> Brochure:
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rendered(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[tuple[str, str, Any], tuple[str, bytes]]:
     """Every shipped language: the leaflet of a city with 1 and with 40 partners, a quiet
-    and a busy brochure."""
+    and a busy brochure. Once per session (per xdist worker), not per module: a module
+    fixture is torn down whenever xdist runs another module's test in between, and this one
+    takes a minute of CPU to make again."""
     fonts = subset_cache(str(tmp_path_factory.mktemp("fonts")))
     out: dict[tuple[str, str, Any], tuple[str, bytes]] = {}
     for locale in LOCALES:

@@ -15,7 +15,8 @@ def test_a_registered_partner_appears_in_the_leaflet_the_rendering_worker_publis
     make_stack: Callable[..., Stack],
 ) -> None:
     """A worker started with TWINNING_RENDER_DOCUMENTS=false only projects: the leaflet waits
-    for a worker of the group that renders."""
+    for a worker of the group that renders. That worker renders in a process of its own, which
+    ends when the worker is killed (one system for both: each renders every document once)."""
     stack = make_stack(render_documents=False)
     partner = {**sample_partner(7), "names": {"zh-TW": "高雄測試市", "en": "Testport"}}
     answer = stack.client.post("/partners", json=partner)
@@ -31,7 +32,7 @@ def test_a_registered_partner_appears_in_the_leaflet_the_rendering_worker_publis
         (projecting,) = stack.workers
         assert _children(projecting.pid) == set()  # no rendering process
         assert "高雄測試市" not in (leaflet_text() or "")
-        stack.start_worker(render_documents=True)
+        rendering = stack.start_worker(render_documents=True)
         text = wait_for(
             lambda: (t := leaflet_text()) and "高雄測試市" in t and t,
             timeout=120,
@@ -41,6 +42,16 @@ def test_a_registered_partner_appears_in_the_leaflet_the_rendering_worker_publis
         public.close()
     assert "城市外交" in text
     assert "日本" in text  # the partner's country, named by CLDR in Chinese
+
+    renderers = _children(rendering.pid)
+    assert renderers, "the worker has no rendering process"
+    assert stack.workers[-1] is rendering
+    stack.kill_worker()
+    wait_for(
+        lambda: not any(_alive(pid) for pid in renderers),
+        timeout=20,
+        what="the rendering process to end with its worker",
+    )
 
 
 def _children(pid: int) -> set[int]:
@@ -62,30 +73,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has ended; only its entry waits for its new parent
-
-
-def test_the_rendering_process_ends_when_its_worker_is_killed(
-    make_stack: Callable[..., Stack],
-) -> None:
-    stack = make_stack(render_documents=True)
-    (worker,) = stack.workers
-    assert stack.client.post("/partners", json=sample_partner(8)).status_code == 202
-    public = httpx.Client(base_url=stack.settings.base_url(), timeout=30)
-    try:
-        wait_for(
-            lambda: public.get("/publicity/leaflet", params={"lang": "en"}).status_code == 200,
-            timeout=120,
-            what="the first leaflet, rendered in the worker's rendering process",
-        )
-    finally:
-        public.close()
-    renderers = _children(worker.pid)
-    assert renderers, "the worker has no rendering process"
-
-    stack.kill_worker()
-
-    wait_for(
-        lambda: not any(_alive(pid) for pid in renderers),
-        timeout=20,
-        what="the rendering process to end with its worker",
-    )

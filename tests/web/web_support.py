@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.api.app import create_app
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role, UserCreate
+from twinning.db import utcnow
 from twinning.i18n import force_locale, gettext
 from twinning.streams.broker import free_port
 
@@ -30,6 +31,8 @@ from twinning.streams.broker import free_port
 expect.set_options(timeout=20_000)
 
 PASSWORD = "a long enough password"
+#: Seconds a stopping server waits for the responses still open (a live page's event stream).
+GRACE = 2
 #: axe-core from npm (`npm install --prefix tests/web`, as .ci/run does).
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 STAFF, VIEWER, ADMIN = "chen.wei", "lin.viewer", "wang.admin"
@@ -138,12 +141,25 @@ class Office:
                 self.held.clear()
 
 
+#: The argon2 hash of PASSWORD, as `auth.set_password` stored it first (per process).
+_stored_hash: list[str] = []
+
+
 async def _user(sessions: async_sessionmaker[AsyncSession], name: str, role: Role) -> None:
+    """A user who signs in with PASSWORD. The first one's password is set by the app; the
+    others get the hash it stored (a sign-in verifies it all the same): each argon2 hash takes
+    a fifth of a second of CPU, and every web test made three."""
     async with sessions() as session:
         user = await auth.create_user(
             db_session=session, data=UserCreate(name=name, role=role), created_by="test"
         )
-        await auth.set_password(db_session=session, user=user, password=PASSWORD)
+        if _stored_hash:
+            user.password_hash = _stored_hash[0]
+            user.password_set_at = utcnow()
+        else:
+            await auth.set_password(db_session=session, user=user, password=PASSWORD)
+            assert user.password_hash is not None
+            _stored_hash.append(user.password_hash)
         await session.commit()
 
 
@@ -180,7 +196,16 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     app = create_app(inline_api.settings, with_relay=False)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            # A live page's event stream ends only when its reader goes: don't wait for one
+            # that a test left open (uvicorn waits for every open response, without a limit).
+            timeout_graceful_shutdown=GRACE,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
