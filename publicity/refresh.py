@@ -223,6 +223,8 @@ class Refresher:
                 try:
                     if await self._render(document, locale, shown, digest, number):
                         report.rendered.append((document, locale))
+                    elif self._closed:  # the worker is stopping: still stale, for the next
+                        return
                 except BrokenExecutor:
                     if self._closed:  # the worker is stopping
                         return

@@ -25,7 +25,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
-from _pytest.nodeid import NodeId
+try:  # pytest 9.2 and later: a node's id is an `item._id` (see pytest_collection_modifyitems)
+    from _pytest.nodeid import NodeId
+except ImportError:  # earlier: xdist's own `item._nodeid` is read, nothing to do
+    NodeId = None
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select, union
@@ -171,7 +174,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     node id (`<id>@<group>`), which is how the controller learns the groups. xdist 3.8 does it
     by setting `item._nodeid`, which pytest 9.2 no longer reads (a node's id is `item._id`):
     without this, no group held, and a module's costly fixture was made on every worker."""
-    if not getattr(config.option, "loadgroup", False):
+    if not getattr(config.option, "loadgroup", False) or NodeId is None:
         return
     for item in items:
         names = sorted(

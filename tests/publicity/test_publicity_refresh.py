@@ -284,3 +284,38 @@ def test_two_workers_share_the_rendering_and_never_render_a_document_twice(
     assert stored == Counter({(document, locale): 1 for document, locale in stored})
     assert len(stored) == len(calls)
     assert all(render.calls for render in renders)  # both took a share
+
+
+def test_a_renderer_stopped_in_the_middle_of_a_look_leaves_the_rest_for_the_next_one(
+    projection: Projection,
+) -> None:
+    """The worker stops (SIGTERM) while a look is under way: what it had not rendered yet is
+    still due when the next worker starts, not marked as looked at."""
+    history = History()
+    projection.apply(*history.events)
+    renders = CountingRender()
+
+    async def run() -> None:
+        engine = make_async_engine(projection.settings.async_database_url)
+        try:
+
+            def stops_after_three(document: Document, font_dir: str | None) -> tuple[str, bytes]:
+                made = renders(document, font_dir)
+                if len(renders.calls) == 3:
+                    refresher.close()
+                return made
+
+            refresher = Refresher(
+                async_sessionmaker(engine, expire_on_commit=False),
+                projection.settings,
+                clock=lambda: NOW,
+                render=stops_after_three,
+            )
+            await refresher.refresh()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    assert len(renders.calls) == 3
+    everything = every_locale(LEAFLET, *map(brochure, history.ids.values()))
+    assert Counter(renders.calls) + rendered_after(projection) == everything
