@@ -25,10 +25,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
-try:  # pytest 9.2 and later: a node's id is an `item._id` (see pytest_collection_modifyitems)
-    from _pytest.nodeid import NodeId
-except ImportError:  # earlier: xdist's own `item._nodeid` is read, nothing to do
-    NodeId = None
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import create_database, postgres_server
 from sqlalchemy import create_engine, func, select, union
@@ -52,6 +48,11 @@ from twinning.streams.projection import (
 )
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.store import ArchivedEvent, DeadLetter, OutboxEvent, ParkedEvent
+
+try:  # pytest 9.2 and later: a node's id is an `item._id` (see pytest_collection_modifyitems)
+    from _pytest.nodeid import NodeId
+except ImportError:  # earlier: xdist's own `item._nodeid` is read, nothing to do
+    NodeId = None
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
