@@ -34,6 +34,7 @@ from twinning.publicity.content import (
     Document,
     Leaflet,
     Milestone,
+    PhotoLine,
 )
 from twinning.publicity.fonts import (
     SubsetCache,
@@ -128,12 +129,14 @@ STEP, HEADING, LINE, FIGURE_ROW = 20.0, 18.0, 9.0, 32.0
 
 def _spare(brochure: Brochure, milestones: int) -> int:
     """Timeline steps and visits the page does not have to hold, less what the events the
-    partner is invited to take (their heading, and two steps' room each)."""
+    partner is invited to take (their heading, and two steps' room each) and its photos."""
     invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
+    photos = PHOTO_STEPS if brochure.photos else 0
     return (
         (MILESTONES + 1 - milestones)
         + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
         - invited
+        - photos
     )
 
 
@@ -150,6 +153,37 @@ def shown_milestones(brochure: Brochure) -> tuple[Milestone, ...]:
 def _room(brochure: Brochure) -> float:
     """The room the timeline steps and visits a brochure does not have to hold leave."""
     return STEP * max(0, _spare(brochure, len(shown_milestones(brochure))))
+
+
+#: A brochure's row of photos (in the main column, under the story) takes the room of this
+#: many timeline steps with its captions: on a full page, it takes the oldest steps' place;
+#: else the map gives it the room (`PHOTO_COST`, in map units: the main column is the longer).
+PHOTO_STEPS, PHOTO_COST = 4, 40.0
+#: The height of a brochure's photos, in millimetres.
+PHOTO_HEIGHT = 24.0
+
+
+#: The leaflet's panels a photo may fill the foot of, in the order they take one: the
+#: exchanges, the events, the flap (when our city is not on it), the partner cities (when
+#: they are few).
+PHOTO_PANELS = ("3", "4", "5", "2")
+#: Partner cities the partners' panel holds with a photo under them.
+FEW_PARTNERS = 4
+#: Partner cities beyond which our city moves to the flap (as leaflet.html decides).
+CROWDED = 16
+
+
+def leaflet_photo_panels(leaflet: Leaflet) -> dict[str, PhotoLine | None]:
+    """Which photo fills the foot of which panel (None: no photo there)."""
+    partners = sum(len(region.partners) for region in leaflet.regions)
+    panels = [
+        panel
+        for panel in PHOTO_PANELS
+        if (panel != "5" or partners <= CROWDED) and (panel != "2" or partners <= FEW_PARTNERS)
+    ]
+    chosen: dict[str, PhotoLine | None] = dict.fromkeys(("2", "3", "4", "5"))
+    chosen.update(zip(panels, leaflet.photos, strict=False))
+    return chosen
 
 
 def _paragraph_lines(text: str) -> int:
@@ -180,6 +214,8 @@ def _pair_map_height(brochure: Brochure) -> float:
     """Taller by the room the page has left (so that a short history still fills its page),
     up to twice the usual height; lower when the page is short of room."""
     room = _room(brochure) - _city_height(brochure, with_about=shows_city_paragraph(brochure))
+    if brochure.photos:
+        room -= PHOTO_COST
     # A full page gives the map less height for our city's figures (down to half).
     height = maps.PAIR_HEIGHT + (0.6 * room if room > 0 else 2 * room)
     return max(0.5 * maps.PAIR_HEIGHT, min(2 * maps.PAIR_HEIGHT, height))
@@ -206,6 +242,10 @@ def render_html(document: Document | Briefing | ProgressReport) -> str:
                     doc=document,
                     city_paragraph=city_paragraph,
                     milestones=shown_milestones(document) if isinstance(document, Brochure) else (),
+                    photo_height=PHOTO_HEIGHT,
+                    panel_photos=leaflet_photo_panels(document)
+                    if isinstance(document, Leaflet)
+                    else {},
                     **_pictures(document),
                 )
             )
