@@ -87,7 +87,7 @@ INBOUND_OUTBOUND = 2
 INVITED_EVENTS = 3
 #: Photos a leaflet shows (our city's first, then the exchanges', then the partners'), and a
 #: brochure (the partner's first, then its visits', then its exchanges').
-LEAFLET_PHOTOS = 3
+LEAFLET_PHOTOS = 4
 BROCHURE_PHOTOS = 3
 
 

@@ -15,7 +15,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from twinning.crm.models import Exchange, PartnerCity
+from twinning.crm.models import Exchange
+from twinning.crm.service import partner_exists
 from twinning.photos import CleanPhoto, cleaned, document_copy
 from twinning.publicity.models import Photo, PhotoImage
 from twinning.refusals import NotFound
@@ -31,7 +32,9 @@ from twinning.streams.events import (
     PhotoFile,
     PhotoRemoved,
     PhotoSubjectKind,
+    event_type_name,
 )
+from twinning.streams.store import OutboxEvent
 from twinning.visits.models import Visit
 
 #: The photos one subject keeps at most (a brochure prints a few of them).
@@ -162,7 +165,7 @@ async def subject_partners(
             raise NotFound("city", subject_id)
         return []
     if kind is PhotoSubjectKind.PARTNER:
-        if await db_session.get(PartnerCity, subject_id) is None:
+        if not await partner_exists(db_session=db_session, partner_id=subject_id):
             raise NotFound("partner city", subject_id)
         return [subject_id]
     if kind is PhotoSubjectKind.EXCHANGE:
@@ -213,11 +216,19 @@ async def remove_photo(*, db_session: AsyncSession, photo_id: str, actor: str) -
     return outbox.record(db_session, PhotoRemoved(), aggregate_id=photo_id, actor=actor)
 
 
-async def _existing(db_session: AsyncSession, photo_id: str) -> Photo:
-    photo = await get_photo(db_session=db_session, photo_id=photo_id)
-    if photo is None:
+async def _existing(db_session: AsyncSession, photo_id: str) -> None:
+    """The photo is attached: known to the read model, or attached by a command the worker
+    has not applied yet."""
+    if await get_photo(db_session=db_session, photo_id=photo_id) is not None:
+        return
+    kinds = await db_session.scalars(
+        select(OutboxEvent.type).where(
+            OutboxEvent.aggregate_id == photo_id,
+            OutboxEvent.type.in_([event_type_name(PhotoAttached), event_type_name(PhotoRemoved)]),
+        )
+    )
+    if set(kinds) != {event_type_name(PhotoAttached)}:
         raise NotFound("photo", photo_id)
-    return photo
 
 
 # --- the queries -------------------------------------------------------------------------------

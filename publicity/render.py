@@ -165,22 +165,44 @@ PHOTO_HEIGHT = 24.0
 
 #: The leaflet's panels a photo may fill the foot of, in the order they take one: the
 #: exchanges, the events, the flap (when our city is not on it), the partner cities (when
-#: they are few).
+#: they are few, or listed alone on their panel and not too many).
 PHOTO_PANELS = ("3", "4", "5", "2")
-#: Partner cities the partners' panel holds with a photo under them.
-FEW_PARTNERS = 4
-#: Partner cities beyond which our city moves to the flap (as leaflet.html decides).
-CROWDED = 16
+#: Partner cities the partners' panel holds with our city and a photo under them; beyond
+#: `CROWDED` (as leaflet.html decides) our city moves to the flap, and the panel holds up to
+#: `LISTED_WITH_PHOTO` partners (two to a line) with a photo.
+FEW_PARTNERS, CROWDED, LISTED_WITH_PHOTO = 4, 16, 48
+
+
+#: The height of the leaflet's flap (mm) with room for a photo under its lists (of 193 mm
+#: inside the panel's margins, less the photo's least height and its margin).
+FLAP_ROOM = 158.0
+
+
+def _flap_height(leaflet: Leaflet, partners: int) -> float:
+    """About how high the flap's lists run (mm): a heading each, a line per count, and our
+    city's paragraph and figures when the partners crowd it out of their panel."""
+    lists = [rows for rows in (len(leaflet.fields), len(leaflet.kinds)) if rows]
+    height = sum(12.0 + 9.0 * rows for rows in lists)
+    if partners > CROWDED and leaflet.city is not None:
+        if leaflet.city.about is not None:
+            height += 12.0 + 4.8 * _paragraph_lines(leaflet.city.about.text) * 46 / 55
+        if leaflet.city.figures:
+            height += 12.0 + 12.0 * -(-len(leaflet.city.figures) // 2)
+    return height
+
+
+def _takes_photo(leaflet: Leaflet, panel: str, partners: int) -> bool:
+    if panel == "5":
+        return _flap_height(leaflet, partners) <= FLAP_ROOM
+    if panel == "2":
+        return partners <= FEW_PARTNERS or CROWDED < partners <= LISTED_WITH_PHOTO
+    return True
 
 
 def leaflet_photo_panels(leaflet: Leaflet) -> dict[str, PhotoLine | None]:
     """Which photo fills the foot of which panel (None: no photo there)."""
     partners = sum(len(region.partners) for region in leaflet.regions)
-    panels = [
-        panel
-        for panel in PHOTO_PANELS
-        if (panel != "5" or partners <= CROWDED) and (panel != "2" or partners <= FEW_PARTNERS)
-    ]
+    panels = [panel for panel in PHOTO_PANELS if _takes_photo(leaflet, panel, partners)]
     chosen: dict[str, PhotoLine | None] = dict.fromkeys(("2", "3", "4", "5"))
     chosen.update(zip(panels, leaflet.photos, strict=False))
     return chosen
