@@ -173,9 +173,10 @@ PHOTO_PANELS = ("3", "4", "5", "2")
 FEW_PARTNERS, CROWDED, LISTED_WITH_PHOTO = 4, 16, 48
 
 
-#: The height of the leaflet's flap (mm) with room for a photo under its lists (of 193 mm
-#: inside the panel's margins, less the photo's least height and its margin).
-FLAP_ROOM = 158.0
+#: The height of the leaflet's flap (mm) with room for a photo under its lists: 193 mm inside
+#: the panel's margins, less the photo's least height (33 mm with its margin), less a margin
+#: for the estimate (a face without Noto's metrics sets a line taller).
+FLAP_ROOM = 140.0
 
 
 def _flap_height(leaflet: Leaflet, partners: int) -> float:
