@@ -577,7 +577,10 @@ def _attach_photos(loader: _Loader, ids: _Ids) -> None:
         )
 
     city = texts["city"]
-    jobs = [("city", "city-profile", city["label"], city["names"], n, None) for n in city["scenes"]]
+    Job = tuple[str, str, str, dict[str, str], int, dict[str, str] | None]
+    jobs: list[Job] = [
+        ("city", "city-profile", city["label"], city["names"], n, None) for n in city["scenes"]
+    ]
     for partner in demo_partners(loader.today):
         names = partner["names"]
         partner_id = ids.partners[names["en"]]
