@@ -69,6 +69,7 @@ from twinning.streams.events import (
 )
 from twinning.streams.projection import (
     KEYS_PER_QUERY,
+    Park,
     Projector,
     add,
     current,
@@ -319,8 +320,8 @@ async def photo_attached(session: AsyncSession, event: Event) -> None:
 async def photo_described(session: AsyncSession, event: Event) -> None:
     assert isinstance(event.payload, PhotoDescribed)
     photo = await current(session, Photo, event.aggregate_id)
-    if photo is None:  # removed since: nothing shows it
-        return
+    if photo is None:  # the API refuses a photo it does not know: not applied yet
+        raise Park(event.aggregate_id, f"photo {event.aggregate_id} is not attached yet")
     values = event.payload.model_dump(mode="json")
     photo.caption, photo.alt = values["caption"], values["alt"]
     await mark_stale(session, event, _showing(photo))
@@ -330,7 +331,7 @@ async def photo_described(session: AsyncSession, event: Event) -> None:
 async def photo_removed(session: AsyncSession, event: Event) -> None:
     photo = await current(session, Photo, event.aggregate_id)
     if photo is None:
-        return
+        raise Park(event.aggregate_id, f"photo {event.aggregate_id} is not attached yet")
     await mark_stale(session, event, _showing(photo))
     await session.execute(delete(Photo).where(Photo.id == event.aggregate_id))
     forget(session, Photo, event.aggregate_id)
