@@ -131,13 +131,36 @@ def _spare(brochure: Brochure, milestones: int) -> int:
     """Timeline steps and visits the page does not have to hold, less what the events the
     partner is invited to take (their heading, and two steps' room each) and its photos."""
     invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
-    photos = PHOTO_STEPS if brochure.photos else 0
+    photos = PHOTO_STEPS if shows_photos(brochure) else 0
     return (
         (MILESTONES + 1 - milestones)
         + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
         - invited
         - photos
     )
+
+
+#: The latest timeline steps (besides the agreement) a brochure's photos never displace: on
+#: a page too full to keep them, the photos are left out (the story comes first).
+KEPT_STEPS = 2
+
+
+def shows_photos(brochure: Brochure) -> bool:
+    """Whether the brochure prints its photos: it has some, and the page holds them beside
+    its latest steps."""
+    if not brochure.photos:
+        return False
+    invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
+    spare = (
+        (MILESTONES + 1 - len(brochure.milestones))
+        + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
+        - invited
+        - PHOTO_STEPS
+    )
+    steps = len(brochure.milestones) - (
+        1 if brochure.milestones and brochure.milestones[0].kind == "agreement" else 0
+    )
+    return spare >= 0 or steps + spare >= KEPT_STEPS
 
 
 def shown_milestones(brochure: Brochure) -> tuple[Milestone, ...]:
@@ -237,7 +260,7 @@ def _pair_map_height(brochure: Brochure) -> float:
     """Taller by the room the page has left (so that a short history still fills its page),
     up to twice the usual height; lower when the page is short of room."""
     room = _room(brochure) - _city_height(brochure, with_about=shows_city_paragraph(brochure))
-    if brochure.photos:
+    if shows_photos(brochure):
         room -= PHOTO_COST
     # A full page gives the map less height for our city's figures (down to half).
     height = maps.PAIR_HEIGHT + (0.6 * room if room > 0 else 2 * room)
@@ -266,6 +289,9 @@ def render_html(document: Document | Briefing | ProgressReport) -> str:
                     city_paragraph=city_paragraph,
                     milestones=shown_milestones(document) if isinstance(document, Brochure) else (),
                     photo_height=PHOTO_HEIGHT,
+                    brochure_photos=document.photos
+                    if isinstance(document, Brochure) and shows_photos(document)
+                    else (),
                     panel_photos=leaflet_photo_panels(document)
                     if isinstance(document, Leaflet)
                     else {},
