@@ -29,6 +29,7 @@ from twinning.api.routes import (
     mail,
     missions,
     partners,
+    photos,
     plans,
     press,
     protocol,
@@ -79,6 +80,7 @@ AUTHENTICATED_ROUTERS: tuple[APIRouter, ...] = (
     gifts.router,
     press.router,
     publicity.profile_router,
+    photos.router,
     letters.router,
 )
 

@@ -233,6 +233,12 @@ class Settings(BaseSettings):
     gift_photo_max_bytes: Annotated[int, Field(ge=10_000, le=10_000_000)] = Field(
         default=800_000, description="The largest photo of a gift accepted, in bytes."
     )
+    # --- photos for the leaflet and the brochures (publicity/photos.py)
+    photo_max_bytes: Annotated[int, Field(ge=10_000, le=30_000_000)] = Field(
+        default=8_000_000,
+        description="The largest photo upload accepted for the leaflet and the brochures, in"
+        " bytes (it is kept resized to 2400 pixels on its long edge).",
+    )
 
     # --- precedence: the order lists of people follow (visits/precedence.py)
     precedence_titles: dict[str, Annotated[int, Field(ge=1, le=999)]] = Field(

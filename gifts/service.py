@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
 from twinning.crm.models import Contact, ForeignMission, PartnerCity
 from twinning.gifts.models import Gift, GiftPhotoFile
-from twinning.gifts.photos import CleanPhoto
 from twinning.gifts.schemas import GiftApproval, GiftCreate, GiftFilter, GiftRead, GiftUpdate
 from twinning.invitations.models import CityEvent
+from twinning.photos import CleanPhoto
 from twinning.refusals import Conflict, InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import (

@@ -9,6 +9,7 @@ and the names of delegation members are never queried.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -54,7 +55,7 @@ from twinning.i18n.labels import (
 from twinning.i18n.locales import catalog_path
 from twinning.invitations.models import CityEvent, CityEventStatus, Invitation, InvitationStatus
 from twinning.plans.documents import ProgressReport
-from twinning.publicity.models import CityProfile
+from twinning.publicity.models import CityProfile, Photo, PhotoImage
 from twinning.streams.events import (
     CITY_PROFILE,
     ExchangeDirection,
@@ -62,6 +63,7 @@ from twinning.streams.events import (
     InviteeKind,
     PartnerKind,
     PartnerStatus,
+    PhotoSubjectKind,
 )
 from twinning.trips.models import Trip, TripLeg
 from twinning.trips.schemas import TripStatus
@@ -83,6 +85,10 @@ TIMELINE_PER_FIELD = 8
 INBOUND_OUTBOUND = 2
 #: Upcoming events a partner is invited to, on its brochure (the soonest).
 INVITED_EVENTS = 3
+#: Photos a leaflet shows (our city's first, then the exchanges', then the partners'), and a
+#: brochure (the partner's first, then its visits', then its exchanges').
+LEAFLET_PHOTOS = 4
+BROCHURE_PHOTOS = 3
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,18 @@ class OurCity:
 
 
 @dataclass(frozen=True)
+class PhotoLine:
+    """A photo as a document embeds it: the smaller JPEG as a `data:` URL (a document is
+    self-contained), its alt text and caption in the document's language."""
+
+    src: str
+    alt: Shown
+    caption: Shown | None
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class Leaflet:
     locale: str
     office: OfficeContact
@@ -195,6 +213,7 @@ class Leaflet:
     #: The document's public page (its QR code on the back).
     page_url: str = ""
     city: OurCity | None = None
+    photos: tuple[PhotoLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -260,6 +279,7 @@ class Brochure:
     invited: tuple[EventLine, ...] = ()
     #: The partner's inhabitants, written in the document's language.
     population: str | None = None
+    photos: tuple[PhotoLine, ...] = ()
 
 
 Document = Leaflet | Brochure
@@ -329,6 +349,47 @@ async def _our_city(session: AsyncSession, settings: Settings) -> OurCity | None
     if about is None and not figures:
         return None
     return OurCity(shown(settings.office_city), about, figures)
+
+
+async def _photos(
+    session: AsyncSession, subjects: Sequence[tuple[str, Sequence[str]]], limit: int
+) -> tuple[PhotoLine, ...]:
+    """Up to `limit` photos of the subjects (kind, ids), the first kinds first, each kind's in
+    the order they were attached; in the current locale."""
+    chosen: list[Photo] = []
+    for kind, ids in subjects:
+        if len(chosen) >= limit or not ids:
+            continue
+        chosen += (
+            await session.scalars(
+                select(Photo)
+                .where(Photo.subject_kind == kind, Photo.subject_id.in_(list(ids)))
+                .order_by(Photo.attached_at, Photo.id)
+                .limit(limit - len(chosen))
+            )
+        ).all()
+    if not chosen:
+        return ()
+    wanted = {photo.file["sha256"] for photo in chosen}
+    rows = await session.execute(
+        select(PhotoImage.sha256, PhotoImage.document_jpeg).where(PhotoImage.sha256.in_(wanted))
+    )
+    images = {sha256: jpeg for sha256, jpeg in rows}
+    lines = []
+    for photo in chosen:
+        jpeg = images.get(photo.file["sha256"])
+        if jpeg is None:  # an event from elsewhere naming bytes this database lacks
+            continue
+        lines.append(
+            PhotoLine(
+                src="data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
+                alt=shown(photo.alt) or Shown(""),
+                caption=shown(photo.caption),
+                width=photo.file["width"],
+                height=photo.file["height"],
+            )
+        )
+    return tuple(lines)
 
 
 #: The first part of an IANA zone name -> the UN M49 code of the world region CLDR names.
@@ -555,6 +616,15 @@ async def leaflet(
             latest=tuple(_exchange_line(e, by_id) for e in latest),
             events=await _upcoming_events(session, now),
             city=await _our_city(session, settings),
+            photos=await _photos(
+                session,
+                [
+                    (PhotoSubjectKind.CITY.value, [CITY_PROFILE]),
+                    (PhotoSubjectKind.EXCHANGE.value, [e.id for e in latest]),
+                    (PhotoSubjectKind.PARTNER.value, list(by_id)),
+                ],
+                LEAFLET_PHOTOS,
+            ),
         )
 
 
@@ -766,7 +836,28 @@ async def brochure(
             f"?lang={locale}&format=html",
             city=await _our_city(session, settings),
             invited=await _upcoming_events(session, now, invited=partner.id),
+            photos=await _photos(
+                session,
+                [
+                    (PhotoSubjectKind.PARTNER.value, [partner.id]),
+                    (PhotoSubjectKind.VISIT.value, await _visit_ids(session, partner.id)),
+                    (PhotoSubjectKind.EXCHANGE.value, [e.id for e in exchanges]),
+                ],
+                BROCHURE_PHOTOS,
+            ),
         )
+
+
+async def _visit_ids(session: AsyncSession, partner_id: str) -> list[str]:
+    """The partner's visits that are completed (photos of a visit still planned are not
+    printed)."""
+    return list(
+        await session.scalars(
+            select(Visit.id).where(
+                Visit.partner_id == partner_id, Visit.status == VisitStatus.COMPLETED.value
+            )
+        )
+    )
 
 
 def _field_label(value: str) -> str:

@@ -80,3 +80,41 @@ class CityProfile(Base):
     figures: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class Photo(Base):
+    """A photo attached to our city, a partner city, an exchange or a visit, kept by the
+    publicity projector from `PhotoAttached`, `PhotoDescribed` and `PhotoRemoved` (a removed
+    photo's row is deleted). `file` is the event's `PhotoFile`; the bytes are `PhotoImage`'s."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(100))
+    #: The partner cities whose brochures show the photo.
+    partner_ids: Mapped[list[str]] = mapped_column(JsonType)
+    file: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    caption: Mapped[dict[str, str]] = mapped_column(JsonType)
+    alt: Mapped[dict[str, str]] = mapped_column(JsonType)
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attached_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_photos_subject", "subject_kind", "subject_id"),)
+
+
+class PhotoImage(Base):
+    """A photo's bytes as cleaned on upload (`data`, at most `twinning.photos.PRINT_EDGE`
+    pixels long) and the smaller JPEG a document embeds (`document_jpeg`), named by the
+    SHA-256 of `data`. Not a read model (events carry only its name): the API writes it
+    before the event that names it, and a rebuild leaves it alone."""
+
+    __tablename__ = "photo_images"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    document_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)

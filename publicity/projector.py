@@ -7,7 +7,9 @@ What each document shows, and so which events touch it:
   upcoming city events open to partners and their venues;
 - a partner's brochure: the partner, its exchanges, its completed inbound visits, the
   completed trips that visited it, and the upcoming city events it is invited to;
-- both: our city's profile (kept here, `CityProfile`, from `CityProfileSet`).
+- both: our city's profile (kept here, `CityProfile`, from `CityProfileSet`); photos (kept
+  here, `Photo`): our city's and the exchanges' on the leaflet, a partner's, its exchanges'
+  and its visits' on its brochure.
 Everything else (contacts, missions, officials, invitations and answers, visit requests and
 itineraries, planned trips) is never shown: its events mark nothing. (The plans' progress
 reports are marked by the plans projector, which knows which facts their KPIs count.) An update that changes
@@ -20,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -29,7 +31,13 @@ from twinning.db import insert_or_update
 from twinning.i18n import supported_locales
 from twinning.invitations.models import CityEvent, Invitation
 from twinning.publicity import briefing
-from twinning.publicity.models import LEAFLET, CityProfile, PublicityDocument, brochure
+from twinning.publicity.models import (
+    LEAFLET,
+    CityProfile,
+    Photo,
+    PublicityDocument,
+    brochure,
+)
 from twinning.streams.events import (
     CityEventCancelled,
     CityEventCompleted,
@@ -47,6 +55,10 @@ from twinning.streams.events import (
     OfficialUpdated,
     PartnerCityRegistered,
     PartnerCityUpdated,
+    PhotoAttached,
+    PhotoDescribed,
+    PhotoRemoved,
+    PhotoSubjectKind,
     TripCompleted,
     VenueUpdated,
     VisitApproved,
@@ -55,7 +67,16 @@ from twinning.streams.events import (
     VisitScheduled,
     VisitTalkingPointsWritten,
 )
-from twinning.streams.projection import KEYS_PER_QUERY, Projector, current, held_records, hold
+from twinning.streams.projection import (
+    KEYS_PER_QUERY,
+    Park,
+    Projector,
+    add,
+    current,
+    forget,
+    held_records,
+    hold,
+)
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
 
@@ -87,7 +108,9 @@ async def _prefetch(session: AsyncSession, events: Sequence[Event]) -> None:
         covered.update(chunk)
 
 
-projector = Projector("publicity", tables=[PublicityDocument, CityProfile], prefetch=_prefetch)
+projector = Projector(
+    "publicity", tables=[PublicityDocument, CityProfile, Photo], prefetch=_prefetch
+)
 
 #: Partner facts that neither the leaflet nor a brochure shows.
 NOT_SHOWN = frozenset({"languages"})
@@ -267,6 +290,51 @@ async def city_profile_set(session: AsyncSession, event: Event) -> None:
     profile.updated_at, profile.updated_by = event.occurred_at, event.envelope.actor
     partners = await session.scalars(select(PartnerCity.id))
     await mark_stale(session, event, [LEAFLET, *map(brochure, partners)])
+
+
+#: The subjects whose photos the leaflet shows (with a few of the partners').
+ON_THE_LEAFLET = frozenset({PhotoSubjectKind.CITY.value, PhotoSubjectKind.EXCHANGE.value})
+
+
+def _showing(photo: Photo) -> list[str]:
+    """The documents that may show `photo`: the leaflet (it picks a few), and the brochures of
+    the partners it concerns."""
+    return [LEAFLET, *map(brochure, photo.partner_ids)]
+
+
+@projector.on(PhotoAttached)
+async def photo_attached(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, PhotoAttached)
+    values = event.payload.model_dump(mode="json")
+    photo = await current(session, Photo, event.aggregate_id)
+    if photo is None:
+        photo = add(session, Photo(id=event.aggregate_id))
+    photo.subject_kind, photo.subject_id = values["subject_kind"], values["subject_id"]
+    photo.partner_ids, photo.file = values["partner_ids"], values["file"]
+    photo.caption, photo.alt = values["caption"], values["alt"]
+    photo.attached_at, photo.attached_by = event.occurred_at, event.envelope.actor
+    await mark_stale(session, event, _showing(photo))
+
+
+@projector.on(PhotoDescribed)
+async def photo_described(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event.payload, PhotoDescribed)
+    photo = await current(session, Photo, event.aggregate_id)
+    if photo is None:  # the API refuses a photo it does not know: not applied yet
+        raise Park(event.aggregate_id, f"photo {event.aggregate_id} is not attached yet")
+    values = event.payload.model_dump(mode="json")
+    photo.caption, photo.alt = values["caption"], values["alt"]
+    await mark_stale(session, event, _showing(photo))
+
+
+@projector.on(PhotoRemoved)
+async def photo_removed(session: AsyncSession, event: Event) -> None:
+    photo = await current(session, Photo, event.aggregate_id)
+    if photo is None:
+        raise Park(event.aggregate_id, f"photo {event.aggregate_id} is not attached yet")
+    await mark_stale(session, event, _showing(photo))
+    await session.execute(delete(Photo).where(Photo.id == event.aggregate_id))
+    forget(session, Photo, event.aggregate_id)
 
 
 @projector.on(VenueUpdated)

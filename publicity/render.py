@@ -34,6 +34,7 @@ from twinning.publicity.content import (
     Document,
     Leaflet,
     Milestone,
+    PhotoLine,
 )
 from twinning.publicity.fonts import (
     SubsetCache,
@@ -128,13 +129,38 @@ STEP, HEADING, LINE, FIGURE_ROW = 20.0, 18.0, 9.0, 32.0
 
 def _spare(brochure: Brochure, milestones: int) -> int:
     """Timeline steps and visits the page does not have to hold, less what the events the
-    partner is invited to take (their heading, and two steps' room each)."""
+    partner is invited to take (their heading, and two steps' room each) and its photos."""
     invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
+    photos = PHOTO_STEPS if shows_photos(brochure) else 0
     return (
         (MILESTONES + 1 - milestones)
         + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
         - invited
+        - photos
     )
+
+
+#: The latest timeline steps (besides the agreement) a brochure's photos never displace: on
+#: a page too full to keep them, the photos are left out (the story comes first).
+KEPT_STEPS = 2
+
+
+def shows_photos(brochure: Brochure) -> bool:
+    """Whether the brochure prints its photos: it has some, and the page holds them beside
+    its latest steps."""
+    if not brochure.photos:
+        return False
+    invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
+    spare = (
+        (MILESTONES + 1 - len(brochure.milestones))
+        + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
+        - invited
+        - PHOTO_STEPS
+    )
+    steps = len(brochure.milestones) - (
+        1 if brochure.milestones and brochure.milestones[0].kind == "agreement" else 0
+    )
+    return spare >= 0 or steps + spare >= KEPT_STEPS
 
 
 def shown_milestones(brochure: Brochure) -> tuple[Milestone, ...]:
@@ -150,6 +176,60 @@ def shown_milestones(brochure: Brochure) -> tuple[Milestone, ...]:
 def _room(brochure: Brochure) -> float:
     """The room the timeline steps and visits a brochure does not have to hold leave."""
     return STEP * max(0, _spare(brochure, len(shown_milestones(brochure))))
+
+
+#: A brochure's row of photos (in the main column, under the story) takes the room of this
+#: many timeline steps with its captions: on a full page, it takes the oldest steps' place;
+#: else the map gives it the room (`PHOTO_COST`, in map units: the main column is the longer).
+PHOTO_STEPS, PHOTO_COST = 4, 40.0
+#: The height of a brochure's photos, in millimetres.
+PHOTO_HEIGHT = 24.0
+
+
+#: The leaflet's panels a photo may fill the foot of, in the order they take one: the
+#: exchanges, the events, the flap (when our city is not on it), the partner cities (when
+#: they are few, or listed alone on their panel and not too many).
+PHOTO_PANELS = ("3", "4", "5", "2")
+#: Partner cities the partners' panel holds with our city and a photo under them; beyond
+#: `CROWDED` (as leaflet.html decides) our city moves to the flap, and the panel holds up to
+#: `LISTED_WITH_PHOTO` partners (two to a line) with a photo.
+FEW_PARTNERS, CROWDED, LISTED_WITH_PHOTO = 4, 16, 48
+
+
+#: The height of the leaflet's flap (mm) with room for a photo under its lists: 193 mm inside
+#: the panel's margins, less the photo's least height (33 mm with its margin), less a margin
+#: for the estimate (a face without Noto's metrics sets a line taller).
+FLAP_ROOM = 140.0
+
+
+def _flap_height(leaflet: Leaflet, partners: int) -> float:
+    """About how high the flap's lists run (mm): a heading each, a line per count, and our
+    city's paragraph and figures when the partners crowd it out of their panel."""
+    lists = [rows for rows in (len(leaflet.fields), len(leaflet.kinds)) if rows]
+    height = sum(12.0 + 9.0 * rows for rows in lists)
+    if partners > CROWDED and leaflet.city is not None:
+        if leaflet.city.about is not None:
+            height += 12.0 + 4.8 * _paragraph_lines(leaflet.city.about.text) * 46 / 55
+        if leaflet.city.figures:
+            height += 12.0 + 12.0 * -(-len(leaflet.city.figures) // 2)
+    return height
+
+
+def _takes_photo(leaflet: Leaflet, panel: str, partners: int) -> bool:
+    if panel == "5":
+        return _flap_height(leaflet, partners) <= FLAP_ROOM
+    if panel == "2":
+        return partners <= FEW_PARTNERS or CROWDED < partners <= LISTED_WITH_PHOTO
+    return True
+
+
+def leaflet_photo_panels(leaflet: Leaflet) -> dict[str, PhotoLine | None]:
+    """Which photo fills the foot of which panel (None: no photo there)."""
+    partners = sum(len(region.partners) for region in leaflet.regions)
+    panels = [panel for panel in PHOTO_PANELS if _takes_photo(leaflet, panel, partners)]
+    chosen: dict[str, PhotoLine | None] = dict.fromkeys(("2", "3", "4", "5"))
+    chosen.update(zip(panels, leaflet.photos, strict=False))
+    return chosen
 
 
 def _paragraph_lines(text: str) -> int:
@@ -180,6 +260,8 @@ def _pair_map_height(brochure: Brochure) -> float:
     """Taller by the room the page has left (so that a short history still fills its page),
     up to twice the usual height; lower when the page is short of room."""
     room = _room(brochure) - _city_height(brochure, with_about=shows_city_paragraph(brochure))
+    if shows_photos(brochure):
+        room -= PHOTO_COST
     # A full page gives the map less height for our city's figures (down to half).
     height = maps.PAIR_HEIGHT + (0.6 * room if room > 0 else 2 * room)
     return max(0.5 * maps.PAIR_HEIGHT, min(2 * maps.PAIR_HEIGHT, height))
@@ -206,6 +288,13 @@ def render_html(document: Document | Briefing | ProgressReport) -> str:
                     doc=document,
                     city_paragraph=city_paragraph,
                     milestones=shown_milestones(document) if isinstance(document, Brochure) else (),
+                    photo_height=PHOTO_HEIGHT,
+                    brochure_photos=document.photos
+                    if isinstance(document, Brochure) and shows_photos(document)
+                    else (),
+                    panel_photos=leaflet_photo_panels(document)
+                    if isinstance(document, Leaflet)
+                    else {},
                     **_pictures(document),
                 )
             )

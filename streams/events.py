@@ -2072,6 +2072,85 @@ class CityProfileSet(Payload):
 register(PARTNERS, CityProfileSet)
 
 
+# --- photos for the leaflet and the brochures (twinning.partners) -----------------------
+# A photo of our city, a partner city, an exchange or a visit, with its caption and alt text
+# in several languages. The bytes are kept by the API (cleaned, named by their SHA-256);
+# the events name them only.
+
+
+class PhotoSubjectKind(StrEnum):
+    CITY = "city"
+    PARTNER = "partner"
+    EXCHANGE = "exchange"
+    VISIT = "visit"
+
+
+PhotoCaption = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(printable),
+]
+PhotoAlt = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(printable),
+]
+PhotoCaptions = Annotated[
+    dict[LanguageTag, PhotoCaption],
+    Field(
+        max_length=20,
+        description="The caption printed under the photo, keyed by language (up to 200"
+        " characters each); may be empty.",
+    ),
+]
+PhotoAlts = Annotated[
+    dict[LanguageTag, PhotoAlt],
+    AfterValidator(_names_not_empty),
+    Field(
+        max_length=20,
+        description="What the photo shows, for readers who cannot see it (alt text), keyed by"
+        " language (up to 300 characters each); one language at least.",
+        json_schema_extra={"minProperties": 1},
+    ),
+]
+
+
+class PhotoFile(Payload):
+    """A photo as the API keeps it (metadata stripped, resized), named by its SHA-256."""
+
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: Annotated[int, Field(ge=1, le=10_000_000)]
+    width: Annotated[int, Field(ge=1, le=10_000)]
+    height: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class PhotoAttached(Payload):
+    """A photo was attached to our city, a partner city, an exchange or a visit, for the
+    leaflet and the brochures (`partner_ids`: the partner cities whose brochures show it)."""
+
+    subject_kind: PhotoSubjectKind
+    subject_id: EntityId
+    partner_ids: list[EntityId] = Field(default_factory=list, max_length=50)
+    file: PhotoFile
+    caption: PhotoCaptions = Field(default_factory=dict)
+    alt: PhotoAlts
+
+
+class PhotoDescribed(Payload):
+    """A photo's caption and alt text were replaced (both, whole)."""
+
+    caption: PhotoCaptions = Field(default_factory=dict)
+    alt: PhotoAlts
+
+
+class PhotoRemoved(Payload):
+    """A photo was taken away: no document shows it any more."""
+
+
+register(PARTNERS, PhotoAttached, PhotoDescribed, PhotoRemoved)
+
+
 # --- lookups and the envelope -----------------------------------------------------------
 
 

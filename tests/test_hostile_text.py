@@ -29,6 +29,7 @@ import pytest
 from conftest import Stack, start_stack, wait_for
 from icalendar import Calendar
 from kafka import KafkaConsumer, TopicPartition
+from PIL import Image
 from postgres import create_database
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -332,6 +333,33 @@ def office_work(journey: Journey) -> None:
             "agreement_scope": h("PATCH /partners/{partner_id} agreement_scope"),
             "region": h("PATCH /partners/{partner_id} region", full=True),
             "fields_of_cooperation": [h("PATCH /partners/{partner_id} fields_of_cooperation.[]")],
+        },
+    )
+
+    # A photo of the partner city for its brochure: its caption and alt text, then replaced.
+    picture = io.BytesIO()
+    Image.new("RGB", (60, 40), (30, 90, 160)).save(picture, format="PNG")
+    image = desk.client.post(
+        "/photos/images", files={"file": ("harbour.png", picture.getvalue(), "image/png")}
+    )
+    assert image.status_code == 201, image.text
+    ids["photo"] = desk.send(
+        "POST",
+        "/photos",
+        {
+            "subject_kind": "partner",
+            "subject_id": ids["partner"],
+            "sha256": image.json()["sha256"],
+            "caption": h.texts("POST /photos caption.{key}", readable=False),
+            "alt": h.texts("POST /photos alt.{key}", readable=False),
+        },
+    )["id"]
+    desk.send(
+        "PUT",
+        f"/photos/{ids['photo']}/description",
+        {
+            "caption": h.texts("PUT /photos/{photo_id}/description caption.{key}"),
+            "alt": h.texts("PUT /photos/{photo_id}/description alt.{key}"),
         },
     )
 
@@ -1091,6 +1119,7 @@ def read_everything(journey: Journey) -> None:
         "/gifts",
         "/press",
         "/publicity/profile",
+        f"/photos/{ids['photo']}",
     ):
         desk.read(path)
     desk.read(f"/visits/{ids['visit']}/itinerary", include_removed=True)
@@ -1388,10 +1417,16 @@ def _check_page(raw: str, sent: dict[str, Sent], must_show: set[str], where: str
         assert tag != "script", f"{where}: a script element"
         assert not [a for a in attrs if a.startswith("on")], f"{where}: {tag} {attrs}"
         assert not (tag == "img" and attrs.get("src") == "x"), f"{where}: an injected img"
-        for value in attrs.values():
+        for name, value in attrs.items():
+            if tag == "img" and name == "alt":  # a photo's alt text: the value, as sent
+                continue
             assert not MARKER.search(value or ""), f"{where}: data in an attribute of {tag}"
+    alts = [attrs.get("alt") or "" for tag, attrs in page.elements if tag == "img"]
+    for alt in alts:
+        for marker in MARKER.findall(alt):
+            assert alt == sent[marker].value, f"{where}: {sent[marker].field} is not the alt text"
     # Each value is one piece of text: markup in it stayed text, never became elements.
-    text = "\x00".join(page.texts)
+    text = "\x00".join([*page.texts, *alts])
     unescaped = html.unescape(raw)
     shown = set()
     for marker in set(MARKER.findall(text)):
@@ -1421,7 +1456,13 @@ def check_the_leaflet_and_the_brochure_show_the_strings_escaped_and_render(
         sent,
     )
     brochure_shows = _english(
-        {"POST /partners names.{key}", "POST /exchanges summary.{key}"}, sent
+        {
+            "POST /partners names.{key}",
+            "POST /exchanges summary.{key}",
+            "PUT /photos/{photo_id}/description caption.{key}",
+            "PUT /photos/{photo_id}/description alt.{key}",
+        },
+        sent,
     ) | {m for m, s in sent.items() if s.field == "POST /partners agreement_scope"}
 
     def current(path: str, markers: set[str]) -> str | None:

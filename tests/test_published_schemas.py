@@ -316,6 +316,22 @@ VALID: dict[str, dict[str, Any]] = {
         "about": {"zh-TW": "國家的門戶", "en": "The country's gateway"},
         "figures": [{"label": {"en": "Population", "zh-TW": "人口"}, "value": "2,300,000"}],
     },
+    "PhotoAttached": {
+        "subject_kind": "partner",
+        "subject_id": "p-1",
+        "partner_ids": ["p-1"],
+        "file": {
+            "sha256": "a" * 64,
+            "media_type": "image/jpeg",
+            "size": 120_000,
+            "width": 2400,
+            "height": 1600,
+        },
+        "caption": {"zh-TW": "札幌雪祭", "en": "Sapporo Snow Festival"},
+        "alt": {"en": "Snow sculptures in Odori Park"},
+    },
+    "PhotoDescribed": {"caption": {}, "alt": {"zh-TW": "大通公園的雪雕"}},
+    "PhotoRemoved": {},
 }
 
 #: More valid shapes the rules must leave alone (the other branches of a oneOf or an if).

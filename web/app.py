@@ -29,6 +29,7 @@ from twinning.web import (
     mail,
     office,
     officials,
+    photos,
     plans,
     press,
     public_visits,
@@ -76,6 +77,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(officials.router)
     app.include_router(delegation.router)
     app.include_router(letters.router)
+    app.include_router(photos.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)

@@ -27,12 +27,12 @@ from twinning.gifts.labels import (
     OCCASION_LABELS,
 )
 from twinning.gifts.models import Gift
-from twinning.gifts.photos import PhotoRefused, cleaned
 from twinning.gifts.schemas import GiftApproval, GiftCreate, GiftFilter, GiftUpdate
 from twinning.i18n import L_, localized
 from twinning.i18n.formatting import babel_locale
 from twinning.invitations import service as invitations
 from twinning.invitations.schemas import CityEventFilter
+from twinning.photos import PhotoRefused, cleaned
 from twinning.refusals import Conflict, InvalidField, NotFound
 from twinning.streams.events import GiftCategory, GiftDirection, GiftLocation, GiftPartyKind
 from twinning.trips import service as trips

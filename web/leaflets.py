@@ -37,10 +37,11 @@ from twinning.publicity.models import LEAFLET, brochure
 from twinning.publicity.projector import projector
 from twinning.publicity.refresh import gather
 from twinning.publicity.schemas import VersionSummary
-from twinning.streams.events import CityProfileSet
+from twinning.streams.events import CITY_PROFILE, CityProfileSet, PhotoSubjectKind
 from twinning.streams.store import ArchivedEvent
 from twinning.trips.models import TripLeg
 from twinning.visits.models import Visit
+from twinning.web import photos
 from twinning.web.pages import (
     CheckedForm,
     User,
@@ -374,7 +375,8 @@ async def profile_page(
         db_session, event[:100], lambda: profile.get_profile(db_session=db_session)
     )
     form = profile_form(profile.as_command(stored))
-    return _profile_page(request, user, form, **change_context(state, event[:100]))
+    shown = await photos.photos_context(db_session, PhotoSubjectKind.CITY, CITY_PROFILE)
+    return _profile_page(request, user, form, **change_context(state, event[:100]), **shown)
 
 
 @router.post("/publicity/profile", response_class=HTMLResponse, dependencies=[CheckedForm])
@@ -386,6 +388,7 @@ async def set_profile(request: Request, user: User, db_session: DbSession) -> Re
         data = CityProfileSet.model_validate(command)
     except ValidationError as refused:
         errors = field_errors(refused, PROFILE_MESSAGES, locations)
-        return _profile_page(request, user, form, status_code=422, errors=errors)
+        shown = await photos.photos_context(db_session, PhotoSubjectKind.CITY, CITY_PROFILE)
+        return _profile_page(request, user, form, status_code=422, errors=errors, **shown)
     event = await profile.set_profile(db_session=db_session, data=data, actor=user.actor)
     return await committed(request, db_session, "/ui/publicity/profile", event.event_id)

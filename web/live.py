@@ -92,6 +92,7 @@ _KIND_OF_PREFIX = (
     ("SpendingRecorded", "plan"),
     ("KpiValueEntered", "plan"),
     ("CityProfile", "city-profile"),  # our city's profile (one aggregate)
+    ("Photo", "photo"),  # a photo for the leaflet and the brochures (keyed by the photo)
 )
 
 

@@ -14,12 +14,21 @@ from twinning.crm import service as crm
 from twinning.crm.models import PartnerCity
 from twinning.crm.schemas import ContactFilter, ExchangeFilter, PartnerFilter
 from twinning.i18n import localized
-from twinning.streams.events import PartnerKind, PartnerStatus
+from twinning.streams.events import PartnerKind, PartnerStatus, PhotoSubjectKind
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import VisitStatus
 from twinning.visits.schemas import VisitFilter
-from twinning.web import admin, city_events, schedule
-from twinning.web.pages import User, not_found, office_today, page_language, paged, render
+from twinning.web import admin, city_events, photos, schedule
+from twinning.web.pages import (
+    User,
+    change_context,
+    not_found,
+    office_today,
+    page_language,
+    paged,
+    read_after_change,
+    render,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -99,8 +108,20 @@ async def partners(
 
 @router.get("/partners/{partner_id}", response_class=HTMLResponse)
 async def partner(
-    request: Request, partner_id: str, user: User, db_session: DbSession, clock: Clock
+    request: Request,
+    partner_id: str,
+    user: User,
+    db_session: DbSession,
+    clock: Clock,
+    event: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
+    """A partner city: its facts, exchanges, documents, photos and (for staff) contacts; after
+    a change of its photos (`?event=`), waiting until it is applied."""
+    shown, state = await read_after_change(
+        db_session,
+        event,
+        lambda: photos.photos_context(db_session, PhotoSubjectKind.PARTNER, partner_id),
+    )
     found = await crm.get_partner(db_session=db_session, partner_id=partner_id)
     if found is None:
         not_found("partner city", partner_id)
@@ -124,5 +145,7 @@ async def partner(
         "figures": figures,
         "history": history,
         "contacts": contacts,
+        **shown,
+        **change_context(state, event),
     }
     return render(request, "partner.html", context, user=user)

@@ -23,7 +23,7 @@ from twinning.db import Page
 from twinning.i18n import L_, localized
 from twinning.i18n.labels import EXCHANGE_DIRECTION_LABELS, EXCHANGE_FIELD_LABELS
 from twinning.refusals import Conflict, ConflictingItem, InvalidField, NotFound
-from twinning.streams.events import ExchangeField
+from twinning.streams.events import ExchangeField, PhotoSubjectKind
 from twinning.trips import service as trips
 from twinning.trips.models import Trip
 from twinning.trips.schemas import (
@@ -35,6 +35,7 @@ from twinning.trips.schemas import (
     TripUpdate,
 )
 from twinning.visits import service as registers
+from twinning.web import photos
 from twinning.web.gifts import occasion_gifts
 from twinning.web.itinerary import SHOWN, conflict_rows
 from twinning.web.pages import (
@@ -223,6 +224,7 @@ async def exchange_page(
         "partner_names": await partner_names(db_session) if exchange else {},
         "mission_names": await _mission_names(db_session) if exchange else {},
         **change_context(state, event),
+        **await photos.photos_context(db_session, PhotoSubjectKind.EXCHANGE, exchange_id),
     }
     return render(request, "exchange.html", context, user=user)
 

@@ -19,12 +19,13 @@ from twinning.crm import service as crm
 from twinning.i18n import L_, supported_locales
 from twinning.mail import visit_mail
 from twinning.refusals import Conflict, InvalidField, NotFound
-from twinning.streams.events import NotifiableStep
+from twinning.streams.events import NotifiableStep, PhotoSubjectKind
 from twinning.streams.status import event_status
 from twinning.visits import service as visits
 from twinning.visits.lifecycle import STEP_BY_COMMAND, STEPS, VisitStatus
 from twinning.visits.precedence import form_of_address
 from twinning.visits.schemas import VisitCreate, VisitFilter, item_view
+from twinning.web import photos
 from twinning.web.briefing import briefing_context
 from twinning.web.delegation import members_context
 from twinning.web.gifts import visit_gifts
@@ -225,6 +226,7 @@ async def visit_page(
         if visit
         else None,
         **members_context(request, visit, user),
+        **await photos.photos_context(db_session, PhotoSubjectKind.VISIT, visit_id),
     }
     return render(request, "visit.html", context, user=user)
 

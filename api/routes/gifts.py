@@ -13,7 +13,6 @@ from twinning.api.deps import AppSettings, DbSession, require_role
 from twinning.api.language import Language
 from twinning.auth.schemas import Role
 from twinning.gifts import register, service
-from twinning.gifts.photos import PhotoRefused, cleaned
 from twinning.gifts.schemas import (
     GiftApproval,
     GiftCreate,
@@ -22,6 +21,7 @@ from twinning.gifts.schemas import (
     GiftUpdate,
     PhotoStored,
 )
+from twinning.photos import PhotoRefused, cleaned
 from twinning.refusals import InvalidField, NotFound, problem_responses
 
 router = APIRouter(

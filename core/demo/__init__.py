@@ -232,6 +232,8 @@ class _Ids:
     officials: dict[str, str] = field(default_factory=dict)
     venues: dict[str, dict[str, Any]] = field(default_factory=dict)  # id and time zone
     interpreters: dict[str, str] = field(default_factory=dict)
+    #: The exchanges posted (their ids, and their entries in crm.json).
+    exchanges: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _register(loader: _Loader, calendar: dict[str, Any], crm: dict[str, Any]) -> _Ids:
@@ -301,7 +303,8 @@ def _post_crm(loader: _Loader, crm: dict[str, Any], ids: _Ids) -> list[tuple[str
         ]
 
     loader.many(lambda entry: loader.post("/contacts", contact(entry)), crm["contacts"])
-    loader.many(lambda entry: loader.post("/exchanges", exchange(entry)), crm["exchanges"])
+    posted = loader.many(lambda entry: loader.post("/exchanges", exchange(entry)), crm["exchanges"])
+    ids.exchanges += [(p["id"], e) for p, e in zip(posted, crm["exchanges"], strict=True)]
     return [step for steps in loader.many(trip, crm["trips"]) for step in steps]
 
 
@@ -535,6 +538,67 @@ def _record_press(
     loader.many(press_item, items)
 
 
+def _attach_photos(loader: _Loader, ids: _Ids) -> None:
+    """Upload pictures drawn for the demo (`pictures`) and attach them with their captions and
+    alt texts in every language (`photos.json`): our city's, a few of each partner city's, and
+    one of each of the latest exchanges (captioned with its summary)."""
+    from twinning.demo.pictures import picture
+
+    texts = _read("photos.json")
+    scenes = texts["scenes"]
+
+    def worded(template: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+        filled = {
+            code: text.format(name=names.get(code) or names["en"])
+            for code, text in template.items()
+        }
+        return {code: text[:1].upper() + text[1:] for code, text in filled.items()}
+
+    def attach(job: tuple[str, str, str, dict[str, str], int, dict[str, str] | None]) -> None:
+        kind, subject_id, label, names, number, caption = job
+        image = picture(label, number)
+        response = loader.client.post(
+            "/photos/images", files={"file": (f"{label}-{number}.jpg", image, "image/jpeg")}
+        )
+        if response.is_error:
+            raise RuntimeError(
+                f"demo: a photo upload answered {response.status_code}: {response.text}"
+            )
+        scene = scenes[number % len(scenes)]
+        loader.post(
+            "/photos",
+            {
+                "subject_kind": kind,
+                "subject_id": subject_id,
+                "sha256": response.json()["sha256"],
+                "caption": caption or worded(scene["caption"], names),
+                "alt": worded(scene["alt"], names),
+            },
+        )
+
+    city = texts["city"]
+    Job = tuple[str, str, str, dict[str, str], int, dict[str, str] | None]
+    jobs: list[Job] = [
+        ("city", "city-profile", city["label"], city["names"], n, None) for n in city["scenes"]
+    ]
+    for partner in demo_partners(loader.today):
+        names = partner["names"]
+        partner_id = ids.partners[names["en"]]
+        jobs += [
+            ("partner", partner_id, names["en"], names, n + len(names["en"]) % 3, None)
+            for n in range(texts["per_partner"])
+        ]
+    latest = sorted(ids.exchanges, key=lambda posted: -posted[1]["day"])[
+        : texts["latest_exchanges"]
+    ]
+    for number, (exchange_id, entry) in enumerate(latest):
+        partner = entry["partners"][0]
+        names = next(p["names"] for p in demo_partners(loader.today) if p["names"]["en"] == partner)
+        caption = {code: text[:200] for code, text in entry["summary"].items()}
+        jobs.append(("exchange", exchange_id, partner, names, number + 1, caption))
+    loader.many(attach, jobs)
+
+
 def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
     """POST the demo records with the API token `token` (of a staff user) and wait until the
     worker has applied them all; returns how many, and the demo's calendar feeds."""
@@ -561,6 +625,9 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
         # (the API waits a few seconds for the worker), once the worker has started. Trips
         # and city events are bookings: checked against the whole schedule.
         loader.wait_for_worker()
+        # Photos of our city, the partners and the latest exchanges (drawn here), once their
+        # subjects are applied: the leaflet's and the brochures' pictures.
+        _attach_photos(loader, ids)
         trip_steps = _plan_trips(loader, crm, ids)
         scheduled = _schedule_city_events(loader, events, ids)
         split = [(visit_id, *_split_steps(visit)) for visit_id, visit in requested]

@@ -4,6 +4,7 @@ every shipped language), no empty sections, a tagged PDF, and the print variant'
 
 from __future__ import annotations
 
+import base64
 import itertools
 import random
 import re
@@ -17,8 +18,10 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from twinning.demo.pictures import picture
 from twinning.i18n import force_locale, format_date, format_number, gettext, supported_locales
 from twinning.i18n.labels import agreement_year, exchange_count, label, partner_city_count
+from twinning.photos import cleaned, document_copy
 from twinning.publicity import maps
 from twinning.publicity.content import (
     Brochure,
@@ -33,6 +36,7 @@ from twinning.publicity.content import (
     OfficeContact,
     OurCity,
     PartnerLine,
+    PhotoLine,
     Region,
     Shown,
     Tally,
@@ -291,22 +295,46 @@ def generated_brochure(locale: str, busy: bool) -> Brochure:
         )
 
 
+def generated_photos(locale: str, count: int) -> tuple[PhotoLine, ...]:
+    """Photos as the demo draws them, captioned in the reader's language (or not)."""
+    lines = []
+    for n in range(count):
+        clean = cleaned(picture("Busan", n), max_bytes=10_000_000)
+        jpeg = base64.b64encode(document_copy(clean.data)).decode()
+        caption = {"zh-TW": "釜山港的黃昏，市長率團參訪", "en": "Busan harbour at dusk"}
+        lines.append(
+            PhotoLine(
+                "data:image/jpeg;base64," + jpeg,
+                _name(locale, {"zh-TW": "釜山港的夜景", "en": "Busan's skyline at dusk"}),
+                _name(locale, caption) if n % 2 == 0 else None,
+                clean.width,
+                clean.height,
+            )
+        )
+    return tuple(lines)
+
+
 @pytest.fixture(scope="session")
 def rendered(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[tuple[str, str, Any], tuple[str, bytes]]:
-    """Every shipped language: the leaflet of a city with 1 and with 40 partners, a quiet
-    and a busy brochure. Once per session (per xdist worker), not per module: a module
-    fixture is torn down whenever xdist runs another module's test in between, and this one
-    takes a minute of CPU to make again."""
+    """Every shipped language: the leaflet of a city with 1 and with 40 partners (with
+    photos, as the demo's), a quiet brochure (without) and a busy one (with photos). Once
+    per session (per xdist worker), not per module: a module fixture is torn down whenever
+    xdist runs another module's test in between, and this one takes a minute of CPU to make
+    again."""
     fonts = subset_cache(str(tmp_path_factory.mktemp("fonts")))
     out: dict[tuple[str, str, Any], tuple[str, bytes]] = {}
     for locale in LOCALES:
         for count in (1, 40):
-            html = render_html(generated_leaflet(locale, count))
+            leaflet = replace(generated_leaflet(locale, count), photos=generated_photos(locale, 4))
+            html = render_html(leaflet)
             out["leaflet", locale, count] = html, render_pdf(html, locale, fonts)
         for busy in (False, True):
-            html = render_html(generated_brochure(locale, busy))
+            brochure = generated_brochure(locale, busy)
+            if busy:
+                brochure = replace(brochure, photos=generated_photos(locale, 3))
+            html = render_html(brochure)
             out["brochure", locale, busy] = html, render_pdf(html, locale, fonts)
     return out
 
@@ -385,8 +413,9 @@ def test_the_map_is_the_same_svg_in_html_and_pdf_with_a_text_alternative(
 # --- pages that fill, never overflow, and print no empty section -----------------------------
 
 
-def _page_fill(pdf: bytes, tmp_path: Path) -> list[float]:
-    """Per page, the share of 5 mm bands across the page that hold any ink (pdftoppm)."""
+def _page_fill(pdf: bytes, tmp_path: Path, *, columns: int = 1) -> list[float]:
+    """Per page (or per column of a page: a leaflet's panels), the share of 5 mm bands
+    across it that hold any ink (pdftoppm)."""
     source = tmp_path / "doc.pdf"
     source.write_bytes(pdf)
     subprocess.run(
@@ -399,12 +428,19 @@ def _page_fill(pdf: bytes, tmp_path: Path) -> list[float]:
         assert header is not None
         width, height = int(header.group(1)), int(header.group(2))
         pixels = data[header.end() :]
-        band = max(1, round(height * 5 / 297))  # 5 mm
-        bands = [
-            any(p < 235 for p in pixels[top * width : min(top + band, height) * width])
-            for top in range(0, height, band)
-        ]
-        fills.append(sum(bands) / len(bands))
+        band = max(1, round(max(width, height) * 5 / 297))  # 5 mm
+        rows = [pixels[top * width : (top + 1) * width] for top in range(height)]
+        step = width // columns
+        for column in range(columns):
+            bands = [
+                any(
+                    p < 235
+                    for row in rows[top : top + band]
+                    for p in row[column * step : (column + 1) * step]
+                )
+                for top in range(0, height, band)
+            ]
+            fills.append(sum(bands) / len(bands))
         image.unlink()
     return fills
 
@@ -421,6 +457,19 @@ def test_every_page_is_at_least_two_thirds_full(
     ):
         fills = _page_fill(rendered[key][1], tmp_path)
         assert all(fill >= 0.67 for fill in fills), (key, fills)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_panel_of_the_leaflet_with_photos_is_at_least_two_thirds_full(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], locale: str, tmp_path: Path
+) -> None:
+    """The photos take the room a panel's text leaves (the issue: the third panel of the
+    demo's zh-TW leaflet held the latest exchanges and half a page of nothing)."""
+    for count in (1, 40):
+        html, pdf = rendered["leaflet", locale, count]
+        fills = _page_fill(pdf, tmp_path, columns=3)
+        assert all(fill >= 0.67 for fill in fills), (locale, count, fills)
+        assert html.count('class="photo fill"') >= 3, (locale, count)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
