@@ -18,7 +18,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -336,7 +336,8 @@ def office_work(journey: Journey) -> None:
         },
     )
 
-    # A photo of the partner city for its brochure: its caption and alt text, then replaced.
+    # A photo of the second partner city for its brochure (a quiet one: the first's is full,
+    # and a photo there takes an older step's place): its caption and alt text, then replaced.
     picture = io.BytesIO()
     Image.new("RGB", (60, 40), (30, 90, 160)).save(picture, format="PNG")
     image = desk.client.post(
@@ -348,7 +349,7 @@ def office_work(journey: Journey) -> None:
         "/photos",
         {
             "subject_kind": "partner",
-            "subject_id": ids["partner"],
+            "subject_id": ids["partner2"],
             "sha256": image.json()["sha256"],
             "caption": h.texts("POST /photos caption.{key}", readable=False),
             "alt": h.texts("POST /photos alt.{key}", readable=False),
@@ -1456,20 +1457,32 @@ def check_the_leaflet_and_the_brochure_show_the_strings_escaped_and_render(
         sent,
     )
     brochure_shows = _english(
+        {"POST /partners names.{key}", "POST /exchanges summary.{key}"}, sent
+    ) | {m for m, s in sent.items() if s.field == "POST /partners agreement_scope"}
+    quiet_shows = _english(
         {
-            "POST /partners names.{key}",
-            "POST /exchanges summary.{key}",
+            "PATCH /partners/{partner_id} names.{key}",
             "PUT /photos/{photo_id}/description caption.{key}",
             "PUT /photos/{photo_id}/description alt.{key}",
         },
         sent,
-    ) | {m for m, s in sent.items() if s.field == "POST /partners agreement_scope"}
+    )
 
     def current(path: str, markers: set[str]) -> str | None:
         response = public.get(path, params={"lang": "en"})
         if response.status_code != 200:
             return None
         return response.text if all(m in response.text for m in markers) else None
+
+    def missing(path: str, markers: set[str]) -> Callable[[], str]:
+        def state() -> str:
+            response = public.get(path, params={"lang": "en"})
+            if response.status_code != 200:
+                return f"{path} answers {response.status_code}"
+            absent = sorted({sent[m].field for m in markers if m not in response.text})
+            return f"{path} does not show {absent}"
+
+        return state
 
     try:
         # Rendered after every document the journey made stale before it (one at a time, a
@@ -1478,23 +1491,34 @@ def check_the_leaflet_and_the_brochure_show_the_strings_escaped_and_render(
             lambda: current("/publicity/leaflet", leaflet_shows),
             timeout=600,
             what="the leaflet to show the partner cities",
+            state=missing("/publicity/leaflet", leaflet_shows),
         )
         brochure_path = f"/partners/{ids['partner']}/brochure"
         brochure = wait_for(
             lambda: current(brochure_path, brochure_shows),
             timeout=300,
             what="the brochure to show the partner city",
+            state=missing(brochure_path, brochure_shows),
+        )
+        quiet_path = f"/partners/{ids['partner2']}/brochure"
+        quiet = wait_for(
+            lambda: current(quiet_path, quiet_shows),
+            timeout=300,
+            what="the second partner's brochure to show its photo",
+            state=missing(quiet_path, quiet_shows),
         )
         _check_page(leaflet, sent, leaflet_shows, "leaflet")
         _check_page(brochure, sent, brochure_shows, "brochure")
+        _check_page(quiet, sent, quiet_shows, "the second brochure")
         # Nor the talking points, which are internal (the officials' briefing book).
         never = _never_public(sent) | {
             m for m, s in sent.items() if s.field.endswith("talking_points")
         }
-        for where, page in (("leaflet", leaflet), ("brochure", brochure)):
+        pages = (("leaflet", leaflet), ("brochure", brochure), ("the second brochure", quiet))
+        for where, page in pages:
             shown = sorted(sent[m].field for m in never if m in page)
             assert not shown, f"the {where} shows {shown}"
-        for path in ("/publicity/leaflet", brochure_path):
+        for path in ("/publicity/leaflet", brochure_path, quiet_path):
             pdf = public.get(path, params={"lang": "en", "format": "pdf"})
             assert pdf.status_code == 200, pdf.text
             assert pdf.content.startswith(b"%PDF"), path
