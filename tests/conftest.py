@@ -272,7 +272,9 @@ class Stack:
         self.worker_starts = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.engine: Engine = create_engine(settings.sync_database_url)
+        # Pinged at checkout: a test that stops and restarts the database (test_faults) leaves
+        # the pool's connections dead, and `wait_applied` reads through it.
+        self.engine: Engine = create_engine(settings.sync_database_url, pool_pre_ping=True)
         self.client = httpx.Client(
             base_url=settings.base_url(), timeout=30, headers=bearer(ADMIN_TOKEN)
         )
