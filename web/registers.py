@@ -227,7 +227,11 @@ def partner_command(form: Mapping[str, str], fields: list[str]) -> dict[str, Any
         "location": {"latitude": latitude, "longitude": longitude}
         if latitude or longitude
         else None,
-        "population": _blank(re.sub(r"[\s,.，、_']", "", form.get("population", ""))),
+        # Thousands written as people write them (1,960,000; 1.960.000; 1 960 000): the
+        # separators between groups of three digits go, anything else is left to refuse.
+        "population": _blank(
+            re.sub(r"(?<=\d)[\s,.，、_'](?=\d{3}(?:\D|$))", "", form.get("population", ""))
+        ),
     }
 
 
