@@ -356,3 +356,11 @@ def version_routes(
     router.add_api_route(f"{path}/versions/{{number}}", get_version, methods=["GET"],
                          name=f"get_{name}_version", summary=f"One version of the {what}",
                          response_class=Response, **declared)  # fmt: skip
+
+
+def image_response(data: bytes, media_type: str) -> Response:
+    """A stored image (addressed by its digest, so it never changes): kept by the reader's
+    browser for a day, by no shared cache."""
+    return Response(
+        data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400, immutable"}
+    )

@@ -8,7 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
-from twinning.api.common import COMMAND, READ_ONE, STAFF_ONLY, Accepted, Command
+from twinning.api.common import (
+    COMMAND,
+    READ_ONE,
+    STAFF_ONLY,
+    Accepted,
+    Command,
+    image_response,
+)
 from twinning.api.deps import AppSettings, DbSession, require_role
 from twinning.api.language import Language
 from twinning.auth.schemas import Role
@@ -68,11 +75,7 @@ async def get_photo(sha256: Annotated[str, Path(max_length=64)], db_session: DbS
     stored = await service.get_photo(db_session=db_session, sha256=sha256)
     if stored is None:
         raise NotFound("gift photo", sha256)
-    return Response(
-        stored.data,
-        media_type=stored.media_type,
-        headers={"Cache-Control": "private, max-age=86400, immutable"},
-    )
+    return image_response(stored.data, stored.media_type)
 
 
 @router.get("/register/{year}.csv", response_class=Response)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
-from twinning.api.common import COMMAND, READ_ONE, Accepted, Command
+from twinning.api.common import COMMAND, READ_ONE, Accepted, Command, image_response
 from twinning.api.deps import AppSettings, DbSession, require_role
 from twinning.auth.schemas import Role
 from twinning.photos import PhotoRefused
@@ -57,11 +57,7 @@ async def get_image(sha256: Annotated[str, Path(max_length=64)], db_session: DbS
     stored = await photos.get_image(db_session=db_session, sha256=sha256)
     if stored is None:
         raise NotFound("photo image", sha256)
-    return Response(
-        stored.data,
-        media_type=stored.media_type,
-        headers={"Cache-Control": "private, max-age=86400, immutable"},
-    )
+    return image_response(stored.data, stored.media_type)
 
 
 @router.post("", **COMMAND)
