@@ -198,6 +198,16 @@ def up(
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
+    if demo and settings.office_location is None:
+        from twinning.demo import DEMO_CITY, DEMO_LOCATION
+
+        # The demo's city on the maps (its partners' brochures show the two cities).
+        settings = settings.model_copy(
+            update={
+                "office_location": DEMO_LOCATION,
+                "office_city": settings.office_city or DEMO_CITY,
+            }
+        )
     if not settings.data_dir.is_file():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _hold(settings, "up", alone=True)
@@ -296,6 +306,9 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
     }
     if settings.session_timeout is not None:
         env["TWINNING_SESSION_TIMEOUT"] = str(settings.session_timeout)
+    if settings.office_location is not None:  # (the demo's city, when `up --demo` set it)
+        env["TWINNING_OFFICE_LOCATION"] = ",".join(map(str, settings.office_location))
+        env["TWINNING_OFFICE_CITY"] = json.dumps(settings.office_city)
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
     # when we die without stopping it (SIGKILL).
     return subprocess.Popen(

@@ -14,7 +14,10 @@ it takes plain picklable content and returns the two formats.
 from __future__ import annotations
 
 import logging
+import math
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,8 +76,9 @@ def environment() -> Environment:
     return env
 
 
-def _pictures(document: Document) -> dict[str, Any]:
-    """The SVG pictures of a document, titled in its language."""
+def _pictures(document: Document, fit: BrochureFit | None = None) -> dict[str, Any]:
+    """The SVG pictures of a document, titled in its language (a brochure's map as high as
+    `fit` has it)."""
     title = gettext("Exchanges by year and field")
     pictures: dict[str, Any] = {
         "chart": charts.exchange_chart(
@@ -109,7 +113,7 @@ def _pictures(document: Document) -> dict[str, Any]:
                 distance=document.distance or "",
             ),
             distance=document.distance or "",
-            height=_pair_map_height(document),
+            height=_map_height(document, fit or estimated_fit(document)),
         )
     return pictures
 
@@ -127,16 +131,16 @@ def _qr(url: str) -> Markup:
 STEP, HEADING, LINE, FIGURE_ROW = 20.0, 18.0, 9.0, 32.0
 
 
-def _spare(brochure: Brochure, milestones: int) -> int:
+def _spare(brochure: Brochure, milestones: int, fit: BrochureFit) -> int:
     """Timeline steps and visits the page does not have to hold, less what the events the
-    partner is invited to take (their heading, and two steps' room each) and its photos."""
+    partner is invited to take (their heading, and two steps' room each) and the steps the
+    photos are given."""
     invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
-    photos = PHOTO_STEPS if shows_photos(brochure) else 0
     return (
         (MILESTONES + 1 - milestones)
         + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
         - invited
-        - photos
+        - fit.displaced
     )
 
 
@@ -163,19 +167,20 @@ def shows_photos(brochure: Brochure) -> bool:
     return spare >= 0 or steps + spare >= KEPT_STEPS
 
 
-def shown_milestones(brochure: Brochure) -> tuple[Milestone, ...]:
+def shown_milestones(brochure: Brochure, fit: BrochureFit | None = None) -> tuple[Milestone, ...]:
     """The timeline as the page holds it: on a full page, the events the partner is invited
-    to take the place of its oldest steps (the agreement stays)."""
-    over = -_spare(brochure, len(brochure.milestones))
+    to take the place of its oldest steps (the agreement stays), and so may its photos."""
+    fit = fit or estimated_fit(brochure)
+    over = -_spare(brochure, len(brochure.milestones), fit)
     if over <= 0:
         return brochure.milestones
     agreement = brochure.milestones[:1] if brochure.milestones[0].kind == "agreement" else ()
     return agreement + brochure.milestones[len(agreement) + over :]
 
 
-def _room(brochure: Brochure) -> float:
+def _room(brochure: Brochure, fit: BrochureFit) -> float:
     """The room the timeline steps and visits a brochure does not have to hold leave."""
-    return STEP * max(0, _spare(brochure, len(shown_milestones(brochure))))
+    return STEP * max(0, _spare(brochure, len(shown_milestones(brochure, fit)), fit))
 
 
 #: A brochure's row of photos (in the main column, under the story) takes the room of this
@@ -248,27 +253,197 @@ def _city_height(brochure: Brochure, *, with_about: bool) -> float:
     return height
 
 
-def shows_city_paragraph(brochure: Brochure) -> bool:
+def shows_city_paragraph(brochure: Brochure, fit: BrochureFit | None = None) -> bool:
     """Our city's paragraph is printed where the page has room for it (a short history);
     its key figures always."""
     if brochure.city is None or brochure.city.about is None:
         return False
-    return _room(brochure) >= _city_height(brochure, with_about=True)
+    fit = fit or estimated_fit(brochure)
+    return _room(brochure, fit) >= _city_height(brochure, with_about=True)
 
 
-def _pair_map_height(brochure: Brochure) -> float:
+def _map_height(brochure: Brochure, fit: BrochureFit) -> float:
+    return fit.map_height if fit.map_height is not None else _pair_map_height(brochure, fit)
+
+
+def _pair_map_height(brochure: Brochure, fit: BrochureFit) -> float:
     """Taller by the room the page has left (so that a short history still fills its page),
     up to twice the usual height; lower when the page is short of room."""
-    room = _room(brochure) - _city_height(brochure, with_about=shows_city_paragraph(brochure))
-    if shows_photos(brochure):
+    room = _room(brochure, fit) - _city_height(
+        brochure, with_about=shows_city_paragraph(brochure, fit)
+    )
+    if fit.photos:
         room -= PHOTO_COST
     # A full page gives the map less height for our city's figures (down to half).
     height = maps.PAIR_HEIGHT + (0.6 * room if room > 0 else 2 * room)
-    return max(0.5 * maps.PAIR_HEIGHT, min(2 * maps.PAIR_HEIGHT, height))
+    return max(MIN_MAP, min(MAX_MAP, height))
 
 
-def render_html(document: Document | Briefing | ProgressReport) -> str:
-    """The document as one self-contained HTML page in its locale."""
+@dataclass(frozen=True)
+class BrochureFit:
+    """How a brochure's one page is shared out: whether its photos are a row under the story
+    (`photos`, given the room of its `displaced` oldest timeline steps) or a column beside it
+    (`side`: how many, under the visits), and the pair map's height (map units; None: as
+    estimated). `fit_brochure` finds it by laying the page out."""
+
+    photos: bool
+    displaced: int = 0
+    map_height: float | None = None
+    side: int = 0
+
+
+def estimated_fit(brochure: Brochure) -> BrochureFit:
+    """The page's sharing as estimated from the facts' counts, without laying it out."""
+    photos = shows_photos(brochure)
+    return BrochureFit(photos, PHOTO_STEPS if photos else 0)
+
+
+#: The pair map's least and greatest heights (map units of a 400-unit width).
+MIN_MAP, MAX_MAP = 0.5 * maps.PAIR_HEIGHT, 2 * maps.PAIR_HEIGHT
+#: What a fitted page keeps empty at its foot (CSS px, 2 mm): the layout's rounding.
+FOOT = 7.5
+#: A photo in the side column: its height, and what it takes with its caption and margin (mm).
+SIDE_PHOTO_HEIGHT, SIDE_PHOTO_ROOM = 38.0, 50.0
+#: The room under the story a row of photos needs, with their captions (mm).
+ROW_ROOM = 36.0
+PX_PER_MM = 96 / 25.4
+
+_Laid = tuple[str, Any, dict[str, Any], BrochureFit]
+
+
+def fit_brochure(brochure: Brochure, fonts: SubsetCache) -> tuple[str, bytes]:
+    """The brochure's HTML and PDF on one page, laid out rather than estimated.
+
+    Laid out without photos first, the page shows where they fit, the fullest way that
+    stays on one page: as a row under the whole timeline (where the main column has room);
+    else in the side column, as many as its room below the visits holds; else as the row in
+    the place of the fewest oldest steps that make room for it (keeping the latest
+    `KEPT_STEPS`); else no photos. Its map is then grown into the room the page still has,
+    so that the page fills (up to `MAX_MAP`). A page that holds none of them keeps no photos
+    and the least map, and runs over."""
+
+    def attempt(fit: BrochureFit) -> _Laid:
+        html = render_html(brochure, fit=fit)
+        return (html, *_layout(html, brochure.locale, fonts), fit)
+
+    def fits(laid: _Laid) -> bool:
+        return len(laid[1].pages) == 1
+
+    bare = attempt(BrochureFit(False))
+    if brochure.photos and fits(bare):
+        # Each try has the least map, which `_grow` then gives the room the page has left.
+        least = BrochureFit(False, map_height=MIN_MAP)
+        given = _map_room(brochure, bare[1], bare[3])
+        if _column_room(bare[1], "main") + given >= ROW_ROOM * PX_PER_MM:
+            row = attempt(replace(least, photos=True))
+            if fits(row):
+                return _grow(brochure, fonts, row)
+        side_room = (_column_room(bare[1], "side") + given) // (SIDE_PHOTO_ROOM * PX_PER_MM)
+        for side in range(min(len(brochure.photos), int(side_room)), 0, -1):
+            beside = attempt(replace(least, side=side))
+            if fits(beside):
+                return _grow(brochure, fonts, beside)
+        for displaced in _displacing(brochure, bare[1], given):
+            displacing = attempt(replace(least, photos=True, displaced=displaced))
+            if fits(displacing):
+                return _grow(brochure, fonts, displacing)
+    if not fits(bare):
+        bare = attempt(BrochureFit(False, map_height=MIN_MAP))
+        return bare[0], bare[1].write_pdf(**bare[2])
+    return _grow(brochure, fonts, bare)
+
+
+def _grow(brochure: Brochure, fonts: SubsetCache, laid: _Laid) -> tuple[str, bytes]:
+    """The laid-out page with its map grown into the room left at its foot (as it is when
+    that would run over)."""
+    html, document, options, fit = laid
+    grown = _grown_map(brochure, fit, document)
+    if grown is not None:
+        taller = render_html(brochure, fit=replace(fit, map_height=grown))
+        taller_document, taller_options = _layout(taller, brochure.locale, fonts)
+        if len(taller_document.pages) == 1:
+            html, document, options = taller, taller_document, taller_options
+    return html, document.write_pdf(**options)
+
+
+def _page_bottom(page: Any) -> float:
+    return float(page.content_box_y() + page.height - FOOT)
+
+
+def _column_room(document: Any, column: str) -> float:
+    """The room (CSS px) below the laid-out page's `column` ("main" or "side")."""
+    page = document.pages[0]._page_box
+    boxes = [box for box in _boxes(page) if column in _classes(box)]
+    if not boxes:
+        return 0.0
+    return _page_bottom(page) - float(boxes[0].position_y + boxes[0].margin_height())
+
+
+def _displacing(brochure: Brochure, document: Any, given: float) -> list[int]:
+    """How many of the oldest timeline steps to give a row of photos the room of (the
+    fewest that would make room, and one more), keeping the latest `KEPT_STEPS` steps and the
+    agreement: measured on the page laid out without photos."""
+    timelines = [box for box in _boxes(document.pages[0]._page_box) if "timeline" in _classes(box)]
+    shown = shown_milestones(brochure, BrochureFit(False))
+    if not timelines or not shown:
+        return []
+    step = timelines[0].height / len(shown)
+    need = ROW_ROOM * PX_PER_MM - _column_room(document, "main") - given
+    fewest = max(1, math.ceil(need / step))
+    agreement = 1 if shown[0].kind == "agreement" else 0
+    return [
+        displaced
+        for displaced in (fewest, fewest + 1)
+        if len(shown_milestones(brochure, BrochureFit(True, displaced))) - agreement >= KEPT_STEPS
+    ]
+
+
+def _map_room(brochure: Brochure, document: Any, fit: BrochureFit) -> float:
+    """The room (CSS px) the laid-out page's pair map gives back at its least height."""
+    figures = [box for box in _boxes(document.pages[0]._page_box) if "pair" in _classes(box)]
+    if not figures or not figures[0].width:
+        return 0.0
+    return max(0.0, (_map_height(brochure, fit) - MIN_MAP) * figures[0].width / maps.PAIR_WIDTH)
+
+
+def _grown_map(brochure: Brochure, fit: BrochureFit, document: Any) -> float | None:
+    """The pair map's height that takes up the room left at the foot of the laid-out page
+    (None: no map, no room, or already as tall as it gets)."""
+    if len(brochure.map) != 2:
+        return None
+    page = document.pages[0]._page_box
+    boxes = list(_boxes(page))
+    figures = [box for box in boxes if "pair" in _classes(box)]
+    if not figures or not figures[0].width:
+        return None
+    bottom = max(box.position_y + box.margin_height() for box in boxes if box.height is not None)
+    room = _page_bottom(page) - bottom
+    height = _map_height(brochure, fit)
+    if room <= 0 or height >= MAX_MAP:
+        return None
+    return float(min(MAX_MAP, height + room * maps.PAIR_WIDTH / figures[0].width))
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    """The boxes laid out under `box` (the page's content, not its margin boxes)."""
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "MarginBox":
+            continue
+        if hasattr(child, "position_y"):
+            yield child
+            yield from _boxes(child)
+
+
+def _classes(box: Any) -> list[str]:
+    element = getattr(box, "element", None)
+    return (element.get("class") or "").split() if element is not None else []
+
+
+def render_html(
+    document: Document | Briefing | ProgressReport, *, fit: BrochureFit | None = None
+) -> str:
+    """The document as one self-contained HTML page in its locale (a brochure's page shared
+    out as `fit` says, or as estimated: `fit_brochure` lays it out to find it)."""
     if isinstance(document, ProgressReport):
         # The report's own context (figures, charts) is the plans' (which render with this
         # module's environment: imported here, not above).
@@ -276,26 +451,37 @@ def render_html(document: Document | Briefing | ProgressReport) -> str:
 
         return report_html(document.progress, document.locale, document.office)
     with force_locale(document.locale):
-        if isinstance(document, Leaflet | Brochure):
-            name = "leaflet.html" if isinstance(document, Leaflet) else "brochure.html"
-            city_paragraph = (
-                isinstance(document, Leaflet) or shows_city_paragraph(document)
-            ) and document.city is not None
+        if isinstance(document, Leaflet):
             return (
                 environment()
-                .get_template(name)
+                .get_template("leaflet.html")
                 .render(
                     doc=document,
-                    city_paragraph=city_paragraph,
-                    milestones=shown_milestones(document) if isinstance(document, Brochure) else (),
+                    city_paragraph=document.city is not None,
+                    milestones=(),
                     photo_height=PHOTO_HEIGHT,
-                    brochure_photos=document.photos
-                    if isinstance(document, Brochure) and shows_photos(document)
-                    else (),
-                    panel_photos=leaflet_photo_panels(document)
-                    if isinstance(document, Leaflet)
-                    else {},
+                    brochure_photos=(),
+                    side_photos=(),
+                    side_photo_height=SIDE_PHOTO_HEIGHT,
+                    panel_photos=leaflet_photo_panels(document),
                     **_pictures(document),
+                )
+            )
+        if isinstance(document, Brochure):
+            fit = fit or estimated_fit(document)
+            return (
+                environment()
+                .get_template("brochure.html")
+                .render(
+                    doc=document,
+                    city_paragraph=shows_city_paragraph(document, fit),
+                    milestones=shown_milestones(document, fit),
+                    photo_height=PHOTO_HEIGHT,
+                    brochure_photos=document.photos if fit.photos else (),
+                    side_photos=document.photos[: fit.side],
+                    side_photo_height=SIDE_PHOTO_HEIGHT,
+                    panel_photos={},
+                    **_pictures(document, fit),
                 )
             )
         name = (
@@ -406,7 +592,17 @@ def render_pdf(html: str, locale: str, fonts: SubsetCache, *, for_print: bool = 
     """The page as an A4 PDF, with each face it uses embedded as a subset: tagged for
     accessibility (PDF/UA-1: a structure tree, the document's and each text's language), or
     `for_print`, a PDF/X-4 with bleed and crop marks, the leaflet in folding order."""
-    from weasyprint import CSS, HTML
+    document, options = _layout(html, locale, fonts, for_print=for_print)
+    pdf: bytes = document.write_pdf(**options)
+    return pdf
+
+
+def _layout(
+    html: str, locale: str, fonts: SubsetCache, *, for_print: bool = False
+) -> tuple[Any, dict[str, Any]]:
+    """The page laid out (a WeasyPrint document: its pages and boxes), and the options that
+    write it as `render_pdf` says."""
+    from weasyprint import CSS, DEFAULT_OPTIONS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     _tag_span_languages()
@@ -422,14 +618,16 @@ def render_pdf(html: str, locale: str, fonts: SubsetCache, *, for_print: bool = 
     stylesheets = [font_faces]
     if for_print:
         stylesheets.append(CSS(string=PRINT_CSS, font_config=font_config, url_fetcher=fetcher))
-    pdf: bytes = page.write_pdf(
-        stylesheets=stylesheets,
-        font_config=font_config,
-        full_fonts=embedded.complete,
-        pdf_variant="pdf/x-4" if for_print else "pdf/ua-1",
-        pdf_identifier=b"twinning" if for_print else None,
-    )
-    return pdf
+    options = {
+        **DEFAULT_OPTIONS,
+        "stylesheets": stylesheets,
+        "full_fonts": embedded.complete,
+        "pdf_variant": "pdf/x-4" if for_print else "pdf/ua-1",
+        "pdf_identifier": b"twinning" if for_print else None,
+    }
+    document = page.render(font_config=font_config, **options)
+    # What `write_pdf` takes (as WeasyPrint's own `HTML.write_pdf` passes them on).
+    return document, {key: options[key] for key in DEFAULT_OPTIONS}
 
 
 _caches: dict[str | None, SubsetCache] = {}
@@ -446,5 +644,7 @@ def render_document(
     document: Document | Briefing | ProgressReport, font_dir: str | None
 ) -> tuple[str, bytes]:
     """HTML and PDF of one document: what the renderer runs off the event loop."""
+    if isinstance(document, Brochure):
+        return fit_brochure(document, subset_cache(font_dir))
     html = render_html(document)
     return html, render_pdf(html, document.locale, subset_cache(font_dir))

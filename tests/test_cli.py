@@ -5,6 +5,7 @@ leaflet at the URL it prints, and stops cleanly."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 from collections import Counter
 from datetime import date, timedelta
@@ -43,6 +44,21 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
             lambda: httpx.get(leaflet, timeout=10).content.startswith(b"%PDF"),
             timeout=120,
             what="the worker to publish the leaflet",
+        )
+        # `up --demo` places the demo's city (no office location is configured here): the
+        # leaflet's map marks it, and each partner's brochure maps the two cities.
+        page = httpx.get(leaflet.replace("format=pdf", "format=html"), timeout=10).text
+        assert re.search(r"<svg[^>]*>.*?示範市.*?</svg>", page, re.S), page[:2000]
+        sapporo = next(p["id"] for p in partners if p["names"]["en"] == "Sapporo")
+        wait_for(
+            lambda: 'class="map pair"'
+            in httpx.get(
+                f"http://127.0.0.1:{port}/partners/{sapporo}/brochure",
+                params={"lang": "en", "format": "html"},
+                timeout=10,
+            ).text,
+            timeout=120,
+            what="Sapporo's brochure with the map of the two cities",
         )
         _check_demo_feeds(printed)
         broker_pid = int(

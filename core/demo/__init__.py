@@ -56,6 +56,16 @@ from zoneinfo import ZoneInfo
 import httpx
 
 DATA = Path(__file__).parent
+#: The demo's city (its profile says "in northern Taiwan"): where it is and its name on the
+#: maps of the leaflet and the brochures, when the office's settings name none.
+DEMO_LOCATION = (24.99, 121.30)
+DEMO_CITY = {
+    "zh-TW": "示範市",
+    "en": "Demo City",
+    "ja": "デモ市",
+    "ko": "데모시",
+    "es": "Ciudad demo",
+}
 T = TypeVar("T")
 R = TypeVar("R")
 #: Commands in flight at once: enough to overlap their waits for the worker, few enough for

@@ -45,7 +45,13 @@ from twinning.publicity.content import (
     missing_translations,
 )
 from twinning.publicity.fonts import font_sources
-from twinning.publicity.render import bilingual_html, render_html, render_pdf, subset_cache
+from twinning.publicity.render import (
+    bilingual_html,
+    render_document,
+    render_html,
+    render_pdf,
+    subset_cache,
+)
 from twinning.streams.events import ExchangeDirection, ExchangeField, PartnerKind
 
 #: Every test of the module on one xdist worker: the module's fixture renders 20 documents
@@ -323,7 +329,8 @@ def rendered(
     per session (per xdist worker), not per module: a module fixture is torn down whenever
     xdist runs another module's test in between, and this one takes a minute of CPU to make
     again."""
-    fonts = subset_cache(str(tmp_path_factory.mktemp("fonts")))
+    fonts_dir = str(tmp_path_factory.mktemp("fonts"))
+    fonts = subset_cache(fonts_dir)
     out: dict[tuple[str, str, Any], tuple[str, bytes]] = {}
     for locale in LOCALES:
         for count in (1, 40):
@@ -334,8 +341,8 @@ def rendered(
             brochure = generated_brochure(locale, busy)
             if busy:
                 brochure = replace(brochure, photos=generated_photos(locale, 3))
-            html = render_html(brochure)
-            out["brochure", locale, busy] = html, render_pdf(html, locale, fonts)
+            # As the renderer makes it: laid out to fit its page (`fit_brochure`).
+            out["brochure", locale, busy] = render_document(brochure, fonts_dir)
     return out
 
 
@@ -470,6 +477,40 @@ def test_every_panel_of_the_leaflet_with_photos_is_at_least_two_thirds_full(
         fills = _page_fill(pdf, tmp_path, columns=3)
         assert all(fill >= 0.67 for fill in fills), (locale, count, fills)
         assert html.count('class="photo fill"') >= 3, (locale, count)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_brochure_with_a_full_timeline_still_prints_its_photos_on_its_one_page(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], locale: str, tmp_path: Path
+) -> None:
+    """The page is laid out to find where the photos fit (the issue: a brochure dropped its
+    photos whenever an estimate said the page was full, and left a fifth of it empty)."""
+    html, pdf = rendered["brochure", locale, True]
+    photos = re.findall(r'<img src="data:image/jpeg;base64,[^"]+" alt="([^"]+)"', html)
+    assert photos and len(photos) <= 3, (locale, photos)
+    assert len(PdfReader(BytesIO(pdf)).pages) == 1
+    # The images are in the PDF, not only in its HTML.
+    page = PdfReader(BytesIO(pdf)).pages[0]
+    assert len(page.images) >= len(photos), locale
+    assert all(fill >= 0.8 for fill in _page_fill(pdf, tmp_path)), locale
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_pair_map_labels_both_cities_and_their_distance(
+    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], locale: str
+) -> None:
+    for busy in (False, True):
+        html, _ = rendered["brochure", locale, busy]
+        figure = re.search(r'<figure class="map pair">(.*?)</figure>', html, re.S)
+        assert figure is not None
+        svg = ET.fromstring(figure.group(1))
+        texts = ["".join(text.itertext()) for text in svg.iter("{http://www.w3.org/2000/svg}text")]
+        assert HOME.name.text in texts, (locale, busy, texts)
+        assert any("1,110 km" in text for text in texts), (locale, busy, texts)
+        assert _name(locale, KNOWN[1][0]).text in texts, (locale, busy, texts)
+        labels, _ = _boxes(svg)
+        for a, b in itertools.combinations(labels, 2):
+            assert not _overlap(a, b), (locale, busy, a, b)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
