@@ -237,6 +237,14 @@ def leaflet_photo_panels(leaflet: Leaflet) -> dict[str, PhotoLine | None]:
     return chosen
 
 
+def leaflet_photo_room(leaflet: Leaflet) -> int:
+    """How many more photos the leaflet's panels would take (each fills the foot of a panel
+    that is emptier without it): staff are told on the publicity page."""
+    partners = sum(len(region.partners) for region in leaflet.regions)
+    panels = [panel for panel in PHOTO_PANELS if _takes_photo(leaflet, panel, partners)]
+    return max(0, len(panels) - len(leaflet.photos))
+
+
 def _paragraph_lines(text: str) -> int:
     """Lines the side column takes for `text` (about 23 wide characters a line, 46 narrow)."""
     width = sum(2 if ord(c) > 0x2E80 else 1 for c in text)

@@ -157,8 +157,23 @@ async def publicity_page(request: Request, user: User, db_session: DbSession) ->
         "brochures": brochures,
         "locales": supported_locales(),
         "missing": await _missing_translations(request, db_session, ordered, language),
+        "photo_room": await _leaflet_photo_room(request, db_session, language),
     }
     return render(request, "publicity.html", context, user=user)
+
+
+async def _leaflet_photo_room(request: Request, db_session: AsyncSession, language: str) -> int:
+    """How many more photos the leaflet would show (panels emptier without them)."""
+    from twinning.publicity.render import leaflet_photo_room
+
+    shown = await gather(
+        db_session,
+        document=LEAFLET,
+        locale=language,
+        now=utcnow(),
+        settings=request.app.state.settings,
+    )
+    return leaflet_photo_room(shown) if isinstance(shown, Leaflet) else 0
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,12 @@ change is an event like any other, read back through the API."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import httpx
 from conftest import wait_for
+from PIL import Image
 from web_support import VIEWER, Office, office
 
 __all__ = ["office"]  # a fixture
@@ -77,3 +81,42 @@ def test_a_viewer_reads_no_profile_form(office: Office) -> None:
     with office.signed_in(VIEWER) as (client, _csrf):
         assert client.get("/ui/publicity/profile").status_code == 403
         assert 'href="/ui/publicity/profile"' not in client.get("/ui/publicity").text
+
+
+def test_staff_are_told_how_many_more_photos_the_leaflet_would_show(office: Office) -> None:
+    """A leaflet without photos has emptier panels: the publicity page says how many photos
+    it has room for, and one fewer once a photo of our city is added."""
+
+    def room(client: httpx.Client) -> int | None:
+        found = re.search(
+            r"The leaflet has room for (\d+) more photo", client.get("/ui/publicity").text
+        )
+        return int(found.group(1)) if found else None
+
+    with office.signed_in() as (client, _csrf):
+        client.headers["Accept-Language"] = "en"
+        before = room(client)
+        assert before is not None and before >= 2, before
+        assert 'href="/ui/publicity/profile#photos-heading"' in client.get("/ui/publicity").text
+        image = io.BytesIO()
+        Image.new("RGB", (800, 600), (30, 90, 160)).save(image, "JPEG")
+        uploaded = office.call(
+            "POST", "/photos/images", files={"file": ("city.jpg", image.getvalue(), "image/jpeg")}
+        )
+        assert uploaded.status_code in (200, 201), uploaded.text
+        attached = office.call(
+            "POST",
+            "/photos",
+            json={
+                "subject_kind": "city",
+                "subject_id": "city-profile",
+                "sha256": uploaded.json()["sha256"],
+                "alt": {"en": "The city hall square"},
+            },
+        )
+        assert attached.status_code == 202, attached.text
+        wait_for(lambda: room(client) == before - 1, timeout=15, what="one photo fewer of room")
+        client.headers["Accept-Language"] = "zh-TW"
+        assert "摺頁還有" in client.get("/ui/publicity").text
+    with office.signed_in(VIEWER) as (client, _csrf):
+        assert "photo-room" not in client.get("/ui/publicity").text
