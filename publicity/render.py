@@ -310,6 +310,8 @@ def estimated_fit(brochure: Brochure) -> BrochureFit:
 MIN_MAP, MAX_MAP = 0.5 * maps.PAIR_HEIGHT, 2 * maps.PAIR_HEIGHT
 #: What a fitted page keeps empty at its foot (CSS px, 2 mm): the layout's rounding.
 FOOT = 7.5
+#: The least room (mm) the map is grown into: less is not worth another layout.
+GROW_LEAST = 4.0
 #: A photo in the side column: its height, and what it takes with its caption and margin (mm).
 SIDE_PHOTO_HEIGHT, SIDE_PHOTO_ROOM = 38.0, 50.0
 #: The room under the story a row of photos needs, with their captions (mm).
@@ -427,7 +429,7 @@ def _grown_map(brochure: Brochure, fit: BrochureFit, document: Any) -> float | N
     bottom = max(box.position_y + box.margin_height() for box in boxes if box.height is not None)
     room = _page_bottom(page) - bottom
     height = _map_height(brochure, fit)
-    if room <= 0 or height >= MAX_MAP:
+    if room < GROW_LEAST * PX_PER_MM or height >= MAX_MAP:
         return None
     return float(min(MAX_MAP, height + room * maps.PAIR_WIDTH / figures[0].width))
 

@@ -508,9 +508,12 @@ def test_the_pair_map_labels_both_cities_and_their_distance(
         assert HOME.name.text in texts, (locale, busy, texts)
         assert any("1,110 km" in text for text in texts), (locale, busy, texts)
         assert _name(locale, KNOWN[1][0]).text in texts, (locale, busy, texts)
-        labels, _ = _boxes(svg)
+        labels, markers = _boxes(svg)
         for a, b in itertools.combinations(labels, 2):
             assert not _overlap(a, b), (locale, busy, a, b)
+        for a in labels:
+            for marker in markers:
+                assert not _overlap(a, marker), (locale, busy, a, marker)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
