@@ -154,13 +154,7 @@ def shows_photos(brochure: Brochure) -> bool:
     its latest steps."""
     if not brochure.photos:
         return False
-    invited = 2 * len(brochure.invited) + 1 if brochure.invited else 0
-    spare = (
-        (MILESTONES + 1 - len(brochure.milestones))
-        + (2 * INBOUND_OUTBOUND - len(brochure.inbound) - len(brochure.outbound))
-        - invited
-        - PHOTO_STEPS
-    )
+    spare = _spare(brochure, len(brochure.milestones), BrochureFit(True, PHOTO_STEPS))
     steps = len(brochure.milestones) - (
         1 if brochure.milestones and brochure.milestones[0].kind == "agreement" else 0
     )
