@@ -14,6 +14,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -213,8 +214,12 @@ async def set_password(*, db_session: AsyncSession, user: User, password: str) -
     await db_session.flush()
 
 
-#: Compared against when the name is unknown, so that a sign-in takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
+@cache
+def _dummy_hash() -> str:
+    """Compared against when the name is unknown, so that a sign-in takes as long either way
+    (hashed on the first sign-in, not at import: an argon2 hash is a fifth of a second of CPU
+    that every process importing this module, and `twinning up`'s start, would spend)."""
+    return _hasher.hash("not a password anyone has")
 
 
 async def verify_password(*, db_session: AsyncSession, name: str, password: str) -> User | None:
@@ -223,7 +228,7 @@ async def verify_password(*, db_session: AsyncSession, name: str, password: str)
     user = await get_user_by_name(db_session=db_session, name=name)
     stored = user.password_hash if user is not None and user.active else None
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or stored is None:

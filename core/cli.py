@@ -25,8 +25,10 @@ from twinning.processes import (
     DataDirHold,
     DataDirInUse,
     Keeper,
+    StartGate,
     die_with_parent,
     run_under_owner,
+    wait_at_start_gate,
 )
 
 if TYPE_CHECKING:
@@ -192,9 +194,10 @@ def up(
 ) -> None:
     """Start everything: embedded broker, worker, API and outbox relay. Ctrl-C stops it all.
 
-    In the order that starts soonest: the database migrated, the broker, then the worker
-    (its start-up and its joining the consumer group run while this process imports and
-    builds the API), the mailer last."""
+    In the order that starts soonest: the broker's process and the worker at once (the
+    worker imports its code while the database is migrated, then waits for it and for the
+    broker), then the API (the worker joins its consumer group while this process imports
+    and builds it), the mailer last, once the API listens."""
     from twinning.streams.broker import EmbeddedBroker
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
@@ -211,16 +214,35 @@ def up(
     if not settings.data_dir.is_file():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _hold(settings, "up", alone=True)
-    _setup(settings, init=True, check_integrity=True)
-    broker = None
+    broker: EmbeddedBroker | None = None
+    first_worker: subprocess.Popen[bytes] | None = None
     if settings.broker == EMBEDDED:
         if settings.session_timeout is None:
             # One worker: the embedded broker need not wait long for others to join its group.
             settings = settings.model_copy(update={"session_timeout": UP_SESSION_TIMEOUT})
-        broker = EmbeddedBroker(
-            data_dir=settings.data_dir, partitions=settings.topic_partitions
-        ).start()
-        settings = settings.model_copy(update={"broker": ",".join(broker.bootstrap_servers)})
+        broker = EmbeddedBroker(data_dir=settings.data_dir, partitions=settings.topic_partitions)
+    gate = StartGate()
+    try:
+        if settings.data_dir.is_dir():  # else `_setup` says why it cannot be one
+            # The broker's process and the worker start at once: the worker imports its code
+            # (a second of CPU, on the other core) while the database is migrated, then waits
+            # at the gate for the database and the broker's topics.
+            if broker is not None:
+                address = ",".join(broker.launch().bootstrap_servers)
+                settings = settings.model_copy(update={"broker": address})
+            first_worker = _spawn("worker", settings, gate=gate)
+        _setup(settings, init=True, check_integrity=True)
+        if broker is not None:
+            broker.ready()
+    except BaseException:
+        gate.close()
+        if first_worker is not None:
+            _stop_process(first_worker)
+        if broker is not None:
+            broker.stop()
+        raise
+    gate.open()
+    assert first_worker is not None
     keeper = Keeper(log)
     backups = None
     if broker is not None:
@@ -230,7 +252,7 @@ def up(
         keeper.keep(
             "worker",
             lambda: _spawn("worker", settings),
-            _spawn("worker", settings),
+            first_worker,
             restarts_with="broker" if broker is not None else "",
         )
         import uvicorn
@@ -257,10 +279,16 @@ def up(
                 log_level="warning",
             )
         )
-        keeper.keep("mailer", lambda: _spawn("mailer", settings), _spawn("mailer", settings))
+        # The mailer once the API listens: its start is a second of CPU that would otherwise
+        # be taken from the API's and the worker's, which the first command waits for.
+        mailer_started = keeper.keep_later(
+            "mailer", lambda: _spawn("mailer", settings), lambda: bool(server.started)
+        )
         keeper.start()
         threading.Thread(
-            target=_announce, args=(server, settings, demo, new_admin_token), daemon=True
+            target=_announce,
+            args=(server, settings, demo, new_admin_token, mailer_started),
+            daemon=True,
         ).start()
         with contextlib.suppress(
             KeyboardInterrupt
@@ -294,7 +322,11 @@ def _warn_of_missing_fonts() -> None:
         )
 
 
-def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
+def _spawn(
+    command: str, settings: Settings, *, gate: StartGate | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `twinning <command>` as a child of `up`; with `gate`, it waits at it once it has
+    imported its code (`wait_at_start_gate`)."""
     env = {
         **os.environ,
         "TWINNING_BROKER": settings.broker,
@@ -311,12 +343,18 @@ def _spawn(command: str, settings: Settings) -> subprocess.Popen[bytes]:
         env["TWINNING_OFFICE_CITY"] = json.dumps(settings.office_city)
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
     # when we die without stopping it (SIGKILL).
-    return subprocess.Popen(
+    if gate is not None:
+        env.update(gate.child_env())
+    child = subprocess.Popen(
         [sys.executable, "-m", "twinning", command],
         env=env,
         start_new_session=True,
         preexec_fn=die_with_parent(),
+        pass_fds=gate.pass_fds() if gate is not None else (),
     )
+    if gate is not None:
+        gate.started()
+    return child
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
@@ -329,14 +367,24 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None
             process.wait()
 
 
-def _announce(server: Any, settings: Settings, demo: bool, new_admin_token: str | None) -> None:
+def _announce(
+    server: Any,
+    settings: Settings,
+    demo: bool,
+    new_admin_token: str | None,
+    mailer_started: threading.Event,
+) -> None:
     import time
 
-    _warn_of_missing_fonts()  # here, beside the API's start rather than before it
     while not server.started:
         if server.should_exit:
             return
         time.sleep(0.05)
+    # Once the API listens: looking for the fonts is CPU its start would otherwise share.
+    _warn_of_missing_fonts()
+    while not mailer_started.wait(0.05):
+        if server.should_exit:
+            return
     base = settings.base_url()
     if demo:
         loaded, password = _load_demo(settings, base)
@@ -467,6 +515,8 @@ def worker(data_dir: DataDir = None, init: Init = False) -> None:
     """Run a faust worker: consume the event topics and keep the read models."""
     from twinning.streams.worker import run_worker
 
+    if not wait_at_start_gate():  # started by an `up` that could not start the system
+        raise typer.Exit(1)
     settings = _settings(data_dir=data_dir)
     # A worker started by `up` finds the database as `up` just migrated it.
     _setup(settings, init=init, migrate=not run_under_owner())

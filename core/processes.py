@@ -23,11 +23,13 @@ Caveats:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,55 @@ def run_under_owner() -> bool:
     return os.environ.get(OWNER_ENV) == str(os.getppid())
 
 
+# --- a child started before the system is ready -------------------------------------------
+
+#: Set by `twinning up` for the worker it starts before the database is migrated and the
+#: embedded broker answers: the file descriptor of a pipe `up` writes one byte to once they are.
+START_GATE_ENV = "TWINNING_START_GATE_FD"
+
+
+class StartGate:
+    """Lets `up` start a child at once, so that the child imports its code (a second of CPU)
+    while `up` migrates the database and starts the broker, and have it wait for those
+    before it goes on (`wait_at_start_gate`). `open()` lets it go on; `close()` without
+    opening (`up` failed), or `up`'s end, ends it."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()  # neither inherited but where passed (pass_fds)
+
+    def child_env(self) -> dict[str, str]:
+        return {START_GATE_ENV: str(self._read)}
+
+    def pass_fds(self) -> tuple[int, ...]:
+        return (self._read,)
+
+    def started(self) -> None:
+        """The children are started: only they hold the reading end now."""
+        os.close(self._read)
+
+    def open(self) -> None:
+        with contextlib.suppress(BrokenPipeError):  # the child ended: restarted without a gate
+            os.write(self._write, b"1")
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._write)
+
+
+def wait_at_start_gate() -> bool:
+    """In a child of `up`: wait until `up` opens the gate it was started with (True at once
+    without one); False when `up` closed it or ended without opening it."""
+    fd = os.environ.pop(START_GATE_ENV, None)
+    if fd is None:
+        return True
+    try:
+        return os.read(int(fd), 1) == b"1"
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(int(fd))
+
+
 # --- keeping the children of `up` alive ----------------------------------------------------
 
 
@@ -188,9 +239,11 @@ class Keeper:
 
     It starts them from its own thread, which lives until `finish()`: the kernel's
     parent-death signal (`die_with_parent`) follows the thread that started a child. So
-    `stop_restarting()` first, stop the parts in order, then `finish()`."""
+    `stop_restarting()` first, stop the parts in order, then `finish()`. A part kept with
+    `keep_later` is started by that thread too, once its condition holds."""
 
     FIRST_PAUSE, LONGEST_PAUSE, SETTLED_AFTER = 1.0, 30.0, 60.0
+    LATER_POLL = 0.05
 
     def __init__(self, log: Any) -> None:
         import threading
@@ -202,6 +255,9 @@ class Keeper:
         self._restarting.set()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="twinning-keeper", daemon=True)
+        self.later: dict[str, tuple[Callable[[], Any], Callable[[], bool], threading.Event]] = {}
+        # Held while a later part starts: once `stop_restarting()` returns, none will.
+        self._starting = threading.Lock()
 
     def keep(
         self, name: str, start: Callable[[], Any], process: Any, *, restarts_with: str = ""
@@ -214,6 +270,17 @@ class Keeper:
         if restarts_with:
             self.dependents.setdefault(restarts_with, []).append(name)
 
+    def keep_later(
+        self, name: str, start: Callable[[], Any], when: Callable[[], bool]
+    ) -> threading.Event:
+        """Start the part with `start()` as soon as `when()` is true (looked at every
+        `LATER_POLL` s), then keep it as `keep` does; the event returned is set once it was
+        started (or could not be). For a part that need not compete for the cores with what
+        is starting before it."""
+        started = threading.Event()
+        self.later[name] = (start, when, started)
+        return started
+
     def current(self, name: str) -> Any:
         return self.parts[name][1]
 
@@ -222,7 +289,8 @@ class Keeper:
         return self
 
     def stop_restarting(self) -> None:
-        self._restarting.clear()
+        with self._starting:
+            self._restarting.clear()
 
     def finish(self) -> None:
         self.stop_restarting()
@@ -234,7 +302,20 @@ class Keeper:
 
         pauses = dict.fromkeys(self.parts, self.FIRST_PAUSE)
         started = dict.fromkeys(self.parts, time.monotonic())
-        while not self._done.wait(0.5):
+        while not self._done.wait(self.LATER_POLL if self.later else 0.5):
+            for name, (start_later, when, running) in list(self.later.items()):
+                with self._starting:
+                    if not self._restarting.is_set() or not when():
+                        continue
+                    del self.later[name]
+                    try:
+                        self.parts[name] = (start_later, start_later())
+                    except Exception as exc:  # a part that cannot start is not kept
+                        self.log.warning("could not start the %s: %s", name, exc)
+                    else:
+                        pauses[name], started[name] = self.FIRST_PAUSE, time.monotonic()
+                    finally:
+                        running.set()
             for name, (start, process) in list(self.parts.items()):
                 code = process.poll()
                 if code is None or not self._restarting.is_set():

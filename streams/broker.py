@@ -147,6 +147,11 @@ class EmbeddedBroker:
         return [f"127.0.0.1:{self.port}"]
 
     def start(self) -> EmbeddedBroker:
+        return self.launch().ready()
+
+    def launch(self) -> EmbeddedBroker:
+        """Start the broker's process, without waiting for it (`ready` waits): `twinning up`
+        migrates the database meanwhile."""
         binary = broker_binary()
         self.port = self.port or free_port()
         url = f"tcp://127.0.0.1:{self.port}"
@@ -171,6 +176,11 @@ class EmbeddedBroker:
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
                 preexec_fn=die_with_parent(),  # and a SIGKILL of ours ends it too
             )
+        return self
+
+    def ready(self) -> EmbeddedBroker:
+        """Wait for the launched broker to answer, and create the topics."""
+        assert self.process is not None, "launch() the broker first"
         try:
             wait_for_broker(self.bootstrap_servers)
             create_topics(self.bootstrap_servers, topic_specs(self.partitions))

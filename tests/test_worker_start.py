@@ -1,16 +1,27 @@
 """The worker's consumer-group timing (issue 17, a quick start): the session timeout is a
 setting, by default what it was (twice the rebalance timeout, at least 6 s), and `twinning up`
 gives its one worker on the embedded broker a short one; faust's table manager starts
-without its fixed second of sleep."""
+without its fixed second of sleep. And what `up` waits for less: the web pages imported on
+first use, the worker started before the migrations (held at a gate), the mailer later."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Match
 from twinning.config import Settings
+from twinning.processes import Keeper, StartGate
 from twinning.streams.worker import _TableManager, create_app
+from twinning.web.app import PagesOnFirstUse
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:
@@ -45,3 +56,84 @@ def test_the_table_manager_starts_at_once(tmp_path: Path) -> None:
         return None
 
     assert asyncio.run(start()) < 0.5  # faust's own sleeps a second first
+
+
+def test_the_api_imports_neither_the_web_pages_nor_openpyxl() -> None:
+    """The pages (and the spreadsheet library) are imported on first use, not by the API's
+    start, which `twinning up` waits for (in a new interpreter: this one has them already)."""
+    probe = (
+        "import sys, twinning.api.app, twinning.web.app as web\n"
+        "pages = [f'twinning.web.{name}' for name in web.PAGES]\n"
+        "print(sorted(m for m in [*pages, 'openpyxl'] if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_pages_routes_are_added_on_the_first_request_under_ui() -> None:
+    """A first request under /ui waits for the pages' routes to be added; /ui/static and the
+    API's paths do not load them."""
+    app = FastAPI()
+    app.add_middleware(PagesOnFirstUse)
+
+    def serves(path: str) -> bool:
+        scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "headers": []}
+        return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
+
+    with TestClient(app) as client:
+        assert client.get("/ui/static/nothing.css").status_code == 404
+        assert client.get("/partners").status_code == 404
+        assert not serves("/ui/signin")
+        assert client.get("/ui/no-such-page").status_code == 404
+        assert serves("/ui/signin") and serves("/ui/partners/some-partner")
+
+
+def _gated_child(gate: StartGate) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from twinning.processes import wait_at_start_gate as w; print(w())",
+        ],
+        env={**os.environ, **gate.child_env()},
+        pass_fds=gate.pass_fds(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    gate.started()
+    return child
+
+
+def test_a_gated_child_goes_on_when_the_gate_opens_and_ends_when_it_closes() -> None:
+    opened, closed = StartGate(), StartGate()
+    going_on, ending = _gated_child(opened), _gated_child(closed)
+    opened.open()
+    closed.close()
+    assert going_on.communicate(timeout=60)[0].strip() == "True"
+    assert ending.communicate(timeout=60)[0].strip() == "False"
+
+
+def test_a_part_kept_for_later_starts_once_its_condition_holds() -> None:
+    ready = threading.Event()
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]))
+        return started[-1]
+
+    keeper = Keeper(logging.getLogger("test"))
+    running = keeper.keep_later("part", start, ready.is_set)
+    keeper.start()
+    try:
+        assert not running.wait(0.3) and not started  # the condition does not hold yet
+        ready.set()
+        assert running.wait(30)
+        assert keeper.current("part") is started[0] and len(started) == 1
+    finally:
+        keeper.finish()
+        for process in started:
+            process.kill()
+            process.wait()

@@ -7,6 +7,10 @@ session, and `/docs` served from the vendored Swagger UI (works offline). `/` le
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -14,37 +18,45 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from twinning.config import Settings
-from twinning.web import (
-    admin,
-    briefing,
-    city_events,
-    delegation,
-    gifts,
-    imports,
-    interpreters,
-    itinerary,
-    leaflets,
-    letters,
-    live,
-    mail,
-    office,
-    officials,
-    photos,
-    plans,
-    press,
-    public_visits,
-    registers,
-    schedule,
-    signin,
-    travel,
-    visits,
-)
+from twinning.web import live
 from twinning.web.pages import HERE, Forbidden, PageNotFound, SignInRequired, page_language, render
 from twinning.web.session import (
     Sessions,
     SignInThrottle,
     session_key,
 )
+
+#: The page modules under `/ui`, in the order their routes are tried: the more specific
+#: paths first (`/ui/partners/new` before `/ui/partners/{partner_id}`). They are imported
+#: on the first request under `/ui` (`PagesOnFirstUse`), not when the API starts: with
+#: the domain code only they need, they are a good part of the API's import, which
+#: `twinning up` waits for before the first command can be sent.
+PAGES = (
+    "signin",
+    "registers",
+    "itinerary",
+    "briefing",
+    "visits",
+    "office",
+    "city_events",
+    "travel",
+    "schedule",
+    "gifts",
+    "press",
+    "leaflets",
+    "admin",
+    "imports",
+    "mail",
+    "plans",
+    "interpreters",
+    "public_visits",
+    "officials",
+    "delegation",
+    "letters",
+    "photos",
+)
+PAGES_PREFIX, STATIC_PREFIX = "/ui", "/ui/static/"
+
 
 # --- mounting ------------------------------------------------------------------------------
 
@@ -55,29 +67,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         session_key(settings), idle_seconds=settings.session_idle_minutes * 60
     )
     app.state.web_throttle = SignInThrottle()
-    # The more specific paths first: `/ui/partners/new` before `/ui/partners/{partner_id}`.
-    for module in (
-        signin,
-        registers,
-        itinerary,
-        briefing,
-        visits,
-        office,
-        city_events,
-        travel,
-        schedule,
-    ):
-        app.include_router(module.router)
-    for module in (gifts, press):
-        app.include_router(module.router)
-    for module in (leaflets, admin, live, imports, mail, plans):
-        app.include_router(module.router)
-    app.include_router(interpreters.router)
-    app.include_router(public_visits.router)
-    app.include_router(officials.router)
-    app.include_router(delegation.router)
-    app.include_router(letters.router)
-    app.include_router(photos.router)
+    # The live updates at once: their router's lifespan (closing the hub) is the app's.
+    app.include_router(live.router)
+    app.add_middleware(PagesOnFirstUse)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.get("/", include_in_schema=False)
@@ -112,3 +104,54 @@ def install(app: FastAPI, settings: Settings) -> None:
         message = exc.refusal.text(page_language(request))
         user = getattr(request.state, "user", None)
         return render(request, "not_found.html", {"message": message}, user=user, status_code=404)
+
+
+class PagesOnFirstUse:
+    """ASGI middleware: before the first request under `/ui/` (other than its static files)
+    goes on, the page modules (`PAGES`) are imported, in a thread so that the API answers
+    meanwhile, and their routes added to the app; every later request passes straight on.
+    The one place where the web app is loaded lazily: `load_pages` does it for a caller
+    that needs the routes without a request."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+        self.loaded: asyncio.Future[None] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        pending = self.loaded is None or not self.loaded.done()
+        if pending and scope["type"] in ("http", "websocket") and _is_page(scope.get("path", "")):
+            await self._load(scope["app"])
+        await self.app(scope, receive, send)
+
+    async def _load(self, app: FastAPI) -> None:
+        if self.loaded is None:  # the first request: the others wait for the same load
+            self.loaded = asyncio.ensure_future(_include_pages(app))
+        try:
+            await asyncio.shield(self.loaded)
+        except Exception:
+            self.loaded = None  # an import that failed is tried again by the next request
+            raise
+
+
+def _is_page(path: str) -> bool:
+    return (path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/")) and not path.startswith(
+        STATIC_PREFIX
+    )
+
+
+async def _include_pages(app: FastAPI) -> None:
+    modules = await asyncio.to_thread(lambda: [_page_module(name) for name in PAGES])
+    load_pages(app, modules)
+
+
+def _page_module(name: str) -> Any:
+    return importlib.import_module(f"twinning.web.{name}")
+
+
+def load_pages(app: FastAPI, modules: list[Any] | None = None) -> None:
+    """Add the page modules' routes to `app` (once), where their order is kept."""
+    if getattr(app.state, "web_pages_loaded", False):
+        return
+    for module in modules if modules is not None else [_page_module(n) for n in PAGES]:
+        app.include_router(module.router)
+    app.state.web_pages_loaded = True
