@@ -51,12 +51,14 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         assert re.search(r"<svg[^>]*>.*?示範市.*?</svg>", page, re.S), page[:2000]
         sapporo = next(p["id"] for p in partners if p["names"]["en"] == "Sapporo")
         wait_for(
-            lambda: 'class="map pair"'
-            in httpx.get(
-                f"http://127.0.0.1:{port}/partners/{sapporo}/brochure",
-                params={"lang": "en", "format": "html"},
-                timeout=10,
-            ).text,
+            lambda: (
+                'class="map pair"'
+                in httpx.get(
+                    f"http://127.0.0.1:{port}/partners/{sapporo}/brochure",
+                    params={"lang": "en", "format": "html"},
+                    timeout=10,
+                ).text
+            ),
             timeout=120,
             what="Sapporo's brochure with the map of the two cities",
         )
