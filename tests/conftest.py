@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import closing
 from datetime import timedelta
@@ -174,8 +175,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On an xdist worker with `--dist loadgroup`: put each test's group at the end of its
     node id (`<id>@<group>`), which is how the controller learns the groups. xdist 3.8 does it
     by setting `item._nodeid`, which pytest 9.2 no longer reads (a node's id is `item._id`):
-    without this, no group held, and a module's costly fixture was made on every worker."""
-    if not getattr(config.option, "loadgroup", False) or NodeId is None:
+    without this, no group held, and a module's costly fixture was made on every worker.
+
+    First, on pytest 9.2 (any run): give each test whose id another test shares an id of its own,
+    its name's (schemathesis names each operation's test `test_…[GET /health]`, but pytest 9.2
+    builds the id without it). xdist hands tests out by id: of the 138 operations' tests of
+    `test_openapi_conformance.py`, which all had one id, only the first ran under `-n 2`."""
+    if NodeId is None:
+        return
+    ids = Counter(item.nodeid for item in items)
+    for item in items:
+        if ids[item.nodeid] > 1 and item.parent is not None:
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")  # type: ignore[attr-defined]
+    repeated = [id for id, count in Counter(item.nodeid for item in items).items() if count > 1]
+    assert not repeated, f"tests that share an id run only once under xdist: {repeated}"
+    if not getattr(config.option, "loadgroup", False):
         return
     for item in items:
         names = sorted(
