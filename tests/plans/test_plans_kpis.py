@@ -10,7 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import InlineApi, command, external_event, sample_partner, sample_visit
+from conftest import (
+    InlineApi,
+    command,
+    external_event,
+    in_two_languages,
+    sample_partner,
+    sample_visit,
+)
 from openpyxl import load_workbook
 from plan_support import small_plan
 from pypdf import PdfReader
@@ -157,7 +164,7 @@ def test_the_reports_figures_are_the_apis(plan: InlineApi) -> None:
     assert xlsx["刊物版次"][-4] == 2000 and xlsx["刊物版次"][-3] == 1234.5
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_the_pdf_report_reads_in_its_language(plan: InlineApi, locale: str) -> None:
     response = plan.get(f"/plans/2025/report.pdf?quarter=1&lang={locale}")
     assert response.status_code == 200, response.text

@@ -9,7 +9,7 @@ import io
 from collections import Counter
 
 import pytest
-from conftest import InlineApi, bearer, command, sample_partner
+from conftest import InlineApi, bearer, command, in_two_languages, sample_partner
 from markupsafe import escape
 from PIL import Image
 from pypdf import PdfReader
@@ -278,7 +278,7 @@ def _alt_texts(reader: PdfReader) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_the_brochure_pdf_holds_the_image_and_its_alt_text(
     inline_api: InlineApi, locale: str, tmp_path: object
 ) -> None:

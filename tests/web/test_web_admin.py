@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from conftest import bearer
+from conftest import bearer, in_two_languages
 from playwright.sync_api import Browser, expect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
@@ -46,7 +46,7 @@ COPY_THE_TOKEN = (
 )
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_an_admin_creates_a_user_sets_a_password_changes_the_role_and_manages_a_token(
     office: Office, browser: Browser, locale: str
 ) -> None:

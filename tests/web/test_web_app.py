@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import in_two_languages
 from playwright.sync_api import Browser, expect
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,7 +29,7 @@ from web_support import (
 __all__ = ["office"]  # a fixture
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_sign_in_and_find_a_partner_city_by_any_of_its_names(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -76,7 +77,7 @@ def test_the_language_chosen_is_remembered(office: Office, browser: Browser) -> 
     expect(page.locator("h1")).to_have_text(text("Partner cities", "ja"))
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_page_of_a_record_that_is_not_there_says_so_in_the_readers_language(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -211,7 +212,7 @@ def test_the_api_docs_work_offline(office: Office, browser: Browser) -> None:
     ).to_be_visible()
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_every_page_passes_the_accessibility_scan(
     office: Office, browser: Browser, locale: str
 ) -> None:

@@ -9,8 +9,7 @@ import asyncio
 import os
 from typing import Any
 
-import pytest
-from conftest import accepted
+from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, expect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
@@ -85,7 +84,7 @@ def prepared_visit(office: Office) -> str:
     return visit
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_download_the_briefing_documents_from_the_visit_page(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -123,7 +122,7 @@ def test_staff_download_the_briefing_documents_from_the_visit_page(
     )
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_viewers_see_no_briefing_documents_and_are_refused_them(
     office: Office, browser: Browser, locale: str
 ) -> None:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import accepted
+from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, Page, expect
 from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
 
@@ -40,7 +40,7 @@ def submit(page: Page, label: str) -> None:
     page.get_by_role("button", name=label).click()
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_city_event_is_created_its_invitees_invited_and_an_answer_recorded(
     office: Office, browser: Browser, locale: str
 ) -> None:

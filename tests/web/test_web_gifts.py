@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import io
 
-import pytest
-from conftest import accepted, sample_visit
+from conftest import accepted, in_two_languages, sample_visit
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from twinning.gifts.register import money
@@ -49,7 +48,7 @@ def submit(page: Page, name: str, locale: str) -> None:
     page.get_by_role("button", name=text(name, locale), exact=True).click()
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_gift_given_on_a_visit_reaches_the_register_and_the_partners_next_visit(
     office: Office, browser: Browser, locale: str
 ) -> None:

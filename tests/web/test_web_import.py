@@ -10,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
+from conftest import in_two_languages
 from playwright.sync_api import Browser, expect
 from web_support import Office, accessibility_violations, office, text
 
@@ -45,7 +45,7 @@ def _partner_names(office: Office) -> list[str]:
     return sorted(p["names"]["en"] for p in office.call("GET", "/partners").json())
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_partner_list_is_checked_then_imported_from_a_file(
     office: Office, browser: Browser, locale: str
 ) -> None:

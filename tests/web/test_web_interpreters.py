@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from conftest import accepted
+from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, expect
 from web_support import Office, accessibility_violations, office, text
 
@@ -48,7 +47,7 @@ def japanese_visit(office: Office) -> str:
     return visit_id
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_roster_then_assignment_then_conflict_then_coverage_on_the_visit_page(
     office: Office, browser: Browser, locale: str
 ) -> None:

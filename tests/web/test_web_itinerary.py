@@ -8,8 +8,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
-from conftest import accepted, sample_visit
+from conftest import accepted, in_two_languages, sample_visit
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
@@ -62,7 +61,7 @@ def fill_item(page: Page, title: str, starts: str, ends: str) -> None:
     page.locator("#ends_at").fill(ends)
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_the_scheduling_walk_through_books_a_conflict_with_a_reason_and_records_the_exchange(
     office: Office, browser: Browser, locale: str
 ) -> None:

@@ -10,8 +10,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-from conftest import accepted
+from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 from twinning.mail.links import AnswerLink, make_token
@@ -50,7 +49,7 @@ def a_visit(office: Office) -> str:
     return str(accepted(office.call("POST", "/visits", json=visit))["id"])
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_edit_a_letter_template_and_download_a_visits_letter(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -109,7 +108,7 @@ def answer_link(office: Office, invitation: str, contact: str, locale: str) -> s
     return f"/ui/answer/{make_token(secret, link)}?lang={locale}"
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
     office: Office, browser: Browser, locale: str
 ) -> None:

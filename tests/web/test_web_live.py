@@ -15,9 +15,8 @@ from functools import partial
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
-from conftest import InlineApi, accepted, sample_visit, wait_for
+from conftest import InlineApi, accepted, in_two_languages, sample_visit, wait_for
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import func, insert, select
@@ -73,7 +72,7 @@ def approve(page: Page, locale: str) -> None:
     page.get_by_role("button", name=text("Approve", locale)).click()
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_change_made_by_one_shows_on_the_others_page_without_a_reload(
     office: Office, browser: Browser, locale: str
 ) -> None:

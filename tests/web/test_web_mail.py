@@ -8,8 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import accepted
+from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, expect
 from web_support import ADMIN, Office, accessibility_violations, in_thread, office, text
 
@@ -28,7 +27,7 @@ def shoot(page: object, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answered_online(
     office: Office, browser: Browser, locale: str
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-import pytest
+from conftest import in_two_languages
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from web_support import VIEWER, Office, accessibility_violations, office, text
@@ -33,7 +33,7 @@ def submit(page: Page, name: str, locale: str) -> None:
     page.get_by_role("button", name=text(name, locale), exact=True).click()
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_add_a_photo_to_a_partner_city_with_its_caption_and_alt_text(
     office: Office, browser: Browser, locale: str
 ) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
+from conftest import in_two_languages
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, expect
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -37,7 +37,7 @@ LEAFLETS = {"zh-TW": "宣傳摺頁", "en": "Leaflets"}
 EDITIONS = {"zh-TW": "刊物版次", "en": "Editions published"}
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_follow_the_plan_record_spending_and_enter_a_kpi_value(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -121,7 +121,7 @@ def publish(office: Office) -> None:
     in_thread(lambda: asyncio.run(run()))
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_the_plan_page_lists_the_published_reports_and_opens_them(
     office: Office, browser: Browser, locale: str
 ) -> None:

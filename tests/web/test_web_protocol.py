@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from conftest import accepted, sample_visit
+from conftest import accepted, in_two_languages, sample_visit
 from playwright.sync_api import Browser, expect
 from web_support import VIEWER, Office, accessibility_violations, office, text
 
@@ -20,7 +19,7 @@ def official(office: Office, name: dict[str, str], title: dict[str, str], rank: 
     return str(accepted(office.call("POST", "/officials", json=body))["id"])
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_officials_are_listed_by_precedence_and_registered_with_a_form_of_address(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -104,7 +103,7 @@ def _gift(office: Office, direction: str, what: str, occasion: dict[str, str]) -
     accepted(office.call("POST", "/gifts", json=body))
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_trips_and_a_city_events_pages_show_the_gifts_given_and_received_on_them(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -167,7 +166,7 @@ def test_a_trips_and_a_city_events_pages_show_the_gifts_given_and_received_on_th
         assert "雪祭木雕" not in client.get(f"/ui/trips/{trip_id}").text
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_add_and_remove_delegation_members_listed_by_precedence_on_the_visit_page(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -222,7 +221,7 @@ def test_staff_add_and_remove_delegation_members_listed_by_precedence_on_the_vis
         )
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_record_and_change_a_press_item_covering_a_visit(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -268,7 +267,7 @@ def test_staff_record_and_change_a_press_item_covering_a_visit(
     ]
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_staff_change_a_city_events_time_venue_attendees_and_co_hosts(
     office: Office, browser: Browser, locale: str
 ) -> None:

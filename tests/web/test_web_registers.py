@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from conftest import accepted
+from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, Page, expect
 from twinning.crm.models import PartnerCity
 from twinning.web.registers import similar_partners
@@ -24,7 +23,7 @@ def _id_in(page: Page, kind: str) -> str:
     return re.split(r"[/?]", page.url.split(f"/ui/{kind}/")[1])[0]
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -100,7 +99,7 @@ def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     assert changed["names"] == registered["names"]  # what was not changed stays
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_mission_is_registered_and_its_contact_added_edited_and_erased(
     office: Office, browser: Browser, locale: str
 ) -> None:

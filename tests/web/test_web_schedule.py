@@ -11,8 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-from conftest import accepted, sample_visit
+from conftest import accepted, in_two_languages, sample_visit
 from playwright.sync_api import Browser, Page, expect
 from web_support import VIEWER, Office, accessibility_violations, csrf_of, office, text
 
@@ -78,7 +77,7 @@ def _cell(page: Page, day: date) -> Any:
     return page.locator("table.calendar td").nth((day - monday).days)
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_the_week_and_month_grids_show_the_visit_and_the_city_event_on_their_days(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -131,7 +130,7 @@ def _secret_url(office: Office, url: str) -> str:
     return office.base + "/feeds/" + url.split("/feeds/", 1)[1]
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_feed_links_are_created_rotated_and_revoked_through_the_page(
     office: Office, browser: Browser, locale: str
 ) -> None:

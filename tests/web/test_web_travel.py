@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
-from conftest import accepted, wait_for
+from conftest import accepted, in_two_languages, wait_for
 from playwright.sync_api import Browser, Page, expect
 from twinning.i18n import format_datetime
 from web_support import STAFF, VIEWER, Office, accessibility_violations, office, text
@@ -25,7 +24,7 @@ def submit(page: Page, name: str, locale: str) -> None:
     page.get_by_role("button", name=text(name, locale), exact=True).click()
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_an_exchange_with_a_partner_city_is_recorded_through_the_form(
     office: Office, browser: Browser, locale: str
 ) -> None:
@@ -90,7 +89,7 @@ def local(moment: datetime, zone: str, locale: str) -> str:
     return format_datetime(moment, zone, format="short", locale=locale)
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
     office: Office, browser: Browser, locale: str
 ) -> None:

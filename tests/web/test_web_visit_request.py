@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import in_two_languages
 from playwright.sync_api import Browser, Page, expect
 from web_support import Office, accessibility_violations, in_thread, office, text
 
@@ -52,7 +52,7 @@ def mail(office: Office) -> list[object]:
     return list(maildir_messages(maildir_of(office.api.settings)))
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_delegation_asks_to_visit_and_staff_accept_approve_and_tell_them(
     office: Office, browser: Browser, locale: str
 ) -> None:

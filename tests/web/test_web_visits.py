@@ -4,14 +4,14 @@ its next step; in Traditional Chinese and in English."""
 
 from __future__ import annotations
 
-import pytest
+from conftest import in_two_languages
 from playwright.sync_api import Browser, expect
 from web_support import Office, office, text
 
 __all__ = ["office"]  # a fixture
 
 
-@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+@in_two_languages
 def test_a_visit_request_is_recorded_through_the_form_and_approved(
     office: Office, browser: Browser, locale: str
 ) -> None:
