@@ -269,7 +269,8 @@ class Brochure:
     office: OfficeContact
     region: Shown | None = None
     fields: tuple[str, ...] = ()
-    #: The home city and the partner, for the map of the two (when both locations are known).
+    #: The home city and the partner, for the map of the two (when both locations are known),
+    #: or the partner alone (the map of its region, when only its location is known).
     map: tuple[MapPoint, ...] = ()
     distance: str | None = None
     #: The document's public page (its QR code by the office's contact).
@@ -830,7 +831,8 @@ async def brochure(
             region=Shown(partner.region) if partner.region else None,
             population=format_number(partner.population) if partner.population else None,
             fields=tuple(_field_label(f) for f in partner.fields_of_cooperation),
-            map=home_partner or (),
+            # The two cities, or the partner alone where the office's location is not set.
+            map=home_partner or tuple(points),
             distance=_distance(*home_partner) if home_partner else None,
             page_url=f"{settings.base_url()}/partners/{quote(partner.id, safe='')}/brochure"
             f"?lang={locale}&format=html",

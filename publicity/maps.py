@@ -404,7 +404,7 @@ PAIR_LABEL = 8.0
 
 
 def pair_map(
-    home: MapPoint,
+    home: MapPoint | None,
     partner: MapPoint,
     *,
     locale: str,
@@ -414,10 +414,12 @@ def pair_map(
 ) -> Markup:
     """The two cities on a map cut to them (Equal Earth centred between them), the great
     circle between them and its length; `height` in units of a 400-unit width (a brochure
-    with a short history gives the map more of its page)."""
+    with a short history gives the map more of its page). Without `home` (the office's
+    location is not set), the partner alone on the map of its region."""
     PAIR_HEIGHT = height
-    a, b = (home.longitude, home.latitude), (partner.longitude, partner.latitude)
-    path = geo.great_circle(a, b)
+    b = (partner.longitude, partner.latitude)
+    a = (home.longitude, home.latitude) if home is not None else b
+    path = geo.great_circle(a, b) if home is not None else [b]
     mid = path[len(path) // 2]
     frame0, _ = world_frame(mid[0], 1.0)
     projected = [frame0.xy_relative((geo.wrap(lon - mid[0]), lat)) for lon, lat in path]
@@ -453,19 +455,23 @@ def pair_map(
         if Box(min(rx), min(ry), max(rx) - min(rx), max(ry) - min(ry)).overlaps(view):
             rings.append(projected_ring)
     _land(svg, geo.path_data(rings))
-    _arc(svg, frame, a, b)
-    ends = [frame.xy(*a), frame.xy(*b)]
-    for (x, y), point in zip(ends, (home, partner), strict=True):
+    cities = (home, partner) if home is not None else (partner,)
+    if home is not None:
+        _arc(svg, frame, a, b)
+    ends = [frame.xy(point.longitude, point.latitude) for point in cities]
+    for (x, y), point in zip(ends, cities, strict=True):
         _marker(svg, x, y, point.home)
     bounds = Box(0, 0, PAIR_WIDTH, PAIR_HEIGHT)
     mx, my = frame.xy(*mid)
     markers = [(x, y, HOME_R) for x, y in ends]
-    placed = place_labels(
-        [*markers, (mx, my, 0.5)], [home.name.text, partner.name.text, distance], PAIR_LABEL, bounds
-    )
-    for point, place in zip((home, partner), placed[:2], strict=True):
+    texts = [point.name.text for point in cities]
+    if home is not None:
+        markers.append((mx, my, 0.5))
+        texts.append(distance)
+    placed = place_labels(markers, texts, PAIR_LABEL, bounds)
+    for point, place in zip(cities, placed, strict=False):
         if place is not None:
             _label(svg, point, point.name.text, place, PAIR_LABEL)
-    if placed[2] is not None:
+    if home is not None and placed[2] is not None:
         _label(svg, None, distance, placed[2], PAIR_LABEL)
     return _markup(svg)

@@ -100,8 +100,9 @@ def _pictures(document: Document, fit: BrochureFit | None = None) -> dict[str, A
             locale=document.locale,
             title=gettext("Partner cities on the map: %(names)s", names=names),
         )
-    elif isinstance(document, Brochure) and len(document.map) == 2:
-        home, partner = document.map
+    elif isinstance(document, Brochure) and document.map:
+        *homes, partner = document.map
+        home = homes[0] if homes else None
         pictures["map"] = maps.pair_map(
             home,
             partner,
@@ -111,7 +112,9 @@ def _pictures(document: Document, fit: BrochureFit | None = None) -> dict[str, A
                 home=home.name.text,
                 partner=partner.name.text,
                 distance=document.distance or "",
-            ),
+            )
+            if home is not None
+            else gettext("Map of %(partner)s and its region", partner=partner.name.text),
             distance=document.distance or "",
             height=_map_height(document, fit or estimated_fit(document)),
         )
@@ -413,7 +416,7 @@ def _map_room(brochure: Brochure, document: Any, fit: BrochureFit) -> float:
 def _grown_map(brochure: Brochure, fit: BrochureFit, document: Any) -> float | None:
     """The pair map's height that takes up the room left at the foot of the laid-out page
     (None: no map, no room, or already as tall as it gets)."""
-    if len(brochure.map) != 2:
+    if not brochure.map:
         return None
     page = document.pages[0]._page_box
     boxes = list(_boxes(page))

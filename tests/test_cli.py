@@ -50,18 +50,18 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         page = httpx.get(leaflet.replace("format=pdf", "format=html"), timeout=10).text
         assert re.search(r"<svg[^>]*>.*?示範市.*?</svg>", page, re.S), page[:2000]
         sapporo = next(p["id"] for p in partners if p["names"]["en"] == "Sapporo")
-        wait_for(
-            lambda: (
-                'class="map pair"'
-                in httpx.get(
-                    f"http://127.0.0.1:{port}/partners/{sapporo}/brochure",
-                    params={"lang": "en", "format": "html"},
-                    timeout=10,
-                ).text
-            ),
-            timeout=120,
-            what="Sapporo's brochure with the map of the two cities",
-        )
+
+        def pair_map() -> str | None:
+            page = httpx.get(
+                f"http://127.0.0.1:{port}/partners/{sapporo}/brochure",
+                params={"lang": "en", "format": "html"},
+                timeout=10,
+            ).text
+            found = re.search(r'<figure class="map pair">(.*?)</figure>', page, re.S)
+            return found.group(1) if found else None
+
+        mapped = wait_for(pair_map, timeout=120, what="Sapporo's brochure with its map")
+        assert "Demo City" in mapped and " km from Demo City" in mapped, mapped[:2000]
         _check_demo_feeds(printed)
         broker_pid = int(
             (tmp_path / "data" / "broker.json").read_text().split('"pid": ')[1].rstrip("}")

@@ -76,13 +76,22 @@ def test_an_ended_partnership_leaves_the_leaflet_but_keeps_its_brochure(
 def test_the_map_shows_partners_with_a_location_and_the_city_when_its_location_is_set(
     projection: Projection,
 ) -> None:
-    projection.apply(*History().events)
+    history = History()
+    projection.apply(*history.events)
     plain: Leaflet = gathered(projection.settings, LEAFLET, "en")
     assert sorted(p.name.text for p in plain.map) == ["Busan", "Sapporo"]
     assert not any(p.home for p in plain.map)
     with_city = projection.settings.model_copy(update={"office_location": (24.99, 121.3)})
     located: Leaflet = gathered(with_city, LEAFLET, "en")
     assert [(p.latitude, p.longitude) for p in located.map if p.home] == [(24.99, 121.3)]
+    # A brochure maps the two cities, or the partner alone (its region) when the city's
+    # location is not set.
+    sapporo = brochure(history.ids["sapporo"])
+    alone: Brochure = gathered(projection.settings, sapporo, "en")
+    assert [(p.name.text, p.home) for p in alone.map] == [("Sapporo", False)]
+    assert alone.distance is None
+    both: Brochure = gathered(with_city, sapporo, "en")
+    assert [p.home for p in both.map] == [True, False] and both.distance
 
 
 def test_the_latest_exchanges_come_newest_first_and_only_open_coming_events_are_shown(

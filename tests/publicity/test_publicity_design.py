@@ -709,3 +709,24 @@ def _tagged(reader: PdfReader, language: str) -> int:
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en"])
+def test_without_the_office_location_a_brochure_maps_the_partner_and_fills_its_page(
+    locale: str, tmp_path: Path
+) -> None:
+    """No `TWINNING_OFFICE_LOCATION`: the map of the two cities cannot be drawn, so the
+    partner is shown on the map of its region, grown into the page as the pair map is (a
+    quiet brochure was otherwise half empty)."""
+    quiet = generated_brochure(locale, False)
+    alone = replace(quiet, map=quiet.map[1:], distance=None)
+    html, pdf = render_document(alone, str(tmp_path / "fonts"))
+    figure = re.search(r'<figure class="map pair">(.*?)</figure>', html, re.S)
+    assert figure is not None
+    svg = ET.fromstring(figure.group(1))
+    texts = ["".join(text.itertext()) for text in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert alone.name.text in texts and HOME.name.text not in texts, texts
+    land = [p for p in svg.iter("{http://www.w3.org/2000/svg}path") if p.get("class") == "land"]
+    assert land, "the partner's region is drawn with its land"
+    assert len(PdfReader(BytesIO(pdf)).pages) == 1
+    assert all(fill >= 0.67 for fill in _page_fill(pdf, tmp_path)), locale
