@@ -284,6 +284,12 @@ def _pair_map_height(brochure: Brochure, fit: BrochureFit) -> float:
     return max(MIN_MAP, min(MAX_MAP, height))
 
 
+#: A photo in the side column: its height, and what it takes with its caption and margin (mm).
+SIDE_PHOTO_HEIGHT, SIDE_PHOTO_ROOM = 38.0, 50.0
+#: A side photo's least height, and what two lines of its caption and its margin take (mm).
+SIDE_PHOTO_LEAST, CAPTION_ROOM = 18.0, SIDE_PHOTO_ROOM - SIDE_PHOTO_HEIGHT
+
+
 @dataclass(frozen=True)
 class BrochureFit:
     """How a brochure's one page is shared out: whether its photos are a row under the story
@@ -295,6 +301,10 @@ class BrochureFit:
     displaced: int = 0
     map_height: float | None = None
     side: int = 0
+    #: The height of the side column's photos (mm).
+    side_height: float = SIDE_PHOTO_HEIGHT
+    #: Whether our city's paragraph is printed (None: where the estimate finds room).
+    city_paragraph: bool | None = None
 
 
 def estimated_fit(brochure: Brochure) -> BrochureFit:
@@ -309,8 +319,6 @@ MIN_MAP, MAX_MAP = 0.5 * maps.PAIR_HEIGHT, 2 * maps.PAIR_HEIGHT
 FOOT = 7.5
 #: The least room (mm) the map is grown into: less is not worth another layout.
 GROW_LEAST = 4.0
-#: A photo in the side column: its height, and what it takes with its caption and margin (mm).
-SIDE_PHOTO_HEIGHT, SIDE_PHOTO_ROOM = 38.0, 50.0
 #: The room under the story a row of photos needs, with their captions (mm).
 ROW_ROOM = 36.0
 PX_PER_MM = 96 / 25.4
@@ -325,9 +333,10 @@ def fit_brochure(brochure: Brochure, fonts: SubsetCache) -> tuple[str, bytes]:
     stays on one page: as a row under the whole timeline (where the main column has room);
     else in the side column, as many as its room below the visits holds; else as the row in
     the place of the fewest oldest steps that make room for it (keeping the latest
-    `KEPT_STEPS`); else no photos. Its map is then grown into the room the page still has,
-    so that the page fills (up to `MAX_MAP`). A page that holds none of them keeps no photos
-    and the least map, and runs over."""
+    `KEPT_STEPS`); else the same without our city's paragraph (the leaflet carries it: the
+    partner's photos come first in its brochure); else no photos. Its map is then grown into the room the page still has,
+    so that the page fills (up to `MAX_MAP`). A page that runs over even without photos and
+    with the least map runs onto a second page, with its photos as a row."""
 
     def attempt(fit: BrochureFit) -> _Laid:
         html = render_html(brochure, fit=fit)
@@ -336,27 +345,48 @@ def fit_brochure(brochure: Brochure, fonts: SubsetCache) -> tuple[str, bytes]:
     def fits(laid: _Laid) -> bool:
         return len(laid[1].pages) == 1
 
-    bare = attempt(BrochureFit(False))
-    if brochure.photos and fits(bare):
-        # Each try has the least map, which `_grow` then gives the room the page has left.
-        least = BrochureFit(False, map_height=MIN_MAP)
-        given = _map_room(brochure, bare[1], bare[3])
-        if _column_room(bare[1], "main") + given >= ROW_ROOM * PX_PER_MM:
-            row = attempt(replace(least, photos=True))
+    # Every try has the least map, which `_grow` then gives the room the page has left (a
+    # map as tall as estimated could push a page with a long name onto a second).
+    def place(base: _Laid) -> _Laid | None:
+        """The photos placed on the page laid out as `base` (without them), or None."""
+        fit, document = base[3], base[1]
+        if not fits(base):
+            return None
+        if _column_room(document, "main") >= ROW_ROOM * PX_PER_MM:
+            row = attempt(replace(fit, photos=True))
             if fits(row):
-                return _grow(brochure, fonts, row)
-        side_room = (_column_room(bare[1], "side") + given) // (SIDE_PHOTO_ROOM * PX_PER_MM)
-        for side in range(min(len(brochure.photos), int(side_room)), 0, -1):
-            beside = attempt(replace(least, side=side))
+                return row
+        side_room = _column_room(document, "side") / PX_PER_MM
+        for side in range(min(len(brochure.photos), int(side_room // SIDE_PHOTO_ROOM)), 0, -1):
+            beside = attempt(replace(fit, side=side))
             if fits(beside):
-                return _grow(brochure, fonts, beside)
-        for displaced in _displacing(brochure, bare[1], given):
-            displacing = attempt(replace(least, photos=True, displaced=displaced))
+                return beside
+        # Less room than a photo takes: one, lower, where its caption leaves room for it.
+        for lower in (side_room - CAPTION_ROOM, side_room - 2 * CAPTION_ROOM):
+            if SIDE_PHOTO_LEAST <= lower < SIDE_PHOTO_HEIGHT:
+                beside = attempt(replace(fit, side=1, side_height=lower))
+                if fits(beside):
+                    return beside
+        for displaced in _displacing(brochure, document):
+            displacing = attempt(replace(fit, photos=True, displaced=displaced))
             if fits(displacing):
-                return _grow(brochure, fonts, displacing)
+                return displacing
+        return None
+
+    least = BrochureFit(False, map_height=MIN_MAP)
+    bare = attempt(least)
     if not fits(bare):
-        bare = attempt(BrochureFit(False, map_height=MIN_MAP))
-        return bare[0], bare[1].write_pdf(**bare[2])
+        # Too much for one page even so (very long texts): it runs onto a second, which
+        # holds the photos too.
+        over = attempt(replace(least, photos=True)) if brochure.photos else bare
+        return over[0], over[1].write_pdf(**over[2])
+    if brochure.photos:
+        placed = place(bare)
+        if placed is None and shows_city_paragraph(brochure, least):
+            # The partner's photos before our city's paragraph (the leaflet carries it).
+            placed = place(attempt(replace(least, city_paragraph=False)))
+        if placed is not None:
+            return _grow(brochure, fonts, placed)
     return _grow(brochure, fonts, bare)
 
 
@@ -386,7 +416,7 @@ def _column_room(document: Any, column: str) -> float:
     return _page_bottom(page) - float(boxes[0].position_y + boxes[0].margin_height())
 
 
-def _displacing(brochure: Brochure, document: Any, given: float) -> list[int]:
+def _displacing(brochure: Brochure, document: Any) -> list[int]:
     """How many of the oldest timeline steps to give a row of photos the room of (the
     fewest that would make room, and one more), keeping the latest `KEPT_STEPS` steps and the
     agreement: measured on the page laid out without photos."""
@@ -395,7 +425,7 @@ def _displacing(brochure: Brochure, document: Any, given: float) -> list[int]:
     if not timelines or not shown:
         return []
     step = timelines[0].height / len(shown)
-    need = ROW_ROOM * PX_PER_MM - _column_room(document, "main") - given
+    need = ROW_ROOM * PX_PER_MM - _column_room(document, "main")
     fewest = max(1, math.ceil(need / step))
     agreement = 1 if shown[0].kind == "agreement" else 0
     return [
@@ -403,14 +433,6 @@ def _displacing(brochure: Brochure, document: Any, given: float) -> list[int]:
         for displaced in (fewest, fewest + 1)
         if len(shown_milestones(brochure, BrochureFit(True, displaced))) - agreement >= KEPT_STEPS
     ]
-
-
-def _map_room(brochure: Brochure, document: Any, fit: BrochureFit) -> float:
-    """The room (CSS px) the laid-out page's pair map gives back at its least height."""
-    figures = [box for box in _boxes(document.pages[0]._page_box) if "pair" in _classes(box)]
-    if not figures or not figures[0].width:
-        return 0.0
-    return max(0.0, (_map_height(brochure, fit) - MIN_MAP) * figures[0].width / maps.PAIR_WIDTH)
 
 
 def _grown_map(brochure: Brochure, fit: BrochureFit, document: Any) -> float | None:
@@ -481,12 +503,16 @@ def render_html(
                 .get_template("brochure.html")
                 .render(
                     doc=document,
-                    city_paragraph=shows_city_paragraph(document, fit),
+                    city_paragraph=shows_city_paragraph(document, fit)
+                    if fit.city_paragraph is None
+                    else fit.city_paragraph
+                    and document.city is not None
+                    and document.city.about is not None,
                     milestones=shown_milestones(document, fit),
                     photo_height=PHOTO_HEIGHT,
                     brochure_photos=document.photos if fit.photos else (),
                     side_photos=document.photos[: fit.side],
-                    side_photo_height=SIDE_PHOTO_HEIGHT,
+                    side_photo_height=fit.side_height,
                     panel_photos={},
                     **_pictures(document, fit),
                 )

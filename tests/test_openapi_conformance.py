@@ -85,6 +85,8 @@ REFUSED_BEYOND_THE_SCHEMA: dict[str, str] = {
     "URL scheme should be": "a website is http or https: the OpenAPI says only `format: uri`",
     "the photo": "a gift's photo is a JPEG, PNG or WebP image of a bounded size: its content, "
     "which no schema can check",
+    "choose a photo file": "an empty file part is no photo (a gift's or the publicity's): the "
+    "file's content, which no schema can check",
     "decimal places": "a gift's value in cents at most: the OpenAPI has no `multipleOf` for a "
     "decimal",
     "valid decimal": "a gift's value written as a string: pydantic's pattern for it admits an "
