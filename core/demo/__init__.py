@@ -616,8 +616,12 @@ def load_demo(base_url: str, *, token: str, timeout: float = 60) -> DemoLoaded:
     calendar, crm = _read("calendar.json"), _read("crm.json")
     visits = [calendar["visit"], *_read("protocol.json")["visits"]]
     events = _read("city_events.json")["events"]
+    # A connection idle for longer than a second is not reused: uvicorn closes an idle one
+    # after 5 s, httpx's default, so a request sent on one at that moment was dropped
+    # ("Server disconnected without sending a response").
+    limits = httpx.Limits(keepalive_expiry=1.0)
     with (
-        httpx.Client(base_url=base_url, timeout=10, headers=headers) as client,
+        httpx.Client(base_url=base_url, timeout=10, headers=headers, limits=limits) as client,
         ThreadPoolExecutor(PARALLEL) as pool,
     ):
         loader = _Loader(client, timeout, home_today(), pool)
