@@ -486,12 +486,6 @@ def render_html(
                 .get_template("leaflet.html")
                 .render(
                     doc=document,
-                    city_paragraph=document.city is not None,
-                    milestones=(),
-                    photo_height=PHOTO_HEIGHT,
-                    brochure_photos=(),
-                    side_photos=(),
-                    side_photo_height=SIDE_PHOTO_HEIGHT,
                     panel_photos=leaflet_photo_panels(document),
                     **_pictures(document),
                 )

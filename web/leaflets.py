@@ -156,24 +156,9 @@ async def publicity_page(request: Request, user: User, db_session: DbSession) ->
         "leaflet": await _latest(db_session, LEAFLET, None),
         "brochures": brochures,
         "locales": supported_locales(),
-        "missing": await _missing_translations(request, db_session, ordered, language),
-        "photo_room": await _leaflet_photo_room(request, db_session, language),
+        **await _gathered_notices(request, db_session, ordered, language),
     }
     return render(request, "publicity.html", context, user=user)
-
-
-async def _leaflet_photo_room(request: Request, db_session: AsyncSession, language: str) -> int:
-    """How many more photos the leaflet would show (panels emptier without them)."""
-    from twinning.publicity.render import leaflet_photo_room
-
-    shown = await gather(
-        db_session,
-        document=LEAFLET,
-        locale=language,
-        now=utcnow(),
-        settings=request.app.state.settings,
-    )
-    return leaflet_photo_room(shown) if isinstance(shown, Leaflet) else 0
 
 
 @dataclass(frozen=True)
@@ -185,16 +170,20 @@ class MissingLine:
     fallbacks: tuple[Fallback, ...]
 
 
-async def _missing_translations(
+async def _gathered_notices(
     request: Request, db_session: AsyncSession, partners: Sequence[PartnerCity], language: str
-) -> list[MissingLine]:
-    """Per document and language, the names and texts it falls back to another language for."""
+) -> dict[str, Any]:
+    """What staff are told of the documents, from their content gathered once per document
+    and language: the names and texts each falls back to another language for (`missing`),
+    and how many more photos the leaflet has room for (`photo_room`)."""
+    from twinning.publicity.render import leaflet_photo_room
+
     settings = request.app.state.settings
     now = utcnow()
     documents = [(LEAFLET, str(CITY_LEAFLET))] + [
         (brochure(p.id), localized(p.names, language) or p.id) for p in partners
     ]
-    lines = []
+    missing, photo_room = [], 0
     for document, title in documents:
         for locale in supported_locales():
             shown = await gather(
@@ -202,8 +191,10 @@ async def _missing_translations(
             )
             fallbacks = missing_translations(shown) if isinstance(shown, Leaflet | Brochure) else ()
             if fallbacks:
-                lines.append(MissingLine(title, locale, fallbacks))
-    return lines
+                missing.append(MissingLine(title, locale, fallbacks))
+            if document == LEAFLET and locale == language and isinstance(shown, Leaflet):
+                photo_room = leaflet_photo_room(shown)
+    return {"missing": missing, "photo_room": photo_room}
 
 
 async def _changes_between(
