@@ -82,7 +82,7 @@ def test_the_demo_history_gives_the_same_read_models_in_batches_of_any_size(
                 assert set(projection.apply(*history)) == {"applied"}
             replays[name] = read_models(projection.engine)
         finally:
-            projection.engine.dispose()
+            projection.close()
 
     reference = replays.pop("one by one")
     assert sum(map(len, reference.values())) > 500

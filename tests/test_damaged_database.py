@@ -59,7 +59,7 @@ def a_system_with_partners(tmp_path: Path) -> Settings:
         for n in range(5)
     ]
     assert projection.apply(*events) == ["applied"] * 5
-    projection.engine.dispose()
+    projection.close()
     return settings
 
 
@@ -132,7 +132,7 @@ def damage(inline_api: InlineApi) -> None:
     """Damage the partner cities' table under the running API: on SQLite, garbage in its pages;
     on PostgreSQL (whose files the tests may not reach), a column the code reads gone."""
     inline_api.portal.call(inline_api.app.state.sessions.kw["bind"].dispose)
-    inline_api.engine.dispose()
+    inline_api.disconnect()
     url = inline_api.settings.sync_database_url
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
@@ -209,4 +209,4 @@ def test_the_worker_holds_an_event_while_the_database_is_damaged_and_applies_it_
     with projection.engine.connect() as connection:
         names = connection.scalar(text(f"SELECT names FROM {PARTNER_TABLE} WHERE id = 'p-1'"))
     assert "Renamed" in str(names)
-    projection.engine.dispose()
+    projection.close()

@@ -62,4 +62,4 @@ def test_a_worker_waits_while_another_workers_projection_transaction_is_open(
         assert [p.id for p in projection.rows(PartnerCity)] == ["p-2"]
     finally:
         other_worker.dispose()
-        projection.engine.dispose()
+        projection.close()

@@ -142,8 +142,8 @@ def test_the_marks_are_the_same_one_event_at_a_time_and_in_one_batch(
         assert set(batched.apply_batch(*history.events)) == {"applied"}
         marks = [marks_of(p) for p in (one_by_one, batched)]
     finally:
-        one_by_one.engine.dispose()
-        batched.engine.dispose()
+        one_by_one.close()
+        batched.close()
     assert marks[0] == marks[1]
     assert any(document.startswith("briefing:") for document, *_ in marks[0])
 

@@ -81,7 +81,7 @@ def _projected(url: str, data_dir: Path, history: Briefed) -> Settings:
     try:
         assert set(projection.apply(*history.events)) == {"applied"}
     finally:
-        projection.engine.dispose()
+        projection.close()
     feed_link_for(settings.sync_database_url, history.mayor.aggregate_id, "en")
     return settings
 

@@ -85,7 +85,7 @@ def _projected(url: str, data_dir: Path, history: History) -> Settings:
     try:
         assert set(projection.apply(*history.events)) == {"applied"}
     finally:
-        projection.engine.dispose()
+        projection.close()
     return settings
 
 
