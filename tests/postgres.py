@@ -15,11 +15,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from twinning.streams.broker import free_port
 
 
@@ -140,25 +141,40 @@ def postgres_server() -> Iterator[URL]:
         server.remove()
 
 
+@cache
+def _admin_engine(server: str) -> Engine:
+    """An engine on the server's own database that creates and drops the tests' databases: one
+    per server for the session (a new engine and connection for each of a thousand tests' two
+    statements cost more than the statements). Its connections are checked before use: a test
+    may restart its server."""
+    return create_engine(
+        make_url(server).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,
+    )
+
+
+def _on_server(url: URL) -> str:
+    return url.set(database="postgres").render_as_string(hide_password=False)
+
+
 def create_database(server: URL, template: str | None = None) -> URL:
     """A new database on `server`: empty, or a copy of the database named `template` (which
     no one may be connected to meanwhile)."""
     name = f"twinning_{uuid.uuid4().hex[:12]}"
     copy = f' TEMPLATE "{template}"' if template else ""
-    engine = create_engine(
-        server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
     deadline = time.monotonic() + 20
     while True:
         try:
-            with engine.connect() as connection:
+            with _admin_engine(
+                server.render_as_string(hide_password=False)
+            ).connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
             break
         except Exception:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    engine.dispose()
     return server.set(database=name)
 
 
@@ -168,11 +184,5 @@ def drop_database(url: URL) -> None:
     Each test's database is dropped when the test ends: a copy of the template is some 9 MB of
     files, and the session's hundreds of them were otherwise removed at its end, half a minute
     of one test's teardown per xdist worker; dropped within seconds, most never reach the disk."""
-    engine = create_engine(
-        url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
+    with _admin_engine(_on_server(url)).connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
