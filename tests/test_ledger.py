@@ -5,6 +5,7 @@ ledger table it replaced (`processed_events`) goes with migration `0030_ledger`.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from conftest import new_database_url, sample_partner
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy import event as sqlalchemy_event
@@ -152,5 +154,57 @@ def test_the_ledger_table_goes_with_its_migration_and_comes_back_empty_on_a_down
             assert connection.scalar(text("SELECT count(*) FROM processed_events")) == 0
         command.upgrade(config, "heads")
         assert "processed_events" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_backup_that_still_holds_the_ledger_restores_without_it(tmp_path: Path) -> None:
+    """A backup taken before `0030_ledger` (its manifest counts the ledger's rows) restores
+    whole, and is migrated: the ledger goes, the archive stays."""
+    from twinning.cli import cli
+    from typer.testing import CliRunner
+
+    source = Settings(data_dir=tmp_path / "source", _env_file=None)  # type: ignore[call-arg]
+    source.data_dir.mkdir()
+    config = alembic_config(source.sync_database_url)
+    for head in ScriptDirectory.from_config(config).get_heads():
+        if head != "0030_ledger":
+            command.upgrade(config, head)
+    engine = create_engine(source.sync_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO event_archive (event_id, topic, type, schema_version,"
+                    " aggregate_id, actor, occurred_at, body, applied_at) VALUES ('e-1',"
+                    " 'twinning.partners', 'PartnerCityRegistered', 1, 'p-1', 'staff',"
+                    " CURRENT_TIMESTAMP, '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO processed_events (projector, event_id, processed_at)"
+                    " VALUES ('crm', 'e-1', CURRENT_TIMESTAMP)"
+                )
+            )
+    finally:
+        engine.dispose()
+    clean: dict[str, str | None] = {key: None for key in os.environ if key.startswith("TWINNING_")}
+    archive = tmp_path / "backup.tar.gz"
+    runner = CliRunner()
+    taken = runner.invoke(
+        cli, ["backup", "--to", str(archive), "--data-dir", str(source.data_dir)], env=clean
+    )
+    assert taken.exit_code == 0, taken.stderr
+    restored = runner.invoke(
+        cli, ["restore", str(archive), "--data-dir", str(tmp_path / "new")], env=clean
+    )
+    assert restored.exit_code == 0, restored.stderr
+    assert "migrated to the newest schema" in restored.stdout
+    engine = create_engine(f"sqlite:///{tmp_path / 'new' / 'twinning.db'}")
+    try:
+        assert "processed_events" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            assert list(connection.scalars(select(ArchivedEvent.event_id))) == ["e-1"]
     finally:
         engine.dispose()
