@@ -5,8 +5,9 @@
 
 It prints the process's CPU time per event (the database driver's thread included) in
 exclusive parts: each projector's handlers and prefetch (without the ORM flushes they
-trigger), the ORM's flushes wherever they happen, the ledger and archive inserts, the writes
-the calendar and the plans leave for the commit, decoding, and the rest (the archive lookup,
+trigger), the ORM's flushes wherever they happen, the archive insert (and the ledger's, in
+code before migration `0030_ledger`), the writes the calendar, the plans and the publicity
+marks leave for the commit, decoding, and the rest (the archive lookup,
 dispatch, the commit, the event loop). `--database-url` names a PostgreSQL server to create a
 database on (default: a SQLite file). CPU time, not wall time: on a shared machine the wall
 time says as much about the other processes as about this one.
@@ -36,6 +37,7 @@ from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
 from twinning.plans import projector as plans
+from twinning.publicity import projector as publicity
 from twinning.streams import projection
 from twinning.streams.registry import PROJECTORS
 
@@ -47,7 +49,7 @@ except ImportError:  # run as a script from the repository's root
 cpu = time.process_time
 spent: dict[str, float] = defaultdict(float)
 FLUSH = "ORM flush (unit of work), wherever it happens"
-LEDGER = "ledger and archive inserts (two executemany)"
+LEDGER = "archive insert (and the ledger's, before 0030_ledger)"
 
 
 def timed(key: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,12 +95,15 @@ def instrument(by_type: bool) -> None:
         "feed versions at commit", calendar._bump_before_commit
     )
     plans._write_facts = timed_sync("plans facts at commit", plans._write_facts)  # type: ignore[assignment]
+    publicity._write_marks = timed_sync(  # type: ignore[assignment]
+        "publicity marks at commit", publicity._write_marks
+    )
     execute = AsyncSession.execute
 
     async def execute_timed(self: AsyncSession, statement: Any, *args: Any, **kwargs: Any) -> Any:
         ledger = isinstance(statement, Insert) and statement.table.name in (
             "processed_events",
-            "archived_events",
+            "event_archive",
         )
         if not ledger:
             return await execute(self, statement, *args, **kwargs)

@@ -1,6 +1,7 @@
 """The publicity projector: which (document, locale) pairs an event affects, marked stale in
 the event's own transaction. It renders nothing (that is `twinning.publicity.refresh`, off
-the event loop); the marks of a batch cost one statement when it commits.
+the event loop); the marks of a batch cost one statement when it commits, a bound row per
+document, which the database writes in every locale.
 
 What each document shows, and so which events touch it:
 - the leaflet: partner cities (not ended), every exchange (figures, chart, the latest), the
@@ -20,14 +21,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import case, delete, or_, select
+from sqlalchemy import (
+    Table,
+    bindparam,
+    case,
+    delete,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from twinning.crm.models import PartnerCity
-from twinning.db import insert_or_update
 from twinning.i18n import supported_locales
 from twinning.invitations.models import CityEvent, Invitation
 from twinning.publicity import briefing
@@ -126,21 +138,24 @@ async def mark_stale(session: AsyncSession, event: Event, documents: Iterable[st
 
 
 async def mark_stale_at(session: AsyncSession, at: datetime, documents: Iterable[str]) -> None:
-    """`mark_stale` for a change made at `at` (an event's time, or a version just published)."""
-    marked: dict[tuple[str, str], tuple[int, datetime]] = session.info.setdefault(
-        MARKED_IN_TRANSACTION, {}
-    )
+    """`mark_stale` for a change made at `at` (an event's time, or a version just published).
+    Held per document (every locale is marked alike): how many marks, and the first one's time.
+    """
+    marked: dict[str, tuple[int, datetime]] = session.info.setdefault(MARKED_IN_TRANSACTION, {})
     if not marked:
         sqlalchemy_event.listen(session.sync_session, "before_commit", _write_marks, once=True)
     for document in set(documents):
-        for locale in supported_locales():
-            count, first = marked.get((document, locale), (0, at))
-            marked[document, locale] = (count + 1, min(first, at))
+        held = marked.get(document)
+        if held is None:
+            marked[document] = (1, at)
+        else:
+            marked[document] = (held[0] + 1, held[1] if held[1] <= at else at)
 
 
 def _write_marks(session: Session) -> None:
-    """One statement: a new row per pair never marked, else its generation raised by the
-    number of marks (in sorted order: two workers never wait on each other's rows crosswise).
+    """One statement, run for each document marked: a new row per locale never marked, else
+    its generation raised by the number of marks (in sorted order, documents and locales:
+    two workers never wait on each other's rows crosswise).
 
     `marked_at` is the pair's place in the renderer's queue (oldest first): the time of the
     (first) mark that made it stale. A pair already waiting keeps its place, whatever else
@@ -149,41 +164,62 @@ def _write_marks(session: Session) -> None:
     mark is not in that look), takes the time of this mark: the back of the queue. So a
     document marked again and again is rendered once per pass, and never ahead of one that
     became stale before it."""
-    marked = session.info.pop(MARKED_IN_TRANSACTION, {})
+    marked: dict[str, tuple[int, datetime]] = session.info.pop(MARKED_IN_TRANSACTION, {})
     if not marked:
         return
     rows = [
-        {
-            "document": document,
-            "locale": locale,
-            "generation": count,
-            "marked_at": first,
-            "checked_generation": 0,
-        }
-        for (document, locale), (count, first) in sorted(marked.items())
+        {"document": document, "generation": count, "marked_at": first}
+        for document, (count, first) in sorted(marked.items())
     ]
-    statement = insert_or_update(session, PublicityDocument)
+    dialect = session.get_bind().dialect.name
+    session.execute(_marks_statement(dialect, supported_locales()), rows)
+
+
+@cache
+def _marks_statement(dialect: str, locales: tuple[str, ...]) -> Any:
+    """`INSERT … SELECT :document, locale, … FROM (the locales) ON CONFLICT DO UPDATE`: the
+    document's row in every locale from one bound row (its marks, five rows of bound values
+    each before). The locales are the catalogs' names, written into the statement."""
+    table = cast(Table, PublicityDocument.__table__)
+    each_locale = union_all(
+        *(select(literal_column(_quoted(locale)).label("locale")) for locale in sorted(locales))
+    ).subquery("locales")
+    marks = select(
+        bindparam("document", type_=table.c.document.type),
+        each_locale.c.locale,
+        bindparam("generation", type_=table.c.generation.type),
+        bindparam("marked_at", type_=table.c.marked_at.type),
+        literal_column("0"),
+    ).where(true())  # SQLite: an INSERT … SELECT before ON CONFLICT needs a WHERE
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).from_select(
+        ["document", "locale", "generation", "marked_at", "checked_generation"], marks
+    )
     new = statement.excluded
     requeued = or_(
         PublicityDocument.generation <= PublicityDocument.checked_generation,
         PublicityDocument.claimed_until.is_not(None),
     )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PublicityDocument.document, PublicityDocument.locale],
-            set_={
-                "generation": PublicityDocument.generation + new.generation,
-                # Waiting: the earlier of the two (whatever order events are applied in,
-                # one at a time or in batches of any size, the place is the same).
-                "marked_at": case(
-                    (requeued, new.marked_at),
-                    (new.marked_at < PublicityDocument.marked_at, new.marked_at),
-                    else_=PublicityDocument.marked_at,
-                ),
-            },
-        ),
-        rows,
+    return statement.on_conflict_do_update(
+        index_elements=[PublicityDocument.document, PublicityDocument.locale],
+        set_={
+            "generation": PublicityDocument.generation + new.generation,
+            # Waiting: the earlier of the two (whatever order events are applied in,
+            # one at a time or in batches of any size, the place is the same).
+            "marked_at": case(
+                (requeued, new.marked_at),
+                (new.marked_at < PublicityDocument.marked_at, new.marked_at),
+                else_=PublicityDocument.marked_at,
+            ),
+        },
     )
+
+
+def _quoted(locale: str) -> str:
+    """A locale's name as an SQL string literal: letters, digits and hyphens only."""
+    if not locale.replace("-", "").isalnum() or not locale.isascii():
+        raise ValueError(f"not a locale name: {locale!r}")
+    return f"'{locale}'"
 
 
 @projector.on(PartnerCityRegistered)

@@ -2,8 +2,8 @@
 
 A projector is a named set of handlers, one per event type, each an `async` function
 `(session, event) -> None` that changes its read model. `EventProcessor` runs every
-projector interested in an event inside one transaction, together with the ledger rows
-(`processed_events`) and the archive row, so that a redelivered event is a no-op.
+projector interested in an event inside one transaction, together with the event's archive
+row, so that a redelivered event (archived already) is a no-op.
 
 Adding a projector: create a `Projector("name", tables=[...])`, decorate its handlers with
 the payload classes of the events they handle (`@projector.on(PartnerCityRegistered)`), and
@@ -53,7 +53,7 @@ from twinning.streams.events import (
     event_type_name,
 )
 from twinning.streams.redaction import is_redacted_copy
-from twinning.streams.store import ArchivedEvent, DeadLetter, ParkedEvent, ProcessedEvent
+from twinning.streams.store import ArchivedEvent, DeadLetter, ParkedEvent
 
 log = logging.getLogger(__name__)
 
@@ -311,11 +311,12 @@ async def apply_events(
 
     An event already archived, or seen earlier in the batch, is a `duplicate` when its body is
     the same (`conflict_between`); with another body it raises `ConflictingDuplicate`. The
-    ledger and archive rows are inserted in bulk at the end: a batch costs a few statements
-    beyond what the handlers themselves do. (The ledger rows, one per projector that applied
-    the event, are written in the archive row's transaction: an event not archived has none, so
-    the archive alone says what was applied.) `archive=False` replays events of the archive
-    (`rebuild`): neither looked up there nor written to it again.
+    archive rows are inserted in bulk at the end, one executemany: a batch costs a few
+    statements beyond what the handlers themselves do. The archive is the ledger: an event's
+    row is written in the transaction of every projector's change for it (all or none), so an
+    archived event was applied once by each projector that handles its type, and one not
+    archived by none. `archive=False` replays events of the archive (`rebuild`): neither looked
+    up there nor written to it again.
     """
     # Event id -> its archived body, or the envelope of its first event in this batch.
     archived: dict[str, Envelope | str] = {}
@@ -328,12 +329,12 @@ async def apply_events(
         )
         archived = {event_id: body for event_id, body in rows}
     projectors = list(projectors)
-    # Event type -> (projector name, handler) of each projector that handles it, in order.
-    routes: dict[str, list[tuple[str, Handler]]] = {}
+    # Event type -> the handler of each projector that handles it, in the projectors' order.
+    routes: dict[str, list[Handler]] = {}
     for event in events:
         if event.type not in routes:
             routes[event.type] = [
-                (projector.name, handler)
+                handler
                 for projector in projectors
                 if (handler := projector.handlers.get(event.type)) is not None
             ]
@@ -345,7 +346,6 @@ async def apply_events(
             if interested:
                 await projector.prefetch(session, interested)
     outcomes: list[Outcome] = []
-    ledger_rows: list[dict[str, object]] = []
     archive_rows: list[dict[str, object]] = []
     now = utcnow()
     for event in events:
@@ -357,9 +357,8 @@ async def apply_events(
             outcomes.append("duplicate")
             continue
         archived[event.event_id] = event.envelope
-        for name, handler in routes[event.type]:
+        for handler in routes[event.type]:
             await handler(session, event)
-            ledger_rows.append({"projector": name, "event_id": event.event_id, "processed_at": now})
         if not archive:
             outcomes.append("applied")
             continue
@@ -380,9 +379,7 @@ async def apply_events(
         )
         outcomes.append("applied")
     await session.flush()
-    # Core inserts (the tables, not the classes): plain executemany, no unit-of-work bookkeeping.
-    if ledger_rows:
-        await session.execute(insert(cast(Table, ProcessedEvent.__table__)), ledger_rows)
+    # A Core insert (the table, not the class): plain executemany, no unit-of-work bookkeeping.
     if archive_rows:
         await session.execute(insert(cast(Table, ArchivedEvent.__table__)), archive_rows)
     return outcomes
@@ -689,7 +686,6 @@ async def rebuild(
         for projector in projectors:
             for table in projector.tables:
                 await session.execute(delete(table))
-        await session.execute(delete(ProcessedEvent))
         count, last_seq = 0, 0
         while True:
             page = (

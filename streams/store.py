@@ -1,6 +1,6 @@
-"""Tables of the event backbone: the outbox, the archive of applied events, the per-projector
-ledger of processed event ids, events parked until their aggregate exists, dead letters, and
-the workers' heartbeats."""
+"""Tables of the event backbone: the outbox, the archive of applied events (which is also the
+ledger of what was applied: see `ArchivedEvent`), events parked until their aggregate exists,
+dead letters, and the workers' heartbeats."""
 
 from __future__ import annotations
 
@@ -33,7 +33,13 @@ class OutboxEvent(Base):
 
 
 class ArchivedEvent(Base):
-    """Every applied event, in the order it was applied: what `twinning rebuild` replays."""
+    """Every applied event, in the order it was applied: what `twinning rebuild` replays.
+
+    It is the ledger too: its row is written in the transaction of every projector's change
+    for the event (all of them or none), and an event id is archived at most once (unique), so
+    an archived event was applied exactly once, and a redelivered one is a no-op. (Until
+    migration `0030_ledger`, a `processed_events` table also held a row per projector and
+    event, written in the same transaction: it said nothing the archive did not.)"""
 
     __tablename__ = "event_archive"
 
@@ -48,17 +54,6 @@ class ArchivedEvent(Base):
     body: Mapped[str] = mapped_column(Text)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     applied_by: Mapped[str | None] = mapped_column(String(200))  # which worker: host:pid
-
-
-class ProcessedEvent(Base):
-    """The ledger that makes projections idempotent: one row per (projector, event) applied,
-    written in the same transaction as the projector's change."""
-
-    __tablename__ = "processed_events"
-
-    projector: Mapped[str] = mapped_column(String(50), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ParkedEvent(Base):

@@ -163,7 +163,7 @@ def create_app(settings: Settings) -> faust.App:
         # stop cut short is never acked, so a worker asked to stop waited forever (or until
         # killed) and a rebalance stalled. Nothing is lost: an unacked message's offset is not
         # committed, so the partition's next owner reads it again, and the projection skips
-        # an event it has applied (the ledger), as the notifier does a mail it has queued.
+        # an event it has applied (archived), as the notifier does a mail it has queued.
         stream_wait_empty=False,
         TableManager=_TableManager,
     )
