@@ -60,7 +60,9 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
             found = re.search(r'<figure class="map pair">(.*?)</figure>', page, re.S)
             return found.group(1) if found else None
 
-        mapped = wait_for(pair_map, timeout=120, what="Sapporo's brochure with its map")
+        # The renderer lays out the leaflet and every demo brochure in five languages, oldest
+        # stale first: minutes of CPU on a loaded machine (it took over 120 s at a load of 8).
+        mapped = wait_for(pair_map, timeout=300, what="Sapporo's brochure with its map")
         assert "Demo City" in mapped and " km from Demo City" in mapped, mapped[:2000]
         _check_demo_feeds(printed)
         broker_pid = int(
