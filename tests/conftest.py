@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -816,6 +816,39 @@ class InlineApi(Projection):
         self.disconnect()
         self.portal.call(self.client.aclose)
         self.portal.call(self.app.state.sessions.kw["bind"].dispose)
+
+
+def each_database_in_turn(fixture: str, group: str) -> pytest.MarkDecorator:
+    """Parametrize the module fixture `fixture` (made with `shared_inline_api`) over both
+    databases, each database's tests kept on one xdist worker (`group:kind`): the fixture is
+    made once per database instead of once per test."""
+    return pytest.mark.parametrize(
+        fixture,
+        [
+            pytest.param(kind, marks=pytest.mark.xdist_group(f"{group}:{kind}"))
+            for kind in ("sqlite", "postgresql")
+        ],
+        indirect=True,
+    )
+
+
+@contextmanager
+def shared_inline_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InlineApi]:
+    """An `InlineApi` on a new database of the kind `request.param` names, for a module
+    fixture that tests share where each test makes what it reads (a city event of its own)
+    and checks what it changed, not what the database holds in all. A new database and app
+    for each test was most of the time of such modules' hundreds of short tests (issue 17)."""
+    kind = request.param
+    tmp_path = tmp_path_factory.mktemp(f"shared-{kind}")
+    url = new_database_url(kind, tmp_path, request)
+    with start_blocking_portal() as portal:
+        api = InlineApi(migrated_settings(url, tmp_path, migrate=False), portal)
+        try:
+            yield api
+        finally:
+            api.close()
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
-from anyio.from_thread import start_blocking_portal
-from conftest import ADMIN_TOKEN, InlineApi, migrated_settings, new_database_url
+from conftest import ADMIN_TOKEN, InlineApi, each_database_in_turn, shared_inline_api
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from twinning.api.app import create_app
@@ -26,8 +24,6 @@ OPERATIONS = {
 }
 
 
-DATABASES = ("sqlite", "postgresql")
-
 ANSWER_503_BY_DESIGN = {
     "GET /health",
     "GET /publicity/leaflet",
@@ -41,23 +37,12 @@ def fuzzed_api(
 ) -> Iterator[InlineApi]:
     """One system per database for the module's operations, in turn: what one operation's
     requests leave (a partner registered, a visit refused) is there for the next ones, as on a
-    system in use. A new database and app for each of the 276 tests was most of their time
-    (issue 17); whatever the data, no answer may be a 5xx."""
-    kind = request.param
-    tmp_path: Path = tmp_path_factory.mktemp(f"fuzz-{kind}")
-    url = new_database_url(kind, tmp_path, request)
-    with start_blocking_portal() as portal:
-        api = InlineApi(migrated_settings(url, tmp_path, migrate=False), portal)
+    system in use; whatever the data, no answer may be a 5xx."""
+    with shared_inline_api(request, tmp_path_factory) as api:
         yield api
-        api.close()
 
 
-@pytest.mark.parametrize(
-    "fuzzed_api",
-    # Each database's tests on one xdist worker: the module fixture is made once per database.
-    [pytest.param(kind, marks=pytest.mark.xdist_group(f"fuzz:{kind}")) for kind in DATABASES],
-    indirect=True,
-)
+@each_database_in_turn("fuzzed_api", "fuzz")
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_no_generated_request_gets_a_server_error(fuzzed_api: InlineApi, operation: str) -> None:
     inline_api = fuzzed_api
