@@ -116,6 +116,82 @@ def test_a_gated_child_goes_on_when_the_gate_opens_and_ends_when_it_closes() -> 
     assert ending.communicate(timeout=60)[0].strip() == "False"
 
 
+def test_the_gate_brings_the_child_the_settings_up_knows_only_when_it_opens() -> None:
+    gate = StartGate()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os; from twinning.processes import wait_at_start_gate as w\n"
+            "print(w(), os.environ.get('TWINNING_BROKER'), os.environ.get('TWINNING_DATA_DIR'))",
+        ],
+        env={**os.environ, **gate.child_env(), "TWINNING_DATA_DIR": "/as/up/was/started"},
+        pass_fds=gate.pass_fds(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    gate.started()
+    gate.open({"TWINNING_BROKER": "127.0.0.1:1234", "TWINNING_DATA_DIR": "/as/up/found"})
+    assert child.communicate(timeout=60)[0].split() == ["True", "127.0.0.1:1234", "/as/up/found"]
+
+
+def _prepared(argv: list[str], then: str, *, before: str = "") -> list[str]:
+    """What `prepare_start(argv)` did, in a new interpreter (it starts a process and pauses
+    the collector): `then` prints what the test asks about."""
+    probe = (
+        "import gc, sys\n"
+        "from twinning.processes import prepare_start, start_collecting, take_early_worker\n"
+        f"{before}\n"
+        f"prepare_start({argv!r})\n"
+        f"{then}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_up_starts_its_worker_before_importing_its_code_and_a_failed_up_ends_it() -> None:
+    """`python -m twinning up` starts the worker first; an `up` that ends without opening
+    the gate (refused options, a data directory in use) ends it."""
+    seen = _prepared(
+        ["twinning", "up", "--port", "0"],
+        "early = take_early_worker()\n"
+        "print('twinning.cli' in sys.modules, early.process.args[1:], take_early_worker())\n"
+        "early.gate.close()\n"
+        "print(early.process.wait(60))",
+    )
+    assert seen == ["False", "['-m',", "'twinning',", "'worker']", "None", "1"]
+    assert _prepared(["twinning", "up", "--help"], "print(take_early_worker())") == ["None"]
+    assert _prepared(["twinning", "worker"], "print(take_early_worker())") == ["None"]
+
+
+def test_a_long_running_command_starts_without_the_cycle_collector_until_it_has_started() -> None:
+    collecting = "print(gc.isenabled()); start_collecting(); print(gc.isenabled())"
+    for command in ("worker", "mailer", "api", "relay"):
+        assert _prepared(["twinning", command], collecting) == ["False", "True"], command
+    # The objects of the start are set apart for good; those made later are collected.
+    frozen = "start_collecting(); print(gc.get_freeze_count() > 0)"
+    assert _prepared(["twinning", "worker"], frozen) == ["True"]
+    # Other commands (a rebuild, an import: work from the start) keep it all along.
+    for argv in (["twinning", "rebuild"], ["twinning", "worker", "--help"], ["twinning"]):
+        assert _prepared(argv, "print(gc.isenabled())") == ["True"], argv
+
+
+def test_the_collector_comes_back_by_itself_should_a_command_never_say_it_started() -> None:
+    seen = _prepared(
+        ["twinning", "worker"],
+        "import time\n"
+        "print(gc.isenabled())\n"
+        "deadline = time.monotonic() + 120\n"
+        "while not gc.isenabled() and time.monotonic() < deadline: time.sleep(0.05)\n"
+        "print(gc.isenabled())",
+        before="import twinning.processes as p; p.COLLECTOR_PAUSED_AT_MOST = 0.5",
+    )
+    assert seen == ["False", "True"]
+
+
 def test_a_part_kept_for_later_starts_once_its_condition_holds() -> None:
     ready = threading.Event()
     started: list[subprocess.Popen[bytes]] = []
