@@ -15,11 +15,19 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from faust.types import TP
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.routing import Match
 from twinning.config import Settings
+from twinning.db import make_async_engine
+from twinning.db.migrate import upgrade
 from twinning.processes import Keeper, StartGate
+from twinning.streams import worker as worker_module
+from twinning.streams.events import PARTNERS
+from twinning.streams.status import WorkerState, live_workers
 from twinning.streams.worker import _TableManager, create_app
 from twinning.web.app import PagesOnFirstUse
 
@@ -38,6 +46,40 @@ def test_the_session_timeout_is_as_before_unless_set(tmp_path: Path) -> None:
     assert default.broker_session_timeout == 6.0 and default.broker_heartbeat_interval == 1.0
     assert long_rebalance.broker_session_timeout == 30.0
     assert short.broker_session_timeout == 1.5 and short.broker_heartbeat_interval == 0.5
+
+
+def test_the_first_beat_on_its_partitions_does_not_wait_for_the_lag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The beat that tells /health the worker is up comes as soon as it has its partitions,
+    without the lag (which waits for the consumer to look up where each partition starts);
+    the timer's beats carry the lag."""
+    settings = _settings(tmp_path)
+    upgrade(settings.sync_database_url)
+    lag_asked = asyncio.Event()
+
+    async def lag_that_never_comes(_app: object) -> int | None:
+        lag_asked.set()
+        await asyncio.Event().wait()
+        return None
+
+    monkeypatch.setattr(worker_module, "_lag", lag_that_never_comes)
+    app = create_app(settings)
+
+    async def assign_then_read() -> list[WorkerState]:
+        await app.on_partitions_assigned.send({TP(PARTNERS, 0)})
+        sessions = async_sessionmaker(make_async_engine(settings.async_database_url))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            async with sessions() as session:
+                if workers := await live_workers(session, 60):
+                    return workers
+            await asyncio.sleep(0.05)
+        return []
+
+    workers = asyncio.run(assign_then_read())
+    assert [w.lag for w in workers] == [None]
+    assert not lag_asked.is_set()
 
 
 def test_the_table_manager_starts_at_once(tmp_path: Path) -> None:
