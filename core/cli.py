@@ -28,6 +28,8 @@ from twinning.processes import (
     StartGate,
     die_with_parent,
     run_under_owner,
+    start_collecting,
+    take_early_worker,
     wait_at_start_gate,
 )
 
@@ -52,6 +54,7 @@ plan_cli = typer.Typer(
 cli.add_typer(plan_cli, name="plan")
 log = logging.getLogger("twinning")
 T = TypeVar("T")
+
 #: Who created users and tokens from the command line (recorded in their `created_by`).
 CLI_ACTOR = "cli"
 DEMO_USER = "demo"
@@ -194,11 +197,15 @@ def up(
 ) -> None:
     """Start everything: embedded broker, worker, API and outbox relay. Ctrl-C stops it all.
 
-    In the order that starts soonest: the broker's process and the worker at once (the
-    worker imports its code while the database is migrated, then waits for it and for the
-    broker), then the API (the worker joins its consumer group while this process imports
-    and builds it), the mailer last, once the API listens."""
+    In the order that starts soonest: the worker first (`python -m twinning up` starts it
+    before importing this module: `prepare_start`), then the broker's process (the worker
+    imports its code while the database is migrated, then waits at a gate for it and for
+    the broker, and takes its settings from the gate), then the API (the worker joins its
+    consumer group while this process imports and builds it), the mailer last, once the API
+    listens."""
     from twinning.streams.broker import EmbeddedBroker
+
+    early = take_early_worker()
 
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
     if demo and settings.office_location is None:
@@ -221,16 +228,19 @@ def up(
             # One worker: the embedded broker need not wait long for others to join its group.
             settings = settings.model_copy(update={"session_timeout": UP_SESSION_TIMEOUT})
         broker = EmbeddedBroker(data_dir=settings.data_dir, partitions=settings.topic_partitions)
-    gate = StartGate()
+    gate = early.gate if early is not None else StartGate()
+    first_worker = early.process if early is not None else None
     try:
         if settings.data_dir.is_dir():  # else `_setup` says why it cannot be one
-            # The broker's process and the worker start at once: the worker imports its code
-            # (a second of CPU, on the other core) while the database is migrated, then waits
-            # at the gate for the database and the broker's topics.
+            # The broker's process and the worker start at once (if the worker was not
+            # started already): the worker imports its code (a second of CPU, on the other
+            # core) while the database is migrated, then waits at the gate for the database
+            # and the broker's topics.
             if broker is not None:
                 address = ",".join(broker.launch().bootstrap_servers)
                 settings = settings.model_copy(update={"broker": address})
-            first_worker = _spawn("worker", settings, gate=gate)
+            if first_worker is None:
+                first_worker = _spawn("worker", settings, gate=gate)
         _setup(settings, init=True, check_integrity=True)
         if broker is not None:
             broker.ready()
@@ -241,7 +251,7 @@ def up(
         if broker is not None:
             broker.stop()
         raise
-    gate.open()
+    gate.open(_child_env(settings))
     assert first_worker is not None
     keeper = Keeper(log)
     backups = None
@@ -279,6 +289,7 @@ def up(
                 log_level="warning",
             )
         )
+        start_collecting()  # the API is built; uvicorn's start is small
         # The mailer once the API listens: its start is a second of CPU that would otherwise
         # be taken from the API's and the worker's, which the first command waits for.
         mailer_started = keeper.keep_later(
@@ -327,20 +338,7 @@ def _spawn(
 ) -> subprocess.Popen[bytes]:
     """Start `twinning <command>` as a child of `up`; with `gate`, it waits at it once it has
     imported its code (`wait_at_start_gate`)."""
-    env = {
-        **os.environ,
-        "TWINNING_BROKER": settings.broker,
-        "TWINNING_DATA_DIR": str(settings.data_dir.resolve()),
-        "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
-        # Where the mail's answer links lead: this API (the port `up` was given).
-        "TWINNING_PUBLIC_URL": settings.base_url(),
-        OWNER_ENV: str(os.getpid()),
-    }
-    if settings.session_timeout is not None:
-        env["TWINNING_SESSION_TIMEOUT"] = str(settings.session_timeout)
-    if settings.office_location is not None:  # (the demo's city, when `up --demo` set it)
-        env["TWINNING_OFFICE_LOCATION"] = ",".join(map(str, settings.office_location))
-        env["TWINNING_OFFICE_CITY"] = json.dumps(settings.office_city)
+    env = {**os.environ, **_child_env(settings)}
     # Its own process group: Ctrl-C goes to us, and we stop the child in order; and it ends
     # when we die without stopping it (SIGKILL).
     if gate is not None:
@@ -355,6 +353,25 @@ def _spawn(
     if gate is not None:
         gate.started()
     return child
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    """What a child of `up` is told beside `up`'s own environment: the settings as `up` runs
+    them (the embedded broker's address, the data directory, the database)."""
+    env = {
+        "TWINNING_BROKER": settings.broker,
+        "TWINNING_DATA_DIR": str(settings.data_dir.resolve()),
+        "TWINNING_DATABASE_URL": settings.sync_database_url.render_as_string(hide_password=False),
+        # Where the mail's answer links lead: this API (the port `up` was given).
+        "TWINNING_PUBLIC_URL": settings.base_url(),
+        OWNER_ENV: str(os.getpid()),
+    }
+    if settings.session_timeout is not None:
+        env["TWINNING_SESSION_TIMEOUT"] = str(settings.session_timeout)
+    if settings.office_location is not None:  # (the demo's city, when `up --demo` set it)
+        env["TWINNING_OFFICE_LOCATION"] = ",".join(map(str, settings.office_location))
+        env["TWINNING_OFFICE_CITY"] = json.dumps(settings.office_city)
+    return env
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
@@ -505,9 +522,9 @@ def api(
     settings = _settings(api_port=port, api_host=host, data_dir=data_dir)
     _setup(settings, init=init)
     _hold(settings, "api", roles=("api",) if _on_sqlite(settings) else ())
-    uvicorn.run(
-        create_app(settings, with_relay=with_relay), host=settings.api_host, port=settings.api_port
-    )
+    app = create_app(settings, with_relay=with_relay)
+    start_collecting()
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port)
 
 
 @cli.command()
@@ -533,6 +550,7 @@ def mailer(data_dir: DataDir = None, init: Init = False) -> None:
     settings = _settings(data_dir=data_dir)
     _setup(settings, init=init, migrate=not run_under_owner())
     _hold(settings, "mailer", roles=("mailer",))
+    start_collecting()
     run_mailer(settings)
 
 
@@ -551,6 +569,7 @@ def relay(data_dir: DataDir = None, init: Init = False) -> None:
         poll_interval=settings.relay_poll_interval,
         redeliver_after=settings.redeliver_after,
     )
+    start_collecting()
     outbox_relay.start()
     _wait_for_interrupt()
     outbox_relay.stop()

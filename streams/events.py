@@ -274,7 +274,7 @@ class PartnerStatus(StrEnum):
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     #: A partial payload (an update) carries only the fields that were set.
     partial: ClassVar[bool] = False

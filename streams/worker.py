@@ -212,13 +212,17 @@ def create_app(settings: Settings) -> faust.App:
     started_at = utcnow()
     beats = async_sessionmaker(engine, expire_on_commit=False)
 
-    async def heartbeat() -> None:
+    async def beat(*, with_lag: bool) -> None:
         """A sign of life with the lag, for /health (a worker that stops beating is down)."""
         try:
+            lag = await _lag(app) if with_lag else None
             async with beats.begin() as session:
-                await record_heartbeat(session, worker_id, started_at, await _lag(app))
+                await record_heartbeat(session, worker_id, started_at, lag)
         except Exception as exc:  # the next beat tries again; /health sees the gap
             log.warning("could not record the heartbeat: %s", exc)
+
+    async def heartbeat() -> None:
+        await beat(with_lag=True)
 
     app.timer(interval=settings.heartbeat_interval)(heartbeat)
     beats_under_way: set[asyncio.Task[None]] = set()
@@ -227,11 +231,12 @@ def create_app(settings: Settings) -> faust.App:
     async def beat_when_assigned(_app: Any, /, *args: Any, signal: Any, **_kwargs: Any) -> None:
         """The first beat as soon as the worker has its partitions, not a timer's interval
         later: /health says the worker is up once it can apply commands. Beside the
-        rebalance, not in it."""
+        rebalance, not in it; without the lag, which waits for the consumer to look up where
+        each of its partitions starts (the next beat has it)."""
         if args and args[0]:  # the partitions assigned
-            beat = asyncio.ensure_future(heartbeat())
-            beats_under_way.add(beat)
-            beat.add_done_callback(beats_under_way.discard)
+            first = asyncio.ensure_future(beat(with_lag=False))
+            beats_under_way.add(first)
+            first.add_done_callback(beats_under_way.discard)
 
     return app
 
@@ -380,6 +385,7 @@ def run_worker(settings: Settings) -> None:
     # start-up (modules, the app) left out of them: a fifth more events per second.
     gc.set_threshold(50_000, 20, 100)
     gc.freeze()
+    gc.enable()  # `python -m twinning worker` starts without it (`prepare_start`)
     # faust narrates every service start and stop at INFO; keep the worker quiet unless debugging.
     loglevel = "debug" if settings.log_level.lower() == "debug" else "warning"
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)

@@ -15,11 +15,19 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from faust.types import TP
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.routing import Match
 from twinning.config import Settings
+from twinning.db import make_async_engine
+from twinning.db.migrate import upgrade
 from twinning.processes import Keeper, StartGate
+from twinning.streams import worker as worker_module
+from twinning.streams.events import PARTNERS
+from twinning.streams.status import WorkerState, live_workers
 from twinning.streams.worker import _TableManager, create_app
 from twinning.web.app import PagesOnFirstUse
 
@@ -38,6 +46,40 @@ def test_the_session_timeout_is_as_before_unless_set(tmp_path: Path) -> None:
     assert default.broker_session_timeout == 6.0 and default.broker_heartbeat_interval == 1.0
     assert long_rebalance.broker_session_timeout == 30.0
     assert short.broker_session_timeout == 1.5 and short.broker_heartbeat_interval == 0.5
+
+
+def test_the_first_beat_on_its_partitions_does_not_wait_for_the_lag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The beat that tells /health the worker is up comes as soon as it has its partitions,
+    without the lag (which waits for the consumer to look up where each partition starts);
+    the timer's beats carry the lag."""
+    settings = _settings(tmp_path)
+    upgrade(settings.sync_database_url)
+    lag_asked = asyncio.Event()
+
+    async def lag_that_never_comes(_app: object) -> int | None:
+        lag_asked.set()
+        await asyncio.Event().wait()
+        return None
+
+    monkeypatch.setattr(worker_module, "_lag", lag_that_never_comes)
+    app = create_app(settings)
+
+    async def assign_then_read() -> list[WorkerState]:
+        await app.on_partitions_assigned.send({TP(PARTNERS, 0)})
+        sessions = async_sessionmaker(make_async_engine(settings.async_database_url))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            async with sessions() as session:
+                if workers := await live_workers(session, 60):
+                    return workers
+            await asyncio.sleep(0.05)
+        return []
+
+    workers = asyncio.run(assign_then_read())
+    assert [w.lag for w in workers] == [None]
+    assert not lag_asked.is_set()
 
 
 def test_the_table_manager_starts_at_once(tmp_path: Path) -> None:
@@ -114,6 +156,82 @@ def test_a_gated_child_goes_on_when_the_gate_opens_and_ends_when_it_closes() -> 
     closed.close()
     assert going_on.communicate(timeout=60)[0].strip() == "True"
     assert ending.communicate(timeout=60)[0].strip() == "False"
+
+
+def test_the_gate_brings_the_child_the_settings_up_knows_only_when_it_opens() -> None:
+    gate = StartGate()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os; from twinning.processes import wait_at_start_gate as w\n"
+            "print(w(), os.environ.get('TWINNING_BROKER'), os.environ.get('TWINNING_DATA_DIR'))",
+        ],
+        env={**os.environ, **gate.child_env(), "TWINNING_DATA_DIR": "/as/up/was/started"},
+        pass_fds=gate.pass_fds(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    gate.started()
+    gate.open({"TWINNING_BROKER": "127.0.0.1:1234", "TWINNING_DATA_DIR": "/as/up/found"})
+    assert child.communicate(timeout=60)[0].split() == ["True", "127.0.0.1:1234", "/as/up/found"]
+
+
+def _prepared(argv: list[str], then: str, *, before: str = "") -> list[str]:
+    """What `prepare_start(argv)` did, in a new interpreter (it starts a process and pauses
+    the collector): `then` prints what the test asks about."""
+    probe = (
+        "import gc, sys\n"
+        "from twinning.processes import prepare_start, start_collecting, take_early_worker\n"
+        f"{before}\n"
+        f"prepare_start({argv!r})\n"
+        f"{then}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_up_starts_its_worker_before_importing_its_code_and_a_failed_up_ends_it() -> None:
+    """`python -m twinning up` starts the worker first; an `up` that ends without opening
+    the gate (refused options, a data directory in use) ends it."""
+    seen = _prepared(
+        ["twinning", "up", "--port", "0"],
+        "early = take_early_worker()\n"
+        "print('twinning.cli' in sys.modules, early.process.args[1:], take_early_worker())\n"
+        "early.gate.close()\n"
+        "print(early.process.wait(60))",
+    )
+    assert seen == ["False", "['-m',", "'twinning',", "'worker']", "None", "1"]
+    assert _prepared(["twinning", "up", "--help"], "print(take_early_worker())") == ["None"]
+    assert _prepared(["twinning", "worker"], "print(take_early_worker())") == ["None"]
+
+
+def test_a_long_running_command_starts_without_the_cycle_collector_until_it_has_started() -> None:
+    collecting = "print(gc.isenabled()); start_collecting(); print(gc.isenabled())"
+    for command in ("worker", "mailer", "api", "relay"):
+        assert _prepared(["twinning", command], collecting) == ["False", "True"], command
+    # The objects of the start are set apart for good; those made later are collected.
+    frozen = "start_collecting(); print(gc.get_freeze_count() > 0)"
+    assert _prepared(["twinning", "worker"], frozen) == ["True"]
+    # Other commands (a rebuild, an import: work from the start) keep it all along.
+    for argv in (["twinning", "rebuild"], ["twinning", "worker", "--help"], ["twinning"]):
+        assert _prepared(argv, "print(gc.isenabled())") == ["True"], argv
+
+
+def test_the_collector_comes_back_by_itself_should_a_command_never_say_it_started() -> None:
+    seen = _prepared(
+        ["twinning", "worker"],
+        "import time\n"
+        "print(gc.isenabled())\n"
+        "deadline = time.monotonic() + 120\n"
+        "while not gc.isenabled() and time.monotonic() < deadline: time.sleep(0.05)\n"
+        "print(gc.isenabled())",
+        before="import twinning.processes as p; p.COLLECTOR_PAUSED_AT_MOST = 0.5",
+    )
+    assert seen == ["False", "True"]
 
 
 def test_a_part_kept_for_later_starts_once_its_condition_holds() -> None:
