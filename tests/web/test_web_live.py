@@ -18,7 +18,7 @@ import httpx
 import uvicorn
 from conftest import InlineApi, accepted, in_two_languages, sample_visit, wait_for
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import func, insert, select
 from twinning.api.app import create_app
 from twinning.streams.broker import free_port
@@ -327,3 +327,40 @@ def test_a_choice_left_as_the_page_came_does_not_hold_the_page_back(
     expect(page.locator("#live-bar button")).to_be_visible()  # offered, not swapped
     expect(page.locator("h1")).to_contain_text(text("approved", "en"))
     expect(page.locator("#unmarked")).to_have_value("b")
+
+
+@in_two_languages
+def test_a_form_begun_while_the_change_is_fetched_keeps_what_the_reader_chose(
+    office: Office, browser: Browser, locale: str
+) -> None:
+    """The page fetches itself when a change arrives while nobody types; the reader who begins
+    a form before the new page arrives keeps what they chose: the bar offers the change
+    instead, and shows it when asked. (Before, the late swap emptied the form, and its
+    submission was refused for the fields the reader had filled.)"""
+    visit_id = new_visit(office)
+    page = open_visit(office_context(office, browser, locale), visit_id, office)
+    held: list[Route] = []
+
+    def hold_the_refresh(route: Route) -> None:
+        if route.request.headers.get("hx-request"):  # htmx's own fetch of the page
+            held.append(route)  # answered below, once the reader has begun the form
+        else:
+            route.continue_()
+
+    page.route(f"**/ui/visits/{visit_id}", hold_the_refresh)
+    api(office, "POST", f"/visits/{visit_id}/approve", json={"reason": "first change"})
+    wait_for(lambda: held or page.evaluate("false"), what="the page to fetch itself")
+
+    page.locator("#reason").fill("typed while the page was fetched")
+    page.locator("h1").click()  # the reader has left the field
+    held[0].continue_()
+
+    expect(page.locator("#live-bar button")).to_be_visible()  # offered, not swapped
+    expect(page.locator("#reason")).to_have_value("typed while the page was fetched")
+    expect(page.locator("h1")).not_to_contain_text(text("approved", locale))
+    assert page.evaluate("window.liveMarker") == "no reload"
+
+    page.unroute(f"**/ui/visits/{visit_id}")
+    page.locator("#live-bar button").click()  # asked for: shown, whatever was typed
+    expect(page.locator("h1")).to_contain_text(text("approved", locale))
+    assert page.evaluate("window.liveMarker") == "no reload"

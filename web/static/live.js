@@ -20,6 +20,11 @@
   var quiet = 0; // the timer that takes the "updated" note away
   var again = false; // another change arrived while fetching
   var offered = false; // the bar offers to show the changes
+  // The refresh under way was not asked for by the reader: it gives way to a form they began
+  // while it was being fetched (`gaveWay`), as `changed` does to one begun before.
+  var guarded = false;
+  var gaveWay = false;
+  var LIVE_HEADER = "X-Twinning-Live";
 
   // The bar: a status message (announced politely) and the button that shows the changes.
   var bar = document.createElement("div");
@@ -102,17 +107,33 @@
     return false;
   }
 
-  function refresh() {
+  // `asked`: the reader asked to see the changes (the bar's button), whatever they typed.
+  function refresh(asked) {
     if (fetching) {
       again = true;
       return;
     }
     fetching = true;
     waiting = false;
+    guarded = asked !== true;
+    gaveWay = false;
+    var headers = {};
+    headers[LIVE_HEADER] = "refresh";
     window.htmx
-      .ajax("GET", window.location.href, { target: "#main", select: "#main", swap: "outerHTML" })
+      .ajax("GET", window.location.href, {
+        target: "#main",
+        select: "#main",
+        swap: "outerHTML",
+        headers: headers,
+      })
       .then(
         function () {
+          if (gaveWay) {
+            waiting = true;
+            offered = true;
+            say(texts.changed, true);
+            return;
+          }
           // The button went away with the offer: bring the reader to what changed.
           if (document.activeElement === show || document.activeElement === document.body) {
             var area = main();
@@ -155,7 +176,18 @@
     }
   }
 
-  show.addEventListener("click", refresh);
+  show.addEventListener("click", function () {
+    refresh(true);
+  });
+  // The page was fetched while nobody typed; should the reader have begun a form of it since,
+  // nothing is swapped under their hands either: the bar offers the changes instead.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (guarded && config && config.headers && config.headers[LIVE_HEADER] && busy()) {
+      event.detail.shouldSwap = false;
+      gaveWay = true;
+    }
+  });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && waiting && !busy()) {
       refresh();
