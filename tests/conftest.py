@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -818,12 +818,11 @@ class InlineApi(Projection):
         self.portal.call(self.app.state.sessions.kw["bind"].dispose)
 
 
-def each_database_in_turn(fixture: str, group: str) -> pytest.MarkDecorator:
-    """Parametrize the module fixture `fixture` (made with `shared_inline_api`) over both
-    databases, each database's tests kept on one xdist worker (`group:kind`): the fixture is
-    made once per database instead of once per test."""
+def each_database_in_turn(group: str) -> pytest.MarkDecorator:
+    """Parametrize `shared_api` over both databases, each database's tests kept on one xdist
+    worker (`group:kind`): the system is made once per database instead of once per test."""
     return pytest.mark.parametrize(
-        fixture,
+        "shared_api",
         [
             pytest.param(kind, marks=pytest.mark.xdist_group(f"{group}:{kind}"))
             for kind in ("sqlite", "postgresql")
@@ -832,23 +831,21 @@ def each_database_in_turn(fixture: str, group: str) -> pytest.MarkDecorator:
     )
 
 
-@contextmanager
-def shared_inline_api(
+@pytest.fixture(scope="module")
+def shared_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InlineApi]:
-    """An `InlineApi` on a new database of the kind `request.param` names, for a module
-    fixture that tests share where each test makes what it reads (a city event of its own)
-    and checks what it changed, not what the database holds in all. A new database and app
-    for each test was most of the time of such modules' hundreds of short tests (issue 17)."""
+    """An `InlineApi` on a new database of the kind `each_database_in_turn` names, shared by a
+    module's tests where each makes what it reads (a city event of its own) and checks what it
+    changed, not what the database holds in all. A new database and app for each test was most
+    of the time of such modules' hundreds of short tests (issue 17)."""
     kind = request.param
     tmp_path = tmp_path_factory.mktemp(f"shared-{kind}")
     url = new_database_url(kind, tmp_path, request)
     with start_blocking_portal() as portal:
         api = InlineApi(migrated_settings(url, tmp_path, migrate=False), portal)
-        try:
-            yield api
-        finally:
-            api.close()
+        yield api
+        api.close()
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import schemathesis
-from conftest import ADMIN_TOKEN, InlineApi, each_database_in_turn, shared_inline_api
+from conftest import ADMIN_TOKEN, InlineApi, each_database_in_turn
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from twinning.api.app import create_app
@@ -31,21 +30,13 @@ ANSWER_503_BY_DESIGN = {
 }
 
 
-@pytest.fixture(scope="module")
-def fuzzed_api(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InlineApi]:
-    """One system per database for the module's operations, in turn: what one operation's
+@each_database_in_turn("fuzz")
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_no_generated_request_gets_a_server_error(shared_api: InlineApi, operation: str) -> None:
+    """On one system per database for all the operations, in turn: what one operation's
     requests leave (a partner registered, a visit refused) is there for the next ones, as on a
     system in use; whatever the data, no answer may be a 5xx."""
-    with shared_inline_api(request, tmp_path_factory) as api:
-        yield api
-
-
-@each_database_in_turn("fuzzed_api", "fuzz")
-@pytest.mark.parametrize("operation", sorted(OPERATIONS))
-def test_no_generated_request_gets_a_server_error(fuzzed_api: InlineApi, operation: str) -> None:
-    inline_api = fuzzed_api
+    inline_api = shared_api
     strategy = OPERATIONS[operation].as_strategy()
 
     @settings(

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import InlineApi, each_database_in_turn, sample_partner, shared_inline_api
+from conftest import InlineApi, each_database_in_turn, sample_partner
 from invitations_office import Office, sample_city_event
 
 NEW_EVENT = sample_city_event()
@@ -94,22 +93,12 @@ def office(inline_api: InlineApi) -> Office:
     return Office(inline_api)
 
 
-@pytest.fixture(scope="module")
-def system(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InlineApi]:
-    """One system per database for the bad-input tests: each makes its own city event and
-    invitation, and counts what its refused command recorded."""
-    with shared_inline_api(request, tmp_path_factory) as api:
-        yield api
-
-
-@each_database_in_turn("system", "invitations-bad-input")
+@each_database_in_turn("invitations-bad-input")
 @pytest.mark.parametrize(("method", "path", "body", "field"), BAD_INPUT)
 def test_bad_input_is_refused_with_422_naming_the_field_and_nothing_is_recorded(
-    system: InlineApi, method: str, path: str, body: dict[str, Any], field: str
+    shared_api: InlineApi, method: str, path: str, body: dict[str, Any], field: str
 ) -> None:
-    office = Office(system)
+    office = Office(shared_api)  # one system per database: the test makes its own event
     city_event_id = office.city_event()
     [invitation_id] = office.invite(city_event_id, ("mission", "m-0"))
     recorded = office.outbox_size()
