@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
@@ -54,6 +54,14 @@ DEFAULT_PRECEDENCE_TITLES: dict[str, int] = {
     "主任": 8,
     "Head": 8,
 }
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """Every IANA time zone name this machine knows (read once: listing them walks the tz
+    database's files, some 50 ms, and settings are validated at every start of every command).
+    "localtime", the host's own zone on some machines, is not one."""
+    return frozenset(available_timezones()) - {"localtime"}
 
 
 class Settings(BaseSettings):
@@ -326,7 +334,7 @@ class Settings(BaseSettings):
     @field_validator("office_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if value not in known_timezones():
             raise ValueError(f"not an IANA time zone: {value!r} (e.g. Asia/Taipei, Europe/Madrid)")
         return value
 

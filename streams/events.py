@@ -20,7 +20,6 @@ from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
-from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -43,6 +42,7 @@ from pydantic import (
 )
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
+from twinning.config import known_timezones
 
 # --- topics -----------------------------------------------------------------------------
 
@@ -105,8 +105,7 @@ def _with_rules(description: str, rules: tuple[str, ...] | list[str]) -> str:
     return f"{description.strip()}\n\n{RULES_HEADING}\n{listed}".strip()
 
 
-# Not an IANA name: the host's own zone, present on some machines only.
-_TIMEZONES = frozenset(available_timezones()) - {"localtime"}
+_TIMEZONES = known_timezones()
 
 
 def _known_timezone(value: str) -> str:

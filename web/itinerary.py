@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.api.deps import DbSession
 from twinning.auth.service import Principal
+from twinning.config import known_timezones
 from twinning.crm import exchanges
 from twinning.crm import service as crm
 from twinning.db import Page
@@ -54,7 +55,6 @@ from twinning.web.pages import (
     field_errors,
     form_list,
     form_of,
-    known_zones,
     not_found,
     page_language,
     read_after_change,
@@ -250,7 +250,7 @@ def item_facts(
     if venue_id is not None:
         zone = venues[venue_id].timezone if venue_id in venues else office_zone
     else:
-        zone = place_zone if place_zone in known_zones() else office_zone
+        zone = place_zone if place_zone in known_timezones() else office_zone
     interpreter: bool | str = form.get("interpreter", "").strip() or (
         form.get("interpreter_needed") == "yes"
     )

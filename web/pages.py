@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.support import LazyProxy
@@ -27,6 +27,7 @@ from twinning.api.deps import DbSession
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role
 from twinning.auth.service import Principal
+from twinning.config import known_timezones
 from twinning.crm import service as crm
 from twinning.crm.schemas import PartnerFilter
 from twinning.i18n import (
@@ -365,17 +366,11 @@ def paged(found: Sequence[T], page: int, base: str, filters: Mapping[str, str]) 
 # --- times, places and names -------------------------------------------------------------------
 
 
-@cache
-def known_zones() -> frozenset[str]:
-    """Every IANA time zone name this machine knows."""
-    return frozenset(available_timezones())
-
-
 #: The time zones a form offers: UTC, and every region/city (no `Etc/` nor legacy aliases).
 ZONES: tuple[str, ...] = tuple(
     sorted(
         zone
-        for zone in known_zones()
+        for zone in known_timezones()
         if zone == "UTC" or ("/" in zone and not zone.startswith(("Etc/", "SystemV/")))
     )
 )
@@ -400,7 +395,7 @@ def aware_time(local: str, zone: str) -> str | None:
     if moment.tzinfo is not None:
         return moment.isoformat()
     zone = zone.strip()
-    where = ZoneInfo(zone) if zone in known_zones() else UTC
+    where = ZoneInfo(zone) if zone in known_timezones() else UTC
     return moment.replace(tzinfo=where).isoformat()
 
 
