@@ -250,7 +250,9 @@ def wait_at_start_gate() -> bool:
 class Keeper:
     """Restarts the parts of `twinning up` that die (the worker, the embedded broker), after a
     pause that doubles with each quick death (1 s up to 30 s; back to 1 s once a part has run
-    for a minute), with a log line each time.
+    for a minute), with a log line each time. A part it stops to start anew (a worker whose
+    broker restarted) that has not ended `STOP_GRACE` seconds after SIGTERM is killed: a
+    worker whose broker vanished could spend a minute in its shutdown, reporting nothing.
 
     It starts them from its own thread, which lives until `finish()`: the kernel's
     parent-death signal (`die_with_parent`) follows the thread that started a child. So
@@ -258,6 +260,7 @@ class Keeper:
     `keep_later` is started by that thread too, once its condition holds."""
 
     FIRST_PAUSE, LONGEST_PAUSE, SETTLED_AFTER = 1.0, 30.0, 60.0
+    STOP_GRACE = 5.0
     LATER_POLL = 0.05
 
     def __init__(self, log: Any) -> None:
@@ -317,6 +320,7 @@ class Keeper:
 
         pauses = dict.fromkeys(self.parts, self.FIRST_PAUSE)
         started = dict.fromkeys(self.parts, time.monotonic())
+        stopping: dict[str, float] = {}  # a part told to stop -> when it is killed instead
         while not self._done.wait(self.LATER_POLL if self.later else 0.5):
             for name, (start_later, when, running) in list(self.later.items()):
                 with self._starting:
@@ -333,9 +337,18 @@ class Keeper:
                         running.set()
             for name, (start, process) in list(self.parts.items()):
                 code = process.poll()
+                if code is None and name in stopping and time.monotonic() > stopping[name]:
+                    self.log.warning(
+                        "the %s did not stop within %g s of SIGTERM; killing it",
+                        name,
+                        self.STOP_GRACE,
+                    )
+                    process.kill()
+                    stopping[name] = float("inf")
                 if code is None or not self._restarting.is_set():
                     continue
-                if time.monotonic() - started[name] > self.SETTLED_AFTER:
+                told_to_stop = stopping.pop(name, None) is not None
+                if told_to_stop or time.monotonic() - started[name] > self.SETTLED_AFTER:
                     pauses[name] = self.FIRST_PAUSE
                 pause = pauses[name]
                 self.log.warning(
@@ -352,6 +365,7 @@ class Keeper:
                     for dependent in self.dependents.get(name, []):
                         self.log.warning("stopping the %s to start it with the %s", dependent, name)
                         self.parts[dependent][1].terminate()
+                        stopping[dependent] = time.monotonic() + self.STOP_GRACE
                 started[name] = time.monotonic()
                 pauses[name] = min(pause * 2, self.LONGEST_PAUSE)
 

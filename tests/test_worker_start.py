@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_for
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from faust.types import TP
@@ -253,5 +254,55 @@ def test_a_part_kept_for_later_starts_once_its_condition_holds() -> None:
     finally:
         keeper.finish()
         for process in started:
+            process.kill()
+            process.wait()
+
+
+def test_a_part_stopped_with_its_broker_that_does_not_stop_is_killed_and_started_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """When the broker restarts, its worker is stopped to start anew; a worker that does not
+    end on SIGTERM (its shutdown waiting on a broker that is gone: seen to take a minute) is
+    killed after the grace, and a new one runs."""
+    started: dict[str, list[subprocess.Popen[bytes]]] = {"broker": [], "worker": []}
+
+    def start(name: str, code: str) -> subprocess.Popen[bytes]:
+        started[name].append(subprocess.Popen([sys.executable, "-c", code]))
+        return started[name][-1]
+
+    def start_broker() -> subprocess.Popen[bytes]:
+        return start("broker", "import time; time.sleep(120)")
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        # Ignores SIGTERM, as a worker stuck in its shutdown does.
+        return start(
+            "worker",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)",
+        )
+
+    keeper = Keeper(logging.getLogger("test.keeper"))
+    keeper.STOP_GRACE = 1.0
+    keeper.keep("broker", start_broker, start_broker())
+    keeper.keep("worker", start_worker, start_worker(), restarts_with="broker")
+    keeper.start()
+    stuck = started["worker"][0]
+    try:
+        with caplog.at_level(logging.WARNING, logger="test.keeper"):
+            started["broker"][0].kill()
+            wait_for(
+                lambda: len(started["worker"]) == 2,
+                timeout=30,
+                what="a new worker",
+                state=lambda: caplog.text,
+            )
+        assert stuck.poll() == -9  # SIGKILLed: it had ignored the SIGTERM
+        assert keeper.current("worker") is started["worker"][1]
+        assert started["worker"][1].poll() is None
+        assert "stopping the worker to start it with the broker" in caplog.text
+        assert "the worker did not stop within 1 s of SIGTERM; killing it" in caplog.text
+        assert "the worker ended (exit code -9); restarting it in 1 s" in caplog.text
+    finally:
+        keeper.finish()
+        for process in started["broker"] + started["worker"]:
             process.kill()
             process.wait()
