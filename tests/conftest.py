@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from twinning.api.app import create_app, ensure_first_admin
+from twinning.cli import UP_SESSION_TIMEOUT
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
@@ -320,6 +321,11 @@ class Stack:
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
             "TWINNING_PARK_TIMEOUT": str(self.settings.park_timeout),
             "TWINNING_RENDER_DOCUMENTS": str(self.settings.render_documents).lower(),
+            **(
+                {"TWINNING_SESSION_TIMEOUT": str(self.settings.session_timeout)}
+                if self.settings.session_timeout is not None
+                else {}
+            ),
         }
 
     def start_worker(self, *, render_documents: bool | None = None) -> subprocess.Popen[bytes]:
@@ -551,7 +557,13 @@ def start_stack(
 
     Its workers render no documents unless `render_documents=True`: a worker that renders
     starts a WeasyPrint process that lays out every leaflet and brochure in five languages
-    after each partner's change, seconds of CPU per test that only the publicity tests read."""
+    after each partner's change, seconds of CPU per test that only the publicity tests read.
+
+    Its workers have the session timeout `twinning up` gives its worker on the embedded broker
+    (unless `session_timeout=` says otherwise): the broker holds a new group's first join for
+    about half of it, 3 s of every stack's start with the default of 6 s, 1 s with this.
+    The worker is started before the API, whose start (a second of imports and building the
+    app) then overlaps the worker's own imports and its joining the group."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)
     settings = Settings(
@@ -562,17 +574,22 @@ def start_stack(
         topic_partitions=3,
         relay_poll_interval=0.2,
         redeliver_after=3.0,
-        **{"bootstrap_token": ADMIN_TOKEN, "render_documents": False, **overrides},
+        **{
+            "bootstrap_token": ADMIN_TOKEN,
+            "render_documents": False,
+            "session_timeout": UP_SESSION_TIMEOUT,
+            **overrides,
+        },
         _env_file=None,  # type: ignore[call-arg]
     )
     if migrate:
         upgrade(settings.sync_database_url)
     stack = Stack(settings, broker, tmp_path)
     try:
-        if api:
-            stack.start_api(with_relay=with_relay)
         if worker:
             stack.start_worker()
+        if api:
+            stack.start_api(with_relay=with_relay)
     except BaseException:
         stack.close()
         raise
@@ -609,6 +626,53 @@ def make_stack(
 @pytest.fixture
 def stack(make_stack: Callable[..., Stack]) -> Stack:
     return make_stack()
+
+
+def on_a_shared_stack(group: str) -> pytest.MarkDecorator:
+    """Parametrize `shared_stack` over both databases, each database's tests kept on one xdist
+    worker (`group:kind`): the broker, the API and the worker are started once per module and
+    database instead of once per test (issue 17)."""
+    return pytest.mark.parametrize(
+        "module_stack",
+        [
+            pytest.param(kind, marks=pytest.mark.xdist_group(f"{group}:{kind}"))
+            for kind in ("sqlite", "postgresql")
+        ],
+        indirect=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def module_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A started system (broker, API with its relay, one worker) on a new database of the kind
+    `on_a_shared_stack` names, for a module's tests: use it as `shared_stack`."""
+    kind = request.param
+    tmp_path = tmp_path_factory.mktemp(f"stack-{kind}")
+    url = new_database_url(kind, tmp_path, request)
+    with EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3) as broker:
+        system = start_stack(url, broker, tmp_path, migrate=False)
+        try:
+            yield system
+        finally:
+            system.close()
+
+
+@pytest.fixture
+def shared_stack(module_stack: Stack) -> Iterator[Stack]:
+    """The module's started system (`on_a_shared_stack`), shared by tests that each make what
+    they read (a partner, a visit of their own) and assert on what they made, never on what
+    the database or a topic holds in all. A test leaves it as it found it: its overrides of
+    the API's dependencies are undone after it, and a test that stopped, killed or added a
+    worker, or stopped the broker, fails here (such a test needs a `stack` of its own)."""
+    workers = list(module_stack.workers)
+    yield module_stack
+    module_stack.app.dependency_overrides.clear()
+    assert module_stack.workers == workers, "a test on a shared stack changed its workers"
+    assert all(worker.poll() is None for worker in workers), "the shared stack's worker ended"
+    broker = module_stack.broker.process
+    assert broker is not None and broker.poll() is None, "the shared stack's broker is down"
 
 
 class Projection:
