@@ -629,49 +629,122 @@ def stack(make_stack: Callable[..., Stack]) -> Stack:
 
 
 def on_a_shared_stack(group: str) -> pytest.MarkDecorator:
-    """Parametrize `shared_stack` over both databases, each database's tests kept on one xdist
-    worker (`group:kind`): the broker, the API and the worker are started once per module and
-    database instead of once per test (issue 17)."""
+    """Parametrize `shared_stack` over both databases: the tests marked with one `group` share
+    one started system per database (`group:kind`), kept on one xdist worker. The broker, the
+    API and the worker are started once per group and database instead of once per test
+    (issue 17). A module's tests make a group, or the end-to-end tests of a few modules that
+    have one each (keep a group under a minute of tests: one xdist worker runs it all)."""
     return pytest.mark.parametrize(
-        "module_stack",
+        "stack_group",
         [
-            pytest.param(kind, marks=pytest.mark.xdist_group(f"{group}:{kind}"))
+            pytest.param(
+                f"{group}:{kind}", id=kind, marks=pytest.mark.xdist_group(f"{group}:{kind}")
+            )
             for kind in ("sqlite", "postgresql")
         ],
         indirect=True,
     )
 
 
-@pytest.fixture(scope="module")
-def module_stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    """A started system (broker, API with its relay, one worker) on a new database of the kind
-    `on_a_shared_stack` names, for a module's tests: use it as `shared_stack`."""
-    kind = request.param
-    tmp_path = tmp_path_factory.mktemp(f"stack-{kind}")
-    url = new_database_url(kind, tmp_path, request)
-    with EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3) as broker:
-        system = start_stack(url, broker, tmp_path, migrate=False)
+#: One started system per database for the end-to-end tests of the modules that have one each
+#: (a contact, a visit, a trip, a feed, two races): each makes its own partner, official,
+#: visit or city event, and reads those.
+end_to_end = on_a_shared_stack("end-to-end")
+
+
+class SharedStacks:
+    """The shared systems of a test session by `group:kind`: each started when a test first
+    needs it, and stopped as soon as the next test does not (`pytest_runtest_teardown`), not
+    at the end of the session: an idle system costs a sixth of a core (its worker polls the
+    broker every few milliseconds). Should a later test need it again, it is started again."""
+
+    def __init__(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        self.request = request
+        self.tmp_path_factory = tmp_path_factory
+        self.running: dict[str, Stack] = {}
+
+    def get(self, key: str) -> Stack:
+        if key not in self.running:
+            self.running[key] = self._start(key)
+        return self.running[key]
+
+    def _start(self, key: str) -> Stack:
+        kind = key.rpartition(":")[2]
+        tmp_path = self.tmp_path_factory.mktemp(f"stack-{key.replace(':', '-')}")
+        url = new_database_url(kind, tmp_path, self.request)
+        broker = EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3).start()
         try:
-            yield system
-        finally:
-            system.close()
+            return start_stack(url, broker, tmp_path, migrate=False)
+        except BaseException:
+            broker.stop()
+            raise
+
+    def stop(self, key: str) -> None:
+        system = self.running.pop(key, None)
+        if system is not None:
+            try:
+                system.close()
+            finally:
+                system.broker.stop()
+
+    def stop_all(self) -> None:
+        for key in list(self.running):
+            self.stop(key)
+
+
+_shared_stacks: SharedStacks | None = None
+
+
+def _stack_group_of(item: pytest.Item | None) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get("stack_group")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After a test's own teardown: stop its shared system if the next test uses another
+    (pytest runs the tests of one `stack_group`, a session-scoped parameter, one after another)."""
+    used = _stack_group_of(item)
+    if used is not None and _shared_stacks is not None and _stack_group_of(nextitem) != used:
+        _shared_stacks.stop(used)
+
+
+@pytest.fixture(scope="session")
+def shared_stacks(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedStacks]:
+    global _shared_stacks
+    _shared_stacks = SharedStacks(request, tmp_path_factory)
+    yield _shared_stacks
+    _shared_stacks.stop_all()
+    _shared_stacks = None
+
+
+@pytest.fixture(scope="session")
+def stack_group(request: pytest.FixtureRequest) -> str:
+    """The `group:kind` of the shared system a test uses (`on_a_shared_stack`): a session-scoped
+    parameter, so that pytest runs the tests of each group and database together."""
+    return str(request.param)
 
 
 @pytest.fixture
-def shared_stack(module_stack: Stack) -> Iterator[Stack]:
-    """The module's started system (`on_a_shared_stack`), shared by tests that each make what
+def shared_stack(stack_group: str, shared_stacks: SharedStacks) -> Iterator[Stack]:
+    """The group's started system (`on_a_shared_stack`), shared by tests that each make what
     they read (a partner, a visit of their own) and assert on what they made, never on what
     the database or a topic holds in all. A test leaves it as it found it: its overrides of
     the API's dependencies are undone after it, and a test that stopped, killed or added a
     worker, or stopped the broker, fails here (such a test needs a `stack` of its own)."""
-    workers = list(module_stack.workers)
-    yield module_stack
-    module_stack.app.dependency_overrides.clear()
-    assert module_stack.workers == workers, "a test on a shared stack changed its workers"
+    system = shared_stacks.get(stack_group)
+    workers = list(system.workers)
+    overrides = dict(system.app.dependency_overrides)
+    yield system
+    system.app.dependency_overrides.clear()
+    system.app.dependency_overrides.update(overrides)
+    assert system.workers == workers, "a test on a shared stack changed its workers"
     assert all(worker.poll() is None for worker in workers), "the shared stack's worker ended"
-    broker = module_stack.broker.process
+    broker = system.broker.process
     assert broker is not None and broker.poll() is None, "the shared stack's broker is down"
 
 
