@@ -654,8 +654,8 @@ end_to_end = on_a_shared_stack("end-to-end")
 
 class SharedStacks:
     """The shared systems of a test session by `group:kind`: each started when a test first
-    needs it, and stopped as soon as the next test does not (`pytest_runtest_teardown`), not
-    at the end of the session: an idle system costs a sixth of a core (its worker polls the
+    needs it, and stopped as soon as the next test does not (`shared_stack`), not at the end
+    of the session: an idle system costs a sixth of a core (its worker polls the
     broker every few milliseconds). Should a later test need it again, it is started again."""
 
     def __init__(
@@ -664,6 +664,7 @@ class SharedStacks:
         self.request = request
         self.tmp_path_factory = tmp_path_factory
         self.running: dict[str, Stack] = {}
+        self.databases: dict[str, URL] = {}
 
     def get(self, key: str) -> Stack:
         if key not in self.running:
@@ -673,7 +674,15 @@ class SharedStacks:
     def _start(self, key: str) -> Stack:
         kind = key.rpartition(":")[2]
         tmp_path = self.tmp_path_factory.mktemp(f"stack-{key.replace(':', '-')}")
-        url = new_database_url(kind, tmp_path, self.request)
+        if kind == "sqlite":
+            url = new_database_url(kind, tmp_path, self.request)
+        else:  # dropped when the system stops (`stop`), while the server surely runs
+            database = create_database(
+                self.request.getfixturevalue("postgres"),
+                template=self.request.getfixturevalue("migrated_templates").postgres(),
+            )
+            self.databases[key] = database
+            url = database.render_as_string(hide_password=False)
         broker = EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3).start()
         try:
             return start_stack(url, broker, tmp_path, migrate=False)
@@ -682,12 +691,16 @@ class SharedStacks:
             raise
 
     def stop(self, key: str) -> None:
-        system = self.running.pop(key, None)
-        if system is not None:
-            try:
-                system.close()
-            finally:
-                system.broker.stop()
+        system, database = self.running.pop(key, None), self.databases.pop(key, None)
+        try:
+            if system is not None:
+                try:
+                    system.close()
+                finally:
+                    system.broker.stop()
+        finally:
+            if database is not None:
+                drop_database(database)
 
     def stop_all(self) -> None:
         for key in list(self.running):
@@ -695,6 +708,8 @@ class SharedStacks:
 
 
 _shared_stacks: SharedStacks | None = None
+#: The test that runs after the one being torn down (`pytest_runtest_teardown`).
+_next_item: pytest.Item | None = None
 
 
 def _stack_group_of(item: pytest.Item | None) -> str | None:
@@ -702,13 +717,11 @@ def _stack_group_of(item: pytest.Item | None) -> str | None:
     return None if callspec is None else callspec.params.get("stack_group")
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """After a test's own teardown: stop its shared system if the next test uses another
-    (pytest runs the tests of one `stack_group`, a session-scoped parameter, one after another)."""
-    used = _stack_group_of(item)
-    if used is not None and _shared_stacks is not None and _stack_group_of(nextitem) != used:
-        _shared_stacks.stop(used)
+    """Tell `shared_stack` which test comes next, before the fixtures are torn down."""
+    global _next_item
+    _next_item = nextitem
 
 
 @pytest.fixture(scope="session")
@@ -742,10 +755,19 @@ def shared_stack(stack_group: str, shared_stacks: SharedStacks) -> Iterator[Stac
     yield system
     system.app.dependency_overrides.clear()
     system.app.dependency_overrides.update(overrides)
-    assert system.workers == workers, "a test on a shared stack changed its workers"
-    assert all(worker.poll() is None for worker in workers), "the shared stack's worker ended"
-    broker = system.broker.process
-    assert broker is not None and broker.poll() is None, "the shared stack's broker is down"
+    as_found = False
+    try:
+        assert system.workers == workers, "a test on a shared stack changed its workers"
+        assert all(worker.poll() is None for worker in workers), "the shared stack's worker ended"
+        broker = system.broker.process
+        assert broker is not None and broker.poll() is None, "the shared stack's broker is down"
+        as_found = True
+    finally:
+        # pytest runs the tests of one `stack_group`, a session-scoped parameter, one after
+        # another: when the next test uses another, none uses this system again. One that a
+        # test left broken is not passed on: the next test gets a new one.
+        if not as_found or _stack_group_of(_next_item) != stack_group:
+            shared_stacks.stop(stack_group)
 
 
 class Projection:
