@@ -103,7 +103,7 @@ def test_an_update_changes_only_the_fields_it_names(shared_stack: Stack) -> None
 def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBroker) -> None:
     warm = stack.post_partner()
     stack.wait_applied([warm["event_id"]])
-    # The relay producers in this process: this stack's, and those of the module's shared ones.
+    # The relay producers in this process: this stack's, and any other system's still running.
     relays = len(_relay_network_threads())
     port = broker.port
 
