@@ -135,6 +135,22 @@ class _TableManager(TableManager):
 
 TRANSPORTS.aliases["twinning"] = f"{__name__}:_Transport"
 
+#: The longest a stopping worker waits for the tasks faust cancelled as it stopped.
+STOP_GRACE = 1.0
+
+
+class _Worker(faust.Worker):
+    """faust's worker, whose last step of a stop does not sleep a fixed second. mode closes the
+    event loop after `_sentinel_task`, a `sleep(1.0)` that gives the tasks it has just
+    cancelled time to end: here those tasks are awaited instead, for at most that second.
+    Every stop (Ctrl-C of `twinning up`, a restart, a new deployment) took a second longer
+    than its work, when nothing was left to wait for."""
+
+    async def _sentinel_task(self) -> None:
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=STOP_GRACE)
+
 
 def create_app(settings: Settings) -> faust.App:
     servers = settings.bootstrap_servers()
@@ -388,7 +404,7 @@ def run_worker(settings: Settings) -> None:
     gc.enable()  # `python -m twinning worker` starts without it (`prepare_start`)
     # faust narrates every service start and stop at INFO; keep the worker quiet unless debugging.
     loglevel = "debug" if settings.log_level.lower() == "debug" else "warning"
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker = _Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     # faust's start-up spinner sets the root logger to DEBUG to spin on every record: every debug
     # line of aiokafka (several per fetch) would then be built and handled, message after message.
     worker.spinner = None

@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from twinning.api.app import create_app, ensure_first_admin
+from twinning.cli import UP_SESSION_TIMEOUT
 from twinning.config import Settings
 from twinning.db import make_async_engine
 from twinning.db.migrate import upgrade
@@ -391,6 +392,11 @@ class Stack:
             "TWINNING_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
             "TWINNING_PARK_TIMEOUT": str(self.settings.park_timeout),
             "TWINNING_RENDER_DOCUMENTS": str(self.settings.render_documents).lower(),
+            **(
+                {"TWINNING_SESSION_TIMEOUT": str(self.settings.session_timeout)}
+                if self.settings.session_timeout is not None
+                else {}
+            ),
         }
 
     def start_worker(self, *, render_documents: bool | None = None) -> subprocess.Popen[bytes]:
@@ -622,7 +628,13 @@ def start_stack(
 
     Its workers render no documents unless `render_documents=True`: a worker that renders
     starts a WeasyPrint process that lays out every leaflet and brochure in five languages
-    after each partner's change, seconds of CPU per test that only the publicity tests read."""
+    after each partner's change, seconds of CPU per test that only the publicity tests read.
+
+    Its workers have the session timeout `twinning up` gives its worker on the embedded broker
+    (unless `session_timeout=` says otherwise): the broker holds a new group's first join for
+    about half of it, 3 s of every stack's start with the default of 6 s, 1 s with this.
+    The worker is started before the API, whose start (a second of imports and building the
+    app) then overlaps the worker's own imports and its joining the group."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)
     settings = Settings(
@@ -633,17 +645,22 @@ def start_stack(
         topic_partitions=3,
         relay_poll_interval=0.2,
         redeliver_after=3.0,
-        **{"bootstrap_token": ADMIN_TOKEN, "render_documents": False, **overrides},
+        **{
+            "bootstrap_token": ADMIN_TOKEN,
+            "render_documents": False,
+            "session_timeout": UP_SESSION_TIMEOUT,
+            **overrides,
+        },
         _env_file=None,  # type: ignore[call-arg]
     )
     if migrate:
         upgrade(settings.sync_database_url)
     stack = Stack(settings, broker, tmp_path)
     try:
-        if api:
-            stack.start_api(with_relay=with_relay)
         if worker:
             stack.start_worker()
+        if api:
+            stack.start_api(with_relay=with_relay)
     except BaseException:
         stack.close()
         raise
@@ -680,6 +697,148 @@ def make_stack(
 @pytest.fixture
 def stack(make_stack: Callable[..., Stack]) -> Stack:
     return make_stack()
+
+
+def on_a_shared_stack(group: str) -> pytest.MarkDecorator:
+    """Parametrize `shared_stack` over both databases: the tests marked with one `group` share
+    one started system per database (`group:kind`), kept on one xdist worker. The broker, the
+    API and the worker are started once per group and database instead of once per test
+    (issue 17). A module's tests make a group, or the end-to-end tests of a few modules that
+    have one each (keep a group under a minute of tests: one xdist worker runs it all)."""
+    return pytest.mark.parametrize(
+        "stack_group",
+        [
+            pytest.param(
+                f"{group}:{kind}", id=kind, marks=pytest.mark.xdist_group(f"{group}:{kind}")
+            )
+            for kind in ("sqlite", "postgresql")
+        ],
+        indirect=True,
+    )
+
+
+#: One started system per database for the end-to-end tests of the modules that have one each
+#: (a contact, a visit, a trip, a feed, two races): each makes its own partner, official,
+#: visit or city event, and reads those.
+end_to_end = on_a_shared_stack("end-to-end")
+
+
+class SharedStacks:
+    """The shared systems of a test session by `group:kind`: each started when a test first
+    needs it, and stopped as soon as the next test does not (`shared_stack`), not at the end
+    of the session: an idle system costs a sixth of a core (its worker polls the
+    broker every few milliseconds). Should a later test need it again, it is started again."""
+
+    def __init__(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        self.request = request
+        self.tmp_path_factory = tmp_path_factory
+        self.running: dict[str, Stack] = {}
+        self.databases: dict[str, URL] = {}
+
+    def get(self, key: str) -> Stack:
+        if key not in self.running:
+            self.running[key] = self._start(key)
+        return self.running[key]
+
+    def _start(self, key: str) -> Stack:
+        kind = key.rpartition(":")[2]
+        tmp_path = self.tmp_path_factory.mktemp(f"stack-{key.replace(':', '-')}")
+        if kind == "sqlite":
+            url = new_database_url(kind, tmp_path, self.request)
+        else:  # dropped when the system stops (`stop`), while the server surely runs
+            database = create_database(
+                self.request.getfixturevalue("postgres"),
+                template=self.request.getfixturevalue("migrated_templates").postgres(),
+            )
+            self.databases[key] = database
+            url = database.render_as_string(hide_password=False)
+        broker = EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3).start()
+        try:
+            return start_stack(url, broker, tmp_path, migrate=False)
+        except BaseException:
+            broker.stop()
+            raise
+
+    def stop(self, key: str) -> None:
+        system, database = self.running.pop(key, None), self.databases.pop(key, None)
+        try:
+            if system is not None:
+                try:
+                    system.close()
+                finally:
+                    system.broker.stop()
+        finally:
+            if database is not None:
+                drop_database(database)
+
+    def stop_all(self) -> None:
+        for key in list(self.running):
+            self.stop(key)
+
+
+_shared_stacks: SharedStacks | None = None
+#: The test that runs after the one being torn down (`pytest_runtest_teardown`).
+_next_item: pytest.Item | None = None
+
+
+def _stack_group_of(item: pytest.Item | None) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get("stack_group")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Tell `shared_stack` which test comes next, before the fixtures are torn down."""
+    global _next_item
+    _next_item = nextitem
+
+
+@pytest.fixture(scope="session")
+def shared_stacks(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedStacks]:
+    global _shared_stacks
+    _shared_stacks = SharedStacks(request, tmp_path_factory)
+    yield _shared_stacks
+    _shared_stacks.stop_all()
+    _shared_stacks = None
+
+
+@pytest.fixture(scope="session")
+def stack_group(request: pytest.FixtureRequest) -> str:
+    """The `group:kind` of the shared system a test uses (`on_a_shared_stack`): a session-scoped
+    parameter, so that pytest runs the tests of each group and database together."""
+    return str(request.param)
+
+
+@pytest.fixture
+def shared_stack(stack_group: str, shared_stacks: SharedStacks) -> Iterator[Stack]:
+    """The group's started system (`on_a_shared_stack`), shared by tests that each make what
+    they read (a partner, a visit of their own) and assert on what they made, never on what
+    the database or a topic holds in all. A test leaves it as it found it: its overrides of
+    the API's dependencies are undone after it, and a test that stopped, killed or added a
+    worker, or stopped the broker, fails here (such a test needs a `stack` of its own)."""
+    system = shared_stacks.get(stack_group)
+    workers = list(system.workers)
+    overrides = dict(system.app.dependency_overrides)
+    yield system
+    system.app.dependency_overrides.clear()
+    system.app.dependency_overrides.update(overrides)
+    as_found = False
+    try:
+        assert system.workers == workers, "a test on a shared stack changed its workers"
+        assert all(worker.poll() is None for worker in workers), "the shared stack's worker ended"
+        broker = system.broker.process
+        assert broker is not None and broker.poll() is None, "the shared stack's broker is down"
+        as_found = True
+    finally:
+        # pytest runs the tests of one `stack_group`, a session-scoped parameter, one after
+        # another: when the next test uses another, none uses this system again. One that a
+        # test left broken is not passed on: the next test gets a new one.
+        if not as_found or _stack_group_of(_next_item) != stack_group:
+            shared_stacks.stop(stack_group)
 
 
 class Projection:

@@ -1,5 +1,9 @@
 """The event backbone end to end: API -> outbox -> relay -> Kafka -> faust worker -> read model,
-on SQLite and PostgreSQL, against the embedded broker."""
+on SQLite and PostgreSQL, against the embedded broker.
+
+The tests that only send commands and messages share one started system per database
+(`shared_stack`): each reads what it made. Those that stop or kill a part, restart the API,
+damage the read model or need other settings start their own (`stack`, `make_stack`)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from conftest import Stack, sample_partner, wait_for
+from conftest import Stack, on_a_shared_stack, sample_partner, wait_for
 from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import func, select, text
 from twinning.crm.models import PartnerCity
@@ -51,20 +55,37 @@ def test_partner_walks_from_pending_to_published_to_applied(
     assert partner["agreement_date"] == "2010-05-01"
 
 
-def test_post_answers_202_with_location_and_the_list_filters(stack: Stack) -> None:
+shared = on_a_shared_stack("backbone")
+
+
+@shared
+def test_post_answers_202_with_location_and_the_list_filters(shared_stack: Stack) -> None:
+    stack = shared_stack
     response = stack.client.post("/partners", json=sample_partner(1))
     assert response.status_code == 202
     assert response.headers["location"] == f"/partners/{response.json()['id']}"
     other = stack.post_partner(country="KR", kind="friendly", timezone="Asia/Seoul")
     stack.wait_applied([response.json()["event_id"], other["event_id"]])
 
-    friendly_kr = stack.client.get("/partners", params={"kind": "friendly", "country": "kr"}).json()
-    assert [p["id"] for p in friendly_kr] == [other["id"]]
-    sister = stack.client.get("/partners", params={"kind": "sister"}).json()
-    assert [p["id"] for p in sister] == [response.json()["id"]]
+    # Other tests' partners are in the list too: each filter keeps the one of these two that
+    # it names, leaves out the other, and lets through only partners that match it.
+    friendly_kr = stack.client.get(
+        "/partners", params={"kind": "friendly", "country": "kr", "limit": 500}
+    ).json()
+    assert [p["id"] for p in friendly_kr if p["id"] in (response.json()["id"], other["id"])] == [
+        other["id"]
+    ]
+    assert {(p["kind"], p["country"]) for p in friendly_kr} == {("friendly", "KR")}
+    sister = stack.client.get("/partners", params={"kind": "sister", "limit": 500}).json()
+    assert [p["id"] for p in sister if p["id"] in (response.json()["id"], other["id"])] == [
+        response.json()["id"]
+    ]
+    assert {p["kind"] for p in sister} == {"sister"}
 
 
-def test_an_update_changes_only_the_fields_it_names(stack: Stack) -> None:
+@shared
+def test_an_update_changes_only_the_fields_it_names(shared_stack: Stack) -> None:
+    stack = shared_stack
     created = stack.post_partner()
     updated = stack.client.patch(
         f"/partners/{created['id']}", json={"names": {"ko": "테스트시"}, "status": "dormant"}
@@ -82,6 +103,8 @@ def test_an_update_changes_only_the_fields_it_names(stack: Stack) -> None:
 def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBroker) -> None:
     warm = stack.post_partner()
     stack.wait_applied([warm["event_id"]])
+    # The relay producers in this process: this stack's, and any other system's still running.
+    relays = len(_relay_network_threads())
     port = broker.port
 
     broker.stop()
@@ -115,8 +138,8 @@ def test_broker_outage_delays_but_loses_nothing(stack: Stack, broker: EmbeddedBr
     # The producer that lost the broker was closed, not left retrying its sends in a thread
     # of its own (to deliver them late, and to hold a thread and sockets for good).
     wait_for(
-        lambda: len(_relay_network_threads()) == 1,
-        what="one relay producer left",
+        lambda: len(_relay_network_threads()) == relays,
+        what=f"{relays} relay producers left",
         state=lambda: f"relay producer threads: {_relay_network_threads()}",
     )
 
@@ -160,7 +183,11 @@ def _envelope(
     }
 
 
-def _dead_letters(broker: EmbeddedBroker, expected: int) -> list[dict[str, object]]:
+def _dead_letters(
+    broker: EmbeddedBroker, expected: int, *, source: dict[str, object] | None = None
+) -> list[dict[str, object]]:
+    """The records on the dead-letter topic (only those of the message at `source`, its
+    topic, partition and offset, when given), once there are at least `expected` of them."""
     consumer = KafkaConsumer(
         DEAD_LETTERS,
         bootstrap_servers=broker.bootstrap_servers,
@@ -170,7 +197,11 @@ def _dead_letters(broker: EmbeddedBroker, expected: int) -> list[dict[str, objec
     found: list[dict[str, object]] = []
 
     def enough() -> bool:
-        found.extend(json.loads(record.value) for record in consumer)
+        found.extend(
+            letter
+            for letter in (json.loads(record.value) for record in consumer)
+            if source is None or letter["source"] == source
+        )
         return len(found) >= expected
 
     try:
@@ -230,9 +261,9 @@ def test_poison_messages_of_every_kind_go_to_the_dead_letters_and_the_stream_goe
         assert state["status"] == "dead-lettered", state
 
 
-def test_an_update_that_arrives_before_its_partner_waits_for_it(
-    stack: Stack, broker: EmbeddedBroker
-) -> None:
+@shared
+def test_an_update_that_arrives_before_its_partner_waits_for_it(shared_stack: Stack) -> None:
+    stack, broker = shared_stack, shared_stack.broker
     aggregate = str(uuid.uuid4())
     early = _envelope("PartnerCityUpdated", {"region": "Kansai"}, aggregate)
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
@@ -290,24 +321,28 @@ def test_rebuild_reproduces_the_read_models_from_the_archive(stack: Stack) -> No
     assert _canonical_dump(stack) == before
 
 
+@shared
 def test_a_large_poison_message_keeps_its_dead_letter_whole_in_the_database(
-    stack: Stack, broker: EmbeddedBroker
+    shared_stack: Stack,
 ) -> None:
     """A 900 KB message: the dead-letter record stays small (a broker refuses one over 1 MB,
     and base64 or JSON escaping would make it bigger than the message), and nothing of the
-    message is lost: the table keeps all of it."""
+    message is lost: the table keeps all of it. (Its dead letter is told from others' by
+    where the message was on its topic.)"""
+    stack, broker = shared_stack, shared_stack.broker
     huge = b'{"not an envelope": "' + b"x" * 900_000 + b"\x00" + b'"}'
     valid = _envelope("PartnerCityRegistered", sample_partner(8), str(uuid.uuid4()))
     producer = KafkaProducer(
         bootstrap_servers=broker.bootstrap_servers, acks="all", max_request_size=2_000_000
     )
-    producer.send(PARTNERS, value=huge)
+    sent = producer.send(PARTNERS, value=huge).get(10)
     producer.send(PARTNERS, value=json.dumps(valid).encode())
     producer.flush()
     producer.close()
+    source = {"topic": PARTNERS, "partition": sent.partition, "offset": sent.offset}
 
     stack.wait_applied([str(valid["event_id"])])  # the stream went on
-    [letter] = _dead_letters(broker, 1)
+    [letter] = _dead_letters(broker, 1, source=source)
     assert str(letter["reason"]).startswith(("not JSON", "invalid envelope")), letter["reason"]
     assert letter["original_truncated"] is True
     assert letter["original_bytes"] == len(huge)
@@ -315,6 +350,10 @@ def test_a_large_poison_message_keeps_its_dead_letter_whole_in_the_database(
     assert len(json.dumps(letter).encode()) < 100_000
     with stack.engine.connect() as connection:
         [(raw, encoding_is_base64)] = connection.execute(
-            select(DeadLetter.raw, DeadLetter.raw.like("eyJ%"))
+            select(DeadLetter.raw, DeadLetter.raw.like("eyJ%")).where(
+                DeadLetter.topic == PARTNERS,
+                DeadLetter.partition == sent.partition,
+                DeadLetter.offset == sent.offset,
+            )
         ).all()
     assert base64.b64decode(raw) == huge and encoding_is_base64

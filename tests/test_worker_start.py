@@ -1,8 +1,9 @@
 """The worker's consumer-group timing (issue 17, a quick start): the session timeout is a
 setting, by default what it was (twice the rebalance timeout, at least 6 s), and `twinning up`
 gives its one worker on the embedded broker a short one; faust's table manager starts
-without its fixed second of sleep. And what `up` waits for less: the web pages imported on
-first use, the worker started before the migrations (held at a gate), the mailer later."""
+without its fixed second of sleep, and a stop ends without mode's last second of sleep. And
+what `up` waits for less: the web pages imported on first use, the worker started before the
+migrations (held at a gate), the mailer later."""
 
 from __future__ import annotations
 
@@ -99,6 +100,26 @@ def test_the_table_manager_starts_at_once(tmp_path: Path) -> None:
         return None
 
     assert asyncio.run(start()) < 0.5  # faust's own sleeps a second first
+
+
+def test_a_stopping_worker_waits_for_its_last_tasks_not_a_fixed_second(tmp_path: Path) -> None:
+    """The last step of a stop, before the event loop is closed: mode's sleeps a second
+    whatever is left; the worker's waits for the tasks still ending, at most that second."""
+    worker = worker_module._Worker(
+        create_app(_settings(tmp_path)), loglevel="warning", quiet=True, redirect_stdouts=False
+    )
+
+    async def last_step(task_takes: float) -> float:
+        ending = asyncio.ensure_future(asyncio.sleep(task_takes))
+        began = time.monotonic()
+        await worker._sentinel_task()
+        took = time.monotonic() - began
+        assert ending.done() == (task_takes < worker_module.STOP_GRACE)
+        ending.cancel()
+        return took
+
+    assert asyncio.run(last_step(0.05)) < worker_module.STOP_GRACE
+    assert worker_module.STOP_GRACE <= asyncio.run(last_step(60)) < 10
 
 
 def test_the_api_imports_neither_the_web_pages_nor_openpyxl() -> None:

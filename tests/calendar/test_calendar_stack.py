@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from calendar_support import NOW, check_feed, parse
-from conftest import Stack, wait_for
+from conftest import Stack, end_to_end, wait_for
 from twinning.api.deps import get_clock
 
 
@@ -16,9 +16,11 @@ def _accepted(response: httpx.Response) -> Any:
     return response.json()
 
 
+@end_to_end
 def test_an_officials_subscribed_feed_follows_the_itinerary_through_the_worker(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     stack.app.dependency_overrides[get_clock] = lambda: lambda: NOW
     client = stack.client
     registered = _accepted(

@@ -3,10 +3,12 @@ erased, each command validated against what the worker has applied."""
 
 from __future__ import annotations
 
-from conftest import Stack
+from conftest import Stack, end_to_end
 
 
-def test_a_contact_is_registered_changed_and_erased(stack: Stack) -> None:
+@end_to_end
+def test_a_contact_is_registered_changed_and_erased(shared_stack: Stack) -> None:
+    stack = shared_stack
     mission = stack.client.post(
         "/missions", json={"names": {"en": "Trade Office"}, "country": "NL", "kind": "trade-office"}
     ).json()

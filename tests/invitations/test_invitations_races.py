@@ -6,16 +6,18 @@ either commits."""
 from __future__ import annotations
 
 import httpx
-from conftest import InlineApi, Stack, accepted, locked_keys, sample_partner
+from conftest import InlineApi, Stack, accepted, end_to_end, locked_keys, sample_partner
 from invitations_office import Clock, Office, sample_city_event
 from twinning.api.deps import get_clock
 
 ROUNDS = 10
 
 
+@end_to_end
 def test_of_two_simultaneous_identical_invitations_one_is_refused_naming_the_other(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     clock = Clock()
     stack.app.dependency_overrides[get_clock] = lambda: clock
     partners = [stack.post_partner(**sample_partner(n)) for n in range(ROUNDS)]

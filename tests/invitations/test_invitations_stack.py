@@ -6,11 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from conftest import Stack, wait_for
+from conftest import Stack, on_a_shared_stack, wait_for
 from invitations_office import Clock, produced, sample_city_event
 from kafka import KafkaProducer
 from twinning.api.deps import get_clock
 from twinning.streams.events import INVITATIONS
+
+#: One started system per database for this module's tests, each on a city event of its own.
+shared = on_a_shared_stack("invitations-stack")
 
 
 def _accepted(response: httpx.Response) -> Any:
@@ -18,9 +21,11 @@ def _accepted(response: httpx.Response) -> Any:
     return response.json()
 
 
+@shared
 def test_an_invitation_is_answered_summarised_and_the_event_completed_with_its_exchange(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     clock = Clock()
     stack.app.dependency_overrides[get_clock] = lambda: clock
     client = stack.client
@@ -47,9 +52,11 @@ def test_an_invitation_is_answered_summarised_and_the_event_completed_with_its_e
     assert city_event_read["completion"]["exchange_id"] == completed["exchange_id"]
 
 
+@shared
 def test_an_event_and_invitation_produced_by_another_system_can_be_answered_through_the_api(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     clock = Clock()
     stack.app.dependency_overrides[get_clock] = lambda: clock
     aggregate = "festival-from-ticketing"

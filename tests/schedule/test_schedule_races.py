@@ -6,16 +6,18 @@ refused naming it."""
 from __future__ import annotations
 
 import pytest
-from conftest import Stack, accepted
+from conftest import Stack, accepted, end_to_end
 
 pytestmark = pytest.mark.slow
 
 ROUNDS = 5
 
 
+@end_to_end
 def test_an_item_and_a_city_event_booking_one_official_at_once_have_one_winner(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     client = stack.client
     official = {"names": {"en": "Mayor Lin"}, "title": {"en": "Mayor"}, "protocol_rank": 1}
     mayor = accepted(client.post("/officials", json=official))

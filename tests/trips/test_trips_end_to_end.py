@@ -3,10 +3,12 @@ the partner's figures, across the partners and exchanges topics."""
 
 from __future__ import annotations
 
-from conftest import Stack, sample_partner
+from conftest import Stack, end_to_end, sample_partner
 
 
-def test_a_completed_trip_shows_in_the_visited_partners_figures(stack: Stack) -> None:
+@end_to_end
+def test_a_completed_trip_shows_in_the_visited_partners_figures(shared_stack: Stack) -> None:
+    stack = shared_stack
     partner = stack.post_partner(**sample_partner(7))
     planned = stack.client.post(
         "/trips",

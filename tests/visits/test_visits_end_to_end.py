@@ -3,13 +3,15 @@ worker), on SQLite and PostgreSQL: the scheduling walk-through of the README."""
 
 from __future__ import annotations
 
-from conftest import Stack, accepted
+from conftest import Stack, accepted, end_to_end
 from visits_support import sample_item, sample_official, sample_venue, sample_visit
 
 
+@end_to_end
 def test_request_approve_plan_schedule_and_complete_a_visit_records_its_exchange(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     client = stack.client
     partner = stack.post_partner()
     mayor = accepted(client.post("/officials", json=sample_official(protocol_rank=1)))

@@ -9,10 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import InlineApi, Stack, accepted, locked_keys
+from conftest import InlineApi, Stack, accepted, locked_keys, on_a_shared_stack
 from visits_support import Office, accepted_id, sample_item, sample_venue, sample_visit
 
 ROUNDS = 10
+
+
+#: One started system per database for this module's stack tests, each on visits (and a venue)
+#: of its own.
+shared = on_a_shared_stack("visits-races")
 
 
 def one_wins(responses: list[httpx.Response]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -24,9 +29,11 @@ def one_wins(responses: list[httpx.Response]) -> tuple[dict[str, Any], dict[str,
     return won, lost
 
 
+@shared
 def test_of_two_simultaneous_bookings_of_a_venue_one_is_refused_naming_the_other(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     client = stack.client
     hall = accepted(client.post("/venues", json=sample_venue()))
     visits = [accepted(client.post("/visits", json=sample_visit())) for _ in range(2)]
@@ -49,9 +56,11 @@ def test_of_two_simultaneous_bookings_of_a_venue_one_is_refused_naming_the_other
     assert len(booked) == ROUNDS
 
 
+@shared
 def test_of_two_simultaneous_steps_from_one_state_one_is_refused_naming_the_new_state(
-    stack: Stack,
+    shared_stack: Stack,
 ) -> None:
+    stack = shared_stack
     client = stack.client
     visits = [accepted(client.post("/visits", json=sample_visit())) for _ in range(ROUNDS)]
     stack.wait_applied([visit["event_id"] for visit in visits])
