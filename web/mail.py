@@ -29,7 +29,6 @@ from twinning.mail.sender import parsed
 from twinning.refusals import Conflict, InvalidField, NotFound
 from twinning.streams import outbox
 from twinning.streams.events import ReceivedVia, RsvpAnswer
-from twinning.streams.status import event_status
 from twinning.web.city_events import (
     ANSWER_LABELS,
     RSVP_LOCATIONS,
@@ -41,6 +40,7 @@ from twinning.web.city_events import (
 from twinning.web.pages import (
     PAGE_SIZE,
     User,
+    change_state,
     field_errors,
     form_of,
     not_found,
@@ -196,7 +196,7 @@ async def answer_page(
     if _chosen_language(request) is None:  # the link's language, until the reader switches
         return RedirectResponse(f"{request.url.path}?lang={link.language}", status_code=303)
     event_id = request.query_params.get("event", "")[:36]
-    state = await event_status(db_session, event_id) if event_id else None
+    state = await change_state(db_session, event_id)
     facts = await _answer_facts(db_session, link)
     if facts is None:
         return _refused_link(request, expired=False)

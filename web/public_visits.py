@@ -23,9 +23,15 @@ from twinning.i18n import L_, supported_locales
 from twinning.refusals import InvalidField
 from twinning.streams import outbox
 from twinning.streams.events import VisitRequested
-from twinning.streams.status import event_status
 from twinning.visits.public_form import TooManyRequests, submit
-from twinning.web.pages import by_name, field_errors, page_language, partner_names, render
+from twinning.web.pages import (
+    by_name,
+    change_state,
+    field_errors,
+    page_language,
+    partner_names,
+    render,
+)
 from twinning.web.visits import FIELD_MESSAGES as STAFF_MESSAGES
 from twinning.web.visits import FIELD_OF_LOCATION as STAFF_LOCATIONS
 
@@ -179,7 +185,7 @@ async def visit_request_sent(
     event: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
     """Thanks; whether the request is recorded yet (the acknowledgement follows by email)."""
-    state = await event_status(db_session, event) if event else None
+    state = await change_state(db_session, event)
     context = {
         "saved": state,
         "link_languages": supported_locales(),

@@ -41,12 +41,13 @@ from twinning.i18n import L_, language_name, localized, supported_locales
 from twinning.i18n.labels import MISSION_KIND_LABELS, label
 from twinning.refusals import InvalidField, NotFound
 from twinning.streams.events import Event, ExchangeField, MissionKind, PartnerKind, PartnerStatus
-from twinning.streams.status import EventState, event_status
+from twinning.streams.status import EventState
 from twinning.web.pages import (
     CheckedForm,
     User,
     by_name,
     change_context,
+    change_state,
     committed,
     country_choices,
     field_errors,
@@ -367,7 +368,7 @@ async def partner_saved(
 ) -> Response:
     """Where a partner form leads: the partner's page once the change is applied; until then,
     a page that says it is being saved (and turns into the partner's page by itself)."""
-    state = await event_status(db_session, event) if event else None
+    state = await change_state(db_session, event)
     if state is None or state.status == "applied":
         return RedirectResponse(f"/ui/partners/{partner_id}", status_code=303)
     context = {"pending": state, "event_id": event, "partner_id": partner_id}
@@ -669,7 +670,7 @@ async def contact_page(
     event: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
     require_staff(user)
-    state = await event_status(db_session, event) if event else None
+    state = await change_state(db_session, event)
     contact = await _contact(db_session, contact_id, state)
     if contact is None and pending_of(state) is None:
         not_found("contact", contact_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,12 +20,12 @@ from conftest import InlineApi, accepted, sample_partner, wait_for
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from twinning.api.app import create_app
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role, UserCreate
 from twinning.db import utcnow
 from twinning.i18n import force_locale, gettext
 from twinning.streams.broker import free_port
+from twinning.web.app import load_pages
 
 #: How long a test waits for what the user should see: generous, for a loaded CI machine (the
 #: API docs page parses a 1.8 MB script; every other page shows in milliseconds).
@@ -38,11 +39,39 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 STAFF, VIEWER, ADMIN = "chen.wei", "lin.viewer", "wang.admin"
 
 
+#: Where a page loads axe-core from: answered by the browser context itself (`_serve_axe`),
+#: never by the network (`.invalid` is no domain). Loaded by URL, the browser compiles the
+#: 0.5 MB script once and reuses its code on each page; added as the script's text (`path=`),
+#: each scan compiled it again, a third of a second of every scan.
+AXE_URL = "http://axe-core.invalid/axe.min.js"
+_axe_served: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
+
+
+def _serve_axe(context: BrowserContext) -> None:
+    if context in _axe_served:
+        return
+    script = AXE.read_bytes()
+    context.route(
+        AXE_URL,
+        lambda route: route.fulfill(
+            body=script,
+            content_type="text/javascript",
+            headers={"Cache-Control": "max-age=3600"},
+        ),
+    )
+    _axe_served.add(context)
+
+
 def accessibility_violations(page: Page) -> list[str]:
-    """What axe-core finds on the page that is serious or critical (rule, and where)."""
+    """What axe-core finds on the page that is serious or critical (rule, and where): every
+    rule is run; only the violations are worked out in full (`resultTypes`: what passed, or is
+    inapplicable or incomplete, gets one example node each instead of all of them)."""
     assert AXE.exists(), f"axe-core is missing: run `npm install --prefix tests/web` ({AXE})"
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document)).violations")
+    _serve_axe(page.context)
+    page.add_script_tag(url=AXE_URL)
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
     return [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
         for v in found
@@ -177,8 +206,15 @@ PARTNERS: list[dict[str, Any]] = [
 
 @pytest.fixture
 def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
+    # The app that `inline_api` drives is the one served, in the same event loop (the portal's),
+    # as one API process serves both: FastAPI works out each route's dependencies on an app's
+    # first requests, about a second for the ~600 routes, and a second app cost every test that
+    # again. Its pages are added first (as the first page request would), so that it is done once.
+    app = inline_api.app
+    load_pages(app)
+
     def seed() -> dict[str, str]:
-        sessions = inline_api.app.state.sessions
+        sessions = app.state.sessions
         inline_api.portal.call(_user, sessions, STAFF, Role.staff)
         inline_api.portal.call(_user, sessions, VIEWER, Role.viewer)
         inline_api.portal.call(_user, sessions, ADMIN, Role.admin)
@@ -193,7 +229,6 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     # commands runs one of its own: seed from another thread.
     with ThreadPoolExecutor(1) as pool:
         partners = pool.submit(seed).result()
-    app = create_app(inline_api.settings, with_relay=False)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -207,15 +242,19 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
             timeout_graceful_shutdown=GRACE,
         )
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    serving = inline_api.portal.start_task_soon(server.serve)
     wait_for(lambda: server.started, timeout=20, what="the web app to start")
     office = Office(f"http://127.0.0.1:{port}", inline_api, app, partners)
     stop = threading.Event()
 
+    doorbell = app.state.outbox_signal
+
     def work() -> None:
-        """The worker's part: apply what the pages commit, a few times a second."""
-        while not stop.wait(0.05):
+        """The worker's part: apply what the pages commit as soon as the app rings the outbox's
+        doorbell after each commit (as the app's own relay is woken), and what else commits
+        (`office.call`'s commands, a change held back) every 50 ms."""
+        while not stop.is_set():
+            doorbell.wait(0.05)
             with office.applying:
                 if not office.held.is_set() and (pending := inline_api.pending()):
                     inline_api.apply(*pending)
@@ -230,4 +269,4 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
         for context in office.contexts:
             context.close()
         server.should_exit = True
-        thread.join(20)
+        serving.result(20)
