@@ -16,34 +16,16 @@ from conftest import start_up
 from twinning.processes import DataDirHold, DataDirInUse
 
 
-def _run_side_by_side(
-    tmp_path: Path, *commands: tuple[str, ...]
-) -> list[subprocess.CompletedProcess[str]]:
-    """Each command as a process of its own, all started at once (each must end by itself: a
-    server that is not refused runs until the timeout, and fails the test)."""
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
-    started = [
-        subprocess.Popen(
-            [sys.executable, "-m", "twinning", *args, "--data-dir", str(tmp_path / "data")],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for args in commands
-    ]
-    ended = []
-    try:
-        for process, args in zip(started, commands, strict=True):
-            out, err = process.communicate(timeout=120)
-            ended.append(subprocess.CompletedProcess(list(args), process.returncode, out, err))
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    return ended
+    return subprocess.run(
+        [sys.executable, "-m", "twinning", *args, "--data-dir", str(tmp_path / "data")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_second_system_on_a_running_data_dir_is_refused_naming_the_running_one(
@@ -53,8 +35,8 @@ def test_a_second_system_on_a_running_data_dir_is_refused_naming_the_running_one
     address = tmp_path / "data" / "broker.json"
     try:
         written = address.read_text()
-        commands = (("up", "--port", "0"), ("worker",), ("broker",), ("api", "--port", "0"))
-        for args, second in zip(commands, _run_side_by_side(tmp_path, *commands), strict=True):
+        for args in (("up", "--port", "0"), ("worker",), ("broker",), ("api", "--port", "0")):
+            second = _run(tmp_path, *args)
             message = second.stderr.strip()
             assert second.returncode == 1, (args, second.stdout, second.stderr)
             assert "\n" not in message and "Traceback" not in message, (args, message)
