@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
 from twinning.crm.models import PartnerCity
 from twinning.db import async_session_scope, rowcount, utcnow
-from twinning.i18n import DEFAULT_LOCALE, supported_locales
+from twinning.i18n import supported_locales
 from twinning.plans import documents as reports
 from twinning.publicity import briefing, content
 from twinning.publicity.models import (
@@ -190,17 +190,13 @@ class Refresher:
 
     async def _due(self, now: datetime, limit: int | None) -> Sequence[tuple[str, str]]:
         """Up to `limit` due pairs, oldest-stale first. A pair whose claim ran out (its renderer
-        died while it held it) comes before all: it was due at its place before it was taken.
-        Of the pairs one change made stale (the same mark time), those in the office's own
-        language come first: its readers see the change before the other languages' readers,
-        and no pair passes one marked before it."""
+        died while it held it) comes before all: it was due at its place before it was taken."""
         query = (
             select(PublicityDocument.document, PublicityDocument.locale)
             .where(_is_due(now), _unclaimed(now))
             .order_by(
                 case((PublicityDocument.claimed_until.is_not(None), 0), else_=1),
                 PublicityDocument.marked_at,
-                case((PublicityDocument.locale == DEFAULT_LOCALE, 0), else_=1),
                 PublicityDocument.document,
                 PublicityDocument.locale,
             )
