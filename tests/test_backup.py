@@ -41,27 +41,25 @@ from twinning.streams.registry import PROJECTORS
 from twinning.streams.store import OutboxEvent
 
 
-def _twinning(
+def _cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")}
-    return subprocess.run(
-        [sys.executable, "-m", "twinning", *args],
-        env={**clean, **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The command in this process (the small tests: no interpreter to start each time)."""
+    """The command in this process, from `cwd` (its `.env` and relative paths): its exit code
+    and what it writes, with no interpreter to start each time. Only `twinning up` is started
+    as a process (start_up): the restored system is a real one."""
     from twinning.cli import cli
     from typer.testing import CliRunner
 
     clean: dict[str, str | None] = {key: None for key in os.environ if key.startswith("TWINNING_")}
-    result = CliRunner().invoke(cli, list(args), env={**clean, **(env or {})})
+    previous = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli, list(args), env={**clean, **(env or {})})
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # what a user would have seen as a traceback
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
@@ -136,7 +134,7 @@ def test_a_backup_taken_during_a_burst_restores_every_command_it_counts(
         wait_for(lambda: len(accepted) >= 5, what="the burst to begin")
         before = len(accepted)
         archive = tmp_path / "backup.tar.gz"
-        backed_up = _twinning("backup", "--to", str(archive), env=stack.env())
+        backed_up = _cli("backup", "--to", str(archive), env=stack.env())
         after = len(accepted)
         wait_for(lambda: len(accepted) >= after + 5, what="the burst to go on")
     finally:
@@ -162,7 +160,7 @@ def test_a_backup_taken_during_a_burst_restores_every_command_it_counts(
     if kind == "postgresql":
         new_url = new_database_url(kind, home, request, migrated=False)
         (home / ".env").write_text(f"TWINNING_DATABASE_URL={new_url}\n")
-    restored = _twinning("restore", str(archive), "--data-dir", "data", cwd=home)
+    restored = _cli("restore", str(archive), "--data-dir", "data", cwd=home)
     assert restored.returncode == 0, restored.stderr
     assert "start it with `twinning up --data-dir data`" in restored.stdout
     settings = Settings(data_dir=home / "data", _env_file=home / ".env")  # type: ignore[call-arg]
@@ -184,7 +182,7 @@ def test_a_backup_taken_during_a_burst_restores_every_command_it_counts(
 
         # Consistent: the read models are what the archive makes of them.
         models = _read_models(engine)
-        rebuilt = _twinning("rebuild", "--data-dir", "data", cwd=home)
+        rebuilt = _cli("rebuild", "--data-dir", "data", cwd=home)
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert _read_models(engine) == models
     finally:
@@ -227,7 +225,7 @@ def _restores_into_postgres(
     request: pytest.FixtureRequest,
 ) -> None:
     url = new_database_url("postgresql", home, request, migrated=False)
-    restored = _twinning(
+    restored = _cli(
         "restore",
         str(archive),
         "--data-dir",

@@ -45,10 +45,15 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
             timeout=120,
             what="the worker to publish the leaflet",
         )
+
         # `up --demo` places the demo's city (no office location is configured here): the
-        # leaflet's map marks it, and each partner's brochure maps the two cities.
-        page = httpx.get(leaflet.replace("format=pdf", "format=html"), timeout=10).text
-        assert re.search(r"<svg[^>]*>.*?示範市.*?</svg>", page, re.S), page[:2000]
+        # leaflet's map marks it, and each partner's brochure maps the two cities. A version
+        # rendered while the demo was still loading may lack it: waited for, as a reader would.
+        def home_on_map() -> str | None:
+            page = httpx.get(leaflet.replace("format=pdf", "format=html"), timeout=10).text
+            return page if re.search(r"<svg[^>]*>.*?示範市.*?</svg>", page, re.S) else None
+
+        wait_for(home_on_map, timeout=300, what="the leaflet's map to mark the demo's city")
         sapporo = next(p["id"] for p in partners if p["names"]["en"] == "Sapporo")
 
         def pair_map() -> str | None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 from auth_desk import Desk, desk_fixture  # noqa: F401 - the `desk` fixture
 from conftest import ADMIN_TOKEN, bearer, sample_partner, wait_for
+from twinning.cli import cli
 from twinning.streams.broker import free_port
+from typer.testing import CliRunner
 
 PRIVATE = "chen.private@example.org"
 
@@ -18,18 +20,23 @@ PRIVATE = "chen.private@example.org"
 def twinning(
     *args: str, database_url: str, data_dir: Path, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "twinning", *args],
+    """The command in this process, as `python -m twinning` runs it (`main` is the command
+    line itself): its exit code and what it writes, without an interpreter to start each
+    time. The API's log below is a process's, and is read from one."""
+    clean: dict[str, str | None] = {key: None for key in os.environ if key.startswith("TWINNING_")}
+    result = CliRunner().invoke(
+        cli,
+        list(args),
         env={
-            **{key: value for key, value in os.environ.items() if not key.startswith("TWINNING_")},
+            **clean,
             "TWINNING_DATABASE_URL": database_url,
             "TWINNING_DATA_DIR": str(data_dir),
             **env,
         },
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # what a user would have seen as a traceback
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def test_users_commands_create_issue_list_and_revoke(

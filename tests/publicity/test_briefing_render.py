@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -51,8 +52,9 @@ class Rendered:
     html: str
     pdf: bytes
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """Read from the PDF once: the tests look in it again and again."""
         return pdf_text(self.pdf)
 
 

@@ -10,8 +10,9 @@ import random
 import re
 import subprocess
 import xml.etree.ElementTree as ET
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from twinning.publicity.content import (
 )
 from twinning.publicity.fonts import font_sources
 from twinning.publicity.render import (
+    _layout,
     bilingual_html,
     render_document,
     render_html,
@@ -305,45 +307,87 @@ def generated_photos(locale: str, count: int) -> tuple[PhotoLine, ...]:
     """Photos as the demo draws them, captioned in the reader's language (or not)."""
     lines = []
     for n in range(count):
-        clean = cleaned(picture("Busan", n), max_bytes=10_000_000)
-        jpeg = base64.b64encode(document_copy(clean.data)).decode()
+        jpeg, width, height = _demo_photo(n)
         caption = {"zh-TW": "釜山港的黃昏，市長率團參訪", "en": "Busan harbour at dusk"}
         lines.append(
             PhotoLine(
                 "data:image/jpeg;base64," + jpeg,
                 _name(locale, {"zh-TW": "釜山港的夜景", "en": "Busan's skyline at dusk"}),
                 _name(locale, caption) if n % 2 == 0 else None,
-                clean.width,
-                clean.height,
+                width,
+                height,
             )
         )
     return tuple(lines)
 
 
+@cache
+def _demo_photo(n: int) -> tuple[str, int, int]:
+    """The demo's nth photo as a document holds it (base64 JPEG, width, height): made once for
+    every document of the module, since only its caption depends on the language."""
+    clean = cleaned(picture("Busan", n), max_bytes=10_000_000)
+    return base64.b64encode(document_copy(clean.data)).decode(), clean.width, clean.height
+
+
+#: Of a laid-out leaflet, per panel: the bottom and right of its content box, and the bottom
+#: and right edge of every box in it (with the box, named for a failure).
+Panels = list[tuple[float, float, list[tuple[float, float, str]]]]
+
+
+@dataclass
+class Renders:
+    documents: dict[tuple[str, str, Any], tuple[str, bytes]]
+    leaflet_panels: dict[tuple[str, int], Panels]
+
+
 @pytest.fixture(scope="session")
-def rendered(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[tuple[str, str, Any], tuple[str, bytes]]:
+def renders(tmp_path_factory: pytest.TempPathFactory) -> Renders:
     """Every shipped language: the leaflet of a city with 1 and with 40 partners (with
     photos, as the demo's), a quiet brochure (without) and a busy one (with photos). Once
     per session (per xdist worker), not per module: a module fixture is torn down whenever
     xdist runs another module's test in between, and this one takes a minute of CPU to make
-    again."""
+    again. A leaflet's PDF is written from its layout as `render_pdf` writes it, and the
+    panels of that same layout are kept for the overflow check (laying it out again would
+    cost as much as rendering it)."""
     fonts_dir = str(tmp_path_factory.mktemp("fonts"))
     fonts = subset_cache(fonts_dir)
     out: dict[tuple[str, str, Any], tuple[str, bytes]] = {}
+    panels: dict[tuple[str, int], Panels] = {}
     for locale in LOCALES:
         for count in (1, 40):
             leaflet = replace(generated_leaflet(locale, count), photos=generated_photos(locale, 4))
             html = render_html(leaflet)
-            out["leaflet", locale, count] = html, render_pdf(html, locale, fonts)
+            laid_out, options = _layout(html, locale, fonts)
+            out["leaflet", locale, count] = html, laid_out.write_pdf(**options)
+            panels[locale, count] = [
+                (
+                    panel.content_box_y() + panel.height,
+                    panel.content_box_x() + panel.width,
+                    [
+                        (
+                            box.position_y + box.margin_height(),
+                            box.position_x + box.margin_width(),
+                            repr(box),
+                        )
+                        for box in _descendants(panel)
+                        if box.height is not None and box.width is not None
+                    ],
+                )
+                for page in laid_out.pages
+                for panel in _panels(page._page_box)
+            ]
         for busy in (False, True):
             brochure = generated_brochure(locale, busy)
             if busy:
                 brochure = replace(brochure, photos=generated_photos(locale, 3))
             # As the renderer makes it: laid out to fit its page (`fit_brochure`).
             out["brochure", locale, busy] = render_document(brochure, fonts_dir)
-    return out
+    return Renders(out, panels)
+
+
+@pytest.fixture
+def rendered(renders: Renders) -> dict[tuple[str, str, Any], tuple[str, bytes]]:
+    return renders.documents
 
 
 # --- the map -------------------------------------------------------------------------------------
@@ -517,27 +561,17 @@ def test_the_pair_map_labels_both_cities_and_their_distance(
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_nothing_overflows_a_panel_or_a_page(
-    rendered: dict[tuple[str, str, Any], tuple[str, bytes]], locale: str
-) -> None:
-    from weasyprint import HTML
-
+def test_nothing_overflows_a_panel_or_a_page(renders: Renders, locale: str) -> None:
+    rendered = renders.documents
     for count in (1, 40):
-        html, pdf = rendered["leaflet", locale, count]
+        _, pdf = rendered["leaflet", locale, count]
         assert len(PdfReader(BytesIO(pdf)).pages) == 2  # one folded sheet
-        for page in HTML(string=html).render().pages:
-            for panel in _panels(page._page_box):
-                bottom = panel.content_box_y() + panel.height
-                right = panel.content_box_x() + panel.width
-                for box in _descendants(panel):
-                    if box.height is None or box.width is None:
-                        continue
-                    assert box.position_y + box.margin_height() <= bottom + 0.5, (
-                        locale,
-                        count,
-                        box,
-                    )
-                    assert box.position_x + box.margin_width() <= right + 0.5, (locale, count, box)
+        panels = renders.leaflet_panels[locale, count]
+        assert len(panels) == 6, (locale, count)  # three panels a side
+        for bottom, right, boxes in panels:
+            for box_bottom, box_right, box in boxes:
+                assert box_bottom <= bottom + 0.5, (locale, count, box)
+                assert box_right <= right + 0.5, (locale, count, box)
     for busy in (False, True):
         _, pdf = rendered["brochure", locale, busy]
         assert len(PdfReader(BytesIO(pdf)).pages) == 1

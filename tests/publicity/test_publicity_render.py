@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from io import BytesIO
 from pathlib import Path
 
@@ -51,8 +52,9 @@ class Rendered:
     html: str
     pdf: bytes
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """Read from the PDF once: the tests look in it again and again."""
         return pdf_text(self.pdf)
 
 
