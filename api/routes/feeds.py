@@ -143,9 +143,12 @@ class AnswerFromMemory:
     """The hot path of `GET /feeds/{secret}.ics`, in front of routing and dependency injection
     (which cost more than the answer itself): a feed whose link this process checked within
     `feed_check_interval`, and whose cached feed is current, is answered here, from the bytes
-    held in memory, as `private_feed` would answer it. Everything else goes on to the route:
-    a link not checked lately (or unknown, or revoked), a feed to build, a query other than one
-    valid `lang`, and an app whose clock a test has replaced.
+    held in memory, as `private_feed` would answer it. A link whose check is due is checked
+    here too (one query, shared by the requests that come meanwhile: `feeds.live_link`), so
+    that a feed polled while it does not change never goes through the router. Everything
+    else goes on to the route: a link unknown or revoked, a feed to build, a check that
+    failed (the route answers it as any request that meets a database error), a query other
+    than one valid `lang`, and an app whose clock a test has replaced.
 
     Installed inside the security middleware (`api.security`): its answers get the same
     headers as every other."""
@@ -155,7 +158,10 @@ class AnswerFromMemory:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            answer = _from_memory(scope)
+            asked = _feed_asked(scope)
+            answer = _from_memory(scope, *asked) if asked is not None else None
+            if answer is None and asked is not None and await _check(scope, asked[0]):
+                answer = _from_memory(scope, *asked)
             if answer is not None:
                 code, headers, body = answer
                 await send(
@@ -170,13 +176,14 @@ class AnswerFromMemory:
         await self.app(scope, receive, send)
 
 
-def _from_memory(scope: Scope) -> tuple[int, dict[str, str], bytes] | None:
+def _feed_asked(scope: Scope) -> tuple[str, str | None] | None:
+    """The secret and the `lang` of a request for a private feed that `AnswerFromMemory` may
+    answer, or None."""
     path: str = scope["path"]
     if not (path.startswith("/feeds/") and path.endswith(".ics")):
         return None
     token = path[len("/feeds/") : -len(".ics")]
-    app = scope["app"]
-    if not token or "/" in token or get_clock in app.dependency_overrides:
+    if not token or "/" in token or get_clock in scope["app"].dependency_overrides:
         return None
     lang = None
     if query := scope["query_string"]:
@@ -184,7 +191,24 @@ def _from_memory(scope: Scope) -> tuple[int, dict[str, str], bytes] | None:
         if len(pairs) != 1 or pairs[0][0] != "lang" or len(pairs[0][1]) > LANG_MAX:
             return None
         lang = pairs[0][1]
-    cache: FeedCache = app.state.feed_cache
+    return token, lang
+
+
+async def _check(scope: Scope, token: str) -> bool:
+    """Check the link of `token` (and its audience's feed version) now; False if it could not
+    be checked, and the route is left to answer."""
+    app = scope["app"]
+    try:
+        await feeds.live_link(sessions=app.state.sessions, cache=app.state.feed_cache, token=token)
+    except Exception:  # the route meets it again and answers it (503, logged) as usual
+        return False
+    return True
+
+
+def _from_memory(
+    scope: Scope, token: str, lang: str | None
+) -> tuple[int, dict[str, str], bytes] | None:
+    cache: FeedCache = scope["app"].state.feed_cache
     link = cache.checked_link(feeds.hash_token(token))
     if link is None:
         return None

@@ -5,6 +5,7 @@ two API processes (two caches) both follow a change of the calendar and a revoke
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -129,8 +130,8 @@ def test_the_answers_from_memory_are_the_routes_own(
     before = other.queries
     from_memory, original = [], feeds_api._from_memory
 
-    def answered(scope: Any) -> Any:
-        answer = original(scope)
+    def answered(scope: Any, token: str, lang: str | None) -> Any:
+        answer = original(scope, token, lang)
         from_memory.append(answer is not None)
         return answer
 
@@ -162,3 +163,49 @@ def test_the_answers_from_memory_are_the_routes_own(
     assert revoked.status_code == 204
     assert other.fetch(url).status_code == 404
     assert other.fetch(url, headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_a_link_whose_check_is_due_is_checked_before_routing(
+    inline_api: InlineApi, other: OtherApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed polled while it does not change never reaches the router: when its link's check
+    is due, `AnswerFromMemory` makes it (one query, with the feed's version) and answers from
+    memory; a change made meanwhile is seen by that check and served by the route."""
+    desk = Desk(inline_api)
+    visit, item = desk.visit_with_item(desk.mayor())
+    link = desk.feed_link({"kind": "office"}, language="en")
+    url = link["url"]
+    built = other.fetch(url)
+    cache = other.app.state.feed_cache
+    cache.check_interval = 3600.0
+
+    def due() -> None:
+        """The link's check is due (as `feed_check_interval` after it was made)."""
+        for digest, known in list(cache.links.items()):
+            cache.links[digest] = replace(known, checked_at=known.checked_at - 7200)
+
+    looks, original = [], feeds_api._from_memory
+
+    def answered(scope: Any, token: str, lang: str | None) -> Any:
+        answer = original(scope, token, lang)
+        looks.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(feeds_api, "_from_memory", answered)
+    before = other.queries
+    polled = []
+    for _ in range(3):
+        due()
+        polled.append(other.fetch(url, headers={"If-None-Match": built.headers["etag"]}))
+    assert [answer.status_code for answer in polled] == [304] * 3
+    assert other.queries == before + 3  # one check each, nothing else
+    assert looks == [False, True] * 3  # due, checked, then answered from memory
+
+    moved = inline_api.patch(
+        f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": "Courtesy call (moved)"}}
+    )
+    assert moved.status_code == 202, moved.text
+    due()
+    changed = other.fetch(url, headers={"If-None-Match": built.headers["etag"]})
+    assert changed.status_code == 200 and "Courtesy call (moved)" in changed.text
+    assert looks[-2:] == [False, False]  # checked, the feed changed: the route built it
