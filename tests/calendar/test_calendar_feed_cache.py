@@ -113,6 +113,20 @@ def test_two_api_processes_both_serve_a_change_and_forget_a_revoked_link(
     )
 
 
+def looks_from_memory(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each look of `AnswerFromMemory` in memory found the answer, in order."""
+    looks: list[bool] = []
+    original = feeds_api._from_memory
+
+    def answered(scope: Any, token: str, lang: str | None) -> Any:
+        answer = original(scope, token, lang)
+        looks.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(feeds_api, "_from_memory", answered)
+    return looks
+
+
 def test_the_answers_from_memory_are_the_routes_own(
     inline_api: InlineApi, other: OtherApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,14 +142,7 @@ def test_the_answers_from_memory_are_the_routes_own(
     ja_built = other.fetch(url.replace("lang=en", "lang=ja"))
     other.app.state.feed_cache.check_interval = 3600.0
     before = other.queries
-    from_memory, original = [], feeds_api._from_memory
-
-    def answered(scope: Any, token: str, lang: str | None) -> Any:
-        answer = original(scope, token, lang)
-        from_memory.append(answer is not None)
-        return answer
-
-    monkeypatch.setattr(feeds_api, "_from_memory", answered)
+    from_memory = looks_from_memory(monkeypatch)
 
     remembered = other.fetch(url)
     ja = other.fetch(url.replace("lang=en", "lang=ja"))
@@ -184,14 +191,7 @@ def test_a_link_whose_check_is_due_is_checked_before_routing(
         for digest, known in list(cache.links.items()):
             cache.links[digest] = replace(known, checked_at=known.checked_at - 7200)
 
-    looks, original = [], feeds_api._from_memory
-
-    def answered(scope: Any, token: str, lang: str | None) -> Any:
-        answer = original(scope, token, lang)
-        looks.append(answer is not None)
-        return answer
-
-    monkeypatch.setattr(feeds_api, "_from_memory", answered)
+    looks = looks_from_memory(monkeypatch)
     before = other.queries
     polled = []
     for _ in range(3):
