@@ -241,13 +241,13 @@ def new_database_url(
 
 
 class MigratedTemplates:
-    #: PostgreSQL copies of the template made ahead of the tests that will ask for them.
-    AHEAD = 2
-
     """One database of each kind migrated once per test session (per xdist worker); each test's
     database is a copy of it. Running the migrations takes about half a second per database,
     a copy a few milliseconds: across a thousand tests, minutes. The migrations themselves
     are tested on databases made empty (`migrated=False`) and by every `twinning up`."""
+
+    #: PostgreSQL copies of the template made ahead of the tests that will ask for them.
+    AHEAD = 2
 
     def __init__(self, root: Path, request: pytest.FixtureRequest) -> None:
         self.root = root
@@ -748,10 +748,7 @@ class SharedStacks:
         if kind == "sqlite":
             url = new_database_url(kind, tmp_path, self.request)
         else:  # dropped when the system stops (`stop`), while the server surely runs
-            database = create_database(
-                self.request.getfixturevalue("postgres"),
-                template=self.request.getfixturevalue("migrated_templates").postgres(),
-            )
+            database = self.request.getfixturevalue("migrated_templates").postgres_copy()
             self.databases[key] = database
             url = database.render_as_string(hide_password=False)
         broker = EmbeddedBroker(data_dir=tmp_path / "broker", partitions=3).start()

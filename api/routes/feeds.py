@@ -158,10 +158,11 @@ class AnswerFromMemory:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            asked = _feed_asked(scope)
-            answer = _from_memory(scope, *asked) if asked is not None else None
-            if answer is None and asked is not None and await _check(scope, asked[0]):
+            answer = None
+            if (asked := _feed_asked(scope)) is not None:
                 answer = _from_memory(scope, *asked)
+                if answer is None and await _check(scope, asked[0]):
+                    answer = _from_memory(scope, *asked)
             if answer is not None:
                 code, headers, body = answer
                 await send(

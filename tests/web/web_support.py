@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,10 +48,15 @@ AXE_URL = "http://axe-core.invalid/axe.min.js"
 _axe_served: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
 
 
+@cache
+def _axe_script() -> bytes:
+    return AXE.read_bytes()
+
+
 def _serve_axe(context: BrowserContext) -> None:
     if context in _axe_served:
         return
-    script = AXE.read_bytes()
+    script = _axe_script()
     context.route(
         AXE_URL,
         lambda route: route.fulfill(
