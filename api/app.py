@@ -38,6 +38,7 @@ from twinning.api.routes import (
     users,
     visits,
 )
+from twinning.api.routing import ServingApp, included_once
 from twinning.auth import service as auth
 from twinning.calendar.feeds import FeedCache
 from twinning.config import Settings
@@ -129,14 +130,13 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
     app.state.feed_cache = FeedCache(check_interval=settings.feed_check_interval)
     app.state.database_faults = health.DatabaseFaults()
-    for router in PUBLIC_ROUTERS:
-        app.include_router(router)
-    for router in AUTHENTICATED_ROUTERS:
-        app.include_router(router, dependencies=[Depends(get_current_user)])
+    app.router.routes.extend(included_once(PUBLIC_ROUTERS))
+    app.router.routes.extend(included_once(AUTHENTICATED_ROUTERS, [Depends(get_current_user)]))
     app.add_middleware(feeds.AnswerFromMemory)  # innermost: inside the security middleware
     security.install(app, settings)
     problems.install(app)
     web.install(app, settings)
+    app.add_middleware(ServingApp)  # the shared routes' dependency overrides are this app's
     feeds.hide_feed_secrets_in_access_log()
 
     @app.exception_handler(OperationalError)

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from twinning.api.routing import included_once
 from twinning.config import Settings
 from twinning.web import live
 from twinning.web.pages import HERE, Forbidden, PageNotFound, SignInRequired, page_language, render
@@ -152,6 +153,6 @@ def load_pages(app: FastAPI, modules: list[Any] | None = None) -> None:
     """Add the page modules' routes to `app` (once), where their order is kept."""
     if getattr(app.state, "web_pages_loaded", False):
         return
-    for module in modules if modules is not None else [_page_module(n) for n in PAGES]:
-        app.include_router(module.router)
+    modules = modules if modules is not None else [_page_module(n) for n in PAGES]
+    app.router.routes.extend(included_once([module.router for module in modules]))
     app.state.web_pages_loaded = True

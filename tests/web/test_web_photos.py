@@ -77,7 +77,8 @@ def test_staff_add_a_photo_to_a_partner_city_with_its_caption_and_alt_text(
     photo = section.get_by_role("img", name=ALT[locale])
     expect(photo).to_be_visible()
     expect(section).to_contain_text(CAPTION[locale])
-    assert photo.evaluate("img => img.naturalWidth") == 900  # the image is served
+    # The image is served: decode() waits for it to load (naturalWidth is 0 until it has).
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 900
     assert accessibility_violations(page) == []
 
     [stored] = office.call(
