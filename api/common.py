@@ -307,7 +307,7 @@ def version_routes(
         language: DocumentLanguage,
         format: DocumentFormat = "pdf",
     ) -> Response:
-        version = await publicity.latest_version(
+        version = await publicity.latest_version_for_a_reader(
             db_session=db_session, document=key, locale=language
         )
         if version is None:

@@ -46,6 +46,9 @@ class PublicityDocument(Base):
     checked_on: Mapped[date | None] = mapped_column(Date, default=None)
     #: Until when a renderer has it (renderer-owned): another one leaves it alone till then.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: When a reader asked for the document while it waited to be looked at (set by the API,
+    #: cleared by the renderer's look): such a document is looked at before the others.
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class PublicityVersion(Base):

@@ -57,7 +57,7 @@ from twinning.publicity.models import (
 )
 from twinning.publicity.projector import mark_stale_at
 from twinning.publicity.render import render_document
-from twinning.publicity.service import latest_number_and_hash
+from twinning.publicity.service import is_due, latest_number_and_hash
 from twinning.streams.events import KpiMeasure
 
 log = logging.getLogger(__name__)
@@ -190,12 +190,15 @@ class Refresher:
 
     async def _due(self, now: datetime, limit: int | None) -> Sequence[tuple[str, str]]:
         """Up to `limit` due pairs, oldest-stale first. A pair whose claim ran out (its renderer
-        died while it held it) comes before all: it was due at its place before it was taken."""
+        died while it held it) comes before all: it was due at its place before it was taken.
+        Then the pairs a reader asked for (`service.ask_for`), in the order they were asked."""
         query = (
             select(PublicityDocument.document, PublicityDocument.locale)
-            .where(_is_due(now), _unclaimed(now))
+            .where(is_due(now), _unclaimed(now))
             .order_by(
                 case((PublicityDocument.claimed_until.is_not(None), 0), else_=1),
+                case((PublicityDocument.asked_at.is_not(None), 0), else_=1),
+                PublicityDocument.asked_at,
                 PublicityDocument.marked_at,
                 PublicityDocument.document,
                 PublicityDocument.locale,
@@ -275,7 +278,7 @@ class Refresher:
         async with async_session_scope(self.sessions) as session:
             claimed = await session.execute(
                 update(PublicityDocument)
-                .where(*pair, _is_due(now), _unclaimed(now))
+                .where(*pair, is_due(now), _unclaimed(now))
                 .values(claimed_until=now + CLAIM)
             )
             if not rowcount(claimed):
@@ -301,7 +304,16 @@ class Refresher:
                     PublicityDocument.locale == locale,
                     PublicityDocument.checked_generation <= generation,
                 )
-                .values(checked_generation=generation, checked_on=now.date())
+                .values(
+                    checked_generation=generation,
+                    checked_on=now.date(),
+                    # An ask is answered by this look, unless the document was marked again
+                    # meanwhile: then whoever asked waits for the next look, which comes first.
+                    asked_at=case(
+                        (PublicityDocument.generation <= generation, None),
+                        else_=PublicityDocument.asked_at,
+                    ),
+                )
             )
 
 
@@ -309,15 +321,6 @@ async def _mark_reports_counting_versions(session: AsyncSession, now: datetime) 
     """A new version of the leaflet or a brochure moves the plans' KPIs that count them."""
     plans = await reports.plans_counting(session, KpiMeasure.PUBLICITY_VERSIONS.value)
     await mark_stale_at(session, now, [d for p in plans for d in reports.documents_of(p)])
-
-
-def _is_due(now: datetime) -> ColumnElement[bool]:
-    """Marked since the last look, or last looked at on an earlier day."""
-    return or_(
-        PublicityDocument.generation > PublicityDocument.checked_generation,
-        PublicityDocument.checked_on.is_(None),
-        PublicityDocument.checked_on < now.date(),
-    )
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:

@@ -65,7 +65,7 @@ async def briefing_document(
     if await visits.get_visit(db_session=db_session, visit_id=visit_id) is None:
         not_found("visit", visit_id)
     locale = negotiate(None, lang) if lang else page_language(request)
-    version = await versions.latest_version(
+    version = await versions.latest_version_for_a_reader(
         db_session=db_session, document=DOCUMENT_KEYS[kind](visit_id), locale=locale
     )
     if version is None:

@@ -164,7 +164,9 @@ async def get_leaflet(
     request: Request, db_session: DbSession, language: Language, format: Format = "html"
 ) -> Response:
     """The latest city-diplomacy leaflet in the language asked for."""
-    version = await service.latest_version(db_session=db_session, document=LEAFLET, locale=language)
+    version = await service.latest_version_for_a_reader(
+        db_session=db_session, document=LEAFLET, locale=language
+    )
     if version is None:
         raise _not_rendered_yet("leaflet", language)
     return await _serve(request, version, format, name="leaflet", latest=True)
@@ -232,7 +234,7 @@ async def get_brochure(
     document = await _known_partner(db_session, partner_id)
     if bilingual:
         return await _bilingual(request, db_session, partner_id, language, format)
-    version = await service.latest_version(
+    version = await service.latest_version_for_a_reader(
         db_session=db_session, document=document, locale=language
     )
     if version is None:
@@ -254,7 +256,7 @@ async def _bilingual(
     document = brochure(partner_id)
     versions = []
     for locale in (first_locale, BESIDE):
-        version = await service.latest_version(
+        version = await service.latest_version_for_a_reader(
             db_session=db_session, document=document, locale=locale
         )
         if version is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from conftest import Projection
+from conftest import InlineApi, Projection
 from publicity_support import NOW, CountingRender, History, partner, refresh
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
@@ -149,3 +149,39 @@ def test_a_document_marked_while_it_is_rendered_waits_behind_those_already_waiti
     render.calls.clear()
     look(projection, render)
     assert render.calls == []
+
+
+def test_a_document_a_reader_asks_for_is_looked_at_before_those_waiting_longer(
+    inline_api: InlineApi,
+) -> None:
+    """Partners A, B and C registered, in that order: their brochures and the leaflet wait. A
+    reader asks for C's brochure in English (not rendered yet: 503, retry shortly): the next
+    look takes it first, then goes on in the order the others became stale; the reader's retry
+    gets it. A document asked for once is not put first again by that ask."""
+    inline_api.apply(*History().events)
+    refresh(inline_api.settings, render=CountingRender())
+    a, b, c = partner({"en": "A"}), partner({"en": "B"}), partner({"en": "C"})
+    assert inline_api.apply(a, b, c) == ["applied"] * 3
+    asked = f"/partners/{c.aggregate_id}/brochure"
+
+    waiting = inline_api.get(asked, params={"lang": "en", "format": "html"})
+    assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "2"
+    render = CountingRender()
+    look(inline_api, render)
+    assert render.calls[0] == (brochure(c.aggregate_id), "en")
+    every = sorted(LOCALE_NAMES)
+    # Then the queue as it was: A's brochure and the leaflet (stale since A), in every locale.
+    assert render.calls[1:] == [
+        *((brochure(a.aggregate_id), locale) for locale in every),
+        *((LEAFLET, locale) for locale in every[:4]),
+    ]
+    answered = inline_api.get(asked, params={"lang": "en", "format": "html"})
+    assert answered.status_code == 200 and "brochure:" in answered.text
+
+    render.calls.clear()
+    look(inline_api, render)
+    assert render.calls == [
+        (LEAFLET, every[4]),
+        *((brochure(b.aggregate_id), locale) for locale in every),
+        *((brochure(c.aggregate_id), locale) for locale in every if locale != "en"),
+    ]
