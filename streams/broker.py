@@ -131,6 +131,10 @@ def wait_for_broker(bootstrap_servers: Sequence[str], timeout: float = 20) -> No
     )
 
 
+#: How long a stopping embedded broker may take before it is killed (see `EmbeddedBroker.stop`).
+STOP_GRACE = 0.5
+
+
 class EmbeddedBroker:
     """One Tansu process on loopback. Use as a context manager, or `start()` / `stop()`."""
 
@@ -199,11 +203,15 @@ class EmbeddedBroker:
         assert self.data_dir is not None
         return self.data_dir / "broker.json"
 
-    def stop(self, timeout: float = 10) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop the broker: SIGTERM, and SIGKILL after `grace` seconds. The embedded broker
+        keeps every record in memory, so there is nothing to flush; Tansu's own graceful stop
+        waits 5 s for the clients still connected (a worker or a relay of a system being
+        stopped, or not stopped yet) to leave, which would only delay the stop."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout)
+                self.process.wait(grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

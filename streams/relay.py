@@ -65,7 +65,9 @@ class OutboxRelay:
         signal: OutboxSignal | None = None,
         poll_interval: float = 1.0,
         redeliver_after: float = 30.0,
-        max_backoff: float = 5.0,
+        # Looks again at most this long after a failed one: a broker that comes back is used
+        # within it (the producer's own reconnect backoff stops at 2 s too).
+        max_backoff: float = 2.0,
         producer_factory: Callable[[Sequence[str]], KafkaProducer] = make_producer,
     ) -> None:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
