@@ -158,10 +158,10 @@ def _on_server(url: URL) -> str:
     return url.set(database="postgres").render_as_string(hide_password=False)
 
 
-def create_database(server: URL, template: str | None = None) -> URL:
-    """A new database on `server`: empty, or a copy of the database named `template` (which
-    no one may be connected to meanwhile)."""
-    name = f"twinning_{uuid.uuid4().hex[:12]}"
+def create_database(server: URL, template: str | None = None, name: str | None = None) -> URL:
+    """A new database on `server` (named `name`, else a new name): empty, or a copy of the
+    database named `template` (which no one may be connected to meanwhile)."""
+    name = name or f"twinning_{uuid.uuid4().hex[:12]}"
     copy = f' TEMPLATE "{template}"' if template else ""
     deadline = time.monotonic() + 20
     while True:

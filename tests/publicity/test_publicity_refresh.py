@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from conftest import Projection
+from conftest import Projection, SeededDatabases
 from publicity_support import (
     NOW,
     CountingRender,
@@ -50,13 +50,19 @@ def every_locale(*documents: str) -> Counter[tuple[str, str]]:
     return Counter((document, locale) for document in documents for locale in LOCALES)
 
 
-@pytest.fixture
-def history(projection: Projection) -> History:
-    """The history projected and its documents rendered once: the starting point."""
+def _rendered_history(projection: Projection) -> History:
     history = History()
     projection.apply(*history.events)
     refresh(projection.settings, render=CountingRender())
     return history
+
+
+@pytest.fixture
+def history(projection: Projection, seeded_databases: SeededDatabases) -> History:
+    """The history projected and its documents rendered once: the starting point (made once
+    per database kind for the module; each test gets a copy of it)."""
+    made: History = seeded_databases.restore(projection, _rendered_history)
+    return made
 
 
 def rendered_after(
