@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
+from conftest import Projection
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.config import Settings
@@ -297,3 +298,12 @@ def embedded_fonts(pdf: bytes) -> dict[str, set[str]]:
     for page in PdfReader(BytesIO(pdf)).pages:
         visit(page.get("/Resources"))
     return fonts
+
+
+def rendered_history(projection: Projection) -> History:
+    """`History` applied and its documents rendered once (by a counter): a starting point
+    where every document is current. A seed for `SeededDatabases`."""
+    history = History()
+    projection.apply(*history.events)
+    refresh(projection.settings, render=CountingRender())
+    return history

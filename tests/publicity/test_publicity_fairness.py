@@ -12,8 +12,15 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from conftest import InlineApi, Projection
-from publicity_support import NOW, CountingRender, History, partner, refresh
+from conftest import InlineApi, Projection, SeededDatabases
+from publicity_support import (
+    NOW,
+    CountingRender,
+    History,
+    partner,
+    refresh,
+    rendered_history,
+)
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from twinning.db import make_async_engine
 from twinning.i18n import supported_locales
@@ -70,10 +77,9 @@ def look(projection: Projection, render: CountingRender) -> RefreshReport:
 
 
 def test_a_burst_that_keeps_marking_the_leaflet_starves_no_brochure(
-    projection: Projection,
+    projection: Projection, seeded_databases: SeededDatabases
 ) -> None:
-    projection.apply(*History().events)
-    refresh(projection.settings, render=CountingRender())  # the starting point: all current
+    seeded_databases.restore(projection, rendered_history)  # the starting point: all current
     render = BurstingRender(projection)
     registered_at: dict[str, int] = {}
     rendered_at: dict[tuple[str, str], int] = {}
@@ -122,14 +128,13 @@ def test_a_burst_that_keeps_marking_the_leaflet_starves_no_brochure(
 
 
 def test_a_document_marked_while_it_is_rendered_waits_behind_those_already_waiting(
-    projection: Projection,
+    projection: Projection, seeded_databases: SeededDatabases
 ) -> None:
     """Partners A then B registered: A's brochure and the leaflet wait since A, B's brochure
     since B (B's mark of the leaflet is folded into the waiting one). Rendering the English
     leaflet, a third partner M is registered: that leaflet goes to the back, behind B's
     brochure, which was waiting before M's mark, instead of keeping its old place in front."""
-    projection.apply(*History().events)
-    refresh(projection.settings, render=CountingRender())
+    seeded_databases.restore(projection, rendered_history)
     a, b = partner({"en": "A"}), partner({"en": "B"})
     assert projection.apply(a, b) == ["applied", "applied"]
     render = BurstingRender(projection, at_most=1)

@@ -26,6 +26,7 @@ from publicity_support import (
     event,
     exchange,
     refresh,
+    rendered_history,
 )
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -50,18 +51,11 @@ def every_locale(*documents: str) -> Counter[tuple[str, str]]:
     return Counter((document, locale) for document in documents for locale in LOCALES)
 
 
-def _rendered_history(projection: Projection) -> History:
-    history = History()
-    projection.apply(*history.events)
-    refresh(projection.settings, render=CountingRender())
-    return history
-
-
 @pytest.fixture
 def history(projection: Projection, seeded_databases: SeededDatabases) -> History:
     """The history projected and its documents rendered once: the starting point (made once
     per database kind for the module; each test gets a copy of it)."""
-    made: History = seeded_databases.restore(projection, _rendered_history)
+    made: History = seeded_databases.restore(projection, rendered_history)
     return made
 
 
