@@ -138,14 +138,18 @@ class Refresher:
         self, *, limit: int | None = None, go_on: Callable[[], bool] | None = None
     ) -> RefreshReport:
         """Check (and where the content changed, render) up to `limit` due pairs, while
-        `go_on()` says so (asked before each pair)."""
+        `go_on()` says so (asked before each pair). A look ends early when a reader has asked
+        for a document it does not hold: the next look takes that one first."""
         async with self._lock:
             now = self.clock()
             if not self._ensured:
                 await self._ensure_documents(now)
             report = RefreshReport()
-            for document, locale in await self._due(now, limit):
+            due = await self._due(now, limit)
+            for n, (document, locale) in enumerate(due):
                 if go_on is not None and not go_on():
+                    break
+                if n and await self._asked_for_elsewhere(now, due[n:]):
                     break
                 generation = await self._claim(document, locale, now)
                 if generation is not None:
@@ -207,6 +211,17 @@ class Refresher:
         )
         async with self.sessions() as session:
             return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+
+    async def _asked_for_elsewhere(self, now: datetime, ahead: Sequence[tuple[str, str]]) -> bool:
+        """Whether a reader asked for a due, unclaimed pair that is not among `ahead`."""
+        query = (
+            select(PublicityDocument.document, PublicityDocument.locale)
+            .where(PublicityDocument.asked_at.is_not(None), is_due(now), _unclaimed(now))
+            .limit(len(ahead) + 1)
+        )
+        async with self.sessions() as session:
+            asked = {tuple(row) for row in (await session.execute(query)).all()}
+        return not asked.issubset(ahead)
 
     async def _refresh_one(
         self, document: str, locale: str, generation: int, now: datetime, report: RefreshReport

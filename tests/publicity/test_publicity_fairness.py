@@ -190,3 +190,47 @@ def test_a_document_a_reader_asks_for_is_looked_at_before_those_waiting_longer(
         *((brochure(b.aggregate_id), locale) for locale in every),
         *((brochure(c.aggregate_id), locale) for locale in every if locale != "en"),
     ]
+
+
+class AskingRender(CountingRender):
+    """Asks, through the API, for a document while it renders its first one: a reader who
+    asks while the renderer is in the middle of a look."""
+
+    def __init__(self, api: InlineApi, url: str, language: str) -> None:
+        super().__init__()
+        self.api, self.url, self.language = api, url, language
+        self.answers: list[int] = []
+
+    def __call__(self, document: Document, font_dir: str | None) -> tuple[str, bytes]:
+        if not self.answers:
+            answer = self.api.get(self.url, params={"lang": self.language, "format": "html"})
+            self.answers.append(answer.status_code)
+        return super().__call__(document, font_dir)
+
+
+def test_a_look_in_progress_gives_way_after_its_render_to_a_document_asked_for_meanwhile(
+    inline_api: InlineApi,
+) -> None:
+    """Partners A then B registered; a look takes A's brochure and the leaflet, in every
+    locale. While it renders the first of them, a reader asks for B's brochure in English,
+    which is not in that look: the look ends after that render, and the next look takes B's
+    English brochure first, then goes on where the other left off."""
+    inline_api.apply(*History().events)
+    refresh(inline_api.settings, render=CountingRender())
+    a, b = partner({"en": "A"}), partner({"en": "B"})
+    assert inline_api.apply(a, b) == ["applied", "applied"]
+    every = sorted(LOCALE_NAMES)
+
+    render = AskingRender(inline_api, f"/partners/{b.aggregate_id}/brochure", "en")
+    look(inline_api, render)
+    assert render.answers == [503]
+    assert render.calls == [(brochure(a.aggregate_id), every[0])]
+
+    render.calls.clear()
+    look(inline_api, render)
+    resumed = [
+        (brochure(b.aggregate_id), "en"),
+        *((brochure(a.aggregate_id), locale) for locale in every[1:]),
+        *((LEAFLET, locale) for locale in every),
+    ]
+    assert render.calls == resumed[:LOOK]
