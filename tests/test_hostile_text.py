@@ -1126,6 +1126,27 @@ def read_everything(journey: Journey) -> None:
     desk.read(f"/visits/{ids['visit']}/itinerary", include_removed=True)
 
 
+def open_the_documents_the_checks_read(journey: Journey) -> None:
+    """A reader opens each document the checks read, once, as soon as the office's work is
+    applied: the English leaflet and the two brochures, and the briefing book in Chinese. Each
+    still waits to be rendered (not found yet, or an older version), and a document read while
+    it waits is asked for: the renderer takes the asked ones first, in the order they were
+    asked (`publicity.service.ask_for`). So they are rendered while the checks before them
+    run, instead of when the leaflet's check starts asking, one at a time, behind the dozen
+    other documents (every language) the journey made stale; those are rendered after."""
+    ids = journey.ids
+    with httpx.Client(base_url=journey.stack.settings.base_url(), timeout=60) as public:
+        for path in (
+            "/publicity/leaflet",
+            f"/partners/{ids['partner']}/brochure",
+            f"/partners/{ids['partner2']}/brochure",
+        ):
+            public.get(path, params={"lang": "en"})
+    journey.stack.client.get(
+        f"/visits/{ids['visit4']}/briefing-book", params={"lang": "zh-TW", "format": "html"}
+    )
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def journey(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -1146,6 +1167,7 @@ def journey(
             result = Journey(stack, Hostile(fields), fields)
             office_work(result)
             stack.wait_applied(result.event_ids, timeout=90)
+            open_the_documents_the_checks_read(result)
             read_everything(result)
             yield result
         finally:
