@@ -159,11 +159,16 @@ def pytest_configure(config: pytest.Config) -> None:
     again, some 0.15 s of CPU each. A pip install compiles them; so does this."""
     if not hasattr(config, "workerinput"):
         compileall.compile_dir(str(Path(twinning.__file__).parent), quiet=1)
+    config.pluginmanager.register(BrowserGroups(), "twinning-browser-groups")
 
 
-#: Fixtures made once per module that cost seconds to make (a browser; a module's documents,
-#: rendered): the tests that use one are kept together (`pytest_itemcollected`).
-COSTLY_MODULE_FIXTURES = frozenset({"browser", "documents"})
+#: Fixtures made once per module that cost seconds to make (a module's documents, rendered):
+#: the tests that use one are kept together (`pytest_itemcollected`).
+COSTLY_MODULE_FIXTURES = frozenset({"documents"})
+#: The xdist groups the browser tests are split into, each a whole number of modules, each
+#: run in a row on one worker with one browser (`SharedBrowser`): two, so that both workers
+#: get browser work (a third of the suite's time).
+BROWSER_GROUPS = 2
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -181,6 +186,27 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     if any(info.name2fixturedefs[name][-1].scope == "module" for name in shared):
         module = item.path.relative_to(REPO_ROOT).as_posix()
         item.add_marker(pytest.mark.xdist_group(f"module:{module}"))
+
+
+class BrowserGroups:
+    """Put the tests that use the `browser` (and have no group of their own) into one of
+    `BROWSER_GROUPS` xdist groups, `browser:<n>`, whole modules each, the modules dealt out
+    largest first (by their browser tests) to the group with the fewest tests so far. Under
+    `--dist loadgroup` a group runs in a row on one worker, with one browser launch. Runs
+    before the hooks that read the groups (xdist's, and `pytest_collection_modifyitems`)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        modules: dict[str, list[pytest.Item]] = {}
+        for item in items:
+            if _uses_browser(item) and item.get_closest_marker("xdist_group") is None:
+                modules.setdefault(item.path.relative_to(REPO_ROOT).as_posix(), []).append(item)
+        loads = [0] * BROWSER_GROUPS
+        for _module, tests in sorted(modules.items(), key=lambda entry: (-len(entry[1]), entry[0])):
+            group = loads.index(min(loads))
+            loads[group] += len(tests)
+            for item in tests:
+                item.add_marker(pytest.mark.xdist_group(f"browser:{group + 1}"))
 
 
 @pytest.hookimpl(trylast=True)
@@ -626,20 +652,60 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """A real browser (Debian's Chromium, driven by Playwright) for a module of browser tests;
-    each test opens its own context. Per module, not per session: while Playwright's sync API
-    is open it keeps an event loop running in this thread, and the rest of the suite runs its
-    own (`asyncio.run`) here; a browser module seeds its data from another thread."""
-    from playwright.sync_api import sync_playwright
+class SharedBrowser:
+    """One real browser (Debian's Chromium, driven by Playwright) for the browser tests that run
+    one after another on a worker (`--dist loadgroup` keeps each of the `BROWSER_GROUPS` groups
+    of browser modules on one worker, its tests in a row): launched when a test first needs it,
+    closed after a test that the next one does not need it (`pytest_runtest_teardown`).
+    Never open while another test runs: while Playwright's sync API is open it keeps an event
+    loop running in this thread, and the rest of the suite runs its own (`asyncio.run`) here;
+    a browser test seeds its data from another thread. One per module before: a launch (about
+    two seconds) for each of some twenty modules."""
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self) -> Any:
+        if self._browser is not None and not self._browser.is_connected():
+            self.close()  # a test crashed it: the next one gets a new one
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            try:
+                self._browser = self._playwright.chromium.launch(
+                    executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                    args=CHROMIUM_ARGS,
+                )
+            except BaseException:
+                self.close()
+                raise
+        return self._browser
+
+    @property
+    def is_open(self) -> bool:
+        return self._playwright is not None
+
+    def close(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        try:
+            if browser is not None:
+                with suppress(Exception):  # gone already (crashed): nothing to close
+                    browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+_shared_browser = SharedBrowser()
+
+
+@pytest.fixture
+def browser() -> Any:
+    """The worker's browser (`SharedBrowser`); each test opens its own context."""
+    return _shared_browser.get()
 
 
 def locked_keys() -> dict[str, int]:
@@ -839,11 +905,25 @@ def _stack_group_of(item: pytest.Item | None) -> str | None:
     return None if callspec is None else callspec.params.get("stack_group")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Tell `shared_stack` which test comes next, before the fixtures are torn down."""
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Tell `shared_stack` which test comes next, before the fixtures are torn down; once they
+    are (the test's browser contexts closed), close the browser unless the next test uses it."""
     global _next_item
     _next_item = nextitem
+    try:
+        return (yield)
+    finally:
+        if _shared_browser.is_open and not _uses_browser(nextitem):
+            _shared_browser.close()
+
+
+def _uses_browser(item: pytest.Item | None) -> bool:
+    return item is not None and "browser" in getattr(item, "fixturenames", ())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _shared_browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,7 @@ def test_an_admin_creates_a_user_sets_a_password_changes_the_role_and_manages_a_
     expect(page.get_by_role("status")).to_contain_text(text("The password was set.", locale))
 
     newcomer = office.page(browser, locale)
-    office.sign_in(newcomer, name)
+    office.sign_in_through_the_form(newcomer, name)
     expect(newcomer.locator(".who")).to_contain_text(f"{name} ({text('staff', locale)})")
     expect(newcomer.get_by_role("link", name=text("Administration", locale))).to_have_count(0)
 

@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -21,12 +23,15 @@ from conftest import InlineApi, accepted, sample_partner, wait_for
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role, UserCreate
 from twinning.db import utcnow
 from twinning.i18n import force_locale, gettext
 from twinning.streams.broker import free_port
 from twinning.web.app import load_pages
+from twinning.web.session import COOKIE
 
 #: How long a test waits for what the user should see: generous, for a loaded CI machine (the
 #: API docs page parses a 1.8 MB script; every other page shows in milliseconds).
@@ -115,6 +120,7 @@ class Office:
     api: InlineApi
     app: FastAPI
     partners: dict[str, str]  # English name -> id
+    users: dict[str, str]  # name -> id
     contexts: list[BrowserContext] = field(default_factory=list)
     #: Set while the worker is held: commands stay committed but unapplied.
     held: threading.Event = field(default_factory=threading.Event)
@@ -133,11 +139,41 @@ class Office:
         context.set_default_timeout(20_000)
         return context.new_page()
 
-    def sign_in(self, page: Page, name: str = STAFF, password: str = PASSWORD) -> None:
+    def sign_in_through_the_form(
+        self, page: Page, name: str = STAFF, password: str = PASSWORD
+    ) -> None:
+        """Sign in as a user does: the sign-in page, the name, the password, the button."""
         page.goto("/ui/")
         page.locator("#name").fill(name)
         page.locator("#password").fill(password)
         page.locator("form.stacked button[type=submit]").click()
+
+    def sign_in(self, page: Page, name: str = STAFF) -> None:
+        """Open the first page signed in as `name`, for a test that is not about signing in:
+        the page's context gets the session cookie the sign-in would have set (made by the
+        app's own `Sessions`, the session a sign-in starts), instead of walking through the
+        sign-in page. Signing in through the form took two page loads and an argon2 check,
+        about a second of every web test; it is still tested (`sign_in_through_the_form`:
+        `test_web_app`, a new user's password in `test_web_admin`)."""
+        response = Response()
+        request = Request({"type": "http", "scheme": "http", "path": "/", "headers": []})
+        self.app.state.web_sessions.start(request, response, self.users[name])
+        cookie = SimpleCookie(response.headers["set-cookie"])[COOKIE]
+        host = urlsplit(self.base).hostname
+        assert host is not None
+        page.context.add_cookies(
+            [
+                {
+                    "name": COOKIE,
+                    "value": cookie.value,
+                    "domain": host,
+                    "path": cookie["path"] or "/",
+                    "httpOnly": bool(cookie["httponly"]),
+                    "sameSite": "Lax",
+                }
+            ]
+        )
+        page.goto("/ui/")
 
     def client(self, locale: str = "en") -> httpx.Client:
         """An HTTP client reading the pages in `locale` (no browser)."""
@@ -180,7 +216,7 @@ class Office:
 _stored_hash: list[str] = []
 
 
-async def _user(sessions: async_sessionmaker[AsyncSession], name: str, role: Role) -> None:
+async def _user(sessions: async_sessionmaker[AsyncSession], name: str, role: Role) -> str:
     """A user who signs in with PASSWORD. The first one's password is set by the app; the
     others get the hash it stored (a sign-in verifies it all the same): each argon2 hash takes
     a fifth of a second of CPU, and every web test made three."""
@@ -196,6 +232,7 @@ async def _user(sessions: async_sessionmaker[AsyncSession], name: str, role: Rol
             assert user.password_hash is not None
             _stored_hash.append(user.password_hash)
         await session.commit()
+        return user.id
 
 
 PARTNERS: list[dict[str, Any]] = [
@@ -219,22 +256,23 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     app = inline_api.app
     load_pages(app)
 
-    def seed() -> dict[str, str]:
+    def seed() -> tuple[dict[str, str], dict[str, str]]:
         sessions = app.state.sessions
-        inline_api.portal.call(_user, sessions, STAFF, Role.staff)
-        inline_api.portal.call(_user, sessions, VIEWER, Role.viewer)
-        inline_api.portal.call(_user, sessions, ADMIN, Role.admin)
+        users = {
+            name: inline_api.portal.call(_user, sessions, name, role)
+            for name, role in ((STAFF, Role.staff), (VIEWER, Role.viewer), (ADMIN, Role.admin))
+        }
         ids = {
             p["names"]["en"]: accepted(inline_api.post("/partners", json=p))["id"] for p in PARTNERS
         }
         contact = {"name": "Hanako Yamada", "partner_id": ids["Sapporo"], "email": "h@example.org"}
         accepted(inline_api.post("/contacts", json=contact))
-        return ids
+        return ids, users
 
     # Playwright's sync API keeps an event loop running in this thread, and applying the
     # commands runs one of its own: seed from another thread.
     with ThreadPoolExecutor(1) as pool:
-        partners = pool.submit(seed).result()
+        partners, users = pool.submit(seed).result()
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -250,7 +288,7 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     )
     serving = inline_api.portal.start_task_soon(server.serve)
     wait_for(lambda: server.started, timeout=20, what="the web app to start")
-    office = Office(f"http://127.0.0.1:{port}", inline_api, app, partners)
+    office = Office(f"http://127.0.0.1:{port}", inline_api, app, partners, users)
     stop = threading.Event()
 
     doorbell = app.state.outbox_signal
