@@ -23,6 +23,11 @@ happened, such as a parked one, takes the place its time gives it). The generati
 checks is read with its claim, in one transaction: a mark is either in what the look gathers
 or after the claim (and so re-queues the pair); never lost between the two.
 
+A document someone is waiting for goes first: a reader who asks for a document while it
+waits (`service.ask_for`, on reading its latest version) puts it ahead of the queue, and a
+look in progress gives way after its current render. Each document is asked for at most once
+per wait, so the bound above grows by the number of documents asked for, no more.
+
 Several workers may refresh at once. Each claims a pair before it looks at it (until
 `CLAIM` from now, so that a renderer that died frees its pairs), and leaves the pairs that
 another one holds: two workers share the work instead of doing it twice. Should two still
