@@ -266,6 +266,12 @@ def new_database_url(
     return url.render_as_string(hide_password=False)
 
 
+def copy_sqlite(source: Path, target: Path) -> None:
+    """SQLite's backup API: a consistent copy of a database file, whatever its journal."""
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)
+
+
 class MigratedTemplates:
     """One database of each kind migrated once per test session (per xdist worker); each test's
     database is a copy of it. Running the migrations takes about half a second per database,
@@ -290,12 +296,7 @@ class MigratedTemplates:
             template = self.root / "template.db"
             upgrade(make_url(f"sqlite:///{template}"))
             self._sqlite = template
-        # SQLite's backup API: a consistent copy of a database file, whatever its journal.
-        with (
-            closing(sqlite3.connect(self._sqlite)) as source,
-            closing(sqlite3.connect(target)) as copy,
-        ):
-            source.backup(copy)
+        copy_sqlite(self._sqlite, target)
 
     def postgres(self) -> str:
         if self._postgres is None:
@@ -376,11 +377,7 @@ class SeededDatabases:
         projection.disconnect()  # the test's database is replaced under it
         if kind == "sqlite":
             assert url.database is not None
-            with (
-                closing(sqlite3.connect(template)) as source,
-                closing(sqlite3.connect(url.database)) as copy,
-            ):
-                source.backup(copy)
+            copy_sqlite(Path(template), Path(url.database))
         else:
             drop_database(url)
             server = self.request.getfixturevalue("postgres")

@@ -16,9 +16,7 @@ from conftest import InlineApi, Projection, SeededDatabases
 from publicity_support import (
     NOW,
     CountingRender,
-    History,
     partner,
-    refresh,
     rendered_history,
 )
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -163,8 +161,7 @@ def test_a_document_a_reader_asks_for_is_looked_at_before_those_waiting_longer(
     reader asks for C's brochure in English (not rendered yet: 503, retry shortly): the next
     look takes it first, then goes on in the order the others became stale; the reader's retry
     gets it. A document asked for once is not put first again by that ask."""
-    inline_api.apply(*History().events)
-    refresh(inline_api.settings, render=CountingRender())
+    rendered_history(inline_api)
     a, b, c = partner({"en": "A"}), partner({"en": "B"}), partner({"en": "C"})
     assert inline_api.apply(a, b, c) == ["applied"] * 3
     asked = f"/partners/{c.aggregate_id}/brochure"
@@ -215,8 +212,7 @@ def test_a_look_in_progress_gives_way_after_its_render_to_a_document_asked_for_m
     locale. While it renders the first of them, a reader asks for B's brochure in English,
     which is not in that look: the look ends after that render, and the next look takes B's
     English brochure first, then goes on where the other left off."""
-    inline_api.apply(*History().events)
-    refresh(inline_api.settings, render=CountingRender())
+    rendered_history(inline_api)
     a, b = partner({"en": "A"}), partner({"en": "B"})
     assert inline_api.apply(a, b) == ["applied", "applied"]
     every = sorted(LOCALE_NAMES)
