@@ -258,7 +258,10 @@ def _cut(source: FontSource, characters: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(source.path, fontNumber=source.index, lazy=True)
+    # The face's bounding boxes are kept as they are (fontTools' own subsetter does the same,
+    # `recalc_bounds` is off by default): a subset's glyphs lie within them, and working them
+    # out again means drawing every glyph kept, a third of the cut's time.
+    font = TTFont(source.path, fontNumber=source.index, lazy=True, recalcBBoxes=False)
     options = subset.Options()
     # Shaping features are not needed for horizontal CJK and unkerned Latin; reading the
     # large GSUB/GPOS tables of these faces would cost more than the rest of the cut.
