@@ -21,6 +21,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 from twinning.streams.broker import free_port
 
 
@@ -186,3 +188,94 @@ def drop_database(url: URL) -> None:
     of one test's teardown per xdist worker; dropped within seconds, most never reach the disk."""
     with _admin_engine(_on_server(url)).connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+
+
+#: What makes two databases of the server the same schema: the tables' columns (type, null,
+#: default), constraints and indexes, the sequences, and the migrations Alembic recorded.
+_SCHEMA = text(
+    """
+    SELECT md5(concat_ws('|',
+      (SELECT string_agg(concat_ws(':', c.relname, c.relkind, a.attname,
+                                   format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                                   pg_get_expr(d.adbin, d.adrelid)),
+                         ',' ORDER BY c.relname, a.attnum)
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'),
+      (SELECT string_agg(concat_ws(':', conrelid::regclass, conname, pg_get_constraintdef(oid)),
+                         ',' ORDER BY conrelid::regclass::text, conname)
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace),
+      (SELECT string_agg(indexdef, ',' ORDER BY indexname) FROM pg_indexes
+        WHERE schemaname = 'public'),
+      (SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace),
+      (SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version)))
+    """
+)
+
+
+def schema_of(url: URL) -> str:
+    """A digest of the database's schema (`_SCHEMA`)."""
+    engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return str(connection.scalar(_SCHEMA))
+    finally:
+        engine.dispose()
+
+
+def retire(url: URL) -> URL:
+    """Cut whoever is still connected to a test's database and give the database a new name,
+    which no leftover of that test knows: a process that outlived its test cannot reach it
+    again, as after a drop. `RuntimeError` if it stays in use."""
+    renamed = url.set(database=f"twinning_{uuid.uuid4().hex[:12]}")
+    with _admin_engine(_on_server(url)).connect() as connection:
+        for _ in range(20):
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": url.database},
+            )
+            try:
+                connection.execute(
+                    text(f'ALTER DATABASE "{url.database}" RENAME TO "{renamed.database}"')
+                )
+                return renamed
+            except DBAPIError:  # a backend cut a moment ago has not ended yet
+                time.sleep(0.05)
+    raise RuntimeError(f"database {url.database} is still in use")
+
+
+def emptied(url: URL, schema: str) -> bool:
+    """Empty a retired test database whose schema is still `schema` (the template's, which
+    holds no rows but Alembic's), its sequences back at their start: then it is as a new copy
+    of the template. False, and nothing changed, if the schema is another."""
+    engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            if connection.scalar(_SCHEMA) != schema:
+                return False
+            tables = connection.scalars(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).all()
+            sequences = connection.scalars(
+                text(
+                    "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            ).all()
+            # Foreign keys are not checked while the rows go (every row goes).
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+            for sequence in sequences:
+                connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+        return True
+    finally:
+        engine.dispose()
