@@ -283,7 +283,8 @@ def copy_sqlite(source: Path, target: Path) -> None:
 class MigratedTemplates:
     """One database of each kind migrated once per test session (per xdist worker); each test's
     database is a copy of it. Running the migrations takes about half a second per database,
-    a copy a few milliseconds: across a thousand tests, minutes. The migrations themselves
+    a copy much less (and a PostgreSQL test is most often given an earlier test's database,
+    emptied: `postgres_copy`): across a thousand tests, minutes. The migrations themselves
     are tested on databases made empty (`migrated=False`) and by every `twinning up`."""
 
     #: PostgreSQL copies of the template made ahead of the tests that will ask for them.

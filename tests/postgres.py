@@ -183,9 +183,10 @@ def create_database(server: URL, template: str | None = None, name: str | None =
 def drop_database(url: URL) -> None:
     """Drop the database of `url`, cutting whoever is still connected (a test's leftovers).
 
-    Each test's database is dropped when the test ends: a copy of the template is some 9 MB of
-    files, and the session's hundreds of them were otherwise removed at its end, half a minute
-    of one test's teardown per xdist worker; dropped within seconds, most never reach the disk."""
+    A test's database is dropped when the test ends unless it is handed to a later test
+    (`MigratedTemplates.give_back`): a copy of the template is some 9 MB of files, and the
+    session's hundreds of them were otherwise removed at its end, half a minute of one test's
+    teardown per xdist worker; dropped within seconds, most never reach the disk."""
     with _admin_engine(_on_server(url)).connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
 
