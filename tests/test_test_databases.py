@@ -49,6 +49,19 @@ def _databases(server: URL) -> set[str]:
 
 
 @pytest.fixture
+def migrated_templates(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: URL
+) -> Iterator[MigratedTemplates]:
+    """Templates of this test's own, whose copies no other test takes or gives back: the
+    session's are shared by every test of the worker, whose databases come back in any
+    order."""
+    templates = MigratedTemplates(tmp_path, request)
+    yield templates
+    templates.close()
+    drop_database(postgres.set(database=templates.postgres()))
+
+
+@pytest.fixture
 def handed_out(migrated_templates: MigratedTemplates) -> Iterator[Callable[[], URL]]:
     """Take databases as a test's fixture does; each is dropped at the end."""
     taken: list[URL] = []
