@@ -31,12 +31,12 @@ import twinning
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from postgres import (
+    Template,
     create_database,
     drop_database,
     emptied,
     postgres_server,
     retire,
-    schema_of,
 )
 from sqlalchemy import create_engine, func, select, union
 from sqlalchemy.engine import URL, Engine, make_url
@@ -301,7 +301,7 @@ class MigratedTemplates:
         self._made_but_unused: list[URL] = []
         #: Tests' databases to be emptied and handed out again (`give_back`).
         self._given_back: queue.Queue[URL] = queue.Queue(maxsize=self.AHEAD + 2)
-        self._schema = ""
+        self._template: Template | None = None
 
     def copy_sqlite(self, target: Path) -> None:
         if self._sqlite is None:
@@ -332,7 +332,7 @@ class MigratedTemplates:
         if self._copies is None:
             server = self.request.getfixturevalue("postgres")
             template = self.postgres()
-            self._schema = schema_of(server.set(database=template))
+            self._template = Template.of(server.set(database=template))
             self._copies = queue.Queue(maxsize=self.AHEAD)
             threading.Thread(target=self._make_copies, args=(server, template), daemon=True).start()
         try:
@@ -384,8 +384,9 @@ class MigratedTemplates:
                 url = self._given_back.get_nowait()
             except queue.Empty:
                 return None
+            assert self._template is not None  # read before the thread that calls this starts
             try:
-                if emptied(url, self._schema):
+                if emptied(url, self._template):
                     return url
             except Exception:  # it cannot be emptied here (a server's user may lack the right)
                 pass

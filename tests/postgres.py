@@ -15,12 +15,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from twinning.streams.broker import free_port
@@ -217,14 +218,57 @@ _SCHEMA = text(
 )
 
 
-def schema_of(url: URL) -> str:
-    """A digest of the database's schema (`_SCHEMA`)."""
+@contextmanager
+def connected(url: URL, *, begin: bool = False) -> Iterator[Connection]:
+    """One connection to the database of `url`, closed after (no pool kept), in a transaction
+    committed at the end if `begin`."""
     engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=NullPool)
     try:
-        with engine.connect() as connection:
-            return str(connection.scalar(_SCHEMA))
+        with engine.begin() if begin else engine.connect() as connection:
+            yield connection
     finally:
         engine.dispose()
+
+
+def schema_of(url: URL) -> str:
+    """A digest of the database's schema (`_SCHEMA`)."""
+    with connected(url) as connection:
+        return str(connection.scalar(_SCHEMA))
+
+
+@dataclass(frozen=True)
+class Template:
+    """What a given-back database is checked against and emptied by: the template's schema
+    digest, and the statement that deletes every row (Alembic's kept) and restarts every
+    sequence. Both are read from the template once: a database whose digest is the template's
+    has the same tables and sequences."""
+
+    schema: str
+    emptying: str
+
+    @classmethod
+    def of(cls, url: URL) -> Template:
+        with connected(url) as connection:
+            schema = str(connection.scalar(_SCHEMA))
+            tables = connection.scalars(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version' ORDER BY tablename"
+                )
+            ).all()
+            sequences = connection.scalars(
+                text(
+                    "SELECT quote_ident(sequencename) FROM pg_sequences "
+                    "WHERE schemaname = 'public' ORDER BY sequencename"
+                )
+            ).all()
+        # Foreign keys are not checked while the rows go (every row goes).
+        statements = [
+            "SET LOCAL session_replication_role = replica",
+            *(f"DELETE FROM {table}" for table in tables),
+            *(f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences),
+        ]
+        return cls(schema, ";\n".join(statements))
 
 
 def retire(url: URL) -> URL:
@@ -251,32 +295,12 @@ def retire(url: URL) -> URL:
     raise RuntimeError(f"database {url.database} is still in use")
 
 
-def emptied(url: URL, schema: str) -> bool:
-    """Empty a retired test database whose schema is still `schema` (the template's, which
-    holds no rows but Alembic's), its sequences back at their start: then it is as a new copy
-    of the template. False, and nothing changed, if the schema is another."""
-    engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            if connection.scalar(_SCHEMA) != schema:
-                return False
-            tables = connection.scalars(
-                text(
-                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            ).all()
-            sequences = connection.scalars(
-                text(
-                    "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public'"
-                )
-            ).all()
-            # Foreign keys are not checked while the rows go (every row goes).
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-            for sequence in sequences:
-                connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
-        return True
-    finally:
-        engine.dispose()
+def emptied(url: URL, template: Template) -> bool:
+    """Empty a retired test database whose schema is still the template's (which holds no
+    rows but Alembic's), its sequences back at their start: then it is as a new copy of the
+    template. False, and nothing changed, if the schema is another."""
+    with connected(url, begin=True) as connection:
+        if connection.scalar(_SCHEMA) != template.schema:
+            return False
+        connection.exec_driver_sql(template.emptying)
+    return True

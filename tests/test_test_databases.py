@@ -18,20 +18,15 @@ from conftest import (
     sample_partner,
     wait_for,
 )
-from postgres import drop_database, schema_of
-from sqlalchemy import create_engine, text
+from postgres import connected, drop_database, schema_of
+from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.pool import NullPool
 
 
 def _query(url: URL, sql: str) -> list[tuple[object, ...]]:
-    engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(sql))
-            return [tuple(row) for row in result] if result.returns_rows else []
-    finally:
-        engine.dispose()
+    with connected(url, begin=True) as connection:
+        result = connection.execute(text(sql))
+        return [tuple(row) for row in result] if result.returns_rows else []
 
 
 def _rows_by_table(url: URL) -> dict[str, int]:
