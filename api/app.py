@@ -40,7 +40,7 @@ from twinning.api.routes import (
 )
 from twinning.api.routing import ServingApp, included_once
 from twinning.auth import service as auth
-from twinning.calendar.feeds import FeedCache
+from twinning.calendar.feeds import CommitStamp, FeedCache
 from twinning.config import Settings
 from twinning.db import (
     async_session_scope,
@@ -103,6 +103,8 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         else None
     )
 
+    stamp = CommitStamp.of(settings.sync_database_url)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await ensure_first_admin(sessions, settings)
@@ -113,6 +115,8 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         finally:
             if relay is not None:
                 relay.stop()
+            if stamp is not None:
+                stamp.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -128,7 +132,10 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.state.sessions = sessions
     app.state.outbox_signal = signal
     app.state.broker_probe = BrokerProbe(settings.bootstrap_servers)
-    app.state.feed_cache = FeedCache(check_interval=settings.feed_check_interval)
+    app.state.feed_cache = FeedCache(
+        check_interval=settings.feed_check_interval,
+        stamp=stamp,
+    )
     app.state.database_faults = health.DatabaseFaults()
     app.router.routes.extend(included_once(PUBLIC_ROUTERS))
     app.router.routes.extend(included_once(AUTHENTICATED_ROUTERS, [Depends(get_current_user)]))

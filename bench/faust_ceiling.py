@@ -34,6 +34,7 @@ def main() -> None:
         consumer_auto_offset_reset="earliest",
         broker_commit_every=100,
         broker_commit_interval=0.5,
+        Stream=worker.ReadyStream,
     )
     topic = app.topic(*topic_names.split(","), key_type=bytes, value_type=bytes)
     seen, started = 0, 0.0
@@ -41,7 +42,7 @@ def main() -> None:
     @app.agent(topic)
     async def consume(stream: faust.StreamT[bytes]) -> None:
         nonlocal seen, started
-        async for batch in stream.take_events(worker.BATCH_SIZE, within=worker.BATCH_WINDOW):  # type: ignore[attr-defined]
+        async for batch in stream.take_ready(worker.BATCH_SIZE):  # type: ignore[attr-defined]
             started = started or time.perf_counter()
             seen += len(batch)
             if seen >= expected:

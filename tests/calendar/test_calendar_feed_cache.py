@@ -1,20 +1,26 @@
 """Feeds at wire speed: each API process answers an unchanged feed and its 304s from memory,
-with no database query, and looks again at most every `feed_check_interval` seconds, so that
-two API processes (two caches) both follow a change of the calendar and a revoked link."""
+with no database query, and looks again at most every `feed_check_interval` seconds (on
+SQLite, also as soon as anything was committed: `CommitStamp`), so that two API processes
+(two caches) both follow a change of the calendar and a revoked link."""
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from calendar_support import Desk, parse, path_of
 from conftest import ADMIN_TOKEN, InlineApi, bearer, wait_for
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from twinning.api.app import create_app
 from twinning.api.routes import feeds as feeds_api
+from twinning.calendar.feeds import CommitStamp
 
 
 class OtherApi:
@@ -209,3 +215,61 @@ def test_a_link_whose_check_is_due_is_checked_before_routing(
     changed = other.fetch(url, headers={"If-None-Match": built.headers["etag"]})
     assert changed.status_code == 200 and "Courtesy call (moved)" in changed.text
     assert looks[-2:] == [False, False]  # checked, the feed changed: the route built it
+
+
+def test_on_sqlite_a_change_shows_at_the_next_request_however_long_the_interval(
+    inline_api: InlineApi, other: OtherApi
+) -> None:
+    """On SQLite an API process trusts what it read only while nothing has been committed
+    since (`CommitStamp`): a change applied through another connection shows at the very next
+    request, even with an interval of an hour. PostgreSQL has no such stamp: there the
+    interval alone decides, and the feed is answered from memory until it ends."""
+    desk = Desk(inline_api)
+    mayor = desk.mayor()
+    visit, item = desk.visit_with_item(mayor)
+    url = desk.feed_link({"kind": "official", "official_id": mayor}, language="en")["url"]
+    etag = other.fetch(url).headers["etag"]
+    other.app.state.feed_cache.check_interval = 3600.0
+    assert other.fetch(url, headers={"If-None-Match": etag}).status_code == 304
+
+    moved = inline_api.patch(
+        f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": "Courtesy call (moved)"}}
+    )
+    assert moved.status_code == 202, moved.text  # applied before its answer (InlineApi)
+    after = other.fetch(url, headers={"If-None-Match": etag})
+
+    if inline_api.settings.sync_database_url.get_backend_name() == "sqlite":
+        assert after.status_code == 200 and "Courtesy call (moved)" in after.text
+    else:
+        assert after.status_code == 304
+
+
+def test_the_commit_stamp_moves_with_each_commit_of_any_other_connection_and_only_then(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "stamped.db"
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE t (x)")
+    writer.commit()
+    stamp = CommitStamp.of(make_url(f"sqlite:///{path}"))
+    assert stamp is not None
+    first = stamp()
+    assert writer.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    assert stamp() == first  # a read is no change
+
+    insert = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO t VALUES (1)'); c.commit()"
+    subprocess.run([sys.executable, "-c", insert, str(path)], check=True)  # another process
+    second = stamp()
+    writer.execute("INSERT INTO t VALUES (2)")
+    assert stamp() == second  # not committed yet
+    writer.commit()
+    third = stamp()
+    assert len({first, second, third}) == 3 and None not in (first, second, third)
+    stamp.close()
+    writer.close()
+
+    assert CommitStamp.of(make_url("postgresql+psycopg://u@h/db")) is None
+    assert CommitStamp.of(make_url("sqlite://")) is None  # in memory: one process only
+    missing = CommitStamp.of(make_url(f"sqlite:///{tmp_path / 'no such file.db'}"))
+    assert missing is not None and missing() is None  # cannot tell: the interval decides
