@@ -406,6 +406,11 @@ async def press_item(session: AsyncSession, event: Event) -> None:
     item = await current(session, ItineraryItem, payload.item_id)
     if item is None:
         return
+    unpressed = (
+        isinstance(payload, ItineraryItemChanged) and "press" not in payload.model_fields_set
+    )
+    if unpressed and not item.press:
+        return  # not open to the press before the change nor after it: never counted
     zone = item.place["timezone"] if item.place else None
     if zone is None and item.venue_id is not None:
         venue = await current(session, Venue, item.venue_id)

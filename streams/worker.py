@@ -180,7 +180,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_commit_every=100,
         broker_commit_interval=0.5,
         # On a stop or a rebalance, don't wait for the messages already fetched to be acked:
-        # faust's wait has no deadline, and a message held in a `take_events` buffer that the
+        # faust's wait has no deadline, and a message held in a `take_ready` buffer that the
         # stop cut short is never acked, so a worker asked to stop waited forever (or until
         # killed) and a rebalance stalled. Nothing is lost: an unacked message's offset is not
         # committed, so the partition's next owner reads it again, and the projection skips
