@@ -40,7 +40,7 @@ from twinning.api.routes import (
 )
 from twinning.api.routing import ServingApp, included_once
 from twinning.auth import service as auth
-from twinning.calendar.feeds import CommitStamp, FeedCache
+from twinning.calendar.feeds import FeedCache, feed_stamp
 from twinning.config import Settings
 from twinning.db import (
     async_session_scope,
@@ -103,11 +103,13 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         else None
     )
 
-    stamp = CommitStamp.of(settings.sync_database_url)
+    stamp = feed_stamp(settings.sync_database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await ensure_first_admin(sessions, settings)
+        if stamp is not None:
+            await stamp.start()
         if relay is not None:
             relay.start()
         try:
@@ -116,7 +118,7 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
             if relay is not None:
                 relay.stop()
             if stamp is not None:
-                stamp.close()
+                await stamp.stop()
             await engine.dispose()
 
     app = FastAPI(

@@ -24,7 +24,9 @@ Serving is cached at three levels, in the API process:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import secrets
 import sqlite3
 import time
@@ -48,11 +50,13 @@ from twinning.calendar.models import (
     FeedLink,
     FeedVersion,
 )
-from twinning.calendar.projector import OFFICE
+from twinning.calendar.projector import FEEDS_CHANNEL, NOTIFY_FEEDS, OFFICE
 from twinning.crm.models import PartnerCity
 from twinning.i18n import DEFAULT_LOCALE, force_locale, labels, localized, resolve
 from twinning.schedule.models import Interpreter
 from twinning.visits.models import Official
+
+log = logging.getLogger(__name__)
 
 PAST_WINDOW = timedelta(days=365)
 FUTURE_WINDOW = timedelta(days=3653)
@@ -168,6 +172,7 @@ async def rotate_link(*, db_session: AsyncSession, link: FeedLink, now: datetime
     """A new secret for the link; the old one stops working at once."""
     token = _new_token(link)
     link.rotated_at = now
+    await _announce(db_session)
     return token
 
 
@@ -176,6 +181,14 @@ async def revoke_link(
 ) -> None:
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = now, actor
+        await _announce(db_session)
+
+
+async def _announce(db_session: AsyncSession) -> None:
+    """On PostgreSQL, tell the other API processes at commit that a link changed (SQLite's
+    commit stamp says so by itself)."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        await db_session.execute(NOTIFY_FEEDS)
 
 
 async def get_link(*, db_session: AsyncSession, link_id: str) -> FeedLink | None:
@@ -326,6 +339,12 @@ class CommitStamp:
             return None
         return cls(url.database)
 
+    async def start(self) -> None:
+        """Nothing to start: the connection is opened at the first read."""
+
+    async def stop(self) -> None:
+        self.close()
+
     def __call__(self) -> int | None:
         try:
             if self._connection is None:
@@ -341,6 +360,76 @@ class CommitStamp:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+
+
+class NotifiedStamp:
+    """PostgreSQL's counterpart of `CommitStamp`: a count that moves with every notification
+    on `FEEDS_CHANNEL`, which the calendar projector sends in each transaction that raises a
+    feed version and the API with each link it revokes or rotates (`pg_notify`: delivered at
+    commit). Received on a connection of its own (asyncpg's `add_listener`), reopened with
+    backoff when it is lost; None while it is down, and it moves once more whenever it comes
+    back (anything may have been committed meanwhile). Only what is announced moves it: a
+    change that is not still shows within the check interval, as before."""
+
+    def __init__(self, url: URL) -> None:
+        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.count = 0
+        self.listening = False
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, url: URL) -> NotifiedStamp | None:
+        return cls(url) if url.get_backend_name() == "postgresql" else None
+
+    def __call__(self) -> int | None:
+        return self.count if self.listening else None
+
+    def _notified(self, *_: object) -> None:
+        self.count += 1
+
+    async def start(self) -> None:
+        self._task = asyncio.ensure_future(self._listen())
+
+    async def _listen(self) -> None:
+        import asyncpg  # the API's PostgreSQL driver; not needed on SQLite
+
+        backoff = 0.1
+        while True:
+            try:
+                connection = await asyncpg.connect(self.dsn)
+                try:
+                    lost = asyncio.Event()
+                    connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+                    await connection.add_listener(FEEDS_CHANNEL, self._notified)
+                    self.count += 1  # whatever was committed while nobody listened
+                    self.listening, backoff = True, 0.1
+                    await lost.wait()
+                    log.warning("the listener for feed changes lost its connection; reconnecting")
+                finally:
+                    self.listening = False
+                    if not connection.is_closed():
+                        connection.terminate()
+            except Exception as exc:  # the database away: the check interval decides meanwhile
+                log.warning(
+                    "cannot listen for feed changes (%s); retrying in %.1f s",
+                    type(exc).__name__,
+                    backoff,
+                )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def feed_stamp(url: URL) -> CommitStamp | NotifiedStamp | None:
+    """The database's stamp for the feed cache: SQLite's commit counter, or PostgreSQL's
+    notifications; None for an in-memory SQLite database (one process: nothing to follow)."""
+    return CommitStamp.of(url) or NotifiedStamp.of(url)
 
 
 def _no_stamp() -> int | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -490,7 +490,7 @@ def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None:
 
 def _bump_before_commit(session: Session) -> None:
     """One statement, the rows in sorted order (two workers never wait on each other's rows in
-    opposite orders)."""
+    opposite orders); on PostgreSQL, a notification too (`notify_feeds`)."""
     keys = sorted(session.info.pop(BUMPED_IN_TRANSACTION, ()))
     if not keys:
         return
@@ -501,6 +501,18 @@ def _bump_before_commit(session: Session) -> None:
         ),
         [{"audience": key, "version": 1} for key in keys],
     )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(NOTIFY_FEEDS)
+
+
+#: The PostgreSQL channel on which a commit that changes what a feed serves is announced
+#: (a feed version raised, a link revoked or rotated), so that the API processes look again
+#: at once (`calendar.feeds.NotifiedStamp`). SQLite needs none: its own change counter says
+#: so (`calendar.feeds.CommitStamp`).
+FEEDS_CHANNEL = "twinning_feeds"
+#: Delivered by PostgreSQL when the transaction commits, not before (and not at all if it
+#: rolls back).
+NOTIFY_FEEDS = select(func.pg_notify(FEEDS_CHANNEL, ""))
 
 
 async def refresh_referencing(

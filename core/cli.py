@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -391,8 +392,6 @@ def _announce(
     new_admin_token: str | None,
     mailer_started: threading.Event,
 ) -> None:
-    import time
-
     while not server.started:
         if server.should_exit:
             return
@@ -631,7 +630,10 @@ def rebuild(data_dir: DataDir = None) -> None:
         finally:
             await engine.dispose()
 
-    typer.echo(f"rebuilt the read models from {asyncio.run(run())} archived events")
+    started = time.perf_counter()
+    count = asyncio.run(run())
+    seconds = time.perf_counter() - started
+    typer.echo(f"rebuilt the read models from {count} archived events in {seconds:.2f} s")
 
 
 @cli.command()

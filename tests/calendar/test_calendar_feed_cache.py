@@ -17,14 +17,15 @@ import httpx
 import pytest
 from calendar_support import Desk, parse, path_of
 from conftest import ADMIN_TOKEN, InlineApi, bearer, wait_for
-from sqlalchemy import event, make_url
+from sqlalchemy import create_engine, event, make_url, text
 from twinning.api.app import create_app
 from twinning.api.routes import feeds as feeds_api
-from twinning.calendar.feeds import CommitStamp
+from twinning.calendar.feeds import CommitStamp, NotifiedStamp
 
 
 class OtherApi:
-    """A second API process on the same database: its own app, cache and engine."""
+    """A second API process on the same database: its own app, cache and engine, and its
+    feed cache's stamp started as its lifespan would (httpx's ASGI transport runs none)."""
 
     def __init__(self, api: InlineApi) -> None:
         self.app = create_app(api.settings, with_relay=False)
@@ -32,6 +33,10 @@ class OtherApi:
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://other"
         )
+        self.stamp = self.app.state.feed_cache.stamp
+        if isinstance(self.stamp, CommitStamp | NotifiedStamp):
+            self.portal.call(self.stamp.start)
+            wait_for(lambda: self.stamp() is not None, what="the stamp to be read")
         self.queries = 0
         engine = self.app.state.sessions.kw["bind"].sync_engine
         event.listen(engine, "before_cursor_execute", self._count)
@@ -44,6 +49,8 @@ class OtherApi:
         return response
 
     def close(self) -> None:
+        if isinstance(self.stamp, CommitStamp | NotifiedStamp):
+            self.portal.call(self.stamp.stop)
         self.portal.call(self.client.aclose)
         self.portal.call(self.app.state.sessions.kw["bind"].dispose)
 
@@ -217,17 +224,19 @@ def test_a_link_whose_check_is_due_is_checked_before_routing(
     assert looks[-2:] == [False, False]  # checked, the feed changed: the route built it
 
 
-def test_on_sqlite_a_change_shows_at_the_next_request_however_long_the_interval(
+def test_a_change_shows_at_the_next_request_however_long_the_interval(
     inline_api: InlineApi, other: OtherApi
 ) -> None:
-    """On SQLite an API process trusts what it read only while nothing has been committed
-    since (`CommitStamp`): a change applied through another connection shows at the very next
-    request, even with an interval of an hour. PostgreSQL has no such stamp: there the
-    interval alone decides, and the feed is answered from memory until it ends."""
+    """An API process trusts what it read only while nothing was committed since that could
+    change it: on SQLite, SQLite's own change counter says so (`CommitStamp`); on PostgreSQL,
+    the notification the projector sends with a feed's new version (`NotifiedStamp`). So a
+    change applied elsewhere shows at once, even with an interval of an hour, and so does a
+    link revoked through another process."""
     desk = Desk(inline_api)
     mayor = desk.mayor()
     visit, item = desk.visit_with_item(mayor)
-    url = desk.feed_link({"kind": "official", "official_id": mayor}, language="en")["url"]
+    link = desk.feed_link({"kind": "official", "official_id": mayor}, language="en")
+    url = link["url"]
     etag = other.fetch(url).headers["etag"]
     other.app.state.feed_cache.check_interval = 3600.0
     assert other.fetch(url, headers={"If-None-Match": etag}).status_code == 304
@@ -236,12 +245,52 @@ def test_on_sqlite_a_change_shows_at_the_next_request_however_long_the_interval(
         f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": "Courtesy call (moved)"}}
     )
     assert moved.status_code == 202, moved.text  # applied before its answer (InlineApi)
-    after = other.fetch(url, headers={"If-None-Match": etag})
-
     if inline_api.settings.sync_database_url.get_backend_name() == "sqlite":
-        assert after.status_code == 200 and "Courtesy call (moved)" in after.text
-    else:
-        assert after.status_code == 304
+        after = other.fetch(url, headers={"If-None-Match": etag})
+    else:  # the notification reaches the other process on its own connection, a moment later
+        after = wait_for(
+            lambda: (
+                (a := other.fetch(url, headers={"If-None-Match": etag})).status_code == 200 and a
+            ),
+            what="the notified process to serve the change",
+        )
+    assert after.status_code == 200 and "Courtesy call (moved)" in after.text
+
+    assert inline_api.delete(f"/feed-links/{link['id']}").status_code == 204
+    wait_for(
+        lambda: other.fetch(url).status_code == 404,
+        what="the other process to refuse the link revoked through the first",
+    )
+
+
+def test_without_its_listener_a_process_trusts_the_interval_and_looks_again_when_back(
+    inline_api: InlineApi, other: OtherApi
+) -> None:
+    """A stamp that cannot be read (the listener's connection down, a file that cannot be
+    opened) leaves the interval alone to decide: nothing is answered stale for longer than
+    before, and the stamp moves when it is back, so the next request looks again."""
+    desk = Desk(inline_api)
+    mayor = desk.mayor()
+    visit, item = desk.visit_with_item(mayor)
+    url = desk.feed_link({"kind": "official", "official_id": mayor}, language="en")["url"]
+    etag = other.fetch(url).headers["etag"]
+    cache = other.app.state.feed_cache
+    cache.check_interval = 3600.0
+    stamp = cache.stamp
+    cache.stamp = lambda: None  # down
+
+    moved = inline_api.patch(
+        f"/visits/{visit}/itinerary/{item}", json={"titles": {"en": "Courtesy call (moved)"}}
+    )
+    assert moved.status_code == 202, moved.text
+    assert other.fetch(url, headers={"If-None-Match": etag}).status_code == 304  # the interval
+
+    cache.stamp = stamp  # back: it has moved since the feed was read
+    after = wait_for(
+        lambda: (a := other.fetch(url, headers={"If-None-Match": etag})).status_code == 200 and a,
+        what="the change served once the stamp is back",
+    )
+    assert "Courtesy call (moved)" in after.text
 
 
 def test_the_commit_stamp_moves_with_each_commit_of_any_other_connection_and_only_then(
@@ -273,3 +322,26 @@ def test_the_commit_stamp_moves_with_each_commit_of_any_other_connection_and_onl
     assert CommitStamp.of(make_url("sqlite://")) is None  # in memory: one process only
     missing = CommitStamp.of(make_url(f"sqlite:///{tmp_path / 'no such file.db'}"))
     assert missing is not None and missing() is None  # cannot tell: the interval decides
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_listener_comes_back_after_the_server_cuts_its_connection(
+    inline_api: InlineApi, other: OtherApi
+) -> None:
+    stamp = other.stamp
+    assert isinstance(stamp, NotifiedStamp) and stamp.listening
+    before = stamp()
+    engine = create_engine(inline_api.settings.sync_database_url)
+    with engine.connect() as connection:
+        cut = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        ).all()
+    engine.dispose()
+    assert cut == [(True,)]
+    wait_for(
+        lambda: stamp() is not None and stamp() != before,
+        what="the listener to be back, its stamp moved",
+    )
