@@ -99,8 +99,8 @@ class Settings(BaseSettings):
         default=0.02,
         description="Seconds an API process answers a calendar feed (and its 304s) from memory "
         "before it looks at the database again: a change shows in the feed after at most this "
-        "long, on SQLite no later than the first request after its commit (0: a look at every "
-        "request).",
+        "long, and no later than the first request after its commit (SQLite's change counter, "
+        "PostgreSQL's notifications) (0: a look at every request).",
     )
     redeliver_after: Annotated[float, Field(gt=0)] = Field(
         default=30.0,
