@@ -8,10 +8,11 @@ Serving is cached at three levels, in the API process:
 - the live links (the SHA-256 of the secret -> audience and language) and each audience's
   `FeedVersion`, trusted for `feed_check_interval` seconds (`FeedCache.check_interval`): an
   unchanged feed and a 304 answer need no database query in between, and a change by the
-  worker (or a link revoked by another API process) shows after at most that long. On
-  SQLite, sooner: they are trusted only while nothing was committed to the database since
-  they were read (`CommitStamp`, a look at SQLite's own change counter that costs a few
-  microseconds), so the first request after the worker's commit looks again;
+  worker (or a link revoked by another API process) shows after at most that long. Sooner:
+  they are trusted only while nothing that may change a feed was committed since they were
+  read (a stamp: SQLite's own change counter, `CommitStamp`, a look that costs a few
+  microseconds; PostgreSQL's notifications, `NotifiedStamp`), so the first request after
+  the worker's commit looks again;
 - the rendered VEVENT of each (entry, revision, language, variant): an entry is rendered again
   only when it changed (the projector raises its `revision`);
 - the assembled feed of each (audience, language): served as it is while the audience's
@@ -215,7 +216,7 @@ class LiveLink:
     #: The audience's `FeedVersion` when this was read (0 before its first change).
     version: int
     checked_at: float
-    #: The database's commit stamp just before this was read (`CommitStamp`), if it has one.
+    #: The database's stamp just before this was read (`feed_stamp`), if it could be read.
     stamp: int | None = None
 
 
@@ -441,9 +442,9 @@ class FeedCache:
     least recently used go first).
 
     `check_interval`: seconds a link and a feed's version are trusted without a look at the
-    database (0: look at every request). `stamp`: the database's commit stamp
-    (`CommitStamp`); with one, they are trusted only while it has not moved since they were
-    read, so that a change shows at the first request after its commit."""
+    database (0: look at every request). `stamp`: the database's stamp (`feed_stamp`); with
+    one, they are trusted only while it has not moved since they were read, so that a change
+    shows at the first request after its commit."""
 
     def __init__(
         self,

@@ -490,7 +490,7 @@ def bump_versions(session: AsyncSession, audiences: Iterable[str]) -> None:
 
 def _bump_before_commit(session: Session) -> None:
     """One statement, the rows in sorted order (two workers never wait on each other's rows in
-    opposite orders); on PostgreSQL, a notification too (`notify_feeds`)."""
+    opposite orders); on PostgreSQL, a notification too (`NOTIFY_FEEDS`)."""
     keys = sorted(session.info.pop(BUMPED_IN_TRANSACTION, ()))
     if not keys:
         return
