@@ -355,10 +355,13 @@ class ReadyStream(faust.Stream):  # type: ignore[type-arg]
         its `within` timer, which wakes every agent `1 / within` times a second whether or not
         anything came: with a window of 5 ms the six project agents woke 1,200 times a second,
         about 5 % of a core on an idle worker, and a lone event waited 2.5 ms on average. This
-        is the same method (the same passive buffering, acks after the batch is consumed,
-        the same back-pressure at `max_`) with that wait replaced: the processor that buffers
-        an event says the batch is ready when the channel has nothing more queued. `at_most`
-        is only a safety net, should an event be buffered with the batch never said ready."""
+        is the same method (the same passive buffering, the same back-pressure at `max_`) with
+        that wait replaced: the processor that buffers an event says the batch is ready when
+        the channel has nothing more queued. `at_most` is only a safety net, should an event
+        be buffered with the batch never said ready. And a batch is acked only once the agent
+        asks for the next one: faust's acks it also when the generator is closed in the
+        middle of it (a stop while the batch is applied), committing offsets of events whose
+        transaction may have been rolled back."""
         events: list[EventT] = []
         ready = asyncio.Event()
         consumed = asyncio.Event()
@@ -405,9 +408,12 @@ class ReadyStream(faust.Stream):  # type: ignore[type-arg]
                 batch = list(events)
                 try:
                     yield batch
-                finally:
+                    # Asked for the next batch: this one is applied, its offsets may be
+                    # committed. A generator closed while the batch is held (a stop in the
+                    # middle of it) acks nothing: the partition's next reader reads it again.
                     for event in batch:
                         await self.ack(event)
+                finally:
                     events.clear()
                     ready.clear()
                     notify(consuming)

@@ -1,8 +1,8 @@
 """How the worker's agents take their batches (`ReadyStream.take_ready`): a lone event is
 handed over at once, not at a timer's next tick; what queues up while a batch is applied
 comes as the next batch, at most `max_` at a time, in order; and an event is acked only once
-its batch has been applied (an unacked offset is not committed: a worker killed mid-batch
-leaves the batch to be read again).
+its batch has been applied, never when the agent stops in the middle of it (an unacked
+offset is not committed: the partition's next reader reads the batch again).
 
 faust's own agent test context (`agent.test_context()`) feeds the agent's channel directly:
 no broker is involved in what is tested here, the batching of what the channel holds. The
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import faust
 from twinning.streams.worker import ReadyStream
@@ -82,3 +83,28 @@ def test_batches_hold_at_most_max_in_order_and_are_acked_only_once_applied() -> 
     assert batches == [[b"0", b"1", b"2"], [b"3", b"4", b"5"], [b"6"]]
     assert acked_while_held == [[False] * 3, [False] * 3, [False]]
     assert acked_at_end == [True] * 7
+
+
+def test_a_batch_cut_short_by_a_stop_is_not_acked() -> None:
+    async def scenario() -> tuple[list[bytes], list[bool]]:
+        app = faust.App(
+            "test-take-ready-stop", Stream=ReadyStream, store="memory://", web_enabled=False
+        )
+        held: list[Any] = []
+        closed = asyncio.Event()
+
+        @app.agent()
+        async def consume(stream: faust.StreamT[bytes]) -> None:
+            batches = stream.take_ready(10, at_most=3600)  # type: ignore[attr-defined]
+            held.extend(await batches.__anext__())
+            await batches.aclose()  # as a stop does, while the batch is being applied
+            closed.set()
+
+        async with consume.test_context() as context:
+            sent = [await context.put(f"{n}".encode(), wait=False) for n in range(3)]
+            await _until(closed.is_set, "the batch taken and the generator closed")
+            return [event.value for event in held], [event.message.acked for event in sent]
+
+    taken, acked = asyncio.run(scenario())
+    assert taken == [b"0", b"1", b"2"]
+    assert acked == [False, False, False]
