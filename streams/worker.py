@@ -354,7 +354,7 @@ class ReadyStream(faust.Stream):  # type: ignore[type-arg]
         faust's `take_events` hands a batch over only when it is full or at the next tick of
         its `within` timer, which wakes every agent `1 / within` times a second whether or not
         anything came: with a window of 5 ms the six project agents woke 1,200 times a second,
-        about 5 % of a core on an idle worker, and a lone event waited 2.5 ms on average. This
+        about 6 % of a core on an idle worker, and a lone event waited 2.5 ms on average. This
         is the same method (the same passive buffering, the same back-pressure at `max_`) with
         that wait replaced: the processor that buffers an event says the batch is ready when
         the channel has nothing more queued. `at_most` is only a safety net, should an event
