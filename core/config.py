@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         description="How long a worker's fetch waits for data; short, because the embedded broker "
         "does not answer early when data arrives (Kafka does, so it costs only idle polls there).",
     )
+    fetch_idle_wait_ms: Annotated[int, Field(ge=1, le=30000)] = Field(
+        default=100,
+        description="How long a worker's fetch waits for data once none has come for a second "
+        "(back to `fetch_max_wait_ms` as soon as some comes): an idle worker polls the embedded "
+        "broker ten times a second instead of a hundred, and the first event after a quiet "
+        "spell may wait up to this long.",
+    )
     park_timeout: Annotated[float, Field(gt=0)] = Field(
         default=3600.0,
         description="Seconds an event waits for the aggregate it refers to before it is dead-lettered.",

@@ -105,17 +105,70 @@ class Backlog:
         return False
 
 
+#: How long no fetch may bring data before the worker's fetches wait longer (`FetchWait`).
+FETCH_QUIET_AFTER = 1.0
+
+
+class FetchWait:
+    """How long the consumer's next fetch may wait for data: `active_ms` while events come,
+    `idle_ms` once none has come for `quiet_after` seconds. The embedded broker holds a fetch
+    for its whole wait, even when data arrives meanwhile, so the wait is also how late an
+    event may be picked up, and an idle worker fetches `1000 / wait` times a second: at 10 ms,
+    the worker and the broker took about a fifth of a core doing nothing. Kafka answers a
+    fetch as soon as data arrives, so there both waits can be long (`infra/`).
+
+    Installed on aiokafka's fetcher (`install`): it reads `_fetch_max_wait_ms` for each
+    request it builds, and `_proc_fetch_request` says whether a fetch brought data."""
+
+    def __init__(
+        self,
+        active_ms: int,
+        idle_ms: int,
+        quiet_after: float = FETCH_QUIET_AFTER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.active_ms, self.idle_ms = active_ms, max(idle_ms, active_ms)
+        self.quiet_after, self.clock = quiet_after, clock
+        self.last_data = clock()
+
+    def after_fetch(self, brought_data: bool) -> int:
+        """The wait for the next fetch, after one that did or did not bring data."""
+        now = self.clock()
+        if brought_data:
+            self.last_data = now
+        return self.active_ms if now - self.last_data < self.quiet_after else self.idle_ms
+
+    def install(self, fetcher: Any) -> None:
+        process = fetcher._proc_fetch_request
+        fetcher._fetch_max_wait_ms = self.active_ms
+
+        async def fetched(*args: Any, **kwargs: Any) -> Any:
+            brought_data = await process(*args, **kwargs)
+            fetcher._fetch_max_wait_ms = self.after_fetch(bool(brought_data))
+            return brought_data
+
+        fetcher._proc_fetch_request = fetched
+
+
 class _PromptFetchConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     """faust hard-codes a 1.5 s fetch wait. Kafka answers a fetch as soon as data arrives, but
     the embedded broker waits the whole time, which would add up to 1.5 s to every event's
-    trip; so the wait is a setting here (`TWINNING_FETCH_MAX_WAIT_MS`)."""
+    trip; so the wait is a setting here (`TWINNING_FETCH_MAX_WAIT_MS`), longer once the
+    worker is idle (`FetchWait`, `TWINNING_FETCH_IDLE_WAIT_MS`)."""
 
     fetch_max_wait_ms = 1500
+    fetch_idle_wait_ms = 1500
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = self.fetch_max_wait_ms  # read by AIOKafkaConsumer.start()
         return consumer
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        FetchWait(self.fetch_max_wait_ms, self.fetch_idle_wait_ms).install(
+            self._consumer._fetcher  # type: ignore[union-attr]
+        )
 
 
 class _PromptFetchConsumer(aiokafka_driver.Consumer):
@@ -160,6 +213,7 @@ class _Worker(faust.Worker):
 def create_app(settings: Settings) -> faust.App:
     servers = settings.bootstrap_servers()
     _PromptFetchConsumerThread.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    _PromptFetchConsumerThread.fetch_idle_wait_ms = settings.fetch_idle_wait_ms
     session_timeout = settings.session_timeout or max(6.0, settings.rebalance_timeout * 2)
     app = faust.App(
         settings.consumer_group,
