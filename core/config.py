@@ -113,10 +113,10 @@ class Settings(BaseSettings):
     )
     fetch_idle_wait_ms: Annotated[int, Field(ge=1, le=30000)] = Field(
         default=100,
-        description="How long a worker's fetch waits for data once none has come for a second "
-        "(back to `fetch_max_wait_ms` as soon as some comes): an idle worker polls the embedded "
-        "broker ten times a second instead of a hundred, and the first event after a quiet "
-        "spell may wait up to this long.",
+        description="How long a worker's fetch waits for data once 100 fetches in a row (a second "
+        "at the short wait) brought none (back to `fetch_max_wait_ms` as soon as one brings "
+        "some): an idle worker polls the embedded broker ten times a second instead of a "
+        "hundred, and the first event after a quiet spell may wait up to this long.",
     )
     park_timeout: Annotated[float, Field(gt=0)] = Field(
         default=3600.0,

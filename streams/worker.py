@@ -105,38 +105,34 @@ class Backlog:
         return False
 
 
-#: How long no fetch may bring data before the worker's fetches wait longer (`FetchWait`).
-FETCH_QUIET_AFTER = 1.0
+#: How many fetches in a row may bring nothing before the worker's fetches wait longer
+#: (`FetchWait`): a second's worth at the 10 ms wait.
+QUIET_FETCHES = 100
 
 
 class FetchWait:
     """How long the consumer's next fetch may wait for data: `active_ms` while events come,
-    `idle_ms` once none has come for `quiet_after` seconds. The embedded broker holds a fetch
-    for its whole wait, even when data arrives meanwhile, so the wait is also how late an
-    event may be picked up, and an idle worker fetches `1000 / wait` times a second: at 10 ms,
-    the worker and the broker took about a fifth of a core doing nothing. Kafka answers a
-    fetch as soon as data arrives, so there both waits can be long (`infra/`).
+    `idle_ms` once `quiet_fetches` fetches in a row have brought nothing, and `active_ms`
+    again from the first that brings data. The embedded broker holds a fetch for its whole
+    wait, even when data arrives meanwhile, so the wait is also how late an event may be
+    picked up, and an idle worker fetches `1000 / wait` times a second: at 10 ms, the worker
+    and the broker took about a fifth of a core doing nothing. Counted in fetches, not in
+    time: a worker busy with a long batch sends no fetch meanwhile, and its next one, which
+    finds the backlog, is not made to wait. Kafka answers a fetch as soon as data arrives, so
+    there both waits can be long (`infra/`).
 
     Installed on aiokafka's fetcher (`install`): it reads `_fetch_max_wait_ms` for each
     request it builds, and `_proc_fetch_request` says whether a fetch brought data."""
 
-    def __init__(
-        self,
-        active_ms: int,
-        idle_ms: int,
-        quiet_after: float = FETCH_QUIET_AFTER,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, active_ms: int, idle_ms: int, quiet_fetches: int = QUIET_FETCHES) -> None:
         self.active_ms, self.idle_ms = active_ms, max(idle_ms, active_ms)
-        self.quiet_after, self.clock = quiet_after, clock
-        self.last_data = clock()
+        self.quiet_fetches = quiet_fetches
+        self.empty = 0  # fetches in a row that brought nothing
 
     def after_fetch(self, brought_data: bool) -> int:
         """The wait for the next fetch, after one that did or did not bring data."""
-        now = self.clock()
-        if brought_data:
-            self.last_data = now
-        return self.active_ms if now - self.last_data < self.quiet_after else self.idle_ms
+        self.empty = 0 if brought_data else self.empty + 1
+        return self.idle_ms if self.empty >= self.quiet_fetches else self.active_ms
 
     def install(self, fetcher: Any) -> None:
         process = fetcher._proc_fetch_request
