@@ -108,8 +108,9 @@ class Settings(BaseSettings):
     )
     fetch_max_wait_ms: Annotated[int, Field(ge=1, le=30000)] = Field(
         default=10,
-        description="How long a worker's fetch waits for data; short, because the embedded broker "
-        "does not answer early when data arrives (Kafka does, so it costs only idle polls there).",
+        description="How long a worker's fetch waits for data while events come; short, because "
+        "the embedded broker does not answer early when data arrives (Kafka does, so it costs "
+        "only idle polls there).",
     )
     fetch_idle_wait_ms: Annotated[int, Field(ge=1, le=30000)] = Field(
         default=100,
