@@ -47,9 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return in_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         """On SQLite, the stored text read straight as an aware datetime (`utc_from_text`):
@@ -61,21 +59,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+def in_utc(value: datetime | None) -> datetime | None:
+    """`value` time-zone aware in UTC (a naive one taken as UTC, as it was stored)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def utc_from_text(value: str | datetime | None) -> datetime | None:
     """A timestamp as SQLite gives it (text in UTC, without an offset, as SQLAlchemy writes
     it), time-zone aware in UTC."""
-    if value is None:
-        return None
     if isinstance(value, str):
+        text = value
         try:
             # Parsed with its zone at once: `replace(tzinfo=...)` would cost five times the parse.
-            parsed = datetime.fromisoformat(value + "+00:00")
+            value = datetime.fromisoformat(text + "+00:00")
         except ValueError:  # written with an offset (not by SQLAlchemy)
-            parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is not None:
-            return parsed.astimezone(UTC) if parsed.utcoffset() else parsed
-        value = parsed
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            value = datetime.fromisoformat(text)
+        if value.tzinfo is UTC:
+            return value
+    return in_utc(value)
 
 
 class Base(DeclarativeBase):
