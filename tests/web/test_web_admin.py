@@ -50,7 +50,7 @@ COPY_THE_TOKEN = (
 def test_an_admin_creates_a_user_sets_a_password_changes_the_role_and_manages_a_token(
     office: Office, browser: Browser, locale: str
 ) -> None:
-    page = office.page(browser, locale, bypass_csp=True)  # for axe
+    page = office.page(browser, locale)
     office.sign_in(page, ADMIN)
     page.get_by_role("link", name=text("Administration", locale)).click()
     expect(page.locator("h1")).to_have_text(text("Administration", locale))
@@ -174,7 +174,7 @@ def test_parked_and_dead_lettered_events_show_with_their_reason(
         assert office.api.apply(waiting) == ["parked"]
 
     in_thread(produce)
-    page = office.page(browser, "en", bypass_csp=True)
+    page = office.page(browser, "en")
     office.sign_in(page, ADMIN)
     faults = page.locator("#faults ~ ul")
     expect(faults).to_contain_text("PartnerCityUpdated")
@@ -219,7 +219,7 @@ def _publish(office: Office, *, real: bool = True) -> None:
 def test_the_publicity_page_lists_the_leaflet_and_brochures_in_every_language(
     office: Office, browser: Browser
 ) -> None:
-    page = office.page(browser, "zh-TW", bypass_csp=True)
+    page = office.page(browser, "zh-TW")
     office.sign_in(page, VIEWER)
     page.get_by_role("link", name=text("Publicity", "zh-TW")).click()
     expect(page.locator("#leaflet ~ table")).to_contain_text(

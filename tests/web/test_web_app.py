@@ -221,7 +221,7 @@ def test_every_page_passes_the_accessibility_scan(
 ) -> None:
     """axe-core finds nothing serious or critical (the page's own policy is bypassed only so
     that the scanner's script can be added)."""
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     page.goto("/ui/signin")
     found = {"sign-in": accessibility_violations(page)}
     office.sign_in(page)

@@ -89,7 +89,7 @@ def test_staff_download_the_briefing_documents_from_the_visit_page(
     office: Office, browser: Browser, locale: str
 ) -> None:
     visit = prepared_visit(office)
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/visits/{visit}")
     section = page.locator("section.briefing")

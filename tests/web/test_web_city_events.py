@@ -46,7 +46,7 @@ def test_a_city_event_is_created_its_invitees_invited_and_an_answer_recorded(
 ) -> None:
     mission = {"names": {"en": "Embassy of Ruritania"}, "country": "FR", "kind": "embassy"}
     command(office, "/missions", mission)
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("City events", locale)).first.click()
     expect(page.locator("h1")).to_have_text(text("City events", locale))
@@ -155,7 +155,7 @@ def test_overdue_invitations_on_today_accessible_pages_inert_text_and_viewers_on
     sapporo = {"kind": "partner", "id": office.partners["Sapporo"]}
     invitations = f"/city-events/{city_event_id}/invitations"
     command(office, invitations, {"answer_by": "2030-04-01", "invitees": [sapporo]})
-    page = office.page(browser, "en", bypass_csp=True)
+    page = office.page(browser, "en")
     page.on("dialog", lambda dialog: pytest.fail(f"a script ran: {dialog.message}"))
     office.sign_in(page)
 

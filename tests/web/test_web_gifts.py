@@ -53,7 +53,7 @@ def test_a_gift_given_on_a_visit_reaches_the_register_and_the_partners_next_visi
     office: Office, browser: Browser, locale: str
 ) -> None:
     first, second = visits_of_sapporo(office)
-    page = office.page(browser, locale, bypass_csp=True)  # only to add the accessibility scanner
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/visits/{first}")
     gifts = page.get_by_role("region", name=text("Gifts", locale))

@@ -50,7 +50,7 @@ def test_a_partner_list_is_checked_then_imported_from_a_file(
     office: Office, browser: Browser, locale: str
 ) -> None:
     SHOTS.mkdir(exist_ok=True)
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto("/ui/partners")
     page.screenshot(path=str(SHOTS / f"import-link-{locale}.png"))

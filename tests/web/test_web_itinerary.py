@@ -67,7 +67,7 @@ def test_the_scheduling_walk_through_books_a_conflict_with_a_reason_and_records_
 ) -> None:
     mayor, hall = registered(office)
     visit_id = sapporo_visit(office)
-    page = office.page(browser, locale, bypass_csp=locale == "en")  # axe is injected in en
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/visits/{visit_id}")
     heading = page.locator("h1")

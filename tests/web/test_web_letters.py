@@ -54,7 +54,7 @@ def test_staff_edit_a_letter_template_and_download_a_visits_letter(
     office: Office, browser: Browser, locale: str
 ) -> None:
     visit_id = a_visit(office)
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("Letters", locale), exact=True).click()
     expect(page.locator("h1")).to_have_text(text("Letter templates", locale))
@@ -131,7 +131,7 @@ def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
     )
     [contact] = office.call("GET", "/contacts").json()
 
-    public = office.page(browser, locale, bypass_csp=True)
+    public = office.page(browser, locale)
     public.goto(answer_link(office, sapporo, contact["id"], locale))
     expect(public.locator("h1")).to_have_text(text("Your answer to the invitation", locale))
     public.get_by_label(text("Accepted, in person", locale)).check()
@@ -148,7 +148,7 @@ def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
         text("You may change it here until the event begins.", locale)
     )
 
-    staff = office.page(browser, locale, bypass_csp=True)
+    staff = office.page(browser, locale)
     office.sign_in(staff)
     staff.goto(f"/ui/city-events/{city_event}?invitation={perth}#rsvp")
     staff.locator("#answer").select_option("accepted-in-person")

@@ -78,10 +78,7 @@ def test_a_change_made_by_one_shows_on_the_others_page_without_a_reload(
 ) -> None:
     visit_id = new_visit(office)
     mine = open_visit(office_context(office, browser, locale), visit_id, office, STAFF)
-    # (The page's policy bypassed only so that the accessibility scanner can be added; the
-    # next test follows a change under the policy.)
-    scanned = office_context(office, browser, locale, bypass_csp=True)
-    theirs = open_visit(scanned, visit_id, office, ADMIN)
+    theirs = open_visit(office_context(office, browser, locale), visit_id, office, ADMIN)
     heading = theirs.locator("h1")
     expect(heading).to_contain_text(text("requested", locale))
 
@@ -100,11 +97,9 @@ def test_a_change_made_by_one_shows_on_the_others_page_without_a_reload(
     theirs.screenshot(path=f"/tmp/shots/live-{locale}-390.png")
 
 
-def office_context(
-    office: Office, browser: Browser, locale: str, *, bypass_csp: bool = False
-) -> BrowserContext:
+def office_context(office: Office, browser: Browser, locale: str) -> BrowserContext:
     """A browser context on the app, closed with the office."""
-    context = browser.new_context(locale=locale, base_url=office.base, bypass_csp=bypass_csp)
+    context = browser.new_context(locale=locale, base_url=office.base)
     office.contexts.append(context)
     return context
 

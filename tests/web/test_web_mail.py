@@ -60,7 +60,7 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
     [message] = maildir_messages(maildir_of(office.api.settings))
     path = answer_path(message)
 
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     page.goto(path)
     expect(page.locator("h1")).to_have_text(text("Your answer to the invitation", locale))
     expect(page.locator("html")).to_have_attribute("lang", locale)
@@ -90,7 +90,7 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
         )
     )
 
-    admin = office.page(browser, locale, bypass_csp=True)
+    admin = office.page(browser, locale)
     office.sign_in(admin, ADMIN)
     admin.goto("/ui/admin/mail")
     mail_row = admin.locator("table.mail tbody tr").first

@@ -38,7 +38,7 @@ def test_staff_add_a_photo_to_a_partner_city_with_its_caption_and_alt_text(
     office: Office, browser: Browser, locale: str
 ) -> None:
     sapporo = office.partners["Sapporo"]
-    page = office.page(browser, locale, bypass_csp=True)  # only to add the accessibility scanner
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/partners/{sapporo}")
     section = page.get_by_role(

@@ -43,7 +43,7 @@ def test_staff_follow_the_plan_record_spending_and_enter_a_kpi_value(
 ) -> None:
     year = date.today().year
     assert office.call("POST", "/plans", json=small_plan(year)).status_code == 202
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("Plan", locale), exact=True).click()
     page.get_by_role("link", name=TITLES[locale], exact=False).click()
@@ -127,7 +127,7 @@ def test_the_plan_page_lists_the_published_reports_and_opens_them(
 ) -> None:
     year = date.today().year
     assert office.call("POST", "/plans", json=small_plan(year)).status_code == 202
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/plans/{year}")
     published = page.locator("section", has=page.locator("#published-reports"))

@@ -28,7 +28,7 @@ def test_officials_are_listed_by_precedence_and_registered_with_a_form_of_addres
     official(
         office, {"zh-TW": "吳副市長", "en": "Wu"}, {"zh-TW": "副市長", "en": "Deputy Mayor"}, 3
     )
-    page = office.page(browser, locale, bypass_csp=True)  # only to add the accessibility scanner
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto("/ui/officials")
     page.get_by_role("link", name=text("Register an official", locale)).click()
@@ -136,7 +136,7 @@ def test_a_trips_and_a_city_events_pages_show_the_gifts_given_and_received_on_th
     _gift(office, "received", "雪祭木雕", {"kind": "trip", "id": trip_id})
     _gift(office, "received", "琉璃花瓶", {"kind": "city-event", "id": event_id})
 
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/trips/{trip_id}")
     gifts = page.get_by_role("region", name=text("Gifts", locale))
@@ -176,7 +176,7 @@ def test_staff_add_and_remove_delegation_members_listed_by_precedence_on_the_vis
     accepted(
         office.call("PUT", f"/visits/{visit}/delegation-members", json={"members": [director]})
     )
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/visits/{visit}")
     members = page.get_by_role("region", name=text("Delegation members", locale))
@@ -226,7 +226,7 @@ def test_staff_record_and_change_a_press_item_covering_a_visit(
     office: Office, browser: Browser, locale: str
 ) -> None:
     visit = accepted(office.call("POST", "/visits", json=sample_visit()))["id"]
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto("/ui/press?year=2026")
     page.get_by_role("link", name=text("Record a press item", locale)).click()
@@ -281,7 +281,7 @@ def test_staff_change_a_city_events_time_venue_attendees_and_co_hosts(
         "venue": {"place": "Arts Plaza"},
     }
     event_id = accepted(office.call("POST", "/city-events", json=event))["id"]
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto(f"/ui/city-events/{event_id}")
     page.get_by_role("link", name=text("Change the event", locale)).click()

@@ -27,7 +27,7 @@ def _id_in(page: Page, kind: str) -> str:
 def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
     office: Office, browser: Browser, locale: str
 ) -> None:
-    page = office.page(browser, locale, bypass_csp=True)  # for axe
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("Partner cities", locale)).first.click()
     page.get_by_role("link", name=text("Register a partner city", locale)).click()
@@ -103,7 +103,7 @@ def test_a_partner_city_is_registered_after_the_duplicate_warning_and_edited(
 def test_a_mission_is_registered_and_its_contact_added_edited_and_erased(
     office: Office, browser: Browser, locale: str
 ) -> None:
-    page = office.page(browser, locale, bypass_csp=True)  # for axe
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("Missions", locale)).first.click()
     page.get_by_role("link", name=text("Register a foreign mission", locale)).click()

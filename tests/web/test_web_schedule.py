@@ -84,7 +84,7 @@ def test_the_week_and_month_grids_show_the_visit_and_the_city_event_on_their_day
     seeded = _seed(office)
     today = seeded["today"]
     monday = today - timedelta(days=today.weekday())
-    page = office.page(browser, locale, bypass_csp=True)  # for axe
+    page = office.page(browser, locale)
     office.sign_in(page)
     today_page = page.locator("section:has(#schedule)")  # the Today page's schedule
     expect(today_page.get_by_role("link", name=ITEM_TITLES[locale])).to_be_visible()
@@ -135,7 +135,7 @@ def test_feed_links_are_created_rotated_and_revoked_through_the_page(
     office: Office, browser: Browser, locale: str
 ) -> None:
     mayor = _official(office)
-    page = office.page(browser, locale, bypass_csp=True)  # for axe
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.goto("/ui/calendar")
     page.get_by_role("link", name=text("Calendar feeds to subscribe to", locale)).click()

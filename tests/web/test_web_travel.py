@@ -30,7 +30,7 @@ def test_an_exchange_with_a_partner_city_is_recorded_through_the_form(
 ) -> None:
     # The policy is bypassed only to add the accessibility scanner: hostile text is then inert
     # because it is escaped, not because scripts are blocked.
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("Exchanges", locale), exact=True).click()
     expect(page.locator("h1")).to_have_text(text("Exchanges", locale))
@@ -99,7 +99,7 @@ def test_a_trip_is_planned_with_legs_in_their_own_time_zones_and_completed(
         "protocol_rank": 1,
     }
     mayor_id = accepted(office.call("POST", "/officials", json=mayor))["id"]
-    page = office.page(browser, locale, bypass_csp=True)
+    page = office.page(browser, locale)
     office.sign_in(page)
     page.get_by_role("link", name=text("Trips", locale), exact=True).click()
     expect(page.locator("h1")).to_have_text(text("Trips abroad", locale))

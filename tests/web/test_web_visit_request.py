@@ -57,7 +57,7 @@ def test_a_delegation_asks_to_visit_and_staff_accept_approve_and_tell_them(
     office: Office, browser: Browser, locale: str
 ) -> None:
     office.app.state.settings = office.api.settings.model_copy(update={"visit_form_per_hour": 1})
-    public = office.page(browser, locale, bypass_csp=True)
+    public = office.page(browser, locale)
     public.goto("/ui/visit-request")
     expect(public.locator("h1")).to_have_text(text("Ask to visit", locale))
     assert accessibility_violations(public) == []
@@ -97,7 +97,7 @@ def test_a_delegation_asks_to_visit_and_staff_accept_approve_and_tell_them(
     assert acknowledgement["To"] == CONTACT[locale][1]  # type: ignore[index]
     assert acknowledgement["Content-Language"] == locale  # type: ignore[index]
 
-    staff = office.page(browser, locale, bypass_csp=True)
+    staff = office.page(browser, locale)
     office.sign_in(staff)
     staff.goto("/ui/visits")
     flagged = staff.locator("tbody tr", has_text="Kaohsiung–Osaka Friendship Society")

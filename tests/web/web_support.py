@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twinning.auth import service as auth
 from twinning.auth.schemas import Role, UserCreate
 from twinning.db import utcnow
@@ -46,12 +46,13 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 STAFF, VIEWER, ADMIN = "chen.wei", "lin.viewer", "wang.admin"
 
 
-#: Where a page loads axe-core from: answered by the browser context itself (`_serve_axe`),
-#: never by the network (`.invalid` is no domain). Loaded by URL, the browser compiles the
-#: 0.5 MB script once and reuses its code on each page; added as the script's text (`path=`),
-#: each scan compiled it again, a third of a second of every scan.
-AXE_URL = "http://axe-core.invalid/axe.min.js"
-_axe_served: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
+#: Where a page loads axe-core from: the test's own server answers it (`with_axe`), at the
+#: app's origin, so that the page's own Content-Security-Policy (`script-src 'self'`) lets it
+#: run. Loaded by URL, the browser compiles the 0.5 MB script once and reuses its code on each
+#: page; added as the script's text (`path=`), each scan compiled it again, a third of a second
+#: of every scan. It was answered by the browser context before (`context.route`), which
+#: sent every request of the test's pages through Playwright: a third of the browser's CPU.
+AXE_PATH = "/__test__/axe.min.js"
 
 
 @cache
@@ -59,19 +60,28 @@ def _axe_script() -> bytes:
     return AXE.read_bytes()
 
 
-def _serve_axe(context: BrowserContext) -> None:
-    if context in _axe_served:
-        return
-    script = _axe_script()
-    context.route(
-        AXE_URL,
-        lambda route: route.fulfill(
-            body=script,
-            content_type="text/javascript",
-            headers={"Cache-Control": "max-age=3600"},
-        ),
-    )
-    _axe_served.add(context)
+def with_axe(app: ASGIApp) -> ASGIApp:
+    """`app`, with axe-core answered at `AXE_PATH` (for the server of a browser test)."""
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == AXE_PATH:
+            script = _axe_script()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"text/javascript"),
+                        (b"content-length", str(len(script)).encode()),
+                        (b"cache-control", b"max-age=3600"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": script})
+        else:
+            await app(scope, receive, send)
+
+    return serve
 
 
 def accessibility_violations(page: Page) -> list[str]:
@@ -79,8 +89,10 @@ def accessibility_violations(page: Page) -> list[str]:
     rule is run; only the violations are worked out in full (`resultTypes`: what passed, or is
     inapplicable or incomplete, gets one example node each instead of all of them)."""
     assert AXE.exists(), f"axe-core is missing: run `npm install --prefix tests/web` ({AXE})"
-    _serve_axe(page.context)
-    page.add_script_tag(url=AXE_URL)
+    if page.url.startswith("http"):
+        page.add_script_tag(url=AXE_PATH)
+    else:  # a page given as content (not served): the script's text
+        page.add_script_tag(content=_axe_script().decode())
     found = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
     )
@@ -128,11 +140,10 @@ class Office:
     #: Held by the worker while it applies (so that `call` waits for it to finish first).
     applying: threading.Lock = field(default_factory=threading.Lock)
 
-    def page(self, browser: Browser, locale: str, *, bypass_csp: bool = False) -> Page:
+    def page(self, browser: Browser, locale: str) -> Page:
         context = browser.new_context(
             locale=locale,
             base_url=self.base,
-            bypass_csp=bypass_csp,
             # Also on `page.request` posts, which do not send the browser's own language.
             extra_http_headers={"Accept-Language": locale},
         )
@@ -277,7 +288,7 @@ def office(inline_api: InlineApi, tmp_path: Path) -> Iterator[Office]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            app,
+            with_axe(app),
             host="127.0.0.1",
             port=port,
             log_level="warning",
