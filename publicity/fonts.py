@@ -254,6 +254,10 @@ def missing_fonts(locales: Iterable[str]) -> dict[str, str]:
     return {locale: family for locale in locales if (family := missing_face(locale))}
 
 
+#: Tables of the faces that the documents do not use (see `_cut`).
+UNUSED_TABLES = ("GSUB", "GPOS", "vmtx", "vhea", "VORG")
+
+
 def _cut(source: FontSource, characters: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
@@ -262,14 +266,22 @@ def _cut(source: FontSource, characters: str) -> bytes:
     # `recalc_bounds` is off by default): a subset's glyphs lie within them, and working them
     # out again means drawing every glyph kept, a third of the cut's time.
     font = TTFont(source.path, fontNumber=source.index, lazy=True, recalcBBoxes=False)
+    # Shaping features are not needed for horizontal CJK and unkerned Latin; vertical metrics
+    # are for vertical writing, which the documents do not use. Dropped before the subsetter
+    # sees them: it reads the layout tables it is told to drop (to look for extended formats),
+    # which for a CJK face's large GSUB and GPOS was a tenth of the cut.
+    for tag in UNUSED_TABLES:
+        if tag in font:
+            del font[tag]
     options = subset.Options()
-    # Shaping features are not needed for horizontal CJK and unkerned Latin; reading the
-    # large GSUB/GPOS tables of these faces would cost more than the rest of the cut.
     options.layout_features = []
-    # Vertical metrics are for vertical writing, which the documents do not use.
-    options.drop_tables += ["GSUB", "GPOS", "vmtx", "vhea", "VORG"]
     options.hinting = False
     options.notdef_outline = True
+    # The kept glyphs' outlines with their subroutines inlined: working out which of the
+    # face's subroutines to keep, and renumbering them, cost more than inlining them (a few
+    # hundred glyphs share little: the subset is about as large, 5 % smaller for 180
+    # characters of Noto Sans CJK, 4 % larger for 870).
+    options.desubroutinize = True
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
