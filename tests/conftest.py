@@ -84,6 +84,19 @@ def accepted(response: httpx.Response) -> Any:
     return response.json()
 
 
+def shots_dir() -> Path | None:
+    """Where the tests leave pictures for a person to look at (screenshots of pages, PDFs and
+    their pages as PNGs): the directory `TWINNING_TEST_SHOTS` names, made if need be; None
+    when it is not set, and then none are made. They are not assertions: a full-page
+    screenshot or a PDF drawn by pdftoppm costs CPU that only a person looking needs."""
+    named = os.environ.get("TWINNING_TEST_SHOTS")
+    if not named:
+        return None
+    directory = Path(named)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def wait_for(
     condition: Callable[[], Any],
     *,

@@ -8,11 +8,10 @@ import io
 import subprocess
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from conftest import InlineApi, accepted
+from conftest import InlineApi, accepted, shots_dir
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twinning.config import Settings
@@ -24,7 +23,6 @@ from twinning.publicity.content import office_contact
 from twinning.refusals import Conflict, InvalidField
 
 T = TypeVar("T")
-SHOTS = Path("/tmp/letters-shots")
 NOW = datetime(2030, 4, 1, 2, 0, tzinfo=UTC)
 VALUES = {name: f"<{name}>" for name in PLACEHOLDERS}
 
@@ -75,11 +73,13 @@ def a_visit(api: InlineApi) -> str:
 
 
 def pdf_text(content: bytes, name: str) -> str:
-    """The PDF's text, and the PDF as PNG pages under /tmp/letters-shots to look at."""
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"{name}.pdf"
-    path.write_bytes(content)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(SHOTS / name)], check=True)
+    """The PDF's text (and the PDF with its pages as PNGs, to look at, where
+    `TWINNING_TEST_SHOTS` asks for them)."""
+    shots = shots_dir()
+    if shots is not None:
+        path = shots / f"{name}.pdf"
+        path.write_bytes(content)
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(shots / name)], check=True)
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 

@@ -23,6 +23,7 @@ from web_support import (
     Office,
     accessibility_violations,
     office,
+    shot,
     text,
 )
 
@@ -49,7 +50,7 @@ def test_staff_sign_in_and_find_a_partner_city_by_any_of_its_names(
     expect(page.locator("h1")).to_have_text(sapporo)
     expect(page.locator("#contacts")).to_have_text(text("Contacts", locale))
     expect(page.locator("main")).to_contain_text("Hanako Yamada")
-    page.screenshot(path=str(office.api.settings.data_dir / f"partner-{locale}.png"))
+    shot(page, f"partner-{locale}")
 
 
 def test_a_viewer_never_sees_contacts(office: Office, browser: Browser) -> None:

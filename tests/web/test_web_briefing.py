@@ -6,7 +6,6 @@ refused the documents. In Traditional Chinese and in English."""
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from conftest import accepted, in_two_languages
@@ -16,12 +15,9 @@ from twinning.db import make_async_engine
 from twinning.i18n import language_name
 from twinning.publicity.briefing import Briefing, BriefingBook
 from twinning.publicity.refresh import Refresher
-from web_support import VIEWER, Office, accessibility_violations, in_thread, office, text
+from web_support import VIEWER, Office, accessibility_violations, in_thread, office, shot, text
 
 __all__ = ["office"]  # a fixture
-
-#: Where `TWINNING_BRIEFING_SHOTS` asks for a picture of the section (to look at it).
-SHOTS = os.environ.get("TWINNING_BRIEFING_SHOTS")
 
 
 def stand_in(document: Briefing, font_dir: str | None) -> tuple[str, bytes]:
@@ -101,8 +97,7 @@ def test_staff_download_the_briefing_documents_from_the_visit_page(
     expect(book).to_contain_text(language_name("zh-TW", locale="zh-TW"))
     expect(programme).to_contain_text(language_name("ja", locale="ja"))
     assert accessibility_violations(page) == []
-    if SHOTS:
-        section.screenshot(path=f"{SHOTS}/visit-briefing-{locale}.png")
+    shot(section, f"visit-briefing-{locale}")
 
     with page.expect_download() as download:
         book.get_by_role("link", name="PDF").click()

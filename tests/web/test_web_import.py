@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 from conftest import in_two_languages
 from playwright.sync_api import Browser, expect
-from web_support import Office, accessibility_violations, office, text
+from web_support import Office, accessibility_violations, office, shot, text
 
 __all__ = ["office"]  # a fixture
-
-SHOTS = Path("/tmp/shots")
 
 
 def _file(locale: str) -> bytes:
@@ -49,11 +46,10 @@ def _partner_names(office: Office) -> list[str]:
 def test_a_partner_list_is_checked_then_imported_from_a_file(
     office: Office, browser: Browser, locale: str
 ) -> None:
-    SHOTS.mkdir(exist_ok=True)
     page = office.page(browser, locale)
     office.sign_in(page)
     page.goto("/ui/partners")
-    page.screenshot(path=str(SHOTS / f"import-link-{locale}.png"))
+    shot(page, f"import-link-{locale}")
     page.get_by_role("link", name=text("Import from a file", locale)).click()
     expect(page.locator("h1")).to_have_text(text("Import partner cities", locale))
     assert accessibility_violations(page) == []
@@ -62,7 +58,7 @@ def test_a_partner_list_is_checked_then_imported_from_a_file(
     check.click()
     expect(page.get_by_role("alert")).to_contain_text(text("Choose a CSV or XLSX file", locale))
     assert page.title().startswith(text("Error:", locale))
-    page.screenshot(path=str(SHOTS / f"import-refused-{locale}.png"), full_page=True)
+    shot(page, f"import-refused-{locale}", full_page=True)
 
     page.get_by_label(text("The file", locale)).set_input_files(
         {"name": "partners.csv", "mimeType": "text/csv", "buffer": _file(locale)}
@@ -88,7 +84,7 @@ def test_a_partner_list_is_checked_then_imported_from_a_file(
         text("Write the country as its two-letter ISO code, such as JP", locale)
     )
     assert accessibility_violations(page) == []
-    page.screenshot(path=str(SHOTS / f"import-report-{locale}.png"), full_page=True)
+    shot(page, f"import-report-{locale}", full_page=True)
     assert _partner_names(office) == ["Perth", "Sapporo"]  # the dry run changed nothing
 
     page.get_by_role("button", name=text("Import %(num)s new record", locale, num=1)).click()
@@ -98,7 +94,7 @@ def test_a_partner_list_is_checked_then_imported_from_a_file(
     expect(result).to_contain_text(text("What each row did", locale))
     expect(result.locator("tbody tr").nth(0)).to_contain_text(text("Imported", locale))
     expect(result.locator("tbody tr").nth(1)).to_contain_text(text("Likely duplicate", locale))
-    page.screenshot(path=str(SHOTS / f"import-result-{locale}.png"), full_page=True)
+    shot(page, f"import-result-{locale}", full_page=True)
     result.get_by_role("link", name=tainan).click()
     expect(page.locator("h1")).to_contain_text(tainan)
 

@@ -11,20 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import accepted, in_two_languages
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from pypdf import PdfReader
 from twinning.mail.links import AnswerLink, make_token
 from twinning.web.session import session_key
-from web_support import VIEWER, Office, accessibility_violations, office, text
+from web_support import VIEWER, Office, accessibility_violations, office, shot, text
 
 __all__ = ["office"]  # a fixture
-
-SHOTS = Path("/tmp/letters-shots")
-
-
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def a_visit(office: Office) -> str:
@@ -78,7 +71,7 @@ def test_staff_edit_a_letter_template_and_download_a_visits_letter(
     preview = page.locator("section.letter-preview")
     expect(preview).to_contain_text(mine.replace("{{ partner }}", text("Example City", locale)))
     assert accessibility_violations(page) == []
-    shoot(page, f"template-preview-{locale}")
+    shot(page, f"template-preview-{locale}", full_page=True)
     page.get_by_role("button", name=text("Save as a new version", locale)).click()
     expect(page.get_by_role("status")).to_have_text(
         text("Saved as version %(number)s.", locale, number=1)
@@ -86,7 +79,7 @@ def test_staff_edit_a_letter_template_and_download_a_visits_letter(
     rows = page.locator("section[aria-labelledby=versions-heading] tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("chen.wei")
-    shoot(page, f"template-saved-{locale}")
+    shot(page, f"template-saved-{locale}", full_page=True)
 
     page.goto(f"/ui/visits/{visit_id}")
     page.locator("#letter-lang").select_option(locale)
@@ -142,7 +135,7 @@ def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
     public.locator("#delegate-name-2").fill("Sato Aiko")
     public.locator("#delegate-needs-2").fill("wheelchair access")
     assert accessibility_violations(public) == []
-    shoot(public, f"answer-delegates-{locale}")
+    shot(public, f"answer-delegates-{locale}", full_page=True)
     public.get_by_role("button", name=text("Send the answer", locale)).click()
     expect(public.get_by_role("status")).to_contain_text(
         text("You may change it here until the event begins.", locale)
@@ -163,7 +156,7 @@ def test_delegates_answered_as_rows_reach_the_staff_summary_and_not_a_viewer(
     expect(table).to_contain_text("秋元克廣")
     expect(table).to_contain_text("wheelchair access")
     assert accessibility_violations(staff) == []
-    shoot(staff, f"summary-delegates-{locale}")
+    shot(staff, f"summary-delegates-{locale}", full_page=True)
 
     viewer = office.page(browser, locale)
     office.sign_in(viewer, VIEWER)

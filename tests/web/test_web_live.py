@@ -25,7 +25,7 @@ from twinning.streams.broker import free_port
 from twinning.streams.events import EVENT_TYPES
 from twinning.streams.store import ArchivedEvent
 from twinning.web.live import KIND_OF_TYPE, LiveHub, hub_of, parse_watch
-from web_support import ADMIN, PASSWORD, STAFF, Office, accessibility_violations, office, text
+from web_support import ADMIN, PASSWORD, STAFF, Office, accessibility_violations, office, shot, text
 
 __all__ = ["office"]  # a fixture
 
@@ -89,12 +89,12 @@ def test_a_change_made_by_one_shows_on_the_others_page_without_a_reload(
     assert theirs.evaluate("window.liveMarker") == "no reload"
     expect(theirs.locator(NOTE)).to_have_text(text(UPDATED, locale))
     assert read(office, f"/visits/{visit_id}").json()["status"] == "approved"
-    theirs.screenshot(path=f"/tmp/shots/live-{locale}.png")
+    shot(theirs, f"live-{locale}")
     if locale == "en":
         assert accessibility_violations(theirs) == []
     theirs.set_viewport_size({"width": 390, "height": 844})
     expect(theirs.locator(NOTE)).to_have_text(text(UPDATED, locale))
-    theirs.screenshot(path=f"/tmp/shots/live-{locale}-390.png")
+    shot(theirs, f"live-{locale}-390")
 
 
 def office_context(office: Office, browser: Browser, locale: str) -> BrowserContext:
@@ -157,7 +157,7 @@ def test_a_change_made_through_one_app_reaches_a_page_on_another_and_waits_for_t
         expect(theirs.locator(NOTE)).to_have_text("What this page shows has just changed.")
         expect(theirs.locator("#reason")).to_have_value("half typed")
         expect(theirs.locator("h1")).to_contain_text("requested")
-        theirs.screenshot(path="/tmp/shots/live-changed-en.png")
+        shot(theirs, "live-changed-en")
         show.click()
         expect(theirs.locator("h1")).to_contain_text("approved")
         assert theirs.evaluate("window.liveMarker") == "no reload"

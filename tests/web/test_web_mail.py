@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import accepted, in_two_languages
 from playwright.sync_api import Browser, expect
-from web_support import ADMIN, Office, accessibility_violations, in_thread, office, text
+from web_support import ADMIN, Office, accessibility_violations, in_thread, office, shot, text
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "mail"))
 from mail_desk import MailDesk, answer_path, maildir_messages
@@ -18,13 +18,6 @@ from twinning.db import utcnow
 from twinning.mail.sender import maildir_of
 
 __all__ = ["office"]  # a fixture
-
-SHOTS = Path("/tmp/mail-shots")
-
-
-def shoot(page: object, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 @in_two_languages
@@ -65,7 +58,7 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
     expect(page.locator("h1")).to_have_text(text("Your answer to the invitation", locale))
     expect(page.locator("html")).to_have_attribute("lang", locale)
     assert accessibility_violations(page) == []
-    shoot(page, f"answer-{locale}")
+    shot(page, f"answer-{locale}", full_page=True)
     page.get_by_label(text("Accepted, in person", locale)).check()
     page.locator("#delegates").fill("4")
     page.locator("#note").fill("Mayor Akimoto, Director Sato; one vegetarian")
@@ -73,7 +66,7 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
     expect(page.get_by_role("status")).to_contain_text(
         text("You may change it here until the event begins.", locale)
     )
-    shoot(page, f"answer-sent-{locale}")
+    shot(page, f"answer-sent-{locale}", full_page=True)
 
     staff = office.page(browser, locale)
     office.sign_in(staff)
@@ -97,8 +90,8 @@ def test_an_invitee_answers_through_the_mailed_link_and_the_staff_see_it_answere
     expect(mail_row).to_contain_text(text("sent", locale))
     expect(mail_row).to_contain_text(message["To"])
     assert accessibility_violations(admin) == []
-    shoot(admin, f"outgoing-mail-{locale}")
+    shot(admin, f"outgoing-mail-{locale}", full_page=True)
     mail_row.get_by_role("link").click()
     expect(admin.locator("pre.mail-text")).to_contain_text(path)
     expect(admin.locator("body")).to_contain_text("invitation.ics")
-    shoot(admin, f"outgoing-message-{locale}")
+    shot(admin, f"outgoing-message-{locale}", full_page=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,15 +22,13 @@ from twinning.db import make_async_engine
 from twinning.plans.documents import ProgressReport
 from twinning.publicity.refresh import Refresher
 from twinning.publicity.render import render_html
-from web_support import Office, accessibility_violations, in_thread, office, text
+from web_support import Office, accessibility_violations, in_thread, office, shot, text
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "plans"))
 from plan_support import small_plan
 
 __all__ = ["office"]  # a fixture
 
-#: Where `TWINNING_PLAN_SHOTS` asks for pictures of the published reports (to look at them).
-SHOTS = os.environ.get("TWINNING_PLAN_SHOTS")
 TITLES = {"zh-TW": "國際事務計畫", "en": "International affairs plan"}
 LEAFLETS = {"zh-TW": "宣傳摺頁", "en": "Leaflets"}
 EDITIONS = {"zh-TW": "刊物版次", "en": "Editions published"}
@@ -140,8 +137,7 @@ def test_the_plan_page_lists_the_published_reports_and_opens_them(
     expect(rows.nth(1)).to_contain_text("中文")
     expect(rows.nth(1).get_by_role("cell").nth(1)).to_have_text("1")
     assert accessibility_violations(page) == []
-    if SHOTS:
-        page.screenshot(path=f"{SHOTS}/plan-reports-{locale}.png", full_page=True)
+    shot(page, f"plan-reports-{locale}", full_page=True)
     assert (
         office.call("GET", f"/plans/{year}/reports").json()["reports"][0]["languages"][0]["latest"]
         == 1
@@ -153,5 +149,4 @@ def test_the_plan_page_lists_the_published_reports_and_opens_them(
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     published.get_by_role("link", name="HTML").last.click()  # the English version
     expect(page.locator("h1")).to_have_text(TITLES["en"] + f" {year}")
-    if SHOTS:
-        page.screenshot(path=f"{SHOTS}/plan-report-version-{locale}.png", full_page=True)
+    shot(page, f"plan-report-version-{locale}", full_page=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import in_two_languages
 from playwright.sync_api import Browser, Page, expect
-from web_support import Office, accessibility_violations, in_thread, office, text
+from web_support import Office, accessibility_violations, in_thread, office, shot, text
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "mail"))
 from mail_desk import MailDesk, maildir_messages
@@ -21,13 +21,8 @@ from twinning.mail.sender import maildir_of
 
 __all__ = ["office"]  # a fixture
 
-SHOTS = Path("/tmp/outreach-shots")
+
 CONTACT = {"zh-TW": ("陳美玲", "chen@example.tw"), "en": ("Ann Lee", "ann@example.org")}
-
-
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def fill_request(page: Page, locale: str) -> None:
@@ -73,12 +68,12 @@ def test_a_delegation_asks_to_visit_and_staff_accept_approve_and_tell_them(
     assert accessibility_violations(public) == []
 
     fill_request(public, locale)
-    shoot(public, f"visit-request-{locale}")
+    shot(public, f"visit-request-{locale}", full_page=True)
     public.get_by_role("button", name=text("Send the request", locale)).click()
     expect(public.get_by_role("status")).to_contain_text(
         text("Thank you: we have received your request.", locale)
     )
-    shoot(public, f"visit-request-sent-{locale}")
+    shot(public, f"visit-request-sent-{locale}", full_page=True)
 
     # A second request within the hour, from the same address: refused, what was typed kept.
     public.get_by_role("link", name=text("Ask for another visit", locale)).click()
@@ -107,7 +102,7 @@ def test_a_delegation_asks_to_visit_and_staff_accept_approve_and_tell_them(
         text("This request came through the public form.", locale)
     )
     assert accessibility_violations(staff) == []
-    shoot(staff, f"visit-flagged-{locale}")
+    shot(staff, f"visit-flagged-{locale}", full_page=True)
     staff.get_by_role("button", name=text("Accept the request", locale)).click()
     expect(staff.locator("#form-request")).to_have_count(0)
     expect(staff.locator("main")).to_contain_text(CONTACT[locale][1])
@@ -122,7 +117,7 @@ def test_a_delegation_asks_to_visit_and_staff_accept_approve_and_tell_them(
             delegation="Kaohsiung–Osaka Friendship Society",
         )
     )
-    shoot(staff, f"visit-mail-preview-{locale}")
+    shot(staff, f"visit-mail-preview-{locale}", full_page=True)
     staff.go_back()
     staff.get_by_label(text("Email the delegation's contact about this step", locale)).check()
     staff.get_by_role("button", name=text("Approve", locale)).click()

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
-from conftest import InlineApi, accepted, sample_partner, wait_for
+from conftest import InlineApi, accepted, sample_partner, shots_dir, wait_for
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -101,6 +101,14 @@ def accessibility_violations(page: Page) -> list[str]:
         for v in found
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def shot(target: Page | Locator, name: str, **options: Any) -> None:
+    """A screenshot of the page (or of one part of it) as `name`.png, for a person to look at,
+    when `TWINNING_TEST_SHOTS` asks for them (`shots_dir`)."""
+    directory = shots_dir()
+    if directory is not None:
+        target.screenshot(path=str(directory / f"{name}.png"), **options)
 
 
 def text(message: str, locale: str, **variables: object) -> str:
