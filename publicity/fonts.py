@@ -269,7 +269,7 @@ def _cut(source: FontSource, characters: str) -> bytes:
     # Shaping features are not needed for horizontal CJK and unkerned Latin; vertical metrics
     # are for vertical writing, which the documents do not use. Dropped before the subsetter
     # sees them: it reads the layout tables it is told to drop (to look for extended formats),
-    # which for a CJK face's large GSUB and GPOS was a tenth of the cut.
+    # which for a CJK face's large GSUB and GPOS was up to a tenth of the cut.
     for tag in UNUSED_TABLES:
         if tag in font:
             del font[tag]
