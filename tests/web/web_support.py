@@ -86,7 +86,8 @@ def with_axe(app: ASGIApp) -> ASGIApp:
 def accessibility_violations(page: Page) -> list[str]:
     """What axe-core finds on the page that is serious or critical (rule, and where): every
     rule is run; only the violations are worked out in full (`resultTypes`: what passed, or is
-    inapplicable or incomplete, gets one example node each instead of all of them)."""
+    inapplicable or incomplete, gets one example node each instead of all of them). A served
+    page must come from a server that answers `AXE_PATH` (`with_axe`: the office's)."""
     assert AXE.exists(), f"axe-core is missing: run `npm install --prefix tests/web` ({AXE})"
     if page.url.startswith("http"):
         page.add_script_tag(url=AXE_PATH)
