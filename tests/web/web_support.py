@@ -64,19 +64,12 @@ def with_axe(app: ASGIApp) -> ASGIApp:
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == AXE_PATH:
-            script = _axe_script()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"text/javascript"),
-                        (b"content-length", str(len(script)).encode()),
-                        (b"cache-control", b"max-age=3600"),
-                    ],
-                }
+            script = Response(
+                _axe_script(),
+                media_type="text/javascript",
+                headers={"Cache-Control": "max-age=3600"},
             )
-            await send({"type": "http.response.body", "body": script})
+            await script(scope, receive, send)
         else:
             await app(scope, receive, send)
 
