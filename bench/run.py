@@ -383,7 +383,7 @@ def rebuild_seconds(system: System) -> tuple[float, float]:
     command's wall time, its start-up included."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "twinning", "rebuild"],
+        [sys.executable, "-m", "twinning", "rebuild", "--json"],
         env=system.env,
         cwd=system.workdir,
         capture_output=True,
@@ -393,8 +393,7 @@ def rebuild_seconds(system: System) -> tuple[float, float]:
         text=True,
     )
     wall = time.perf_counter() - start
-    replay = float(done.stdout.rsplit(" in ", 1)[1].split(" s")[0])
-    return replay, wall
+    return float(json.loads(done.stdout)["seconds"]), wall
 
 
 def feed_events(entries: int) -> tuple[str, list[tuple[str, str, bytes]]]:

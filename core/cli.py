@@ -611,7 +611,15 @@ def topics(data_dir: DataDir = None) -> None:
 
 
 @cli.command()
-def rebuild(data_dir: DataDir = None) -> None:
+def rebuild(
+    data_dir: DataDir = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help='Print {"events": N, "seconds": S} instead of a sentence (scripts).'
+        ),
+    ] = False,
+) -> None:
     """Recompute every read model from the archive of applied events (stop the workers first)."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
     from twinning.db import make_async_engine
@@ -633,7 +641,10 @@ def rebuild(data_dir: DataDir = None) -> None:
     started = time.perf_counter()
     count = asyncio.run(run())
     seconds = time.perf_counter() - started
-    typer.echo(f"rebuilt the read models from {count} archived events in {seconds:.2f} s")
+    if as_json:
+        typer.echo(json.dumps({"events": count, "seconds": round(seconds, 3)}))
+    else:
+        typer.echo(f"rebuilt the read models from {count} archived events in {seconds:.2f} s")
 
 
 @cli.command()

@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -338,9 +340,16 @@ def fit_brochure(brochure: Brochure, fonts: SubsetCache) -> tuple[str, bytes]:
     so that the page fills (up to `MAX_MAP`). A page that runs over even without photos and
     with the least map runs onto a second page, with its photos as a row."""
 
+    with font_configurations() as configuration:
+        return _fit(brochure, fonts, configuration)
+
+
+def _fit(
+    brochure: Brochure, fonts: SubsetCache, configuration: Callable[[], Any]
+) -> tuple[str, bytes]:
     def attempt(fit: BrochureFit) -> _Laid:
         html = render_html(brochure, fit=fit)
-        return (html, *_layout(html, brochure.locale, fonts), fit)
+        return (html, *_layout(html, brochure.locale, fonts, configuration), fit)
 
     def fits(laid: _Laid) -> bool:
         return len(laid[1].pages) == 1
@@ -386,18 +395,20 @@ def fit_brochure(brochure: Brochure, fonts: SubsetCache) -> tuple[str, bytes]:
             # The partner's photos before our city's paragraph (the leaflet carries it).
             placed = place(attempt(replace(least, city_paragraph=False)))
         if placed is not None:
-            return _grow(brochure, fonts, placed)
-    return _grow(brochure, fonts, bare)
+            return _grow(brochure, fonts, configuration, placed)
+    return _grow(brochure, fonts, configuration, bare)
 
 
-def _grow(brochure: Brochure, fonts: SubsetCache, laid: _Laid) -> tuple[str, bytes]:
+def _grow(
+    brochure: Brochure, fonts: SubsetCache, configuration: Callable[[], Any], laid: _Laid
+) -> tuple[str, bytes]:
     """The laid-out page with its map grown into the room left at its foot (as it is when
     that would run over)."""
     html, document, options, fit = laid
     grown = _grown_map(brochure, fit, document)
     if grown is not None:
         taller = render_html(brochure, fit=replace(fit, map_height=grown))
-        taller_document, taller_options = _layout(taller, brochure.locale, fonts)
+        taller_document, taller_options = _layout(taller, brochure.locale, fonts, configuration)
         if len(taller_document.pages) == 1:
             html, document, options = taller, taller_document, taller_options
     return html, document.write_pdf(**options)
@@ -619,22 +630,57 @@ def render_pdf(html: str, locale: str, fonts: SubsetCache, *, for_print: bool = 
     """The page as an A4 PDF, with each face it uses embedded as a subset: tagged for
     accessibility (PDF/UA-1: a structure tree, the document's and each text's language), or
     `for_print`, a PDF/X-4 with bleed and crop marks, the leaflet in folding order."""
-    document, options = _layout(html, locale, fonts, for_print=for_print)
-    pdf: bytes = document.write_pdf(**options)
+    with font_configurations() as configuration:
+        document, options = _layout(html, locale, fonts, configuration, for_print=for_print)
+        pdf: bytes = document.write_pdf(**options)
     return pdf
 
 
+@contextmanager
+def font_configurations() -> Iterator[Callable[[], Any]]:
+    """A maker of WeasyPrint font configurations (one per layout) for one document, whose
+    folders of font files are removed once the document is written. WeasyPrint writes each
+    embedded font into a `weasyprint-*` folder of the system's temporary directory and removes
+    it only when its configuration is collected; a laid-out document holds the configuration
+    in a reference cycle, so the folder stayed until Python's next cycle collection, and for
+    good when the process ended first (hundreds of them in /tmp after a day of runs)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    made: list[Any] = []
+
+    def make() -> Any:
+        made.append(FontConfiguration())
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for configuration in made:
+            # The folder WeasyPrint's own `__del__` removes (`_folder`, made on first use; a
+            # test checks that a render leaves none, should a new WeasyPrint rename it).
+            folder = getattr(configuration, "_folder", None)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+                configuration._folder = None
+
+
 def _layout(
-    html: str, locale: str, fonts: SubsetCache, *, for_print: bool = False
+    html: str,
+    locale: str,
+    fonts: SubsetCache,
+    configuration: Callable[[], Any],
+    *,
+    for_print: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """The page laid out (a WeasyPrint document: its pages and boxes), and the options that
-    write it as `render_pdf` says."""
+    write it as `render_pdf` says. Its fonts come from a configuration of its own
+    (`configuration()`, from `font_configurations`): a layout's embedded subsets would
+    otherwise meet another layout's faces of the same names."""
     from weasyprint import CSS, DEFAULT_OPTIONS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     _tag_span_languages()
     fetcher = _fetcher()
-    font_config = FontConfiguration()
+    font_config = configuration()
     embedded = embedded_fonts(html, locale, fonts)
     font_faces = CSS(string=embedded.css, font_config=font_config, url_fetcher=fetcher)
     if for_print:

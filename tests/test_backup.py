@@ -184,6 +184,7 @@ def test_a_backup_taken_during_a_burst_restores_every_command_it_counts(
         models = _read_models(engine)
         rebuilt = _cli("rebuild", "--data-dir", "data", cwd=home)
         assert rebuilt.returncode == 0, rebuilt.stderr
+        assert f"from {counts['event_archive']} archived events" in rebuilt.stdout
         assert _read_models(engine) == models
     finally:
         engine.dispose()

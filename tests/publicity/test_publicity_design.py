@@ -5,10 +5,12 @@ every shipped language), no empty sections, a tagged PDF, and the print variant'
 from __future__ import annotations
 
 import base64
+import gc
 import itertools
 import random
 import re
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -49,6 +51,7 @@ from twinning.publicity.fonts import font_sources
 from twinning.publicity.render import (
     _layout,
     bilingual_html,
+    font_configurations,
     render_document,
     render_html,
     render_pdf,
@@ -357,25 +360,26 @@ def renders(tmp_path_factory: pytest.TempPathFactory) -> Renders:
         for count in (1, 40):
             leaflet = replace(generated_leaflet(locale, count), photos=generated_photos(locale, 4))
             html = render_html(leaflet)
-            laid_out, options = _layout(html, locale, fonts)
-            out["leaflet", locale, count] = html, laid_out.write_pdf(**options)
-            panels[locale, count] = [
-                (
-                    panel.content_box_y() + panel.height,
-                    panel.content_box_x() + panel.width,
-                    [
-                        (
-                            box.position_y + box.margin_height(),
-                            box.position_x + box.margin_width(),
-                            repr(box),
-                        )
-                        for box in _descendants(panel)
-                        if box.height is not None and box.width is not None
-                    ],
-                )
-                for page in laid_out.pages
-                for panel in _panels(page._page_box)
-            ]
+            with font_configurations() as configuration:
+                laid_out, options = _layout(html, locale, fonts, configuration)
+                out["leaflet", locale, count] = html, laid_out.write_pdf(**options)
+                panels[locale, count] = [
+                    (
+                        panel.content_box_y() + panel.height,
+                        panel.content_box_x() + panel.width,
+                        [
+                            (
+                                box.position_y + box.margin_height(),
+                                box.position_x + box.margin_width(),
+                                repr(box),
+                            )
+                            for box in _descendants(panel)
+                            if box.height is not None and box.width is not None
+                        ],
+                    )
+                    for page in laid_out.pages
+                    for panel in _panels(page._page_box)
+                ]
         for busy in (False, True):
             brochure = generated_brochure(locale, busy)
             if busy:
@@ -656,6 +660,29 @@ def test_the_print_variant_has_bleed_crop_marks_and_folding_order(
     outside, inside = (" ".join(page.extract_text().split()) for page in reader.pages)
     assert "Contact the international affairs office" in outside and "City diplomacy" in outside
     assert "Our partner cities" in inside
+
+
+def test_a_render_leaves_no_font_files_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint writes the embedded fonts into a folder of the temporary directory; a
+    document's render removes its folders itself, without waiting for Python's collection of
+    reference cycles (off here: a process that ends first never gets one)."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    fonts = subset_cache(str(tmp_path / "fonts"))
+    gc.disable()
+    try:
+        leaflet = render_pdf(render_html(generated_leaflet("en", 1)), "en", fonts)
+        left_by_leaflet = sorted(path.name for path in temporary.iterdir())
+        # The brochure is fitted to its page: several layouts, each with its fonts.
+        _, brochure = render_document(generated_brochure("zh-TW", False), str(tmp_path / "fonts"))
+        left_by_brochure = sorted(path.name for path in temporary.iterdir())
+    finally:
+        gc.enable()
+    assert leaflet.startswith(b"%PDF") and brochure.startswith(b"%PDF")
+    assert left_by_leaflet == [] and left_by_brochure == []
 
 
 def test_a_fallback_to_another_language_is_listed_for_staff() -> None:
