@@ -3,9 +3,9 @@ document uses before WeasyPrint sees it.
 
 Why: WeasyPrint subsets every font it embeds, and on a full Noto Sans CJK face (65,535
 glyphs, 16-19 MB) its fontTools path (without the system's HarfBuzz subsetter) spends seconds
-per face; with it, reading the whole face again for every document still costs most of a
-render. A face cut to the few hundred characters of a leaflet (by HarfBuzz's subsetter,
-through uharfbuzz: a few milliseconds) is tiny, and WeasyPrint embeds it as it is. The
+per face, and even with that subsetter it cuts the whole face again for every document. A
+face cut here to the few hundred characters of a leaflet (by HarfBuzz's subsetter, through
+uharfbuzz: a few milliseconds) is tiny, and WeasyPrint embeds it as it is. The
 subsets are cached by (face, weight, characters), in memory and under the data dir, so an
 unchanged character set is never cut twice.
 

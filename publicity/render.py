@@ -674,8 +674,9 @@ def _layout(
 ) -> tuple[Any, dict[str, Any]]:
     """The page laid out (a WeasyPrint document: its pages and boxes), and the options that
     write it as `render_pdf` says. Its fonts come from a configuration of its own
-    (`configuration()`, from `font_configurations`): a layout's embedded subsets would
-    otherwise meet another layout's faces of the same names."""
+    (`configuration()`, from `font_configurations`), one per layout as WeasyPrint makes
+    them itself: the layouts of one brochure embed subsets of different characters under the
+    same family names."""
     from weasyprint import CSS, DEFAULT_OPTIONS, HTML
 
     _tag_span_languages()
