@@ -227,8 +227,11 @@ def raw_consume_rate(broker: EmbeddedBroker, expected: int) -> float:
     return expected / elapsed
 
 
-def faust_ceiling_rate(broker: EmbeddedBroker, expected: int, data_dir: Path) -> float:
-    """Baseline: a faust agent that takes the worker's batches and does nothing with them."""
+def faust_ceiling_rate(
+    broker: EmbeddedBroker, expected: int, data_dir: Path
+) -> tuple[float, float]:
+    """Baseline: a faust agent that takes the worker's batches and does nothing with them;
+    its events per second and its microseconds of CPU per event."""
     finished = subprocess.run(
         [
             sys.executable,
@@ -245,10 +248,11 @@ def faust_ceiling_rate(broker: EmbeddedBroker, expected: int, data_dir: Path) ->
         check=False,
         preexec_fn=die_with_parent(),
     )
-    lines = finished.stdout.split()
+    lines = finished.stdout.splitlines()
     if finished.returncode != 0 or not lines:
         raise RuntimeError(f"the faust baseline failed: {finished.stderr[-2000:]}")
-    return float(lines[-1])
+    rate, cpu = lines[-1].split()
+    return float(rate), float(cpu)
 
 
 def own_database(server: str | None, workdir: Path) -> str:
@@ -307,22 +311,24 @@ class System:
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(ArchivedEvent)) or 0)
 
-    def apply_window(self) -> float:
-        """Seconds between the first and the last event applied (worker start-up excluded)."""
+    def apply_bounds(self) -> tuple[float, float]:
+        """When the first and the last event were applied (Unix time; start-up excluded)."""
         with self.engine.connect() as connection:
             first, last = connection.execute(
                 select(func.min(ArchivedEvent.applied_at), func.max(ArchivedEvent.applied_at))
             ).one()
         if isinstance(first, str):  # SQLite returns text
             first, last = datetime.fromisoformat(first), datetime.fromisoformat(last)
-        return max((last - first).total_seconds(), 1e-6)
+        return _utc(first).timestamp(), _utc(last).timestamp()
 
-    def wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+    def wait(
+        self, condition: Callable[[], bool], timeout: float, what: str, every: float = 0.1
+    ) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{what} did not happen within {timeout}s")
-            time.sleep(0.1)
+            time.sleep(every)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -333,6 +339,20 @@ class System:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.engine.dispose()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _interpolated(samples: list[tuple[float, float]], at: float) -> float:
+    """The value of a series of (time, value) samples at `at`, linearly between the two
+    samples around it (the first or last sample outside them)."""
+    before = max((s for s in samples if s[0] <= at), default=samples[0])
+    after = min((s for s in samples if s[0] >= at), default=samples[-1])
+    if after[0] == before[0]:
+        return before[1]
+    return before[1] + (after[1] - before[1]) * (at - before[0]) / (after[0] - before[0])
 
 
 def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
@@ -354,15 +374,29 @@ def projection_run(
     system = System(broker, root / name, database_url, group=f"bench-{name}")
     try:
         procs = [system.spawn("worker") for _ in range(workers)]
+        # The workers' CPU (their own processes: not the rendering process, the broker or
+        # the database server) against the clock, to read it at the apply window's ends.
+        cpu_at: list[tuple[float, float]] = []
+
+        def all_applied() -> bool:
+            """A CPU sample every 20 ms; the database asked every 100 ms, as before (its
+            count of a growing archive costs the cores the workers run on)."""
+            cpu_at.append((time.time(), sum(_cpu_s(p.pid) for p in procs)))
+            return len(cpu_at) % 5 == 0 and system.applied() >= events
+
         system.wait(
-            lambda: system.applied() >= events,
+            all_applied,
             timeout=1800,
             what=f"{events} events applied ({name})",
+            every=0.02,
         )
+        first, last = system.apply_bounds()
+        used = _interpolated(cpu_at, last) - _interpolated(cpu_at, first)
         result: dict[str, Any] = {
             "events": events,
             "workers": workers,
-            "events_per_s": round(events / system.apply_window()),
+            "events_per_s": round(events / max(last - first, 1e-6)),
+            "worker_cpu_us_per_event": round(1e6 * used / events),
         }
         result["worker_peak_rss_mb"] = round(max(peak_rss_mb(p) for p in procs), 1)
         if rebuild:
@@ -1698,6 +1732,8 @@ def _document_renders_table(figures: dict[str, Any]) -> str:
 REPORT_KEYS = (
     "projection.events_per_s",
     "projection.ratio_to_idle_faust_agent",
+    "projection.worker_cpu_us_per_event",
+    "projection.cpu_ratio_to_idle_faust_agent",
     "projection.rebuild_events_per_s",
     "scale.ratio",
     "freshness.p50_ms",
@@ -1850,7 +1886,7 @@ def main() -> None:
         events = mixed_events(args.events)
         produce(broker, events)
         raw = raw_consume_rate(broker, len(events))
-        ceiling = faust_ceiling_rate(broker, len(events), root / "faust-ceiling")
+        ceiling, ceiling_cpu = faust_ceiling_rate(broker, len(events), root / "faust-ceiling")
         one = projection_run(
             broker, root, args.database_url, len(events), 1, "one-worker", rebuild=True
         )
@@ -1862,6 +1898,12 @@ def main() -> None:
             "ratio_to_raw": round(one["events_per_s"] / raw, 3),
             "baseline_idle_faust_agent_events_per_s": round(ceiling),
             "ratio_to_idle_faust_agent": round(one["events_per_s"] / ceiling, 3),
+            # The same comparison in CPU per event, which the other processes on the cores
+            # and the machine's speed move less than events per second.
+            "baseline_idle_faust_agent_cpu_us_per_event": round(ceiling_cpu),
+            "cpu_ratio_to_idle_faust_agent": round(
+                ceiling_cpu / max(one["worker_cpu_us_per_event"], 1), 3
+            ),
             "rebuild_ratio_to_projection": round(
                 one["rebuild_events_per_s"] / one["events_per_s"], 2
             ),
@@ -1933,6 +1975,12 @@ def _table(report: dict[str, Any]) -> str:
             f"{p['events_per_s']:,}",
             f"idle faust agent {p['baseline_idle_faust_agent_events_per_s']:,}/s",
             f"x{p['ratio_to_idle_faust_agent']}",
+        ),
+        (
+            "  the same in CPU per event, µs",
+            f"{p['worker_cpu_us_per_event']:,}",
+            f"idle faust agent {p['baseline_idle_faust_agent_cpu_us_per_event']:,} µs",
+            f"x{p['cpu_ratio_to_idle_faust_agent']}",
         ),
         (
             "`twinning rebuild`, events/s (the replay)",

@@ -122,3 +122,13 @@ def test_the_leaflet_table_of_a_quick_run_shows_the_naive_render_it_has(
 
     assert "naive WeasyPrint 0.7 s" in next(row for row in table if "PDF zh-TW" in row)
     assert "naive" not in next(row for row in table if "PDF en" in row)
+
+
+def test_the_workers_cpu_is_read_at_the_apply_windows_ends(bench: ModuleType) -> None:
+    """The projection's CPU per event counts the workers' CPU between the first and the last
+    event applied, read from samples taken every 20 ms around those moments."""
+    samples = [(100.0, 1.0), (100.02, 1.5), (100.04, 2.5)]
+    assert bench._interpolated(samples, 100.03) == pytest.approx(2.0)
+    assert bench._interpolated(samples, 100.02) == pytest.approx(1.5)
+    assert bench._interpolated(samples, 99.0) == 1.0  # before the first sample: the first
+    assert bench._interpolated(samples, 101.0) == 2.5  # after the last: the last
