@@ -381,6 +381,10 @@ def projection_run(
         def all_applied() -> bool:
             """A CPU sample every 20 ms; the database asked every 100 ms, as before (its
             count of a growing archive costs the cores the workers run on)."""
+            if ended := [p for p in procs if p.poll() is not None]:
+                raise RuntimeError(
+                    f"a worker ended with {ended[0].returncode} ({name}): see {system.workdir}"
+                )
             cpu_at.append((time.time(), sum(_cpu_s(p.pid) for p in procs)))
             return len(cpu_at) % 5 == 0 and system.applied() >= events
 
