@@ -273,7 +273,7 @@ def _cut(source: FontSource, characters: str) -> bytes:
     wanted.unicode_set.update(ord(character) for character in characters)
     # Shaping features are not needed for horizontal CJK and unkerned Latin; vertical metrics
     # are for vertical writing, which the documents do not use.
-    wanted.drop_table_tag_set.update(_tag(tag) for tag in UNUSED_TABLES)
+    wanted.drop_table_tag_set.update(_UNUSED_TAGS)
     # The kept glyphs' outlines with their subroutines inlined: a smaller file for the
     # subsets the documents use (fewer than a thousand characters of a 65,000-glyph face).
     wanted.flags = (
@@ -285,9 +285,8 @@ def _cut(source: FontSource, characters: str) -> bytes:
     return bytes(cut.blob.data)
 
 
-def _tag(name: str) -> int:
-    """An OpenType table tag as HarfBuzz numbers it."""
-    return int.from_bytes(name.ljust(4).encode("ascii"), "big")
+#: `UNUSED_TABLES` as HarfBuzz numbers table tags.
+_UNUSED_TAGS = tuple(int.from_bytes(name.ljust(4).encode("ascii"), "big") for name in UNUSED_TABLES)
 
 
 @cache
