@@ -183,6 +183,43 @@ def run_under_owner() -> bool:
     return os.environ.get(OWNER_ENV) == str(os.getppid())
 
 
+# --- a temporary directory of a process's own ---------------------------------------------
+
+#: The scratch folders' OS locks, held for the process's life.
+_SCRATCH_HELD: list[Any] = []
+
+
+def own_scratch(base: Path) -> Path:
+    """A temporary directory of this process's own under `base` (for `tempfile`), held by an
+    OS lock for the process's life. The folders of processes that ended without removing
+    theirs (killed outright, or ended by `os._exit`) are removed first: nobody holds their
+    lock any more. A process given its own under the data directory leaves nothing in the
+    system's temporary directory, however it ends."""
+    import fcntl
+    import shutil
+    import tempfile
+
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "a+b") as setting_up:
+        # One process at a time looks for abandoned folders and makes its own: a folder just
+        # made is not taken for abandoned before its process has locked it.
+        fcntl.flock(setting_up, fcntl.LOCK_EX)
+        for folder in base.iterdir():
+            if not folder.is_dir():
+                continue
+            try:
+                with open(folder / ".held", "a+b") as held:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    shutil.rmtree(folder, ignore_errors=True)
+            except (BlockingIOError, FileNotFoundError):  # its process runs; gone meanwhile
+                continue
+        own = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+        held = open(own / ".held", "a+b")  # noqa: SIM115 - held for the process's life
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _SCRATCH_HELD.append(held)
+    return own
+
+
 # --- a child started before the system is ready -------------------------------------------
 
 #: Set by `twinning up` for the worker it starts before the database is migrated and the

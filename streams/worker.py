@@ -15,12 +15,14 @@ import gc
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any, cast
 
 import faust
@@ -35,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from twinning.config import Settings
 from twinning.db import make_async_engine, utcnow
 from twinning.mail import notifier
+from twinning.processes import own_scratch
 from twinning.publicity.refresh import Refresher
 from twinning.streams.events import (
     DEAD_LETTERS,
@@ -330,12 +333,15 @@ async def _lag(app: faust.App) -> int | None:
         return None
 
 
-def _renderer_setup(worker: int) -> None:
+def _renderer_setup(worker: int, scratch: str) -> None:
     """In the rendering process: yield the CPU to the projection (a leaflet can wait a moment,
     the feeds should not), and end with `worker` (its pid, from the worker itself: one that
     died while this process started is gone already): a worker killed outright would
-    otherwise leave it behind, rendering alone or waiting for a next task forever."""
+    otherwise leave it behind, rendering alone or waiting for a next task forever. Its
+    temporary files (WeasyPrint's font folders) go to a folder of its own under `scratch`,
+    which the next rendering process removes if this one is killed mid-render."""
     os.nice(10)
+    tempfile.tempdir = str(own_scratch(Path(scratch)))
 
     def watch() -> None:
         while os.getppid() == worker:
@@ -343,6 +349,12 @@ def _renderer_setup(worker: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="twinning-renderer-watch", daemon=True).start()
+
+
+def render_scratch(settings: Settings) -> Path:
+    """Where the rendering processes of a data directory's workers keep their temporary files
+    (a folder each: `own_scratch`)."""
+    return settings.data_dir / "worker" / "render-scratch"
 
 
 def _render_documents(
@@ -360,7 +372,7 @@ def _render_documents(
             max_workers=1,
             mp_context=get_context("spawn"),
             initializer=_renderer_setup,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), str(render_scratch(settings))),
         ),
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from conftest import Stack, sample_partner, wait_for
 from publicity_support import pdf_text
+from twinning.streams.worker import render_scratch
 
 
 def test_a_registered_partner_appears_in_the_leaflet_the_rendering_worker_publishes(
@@ -45,6 +46,12 @@ def test_a_registered_partner_appears_in_the_leaflet_the_rendering_worker_publis
 
     renderers = _children(rendering.pid)
     assert renderers, "the worker has no rendering process"
+    # Its temporary files (WeasyPrint's font folders) in a folder of its own under the data
+    # directory, not the system's temporary directory (tests/test_scratch.py).
+    scratch = render_scratch(stack.settings)
+    assert {f.name.split("-")[0] for f in scratch.iterdir() if f.is_dir()} & {
+        str(pid) for pid in renderers
+    }
     assert stack.workers[-1] is rendering
     stack.kill_worker()
     wait_for(
