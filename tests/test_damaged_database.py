@@ -191,18 +191,32 @@ def test_the_worker_holds_an_event_while_the_database_is_damaged_and_applies_it_
     renamed = external_event("PartnerCityUpdated", {"names": {"en": "Renamed"}}, aggregate_id="p-1")
     projection = Projection(settings)
     outcomes: list[str] = []
-    applying = threading.Thread(target=lambda: outcomes.extend(projection.apply(renamed)))
-    caplog.set_level(logging.ERROR, logger="twinning")
+    applying = threading.Thread(
+        target=lambda: outcomes.extend(projection.apply(renamed)), daemon=True
+    )
+    caplog.set_level(logging.WARNING, logger="twinning")
 
     def holding() -> int:
         return sum("waits until it is repaired" in r.getMessage() for r in caplog.records)
+
+    def tries() -> int:
+        return sum("retrying in" in r.getMessage() for r in caplog.records)
 
     applying.start()
     try:
         wait_for(lambda: holding() >= 2, what="the worker to hold the event, twice")
         assert outcomes == [] and projection.dead_letters == []
     finally:
-        shutil.copyfile(whole, path)  # in place, as restoring the file from a backup does
+        # Restored in place, as copying the file from a backup does, and with the worker
+        # trying again while the copy has emptied the file and not written it yet: its
+        # connection then saw an empty database ("no such table"), and went on seeing one
+        # after the copy had ended, until it connected afresh.
+        with path.open("r+b") as restoring:
+            restoring.truncate(0)
+            restoring.flush()
+            tried = tries()
+            wait_for(lambda: tries() > tried, what="the worker to try again on the empty file")
+            restoring.write(whole.read_bytes())
         applying.join(timeout=60)
     assert outcomes == ["applied"]
     assert projection.dead_letters == []
