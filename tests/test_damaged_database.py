@@ -15,11 +15,13 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from anyio.from_thread import start_blocking_portal
 from conftest import (
     InlineApi,
     Projection,
     command,
     external_event,
+    migrated_settings,
     sample_partner,
     wait_for,
 )
@@ -224,3 +226,31 @@ def test_the_worker_holds_an_event_while_the_database_is_damaged_and_applies_it_
         names = connection.scalar(text(f"SELECT names FROM {PARTNER_TABLE} WHERE id = 'p-1'"))
     assert "Renamed" in str(names)
     projection.close()
+
+
+def test_the_api_reads_a_file_restored_in_place_under_it(tmp_path: Path) -> None:
+    """A SQLite file damaged, then restored in place while the API runs, with a request in
+    the moment the copy has emptied the file: the API answers 503 then, and from the whole
+    file once the copy has ended (a connection that opened the empty file would otherwise go
+    on seeing no tables). A file is SQLite's alone: a server's connections are pinged."""
+    settings = a_system_with_partners(tmp_path)
+    path = database_file(settings)
+    with start_blocking_portal() as portal:
+        api = InlineApi(migrated_settings(f"sqlite:///{path}", tmp_path, migrate=False), portal)
+        try:
+            assert api.get("/partners/p-1").status_code == 200
+            with closing(sqlite3.connect(path)) as connection:  # the backup: its first admin too
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            whole = path.read_bytes()
+            write_garbage_into(path, PARTNER_TABLE)
+            assert api.get("/partners/p-1").status_code == 503
+            with path.open("r+b") as restoring:
+                restoring.truncate(0)
+                restoring.flush()
+                assert api.get("/partners/p-1").status_code == 503  # nothing there
+                restoring.write(whole)
+            read = api.get("/partners/p-1")
+            assert read.status_code == 200, read.text
+            assert read.json()["id"] == "p-1"
+        finally:
+            api.close()
