@@ -27,8 +27,10 @@ from conftest import (
 )
 from sqlalchemy import text
 from twinning.config import Settings
+from twinning.db import make_engine
 from twinning.db.migrate import DamagedDatabase, quick_check, upgrade
-from twinning.streams.broker import free_port
+from twinning.streams.broker import EmbeddedBroker, free_port
+from twinning.streams.relay import OutboxRelay
 
 PARTNER_TABLE = "partner_cities"
 
@@ -254,3 +256,47 @@ def test_the_api_reads_a_file_restored_in_place_under_it(tmp_path: Path) -> None
             assert read.json()["id"] == "p-1"
         finally:
             api.close()
+
+
+def test_the_relay_publishes_from_a_file_restored_in_place_under_it(
+    tmp_path: Path, broker: EmbeddedBroker
+) -> None:
+    """The outbox relay, on SQLite, after the file it polls was damaged and then restored in
+    place: the command accepted before the damage is published from the restored file (its
+    connection would otherwise keep the damaged pages it had read)."""
+    settings = a_system_with_partners(tmp_path)
+    path = database_file(settings)
+    with start_blocking_portal() as portal:
+        api = InlineApi(migrated_settings(f"sqlite:///{path}", tmp_path, migrate=False), portal)
+        try:
+            accepted = api.post("/partners", json=sample_partner(9))
+            assert accepted.status_code == 202, accepted.text
+        finally:
+            api.close()
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    whole = path.read_bytes()
+
+    def pending() -> int:
+        with closing(sqlite3.connect(path)) as connection:
+            return int(
+                connection.execute(
+                    "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                ).fetchone()[0]
+            )
+
+    assert pending() == 1
+    relay = OutboxRelay(make_engine(settings.sync_database_url), lambda: broker.bootstrap_servers)
+    failures: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = failures.append  # type: ignore[method-assign]
+    logging.getLogger("twinning.streams.relay").addHandler(handler)
+    try:
+        write_garbage_into(path, "outbox")
+        relay.start()
+        wait_for(lambda: len(failures) >= 2, what="the relay to meet the damage twice")
+        path.write_bytes(whole)  # restored in place
+        wait_for(lambda: pending() == 0, what="the command published from the restored file")
+    finally:
+        relay.stop()
+        logging.getLogger("twinning.streams.relay").removeHandler(handler)
