@@ -148,20 +148,12 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
     app.add_middleware(ServingApp)  # the shared routes' dependency overrides are this app's
     feeds.hide_feed_secrets_in_access_log()
 
-    async def _read_the_file_afresh() -> None:
-        """On SQLite, drop the pool's connections: one keeps the pages it read (a damaged
-        file's, after the file is restored in place) and one that opened the file while a copy
-        had emptied it keeps seeing no tables; SQLite's connections are not pinged."""
-        if engine.dialect.name == "sqlite":
-            await engine.dispose()
-
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(OSError)
     async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        # A server's pool reconnects by itself (pre-ping) once the database is back.
+        # The pool reconnects by itself (pre-ping) once the database is back.
         log.warning("database unavailable: %s", type(exc).__name__)
-        await _read_the_file_afresh()
         return problems.answer(
             problems.unavailable("the database is unavailable; nothing was changed, retry shortly"),
             headers={"Retry-After": "5"},
@@ -177,7 +169,6 @@ def create_app(settings: Settings, *, with_relay: bool = True) -> FastAPI:
         route = getattr(request.scope.get("route"), "path", "?")
         log.error("the database reports an error on %s %s: %s", request.method, route, reason)
         request.app.state.database_faults.record(exc)
-        await _read_the_file_afresh()
         return problems.answer(
             problems.unavailable(f"the database reports an error: {reason}; nothing was changed")
         )

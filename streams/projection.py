@@ -516,9 +516,6 @@ class EventProcessor:
                 log.warning(
                     "database unavailable (%s); retrying in %.2fs", type(exc).__name__, delay
                 )
-                # Afresh too: a SQLite connection opened while its file was being restored in
-                # place (empty for a moment) goes on seeing an empty database after it.
-                await self._reconnect()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
             else:
@@ -528,8 +525,7 @@ class EventProcessor:
 
     async def _reconnect(self) -> None:
         """Drop the pool's connections: a connection keeps pages it read before (SQLite's
-        cache survives a file restored under it in WAL mode, and one that opened the file
-        while it was empty keeps its empty schema: "no such table")."""
+        cache survives a file restored under it in WAL mode)."""
         engine = self.sessions.kw.get("bind")
         if isinstance(engine, AsyncEngine):
             await engine.dispose()

@@ -70,7 +70,6 @@ class OutboxRelay:
         max_backoff: float = 2.0,
         producer_factory: Callable[[Sequence[str]], KafkaProducer] = make_producer,
     ) -> None:
-        self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.bootstrap_servers = bootstrap_servers
         self.signal = signal or OutboxSignal()
@@ -113,10 +112,6 @@ class OutboxRelay:
                 continue
             except Exception:
                 log.exception("outbox relay failed; retrying")  # the database, most likely
-                if self.engine.dialect.name == "sqlite":
-                    # Its connection keeps the pages it read: a damaged file's, after the file
-                    # is restored in place (a server's connections are pinged instead).
-                    self.engine.dispose()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue

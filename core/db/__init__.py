@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
@@ -12,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import JSON, DateTime, MetaData, Select, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import URL, CursorResult, Dialect, Engine, Result
+from sqlalchemy.engine import URL, CursorResult, Dialect, Engine, ExceptionContext, Result
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -129,6 +130,19 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _read_the_file_afresh(context: ExceptionContext) -> None:
+        """A SQLite connection keeps the pages it read: after its file was damaged and then
+        restored in place, a long-lived process (the API, the relay, the worker, the mailer)
+        went on reading the damaged pages, and one that opened the file while the copy had
+        emptied it went on seeing no tables. Such an error counts as a lost connection: the
+        pool's connections are dropped, and the next use opens the file afresh."""
+        error = context.original_exception
+        if type(error) is sqlite3.DatabaseError or (
+            isinstance(error, sqlite3.OperationalError) and str(error).startswith("no such table")
+        ):
+            context.is_disconnect = True
 
 
 # Statement parameters are stored data, personal data among it: keep them out of SQLAlchemy's
