@@ -286,7 +286,8 @@ def test_the_relay_publishes_from_a_file_restored_in_place_under_it(
             )
 
     assert pending() == 1
-    relay = OutboxRelay(make_engine(settings.sync_database_url), lambda: broker.bootstrap_servers)
+    engine = make_engine(settings.sync_database_url)
+    relay = OutboxRelay(engine, lambda: broker.bootstrap_servers)
     failures: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = failures.append  # type: ignore[method-assign]
@@ -299,4 +300,5 @@ def test_the_relay_publishes_from_a_file_restored_in_place_under_it(
         wait_for(lambda: pending() == 0, what="the command published from the restored file")
     finally:
         relay.stop()
+        engine.dispose()
         logging.getLogger("twinning.streams.relay").removeHandler(handler)
