@@ -41,7 +41,7 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from twinning.db import async_session_scope, database_error_reason, rowcount, utcnow
 from twinning.streams.events import (
@@ -503,7 +503,8 @@ class EventProcessor:
                         event.event_id,
                         delay,
                     )
-                    await self._reconnect()  # a repaired file is read afresh
+                    # (On SQLite the pool's connections are dropped with the error, so a
+                    # repaired file is read afresh: `_tune_sqlite` in twinning.db.)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.max_backoff)
                     continue
@@ -522,13 +523,6 @@ class EventProcessor:
                 if outcome == "applied":
                     await self._release_parked({event.aggregate_id})
                 return outcome
-
-    async def _reconnect(self) -> None:
-        """Drop the pool's connections: a connection keeps pages it read before (SQLite's
-        cache survives a file restored under it in WAL mode)."""
-        engine = self.sessions.kw.get("bind")
-        if isinstance(engine, AsyncEngine):
-            await engine.dispose()
 
     async def _park(self, message: Message, event: Event, park: Park) -> Outcome:
         waiting: list[str] = []  # the body of an event parked already under this id

@@ -259,7 +259,7 @@ def test_the_api_reads_a_file_restored_in_place_under_it(tmp_path: Path) -> None
 
 
 def test_the_relay_publishes_from_a_file_restored_in_place_under_it(
-    tmp_path: Path, broker: EmbeddedBroker
+    tmp_path: Path, broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The outbox relay, on SQLite, after the file it polls was damaged and then restored in
     place: the command accepted before the damage is published from the restored file (its
@@ -288,17 +288,17 @@ def test_the_relay_publishes_from_a_file_restored_in_place_under_it(
     assert pending() == 1
     engine = make_engine(settings.sync_database_url)
     relay = OutboxRelay(engine, lambda: broker.bootstrap_servers)
-    failures: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = failures.append  # type: ignore[method-assign]
-    logging.getLogger("twinning.streams.relay").addHandler(handler)
+    caplog.set_level(logging.ERROR, logger="twinning.streams.relay")
+
+    def failures() -> int:
+        return sum(r.name == "twinning.streams.relay" for r in caplog.records)
+
     try:
         write_garbage_into(path, "outbox")
         relay.start()
-        wait_for(lambda: len(failures) >= 2, what="the relay to meet the damage twice")
+        wait_for(lambda: failures() >= 2, what="the relay to meet the damage twice")
         path.write_bytes(whole)  # restored in place
         wait_for(lambda: pending() == 0, what="the command published from the restored file")
     finally:
         relay.stop()
         engine.dispose()
-        logging.getLogger("twinning.streams.relay").removeHandler(handler)
