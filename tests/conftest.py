@@ -1073,7 +1073,7 @@ class Projection:
             async def sink(record: DeadLetterRecord) -> None:
                 self.dead_letters.append(record)
 
-            engine = make_async_engine(self.settings.async_database_url)
+            engine = make_async_engine(self.settings.async_database_url, on_loop_thread=True)
             self._processor = EventProcessor(
                 async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
             )

@@ -1,0 +1,109 @@
+"""SQLite on the event loop's own thread (`make_async_engine(..., on_loop_thread=True)`, what
+`rebuild`, the command line's one-off changes and the tests' projection path use): the
+writers of one loop take turns without blocking it, a reader never waits for a writer, and a
+connection dropped in the middle of a write gives its turn up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DEADLINE
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from twinning.db import SqliteOnLoopThread, make_async_engine
+
+#: SQLite's wait for a lock, shortened from the system's 15 s: a loop blocked by a wait that
+#: cannot end fails the test in a second instead.
+BUSY_TIMEOUT_MS = 1000
+
+
+def run(tmp_path: Path, scenario: Callable[[AsyncEngine], Awaitable[None]]) -> list[int]:
+    """Run `scenario` on a new database's engine on the loop's thread; the notes it left."""
+    url = make_url(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
+
+    async def main() -> list[int]:
+        engine = make_async_engine(url, on_loop_thread=True)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _short_wait(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+        try:
+            async with engine.begin() as connection:
+                raw = await connection.get_raw_connection()
+                assert isinstance(raw.driver_connection, SqliteOnLoopThread)
+                await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+            await asyncio.wait_for(scenario(engine), DEADLINE)
+            async with engine.connect() as connection:
+                return list((await connection.scalars(text("SELECT n FROM notes"))).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def note(n: int) -> Any:
+    return text("INSERT INTO notes VALUES (:n)").bindparams(n=n)
+
+
+def test_a_writer_waits_for_a_transaction_of_its_loop_that_is_suspended_before_its_commit(
+    tmp_path: Path,
+) -> None:
+    """SQLAlchemy's `sessionmaker.begin()` commits in a task of its own: the first writer is
+    suspended holding SQLite's lock when the second writes. Waiting for it in SQLite's busy
+    handler would block the loop, so the first could never commit."""
+
+    async def scenario(engine: AsyncEngine) -> None:
+        sessions = async_sessionmaker(engine)
+        first_wrote = asyncio.Event()
+
+        async def first() -> None:
+            async with sessions.begin() as session:
+                await session.execute(note(1))
+                first_wrote.set()
+
+        async def second() -> None:
+            await first_wrote.wait()
+            async with sessions.begin() as session:
+                await session.execute(note(2))
+
+        await asyncio.gather(first(), second())
+
+    assert run(tmp_path, scenario) == [1, 2]
+
+
+def test_a_reader_does_not_wait_for_a_writer_of_its_loop(tmp_path: Path) -> None:
+    async def scenario(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as writer, writer.begin():
+            await writer.execute(note(1))
+            async with AsyncSession(engine) as reader:
+                # Before the writer commits: the reader sees what was committed, at once.
+                assert (await reader.scalar(text("SELECT count(*) FROM notes"))) == 0
+
+    assert run(tmp_path, scenario) == [1]
+
+
+@pytest.mark.parametrize("ending", ["rolled back", "dropped"])
+def test_a_writer_that_rolls_back_or_is_dropped_gives_its_turn_up(
+    tmp_path: Path, ending: str
+) -> None:
+    async def scenario(engine: AsyncEngine) -> None:
+        connection = await engine.connect()
+        await connection.begin()
+        await connection.execute(note(1))
+        if ending == "dropped":  # as after an error that counts as a lost connection
+            await connection.invalidate()
+        else:
+            await connection.rollback()
+        await connection.close()
+        async with async_sessionmaker(engine).begin() as session:
+            await session.execute(note(2))
+
+    assert run(tmp_path, scenario) == [2]
