@@ -18,12 +18,12 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 import mode.loop
@@ -242,17 +242,27 @@ def create_app(settings: Settings) -> faust.App:
         TableManager=_TableManager,
         Stream=ReadyStream,
     )
+    # faust's loop: the heartbeat, the notifier, the renderer's bookkeeping.
     engine = make_async_engine(settings.async_database_url)
     dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
+    projection = ProjectionLoop(
+        own_thread=settings.async_database_url.get_backend_name() == "sqlite"
+    )
 
     async def send_dead_letter(record: DeadLetterRecord) -> None:
-        await dead_letters.send(
-            key=(record.event_id or "").encode() or None, value=record.to_bytes()
+        await projection.on_faust(
+            dead_letters.send(key=(record.event_id or "").encode() or None, value=record.to_bytes())
         )
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     processor = EventProcessor(
-        async_sessionmaker(engine, expire_on_commit=False),
+        # On SQLite an engine of the projection's own loop, which has nothing else to do.
+        async_sessionmaker(
+            make_async_engine(settings.async_database_url, on_loop_thread=True)
+            if projection.own_thread
+            else engine,
+            expire_on_commit=False,
+        ),
         PROJECTORS,
         send_dead_letter,
         worker_id=worker_id,
@@ -262,7 +272,7 @@ def create_app(settings: Settings) -> faust.App:
     for topic_name in EVENT_TOPICS:
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
         app.agent(topic, name=f"project:{topic_name}", concurrency=1)(
-            _project_with(processor, backlog)
+            _project_with(processor, projection, backlog)
         )
 
     # The notifier: a second agent on the topics whose events cause mail (its own offsets
@@ -280,7 +290,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.timer(interval=max(1.0, min(60.0, settings.park_timeout / 4)))
     async def expire_parked() -> None:
         try:
-            await processor.expire_parked(park_limit)
+            await projection.run(processor.expire_parked(park_limit))
         except Exception:
             log.exception("could not expire parked events; trying again at the next tick")
 
@@ -485,7 +495,53 @@ class ReadyStream(faust.Stream):  # type: ignore[type-arg]
             self._processors.remove(add_to_buffer)
 
 
-def _project_with(processor: EventProcessor, backlog: Backlog) -> Any:
+T = TypeVar("T")
+
+
+class ProjectionLoop:
+    """Where the projection runs. On SQLite, an event loop of its own on a thread of its own:
+    faust's agents hand it each batch and wait for it without blocking faust's loop, which
+    meanwhile takes the next messages from the consumer (so that the next batch is ready,
+    and large, when this one is applied: `ReadyStream.take_ready`) and beats the heartbeat;
+    and on its own loop the projection runs SQLite's statements on the loop's thread, without
+    aiosqlite's hand-off to a thread for each (`SqliteOnLoopThread`): a batch costs one
+    hand-off each way. Everything the processor does runs there; what it sends to Kafka (a
+    dead letter) goes back to faust's loop (`on_faust`). In alternated runs of 10,000
+    events, 12 to 17 % more events a second (issue 17).
+
+    On PostgreSQL the driver is asyncio's own, with no hand-off to save, and the thread only
+    made the projection slower (about a tenth fewer events a second, the two threads
+    contending for the interpreter): the projection stays on faust's loop."""
+
+    def __init__(self, *, own_thread: bool) -> None:
+        self.own_thread = own_thread
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._faust: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on the projection's loop (started on first use), from faust's. If the
+        caller is cancelled (the worker stopping, a rebalance), so is `work`: its transaction
+        is rolled back, as it was when it ran on faust's loop."""
+        if not self.own_thread:
+            return await work
+        self._faust = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=self._loop.run_forever, name="twinning-projection", daemon=True
+            ).start()
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def on_faust(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on faust's loop (the one that called `run`), from the projection's."""
+        if not self.own_thread:
+            return await work
+        if self._faust is None:
+            raise RuntimeError("the projection's loop was never given a batch")
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._faust))
+
+
+def _project_with(processor: EventProcessor, projection: ProjectionLoop, backlog: Backlog) -> Any:
     async def project(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_ready(BATCH_SIZE):  # type: ignore[attr-defined]
             backlog.saw(len(events))
@@ -496,7 +552,7 @@ def _project_with(processor: EventProcessor, backlog: Backlog) -> Any:
                 for event in events
             ]
             try:
-                await processor.process_batch(batch)
+                await projection.run(processor.process_batch(batch))
             except Exception:  # the processor already catches per event; this is the last net
                 log.exception("unexpected failure on a batch of %d events", len(batch))
 
