@@ -133,8 +133,7 @@ async def run(count: int, server: str | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="twinning-profile-"))
     settings = Settings(database_url=database(server, workdir), data_dir=workdir, _env_file=None)  # type: ignore[call-arg]
     upgrade(settings.sync_database_url)
-    # As the worker's projection: on SQLite on its loop's own thread (`ProjectionLoop`).
-    engine = make_async_engine(settings.async_database_url, on_loop_thread=True)
+    engine = make_async_engine(settings.async_database_url)
 
     async def dead_letter(record: projection.DeadLetterRecord) -> None:
         print("dead letter:", record.reason[:300])

@@ -168,7 +168,7 @@ def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
     from twinning.refusals import Refusal
 
     async def run() -> T:
-        engine = make_async_engine(settings.async_database_url, on_loop_thread=True)
+        engine = make_async_engine(settings.async_database_url)
         try:
             sessions = async_sessionmaker(engine, expire_on_commit=False)
             async with async_session_scope(sessions) as session:
@@ -630,7 +630,7 @@ def rebuild(
     _setup(settings)
 
     async def run() -> int:
-        engine = make_async_engine(settings.async_database_url, on_loop_thread=True)
+        engine = make_async_engine(settings.async_database_url)
         try:
             return await rebuild_read_models(
                 async_sessionmaker(engine, expire_on_commit=False), PROJECTORS

@@ -256,11 +256,9 @@ def create_app(settings: Settings) -> faust.App:
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     processor = EventProcessor(
-        # On SQLite an engine of the projection's own loop, which has nothing else to do.
+        # On SQLite, an engine of the projection's own loop.
         async_sessionmaker(
-            make_async_engine(settings.async_database_url, on_loop_thread=True)
-            if projection.own_thread
-            else engine,
+            make_async_engine(settings.async_database_url) if projection.own_thread else engine,
             expire_on_commit=False,
         ),
         PROJECTORS,

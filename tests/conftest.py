@@ -154,21 +154,36 @@ def start_up(
         text=True,
     )
     output: list[str] = []
-    try:
+    # Read on a thread of its own: a `readline` here would block past the deadline when the
+    # process stops printing without ending (a start-up stuck on the database), and the test
+    # would hang instead of failing. It stops at the line that says the system is up, or at
+    # the output's end; the caller reads the rest (`communicate`).
+    said: queue.Queue[str] = queue.Queue()
+
+    def read_until_up() -> None:
         assert up.stdout is not None
-        wait_for(
-            lambda: (
-                output.append(up.stdout.readline())
-                or "Press Ctrl-C" in output[-1]
-                or up.poll() is not None
-            ),
-            timeout=timeout,
-            what="the URLs",
-        )
+        for line in up.stdout:
+            said.put(line)
+            if "Press Ctrl-C" in line:
+                return
+        said.put("")  # the end of the output
+
+    def up_or_ended() -> bool:
+        while not said.empty():
+            output.append(said.get())
+            if "Press Ctrl-C" in output[-1] or not output[-1]:
+                return True
+        return False
+
+    reader = threading.Thread(target=read_until_up, daemon=True)
+    reader.start()
+    try:
+        wait_for(up_or_ended, timeout=timeout, what="the URLs")
     except BaseException:
         up.kill()
         up.wait()
         raise
+    reader.join()
     return up, port, "".join(output)
 
 
@@ -1073,7 +1088,7 @@ class Projection:
             async def sink(record: DeadLetterRecord) -> None:
                 self.dead_letters.append(record)
 
-            engine = make_async_engine(self.settings.async_database_url, on_loop_thread=True)
+            engine = make_async_engine(self.settings.async_database_url)
             self._processor = EventProcessor(
                 async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
             )

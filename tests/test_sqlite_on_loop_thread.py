@@ -1,11 +1,13 @@
-"""SQLite on the event loop's own thread (`make_async_engine(..., on_loop_thread=True)`, what
-`rebuild`, the command line's one-off changes and the tests' projection path use): the
-writers of one loop take turns without blocking it, a reader never waits for a writer, and a
-connection dropped in the middle of a write gives its turn up."""
+"""SQLite's statements on the event loop's own thread (`SqliteOnLoopThread`, every SQLite
+engine's connections), except those that can wait: a write waiting for another's lock leaves
+the loop running (a transaction of the same loop that holds the lock gets to commit, a
+reader is answered meanwhile), and a connection that rolls back or is dropped in the middle
+of a write lets the next writer in."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,17 +24,22 @@ from twinning.db import SqliteOnLoopThread, make_async_engine
 BUSY_TIMEOUT_MS = 1000
 
 
-def run(tmp_path: Path, scenario: Callable[[AsyncEngine], Awaitable[None]]) -> list[int]:
-    """Run `scenario` on a new database's engine on the loop's thread; the notes it left."""
+def run(
+    tmp_path: Path,
+    scenario: Callable[[AsyncEngine], Awaitable[None]],
+    *,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> list[int]:
+    """Run `scenario` on a new database's engine; the notes it left."""
     url = make_url(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
 
     async def main() -> list[int]:
-        engine = make_async_engine(url, on_loop_thread=True)
+        engine = make_async_engine(url)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _short_wait(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             cursor.close()
 
         try:
@@ -77,6 +84,31 @@ def test_a_writer_waits_for_a_transaction_of_its_loop_that_is_suspended_before_i
         await asyncio.gather(first(), second())
 
     assert run(tmp_path, scenario) == [1, 2]
+
+
+def test_the_loop_runs_on_while_a_write_waits_for_another_process_lock(tmp_path: Path) -> None:
+    """As the API answers other requests while a command waits for the worker's batch to
+    commit: the write waits on a thread, not on the loop's."""
+
+    async def scenario(engine: AsyncEngine) -> None:
+        other = sqlite3.connect(tmp_path / "notes.db", isolation_level=None)  # another process
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO notes VALUES (1)")
+
+        async def write() -> None:
+            async with async_sessionmaker(engine).begin() as session:
+                await session.execute(note(2))
+
+        waiting = asyncio.create_task(write())
+        async with AsyncSession(engine) as reader:  # answered while the write waits
+            assert (await reader.scalar(text("SELECT count(*) FROM notes"))) == 0
+        assert not waiting.done()
+        other.execute("COMMIT")
+        other.close()
+        await waiting
+
+    # The system's own wait for a lock: the other process holds it for as long as it takes.
+    assert run(tmp_path, scenario, busy_timeout_ms=15_000) == [1, 2]
 
 
 def test_a_reader_does_not_wait_for_a_writer_of_its_loop(tmp_path: Path) -> None:

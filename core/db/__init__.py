@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
@@ -160,22 +159,14 @@ def make_engine(url: URL) -> Engine:
     return engine
 
 
-def make_async_engine(url: URL, *, on_loop_thread: bool = False) -> AsyncEngine:
-    """An async engine on `url`. On SQLite, `on_loop_thread` runs each statement on the
-    event loop's own thread (`SqliteOnLoopThread`) instead of handing it to aiosqlite's: for
-    a process whose loop has nothing else to do meanwhile (`rebuild`, the command-line's
-    one-off changes, the tests' projection path). Not for a loop that serves others: the
-    API's (a write waiting for another process's lock, up to the busy timeout, would hold
-    up every other request) or the worker's (faust hands the consumer's messages over on
-    the same loop: a batch applied without letting it run leaves the next batch nearly
-    empty, and the worker went from about 2,000 events/s to under 500)."""
+def make_async_engine(url: URL) -> AsyncEngine:
+    """An async engine on `url`; on SQLite, its connections are `SqliteOnLoopThread`."""
     options: dict[str, Any] = {}
-    if on_loop_thread and url.get_backend_name() == "sqlite":
+    if url.get_backend_name() == "sqlite":
 
         async def connect() -> aiosqlite.Connection:
             args, kwargs = engine.dialect.create_connect_args(url)
-            connector = partial(sqlite3.connect, *args, **kwargs)
-            return await SqliteOnLoopThread(connector, str(url.database))
+            return await SqliteOnLoopThread(partial(sqlite3.connect, *args, **kwargs))
 
         options["async_creator"] = connect
     engine = create_async_engine(
@@ -204,36 +195,34 @@ class _RunAtOnce:
 #: The calls that run a statement (their first argument).
 _STATEMENTS = frozenset({"execute", "executemany", "executescript"})
 
-#: A statement that reads (or sets a connection's option) and takes no write lock.
-_READS = re.compile(r"\s*(SELECT|PRAGMA)\b", re.IGNORECASE)
-
-#: Per event loop and database file: the lock a connection on the loop's thread holds from
-#: its first write to its commit or rollback.
-_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Statements that take no write lock: reads, a connection's options, savepoints.
+_TAKES_NO_LOCK = re.compile(r"\s*(SELECT|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
 
 
 class SqliteOnLoopThread(aiosqlite.Connection):
-    """An aiosqlite connection whose calls run at once on the caller's thread, the event
-    loop's, instead of on a thread of its own. aiosqlite's hand-off (a queue, a thread woken,
-    the loop woken back through its self-pipe, three or four times a statement: the cursor,
-    the statement, its rows, the cursor's close) costs about three quarters of a simple
-    statement's CPU: 450 to 770 µs against 180 to 230 (issue 17).
+    """An aiosqlite connection that runs its calls at once on the caller's thread, the event
+    loop's, except the one that can wait: a transaction's first write, which waits for
+    SQLite's write lock (up to the busy timeout) while another connection or process holds
+    it. That one goes to a thread of the loop's executor, and the loop runs on meanwhile: the
+    API answers other requests while a command waits for the worker's batch to commit, and
+    a transaction of the same loop that holds the lock, suspended before its commit
+    (SQLAlchemy's `sessionmaker.begin()` commits in a task of its own), gets to commit. The
+    rest waits for nobody: reads never wait in WAL mode, and a transaction that holds the
+    lock writes and commits without waiting. (The commit stays on the loop's thread for
+    that reason too: sent to the executor, a holder's commit queued behind the first writes
+    of six other commands, all waiting for its lock, for the whole busy timeout.)
 
-    A statement that waits for SQLite's write lock blocks the loop (up to the busy timeout).
-    That is harmless while the lock is another process's, which goes on and commits; but if
-    a transaction on this same loop held it, suspended before its commit (SQLAlchemy's
-    `sessionmaker.begin()` commits in a task of its own), it could never commit: the loop
-    would wait out the whole timeout. So the writers of one loop take turns on an asyncio
-    lock, from a transaction's first write to its end, and wait for each other without
-    blocking the loop; SQLite's own lock is left to order them with other processes."""
+    aiosqlite hands every call to its thread (a queue, a thread woken, the loop woken back
+    through its self-pipe; three or four times a statement: the cursor, the statement, its
+    rows, the cursor's close). That was about three quarters of a simple statement's CPU:
+    450 to 770 µs against 180 to 230 at once (issue 17). The connection is the same sqlite3
+    connection, through the same SQLAlchemy dialect, otherwise."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection], database: str) -> None:
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunAtOnce()  # type: ignore[assignment]
-        self._database = database
-        self._writing: asyncio.Lock | None = None
+        #: Whether this connection's transaction holds the write lock already.
+        self._writing = False
 
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
         return self._connect().__await__()  # without starting aiosqlite's thread
@@ -241,39 +230,28 @@ class SqliteOnLoopThread(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        if (
-            self._writing is None
-            and getattr(fn, "__name__", None) in _STATEMENTS
-            and not _READS.match(args[0])
-        ):
-            writers = _WRITERS.setdefault(asyncio.get_running_loop(), {})
-            turn = writers.setdefault(self._database, asyncio.Lock())
-            await turn.acquire()
-            self._writing = turn
+        name = getattr(fn, "__name__", None)
+        first_write = (
+            not self._writing and name in _STATEMENTS and not _TAKES_NO_LOCK.match(args[0])
+        )
         try:
-            return fn(*args, **kwargs)
+            if first_write:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(None, partial(fn, *args, **kwargs))
+            else:
+                result = fn(*args, **kwargs)
+            if first_write:
+                self._writing = True
+            return result
         finally:
-            if self._writing is not None and not self._in_transaction():
-                self._stop_writing()
+            if self._writing and not self._in_transaction():
+                self._writing = False
 
     def _in_transaction(self) -> bool:
         try:
             return self._connection is not None and self._connection.in_transaction
         except sqlite3.ProgrammingError:  # closed
             return False
-
-    def _stop_writing(self) -> None:
-        if self._writing is not None:
-            self._writing.release()
-            self._writing = None
-
-    def stop(self) -> asyncio.Future[Any] | None:
-        """Closed without a word (a connection dropped after an error, or collected): its
-        turn to write ends with it."""
-        try:
-            return super().stop()
-        finally:
-            self._stop_writing()
 
 
 def _needs_ping(url: URL) -> bool:
