@@ -123,7 +123,7 @@ def test_a_reader_does_not_wait_for_a_writer_of_its_loop(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("ending", ["rolled back", "dropped"])
-def test_a_writer_that_rolls_back_or_is_dropped_gives_its_turn_up(
+def test_a_writer_that_rolls_back_or_is_dropped_lets_the_next_writer_in(
     tmp_path: Path, ending: str
 ) -> None:
     async def scenario(engine: AsyncEngine) -> None:
