@@ -86,20 +86,33 @@ def test_a_writer_waits_for_a_transaction_of_its_loop_that_is_suspended_before_i
     assert run(tmp_path, scenario) == [1, 2]
 
 
-def test_the_loop_runs_on_while_a_write_waits_for_another_process_lock(tmp_path: Path) -> None:
+@pytest.mark.parametrize("begin", ["", "BEGIN"])
+def test_the_loop_runs_on_while_a_write_waits_for_another_process_lock(
+    tmp_path: Path, begin: str
+) -> None:
     """As the API answers other requests while a command waits for the worker's batch to
-    commit: the write waits on a thread, not on the loop's."""
+    commit: the write waits on a thread, not on the loop's (after a deferred BEGIN too, which
+    takes no lock: the write after it does)."""
 
     async def scenario(engine: AsyncEngine) -> None:
         other = sqlite3.connect(tmp_path / "notes.db", isolation_level=None)  # another process
         other.execute("BEGIN IMMEDIATE")
         other.execute("INSERT INTO notes VALUES (1)")
 
+        about_to_write = asyncio.Event()
+
         async def write() -> None:
             async with async_sessionmaker(engine).begin() as session:
+                if begin:
+                    await session.execute(text(begin))
+                about_to_write.set()
                 await session.execute(note(2))
 
         waiting = asyncio.create_task(write())
+        await about_to_write.wait()
+        await asyncio.sleep(
+            0
+        )  # the write's turn: it waits for the lock (on the loop, it would block it)
         async with AsyncSession(engine) as reader:  # answered while the write waits
             assert (await reader.scalar(text("SELECT count(*) FROM notes"))) == 0
         assert not waiting.done()

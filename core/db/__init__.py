@@ -195,8 +195,12 @@ class _RunAtOnce:
 #: The calls that run a statement (their first argument).
 _STATEMENTS = frozenset({"execute", "executemany", "executescript"})
 
-#: Statements that take no write lock: reads, a connection's options, savepoints.
-_TAKES_NO_LOCK = re.compile(r"\s*(SELECT|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
+#: Statements that take no write lock: reads, a connection's options, savepoints, and a
+#: deferred BEGIN (the write after it takes the lock; `BEGIN IMMEDIATE` takes it at once).
+_TAKES_NO_LOCK = re.compile(
+    r"\s*(SELECT|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK|BEGIN(?!\s+(IMMEDIATE|EXCLUSIVE)))\b",
+    re.IGNORECASE,
+)
 
 
 class SqliteOnLoopThread(aiosqlite.Connection):
