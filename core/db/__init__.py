@@ -161,19 +161,19 @@ def make_engine(url: URL) -> Engine:
 
 def make_async_engine(url: URL) -> AsyncEngine:
     """An async engine on `url`; on SQLite, its connections are `SqliteOnLoopThread`."""
-    options: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
+    if url.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=_needs_ping(url), hide_parameters=True)
 
-        async def connect() -> aiosqlite.Connection:
-            args, kwargs = engine.dialect.create_connect_args(url)
-            return await SqliteOnLoopThread(partial(sqlite3.connect, *args, **kwargs))
+    async def connect() -> aiosqlite.Connection:
+        return await SqliteOnLoopThread(connector)
 
-        options["async_creator"] = connect
     engine = create_async_engine(
-        url, pool_pre_ping=_needs_ping(url), hide_parameters=True, **options
+        url, pool_pre_ping=_needs_ping(url), hide_parameters=True, async_creator=connect
     )
-    if url.get_backend_name() == "sqlite":
-        _tune_sqlite(engine.sync_engine)
+    # The dialect's own arguments for the file, read once (`async_creator` applies none).
+    args, kwargs = engine.dialect.create_connect_args(url)
+    connector = partial(sqlite3.connect, *args, **kwargs)
+    _tune_sqlite(engine.sync_engine)
     return engine
 
 
@@ -239,13 +239,11 @@ class SqliteOnLoopThread(aiosqlite.Connection):
             not self._writing and name in _STATEMENTS and not _TAKES_NO_LOCK.match(args[0])
         )
         try:
-            if first_write:
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(None, partial(fn, *args, **kwargs))
-            else:
-                result = fn(*args, **kwargs)
-            if first_write:
-                self._writing = True
+            if not first_write:
+                return fn(*args, **kwargs)
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(None, partial(fn, *args, **kwargs))
+            self._writing = True
             return result
         finally:
             if self._writing and not self._in_transaction():
