@@ -1,6 +1,7 @@
-"""Which messages an event causes: run by the worker's notify agents on the event topics
-(`twinning.streams.worker`), each message queued in the mail outbox at most once; and a
-contact's erasure, which takes their address and messages out of the outbox too.
+"""Which messages an event causes: run by the worker after each batch of events is applied
+(`mail_notifier` in `twinning.streams.worker`), so it reads the read models with the batch's
+changes; each message queued in the mail outbox at most once; and a contact's erasure, which
+takes their address and messages out of the outbox too.
 
 An invitation goes to the invitee's contacts with an address when it is sent, and to a contact
 who gets an address later (registered afterwards, or an address added or corrected) while the
@@ -65,7 +66,8 @@ async def open_invitations(
 
 async def closed(db_session: AsyncSession, invitation_id: str, *, now: datetime) -> bool:
     """Whether the invitation was answered or withdrawn, or its event has begun or is
-    cancelled (an invitation not yet projected is open: the notifier may run first)."""
+    cancelled (an invitation not yet projected is open: its events may be in another topic's
+    batch, applied after this one)."""
     found = await db_session.execute(
         select(Invitation, CityEvent)
         .join(CityEvent, CityEvent.id == Invitation.city_event_id)
@@ -89,7 +91,8 @@ async def invite_late_contact(db_session: AsyncSession, event: Event, *, now: da
     or failed one goes again, to the new address)."""
     payload = event.payload
     if isinstance(payload, ContactRegistered):
-        # The notify agent may run before the projection: the contact as the event tells it.
+        # The contact as this event tells it (a later event of the batch may have changed it
+        # since: that one is notified on its own).
         contact = Contact(
             id=event.aggregate_id,
             partner_id=payload.partner_id,

@@ -293,6 +293,11 @@ def _is_database_fault(exc: BaseException) -> bool:
     return type(exc) is DatabaseError or isinstance(exc, InternalError)
 
 
+def is_database_trouble(exc: BaseException) -> bool:
+    """The database away a moment or damaged, not what was asked of it: worth trying again."""
+    return _is_transient(exc) or _is_database_fault(exc)
+
+
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
@@ -420,8 +425,13 @@ class EventProcessor:
         *,
         max_backoff: float = 5.0,
         worker_id: str | None = None,
+        after: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
+        #: What else reads each batch's events, once they are applied (the worker's mail
+        #: notifier): given the events that decoded, in order, whatever their outcome. It runs
+        #: before `process_batch` returns, so before the batch's offsets are acked.
+        self.after = after
         #: One projection transaction at a time, so that the archive's order (`seq`) is the order
         #: in which each transaction saw the others' changes: a replay in that order (`rebuild`)
         #: gives the same read models, and a reader of new `seq`s never skips one committed
@@ -443,7 +453,14 @@ class EventProcessor:
             yield session
 
     async def process_batch(self, messages: Sequence[Message]) -> list[Outcome]:
-        """Apply a batch in one transaction; if anything in it goes wrong, one by one."""
+        """Apply a batch in one transaction (if anything in it goes wrong, one by one), then
+        hand its events to `after`."""
+        outcomes, events = await self._apply_batch(messages)
+        if self.after is not None and events:
+            await self.after(events)
+        return outcomes
+
+    async def _apply_batch(self, messages: Sequence[Message]) -> tuple[list[Outcome], list[Event]]:
         decoded: list[tuple[Message, Event]] = []
         outcomes: dict[int, Outcome] = {}
         for index, message in enumerate(messages):
@@ -452,8 +469,8 @@ class EventProcessor:
             except InvalidEvent as exc:
                 await self._dead_letter(DeadLetterRecord(message, exc.reason, exc.event_id))
                 outcomes[index] = "dead-lettered"
+        events = [event for _, event in decoded]
         if len(decoded) > 1:
-            events = [event for _, event in decoded]
             try:
                 async with self._transaction() as session:
                     applied = await apply_events(
@@ -465,9 +482,9 @@ class EventProcessor:
                 await self._release_parked(
                     {e.aggregate_id for e, o in zip(events, applied, strict=True) if o == "applied"}
                 )
-                return [outcomes.get(i) or applied.pop(0) for i in range(len(messages))]
+                return [outcomes.get(i) or applied.pop(0) for i in range(len(messages))], events
         singles = [await self._process_one(message, event) for message, event in decoded]
-        return [outcomes.get(i) or singles.pop(0) for i in range(len(messages))]
+        return [outcomes.get(i) or singles.pop(0) for i in range(len(messages))], events
 
     async def process(self, message: Message) -> Outcome:
         return (await self.process_batch([message]))[0]

@@ -18,7 +18,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from multiprocessing import get_context
@@ -39,15 +39,13 @@ from twinning.db import make_async_engine, utcnow
 from twinning.mail import notifier
 from twinning.processes import own_scratch
 from twinning.publicity.refresh import Refresher
-from twinning.streams.events import (
-    DEAD_LETTERS,
-    EVENT_TOPICS,
-    INVITATIONS,
-    PARTNERS,
-    VISITS,
-    decode,
+from twinning.streams.events import DEAD_LETTERS, EVENT_TOPICS, Event
+from twinning.streams.projection import (
+    DeadLetterRecord,
+    EventProcessor,
+    Message,
+    is_database_trouble,
 )
-from twinning.streams.projection import DeadLetterRecord, EventProcessor, Message
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.status import record_heartbeat
 
@@ -59,10 +57,6 @@ PUBLICITY_BATCH = 10  # (document, locale) pairs checked per look, so that a sto
 #: The longest an event may wait in a batch that is not handed over (a safety net: a batch
 #: is handed over as soon as no more events are queued, `ReadyStream.take_ready`).
 BATCH_AT_MOST = 0.5
-#: The topics whose events may cause mail or erase it (`twinning.mail.notifier`), and how long the
-#: notifier's batch may wait to fill.
-NOTIFY_TOPICS = (PARTNERS, INVITATIONS, VISITS)
-NOTIFY_WINDOW = 0.05
 #: A batch this large means events came faster than they were applied: a backlog.
 BACKLOG_BATCH = 50
 #: How long the projection counts as busy after its last backlog-sized batch.
@@ -255,15 +249,18 @@ def create_app(settings: Settings) -> faust.App:
         )
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    # On SQLite, an engine of the projection's own loop.
+    projection_sessions = async_sessionmaker(
+        make_async_engine(settings.async_database_url) if projection.own_thread else engine,
+        expire_on_commit=False,
+    )
     processor = EventProcessor(
-        # On SQLite, an engine of the projection's own loop.
-        async_sessionmaker(
-            make_async_engine(settings.async_database_url) if projection.own_thread else engine,
-            expire_on_commit=False,
-        ),
+        projection_sessions,
         PROJECTORS,
         send_dead_letter,
         worker_id=worker_id,
+        # The mail the events cause, queued once each batch is applied.
+        after=mail_notifier(projection_sessions),
     )
 
     backlog = Backlog()
@@ -272,13 +269,6 @@ def create_app(settings: Settings) -> faust.App:
         app.agent(topic, name=f"project:{topic_name}", concurrency=1)(
             _project_with(processor, projection, backlog)
         )
-
-    # The notifier: a second agent on the topics whose events cause mail (its own offsets
-    # acked with the projection's: faust acks a message when every agent is past it).
-    notify_sessions = async_sessionmaker(engine, expire_on_commit=False)
-    for topic_name in NOTIFY_TOPICS:
-        topic = app.topic(topic_name, key_type=bytes, value_type=bytes)
-        app.agent(topic, name=f"notify:{topic_name}", concurrency=1)(_notify_with(notify_sessions))
 
     if settings.render_documents:
         _render_documents(app, engine, settings, backlog)
@@ -557,28 +547,50 @@ def _project_with(processor: EventProcessor, projection: ProjectionLoop, backlog
     return project
 
 
-def _notify_with(sessions: async_sessionmaker[AsyncSession]) -> Any:
-    async def notify(stream: faust.StreamT[bytes]) -> None:
-        async for values in stream.take(BATCH_SIZE, within=NOTIFY_WINDOW):
-            events = []
-            for value in values:
-                try:
-                    event = decode(value)
-                except Exception:  # the projection agent dead-letters it, with the reason
-                    continue
-                if notifier.concerns(event):
-                    events.append(event)
-            pause = 0.1
-            while events:
-                try:
-                    async with sessions.begin() as session:
-                        for event in events:
-                            await notifier.notify(session, event, now=utcnow())
-                    break
-                except Exception:  # the database away a moment: queueing is idempotent
-                    log.exception("could not queue the mail of %d events; again", len(events))
+def mail_notifier(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[[Sequence[Event]], Awaitable[None]]:
+    """The mail a batch's events cause (`twinning.mail.notifier`), queued in a transaction of
+    its own once the batch is applied (`EventProcessor.after`): the notifier reads what the
+    projection wrote (a visit's contact, a city's contacts, whether an invitation is still
+    open), and a redelivered event queues nothing new (the outbox's key). It used to be a
+    second faust agent on the same topics, which decoded every event again and doubled faust's
+    own work per message, and could run before the projection it reads."""
+
+    async def queue(events: Sequence[Event]) -> None:
+        pause, tries = 0.1, 0
+        while True:
+            try:
+                async with sessions.begin() as session:
+                    for event in events:
+                        await notifier.notify(session, event, now=utcnow())
+                return
+            except Exception as exc:
+                if is_database_trouble(exc):  # it waits for the database, as the projection
+                    log.warning(
+                        "could not queue the mail of %d events (%s); again in %.1fs",
+                        len(events),
+                        type(exc).__name__,
+                        pause,
+                    )
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, 30.0)
+                    continue
+                if len(events) > 1:  # one event's fault: the others' mail still goes
+                    for event in events:
+                        await queue([event])
+                    return
+                tries += 1
+                if tries > 1:  # twice (once may be another worker queueing it at that moment)
+                    log.exception(
+                        "could not queue the mail %s %s causes", events[0].type, events[0].event_id
+                    )
+                    return
+
+    async def notify(events: Sequence[Event]) -> None:
+        concerned = [event for event in events if notifier.concerns(event)]
+        if concerned:
+            await queue(concerned)
 
     return notify
 

@@ -1070,8 +1070,10 @@ class Projection:
     """The worker's projection path without Kafka, for fast projector tests: raw messages go
     through the same `EventProcessor` (decode, apply, park, dead-letter) on a real database."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, mail: bool = False) -> None:
         self.settings = settings
+        #: Whether the worker's mail notifier follows each batch, as in the worker.
+        self.mail = mail
         self.engine: Engine = create_engine(settings.sync_database_url)
         self.dead_letters: list[DeadLetterRecord] = []
         # One event loop and one async engine for the helper's life, as a worker has: a new
@@ -1088,9 +1090,15 @@ class Projection:
             async def sink(record: DeadLetterRecord) -> None:
                 self.dead_letters.append(record)
 
+            from twinning.streams.worker import mail_notifier  # faust: only where asked
+
             engine = make_async_engine(self.settings.async_database_url)
+            sessions = async_sessionmaker(engine, expire_on_commit=False)
             self._processor = EventProcessor(
-                async_sessionmaker(engine, expire_on_commit=False), PROJECTORS, sink
+                sessions,
+                PROJECTORS,
+                sink,
+                after=mail_notifier(sessions) if self.mail else None,
             )
         return self._processor
 

@@ -232,7 +232,7 @@ def test_a_persons_data_holds_every_text_the_erasure_removes_from_any_table(
     before = _stored_texts(inline_api)
 
     command(inline_api, "DELETE", f"/contacts/{contact_id}")
-    desk.notify()  # the worker's notify agent takes the address out of the mail outbox
+    desk.notify()  # the worker's mail notifier takes the address out of the mail outbox
 
     after = _stored_texts(inline_api)
     removed = {table: texts - after.get(table, set()) for table, texts in before.items()}

@@ -156,8 +156,9 @@ class MailDesk:
         return asyncio.run(run())
 
     def notify(self, *, only_new: bool = False) -> int:
-        """What the notify agent does with every applied event (again: it is idempotent); with
-        `only_new`, with the events applied since the last round only, as the agent sees them."""
+        """What the worker's notifier does with every applied event (again: it is idempotent);
+        with `only_new`, with the events applied since the last round only, as the worker
+        hands them to it after each batch."""
 
         async def work(sessions: async_sessionmaker[Any]) -> int:
             async with sessions.begin() as session:

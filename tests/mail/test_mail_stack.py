@@ -1,4 +1,4 @@
-"""The real path: the worker's notify agent queues the invitation mail from the event on
+"""The real path: the worker's mail notifier queues the invitation mail from the event on
 Kafka, and a `twinning mailer` process delivers it to a real SMTP server; a mailer killed
 (SIGKILL) after the server took the message and before it recorded so never sends it twice."""
 
@@ -77,7 +77,7 @@ def test_one_message_per_recipient_across_a_mailer_killed_between_send_and_recor
         "invitees": [{"kind": "partner", "id": partner}],
     }
     [sent] = accepted(stack.client.post(f"/city-events/{city_event}/invitations", json=invite))
-    wait_for(lambda: len(outbox(stack)) == 1, what="the notify agent to queue the invitation")
+    wait_for(lambda: len(outbox(stack)) == 1, what="the worker to queue the invitation")
 
     with smtp_server() as smtp:
         mailer = start_mailer(stack, smtp.port, "mailer-1")
