@@ -163,9 +163,13 @@ def _country_code(value: str) -> str:
     return value
 
 
+#: A control character other than a line break or a tab.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def printable(value: str) -> str:
     """User text may hold line breaks and tabs, never other control characters (NUL, ESC...)."""
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+    if _CONTROL_CHARACTER.search(value):
         raise ValueError("control characters are not allowed")
     return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from conftest import sample_partner
 from twinning.streams.events import (
     EVENT_TYPES,
     PARTNERS,
+    PRINTABLE_PATTERN,
     SCHEMA_DIR,
     InvalidEvent,
     PartnerCityRegistered,
@@ -19,6 +21,7 @@ from twinning.streams.events import (
     decode,
     json_schemas,
     new_event,
+    printable,
 )
 
 
@@ -122,3 +125,18 @@ def test_the_published_schema_describes_the_envelope_and_the_payload() -> None:
     }
     assert schema["properties"]["type"]["const"] == "PartnerCityRegistered"
     assert schema["x-topic"] == PARTNERS
+
+
+def test_user_text_refuses_the_control_characters_its_published_schema_refuses() -> None:
+    """`printable` (the worker's and the API's rule) and `PRINTABLE_PATTERN` (the published
+    schemas' rule) agree on every character below U+0100."""
+    refused = set()
+    for code in range(0x100):
+        text = f"a{chr(code)}b"
+        try:
+            printable(text)
+        except ValueError as exc:
+            assert str(exc) == "control characters are not allowed"
+            refused.add(code)
+        assert (re.fullmatch(PRINTABLE_PATTERN, text) is None) == (code in refused), hex(code)
+    assert refused == set(range(0x20)) - {0x09, 0x0A, 0x0D}
