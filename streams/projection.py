@@ -428,10 +428,14 @@ class EventProcessor:
         after: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
-        #: What else reads each batch's events, once they are applied (the worker's mail
-        #: notifier): given the events that decoded, in order, whatever their outcome. It runs
-        #: before `process_batch` returns, so before the batch's offsets are acked.
+        #: What else reads each batch's events once they are applied (the worker's mail
+        #: notifier): given, in order, the events applied, found applied already or parked (a
+        #: parked one again when it is released and applied), never one refused (dead-lettered).
+        #: It runs before `process_batch` returns, so before the batch's offsets are acked: a
+        #: worker stopped in between hands it the events again, as duplicates.
         self.after = after
+        #: The events `_release_parked` applied since the last batch handed its own to `after`.
+        self._released: list[Event] = []
         #: One projection transaction at a time, so that the archive's order (`seq`) is the order
         #: in which each transaction saw the others' changes: a replay in that order (`rebuild`)
         #: gives the same read models, and a reader of new `seq`s never skips one committed
@@ -455,12 +459,18 @@ class EventProcessor:
     async def process_batch(self, messages: Sequence[Message]) -> list[Outcome]:
         """Apply a batch in one transaction (if anything in it goes wrong, one by one), then
         hand its events to `after`."""
-        outcomes, events = await self._apply_batch(messages)
-        if self.after is not None and events:
-            await self.after(events)
+        outcomes, decoded = await self._apply_batch(messages)
+        released, self._released = self._released, []
+        if self.after is not None:
+            followed = [event for event, outcome in decoded if outcome != "dead-lettered"]
+            if followed or released:
+                await self.after(followed + released)
         return outcomes
 
-    async def _apply_batch(self, messages: Sequence[Message]) -> tuple[list[Outcome], list[Event]]:
+    async def _apply_batch(
+        self, messages: Sequence[Message]
+    ) -> tuple[list[Outcome], list[tuple[Event, Outcome]]]:
+        """Each message's outcome, and each decoded event with its own."""
         decoded: list[tuple[Message, Event]] = []
         outcomes: dict[int, Outcome] = {}
         for index, message in enumerate(messages):
@@ -470,7 +480,7 @@ class EventProcessor:
                 await self._dead_letter(DeadLetterRecord(message, exc.reason, exc.event_id))
                 outcomes[index] = "dead-lettered"
         events = [event for _, event in decoded]
-        if len(decoded) > 1:
+        if len(events) > 1:
             try:
                 async with self._transaction() as session:
                     applied = await apply_events(
@@ -482,9 +492,19 @@ class EventProcessor:
                 await self._release_parked(
                     {e.aggregate_id for e, o in zip(events, applied, strict=True) if o == "applied"}
                 )
-                return [outcomes.get(i) or applied.pop(0) for i in range(len(messages))], events
+                return self._outcomes(len(messages), outcomes, events, applied)
         singles = [await self._process_one(message, event) for message, event in decoded]
-        return [outcomes.get(i) or singles.pop(0) for i in range(len(messages))], events
+        return self._outcomes(len(messages), outcomes, events, singles)
+
+    @staticmethod
+    def _outcomes(
+        count: int, refused: dict[int, Outcome], events: list[Event], outcomes: list[Outcome]
+    ) -> tuple[list[Outcome], list[tuple[Event, Outcome]]]:
+        """Every message's outcome in order (the refused ones' given by their index), and each
+        decoded event with its own."""
+        each = iter(outcomes)
+        in_order = [refused[i] if i in refused else next(each) for i in range(count)]
+        return in_order, list(zip(events, outcomes, strict=True))
 
     async def process(self, message: Message) -> Outcome:
         return (await self.process_batch([message]))[0]
@@ -613,6 +633,7 @@ class EventProcessor:
                     continue
                 if outcome == "applied":
                     pending.add(event.aggregate_id)
+                    self._released.append(event)
 
     async def expire_parked(self, older_than: timedelta) -> int:
         """Dead-letter parked events whose aggregate never appeared within `older_than`."""

@@ -1,8 +1,9 @@
 """The worker queues the mail a batch's events cause once the batch is applied
 (`mail_notifier` in `twinning.streams.worker`, run by `EventProcessor.after`): the notifier reads
-what the projection wrote in that same batch, an event the notifier fails on holds neither the
-projection nor the other events' mail, and a database away a moment is waited for. On SQLite
-and PostgreSQL."""
+what the projection wrote in that same batch, an event that waited (parked) is mailed once it
+is applied, an event the worker refuses causes no mail, an event the notifier fails on holds
+neither the projection nor the other events' mail, and a database away a moment is waited
+for. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -126,3 +127,38 @@ def test_a_step_staff_chose_not_to_tell_queues_nothing(mail_projection: Projecti
         requested(visit, "aiko@example.jp"), approved(visit, notify_contact=False), topic=VISITS
     )
     assert queued(mail_projection) == []
+
+
+def test_a_step_that_waited_for_its_request_is_mailed_once_it_is_applied(
+    mail_projection: Projection,
+) -> None:
+    """An approval that comes before its visit's request (another producer's order) waits,
+    parked; it is mailed when the request comes and it is applied, with the request's contact."""
+    visit = str(uuid.uuid4())
+    assert mail_projection.apply(approved(visit), topic=VISITS) == ["parked"]
+    assert queued(mail_projection) == []
+
+    assert mail_projection.apply(requested(visit, "aiko@example.jp"), topic=VISITS) == ["applied"]
+
+    assert {v.id: v.status for v in mail_projection.rows(Visit)} == {visit: "approved"}
+    assert queued(mail_projection) == [("visit-approved", visit, "aiko@example.jp")]
+
+
+def test_an_event_the_worker_refuses_causes_no_mail(mail_projection: Projection) -> None:
+    """A request sent through the public form is acknowledged; a second request under the same
+    visit's id, which the projection refuses (dead-lettered), is not."""
+    visit = str(uuid.uuid4())
+
+    def from_the_form(email: str) -> bytes:
+        contact = {"name": "Aiko Tanaka", "email": email, "language": "ja"}
+        body = sample_visit(contact=contact, received_via="form")
+        return external_event("VisitRequested", body, aggregate_id=visit)
+
+    assert mail_projection.apply(from_the_form("aiko@example.jp"), topic=VISITS) == ["applied"]
+    assert mail_projection.apply(from_the_form("other@example.jp"), topic=VISITS) == [
+        "dead-lettered"
+    ]
+
+    assert queued(mail_projection) == [("visit-acknowledgement", visit, "aiko@example.jp")]
+    [refused] = mail_projection.dead_letters
+    assert "projector failed" in refused.reason
