@@ -6,7 +6,8 @@ outbox's key: the change's event, the official, the kind).
 
 It is a projector, placed before the domains' projectors: the change is judged against what
 the official knew, the item as it was *before* the event is applied, which only the projection's
-own transaction sees in order (the worker's mail notifier runs after the batch is applied). It writes nothing but the mail outbox, whose key makes a replay (`twinning rebuild`) queue
+own transaction sees in order (the worker's mail notifier runs after the batch is applied). It
+writes nothing but the mail outbox, whose key makes a replay (`twinning rebuild`) queue
 nothing again; the mailer renders the notice from the item as it is when it sends (a cancelled
 trip leg: from the leg as it was, kept on the message, since a leg dropped from its trip is
 gone by then), and drops it once the item has begun. Each booking an event touches is told

@@ -1090,16 +1090,14 @@ class Projection:
             async def sink(record: DeadLetterRecord) -> None:
                 self.dead_letters.append(record)
 
-            from twinning.streams.worker import mail_notifier  # faust: only where asked
-
             engine = make_async_engine(self.settings.async_database_url)
             sessions = async_sessionmaker(engine, expire_on_commit=False)
-            self._processor = EventProcessor(
-                sessions,
-                PROJECTORS,
-                sink,
-                after=mail_notifier(sessions) if self.mail else None,
-            )
+            after = None
+            if self.mail:
+                from twinning.streams.worker import mail_notifier  # faust's imports: if asked
+
+                after = mail_notifier(sessions)
+            self._processor = EventProcessor(sessions, PROJECTORS, sink, after=after)
         return self._processor
 
     def _call(self, work: Callable[[], Awaitable[T]]) -> T:

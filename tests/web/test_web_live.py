@@ -213,6 +213,8 @@ def test_the_stream_tells_ids_and_event_types_only(office: Office) -> None:
     partner_id = office.partners["Sapporo"]
     contact = {"name": "Hanako Yamada", "partner_id": partner_id, "email": "hanako@example.org"}
     contact_id = api(office, "POST", "/contacts", json=contact)["id"]
+    # Applied before the page watches: else its registration is the first change it is told.
+    wait_for(lambda: read(office, f"/contacts/{contact_id}").status_code == 200, what="the contact")
     watch = f"visit:{visit_id} contact:{contact_id}"
     with (
         signed_in(office, "lin.viewer") as client,
