@@ -236,7 +236,7 @@ def create_app(settings: Settings) -> faust.App:
         TableManager=_TableManager,
         Stream=ReadyStream,
     )
-    # faust's loop: the heartbeat, the notifier, the renderer's bookkeeping.
+    # faust's loop: the heartbeat, the renderer's bookkeeping (on PostgreSQL, the projection).
     engine = make_async_engine(settings.async_database_url)
     dead_letters = app.topic(DEAD_LETTERS, key_type=bytes, value_type=bytes, partitions=1)
     projection = ProjectionLoop(
@@ -558,7 +558,7 @@ def mail_notifier(
     own work per message, and could run before the projection it reads."""
 
     async def queue(events: Sequence[Event]) -> None:
-        pause, tries = 0.1, 0
+        pause = 0.1
         while True:
             try:
                 async with sessions.begin() as session:
@@ -580,12 +580,11 @@ def mail_notifier(
                     for event in events:
                         await queue([event])
                     return
-                tries += 1
-                if tries > 1:  # twice (once may be another worker queueing it at that moment)
-                    log.exception(
-                        "could not queue the mail %s %s causes", events[0].type, events[0].event_id
-                    )
-                    return
+                # (Not another worker queueing the same message: `queue_to` skips a conflict.)
+                log.exception(
+                    "could not queue the mail %s %s causes", events[0].type, events[0].event_id
+                )
+                return
 
     async def notify(events: Sequence[Event]) -> None:
         concerned = [event for event in events if notifier.concerns(event)]
