@@ -22,9 +22,6 @@ from twinning.streams.events import ContactRegistered, PlanAdopted
 sys.path.insert(0, str(Path(__file__).parent.parent / "publicity"))
 from publicity_support import SAPPORO, event, exchange, partner, refresh
 
-#: The refresher's clock: after the events (a report counts what was recorded by its day), and
-#: after 2025, whose year and quarters have all begun.
-NOW = datetime.now(UTC) + timedelta(minutes=1)
 BEGUN = ("year", "q1", "q2", "q3", "q4")
 Rendered = Counter[tuple[str, str]]  # (period, locale)
 
@@ -41,11 +38,19 @@ class Renders:
         return "<html></html>", b"%PDF-1.7 stand-in"
 
 
-def rendered_after(projection: Projection, *events: Any, now: datetime = NOW) -> Rendered:
+def later() -> datetime:
+    """The refresher's clock: after the events just applied (a report counts what was recorded
+    by its day), and after 2025, whose year and quarters have all begun. Read at each refresh,
+    never once per module: a run that crosses midnight would have its events recorded on a day
+    after the clock's, and the reports would not count them."""
+    return datetime.now(UTC) + timedelta(minutes=1)
+
+
+def rendered_after(projection: Projection, *events: Any, now: datetime | None = None) -> Rendered:
     if events:
         assert set(projection.apply(*events)) == {"applied"}
     renders = Renders()
-    refresh(projection.settings, render=renders, now=now)
+    refresh(projection.settings, render=renders, now=now or later())
     return renders.calls
 
 
@@ -86,12 +91,13 @@ def test_an_exchange_renders_only_the_reports_whose_figures_it_moves(
 
 
 def test_a_new_day_renders_nothing_a_new_year_its_begun_reports(projection: Projection) -> None:
+    now = later()
     plan = event(
-        PlanAdopted.model_validate(small_plan(NOW.year + 1)), aggregate_id=f"{NOW.year + 1}"
+        PlanAdopted.model_validate(small_plan(now.year + 1)), aggregate_id=f"{now.year + 1}"
     )
-    assert rendered_after(projection, plan) == Counter()  # its year has not begun
-    assert rendered_after(projection, now=NOW + timedelta(days=1)) == Counter()
-    new_year = datetime(NOW.year + 1, 1, 2, tzinfo=UTC)
+    assert rendered_after(projection, plan, now=now) == Counter()  # its year has not begun
+    assert rendered_after(projection, now=now + timedelta(days=1)) == Counter()
+    new_year = datetime(now.year + 1, 1, 2, tzinfo=UTC)
     assert rendered_after(projection, now=new_year) == reports("year", "q1")
     assert rendered_after(projection, now=new_year + timedelta(days=1)) == Counter()
 
@@ -116,9 +122,9 @@ def test_versions_are_listed_and_downloaded_by_api(inline_api: InlineApi) -> Non
     command(inline_api, "POST", "/plans", json=small_plan(2025))
     sapporo = partner(SAPPORO)
     inline_api.apply(sapporo)
-    refresh(inline_api.settings, render=render_years_only, now=NOW)
+    refresh(inline_api.settings, render=render_years_only, now=later())
     inline_api.apply(exchange([sapporo.aggregate_id], date(2025, 5, 2), "culture", {"en": "X"}))
-    refresh(inline_api.settings, render=render_years_only, now=NOW)
+    refresh(inline_api.settings, render=render_years_only, now=later())
 
     published = inline_api.get("/plans/2025/reports").json()
     assert [r["period"] for r in published["reports"]] == list(BEGUN)
