@@ -5,12 +5,14 @@ read in one parse (`utc_from_text`), also text another program wrote: with an of
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, insert, select, text
-from twinning.db import utc_from_text
+from twinning.config import Settings
+from twinning.db import aware_in_utc, make_async_engine, utc_from_text
 from twinning.streams.store import ArchivedEvent
 
 TAIPEI = timezone(timedelta(hours=8))
@@ -46,6 +48,29 @@ def test_a_timestamp_comes_back_aware_in_utc_as_the_same_instant(database_url: s
     assert occurred == datetime(2026, 12, 7, 1, 30, 15, 250000, tzinfo=UTC)
     assert applied == datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=UTC) and applied.tzinfo is UTC
     assert latest == written and latest.tzinfo is UTC
+
+
+def test_the_async_drivers_give_it_back_aware_in_utc_too(database_url: str) -> None:
+    """The worker and the API read through aiosqlite and asyncpg, each with a processor of its
+    own (asyncpg's aware value is passed on as it is)."""
+    written = datetime(2026, 12, 7, 9, 30, 15, 250000, tzinfo=TAIPEI)
+    with create_engine(database_url).begin() as connection:
+        connection.execute(insert(ArchivedEvent), [_archived("e-4", written)])
+
+    async def read() -> datetime | None:
+        settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+        engine = make_async_engine(settings.async_database_url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.scalar(select(ArchivedEvent.occurred_at))
+        finally:
+            await engine.dispose()
+
+    occurred = asyncio.run(read())
+    assert occurred == written and occurred is not None and occurred.tzinfo is UTC
+    assert occurred.hour == 1  # the instant in UTC, not Taipei's 9:30
+    assert aware_in_utc(written) == written and aware_in_utc(written).tzinfo is UTC  # type: ignore[union-attr]
+    assert aware_in_utc(None) is None
 
 
 def test_a_naive_timestamp_is_refused(database_url: str) -> None:
