@@ -233,27 +233,43 @@ class EmbeddedBroker:
         self.stop()
 
 
+#: How long a probe tries to reach the broker (the option came with kafka-python 3).
+_BOOTSTRAP_TIMEOUT = (
+    {"bootstrap_timeout_ms": 1500}
+    if "bootstrap_timeout_ms" in KafkaAdminClient.DEFAULT_CONFIG
+    else {}
+)
+
+
 class BrokerProbe:
-    """Answers "is the broker up?" for /health quickly: one probe per `ttl` seconds, at most one
-    in flight, and an answer of "down" when the broker does not reply within `timeout`."""
+    """Answers "is the broker up?" for /health quickly: one probe per `ttl` seconds while it is
+    up (per `down_ttl` while it is down, so that its return shows soon), at most one in flight,
+    and an answer of "down" when the broker does not reply within `timeout`. A probe gives up
+    on a broker it cannot reach within `timeout` too (kafka-python's admin client waits 30 s
+    by default): one that began while the broker was down does not hold back the answer for
+    half a minute after it is back."""
 
     def __init__(
         self,
         bootstrap_servers: Callable[[], Sequence[str]],
         *,
         ttl: float = 2.0,
+        down_ttl: float = 0.5,
         timeout: float = 2.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.ttl = ttl
+        self.down_ttl = down_ttl
         self.timeout = timeout
         self._last: tuple[float, dict[str, str | None]] | None = None
         self._in_flight: asyncio.Future[dict[str, str | None]] | None = None
 
     async def check(self) -> dict[str, str | None]:
         now = time.monotonic()
-        if self._last is not None and now - self._last[0] <= self.ttl:
-            return self._last[1]
+        if self._last is not None:
+            answered_at, answer = self._last
+            if now - answered_at <= (self.ttl if answer["status"] == "up" else self.down_ttl):
+                return answer
         if self._in_flight is None or self._in_flight.done():
             self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._probe))
         try:
@@ -266,7 +282,9 @@ class BrokerProbe:
     def _probe(self) -> dict[str, str | None]:
         try:
             servers = self.bootstrap_servers()
-            admin = KafkaAdminClient(bootstrap_servers=list(servers), request_timeout_ms=1500)
+            admin = KafkaAdminClient(
+                bootstrap_servers=list(servers), request_timeout_ms=1500, **_BOOTSTRAP_TIMEOUT
+            )
             try:
                 admin.list_topics()
             finally:

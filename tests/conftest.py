@@ -30,6 +30,7 @@ import pytest
 import twinning
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from compiled_cache import share_compiled_statements
 from postgres import (
     Template,
     create_database,
@@ -65,6 +66,8 @@ try:  # pytest 9.2 and later: a node's id is an `item._id` (see pytest_collectio
     from _pytest.nodeid import NodeId
 except ImportError:  # earlier: xdist's own `item._nodeid` is read, nothing to do
     NodeId = None
+
+share_compiled_statements()
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
