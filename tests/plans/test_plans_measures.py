@@ -16,7 +16,17 @@ from plan_support import small_plan
 sys.path.insert(0, str(Path(__file__).parent.parent / "publicity"))
 from publicity_support import refresh
 
-YEAR = datetime.now(UTC).year
+
+def today() -> date:
+    """The office's day (UTC in the tests), read when a test needs it: never once per module,
+    since a run may cross midnight (or New Year's) between collection and a test. The figures
+    count what happened by today, so a test's own dates are today or before it: a date fixed
+    in this year (the 10th of January) would be in the future for part of every year."""
+    return datetime.now(UTC).date()
+
+
+def this_year() -> int:
+    return today().year
 
 
 def kpi(key: str, measure: str, **filters: list[str]) -> dict[str, Any]:
@@ -27,13 +37,13 @@ def kpi(key: str, measure: str, **filters: list[str]) -> dict[str, Any]:
 
 
 def adopt(api: InlineApi, *kpis: dict[str, Any]) -> None:
-    plan = small_plan(YEAR)
+    plan = small_plan(this_year())
     plan["goals"][1]["work_items"][0]["kpis"].extend(kpis)
     command(api, "POST", "/plans", json=plan)
 
 
 def value(api: InlineApi, key: str, **params: Any) -> float:
-    response = api.get(f"/plans/{YEAR}/kpis/{key}", params=params)
+    response = api.get(f"/plans/{this_year()}/kpis/{key}", params=params)
     assert response.status_code == 200, response.text
     return float(response.json()["value"])
 
@@ -76,7 +86,7 @@ def test_visits_completed_count_by_direction_and_partner_kind(inline_api: Inline
     assert value(inline_api, "paid") == 2  # two partner cities visited (one on two legs)
     assert value(inline_api, "friendly-visits") == 1
     assert value(inline_api, "all-visits") == 3
-    events = inline_api.get(f"/plans/{YEAR}/kpis/paid").json()["events"]
+    events = inline_api.get(f"/plans/{this_year()}/kpis/paid").json()["events"]
     assert {e["link"] for e in events} == {f"/ui/trips/{trip_id}"}
 
 
@@ -94,7 +104,7 @@ def test_exchanges_with_missions_count_by_their_counterparts(inline_api: InlineA
         json={"names": {"en": "Japan-Taiwan Exchange Association"}, "country": "JP",
               "kind": "representative-office"},
     )["id"]  # fmt: skip
-    day = f"{YEAR}-01-10"
+    day = today().isoformat()
     base = {"date": day, "field": "culture", "direction": "inbound", "summary": {"en": "x"}}
     for counterparts in (
         {"mission_ids": [mission]},
@@ -116,7 +126,7 @@ def test_press_coverage_counts_press_items_by_kind_on_their_date(inline_api: Inl
     item = {
         "kind": "article",
         "outlet": "Taipei Times",
-        "date": f"{YEAR}-02-03",
+        "date": today().isoformat(),
         "language": "en",
         "title": {"en": "Sister cities meet"},
     }
@@ -124,10 +134,13 @@ def test_press_coverage_counts_press_items_by_kind_on_their_date(inline_api: Inl
     command(inline_api, "POST", "/press", json={**item, "kind": "interview"})
     assert (value(inline_api, "coverage"), value(inline_api, "interviews")) == (2, 1)
     # Moved to the year before: no longer in this year's figure (its latest fact counts).
-    command(inline_api, "PATCH", f"/press/{first}", json={"date": f"{YEAR - 1}-12-30"})
+    command(inline_api, "PATCH", f"/press/{first}", json={"date": f"{this_year() - 1}-12-30"})
     assert value(inline_api, "coverage") == 1
     command(
-        inline_api, "PATCH", f"/press/{first}", json={"date": f"{YEAR}-03-01", "kind": "interview"}
+        inline_api,
+        "PATCH",
+        f"/press/{first}",
+        json={"date": today().isoformat(), "kind": "interview"},
     )
     assert (value(inline_api, "coverage"), value(inline_api, "interviews")) == (2, 2)
 
@@ -152,7 +165,7 @@ def test_leaflet_and_brochure_versions_published_count_as_of_a_date(
     assert value(inline_api, "versions") == 2 * locales  # and the partner's brochure
     yesterday = (today - timedelta(days=1)).date()
     assert value(inline_api, "versions", as_of=yesterday.isoformat()) == 0
-    drill = inline_api.get(f"/plans/{YEAR}/kpis/leaflet-versions").json()["events"]
+    drill = inline_api.get(f"/plans/{this_year()}/kpis/leaflet-versions").json()["events"]
     assert drill[0]["link"].startswith("/publicity/leaflet/versions/1?lang=")
     assert drill[0]["label"]["en"].startswith("Leaflet, ")
     assert date.fromisoformat(drill[0]["day"]) >= yesterday
