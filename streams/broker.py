@@ -233,14 +233,6 @@ class EmbeddedBroker:
         self.stop()
 
 
-#: How long a probe tries to reach the broker (the option came with kafka-python 3).
-_BOOTSTRAP_TIMEOUT = (
-    {"bootstrap_timeout_ms": 1500}
-    if "bootstrap_timeout_ms" in KafkaAdminClient.DEFAULT_CONFIG
-    else {}
-)
-
-
 class BrokerProbe:
     """Answers "is the broker up?" for /health quickly: one probe per `ttl` seconds while it is
     up (per `down_ttl` while it is down, so that its return shows soon), at most one in flight,
@@ -283,7 +275,9 @@ class BrokerProbe:
         try:
             servers = self.bootstrap_servers()
             admin = KafkaAdminClient(
-                bootstrap_servers=list(servers), request_timeout_ms=1500, **_BOOTSTRAP_TIMEOUT
+                bootstrap_servers=list(servers),
+                request_timeout_ms=1500,
+                bootstrap_timeout_ms=1500,  # kafka-python's own: 30 s
             )
             try:
                 admin.list_topics()

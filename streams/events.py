@@ -163,8 +163,10 @@ def _country_code(value: str) -> str:
     return value
 
 
-#: A control character other than a line break or a tab.
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The control characters user text may not hold: all but line breaks and tabs (the worker's
+#: and the API's rule, `printable`, and the published schemas', `PRINTABLE_PATTERN`).
+_CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f"
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL_CHARACTERS}]")
 
 
 def printable(value: str) -> str:
@@ -175,7 +177,7 @@ def printable(value: str) -> str:
 
 
 #: `printable` in JSON Schema: no control character but line breaks and tabs.
-PRINTABLE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+PRINTABLE_PATTERN = f"^[^{_CONTROL_CHARACTERS}]*$"
 #: What a trimmed text with a minimum length refuses: nothing but white space.
 BLANK_PATTERN = r"^\s*$"
 

@@ -304,6 +304,31 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_DB_ERRORS)
 
 
+async def retry_database(
+    operation: Callable[[], Awaitable[None]],
+    *,
+    retryable: Callable[[BaseException], bool] = _is_transient,
+    first_delay: float = 0.05,
+    max_backoff: float,
+    what: str | None = None,
+) -> None:
+    """Run `operation` until it succeeds, waiting longer each time (up to `max_backoff`)
+    after a failure `retryable` says is the database's; any other failure is raised. With
+    `what`, each retry is logged as a warning naming it."""
+    delay = first_delay
+    while True:
+        try:
+            await operation()
+            return
+        except Exception as exc:
+            if not retryable(exc):
+                raise
+            if what is not None:
+                log.warning("could not %s (%s); again in %.1fs", what, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff)
+
+
 async def apply_events(
     session: AsyncSession,
     events: Sequence[Event],
@@ -692,16 +717,7 @@ class EventProcessor:
         return "dead-lettered"
 
     async def _retrying(self, operation: Callable[[], Awaitable[None]]) -> None:
-        delay = 0.05
-        while True:
-            try:
-                await operation()
-                return
-            except Exception as exc:
-                if not _is_transient(exc):
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_backoff)
+        await retry_database(operation, max_backoff=self.max_backoff)
 
 
 #: Archived events a rebuild replays at a time: the worker's batch.

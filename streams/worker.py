@@ -45,6 +45,7 @@ from twinning.streams.projection import (
     EventProcessor,
     Message,
     is_database_trouble,
+    retry_database,
 )
 from twinning.streams.registry import PROJECTORS
 from twinning.streams.status import record_heartbeat
@@ -558,33 +559,28 @@ def mail_notifier(
     own work per message, and could run before the projection it reads."""
 
     async def queue(events: Sequence[Event]) -> None:
-        pause = 0.1
-        while True:
-            try:
-                async with sessions.begin() as session:
-                    for event in events:
-                        await notifier.notify(session, event, now=utcnow())
+        async def write() -> None:
+            async with sessions.begin() as session:
+                for event in events:
+                    await notifier.notify(session, event, now=utcnow())
+
+        try:  # it waits for the database, as the projection does
+            await retry_database(
+                write,
+                retryable=is_database_trouble,
+                first_delay=0.1,
+                max_backoff=30.0,
+                what=f"queue the mail of {len(events)} events",
+            )
+        except Exception:
+            if len(events) > 1:  # one event's fault: the others' mail still goes
+                for event in events:
+                    await queue([event])
                 return
-            except Exception as exc:
-                if is_database_trouble(exc):  # it waits for the database, as the projection
-                    log.warning(
-                        "could not queue the mail of %d events (%s); again in %.1fs",
-                        len(events),
-                        type(exc).__name__,
-                        pause,
-                    )
-                    await asyncio.sleep(pause)
-                    pause = min(pause * 2, 30.0)
-                    continue
-                if len(events) > 1:  # one event's fault: the others' mail still goes
-                    for event in events:
-                        await queue([event])
-                    return
-                # (Not another worker queueing the same message: `queue_to` skips a conflict.)
-                log.exception(
-                    "could not queue the mail %s %s causes", events[0].type, events[0].event_id
-                )
-                return
+            # (Not another worker queueing the same message: `queue_to` skips a conflict.)
+            log.exception(
+                "could not queue the mail %s %s causes", events[0].type, events[0].event_id
+            )
 
     async def notify(events: Sequence[Event]) -> None:
         concerned = [event for event in events if notifier.concerns(event)]
