@@ -297,15 +297,18 @@ def up(
             "mailer", lambda: _spawn("mailer", settings), lambda: bool(server.started)
         )
         keeper.start()
+        failed = threading.Event()
         threading.Thread(
             target=_announce,
-            args=(server, settings, demo, new_admin_token, mailer_started),
+            args=(server, settings, demo, new_admin_token, mailer_started, failed),
             daemon=True,
         ).start()
         with contextlib.suppress(
             KeyboardInterrupt
         ):  # uvicorn re-raises Ctrl-C once it has shut down
             server.run()
+        if failed.is_set():
+            raise typer.Exit(1)
     finally:
         if backups is not None:
             backups.stop()  # only an event: a backup under way ends with the process
@@ -391,7 +394,11 @@ def _announce(
     demo: bool,
     new_admin_token: str | None,
     mailer_started: threading.Event,
+    failed: threading.Event,
 ) -> None:
+    """Once the API listens: load the demo (`demo`), then print where everything is. A demo
+    that cannot be loaded stops `up` (`failed`, then the server) with the reason, rather than
+    leaving a system up with part of it and no word."""
     while not server.started:
         if server.should_exit:
             return
@@ -403,7 +410,14 @@ def _announce(
             return
     base = settings.base_url()
     if demo:
-        loaded, password = _load_demo(settings, base)
+        try:
+            loaded, password = _load_demo(settings, base)
+        except Exception as exc:
+            log.exception("the demo could not be loaded")
+            typer.echo(f"error: the demo could not be loaded ({exc}); stopping.", err=True)
+            failed.set()
+            server.should_exit = True
+            return
         typer.echo(f"Loaded {loaded.records} demo records through the API.")
         _announce_feeds(loaded.feeds)
         typer.echo(

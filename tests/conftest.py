@@ -181,7 +181,12 @@ def start_up(
     reader = threading.Thread(target=read_until_up, daemon=True)
     reader.start()
     try:
-        wait_for(up_or_ended, timeout=timeout, what="the URLs")
+        wait_for(
+            up_or_ended,
+            timeout=timeout,
+            what="the URLs",
+            state=lambda: f"it printed:\n{''.join(output)[-4000:]}",
+        )
     except BaseException:
         up.kill()
         up.wait()

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import re
 import signal
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 from conftest import bearer, start_up, wait_for
 from icalendar import Calendar
 from sqlalchemy import create_engine, select
@@ -202,3 +206,51 @@ def _actors_of_the_outbox(database: Path) -> set[str]:
         bodies = connection.scalars(select(OutboxEvent.body)).all()
     engine.dispose()
     return {json.loads(body)["actor"] for body in bodies}
+
+
+def test_a_demo_that_cannot_be_loaded_stops_up_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A load that fails half-way (an API answer the loader cannot get past) ends `up` with
+    the reason, instead of a system left up with part of the demo and no word of it."""
+    from twinning import cli
+    from twinning.config import Settings
+
+    def refused(settings: Settings, base: str) -> Any:
+        raise RuntimeError("demo: POST /photos answered 500: boom")
+
+    monkeypatch.setattr(cli, "_load_demo", refused)
+    server = SimpleNamespace(started=True, should_exit=False)
+    mailer_started, failed = threading.Event(), threading.Event()
+    mailer_started.set()
+    settings = Settings(data_dir=tmp_path, api_port=8000)
+    cli._announce(server, settings, True, None, mailer_started, failed)
+    printed = capsys.readouterr()
+    assert failed.is_set() and server.should_exit
+    assert "the demo could not be loaded (demo: POST /photos answered 500: boom)" in printed.err
+    assert "twinning is up" not in printed.out + printed.err
+
+
+def test_the_demo_loader_sends_an_upload_again_after_a_503() -> None:
+    """A photo upload the API could not take then (503, `Retry-After`) is sent again, as
+    commands are: on a busy machine the database can be busy for a moment."""
+    from twinning.demo import _Loader
+
+    answers = iter([503, 503, 201])
+    seen: list[bytes] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request.read())
+        status = next(answers)
+        if status == 503:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"status": 503})
+        return httpx.Response(201, json={"sha256": "ab" * 32})
+
+    with (
+        httpx.Client(base_url="http://api", transport=httpx.MockTransport(api)) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        loader = _Loader(client, 10, date(2026, 1, 1), pool)
+        answer = loader.send("/photos/images", files={"file": ("a.jpg", b"JPEG", "image/jpeg")})
+    assert answer == {"sha256": "ab" * 32}
+    assert len(seen) == 3 and all(b"JPEG" in body for body in seen)

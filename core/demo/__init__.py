@@ -155,13 +155,21 @@ class _Loader:
         when = self.today + timedelta(days=days)
         return datetime.combine(when, clock_time.fromisoformat(hour), ZoneInfo(zone)).isoformat()
 
-    def send(self, url: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
-        """POST a command; one the worker was too slow for (503: nothing was done) again."""
+    def send(
+        self,
+        url: str,
+        body: dict[str, Any] | None = None,
+        method: str = "POST",
+        **content: Any,
+    ) -> Any:
+        """POST a command (`body`, or httpx's `content` such as `files`); one the API could
+        not take then (503: nothing was done; the worker too slow, the database busy) again."""
         deadline = time.monotonic() + self.timeout
-        response = self.client.request(method, url, json=body)
+        content = content or {"json": body}
+        response = self.client.request(method, url, **content)
         while response.status_code == 503 and time.monotonic() < deadline:
             time.sleep(float(response.headers.get("Retry-After", 1)))
-            response = self.client.request(method, url, json=body)
+            response = self.client.request(method, url, **content)
         if response.is_error:
             raise RuntimeError(
                 f"demo: {method} {url} answered {response.status_code}: {response.text}"
@@ -567,20 +575,16 @@ def _attach_photos(loader: _Loader, ids: _Ids) -> None:
     def attach(job: tuple[str, str, str, dict[str, str], int, dict[str, str] | None]) -> None:
         kind, subject_id, label, names, number, caption = job
         image = picture(label, number)
-        response = loader.client.post(
+        uploaded = loader.send(
             "/photos/images", files={"file": (f"{label}-{number}.jpg", image, "image/jpeg")}
         )
-        if response.is_error:
-            raise RuntimeError(
-                f"demo: a photo upload answered {response.status_code}: {response.text}"
-            )
         scene = scenes[number % len(scenes)]
         loader.post(
             "/photos",
             {
                 "subject_kind": kind,
                 "subject_id": subject_id,
-                "sha256": response.json()["sha256"],
+                "sha256": uploaded["sha256"],
                 "caption": caption or worded(scene["caption"], names),
                 "alt": worded(scene["alt"], names),
             },
