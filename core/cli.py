@@ -411,15 +411,29 @@ def _announce(
     base = settings.base_url()
     if demo:
         try:
-            loaded, password = _load_demo(settings, base)
+            ours, others = _in_session(settings, _records_by_the_demo)
+            if others:
+                raise RuntimeError(
+                    f"this data directory holds {others} records that are not the demo's;"
+                    " --demo adds the demo to a new one only (give --data-dir a new folder,"
+                    " or start without --demo)"
+                )
+            if ours:
+                password = _in_session(settings, _demo_password)
+                typer.echo(
+                    f"The demo is in this data directory already ({ours} records):"
+                    " not loaded again (a new --data-dir starts afresh)."
+                )
+            else:
+                loaded, password = _load_demo(settings, base)
+                typer.echo(f"Loaded {loaded.records} demo records through the API.")
+                _announce_feeds(loaded.feeds)
         except Exception as exc:
             log.exception("the demo could not be loaded")
             typer.echo(f"error: the demo could not be loaded ({exc}); stopping.", err=True)
             failed.set()
             server.should_exit = True
             return
-        typer.echo(f"Loaded {loaded.records} demo records through the API.")
-        _announce_feeds(loaded.feeds)
         typer.echo(
             f"\nThe web app, signed in as the demo's staff member: {base}/ui/\n"
             f"  name `{DEMO_USER}`, password `{password}` (made now, shown this once;"
@@ -478,6 +492,46 @@ def _announce_feeds(feeds: dict[str, str]) -> None:
             ]
         )
     )
+
+
+async def _records_by_the_demo(session: AsyncSession) -> tuple[int, int]:
+    """How many events this system holds from the demo's staff user, and from anyone or
+    anything else (an applied event's actor; one recorded here and not applied yet counts as
+    the demo's, which is what a load stopped half-way leaves)."""
+    from sqlalchemy import func, select
+    from twinning.streams.store import ArchivedEvent, OutboxEvent
+
+    async def count(query: Any) -> int:
+        return int(await session.scalar(query) or 0)
+
+    archived = select(func.count()).select_from(ArchivedEvent)
+    demo = ArchivedEvent.actor == f"user:{DEMO_USER}"
+    waiting = (
+        select(func.count())
+        .select_from(OutboxEvent)
+        .where(
+            ~select(ArchivedEvent.seq)
+            .where(ArchivedEvent.event_id == OutboxEvent.event_id)
+            .exists()
+        )
+    )
+    return await count(archived.where(demo)) + await count(waiting), await count(
+        archived.where(~demo)
+    )
+
+
+async def _demo_password(session: AsyncSession) -> str:
+    """A new random password for the demo's staff user (its last one was shown once)."""
+    import secrets
+
+    from twinning.auth import service as auth
+
+    password = secrets.token_urlsafe(12)
+    user = await auth.get_user_by_name(db_session=session, name=DEMO_USER)
+    if user is None:
+        raise RuntimeError(f"the demo's user `{DEMO_USER}` is not in this data directory")
+    await auth.set_password(db_session=session, user=user, password=password)
+    return password
 
 
 def _load_demo(settings: Settings, base: str) -> tuple[DemoLoaded, str]:

@@ -17,9 +17,18 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import bearer, start_up, wait_for
+from conftest import (
+    Projection,
+    bearer,
+    external_event,
+    migrated_settings,
+    sample_partner,
+    start_up,
+    wait_for,
+)
 from icalendar import Calendar
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
+from twinning.config import Settings
 from twinning.demo import demo_partners
 from twinning.streams.store import OutboxEvent
 from twinning.visits.lifecycle import VisitStatus
@@ -84,10 +93,33 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
     assert "twinning stopped." in rest
     assert not (tmp_path / "data" / "broker.json").exists()
     assert _actors_of_the_outbox(tmp_path / "data" / "twinning.db") == {"user:demo"}
+    recorded = _outbox_rows(tmp_path / "data" / "twinning.db")
     assert (
         not Path(f"/proc/{broker_pid}").exists()
         or "zombie" in Path(f"/proc/{broker_pid}/status").read_text()
     )
+
+    # The README's command again on the same data directory (as a user runs it the next day):
+    # the demo is there already and is not loaded a second time; a new password signs in.
+    again, port, printed = start_up(tmp_path, "--demo", timeout=180)
+    try:
+        assert "The demo is in this data directory already" in printed, printed
+        assert "Loaded" not in printed
+        base = f"http://127.0.0.1:{port}"
+        partners = httpx.get(f"{base}/partners", headers=bearer(admin_token), timeout=10).json()
+        assert len(partners) == len(demo_partners())
+        password = printed.split("password `")[1].split("`")[0]
+        with httpx.Client(base_url=base, timeout=10) as browser:
+            signed_in = browser.post(
+                "/ui/signin", data={"name": "demo", "password": password, "next": "/ui/"}
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            assert browser.get("/ui/").status_code == 200
+    finally:
+        again.send_signal(signal.SIGINT)
+        rest, _ = again.communicate(timeout=60)
+    assert again.returncode == 0, rest
+    assert _outbox_rows(tmp_path / "data" / "twinning.db") == recorded
 
 
 #: The continent of each country the demo may name (Central America counts as North America).
@@ -200,6 +232,14 @@ def _check_demo_feeds(printed: str) -> None:
     assert office["X-WR-CALNAME"] == "國際事務辦公室"
 
 
+def _outbox_rows(database: Path) -> int:
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        rows = connection.scalar(select(func.count()).select_from(OutboxEvent))
+    engine.dispose()
+    return int(rows or 0)
+
+
 def _actors_of_the_outbox(database: Path) -> set[str]:
     engine = create_engine(f"sqlite:///{database}")
     with engine.connect() as connection:
@@ -214,21 +254,54 @@ def test_a_demo_that_cannot_be_loaded_stops_up_with_the_reason(
     """A load that fails half-way (an API answer the loader cannot get past) ends `up` with
     the reason, instead of a system left up with part of the demo and no word of it."""
     from twinning import cli
-    from twinning.config import Settings
 
     def refused(settings: Settings, base: str) -> Any:
         raise RuntimeError("demo: POST /photos answered 500: boom")
 
     monkeypatch.setattr(cli, "_load_demo", refused)
-    server = SimpleNamespace(started=True, should_exit=False)
-    mailer_started, failed = threading.Event(), threading.Event()
-    mailer_started.set()
-    settings = Settings(data_dir=tmp_path, api_port=8000)
-    cli._announce(server, settings, True, None, mailer_started, failed)
-    printed = capsys.readouterr()
+    settings = migrated_settings(f"sqlite:///{tmp_path / 'twinning.db'}", tmp_path)
+    server, failed, printed = _announced(settings, capsys)
     assert failed.is_set() and server.should_exit
     assert "the demo could not be loaded (demo: POST /photos answered 500: boom)" in printed.err
     assert "twinning is up" not in printed.out + printed.err
+
+
+def test_up_demo_leaves_a_data_dir_that_holds_other_records_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--demo` on a data directory with an office's own records would mix invented ones
+    into them: refused with the reason, and nothing is loaded."""
+    from twinning import cli
+
+    def never(settings: Settings, base: str) -> Any:
+        raise AssertionError("the demo was loaded")
+
+    monkeypatch.setattr(cli, "_load_demo", never)
+    settings = migrated_settings(f"sqlite:///{tmp_path / 'twinning.db'}", tmp_path)
+    projection = Projection(settings)
+    try:
+        projection.apply(
+            external_event("PartnerCityRegistered", sample_partner(1), aggregate_id="p-1")
+        )
+    finally:
+        projection.close()
+    server, failed, printed = _announced(settings, capsys)
+    assert failed.is_set() and server.should_exit
+    assert "holds 1 records that are not the demo's" in printed.err, printed.err
+    assert "twinning is up" not in printed.out + printed.err
+
+
+def _announced(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> tuple[SimpleNamespace, threading.Event, Any]:
+    """What `up --demo` says once its API listens (`_announce`), and whether it stops."""
+    from twinning import cli
+
+    server = SimpleNamespace(started=True, should_exit=False)
+    mailer_started, failed = threading.Event(), threading.Event()
+    mailer_started.set()
+    cli._announce(server, settings, True, None, mailer_started, failed)
+    return server, failed, capsys.readouterr()
 
 
 def test_the_demo_loader_sends_an_upload_again_after_a_503() -> None:
