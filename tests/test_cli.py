@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import (
+    TLS,
     Projection,
     bearer,
     external_event,
@@ -41,9 +42,12 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         assert f"http://127.0.0.1:{port}/docs" in printed, printed
         admin_token = printed.split("shown this once:")[1].split()[0]
         assert printed.count(admin_token) == 1
-        assert httpx.get(f"http://127.0.0.1:{port}/partners", timeout=10).status_code == 401
+        assert (
+            httpx.get(f"http://127.0.0.1:{port}/partners", timeout=10, verify=TLS).status_code
+            == 401
+        )
         partners = httpx.get(
-            f"http://127.0.0.1:{port}/partners", headers=bearer(admin_token), timeout=10
+            f"http://127.0.0.1:{port}/partners", headers=bearer(admin_token), timeout=10, verify=TLS
         ).json()
         assert sorted(p["names"]["en"] for p in partners) == sorted(
             p["names"]["en"] for p in demo_partners()
@@ -54,7 +58,7 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         )
         assert leaflet == f"http://127.0.0.1:{port}/publicity/leaflet?lang=zh-TW&format=pdf"
         wait_for(
-            lambda: httpx.get(leaflet, timeout=10).content.startswith(b"%PDF"),
+            lambda: httpx.get(leaflet, timeout=10, verify=TLS).content.startswith(b"%PDF"),
             timeout=120,
             what="the worker to publish the leaflet",
         )
@@ -63,7 +67,9 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         # leaflet's map marks it, and each partner's brochure maps the two cities. A version
         # rendered while the demo was still loading may lack it: waited for, as a reader would.
         def home_on_map() -> str | None:
-            page = httpx.get(leaflet.replace("format=pdf", "format=html"), timeout=10).text
+            page = httpx.get(
+                leaflet.replace("format=pdf", "format=html"), timeout=10, verify=TLS
+            ).text
             return page if re.search(r"<svg[^>]*>.*?示範市.*?</svg>", page, re.S) else None
 
         wait_for(home_on_map, timeout=300, what="the leaflet's map to mark the demo's city")
@@ -74,6 +80,7 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
                 f"http://127.0.0.1:{port}/partners/{sapporo}/brochure",
                 params={"lang": "en", "format": "html"},
                 timeout=10,
+                verify=TLS,
             ).text
             found = re.search(r'<figure class="map pair">(.*?)</figure>', page, re.S)
             return found.group(1) if found else None
@@ -106,10 +113,12 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
         assert "The demo is in this data directory already" in printed, printed
         assert "Loaded" not in printed
         base = f"http://127.0.0.1:{port}"
-        partners = httpx.get(f"{base}/partners", headers=bearer(admin_token), timeout=10).json()
+        partners = httpx.get(
+            f"{base}/partners", headers=bearer(admin_token), timeout=10, verify=TLS
+        ).json()
         assert len(partners) == len(demo_partners())
         password = printed.split("password `")[1].split("`")[0]
-        with httpx.Client(base_url=base, timeout=10) as browser:
+        with httpx.Client(base_url=base, timeout=10, verify=TLS) as browser:
             signed_in = browser.post(
                 "/ui/signin", data={"name": "demo", "password": password, "next": "/ui/"}
             )
@@ -138,7 +147,7 @@ def _check_demo_holdings(base: str, token: str) -> None:
     everything is applied): partner cities on five continents, visits over the past year and
     the coming one in every state of their lifecycle, itineraries, city events with every
     kind of answer, trips across time zones, missions and contacts, all labelled invented."""
-    with httpx.Client(base_url=base, headers=bearer(token), timeout=10) as api:
+    with httpx.Client(base_url=base, headers=bearer(token), timeout=10, verify=TLS) as api:
 
         def get(url: str, **params: Any) -> Any:
             response = api.get(url, params=params)
@@ -219,7 +228,7 @@ def _check_demo_feeds(printed: str) -> None:
     names = {}
     for lang in ("zh-TW", "en", "ja"):
         url = feeds["mayor"].split("?")[0] + f"?lang={lang}"
-        mayor = httpx.get(url, timeout=10)
+        mayor = httpx.get(url, timeout=10, verify=TLS)
         assert mayor.headers["content-type"] == "text/calendar; charset=utf-8"
         names[lang] = Calendar.from_ical(mayor.content)["X-WR-CALNAME"]
         assert len(Calendar.from_ical(mayor.content).events) >= 2  # the demo visit's items
@@ -228,7 +237,7 @@ def _check_demo_feeds(printed: str) -> None:
         "en": "Mayor Lin (demo)'s calendar",
         "ja": "林市長（デモ）のカレンダー",
     }
-    office = Calendar.from_ical(httpx.get(feeds["office"], timeout=10).content)
+    office = Calendar.from_ical(httpx.get(feeds["office"], timeout=10, verify=TLS).content)
     assert office["X-WR-CALNAME"] == "國際事務辦公室"
 
 

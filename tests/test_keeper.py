@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import bearer, start_up, wait_for
+from conftest import TLS, bearer, start_up, wait_for
 from sqlalchemy import create_engine, func, select
 from twinning.crm.models import PartnerCity
 from twinning.streams.store import ArchivedEvent
@@ -19,7 +19,7 @@ from twinning.streams.store import ArchivedEvent
 
 def _health(base: str) -> tuple[int, dict[str, Any]]:
     try:
-        answer = httpx.get(f"{base}/health", timeout=5)
+        answer = httpx.get(f"{base}/health", timeout=5, verify=TLS)
     except httpx.HTTPError:
         return 0, {}
     return answer.status_code, answer.json()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
-from conftest import InlineApi, accepted, sample_partner, shots_dir, wait_for
+from conftest import TLS, InlineApi, accepted, sample_partner, shots_dir, wait_for
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -192,6 +192,7 @@ class Office:
         """An HTTP client reading the pages in `locale` (no browser)."""
         return httpx.Client(
             base_url=self.base,
+            verify=TLS,
             timeout=15,
             follow_redirects=False,
             headers={"Accept-Language": locale},
