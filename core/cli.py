@@ -410,14 +410,21 @@ def _announce(
             return
     base = settings.base_url()
     if demo:
+
+        def stop(reason: str) -> None:
+            typer.echo(f"error: {reason}; stopping.", err=True)
+            failed.set()
+            server.should_exit = True
+
         try:
             ours, others = _in_session(settings, _records_by_the_demo)
             if others:
-                raise RuntimeError(
-                    f"this data directory holds {others} records that are not the demo's;"
-                    " --demo adds the demo to a new one only (give --data-dir a new folder,"
-                    " or start without --demo)"
+                stop(
+                    f"this data directory holds {others} records that are not the demo's, and"
+                    " --demo adds the demo to a new one only (give --data-dir a new folder, or"
+                    " start without --demo)"
                 )
+                return
             if ours:
                 password = _in_session(settings, _demo_password)
                 typer.echo(
@@ -430,9 +437,7 @@ def _announce(
                 _announce_feeds(loaded.feeds)
         except Exception as exc:
             log.exception("the demo could not be loaded")
-            typer.echo(f"error: the demo could not be loaded ({exc}); stopping.", err=True)
-            failed.set()
-            server.should_exit = True
+            stop(f"the demo could not be loaded ({exc})")
             return
         typer.echo(
             f"\nThe web app, signed in as the demo's staff member: {base}/ui/\n"

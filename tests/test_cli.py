@@ -258,7 +258,10 @@ def _actors_of_the_outbox(database: Path) -> set[str]:
 
 
 def test_a_demo_that_cannot_be_loaded_stops_up_with_the_reason(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     """A load that fails half-way (an API answer the loader cannot get past) ends `up` with
     the reason, instead of a system left up with part of the demo and no word of it."""
@@ -272,11 +275,17 @@ def test_a_demo_that_cannot_be_loaded_stops_up_with_the_reason(
     server, failed, printed = _announced(settings, capsys)
     assert failed.is_set() and server.should_exit
     assert "the demo could not be loaded (demo: POST /photos answered 500: boom)" in printed.err
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == [
+        "the demo could not be loaded"
+    ]
     assert "twinning is up" not in printed.out + printed.err
 
 
 def test_up_demo_leaves_a_data_dir_that_holds_other_records_alone(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     """`--demo` on a data directory with an office's own records would mix invented ones
     into them: refused with the reason, and nothing is loaded."""
@@ -296,7 +305,8 @@ def test_up_demo_leaves_a_data_dir_that_holds_other_records_alone(
         projection.close()
     server, failed, printed = _announced(settings, capsys)
     assert failed.is_set() and server.should_exit
-    assert "holds 1 records that are not the demo's" in printed.err, printed.err
+    assert "holds 1 records that are not the demo's, and --demo adds" in printed.err, printed.err
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]  # a refusal, not a crash
     assert "twinning is up" not in printed.out + printed.err
 
 
