@@ -429,7 +429,9 @@ def _announce(
                 password = _in_session(settings, _demo_password)
                 typer.echo(
                     f"The demo is in this data directory already ({ours} records):"
-                    " not loaded again (a new --data-dir starts afresh)."
+                    " not loaded again (a new --data-dir starts afresh). Its calendar feeds'"
+                    " secret links were shown when it was loaded; staff make new ones at"
+                    f" {base}/ui/calendar/feeds."
                 )
             else:
                 loaded, password = _load_demo(settings, base)

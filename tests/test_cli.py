@@ -111,6 +111,7 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
     again, port, printed = start_up(tmp_path, "--demo", timeout=180)
     try:
         assert "The demo is in this data directory already" in printed, printed
+        assert f"staff make new ones at http://127.0.0.1:{port}/ui/calendar/feeds." in printed
         assert "Loaded" not in printed
         base = f"http://127.0.0.1:{port}"
         partners = httpx.get(
@@ -124,6 +125,7 @@ def test_up_with_demo_serves_the_demo_partners_and_stops_on_ctrl_c(tmp_path: Pat
             )
             assert signed_in.status_code == 303, signed_in.text
             assert browser.get("/ui/").status_code == 200
+            assert browser.get("/ui/calendar/feeds").status_code == 200  # the page it names
     finally:
         again.send_signal(signal.SIGINT)
         rest, _ = again.communicate(timeout=60)
