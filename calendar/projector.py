@@ -296,6 +296,23 @@ async def _load_sources(session: AsyncSession, kind: str, source_ids: Iterable[s
         known[kind, source_id] = sorted(entries, key=lambda entry: entry.uid)
 
 
+#: Some entries' audiences and references, and the entries that reference some ids: made once
+#: (building a statement and its cache key costs some 70 µs of CPU; an expanding parameter
+#: takes the keys).
+_AUDIENCES_OF = select(
+    CalendarAudience.entry_uid, CalendarAudience.audience, CalendarAudience.removed_at
+).where(CalendarAudience.entry_uid.in_(bindparam("uids", expanding=True)))
+_REFERENCES_OF = select(CalendarReference.entry_uid, CalendarReference.ref).where(
+    CalendarReference.entry_uid.in_(bindparam("uids", expanding=True))
+)
+_REFERENCING = (
+    select(CalendarReference.ref, CalendarEntry.kind, CalendarEntry.source_id)
+    .join(CalendarEntry, CalendarReference.entry_uid == CalendarEntry.uid)
+    .where(CalendarReference.ref.in_(bindparam("refs", expanding=True)))
+    .distinct()
+)
+
+
 async def _load(session: AsyncSession, where: Any) -> None:
     """Load the stored entries `where` selects, with their audiences and references; an entry
     this transaction has already stays as it has it."""
@@ -308,16 +325,10 @@ async def _load(session: AsyncSession, where: Any) -> None:
         return
     uids = sorted(found)
     for start in range(0, len(uids), KEYS_PER_QUERY):
-        chunk = uids[start : start + KEYS_PER_QUERY]
-        audiences = select(
-            CalendarAudience.entry_uid, CalendarAudience.audience, CalendarAudience.removed_at
-        ).where(CalendarAudience.entry_uid.in_(chunk))
-        for uid, audience, removed_at in await session.execute(audiences):
+        chunk = {"uids": uids[start : start + KEYS_PER_QUERY]}
+        for uid, audience, removed_at in await session.execute(_AUDIENCES_OF, chunk):
             found[uid].audiences[audience] = removed_at
-        refs = select(CalendarReference.entry_uid, CalendarReference.ref).where(
-            CalendarReference.entry_uid.in_(chunk)
-        )
-        for uid, ref in await session.execute(refs):
+        for uid, ref in await session.execute(_REFERENCES_OF, chunk):
             found[uid].refs.add(ref)
     for entry in found.values():
         entry.stored_audiences, entry.stored_refs = dict(entry.audiences), set(entry.refs)
@@ -565,12 +576,7 @@ async def _hold_named_by(
 
 async def _look_up_referencing(session: AsyncSession, refs: Iterable[str]) -> None:
     wanted = set(refs)
-    rows = await session.execute(
-        select(CalendarReference.ref, CalendarEntry.kind, CalendarEntry.source_id)
-        .join(CalendarEntry, CalendarReference.entry_uid == CalendarEntry.uid)
-        .where(CalendarReference.ref.in_(wanted))
-        .distinct()
-    )
+    rows = await session.execute(_REFERENCING, {"refs": sorted(wanted)})
     referencing = session.info.setdefault(REFERENCING, {})
     for ref in wanted:
         referencing.setdefault(ref, set())
