@@ -150,7 +150,7 @@ async def add_photo(request: Request, user: User, db_session: DbSession) -> Resp
             prepared = await run_in_threadpool(
                 photos.prepare, await upload.read(), max_bytes=settings.photo_max_bytes
             )
-            sha256 = (await photos.store_image(db_session=db_session, prepared=prepared)).sha256
+            sha256 = await photos.store_image(db_session=db_session, prepared=prepared)
         except PhotoRefused:
             errors["file"] = PHOTO_MESSAGES["file"]
     else:

@@ -5,9 +5,11 @@ visit with a caption and alt text per language, shown on the documents in their 
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections import Counter
 
+import httpx
 import pytest
 from conftest import InlineApi, bearer, command, in_two_languages, sample_partner
 from markupsafe import escape
@@ -163,6 +165,29 @@ def test_an_upload_that_is_not_a_photo_or_too_large_is_refused_naming_the_field(
     assert too_large.status_code == 422
     assert too_large.json()["errors"][0]["field"] == "file"
     assert "too large" in too_large.text
+
+
+def test_the_same_photo_uploaded_twice_at_once_is_kept_once_and_both_are_told_so(
+    inline_api: InlineApi,
+) -> None:
+    """Two staff members (or the demo's loader) sending the same picture at the same moment:
+    both uploads answer 201 with its one image, and the database is not reported faulty (the
+    second insert of the same bytes collided with the first: a 503 "the database reports an
+    error", and /health degraded for a while)."""
+    data = photo_with_gps((800, 600))
+
+    async def both() -> list[httpx.Response]:
+        async def upload() -> httpx.Response:
+            files = {"file": ("p.jpg", data, "image/jpeg")}
+            return await inline_api.client.post("/photos/images", files=files)
+
+        return list(await asyncio.gather(*(upload() for _ in range(4))))
+
+    answers = inline_api.portal.call(both)
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert len({a.json()["sha256"] for a in answers}) == 1
+    health = inline_api.get("/health").json()
+    assert health["database"] == {"status": "up", "detail": None}, health
 
 
 def test_a_photo_of_nothing_or_of_bytes_never_uploaded_is_refused(inline_api: InlineApi) -> None:
