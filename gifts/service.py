@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
 from twinning.crm.models import Contact, ForeignMission, PartnerCity
+from twinning.db import insert_or_update
 from twinning.gifts.models import Gift, GiftPhotoFile
 from twinning.gifts.schemas import GiftApproval, GiftCreate, GiftFilter, GiftRead, GiftUpdate
 from twinning.invitations.models import CityEvent
@@ -170,18 +171,16 @@ async def approve_gift(
     return outbox.record(db_session, data, aggregate_id=gift.id, actor=actor)
 
 
-async def store_photo(*, db_session: AsyncSession, photo: CleanPhoto) -> GiftPhotoFile:
-    """Keep a cleaned photo (once: the same bytes are the same photo); the caller commits."""
-    stored = await db_session.get(GiftPhotoFile, photo.sha256)
-    if stored is None:
-        stored = GiftPhotoFile(
-            sha256=photo.sha256,
-            media_type=photo.media_type,
-            data=photo.data,
-            stored_at=datetime.now(UTC),
-        )
-        db_session.add(stored)
-    return stored
+async def store_photo(*, db_session: AsyncSession, photo: CleanPhoto) -> None:
+    """Keep a cleaned photo (once: the same bytes are the same photo, and of two uploads of
+    them at once, the second finds the first's); the caller commits."""
+    statement = insert_or_update(db_session.sync_session, GiftPhotoFile).values(
+        sha256=photo.sha256,
+        media_type=photo.media_type,
+        data=photo.data,
+        stored_at=datetime.now(UTC),
+    )
+    await db_session.execute(statement.on_conflict_do_nothing(index_elements=["sha256"]))
 
 
 async def get_photo(*, db_session: AsyncSession, sha256: str) -> GiftPhotoFile | None:

@@ -345,10 +345,10 @@ async def record_gift(request: Request, user: User, db_session: DbSession) -> Re
     if upload is not None and not isinstance(upload, str) and upload.filename:
         try:
             clean = cleaned(await upload.read(), max_bytes=settings.gift_photo_max_bytes)
-            stored = await service.store_photo(db_session=db_session, photo=clean)
+            await service.store_photo(db_session=db_session, photo=clean)
             photo = {
-                "sha256": stored.sha256,
-                "media_type": stored.media_type,
+                "sha256": clean.sha256,
+                "media_type": clean.media_type,
                 "size": len(clean.data),
             }
         except PhotoRefused:

@@ -167,19 +167,20 @@ def test_an_upload_that_is_not_a_photo_or_too_large_is_refused_naming_the_field(
     assert "too large" in too_large.text
 
 
+@pytest.mark.parametrize("route", ["/photos/images", "/gifts/photos"])
 def test_the_same_photo_uploaded_twice_at_once_is_kept_once_and_both_are_told_so(
-    inline_api: InlineApi,
+    inline_api: InlineApi, route: str
 ) -> None:
-    """Two staff members (or the demo's loader) sending the same picture at the same moment:
-    both uploads answer 201 with its one image, and the database is not reported faulty (the
-    second insert of the same bytes collided with the first: a 503 "the database reports an
-    error", and /health degraded for a while)."""
+    """Two staff members (or the demo's loader) sending the same picture at the same moment,
+    of a partner or of a gift: every upload answers 201 with its one image, and the database
+    is not reported faulty (the second insert of the same bytes collided with the first: a
+    503 "the database reports an error", and /health degraded for a while)."""
     data = photo_with_gps((800, 600))
 
     async def both() -> list[httpx.Response]:
         async def upload() -> httpx.Response:
             files = {"file": ("p.jpg", data, "image/jpeg")}
-            return await inline_api.client.post("/photos/images", files=files)
+            return await inline_api.client.post(route, files=files)
 
         return list(await asyncio.gather(*(upload() for _ in range(4))))
 
