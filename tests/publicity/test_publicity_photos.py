@@ -172,9 +172,9 @@ def test_the_same_photo_uploaded_twice_at_once_is_kept_once_and_both_are_told_so
     inline_api: InlineApi, route: str
 ) -> None:
     """Two staff members (or the demo's loader) sending the same picture at the same moment,
-    of a partner or of a gift: every upload answers 201 with its one image, and the database
-    is not reported faulty (the second insert of the same bytes collided with the first: a
-    503 "the database reports an error", and /health degraded for a while)."""
+    of a partner or of a gift: every upload answers 201 with its one image (the second insert
+    of the same bytes collided with the first: a 503 "the database reports an error: UNIQUE
+    constraint failed"), and /health says the database is up."""
     data = photo_with_gps((800, 600))
 
     async def both() -> list[httpx.Response]:
