@@ -527,16 +527,18 @@ async def _records_by_the_demo(session: AsyncSession) -> tuple[int, int]:
     )
 
 
-async def _demo_password(session: AsyncSession) -> str:
-    """A new random password for the demo's staff user (its last one was shown once)."""
+async def _demo_password(session: AsyncSession, user: Any = None) -> str:
+    """A new random password for the demo's staff user (`user`, else found by its name); its
+    last one was shown once."""
     import secrets
 
     from twinning.auth import service as auth
 
-    password = secrets.token_urlsafe(12)
-    user = await auth.get_user_by_name(db_session=session, name=DEMO_USER)
+    if user is None:
+        user = await auth.get_user_by_name(db_session=session, name=DEMO_USER)
     if user is None:
         raise RuntimeError(f"the demo's user `{DEMO_USER}` is not in this data directory")
+    password = secrets.token_urlsafe(12)
     await auth.set_password(db_session=session, user=user, password=password)
     return password
 
@@ -545,13 +547,11 @@ def _load_demo(settings: Settings, base: str) -> tuple[DemoLoaded, str]:
     """Load the demo through the API as staff user `demo`, whose events say so, with a token
     that is revoked when the load is done; give `demo` a new random password for the web app
     and return it with what was loaded."""
-    import secrets
-
     from twinning.auth import service as auth
     from twinning.auth.schemas import UserCreate
     from twinning.demo import load_demo
 
-    async def issue(session: AsyncSession) -> tuple[str, str]:
+    async def issue(session: AsyncSession) -> tuple[str, str, str]:
         user = await auth.get_user_by_name(db_session=session, name=DEMO_USER)
         if user is None:
             user = await auth.create_user(
@@ -562,17 +562,14 @@ def _load_demo(settings: Settings, base: str) -> tuple[DemoLoaded, str]:
         row, token = await auth.issue_token(
             db_session=session, user=user, created_by=CLI_ACTOR, label="twinning up --demo"
         )
-        await auth.set_password(db_session=session, user=user, password=password)
-        return row.id, token
-
-    password = secrets.token_urlsafe(12)
+        return row.id, token, await _demo_password(session, user)
 
     async def revoke(session: AsyncSession, token_id: str) -> None:
         row = await auth.get_token(db_session=session, token_id=token_id)
         if row is not None:
             await auth.revoke_token(db_session=session, token=row)
 
-    token_id, token = _in_session(settings, issue)
+    token_id, token, password = _in_session(settings, issue)
     try:
         return load_demo(base, token=token), password
     finally:

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.config import Settings
 from twinning.crm.models import Contact, ForeignMission, PartnerCity
-from twinning.db import insert_or_update
+from twinning.db import insert_once
 from twinning.gifts.models import Gift, GiftPhotoFile
 from twinning.gifts.schemas import GiftApproval, GiftCreate, GiftFilter, GiftRead, GiftUpdate
 from twinning.invitations.models import CityEvent
@@ -174,13 +174,13 @@ async def approve_gift(
 async def store_photo(*, db_session: AsyncSession, photo: CleanPhoto) -> None:
     """Keep a cleaned photo (once: the same bytes are the same photo, and of two uploads of
     them at once, the second finds the first's); the caller commits."""
-    statement = insert_or_update(db_session.sync_session, GiftPhotoFile).values(
-        sha256=photo.sha256,
-        media_type=photo.media_type,
-        data=photo.data,
-        stored_at=datetime.now(UTC),
-    )
-    await db_session.execute(statement.on_conflict_do_nothing(index_elements=["sha256"]))
+    row = {
+        "sha256": photo.sha256,
+        "media_type": photo.media_type,
+        "data": photo.data,
+        "stored_at": datetime.now(UTC),
+    }
+    await insert_once(db_session, GiftPhotoFile, row)
 
 
 async def get_photo(*, db_session: AsyncSession, sha256: str) -> GiftPhotoFile | None:

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import Contact, PartnerCity
+from twinning.db import insert_once
 from twinning.i18n import DEFAULT_LOCALE, resolve
 from twinning.mail.models import MailMessage, MailState
 from twinning.mail.schemas import MailFilter
@@ -103,11 +103,7 @@ async def queue_to(
         "updated_at": now,
         "facts": facts,
     }
-    on_postgresql = db_session.get_bind().dialect.name == "postgresql"
-    dialect = postgresql if on_postgresql else sqlite
-    statement = dialect.insert(MailMessage).values(row).on_conflict_do_nothing()
-    result = await db_session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return await insert_once(db_session, MailMessage, row)
 
 
 async def erase_recipient(*, db_session: AsyncSession, contact_id: str, now: datetime) -> None:

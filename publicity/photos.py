@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twinning.crm.models import Exchange
 from twinning.crm.service import partner_exists
-from twinning.db import insert_or_update
+from twinning.db import insert_once
 from twinning.photos import CleanPhoto, cleaned, document_copy
 from twinning.publicity.models import Photo, PhotoImage
 from twinning.refusals import NotFound
@@ -124,16 +124,16 @@ async def store_image(*, db_session: AsyncSession, prepared: Prepared) -> str:
     """Keep a prepared photo and return its `sha256` (once: the same bytes are the same photo,
     and of two uploads of them at once, the second finds the first's); the caller commits."""
     photo = prepared.photo
-    statement = insert_or_update(db_session.sync_session, PhotoImage).values(
-        sha256=photo.sha256,
-        media_type=photo.media_type,
-        width=photo.width,
-        height=photo.height,
-        data=photo.data,
-        document_jpeg=prepared.document_jpeg,
-        stored_at=datetime.now(UTC),
-    )
-    await db_session.execute(statement.on_conflict_do_nothing(index_elements=["sha256"]))
+    row = {
+        "sha256": photo.sha256,
+        "media_type": photo.media_type,
+        "width": photo.width,
+        "height": photo.height,
+        "data": photo.data,
+        "document_jpeg": prepared.document_jpeg,
+        "stored_at": datetime.now(UTC),
+    }
+    await insert_once(db_session, PhotoImage, row)
     return photo.sha256
 
 

@@ -97,18 +97,14 @@ def hold(
 KEYS_PER_QUERY = 1000
 
 
-#: A model's query by primary keys (`load_and_hold`), made once: building a statement and its
-#: cache key costs some 70 µs of CPU each time, and an event applied on its own runs several
-#: such lookups; a prebuilt one with an expanding parameter (`keys`) costs nothing to reuse.
-_BY_KEYS: dict[type[Any], Any] = {}
-
-
-def _by_keys(model: type[Record]) -> Any:
-    query = _BY_KEYS.get(model)
-    if query is None:
-        column = getattr(model, _primary_key(model))
-        query = _BY_KEYS[model] = select(model).where(column.in_(bindparam("keys", expanding=True)))
-    return query
+@cache
+def _by_keys(model: type[DeclarativeBase]) -> Any:
+    """A model's query by primary keys (`load_and_hold`), made once: building a statement and
+    its cache key costs some 70 µs of CPU each time, and an event applied on its own runs
+    several such lookups; a prebuilt one with an expanding parameter (`keys`) costs nothing to
+    reuse."""
+    column = getattr(model, _primary_key(model))
+    return select(model).where(column.in_(bindparam("keys", expanding=True)))
 
 
 async def load_and_hold(session: AsyncSession, model: type[Record], keys: Iterable[object]) -> None:
@@ -343,7 +339,7 @@ async def retry_database(
             delay = min(delay * 2, max_backoff)
 
 
-#: The archived bodies of some event ids (prebuilt: see `_BY_KEYS`).
+#: The archived bodies of some event ids (prebuilt: see `_by_keys`).
 _ARCHIVED = select(ArchivedEvent.event_id, ArchivedEvent.body).where(
     ArchivedEvent.event_id.in_(bindparam("ids", expanding=True))
 )
@@ -455,7 +451,7 @@ async def _projection_turn(session: AsyncSession) -> None:
         await session.execute(select(func.pg_advisory_xact_lock(PROJECTION_LOCK)))
 
 
-#: The events parked for some aggregates, oldest first (prebuilt: see `_BY_KEYS`).
+#: The events parked for some aggregates, oldest first (prebuilt: see `_by_keys`).
 _PARKED_FOR = (
     select(ParkedEvent)
     .where(ParkedEvent.waits_for.in_(bindparam("aggregates", expanding=True)))

@@ -316,3 +316,12 @@ def insert_or_update(session: Session, model: type[Base]) -> postgresql.Insert |
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+async def insert_once(session: AsyncSession, model: type[Base], row: dict[str, Any]) -> bool:
+    """Insert `row` unless a row with one of its unique values is there already (of two
+    inserted at the same moment, the second finds the first's instead of failing); whether it
+    was inserted."""
+    statement = insert_or_update(session.sync_session, model).values(row)
+    result = await session.execute(statement.on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
